@@ -1,0 +1,259 @@
+"""The command line: the only place that prints and exits.
+
+Exit status: 0 when the command ran (unusable records are counted as rejections, not fatal);
+2 for a usage error or an unreadable path (one line on stderr, no traceback); 1 for an
+internal fault (one line; the traceback only with SLIPCATCH_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import NoReturn
+
+from slipcatch.errors import SlipcatchError, UsageError
+from slipcatch.model import Assessment, AddressFacts
+
+__all__ = ["main"]
+
+DEFAULT_OUT = "slipcatch-out"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _parse_time(text: str) -> datetime:
+    raw = text.strip()
+    try:
+        if raw.isdigit():
+            return datetime.fromtimestamp(int(raw), tz=UTC)
+        dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise UsageError(f"--at: not an ISO 8601 time or Unix epoch: {text!r}") from exc
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="slipcatch", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    an = sub.add_parser("analyze", help="analyse evidence files or directories")
+    an.add_argument("evidence", nargs="+", help="evidence files or directories")
+    an.add_argument("--out", default=DEFAULT_OUT, help="output directory (default ./slipcatch-out)")
+    an.add_argument("--intel", action="append", default=[], help="extra intel source (repeatable)")
+    an.add_argument("--persona-map", help="CSV identity,persona or YAML persona -> identities")
+    an.add_argument(
+        "--trusted-relay", action="append", default=[], help="receiving-side mail host or CIDR"
+    )
+    an.add_argument("--case", help="also record the run in this case store (DuckDB)")
+
+    demo = sub.add_parser("demo", help="analyse the bundled demo case (offline)")
+    demo.add_argument("--out", default=DEFAULT_OUT, help="output directory")
+
+    intel = sub.add_parser("intel", help="the intelligence pack")
+    isub = intel.add_subparsers(dest="intel_command", required=True, parser_class=_Parser)
+    info = isub.add_parser("info", help="sources, versions, dates and record counts")
+    info.add_argument("--intel", action="append", default=[], help="extra intel source")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    lookup = isub.add_parser("lookup", help="every fact known about addresses at a time")
+    lookup.add_argument("ip", nargs="+")
+    lookup.add_argument("--at", help="ISO 8601 time or Unix epoch (default: now)")
+    lookup.add_argument("--intel", action="append", default=[], help="extra intel source")
+    lookup.add_argument("--json", action="store_true", help="print JSON")
+
+    case = sub.add_parser("case", help="case stores")
+    csub = case.add_subparsers(dest="case_command", required=True, parser_class=_Parser)
+    cinfo = csub.add_parser("info", help="files, counts and rejections of a case")
+    cinfo.add_argument("case")
+    return parser
+
+
+def _verdict_lines(assessment: Assessment) -> list[str]:
+    lines = []
+    ranked = sorted(
+        assessment.personas,
+        key=lambda p: (p.verdict.actor is None, -p.verdict.probability, p.persona.name),
+    )
+    for pa in ranked:
+        v = pa.verdict
+        if v.actor is None and not pa.slips:
+            continue
+        lines.append(f"- {v.statement} Confidence: {v.confidence}.")
+    if not lines:
+        lines.append("- No persona's activity could be attributed to a known actor.")
+    return lines
+
+
+def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
+    total = sum(f.records for f in assessment.evidence)
+    print(
+        f"slipcatch: {len(assessment.evidence)} files, {total} records, "
+        f"{len(assessment.observations)} events, {len(assessment.rejections)} rejected, "
+        f"{len(assessment.personas)} personas"
+    )
+    print("Verdicts:")
+    for line in _verdict_lines(assessment):
+        print(line)
+    for name in sorted(outputs):
+        print(f"{name}: {outputs[name]}")
+
+
+def _facts_json(f: AddressFacts) -> dict[str, object]:
+    return {
+        "ip": f.ip,
+        "time": f.time.isoformat().replace("+00:00", "Z"),
+        "category": str(f.category),
+        "country": f.country,
+        "asn": f.asn,
+        "as_org": f.as_org,
+        "prefix": f.prefix,
+        "actor": f.actor,
+        "facts": [
+            {
+                "range": x.range,
+                "category": str(x.category) if x.category else None,
+                "source": x.source,
+                "label": x.label,
+                "actor": x.actor,
+                "country": x.country,
+                "asn": x.asn,
+                "valid_from": x.valid_from.isoformat() if x.valid_from else None,
+                "valid_to": x.valid_to.isoformat() if x.valid_to else None,
+                "exclusivity": x.exclusivity,
+                "note": x.note,
+            }
+            for x in f.facts
+        ],
+    }
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from slipcatch.pipeline import analyze
+
+    result = analyze(
+        args.evidence,
+        intel=args.intel,
+        persona_map=args.persona_map,
+        trusted_relays=args.trusted_relay,
+        out_dir=Path(args.out),
+        case=args.case,
+    )
+    _print_run(result.assessment, result.outputs)
+    return 0
+
+
+def demo_case_dir() -> Path:
+    """Where the bundled demo case lives inside the installed package."""
+    return Path(str(resources.files("slipcatch") / "data" / "demo"))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from slipcatch.pipeline import analyze
+
+    root = demo_case_dir()
+    manifest = json.loads((root / "case.json").read_text(encoding="utf-8"))
+    result = analyze(
+        [root / p for p in manifest["evidence"]],
+        intel=[root / p for p in manifest.get("intel", [])],
+        persona_map=root / manifest["persona_map"] if manifest.get("persona_map") else None,
+        trusted_relays=manifest.get("trusted_relays", []),
+        out_dir=Path(args.out),
+    )
+    print(f"Demo case: {manifest.get('title', 'bundled demo')}")
+    _print_run(result.assessment, result.outputs)
+    return 0
+
+
+def _cmd_intel(args: argparse.Namespace) -> int:
+    from slipcatch.intel import load_pack
+
+    pack = load_pack(args.intel)
+    if args.intel_command == "info":
+        info = pack.describe()
+        if args.json:
+            print(json.dumps(info, indent=2, sort_keys=True, default=str))
+            return 0
+        print(f"pack {pack.pack_id}")
+        for s in pack.sources:
+            span = ""
+            if s.valid_from or s.valid_to:
+                lo = s.valid_from.date().isoformat() if s.valid_from else "…"
+                hi = s.valid_to.date().isoformat() if s.valid_to else "…"
+                span = f" [{lo} – {hi}]"
+            print(f"  {s.name} ({s.kind}) version {s.version}: {s.records} records{span}")
+        print(f"  actors: {len(pack.actors)}")
+        return 0
+    at = _parse_time(args.at) if args.at else datetime.now(tz=UTC).replace(microsecond=0)
+    results = []
+    for ip in args.ip:
+        try:
+            results.append(pack.lookup_one(ip, at))
+        except ValueError as exc:
+            raise UsageError(f"not an IP address: {ip!r}") from exc
+    if args.json:
+        print(json.dumps([_facts_json(f) for f in results], indent=2, ensure_ascii=False))
+        return 0
+    for f in results:
+        where = ", ".join(x for x in (f.country, f.as_org, f.prefix) if x)
+        actor = f" actor={f.actor}" if f.actor else ""
+        print(f"{f.ip} at {f.time.isoformat()}: {f.category}{actor} ({where})")
+        for x in f.facts:
+            cat = f" {x.category}" if x.category else ""
+            print(f"    {x.source}:{cat} {x.range}" + (f" {x.label}" if x.label else ""))
+    return 0
+
+
+def _cmd_case(args: argparse.Namespace) -> int:
+    from slipcatch.case import Case, case_path
+
+    path = case_path(args.case)
+    if not path.exists():
+        raise UsageError(f"no such case: {path}")
+    with Case.open(path) as store:
+        counts = store.counts()
+        print(f"case {path}")
+        for table, n in counts.items():
+            print(f"  {table}: {n}")
+        for reason, n in store.rejections_by_reason():
+            print(f"  rejected ({reason}): {n}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``slipcatch`` console script; returns the exit status."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        handler = {
+            "analyze": _cmd_analyze,
+            "demo": _cmd_demo,
+            "intel": _cmd_intel,
+            "case": _cmd_case,
+        }[args.command]
+        return handler(args)
+    except SlipcatchError as exc:
+        print(f"slipcatch: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("slipcatch: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the edge of the program: report, never show a raw traceback
+        if os.environ.get("SLIPCATCH_DEBUG"):
+            traceback.print_exc()
+        print(f"slipcatch: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,433 @@
+"""The nouns of slipcatch, shared by every stage.
+
+Data flows one way::
+
+    evidence  -> Event | Rejection            (slipcatch.evidence)
+    intel     -> Fact, AddressFacts           (slipcatch.intel)
+    Event + AddressFacts -> Observation       (slipcatch.analysis.categorise)
+    Observations -> Persona, Slip             (slipcatch.analysis.personas / slips)
+    -> EvidenceLine, Hypothesis, Verdict      (slipcatch.analysis.hypotheses / confidence)
+    -> Assessment                             (slipcatch.pipeline)
+    -> JSON, Markdown, HTML, ...              (slipcatch.report)
+
+Every object here is immutable once built. Times are timezone-aware UTC ``datetime``s.
+Addresses are kept as canonical text (``ipaddress`` compressed form) on the objects; the bulk
+tables (``EVENT_SCHEMA``, ``OBSERVATION_SCHEMA``) carry them as text and as 128-bit integers
+split into two ``uint64`` halves for vectorised lookups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+import pyarrow as pa
+
+__all__ = [
+    "COVER",
+    "EVENT_SCHEMA",
+    "ICD203_BANDS",
+    "OBSERVATION_SCHEMA",
+    "Actor",
+    "AddressFacts",
+    "Alternative",
+    "Assessment",
+    "Category",
+    "EvidenceFile",
+    "EvidenceLine",
+    "EvidenceRef",
+    "Event",
+    "Fact",
+    "Hop",
+    "Hypothesis",
+    "Observation",
+    "OriginTrust",
+    "Persona",
+    "PersonaAssessment",
+    "Rejection",
+    "Slip",
+    "SourceInfo",
+    "Verdict",
+    "canonical_ip",
+    "event_id",
+    "icd203_term",
+    "stable_id",
+    "utc",
+]
+
+
+class Category(StrEnum):
+    """Primary category of an address at one moment (see the CLI contract)."""
+
+    TOR = "tor"
+    VPN = "vpn"
+    PROXY = "proxy"
+    HOSTING = "hosting"
+    RESIDENTIAL = "residential"
+    RESERVED = "reserved"
+    ACTOR = "actor"
+    UNKNOWN = "unknown"
+
+
+#: Infrastructure an operator can hide behind.
+COVER: frozenset[Category] = frozenset(
+    {Category.TOR, Category.VPN, Category.PROXY, Category.HOSTING}
+)
+
+
+class OriginTrust(StrEnum):
+    """Who wrote the header an e-mail's origin address was read from."""
+
+    TRUSTED_RELAY = "trusted-relay"
+    SENDER_PROVIDER = "sender-provider"
+    SENDER_WRITTEN = "sender-written"
+
+
+def canonical_ip(text: str) -> str:
+    """Return the canonical text of an IPv4/IPv6 address.
+
+    Strict: leading zeros in IPv4 octets (``010.1.1.1``) are refused rather than read as octal
+    or decimal, IPv6 zone ids are refused (callers strip and record them first), IPv4-mapped
+    IPv6 addresses (``::ffff:1.2.3.4``) become the IPv4 address.
+
+    Raises:
+        ValueError: the text is not an address.
+    """
+    addr = ipaddress.ip_address(text.strip())
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.scope_id is not None:
+            raise ValueError(f"zone id in address {text!r}")
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+    return str(addr)
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """A deterministic id: ``prefix--`` + 16 hex digits of SHA-256 over the parts."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(str(p).encode("utf-8", "surrogateescape"))
+        h.update(b"\x1f")
+    return f"{prefix}--{h.hexdigest()[:16]}"
+
+
+def event_id(channel: str, time: datetime, src_ip: str, persona: str, digest: str) -> str:
+    """Deterministic event id from the event's content (not its file or position).
+
+    ``digest`` is a hash of the record itself (the raw line, the message bytes), so the same
+    record seen in two files gets the same id and is counted once, as a duplicate.
+    """
+    return stable_id("ev", channel, time.isoformat(), src_ip, persona, digest)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    """Where an event came from: the file's SHA-256 and the record's locator in it."""
+
+    path: str
+    sha256: str
+    locator: str  # "line 12", "message 3", "byte 4096", "row 7"
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One Received hop of an e-mail, as read (for the report and origin analysis)."""
+
+    index: int  # 0 = topmost (last added, nearest the recipient)
+    from_host: str | None
+    from_ip: str | None
+    by_host: str | None
+    protocol: str | None  # "ESMTPSA", "HTTP", "SMTP", ...
+    time: datetime | None
+    trust: OriginTrust | None  # who wrote this header, as judged against the trust boundary
+    flags: tuple[str, ...] = ()
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One act of the adversary (or of anyone) seen in the evidence."""
+
+    id: str
+    time: datetime
+    src_ip: str
+    persona: str
+    channel: str  # "email", "web", "posting", "ssh", "table:<channel>", ...
+    evidence: EvidenceRef
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    origin_trust: OriginTrust | None = None  # e-mail only
+    entry_ip: str | None = None  # e-mail only: where the message entered the receiving side
+    hops: tuple[Hop, ...] = ()  # e-mail only
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that produced no event, with the reason (a code from evidence.REASONS)."""
+
+    path: str
+    sha256: str
+    locator: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """The exact account of one input file: records = events + rejected + duplicates."""
+
+    path: str
+    sha256: str
+    size: int
+    format: str
+    records: int
+    events: int
+    rejected: int
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """Provenance of one intelligence source in a pack."""
+
+    name: str
+    kind: str  # "geo-asn", "warninglist", "actor-registry", "tor-exit", "cidr-list", ...
+    version: str
+    records: int
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    licence: str = ""
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """Something an intel source says about an address range during a time interval."""
+
+    range: str  # CIDR, or "first-last" for ranges that are not a single prefix
+    category: Category | None  # None for facts that only carry country/ASN
+    source: str  # SourceInfo.name
+    label: str | None = None  # provider or network name
+    actor: str | None = None  # actor id, for exclusive ranges
+    country: str | None = None
+    asn: int | None = None
+    valid_from: datetime | None = None  # None = unbounded
+    valid_to: datetime | None = None
+    note: str | None = None  # caveats, citations
+    # For actor ranges: how exclusively the actor used the range then (1.0 = nobody else
+    # could originate traffic there; lower for leased or shared space with known abuse).
+    exclusivity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressFacts:
+    """What one address was at one moment, with every fact that says so."""
+
+    ip: str
+    time: datetime
+    category: Category
+    country: str | None = None
+    asn: int | None = None
+    as_org: str | None = None
+    prefix: str | None = None
+    actor: str | None = None  # actor id whose exclusive range held the address then
+    facts: tuple[Fact, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """An event together with what its source address was at the event's time."""
+
+    event: Event
+    address: AddressFacts
+
+    @property
+    def is_cover(self) -> bool:
+        return self.address.category in COVER
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A threat actor from the registry (or from a galaxy / ATT&CK intrusion set)."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    country: str | None = None  # sponsor country, ISO 3166-1 alpha-2
+    timezones: tuple[str, ...] = ()  # IANA names, for pattern-of-life
+    sources: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Slip:
+    """An exposed event, or a run of them, in a persona that otherwise works under cover."""
+
+    id: str
+    persona: str
+    ip: str
+    first_seen: datetime
+    last_seen: datetime
+    event_ids: tuple[str, ...]
+    category: Category
+    prefix: str | None = None
+    asn: int | None = None
+    country: str | None = None
+    attributed_to: str | None = None  # actor id
+    closed_after_seconds: float | None = None  # to the persona's next covered event
+    channels: tuple[str, ...] = ()
+    origin_trust: OriginTrust | None = None  # weakest trust among the slip's e-mail events
+
+    @property
+    def events(self) -> int:
+        return len(self.event_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """Who the events claim to be: one name, possibly several identities."""
+
+    id: str
+    name: str
+    identities: tuple[str, ...]
+    event_ids: tuple[str, ...]
+    channels: tuple[str, ...]
+    cover_ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceLine:
+    """One independent line of evidence, with its likelihood ratio against each hypothesis.
+
+    ``likelihoods`` maps hypothesis id -> P(this evidence | hypothesis), up to a common factor;
+    ratios between hypotheses are what matter. ``rule`` names the model rule in docs/model.md.
+    """
+
+    id: str
+    kind: str  # "actor-range-slip", "slip-pattern", "country-hit", ...
+    summary: str
+    likelihoods: Mapping[str, float]
+    reliability: str  # Admiralty code, e.g. "B2"
+    rule: str
+    event_ids: tuple[str, ...] = ()
+    slip_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    id: str
+    kind: Literal["actor", "false_flag", "unknown", "analyst"]
+    actor: str | None
+    statement: str
+    prior: float
+    probability: float
+    supporting: tuple[str, ...] = ()
+    contradicting: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    actor: str | None
+    probability: float
+    likelihood: str  # ICD 203 term
+    confidence: Literal["low", "moderate", "high"]
+    statement: str
+    confidence_reasons: tuple[str, ...] = ()
+    linchpins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """The skeptic's view of one attributing item."""
+
+    item: str  # evidence line or slip id
+    explanation: str
+    discriminator: str  # what would tell the explanations apart
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaAssessment:
+    persona: Persona
+    slips: tuple[Slip, ...]
+    evidence: tuple[EvidenceLine, ...]
+    hypotheses: tuple[Hypothesis, ...]
+    verdict: Verdict
+    alternatives: tuple[Alternative, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The whole result of one analysis run."""
+
+    generated_at: datetime
+    evidence: tuple[EvidenceFile, ...]
+    rejections: tuple[Rejection, ...]
+    pack_id: str
+    sources: tuple[SourceInfo, ...]
+    observations: tuple[Observation, ...]  # in time order
+    personas: tuple[PersonaAssessment, ...]
+    actors: tuple[Actor, ...]
+    model_version: str = ""
+
+
+# ICD 203 expressions of likelihood, with their probability bands [low, high).
+ICD203_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("almost no chance", 0.0, 0.05),
+    ("very unlikely", 0.05, 0.20),
+    ("unlikely", 0.20, 0.45),
+    ("roughly even chance", 0.45, 0.55),
+    ("likely", 0.55, 0.80),
+    ("very likely", 0.80, 0.95),
+    ("almost certain", 0.95, 1.0000001),
+)
+
+
+def icd203_term(p: float) -> str:
+    """The ICD 203 word for probability ``p`` (0..1)."""
+    for term, lo, hi in ICD203_BANDS:
+        if lo <= p < hi:
+            return term
+    raise ValueError(f"probability out of range: {p!r}")
+
+
+def utc(dt: datetime) -> datetime:
+    """Make a datetime UTC-aware (naive times are taken as UTC)."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+#: Arrow schema of the bulk event table (case store, events.jsonl, vectorised paths).
+EVENT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("time", pa.timestamp("us", tz="UTC")),
+        ("src_ip", pa.string()),
+        ("ip_hi", pa.uint64()),  # high 64 bits of the IPv6 (or IPv4-mapped) address
+        ("ip_lo", pa.uint64()),
+        ("ip_version", pa.uint8()),
+        ("persona", pa.string()),
+        ("channel", pa.string()),
+        ("path", pa.string()),
+        ("sha256", pa.string()),
+        ("locator", pa.string()),
+        ("origin_trust", pa.string()),
+        ("entry_ip", pa.string()),
+        ("attributes", pa.map_(pa.string(), pa.string())),
+    ]
+)
+
+#: Arrow schema of observations: events plus what their address was at the time.
+OBSERVATION_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("category", pa.string()),
+        ("country", pa.string()),
+        ("asn", pa.int64()),
+        ("as_org", pa.string()),
+        ("prefix", pa.string()),
+        ("actor", pa.string()),
+    ]
+)

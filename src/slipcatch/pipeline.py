@@ -1,0 +1,88 @@
+"""One analysis run: evidence -> events -> observations -> findings -> assessment -> outputs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from slipcatch.analysis import MODEL_VERSION, assess
+from slipcatch.evidence import IngestResult, PersonaMap, ReadOptions, ingest
+from slipcatch.intel import IntelPack, load_pack
+from slipcatch.model import Assessment, Observation
+
+__all__ = ["RunResult", "analyze", "observe", "run_time"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """An assessment and where its outputs were written (empty when no out_dir was given)."""
+
+    assessment: Assessment
+    outputs: dict[str, Path]
+
+
+def run_time() -> datetime:
+    """The run's ``generated_at``: now, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now(tz=UTC).replace(microsecond=0)
+
+
+def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
+    """Pair every event with what its source address was at the event's time."""
+    facts = pack.lookup([e.src_ip for e in events], [e.time for e in events])
+    return [Observation(event=e, address=f) for e, f in zip(events, facts, strict=True)]
+
+
+def analyze(
+    paths: Sequence[str | Path],
+    *,
+    intel: Sequence[str | Path] = (),
+    persona_map: str | Path | None = None,
+    trusted_relays: Sequence[str] = (),
+    out_dir: str | Path | None = None,
+    case: str | Path | None = None,
+    cache_dir: Path | None = None,
+) -> RunResult:
+    """Run the whole analysis on evidence paths and return the assessment.
+
+    Raises:
+        EvidenceError: an evidence path does not exist or cannot be read.
+        IntelError: an ``intel`` source cannot be recognised or loaded.
+        UsageError: the persona map is malformed.
+        CaseError: the case store cannot be opened.
+    """
+    options = ReadOptions(
+        trusted_relays=tuple(trusted_relays),
+        persona_map=PersonaMap.load(persona_map) if persona_map else None,
+    )
+    pack = load_pack(list(intel), cache_dir=cache_dir)
+    ingested: IngestResult = ingest(list(paths), options)
+    observations = observe(ingested.events, pack)
+    personas = assess(observations, pack.actors)
+    assessment = Assessment(
+        generated_at=run_time(),
+        evidence=tuple(ingested.files),
+        rejections=tuple(ingested.rejections),
+        pack_id=pack.pack_id,
+        sources=tuple(pack.sources),
+        observations=tuple(observations),
+        personas=tuple(personas),
+        actors=tuple(pack.actors),
+        model_version=MODEL_VERSION,
+    )
+    outputs: dict[str, Path] = {}
+    if out_dir is not None:
+        from slipcatch.report import write_reports
+
+        outputs = write_reports(assessment, Path(out_dir))
+    if case is not None:
+        from slipcatch.case import Case
+
+        with Case.open(case) as store:
+            store.record_run(assessment)
+    return RunResult(assessment=assessment, outputs=outputs)
