@@ -1,0 +1,20 @@
+"""Reports of an assessment: ``assessment.json``, ``events.jsonl``, ``report.md``, ``report.html``.
+
+All four are deterministic functions of the :class:`~slipcatch.model.Assessment`; only
+``generated_at`` (taken from the assessment) differs between reruns.
+"""
+
+from __future__ import annotations
+
+from .html import render_html
+from .json_doc import assessment_document, events_lines
+from .markdown import render_markdown
+from .writer import write_reports
+
+__all__ = [
+    "assessment_document",
+    "events_lines",
+    "render_html",
+    "render_markdown",
+    "write_reports",
+]

@@ -1,0 +1,299 @@
+"""``report.md``: the assessment for tickets and chat, verdicts first.
+
+Every piece of text that came from evidence or intel goes through :func:`._format.md`, so a
+persona called ``<script>`` or ``a | b`` renders as text and never breaks a table. No code spans
+are used for data: their content cannot be escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from slipcatch.model import Assessment
+
+from ._format import decimal, duration, iso, md, pct, ratio
+from ._view import MAX_REJECTIONS_SHOWN, PersonaView, ReportView, build_view, likelihood_term
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """A GFM table; cells must already be escaped (header cells are ours)."""
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    for row in rows:
+        out.append("| " + " | ".join(cell if cell else " " for cell in row) + " |")
+    return out
+
+
+def _opt(value: object) -> str:
+    return "–" if value is None or value == "" else md(value)
+
+
+def _actor_label(view: ReportView, actor_id: str | None) -> str:
+    if actor_id is None:
+        return "no known actor"
+    name = view.actor_name(actor_id)
+    return md(actor_id) if name is None else f"{md(name)} ({md(actor_id)})"
+
+
+def _ach_cell(mark: str, likelihood: float | None) -> str:
+    sign = {"+": "+ ", "-": "− "}.get(mark, "")
+    return sign + decimal(likelihood)
+
+
+def _verdict_summary(view: ReportView) -> list[str]:
+    rows = []
+    for pv in view.personas:
+        v = pv.assessment.verdict
+        rows.append(
+            (
+                md(pv.assessment.persona.name),
+                _actor_label(view, v.actor),
+                md(v.likelihood),
+                pct(v.probability),
+                md(v.confidence),
+                str(len(pv.slips)),
+            )
+        )
+    return _table(
+        ("Persona", "Attributed to", "Likelihood", "Probability", "Confidence", "Slips"), rows
+    )
+
+
+def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
+    pa = pv.assessment
+    p, v = pa.persona, pa.verdict
+    out = [f"## Persona: {md(p.name)}", ""]
+    out.append(
+        f"Id {md(p.id)} · {len(set(p.event_ids))} events · channels: "
+        f"{', '.join(md(c) for c in sorted(p.channels)) or '–'} · cover ratio {pct(p.cover_ratio)}"
+    )
+    if p.identities:
+        out.append("")
+        out.append("Identities: " + ", ".join(md(i) for i in sorted(p.identities)))
+    out += ["", "### Verdict", ""]
+    out.append(f"> {md(v.statement)}")
+    out.append("")
+    out.append(f"- Attributed to: {_actor_label(view, v.actor)}")
+    out.append(f"- Likelihood (ICD 203): **{md(v.likelihood)}** ({pct(v.probability)})")
+    out.append(f"- Analytic confidence: **{md(v.confidence)}**")
+    for reason in v.confidence_reasons:
+        out.append(f"  - {md(reason)}")
+
+    out += ["", "### Slips", ""]
+    if pv.slips:
+        out += _table(
+            ("Slip", "IP", "Prefix", "ASN", "Country", "Category", "Attributed to",
+             "First seen", "Last seen", "Events", "Closed after", "Channels", "Origin trust"),
+            (
+                (
+                    md(s.id), md(s.ip), _opt(s.prefix), _opt(s.asn), _opt(s.country),
+                    md(s.category), _opt(s.attributed_to), iso(s.first_seen) or "",
+                    iso(s.last_seen) or "", str(s.events), duration(s.closed_after_seconds),
+                    ", ".join(md(c) for c in sorted(s.channels)) or "–", _opt(s.origin_trust),
+                )
+                for s in pv.slips
+            ),
+        )
+    else:
+        out.append("No slips: no exposed event amid cover.")
+
+    lead = pv.lead
+    out += ["", "### Evidence lines", ""]
+    if pv.lines:
+        if lead is not None:
+            out.append(
+                f"LR = P(line | {md(lead.id)}) / P(line | strongest rival), "
+                f"{md(lead.id)} being the most probable hypothesis."
+            )
+            out.append("")
+        out += _table(
+            ("Line", "Kind", "Summary", "Reliability", "Rule", "LR", "Against", "Slips",
+             "Events"),
+            (
+                (
+                    md(lv.line.id), md(lv.line.kind), md(lv.line.summary),
+                    md(lv.line.reliability), md(lv.line.rule), ratio(lv.ratio.value),
+                    _opt(lv.ratio.against),
+                    ", ".join(md(s) for s in lv.line.slip_ids) or "–",
+                    str(len(lv.line.event_ids)),
+                )
+                for lv in pv.lines
+            ),
+        )
+    else:
+        out.append("No evidence lines.")
+
+    out += ["", "### Hypotheses", ""]
+    out += _table(
+        ("Hypothesis", "Kind", "Actor", "Statement", "Prior", "Probability", "Likelihood",
+         "Supporting", "Contradicting"),
+        (
+            (
+                md(h.id), md(h.kind), _opt(h.actor), md(h.statement), decimal(h.prior),
+                pct(h.probability), md(likelihood_term(h.probability)),
+                ", ".join(md(x) for x in h.supporting) or "–",
+                ", ".join(md(x) for x in h.contradicting) or "–",
+            )
+            for h in pv.hypotheses
+        ),
+    )
+
+    out += ["", "### ACH matrix", ""]
+    if pv.lines and pv.hypotheses:
+        out.append(
+            "Cells: + supports, − contradicts (the analysis' judgement), then "
+            "P(line | hypothesis); compare across a row."
+        )
+        out.append("")
+        out += _table(
+            ("Evidence", *(md(h.id) for h in pv.hypotheses)),
+            (
+                (
+                    md(lv.line.id),
+                    *(_ach_cell(c.mark, c.likelihood) for c in lv.cells),
+                )
+                for lv in pv.lines
+            ),
+        )
+    else:
+        out.append("No matrix: no evidence lines or no hypotheses.")
+
+    out += ["", "### Linchpins", ""]
+    if pv.linchpins:
+        out += [f"- {md(i)}: {md(what)}" for i, what in pv.linchpins]
+    else:
+        out.append("None stated.")
+
+    out += ["", "### Alternatives (the skeptic's view)", ""]
+    if pa.alternatives:
+        out += _table(
+            ("Item", "Other explanation", "What would tell them apart"),
+            ((md(a.item), md(a.explanation), md(a.discriminator)) for a in pa.alternatives),
+        )
+    else:
+        out.append("None stated.")
+
+    if pv.emails:
+        out += ["", "### E-mail origins", ""]
+        for o in pv.emails:
+            e = o.event
+            out.append(
+                f"- {md(e.id)} at {iso(e.time)} from {md(e.src_ip)} ({md(o.address.category)}), "
+                f"origin trust {_opt(e.origin_trust)}, entry {_opt(e.entry_ip)}, "
+                f"{md(e.evidence.path)} {md(e.evidence.locator)}"
+            )
+            for h in sorted(e.hops, key=lambda h: h.index):
+                out.append(
+                    f"  - hop {h.index}: from {_opt(h.from_host)} ({_opt(h.from_ip)}) by "
+                    f"{_opt(h.by_host)} via {_opt(h.protocol)} at {iso(h.time) or '–'}, "
+                    f"written by {_opt(h.trust)}"
+                    + (f", flags: {', '.join(md(f) for f in h.flags)}" if h.flags else "")
+                )
+        if pv.emails_omitted:
+            out.append(f"- … {pv.emails_omitted} more e-mail events in events.jsonl")
+    return out
+
+
+def _accounting(view: ReportView) -> list[str]:
+    a = view.assessment
+    files = sorted(a.evidence, key=lambda f: (f.path, f.sha256))
+    out = ["## Evidence accounting", ""]
+    out += _table(
+        ("File", "SHA-256", "Format", "Records", "Events", "Rejected", "Duplicates"),
+        (
+            (md(f.path), md(f.sha256), md(f.format), str(f.records), str(f.events),
+             str(f.rejected), str(f.duplicates))
+            for f in files
+        ),
+    )
+    out.append("")
+    out.append(
+        f"Totals: records {sum(f.records for f in files)}, events analysed "
+        f"{len(view.observations)}, rejected {len(view.rejections)}, duplicates "
+        f"{sum(f.duplicates for f in files)}."
+    )
+    if view.categories:
+        out.append("")
+        out.append(
+            "Events by category: " + ", ".join(f"{md(c)} {n}" for c, n in view.categories)
+        )
+    out += ["", "### Rejections", ""]
+    if view.rejections:
+        out += _table(("Reason", "Count"), ((md(r), str(n)) for r, n in view.rejections_by_reason))
+        out.append("")
+        shown = view.rejections[:MAX_REJECTIONS_SHOWN]
+        out += _table(
+            ("File", "Locator", "Reason", "Detail"),
+            ((md(r.path), md(r.locator), md(r.reason), _opt(r.detail)) for r in shown),
+        )
+        if len(view.rejections) > len(shown):
+            out.append("")
+            out.append(f"… {len(view.rejections) - len(shown)} more in assessment.json")
+    else:
+        out.append("None.")
+    return out
+
+
+def _method(view: ReportView) -> list[str]:
+    a = view.assessment
+    out = ["## Method", ""]
+    out.append(f"- Model version: {_opt(a.model_version)}")
+    out.append(f"- Intel pack: {md(a.pack_id)}")
+    out.append(
+        "- Likelihood words follow ICD 203 (almost no chance &lt; 5% ≤ very unlikely &lt; 20% ≤ "
+        "unlikely &lt; 45% ≤ roughly even chance &lt; 55% ≤ likely &lt; 80% ≤ very likely "
+        "&lt; 95% ≤ almost certain); analytic confidence is stated separately."
+    )
+    out += ["", "### Intel sources", ""]
+    out += _table(
+        ("Source", "Kind", "Version", "Records", "Valid from", "Valid to", "Licence"),
+        (
+            (md(s.name), md(s.kind), _opt(s.version), str(s.records),
+             iso(s.valid_from) or "–", iso(s.valid_to) or "–", _opt(s.licence))
+            for s in a.sources
+        ),
+    )
+    out += ["", "### Actors", ""]
+    if view.actors:
+        out += _table(
+            ("Actor", "Name", "Aliases", "Country"),
+            (
+                (md(x.id), md(x.name), ", ".join(md(al) for al in x.aliases) or "–",
+                 _opt(x.country))
+                for x in view.actors
+            ),
+        )
+    else:
+        out.append("None in the pack.")
+    return out
+
+
+def _render(view: ReportView) -> str:
+    a = view.assessment
+    out = ["# slipcatch assessment", ""]
+    out.append(
+        f"Generated {iso(a.generated_at)} · model {_opt(a.model_version)} · "
+        f"intel pack {md(a.pack_id)} · {len(view.observations)} events · "
+        f"{len(view.personas)} personas"
+    )
+    out += ["", "## Verdicts", ""]
+    if view.personas:
+        out += _verdict_summary(view)
+    else:
+        out.append("No personas: nothing to attribute.")
+    for pv in view.personas:
+        out.append("")
+        out += _persona_section(view, pv)
+    out.append("")
+    out += _accounting(view)
+    out.append("")
+    out += _method(view)
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(assessment: Assessment) -> str:
+    """The Markdown report: verdicts first, then per persona slips, evidence lines with ratios,
+    hypotheses, ACH matrix, linchpins and alternatives, then evidence accounting and method.
+
+    Raises nothing for a well-formed ``Assessment``.
+    """
+    return _render(build_view(assessment))
