@@ -1,0 +1,430 @@
+"""Evidence lines: independent items with a likelihood for every hypothesis.
+
+Two rules produce lines (each is a heading in docs/model.md, which gives the reasons and worked
+examples):
+
+- ``actor-range episode``: events from one actor's exclusive range, grouped into episodes so
+  that dependent events count once;
+- ``country hit without exclusive range``: exposed events geolocated to one country (weak,
+  compromisable evidence: a host's location is not its operator's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from slipcatch.model import (
+    COVER,
+    Actor,
+    Category,
+    EvidenceLine,
+    Observation,
+    OriginTrust,
+    Persona,
+    Slip,
+    stable_id,
+    utc,
+)
+
+from .hypotheses import LINE_CAP, HypothesisSpec, hypothesis_id, temper
+from .slips import EXPOSED, works_under_cover
+
+__all__ = [
+    "ADDRESS_WINDOW_SECONDS",
+    "BURST_SECONDS",
+    "COUNTRY_OTHER_TILT",
+    "COUNTRY_SPONSOR_RATIO",
+    "DEFAULT_EXCLUSIVITY",
+    "RULE_ACTOR_RANGE",
+    "RULE_COUNTRY",
+    "R_EPISODE",
+    "SLIP_PATTERNS",
+    "TRUST_WEIGHT",
+    "Episode",
+    "actor_range_lines",
+    "country_lines",
+    "episode_ratios",
+    "event_exclusivity",
+    "event_trust",
+    "exposure_runs",
+    "group_episodes",
+    "slip_pattern",
+]
+
+RULE_ACTOR_RANGE = "actor-range episode"
+RULE_COUNTRY = "country hit without exclusive range"
+
+#: actor : unknown ratio of one episode at full exclusivity and full origin trust.
+R_EPISODE = 8.0
+#: Exclusivity assumed when the registry states none for the range.
+DEFAULT_EXCLUSIVITY = 0.8
+#: How far the origin address can be believed, by who wrote it. ``None``: not e-mail, the
+#: receiving side logged the address itself (web, ssh, a table supplied by the analyst).
+TRUST_WEIGHT: Mapping[OriginTrust | None, float] = {
+    None: 1.0,
+    OriginTrust.TRUSTED_RELAY: 1.0,
+    OriginTrust.SENDER_PROVIDER: 0.6,
+    OriginTrust.SENDER_WRITTEN: 0.05,
+}
+_TRUST_LETTER: Mapping[OriginTrust | None, str] = {
+    None: "B",
+    OriginTrust.TRUSTED_RELAY: "B",
+    OriginTrust.SENDER_PROVIDER: "C",
+    OriginTrust.SENDER_WRITTEN: "E",
+}
+#: Events of one actor closer than this belong to one episode (one sitting, any channel).
+BURST_SECONDS = 600.0
+#: Re-use of one address within this window belongs to the same episode (one working day).
+ADDRESS_WINDOW_SECONDS = 12 * 3600.0
+
+#: Slip patterns: name -> (actor : false_flag ratio at full weight, meaning). Thresholds are on
+#: the exposure time: first exposed event of a slip to the next covered event.
+SLIP_PATTERNS: Mapping[str, tuple[float, str]] = {
+    "quick-return": (3.0, "back under cover within 10 minutes"),
+    "return-within-hour": (1.5, "back under cover within an hour"),
+    "return-within-day": (1.0, "back under cover within a day"),
+    "long-exposure": (0.7, "exposed for more than a day before returning to cover"),
+    "unclosed": (1.0, "no covered event followed"),
+    "partial-cover": (1.0, "the persona does not work under cover"),
+    "no-cover": (0.8, "the persona never used cover"),
+}
+_QUICK, _HOUR, _DAY = 600.0, 3600.0, 86400.0
+
+#: Largest actor : unknown ratio of a sponsor-country hit outside any exclusive range.
+COUNTRY_SPONSOR_RATIO = 2.0
+#: unknown : every other hypothesis for a hit in a country that sponsors no hypothesised actor.
+COUNTRY_OTHER_TILT = 1.1
+
+
+def _is_email(obs: Observation) -> bool:
+    return obs.event.channel == "email" or obs.event.channel.startswith("email")
+
+
+def event_trust(obs: Observation) -> OriginTrust | None:
+    """Who wrote the event's origin address; None for addresses the receiving side logged.
+
+    An e-mail without a stated trust is taken as sender-written: nothing vouches for it.
+    """
+    if obs.event.origin_trust is not None:
+        return obs.event.origin_trust
+    return OriginTrust.SENDER_WRITTEN if _is_email(obs) else None
+
+
+def event_exclusivity(obs: Observation, actor: str) -> float:
+    """How exclusively ``actor`` used the address's range at the time (0..1).
+
+    The largest ``Fact.exclusivity`` among the facts naming the actor; ``DEFAULT_EXCLUSIVITY``
+    when none states one.
+    """
+    values = [
+        f.exclusivity
+        for f in obs.address.facts
+        if f.actor == actor and f.exclusivity is not None and 0.0 <= f.exclusivity <= 1.0
+    ]
+    return max(values) if values else DEFAULT_EXCLUSIVITY
+
+
+@dataclass(frozen=True)
+class Episode:
+    """Events from one actor's range that count as one independent item."""
+
+    actor: str
+    observations: tuple[Observation, ...]
+    slips: tuple[Slip, ...]
+    weight: float  # exclusivity x trust weight of its strongest event, 0..1
+    exclusivity: float  # of that event
+    trust: OriginTrust | None  # of that event
+    weakest_trust: OriginTrust | None  # among all its events
+    min_exclusivity: float
+    pattern: str
+    exposure_seconds: float | None
+
+    @property
+    def first(self) -> datetime:
+        return utc(self.observations[0].event.time)
+
+    @property
+    def last(self) -> datetime:
+        return utc(self.observations[-1].event.time)
+
+
+def _find(parent: list[int], k: int) -> int:
+    while parent[k] != k:
+        parent[k] = parent[parent[k]]
+        k = parent[k]
+    return k
+
+
+def _union(parent: list[int], a: int, b: int) -> None:
+    ra, rb = _find(parent, a), _find(parent, b)
+    if ra != rb:
+        parent[max(ra, rb)] = min(ra, rb)
+
+
+def exposure_runs(persona: Persona, observations: Sequence[Observation]) -> dict[str, int]:
+    """Event id -> number of covered events before it, for a persona that works under cover.
+
+    Two exposed events with the same number lie in one uninterrupted exposure (no return to
+    cover between them). Empty for a persona that does not work under cover: there, being
+    exposed is its normal state, not a lapse, and says nothing about dependence.
+    """
+    if not works_under_cover(persona, observations):
+        return {}
+    runs: dict[str, int] = {}
+    covered = 0
+    for obs in observations:
+        if obs.address.category in COVER:
+            covered += 1
+        else:
+            runs[obs.event.id] = covered
+    return runs
+
+
+def group_episodes(
+    events: Sequence[Observation],
+    slip_of: Mapping[str, Slip],
+    run_of: Mapping[str, int] | None = None,
+) -> list[list[Observation]]:
+    """Group one actor's events (in time order) into episodes.
+
+    Two events are in one episode when (transitively) they are in the same slip, or in one
+    uninterrupted exposure (``run_of``: no covered event of the persona between them), or follow
+    each other within ``BURST_SECONDS`` (whatever the channel or address), or one re-uses the
+    other's address within ``ADDRESS_WINDOW_SECONDS`` of its previous use.
+    """
+    run_of = run_of or {}
+    parent = list(range(len(events)))
+    last_use: dict[str, tuple[datetime, int]] = {}
+    for k, obs in enumerate(events):
+        t = utc(obs.event.time)
+        if k > 0:
+            prev = events[k - 1]
+            if (t - utc(prev.event.time)).total_seconds() <= BURST_SECONDS:
+                _union(parent, k, k - 1)
+            slip, prev_slip = slip_of.get(obs.event.id), slip_of.get(prev.event.id)
+            if slip is not None and prev_slip is not None and slip.id == prev_slip.id:
+                _union(parent, k, k - 1)
+            run, prev_run = run_of.get(obs.event.id), run_of.get(prev.event.id)
+            if run is not None and run == prev_run:
+                _union(parent, k, k - 1)
+        seen = last_use.get(obs.address.ip)
+        if seen is not None and (t - seen[0]).total_seconds() <= ADDRESS_WINDOW_SECONDS:
+            _union(parent, k, seen[1])
+        last_use[obs.address.ip] = (t, k)
+    groups: dict[int, list[Observation]] = {}
+    for k, obs in enumerate(events):
+        groups.setdefault(_find(parent, k), []).append(obs)
+    return [groups[root] for root in sorted(groups)]
+
+
+def slip_pattern(slips: Sequence[Slip], persona: Persona) -> tuple[str, float | None]:
+    """The pattern name of an episode's slips and its exposure time in seconds.
+
+    Exposure runs from the episode's first exposed event to the return to cover after its last
+    slip; None when no covered event followed (or when there are no slips).
+    """
+    if not slips:
+        return ("no-cover" if persona.cover_ratio == 0.0 else "partial-cover"), None
+    ends = []
+    for slip in slips:
+        if slip.closed_after_seconds is None:
+            return "unclosed", None
+        ends.append(
+            (slip.last_seen - slips[0].first_seen).total_seconds() + slip.closed_after_seconds
+        )
+    exposure = max(ends)
+    if exposure <= _QUICK:
+        return "quick-return", exposure
+    if exposure <= _HOUR:
+        return "return-within-hour", exposure
+    if exposure <= _DAY:
+        return "return-within-day", exposure
+    return "long-exposure", exposure
+
+
+def episode_ratios(weight: float, pattern: str) -> tuple[float, float]:
+    """(actor : unknown, actor : false_flag) for an episode of ``weight`` and slip ``pattern``.
+
+    Both move from 1 (no information) toward their full value as the weight grows:
+    ``r = 1 + (R_EPISODE - 1) * weight`` and ``s = 1 + (s_pattern - 1) * weight``.
+    """
+    s_full = SLIP_PATTERNS[pattern][0]
+    return 1.0 + (R_EPISODE - 1.0) * weight, 1.0 + (s_full - 1.0) * weight
+
+
+def _build_episode(
+    actor: str, members: Sequence[Observation], slip_of: Mapping[str, Slip], persona: Persona
+) -> Episode:
+    scored = []
+    for obs in members:
+        trust = event_trust(obs)
+        excl = event_exclusivity(obs, actor)
+        scored.append((excl * TRUST_WEIGHT[trust], excl, trust, obs.event.id))
+    # Strongest event first; ties broken by event id for determinism.
+    scored.sort(key=lambda item: (-item[0], item[3]))
+    weight, excl, trust, _ = scored[0]
+    slips_by_id = {}
+    for obs in members:
+        slip = slip_of.get(obs.event.id)
+        if slip is not None:
+            slips_by_id[slip.id] = slip
+    slips = tuple(sorted(slips_by_id.values(), key=lambda s: (s.first_seen, s.id)))
+    pattern, exposure = slip_pattern(slips, persona)
+    trusts = [event_trust(obs) for obs in members]
+    weakest = min(trusts, key=lambda t: TRUST_WEIGHT[t])
+    return Episode(
+        actor=actor,
+        observations=tuple(members),
+        slips=slips,
+        weight=weight,
+        exclusivity=excl,
+        trust=trust,
+        weakest_trust=weakest,
+        min_exclusivity=min(item[1] for item in scored),
+        pattern=pattern,
+        exposure_seconds=exposure,
+    )
+
+
+def _reliability(trust: OriginTrust | None, exclusivity: float) -> str:
+    digit = "2" if exclusivity >= 0.95 else "3" if exclusivity >= 0.7 else "4"
+    return _TRUST_LETTER[trust] + digit
+
+
+def _rounded(likelihoods: Mapping[str, float]) -> dict[str, float]:
+    return {k: round(v, 6) for k, v in sorted(likelihoods.items())}
+
+
+def _span(first: datetime, last: datetime) -> str:
+    if first == last:
+        return f"{first:%Y-%m-%d %H:%M:%S}"
+    if first.date() == last.date():
+        return f"{first:%Y-%m-%d %H:%M:%S}-{last:%H:%M:%S}"
+    return f"{first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S}"
+
+
+def _trust_text(trust: OriginTrust | None) -> str:
+    return "logged by the receiving side" if trust is None else f"origin {trust.value}"
+
+
+def actor_range_lines(
+    persona: Persona,
+    observations: Sequence[Observation],
+    slips: Sequence[Slip],
+    specs: Sequence[HypothesisSpec],
+    actors: Mapping[str, Actor],
+) -> list[tuple[EvidenceLine, Episode]]:
+    """One line per episode of events from an actor's exclusive range, in time order."""
+    slip_of = {eid: slip for slip in slips for eid in slip.event_ids}
+    run_of = exposure_runs(persona, observations)
+    by_actor: dict[str, list[Observation]] = {}
+    for obs in observations:
+        if obs.address.category == Category.ACTOR and obs.address.actor:
+            by_actor.setdefault(obs.address.actor, []).append(obs)
+    out = []
+    all_ids = [s.id for s in specs]
+    for actor in sorted(by_actor):
+        for members in group_episodes(by_actor[actor], slip_of, run_of):
+            ep = _build_episode(actor, members, slip_of, persona)
+            r, s = episode_ratios(ep.weight, ep.pattern)
+            likelihoods = dict.fromkeys(all_ids, 1.0)
+            likelihoods[hypothesis_id(persona.id, "actor", actor)] = r
+            likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = r / s
+            name = actors[actor].name if actor in actors else actor
+            prefixes = sorted({o.address.prefix or o.address.ip for o in members})
+            channels = sorted({o.event.channel for o in members})
+            closing = (
+                f"exposure {ep.exposure_seconds:.0f} s"
+                if ep.exposure_seconds is not None
+                else "no exposure time"
+            )
+            summary = (
+                f"{len(members)} event(s) from {', '.join(prefixes)}, exclusive range of "
+                f"{name} (exclusivity {ep.exclusivity:.2f}, {_trust_text(ep.trust)}), "
+                f"{_span(ep.first, ep.last)} UTC via {', '.join(channels)}; "
+                f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); "
+                f"actor:unknown {r:.2f}, actor:false flag {s:.2f}"
+            )
+            line = EvidenceLine(
+                id=stable_id("line", persona.id, "actor-range-episode", actor, members[0].event.id),
+                kind="actor-range-episode",
+                summary=summary,
+                likelihoods=_rounded(temper(likelihoods, LINE_CAP)),
+                reliability=_reliability(ep.trust, ep.exclusivity),
+                rule=RULE_ACTOR_RANGE,
+                event_ids=tuple(o.event.id for o in members),
+                slip_ids=tuple(s.id for s in ep.slips),
+            )
+            out.append((line, ep))
+    return out
+
+
+def country_lines(
+    persona: Persona,
+    observations: Sequence[Observation],
+    slips: Sequence[Slip],
+    specs: Sequence[HypothesisSpec],
+    actors: Mapping[str, Actor],
+) -> list[EvidenceLine]:
+    """One line per country of exposed events outside any exclusive range, by country code."""
+    by_country: dict[str, list[Observation]] = {}
+    for obs in observations:
+        if obs.address.category not in EXPOSED or obs.address.actor:
+            continue
+        country = (obs.address.country or "").strip().upper()
+        if country:
+            by_country.setdefault(country, []).append(obs)
+    slip_of = {eid: slip.id for slip in slips for eid in slip.event_ids}
+    hypothesised = sorted({s.actor for s in specs if s.actor is not None})
+    all_ids = [s.id for s in specs]
+    out = []
+    for country in sorted(by_country):
+        members = by_country[country]
+        trust = min((event_trust(o) for o in members), key=lambda t: -TRUST_WEIGHT[t])
+        weight = TRUST_WEIGHT[trust]
+        sponsored = [
+            a for a in hypothesised if a in actors and (actors[a].country or "").upper() == country
+        ]
+        likelihoods = dict.fromkeys(all_ids, 1.0)
+        if sponsored:
+            for actor in sponsored:
+                likelihoods[hypothesis_id(persona.id, "actor", actor)] = (
+                    1.0 + (COUNTRY_SPONSOR_RATIO - 1.0) * weight
+                )
+                likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = (
+                    1.0 + (COUNTRY_SPONSOR_RATIO - 1.0) * weight / 2.0
+                )
+            meaning = (
+                f"sponsor country of {', '.join(actors[a].name for a in sponsored)}, but not in "
+                "a registered exclusive range: weak, a host there can be compromised or mislocated"
+            )
+        else:
+            likelihoods[hypothesis_id(persona.id, "unknown", None)] = (
+                1.0 + (COUNTRY_OTHER_TILT - 1.0) * weight
+            )
+            meaning = (
+                "consistent with compromised or borrowed infrastructure there; this is not "
+                f"attribution to {country}"
+            )
+        categories = sorted({str(o.address.category) for o in members})
+        summary = (
+            f"{len(members)} exposed event(s) ({', '.join(categories)}) geolocated to {country}, "
+            f"{_trust_text(trust)}; {meaning}"
+        )
+        out.append(
+            EvidenceLine(
+                id=stable_id("line", persona.id, "country-hit", country),
+                kind="country-hit",
+                summary=summary,
+                likelihoods=_rounded(temper(likelihoods, LINE_CAP)),
+                reliability=_TRUST_LETTER[trust] + "4",
+                rule=RULE_COUNTRY,
+                event_ids=tuple(o.event.id for o in members),
+                slip_ids=tuple(
+                    sorted({slip_of[o.event.id] for o in members if o.event.id in slip_of})
+                ),
+            )
+        )
+    return out

@@ -1,0 +1,148 @@
+"""Calibration on generated cases (slipcatch.analysis.simulate), over several seeds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from slipcatch.analysis import assess
+from slipcatch.analysis import simulate as sim
+from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.model import Category, OriginTrust
+
+SEEDS = [1, 2, 3, 7, 11, 19]
+
+
+def verdict_of(case):
+    [pa] = [pa for pa in assess(case.observations, case.actors) if pa.persona.name == case.persona]
+    return pa, pa.verdict
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_noise_only_gives_no_attribution_and_low_confidence(seed):
+    pa, v = verdict_of(sim.noise_only(seed))
+    assert v.actor is None or v.probability < 0.5
+    assert v.confidence == "low"
+    assert pa.slips  # the residential hops are slips of a covered persona
+    assert all(s.attributed_to is None for s in pa.slips)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_b_lone_actor_event_amid_uncovered_traffic(seed):
+    pa, v = verdict_of(sim.lone_actor_event(seed))
+    assert v.likelihood != "almost certain"
+    assert v.confidence != "high"
+    assert pa.slips == ()  # no cover at all: nothing to slip from
+    [episode] = [line for line in pa.evidence if line.kind == "actor-range-episode"]
+    assert episode.id in v.linchpins
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("slips", [3, 4, 5])
+def test_c_quickly_closed_slips_under_heavy_cover(seed, slips):
+    case = sim.slipping_operator(seed, slips=slips)
+    pa, v = verdict_of(case)
+    assert v.actor == case.truth == ACTOR.id
+    assert v.likelihood in ("very likely", "almost certain")
+    actor_slips = [s for s in pa.slips if s.attributed_to == ACTOR.id]
+    assert len(actor_slips) == slips
+    assert all(60 <= (s.closed_after_seconds or 0) <= 360 for s in actor_slips)
+    assert len(pa.evidence) == slips  # one episode per slip, days apart
+    assert pa.persona.cover_ratio > 0.9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    "make",
+    [
+        sim.noise_only,
+        sim.lone_actor_event,
+        sim.hops_only,
+        sim.staged_exposure,
+        lambda seed: sim.slipping_operator(seed, slips=3),
+    ],
+)
+def test_d_duplicating_every_event_keeps_the_verdict(seed, make):
+    case = make(seed)
+    _, v = verdict_of(case)
+    pa2, v2 = verdict_of(sim.duplicated(case))
+    assert (v2.actor, v2.likelihood, v2.confidence) == (v.actor, v.likelihood, v.confidence)
+    assert v2.probability == pytest.approx(v.probability, abs=1e-9)
+    assert len(pa2.persona.event_ids) == 2 * len(case.observations)
+
+
+def test_e_degenerate_personas_do_not_raise():
+    t = datetime(2014, 12, 1, 0, 0, 0, tzinfo=UTC)
+    cases = {
+        "one event": [
+            observation(
+                t, "175.45.176.1", "one", category=Category.ACTOR, actor="dprk-rgb", exclusivity=1.0
+            )
+        ],
+        "one second": [
+            observation(
+                t,
+                f"185.220.101.{n}",
+                "sec",
+                category=Category.TOR if n % 2 else Category.ACTOR,
+                actor=None if n % 2 else "dprk-rgb",
+                digest=str(n),
+            )
+            for n in range(1, 9)
+        ],
+        "reserved only": [
+            observation(t, f"10.0.0.{n}", "rsv", category=Category.RESERVED, digest=str(n))
+            for n in range(5)
+        ],
+        "actor without id": [observation(t, "175.45.176.1", "anon", category=Category.ACTOR)],
+        "not an address": [
+            observation(
+                t, "garbage", "junk", category=Category.UNKNOWN, country="ZZ", channel="email"
+            )
+        ],
+    }
+    for name, obs in cases.items():
+        [pa] = assess(obs, [ACTOR])
+        v = pa.verdict
+        assert v.confidence == "low", name
+        assert v.likelihood != "almost certain", name
+        assert v.statement.endswith("."), name
+    [pa] = assess(cases["reserved only"], [ACTOR])
+    assert pa.slips == () and pa.evidence == ()
+    assert pa.verdict.actor is None and pa.verdict.statement.startswith(
+        "The evidence is insufficient"
+    )
+    assert pa.persona.cover_ratio == 0.0
+    assert assess([], [ACTOR]) == []
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("countries", [("TW",), ("JP",), ("TW", "JP")])
+def test_f_taiwan_japan_hops_alone_never_attribute(seed, countries):
+    pa, v = verdict_of(sim.hops_only(seed, countries=countries))
+    assert v.actor is None
+    assert v.confidence == "low"
+    lines = [line for line in pa.evidence if line.kind == "country-hit"]
+    assert sorted(line.summary.split("geolocated to ")[1][:2] for line in lines) == sorted(
+        {s.country for s in pa.slips}
+    )
+    assert all(line.reliability.endswith("4") for line in lines)
+
+
+def test_staged_exposure_is_not_a_confident_attribution():
+    for seed in SEEDS:
+        pa, v = verdict_of(sim.staged_exposure(seed))
+        assert v.confidence == "low"
+        assert v.likelihood not in ("very likely", "almost certain")
+        assert any("staging" in a.explanation for a in pa.alternatives)
+
+
+def test_sender_written_slips_stay_weak():
+    for seed in SEEDS:
+        case = sim.slipping_operator(
+            seed, slips=5, origin_trust=OriginTrust.SENDER_WRITTEN, channel="email"
+        )
+        _, v = verdict_of(case)
+        assert v.likelihood not in ("very likely", "almost certain")
+        assert v.confidence == "low"
