@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from slipcatch.errors import SlipcatchError, UsageError
-from slipcatch.model import Assessment, AddressFacts
+from slipcatch.model import AddressFacts, Assessment
 
 __all__ = ["main"]
 

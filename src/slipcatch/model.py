@@ -38,10 +38,11 @@ __all__ = [
     "Alternative",
     "Assessment",
     "Category",
+    "Counterfactual",
+    "Event",
     "EvidenceFile",
     "EvidenceLine",
     "EvidenceRef",
-    "Event",
     "Fact",
     "Hop",
     "Hypothesis",
@@ -157,7 +158,7 @@ class Event:
     time: datetime
     src_ip: str
     persona: str
-    channel: str  # "email", "web", "posting", "ssh", "table:<channel>", ...
+    channel: str  # "email", "web", "zeek:ssh", or a table's channel column ("posting", ...)
     evidence: EvidenceRef
     attributes: Mapping[str, str] = field(default_factory=dict)
     origin_trust: OriginTrust | None = None  # e-mail only
@@ -315,6 +316,13 @@ class EvidenceLine:
     rule: str
     event_ids: tuple[str, ...] = ()
     slip_ids: tuple[str, ...] = ()
+    # ACH view of the line (docs/model.md, "ACH matrix"): hypothesis id -> "consistent",
+    # "inconsistent" or "neutral", and the Bayes factor behind that mark (the line's likelihood
+    # for the hypothesis over the prior-weighted rest).
+    consistency: Mapping[str, str] = field(default_factory=dict)
+    bayes_factors: Mapping[str, float] = field(default_factory=dict)
+    # max / min likelihood across the persona's hypotheses: 1 = says nothing, 10 = the line cap.
+    diagnosticity: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +358,21 @@ class Alternative:
 
 
 @dataclass(frozen=True, slots=True)
+class Counterfactual:
+    """What would change our mind: hypothetical evidence, and the verdict after re-running the
+    model with it added (docs/model.md, "What would change our mind")."""
+
+    id: str
+    kind: str  # "another-actor-slip", "exposed-elsewhere", "range-shared", ...
+    description: str
+    probability: float  # P(the verdict's actor, or the best-supported actor) afterwards
+    likelihood: str  # ICD 203 term of that probability
+    shift: float  # probability afterwards minus the verdict's probability now
+    verdict_actor: str | None = None  # the verdict's actor afterwards
+    confidence: str = "low"  # the confidence afterwards (before linchpins)
+
+
+@dataclass(frozen=True, slots=True)
 class PersonaAssessment:
     persona: Persona
     slips: tuple[Slip, ...]
@@ -357,6 +380,10 @@ class PersonaAssessment:
     hypotheses: tuple[Hypothesis, ...]
     verdict: Verdict
     alternatives: tuple[Alternative, ...] = ()
+    # Hypothetical evidence that would most move the verdict, largest shift first.
+    counterfactuals: tuple[Counterfactual, ...] = ()
+    # The priors used, in words (defaults or the analyst's override), for the report.
+    priors: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""write_reports: four files, exact bytes, deterministic reruns, clean failure."""
+"""write_reports: six files, exact bytes, deterministic reruns, clean failure."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from slipcatch.report import (
     events_lines,
     render_html,
     render_markdown,
+    render_misp,
+    render_stix,
     write_reports,
 )
 from slipcatch.report.json_doc import dumps_document
@@ -21,7 +23,7 @@ from slipcatch.report.json_doc import dumps_document
 from .fixtures import GENERATED_AT, HOSTILE_NAME, build_assessment
 
 
-def test_writes_the_four_files_with_the_rendered_bytes(tmp_path: Path) -> None:
+def test_writes_the_six_files_with_the_rendered_bytes(tmp_path: Path) -> None:
     a = build_assessment()
     out = tmp_path / "nested" / "out"
     paths = write_reports(a, out)
@@ -30,14 +32,19 @@ def test_writes_the_four_files_with_the_rendered_bytes(tmp_path: Path) -> None:
         "events": "events.jsonl",
         "markdown": "report.md",
         "html": "report.html",
+        "stix": "stix.json",
+        "misp": "misp-event.json",
     }
     assert sorted(p.name for p in out.iterdir()) == [
-        "assessment.json", "events.jsonl", "report.html", "report.md",
+        "assessment.json", "events.jsonl", "misp-event.json", "report.html", "report.md",
+        "stix.json",
     ]
     assert paths["assessment"].read_text("utf-8") == dumps_document(assessment_document(a))
     assert paths["events"].read_text("utf-8") == "".join(x + "\n" for x in events_lines(a))
     assert paths["markdown"].read_text("utf-8") == render_markdown(a)
     assert paths["html"].read_text("utf-8") == render_html(a)
+    assert paths["stix"].read_text("utf-8") == render_stix(a)
+    assert paths["misp"].read_text("utf-8") == render_misp(a)
     for p in paths.values():
         assert p.read_bytes().endswith(b"\n")
 

@@ -1,9 +1,11 @@
 """Hypotheses, priors, and how evidence lines combine into posteriors.
 
-For a persona, the hypotheses are: for every actor whose exclusive range one of its events came
-from, ``actor`` (that actor operates the persona) and ``false_flag`` (someone else staged traffic
-through that actor's space to frame it); and always one ``unknown`` (a party that is not a known
-actor). Priors are explicit (``Priors``) and recorded on every ``Hypothesis``.
+For a persona, the hypotheses are: for every actor with any support (an event from its
+exclusive range, or an analyst's evidence line naming it), ``actor`` (that actor operates the
+persona) and ``false_flag`` (someone else staged traffic through that actor's space to frame it);
+always one ``unknown`` (a party that is not a known actor); and the analyst's own hypotheses from
+an evidence file (kind ``analyst``, e.g. "an insider"). Priors are explicit (``Priors``) and
+recorded on every ``Hypothesis``.
 
 Lines combine by multiplying likelihoods (summing logs, with ``math.fsum`` over lines in id order
 so the result never depends on input order); the combined spread is then capped by power
@@ -21,11 +23,13 @@ from slipcatch.errors import UsageError
 from slipcatch.model import EvidenceLine, stable_id
 
 __all__ = [
+    "ANALYST_PRIOR",
     "KIND_RANK",
     "LINE_CAP",
     "TOTAL_CAP",
     "HypothesisSpec",
     "Priors",
+    "analyst_hypothesis_id",
     "bayes_factor",
     "combine",
     "hypothesis_id",
@@ -42,7 +46,10 @@ TOTAL_CAP = 100.0
 #: Tie-break order when two hypotheses are equally probable: the less accusatory one wins.
 KIND_RANK: Mapping[str, int] = {"unknown": 0, "false_flag": 1, "actor": 2, "analyst": 3}
 
-HypothesisKind = Literal["actor", "false_flag", "unknown"]
+HypothesisKind = Literal["actor", "false_flag", "unknown", "analyst"]
+
+#: Prior of an analyst hypothesis whose prior the evidence file does not state.
+ANALYST_PRIOR = 0.05
 
 
 @dataclass(frozen=True)
@@ -60,19 +67,39 @@ class Priors:
 
     unknown: float = 0.5
     false_flag_share: float = 0.2
+    #: Priors of analyst hypotheses by their key (the id in the evidence file); taken off the top
+    #: before the rest is shared out. Sorted pairs, so that ``Priors`` stays hashable.
+    analyst: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         for name, value in (("unknown", self.unknown), ("false_flag_share", self.false_flag_share)):
-            if not (isinstance(value, int | float) and 0.0 < value < 1.0):
+            if isinstance(value, bool) or not (
+                isinstance(value, int | float) and 0.0 < value < 1.0
+            ):
                 raise UsageError(f"prior {name} must be strictly between 0 and 1, not {value!r}")
+        for key, value in self.analyst:
+            if isinstance(value, bool) or not (
+                isinstance(value, int | float) and 0.0 < value < 1.0
+            ):
+                raise UsageError(f"prior of {key!r} must be strictly between 0 and 1, not {value!r}")
+        if math.fsum(v for _, v in self.analyst) >= 1.0:
+            raise UsageError("the priors of the analyst hypotheses must sum to less than 1")
 
-    def describe(self) -> str:
+    def analyst_prior(self, key: str) -> float:
+        """The prior of the analyst hypothesis ``key`` (``ANALYST_PRIOR`` when unstated)."""
+        return dict(self.analyst).get(key, ANALYST_PRIOR)
+
+    def describe(self, analyst_keys: Sequence[str] = ()) -> str:
         """The priors in one line, for reports."""
-        return (
+        text = (
             f"priors: unknown third party {self.unknown:.2f}; the remaining "
-            f"{1 - self.unknown:.2f} split equally among the actors whose ranges were hit, "
+            f"{1 - self.unknown:.2f} split equally among the actors with any support, "
             f"{self.false_flag_share:.2f} of each actor's share to its false-flag hypothesis"
         )
+        if analyst_keys:
+            parts = ", ".join(f"{k} {self.analyst_prior(k):.2f}" for k in sorted(analyst_keys))
+            text += f"; analyst hypotheses taken off the top first: {parts}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -81,6 +108,8 @@ class HypothesisSpec:
     kind: HypothesisKind
     actor: str | None
     prior: float
+    key: str | None = None  # analyst hypotheses: the id given in the evidence file
+    statement: str = ""  # analyst hypotheses: the analyst's wording
 
 
 def hypothesis_id(persona_id: str, kind: str, actor: str | None) -> str:
@@ -88,16 +117,45 @@ def hypothesis_id(persona_id: str, kind: str, actor: str | None) -> str:
     return stable_id("hyp", persona_id, kind, actor or "")
 
 
+def analyst_hypothesis_id(persona_id: str, key: str) -> str:
+    """Deterministic id of the analyst hypothesis ``key`` about one persona."""
+    return stable_id("hyp", persona_id, "analyst", key)
+
+
 def hypothesis_specs(
-    persona_id: str, actor_ids: Iterable[str], priors: Priors
+    persona_id: str,
+    actor_ids: Iterable[str],
+    priors: Priors,
+    analyst: Sequence[tuple[str, str]] = (),
 ) -> list[HypothesisSpec]:
-    """The persona's hypotheses with their priors: unknown first, then per actor (sorted)."""
+    """The persona's hypotheses with their priors: unknown, per actor (sorted), then analyst.
+
+    ``analyst`` holds (key, statement) of the analyst's hypotheses; each takes its prior off the
+    top, and the rest is shared out as ``Priors`` says.
+    """
     actors = sorted(set(actor_ids))
+    extra = [
+        HypothesisSpec(
+            analyst_hypothesis_id(persona_id, key),
+            "analyst",
+            None,
+            priors.analyst_prior(key),
+            key=key,
+            statement=text,
+        )
+        for key, text in sorted(set(analyst))
+    ]
+    rest = 1.0 - math.fsum(s.prior for s in extra)
     if not actors:
-        return [HypothesisSpec(hypothesis_id(persona_id, "unknown", None), "unknown", None, 1.0)]
-    share = (1.0 - priors.unknown) / len(actors)
+        return [
+            HypothesisSpec(hypothesis_id(persona_id, "unknown", None), "unknown", None, rest),
+            *extra,
+        ]
+    share = rest * (1.0 - priors.unknown) / len(actors)
     specs = [
-        HypothesisSpec(hypothesis_id(persona_id, "unknown", None), "unknown", None, priors.unknown)
+        HypothesisSpec(
+            hypothesis_id(persona_id, "unknown", None), "unknown", None, rest * priors.unknown
+        )
     ]
     for actor in actors:
         specs.append(
@@ -116,7 +174,7 @@ def hypothesis_specs(
                 share * priors.false_flag_share,
             )
         )
-    return specs
+    return specs + extra
 
 
 def temper(likelihoods: Mapping[str, float], cap: float) -> dict[str, float]:

@@ -1,6 +1,7 @@
-"""Reports of an assessment: ``assessment.json``, ``events.jsonl``, ``report.md``, ``report.html``.
+"""Reports of an assessment: ``assessment.json``, ``events.jsonl``, ``report.md``, ``report.html``,
+and for sharing ``stix.json`` (STIX 2.1) and ``misp-event.json`` (MISP).
 
-All four are deterministic functions of the :class:`~slipcatch.model.Assessment`; only
+All are deterministic functions of the :class:`~slipcatch.model.Assessment`; only
 ``generated_at`` (taken from the assessment) differs between reruns.
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 from .html import render_html
 from .json_doc import assessment_document, events_lines
 from .markdown import render_markdown
+from .misp import render_misp
+from .stix import render_stix
 from .writer import write_reports
 
 __all__ = [
@@ -16,5 +19,7 @@ __all__ = [
     "events_lines",
     "render_html",
     "render_markdown",
+    "render_misp",
+    "render_stix",
     "write_reports",
 ]

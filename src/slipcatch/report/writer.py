@@ -1,4 +1,4 @@
-"""Writing the four report files into an output directory."""
+"""Writing the report files into an output directory."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from ._view import build_view
 from .html import _render as _render_html
 from .json_doc import _document, _event_lines, dumps_document
 from .markdown import _render as _render_markdown
+from .misp import _render as _render_misp
+from .stix import _render as _render_stix
 
 #: Keys of the mapping write_reports returns, with the file each names.
 FILES: dict[str, str] = {
@@ -21,6 +23,8 @@ FILES: dict[str, str] = {
     "events": "events.jsonl",
     "markdown": "report.md",
     "html": "report.html",
+    "stix": "stix.json",
+    "misp": "misp-event.json",
 }
 
 
@@ -42,10 +46,12 @@ def _write(path: Path, chunks: Iterable[str]) -> None:
 
 
 def write_reports(assessment: Assessment, out_dir: Path) -> dict[str, Path]:
-    """Write assessment.json, events.jsonl, report.md and report.html into ``out_dir``.
+    """Write assessment.json, events.jsonl, report.md, report.html, stix.json (STIX 2.1 bundle)
+    and misp-event.json (MISP event) into ``out_dir``.
 
     The directory is created if needed; existing report files are replaced atomically.
-    Returns the paths keyed ``assessment``, ``events``, ``markdown``, ``html``.
+    Returns the paths keyed ``assessment``, ``events``, ``markdown``, ``html``, ``stix``,
+    ``misp``.
 
     Raises:
         UsageError: ``out_dir`` cannot be created or written (names the path and the cause).
@@ -59,6 +65,8 @@ def write_reports(assessment: Assessment, out_dir: Path) -> dict[str, Path]:
         _write(paths["events"], (line + "\n" for line in _event_lines(view)))
         _write(paths["markdown"], [_render_markdown(view)])
         _write(paths["html"], [_render_html(view)])
+        _write(paths["stix"], [_render_stix(view)])
+        _write(paths["misp"], [_render_misp(view)])
     except OSError as exc:
         raise UsageError(
             f"cannot write reports: {exc.strerror or exc}", source=str(exc.filename or out)

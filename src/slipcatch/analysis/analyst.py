@@ -1,0 +1,333 @@
+"""Analyst-supplied evidence that is not about addresses: code reuse, language, a tip.
+
+An evidence file (YAML, ``slipcatch analyze --evidence-file FILE``) states, per item, an
+Admiralty code (source reliability A-F, information credibility 1-6) and a likelihood ratio per
+hypothesis kind or per named hypothesis; it may add the analyst's own hypotheses (kind
+``analyst``, e.g. "an insider") and override the priors. The format and the discount applied to
+weaker sources are in docs/model.md, "analyst evidence"::
+
+    priors: {unknown: 0.5, false_flag_share: 0.2, insider: 0.05}
+    hypotheses:
+      - {id: insider, statement: "A disgruntled insider operated the persona."}
+    evidence:
+      - id: wiper-code-reuse
+        summary: Destover shares code with the 2013 DarkSeoul wiper
+        reliability: B2
+        personas: [Guardians of Peace]          # optional, default: every persona
+        likelihoods: {actor: 3, false_flag: 1.5, insider: 0.5}
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from slipcatch.errors import UsageError
+from slipcatch.model import EvidenceLine, stable_id
+
+from .hypotheses import ANALYST_PRIOR, LINE_CAP, HypothesisSpec, Priors, temper
+
+__all__ = [
+    "CREDIBILITY_WEIGHT",
+    "KINDS",
+    "RULE_ANALYST",
+    "SOURCE_WEIGHT",
+    "AnalystEvidence",
+    "AnalystItem",
+    "analyst_lines",
+    "load_evidence_file",
+    "parse_evidence",
+    "reliability_weight",
+]
+
+RULE_ANALYST = "analyst evidence"
+
+#: Hypothesis kinds a likelihood may be stated for (applies to every hypothesis of that kind).
+KINDS: tuple[str, ...] = ("actor", "false_flag", "unknown", "analyst")
+
+#: How much of a stated log-likelihood ratio is kept, by Admiralty source reliability
+#: (A completely reliable ... E unreliable, F cannot be judged) and information credibility
+#: (1 confirmed ... 5 improbable, 6 cannot be judged). The stated ratio is what an A1 item
+#: would be worth; the effective ratio is ``stated ** (source x credibility)``.
+SOURCE_WEIGHT: Mapping[str, float] = {
+    "A": 1.0, "B": 0.85, "C": 0.6, "D": 0.35, "E": 0.15, "F": 0.25,
+}
+CREDIBILITY_WEIGHT: Mapping[str, float] = {
+    "1": 1.0, "2": 0.85, "3": 0.6, "4": 0.35, "5": 0.15, "6": 0.25,
+}
+_CODE = re.compile(r"^[A-F][1-6]$")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_TOP_KEYS = frozenset({"priors", "hypotheses", "evidence", "version"})
+_ITEM_KEYS = frozenset({"id", "summary", "reliability", "likelihoods", "personas"})
+
+
+@dataclass(frozen=True)
+class AnalystItem:
+    """One item of analyst evidence, as stated in the file."""
+
+    key: str
+    summary: str
+    reliability: str
+    likelihoods: tuple[tuple[str, float], ...]  # (kind | "actor:<id>" | analyst key, ratio)
+    personas: tuple[str, ...] = ()  # empty: every persona
+
+    def applies_to(self, persona: str) -> bool:
+        return not self.personas or persona in self.personas
+
+    @property
+    def actors(self) -> tuple[str, ...]:
+        """Actor ids this item names (``actor:<id>`` / ``false_flag:<id>``)."""
+        return tuple(sorted({k.split(":", 1)[1] for k, _ in self.likelihoods if ":" in k}))
+
+
+@dataclass(frozen=True)
+class AnalystEvidence:
+    """A parsed, validated evidence file."""
+
+    source: str
+    items: tuple[AnalystItem, ...] = ()
+    hypotheses: tuple[tuple[str, str], ...] = ()  # (key, statement)
+    priors: Priors | None = None  # None: the file states no priors
+
+
+def reliability_weight(code: str) -> float:
+    """The share of a stated log-ratio kept for an Admiralty code (``SOURCE_WEIGHT`` x
+    ``CREDIBILITY_WEIGHT``).
+
+    Raises:
+        ValueError: not a code A1..F6.
+    """
+    if not _CODE.match(code):
+        raise ValueError(f"not an Admiralty code (A-F then 1-6): {code!r}")
+    return SOURCE_WEIGHT[code[0]] * CREDIBILITY_WEIGHT[code[1]]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def parse_evidence(
+    data: Any, source: str, actor_ids: Sequence[str] = (), persona_names: Sequence[str] | None = None
+) -> AnalystEvidence:
+    """Validate the loaded YAML document of an evidence file.
+
+    ``actor_ids`` are the known actors (a named ``actor:<id>`` must be one of them);
+    ``persona_names``, when given, are the personas in the evidence (a listed persona must be
+    one of them, so a typo cannot silently drop an item).
+
+    Raises:
+        UsageError: naming ``source`` and the entry: an unknown key, an Admiralty code outside
+            A1-F6, a ratio that is not a positive finite number, an unknown hypothesis or persona,
+            a duplicate id, or priors outside (0, 1).
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UsageError("an evidence file is a mapping with 'evidence' (and optionally "
+                         "'hypotheses', 'priors')", source)
+    extra = sorted(str(k) for k in data if k not in _TOP_KEYS)
+    if extra:
+        raise UsageError(f"unknown key(s): {', '.join(extra)}", source)
+
+    hypotheses: list[tuple[str, str]] = []
+    raw_h = data.get("hypotheses") or []
+    if not isinstance(raw_h, list):
+        raise UsageError("'hypotheses' must be a list", source)
+    for k, entry in enumerate(raw_h):
+        where = f"hypotheses[{k}]"
+        if not isinstance(entry, dict) or set(entry) - {"id", "statement"}:
+            raise UsageError("a hypothesis is a mapping with 'id' and 'statement'", source, where)
+        key, text = entry.get("id"), entry.get("statement")
+        if not isinstance(key, str) or not _KEY.match(key) or key in KINDS:
+            raise UsageError(f"bad hypothesis id {key!r} (letters, digits, '_.-'; not a kind)",
+                             source, where)
+        if any(key == h for h, _ in hypotheses):
+            raise UsageError(f"duplicate hypothesis id {key!r}", source, where)
+        if not isinstance(text, str) or not text.strip():
+            raise UsageError(f"hypothesis {key!r} needs a statement", source, where)
+        hypotheses.append((key, " ".join(text.split())))
+    analyst_keys = {h for h, _ in hypotheses}
+
+    priors: Priors | None = None
+    raw_p = data.get("priors")
+    if raw_p is not None:
+        if not isinstance(raw_p, dict):
+            raise UsageError("'priors' must be a mapping", source, "priors")
+        base: dict[str, float] = {}
+        stated: list[tuple[str, float]] = []
+        for name, value in sorted(raw_p.items(), key=lambda kv: str(kv[0])):
+            number = _number(value)
+            if number is None:
+                raise UsageError(f"prior {name!r} must be a number, not {value!r}", source,
+                                 "priors")
+            if name in ("unknown", "false_flag_share"):
+                base[str(name)] = number
+            elif name in analyst_keys:
+                stated.append((str(name), number))
+            else:
+                raise UsageError(f"prior for unknown hypothesis {name!r}", source, "priors")
+        try:
+            priors = Priors(**base, analyst=tuple(stated))  # type: ignore[arg-type]
+        except UsageError as exc:
+            raise UsageError(exc.reason, source, "priors") from exc
+    total = math.fsum(
+        dict(priors.analyst).get(h, ANALYST_PRIOR) if priors else ANALYST_PRIOR
+        for h in analyst_keys
+    )
+    if total >= 1.0:
+        raise UsageError("the priors of the analyst hypotheses must sum to less than 1", source,
+                         "priors")
+
+    items: list[AnalystItem] = []
+    raw_e = data.get("evidence") or []
+    if not isinstance(raw_e, list):
+        raise UsageError("'evidence' must be a list", source)
+    known_actors = set(actor_ids)
+    for k, entry in enumerate(raw_e):
+        where = f"evidence[{k}]"
+        if not isinstance(entry, dict):
+            raise UsageError("an evidence item is a mapping", source, where)
+        key = entry.get("id")
+        if isinstance(key, str):
+            where += f" '{key}'"
+        extra = sorted(str(x) for x in entry if x not in _ITEM_KEYS)
+        if extra:
+            raise UsageError(f"unknown key(s): {', '.join(extra)}", source, where)
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise UsageError(f"bad or missing id {key!r}", source, where)
+        if any(item.key == key for item in items):
+            raise UsageError(f"duplicate evidence id {key!r}", source, where)
+        summary = entry.get("summary")
+        if not isinstance(summary, str) or not summary.strip():
+            raise UsageError("missing summary", source, where)
+        code = entry.get("reliability")
+        code_text = str(code).strip().upper() if isinstance(code, str) else ""
+        if not _CODE.match(code_text):
+            raise UsageError(
+                f"unknown reliability code {code!r} (Admiralty: source A-F, credibility 1-6, "
+                "e.g. B2)", source, where
+            )
+        raw_l = entry.get("likelihoods")
+        if not isinstance(raw_l, dict) or not raw_l:
+            raise UsageError("'likelihoods' must map hypotheses to ratios", source, where)
+        ratios: list[tuple[str, float]] = []
+        for name, value in sorted(raw_l.items(), key=lambda kv: str(kv[0])):
+            hyp = str(name)
+            ratio = _number(value)
+            if ratio is None or ratio <= 0.0:
+                raise UsageError(
+                    f"likelihood ratio for {hyp!r} must be a positive number, not {value!r}",
+                    source, where,
+                )
+            kind, _, actor = hyp.partition(":")
+            if actor:
+                if kind not in ("actor", "false_flag") or actor not in known_actors:
+                    raise UsageError(f"unknown hypothesis {hyp!r}", source, where)
+            elif hyp not in KINDS and hyp not in analyst_keys:
+                raise UsageError(f"unknown hypothesis {hyp!r}", source, where)
+            ratios.append((hyp, ratio))
+        personas = entry.get("personas") or []
+        if isinstance(personas, str):
+            personas = [personas]
+        if not isinstance(personas, list) or not all(isinstance(p, str) for p in personas):
+            raise UsageError("'personas' must be a list of persona names", source, where)
+        if persona_names is not None:
+            missing = sorted(set(personas) - set(persona_names))
+            if missing:
+                raise UsageError(f"unknown persona(s): {', '.join(missing)}", source, where)
+        items.append(
+            AnalystItem(
+                key=key,
+                summary=" ".join(summary.split()),
+                reliability=code_text,
+                likelihoods=tuple(ratios),
+                personas=tuple(sorted(set(personas))),
+            )
+        )
+    return AnalystEvidence(
+        source=source, items=tuple(items), hypotheses=tuple(hypotheses), priors=priors
+    )
+
+
+def load_evidence_file(
+    path: str | Path, actor_ids: Sequence[str] = (), persona_names: Sequence[str] | None = None
+) -> AnalystEvidence:
+    """Read and validate an evidence file (see ``parse_evidence``).
+
+    Raises:
+        UsageError: the file cannot be read, is not YAML, or an entry is invalid; the message
+            names the file and the entry.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read evidence file: {exc}", source) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise UsageError("not valid YAML", source, where) from exc
+    return parse_evidence(data, source, actor_ids, persona_names)
+
+
+def _stated(item: AnalystItem, spec: HypothesisSpec) -> float | None:
+    """The ratio the item states for ``spec``: a named entry before a kind entry."""
+    table = dict(item.likelihoods)
+    if spec.kind == "analyst":
+        return table.get(spec.key or "", table.get("analyst"))
+    if spec.actor is not None and f"{spec.kind}:{spec.actor}" in table:
+        return table[f"{spec.kind}:{spec.actor}"]
+    return table.get(spec.kind)
+
+
+def analyst_lines(
+    persona_id: str,
+    persona_name: str,
+    evidence: AnalystEvidence | None,
+    specs: Sequence[HypothesisSpec],
+) -> list[EvidenceLine]:
+    """One line per evidence item that applies to the persona.
+
+    Effective likelihood = stated ratio ** ``reliability_weight(code)`` (hypotheses the item
+    does not mention get 1), then tempered to ``LINE_CAP``.
+    """
+    if evidence is None:
+        return []
+    out = []
+    for item in evidence.items:
+        if not item.applies_to(persona_name):
+            continue
+        w = reliability_weight(item.reliability)
+        likelihoods = {}
+        for spec in specs:
+            ratio = _stated(item, spec)
+            likelihoods[spec.id] = 1.0 if ratio is None else ratio**w
+        stated = ", ".join(f"{k} {v:g}" for k, v in item.likelihoods)
+        out.append(
+            EvidenceLine(
+                # The file name is not part of the id: the same item read from a copy is the same line.
+                id=stable_id("line", persona_id, "analyst", item.key),
+                kind="analyst",
+                summary=(
+                    f"{item.summary} (analyst item '{item.key}' from {evidence.source}; stated "
+                    f"ratios {stated}; {item.reliability} keeps {w:.0%} of their weight)"
+                ),
+                likelihoods={
+                    k: round(v, 6) for k, v in sorted(temper(likelihoods, LINE_CAP).items())
+                },
+                reliability=item.reliability,
+                rule=RULE_ANALYST,
+            )
+        )
+    return out

@@ -1,0 +1,53 @@
+"""Evidence ingestion: files -> ``Event | Rejection`` plus an exact account per file.
+
+Each format is a module with ``NAME``, a cheap content-based ``sniff(head, name) -> float`` and
+``read(source)`` yielding exactly one ``Event`` or ``Rejection`` per record, so that for every
+file ``records = events + rejected + duplicates``. See docs/formats.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from slipcatch.evidence._common import ANONYMOUS, REASONS
+from slipcatch.evidence.personas import PersonaMap
+
+__all__ = ["ANONYMOUS", "REASONS", "IngestResult", "PersonaMap", "ReadOptions", "ingest"]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read evidence.
+
+    ``trusted_relays``: host names (matched exactly or as a domain suffix) or CIDRs/addresses
+    of the receiving organisation's mail hosts. ``persona_map``: identities -> persona names.
+    ``year``: for syslog-style logs without a year.
+    """
+
+    trusted_relays: tuple[str, ...] = ()
+    persona_map: PersonaMap | None = None
+    year: int | None = None
+
+
+from slipcatch.evidence._ingest import IngestResult, ingest_paths  # noqa: E402
+
+
+def ingest(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    options: ReadOptions | None = None,
+) -> IngestResult:
+    """Read every evidence file under ``paths`` (files or directories).
+
+    Directories are walked recursively in sorted order; hidden files and directories (names
+    starting with ``.``) inside them are skipped. Events are de-duplicated by id across all
+    files (a later copy counts as a duplicate in its own file's account) and returned sorted
+    by (time, id). An unrecognised or broken file is accounted, not raised.
+
+    Raises:
+        EvidenceError: a path does not exist or cannot be read.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    return ingest_paths(paths, options or ReadOptions())

@@ -1,0 +1,287 @@
+"""One evidence file on disk: its hash, size, transparent decompression and record iteration.
+
+Compression is recognised from magic bytes (never from the name) and read as a stream. Limits
+protect against decompression bombs: past ``MAX_TOTAL`` decompressed bytes, or past
+``RATIO_FLOOR`` bytes with a decompressed:compressed ratio above ``MAX_RATIO``, the rest of the
+file becomes one ``decompression-limit`` rejection. A truncated or corrupt stream becomes one
+``truncated-compression`` rejection for the remainder; records read before it are kept.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import lzma
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Protocol
+
+from slipcatch.errors import EvidenceError
+
+if TYPE_CHECKING:
+    from slipcatch.evidence import ReadOptions
+
+__all__ = [
+    "HEAD_SIZE",
+    "MAX_LINE",
+    "MAX_RATIO",
+    "MAX_TOTAL",
+    "RATIO_FLOOR",
+    "Line",
+    "Problem",
+    "Source",
+]
+
+HEAD_SIZE = 64 * 1024
+MAX_LINE = 64 * 1024
+MAX_TOTAL = 2 * 1024**3
+MAX_RATIO = 200
+RATIO_FLOOR = 10 * 1024**2
+_CHUNK = 64 * 1024
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One physical line (without its line ending) and its 1-based number."""
+
+    number: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A record that cannot be read at all (too long, or the stream broke)."""
+
+    number: int  # line number where it happened
+    reason: str
+    detail: str = ""
+
+
+class _Readable(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+    def close(self) -> None: ...
+
+
+class _StreamFault(Exception):
+    """Raised inside the decompressing reader; turned into a ``Problem`` by the iterators."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class _Limited:
+    """Wraps a decompressing reader, enforcing the bomb limits and normalising stream errors."""
+
+    def __init__(self, inner: _Readable, raw: IO[bytes], limits: tuple[int, int, int]):
+        self._inner = inner
+        self._raw = raw
+        self._total_limit, self._ratio, self._floor = limits
+        self.produced = 0
+
+    def read(self, n: int) -> bytes:
+        try:
+            data = self._inner.read(n)
+        except EOFError as exc:
+            raise _StreamFault("truncated-compression", f"stream ended early: {exc}") from exc
+        except (OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
+            raise _StreamFault("truncated-compression", f"corrupt stream: {exc}") from exc
+        self.produced += len(data)
+        if self.produced > self._total_limit:
+            raise _StreamFault(
+                "decompression-limit", f"more than {self._total_limit} bytes decompressed"
+            )
+        if self.produced > self._floor:
+            consumed = max(1, self._raw.tell())
+            if self.produced / consumed > self._ratio:
+                raise _StreamFault(
+                    "decompression-limit",
+                    f"ratio {self.produced // consumed}:1 exceeds {self._ratio}:1",
+                )
+        return data
+
+
+class Source:
+    """An evidence file: identity (path, SHA-256, size), compression and record access.
+
+    Raises:
+        EvidenceError: from the constructor, when the path is missing, not a regular file
+            or cannot be read.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        options: ReadOptions,
+        *,
+        max_total: int = MAX_TOTAL,
+        max_ratio: int = MAX_RATIO,
+        ratio_floor: int = RATIO_FLOOR,
+    ):
+        self.path = path
+        self.name = str(path)
+        self.options = options
+        self._limits = (max_total, max_ratio, ratio_floor)
+        if not path.exists():
+            raise EvidenceError("no such file or directory", source=self.name)
+        if not path.is_file():
+            raise EvidenceError("not a regular file", source=self.name)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with path.open("rb") as fh:
+                magic = fh.read(6)
+                digest.update(magic)
+                size += len(magic)
+                while chunk := fh.read(1024 * 1024):
+                    digest.update(chunk)
+                    size += len(chunk)
+        except OSError as exc:
+            raise EvidenceError(f"cannot read: {exc.strerror or exc}", source=self.name) from exc
+        self.sha256 = digest.hexdigest()
+        self.size = size
+        self.compression: str | None = None
+        for prefix, kind in _MAGIC:
+            if magic.startswith(prefix):
+                self.compression = kind
+                break
+        self._head: bytes | None = None
+        self.head_fault: str | None = None
+
+    # -- raw access -----------------------------------------------------------------------
+
+    def _open(self) -> tuple[IO[bytes], _Limited | IO[bytes]]:
+        # Callers close both ends in a `finally`; a context manager cannot span a generator.
+        try:
+            raw: IO[bytes] = self.path.open("rb")
+        except OSError as exc:
+            raise EvidenceError(f"cannot read: {exc.strerror or exc}", source=self.name) from exc
+        if self.compression is None:
+            return raw, raw
+        inner: _Readable
+        if self.compression == "gzip":
+            inner = gzip.GzipFile(fileobj=raw, mode="rb")
+        elif self.compression == "bz2":
+            inner = bz2.BZ2File(raw, mode="rb")
+        else:
+            inner = lzma.LZMAFile(raw, mode="rb")  # noqa: SIM115
+        return raw, _Limited(inner, raw, self._limits)
+
+    def head(self) -> bytes:
+        """The first ``HEAD_SIZE`` bytes after decompression (for sniffing)."""
+        if self._head is None:
+            raw, reader = self._open()
+            parts: list[bytes] = []
+            got = 0
+            try:
+                while got < HEAD_SIZE:
+                    chunk = reader.read(HEAD_SIZE - got)
+                    if not chunk:
+                        break
+                    parts.append(chunk)
+                    got += len(chunk)
+            except _StreamFault as fault:
+                self.head_fault = fault.reason
+            finally:
+                if reader is not raw:
+                    _close(reader)
+                raw.close()
+            self._head = b"".join(parts)
+        return self._head
+
+    def chunks(self) -> Iterator[bytes | _StreamFault]:
+        """Decompressed chunks; a stream fault is yielded (last) instead of raised."""
+        raw, reader = self._open()
+        try:
+            while True:
+                try:
+                    chunk = reader.read(_CHUNK)
+                except _StreamFault as fault:
+                    yield fault
+                    return
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            if reader is not raw:
+                _close(reader)
+            raw.close()
+
+    # -- records --------------------------------------------------------------------------
+
+    def lines(self, max_line: int = MAX_LINE, keep_blank: bool = False) -> Iterator[Line | Problem]:
+        """Physical lines, streaming, without line endings (``\\n`` or ``\\r\\n``).
+
+        Blank (whitespace-only) lines are not records and are skipped unless ``keep_blank``.
+        A line longer than ``max_line`` bytes yields ``Problem("line-too-long")`` and is
+        discarded as it streams, without being assembled. A stream fault yields one
+        ``Problem`` for the remainder and ends the iteration.
+        """
+        number = 0
+        buf = bytearray()
+        overlong = False
+        for chunk in self.chunks():
+            if isinstance(chunk, _StreamFault):
+                # A partial line at the fault belongs to the unreadable remainder.
+                yield Problem(number + 1, chunk.reason, chunk.detail)
+                return
+            start = 0
+            while True:
+                nl = chunk.find(b"\n", start)
+                if nl < 0:
+                    if not overlong:
+                        buf += chunk[start:]
+                        if len(buf) > max_line:
+                            overlong = True
+                            buf.clear()
+                    break
+                number += 1
+                if overlong:
+                    overlong = False
+                    yield Problem(number, "line-too-long", f"line longer than {max_line} bytes")
+                else:
+                    buf += chunk[start:nl]
+                    if len(buf) > max_line + 1:
+                        yield Problem(number, "line-too-long", f"line longer than {max_line} bytes")
+                    else:
+                        item = _emit(number, buf, keep_blank)
+                        if item is not None:
+                            yield item
+                buf.clear()
+                start = nl + 1
+        if overlong:
+            yield Problem(number + 1, "line-too-long", f"line longer than {max_line} bytes")
+        elif buf:
+            item = _emit(number + 1, buf, keep_blank)
+            if item is not None:
+                yield item
+
+
+def _emit(number: int, buf: bytearray, keep_blank: bool) -> Line | None:
+    data = bytes(buf)
+    if data.endswith(b"\r"):
+        data = data[:-1]
+    if not keep_blank and not data.strip():
+        return None
+    return Line(number, data)
+
+
+def _close(reader: object) -> None:
+    inner = getattr(reader, "_inner", reader)
+    close = getattr(inner, "close", None)
+    if close is not None:
+        try:
+            close()
+        except (OSError, EOFError, zlib.error, lzma.LZMAError):
+            # Closing a reader over a corrupt stream may re-raise its fault; it was reported.
+            return

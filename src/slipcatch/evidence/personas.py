@@ -1,0 +1,141 @@
+"""``--persona-map``: identities (addresses, display names, accounts) -> persona names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from slipcatch.errors import UsageError
+
+__all__ = ["PersonaMap"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    identity: str  # case-folded literal, or the pattern text for regex rows
+    persona: str
+    pattern: re.Pattern[str] | None
+    line: int
+
+
+class PersonaMap:
+    """Maps identities to persona names.
+
+    Rows are tried in file order and the first row matching any of the identities given to
+    ``resolve`` wins. A literal identity matches case-insensitively; ``re:PATTERN`` is a
+    regular expression searched (case-insensitively) in each identity.
+    """
+
+    def __init__(self, rows: list[_Row], name: str = "<memory>"):
+        self._rows = tuple(rows)
+        self.name = name
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, str]], name: str = "<memory>") -> PersonaMap:
+        """Build from ``(identity, persona)`` pairs, in order.
+
+        Raises:
+            UsageError: an empty identity or persona, or an invalid ``re:`` pattern.
+        """
+        return cls([_row(i, p, n, name) for n, (i, p) in enumerate(pairs, 1)], name)
+
+    @classmethod
+    def load(cls, path: str | Path) -> PersonaMap:
+        """Read a CSV (header ``identity,persona``) or YAML (persona -> identities) map.
+
+        Raises:
+            UsageError: the file cannot be read or is malformed; the message names the file
+                and, where known, the line.
+        """
+        name = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise UsageError(f"cannot read persona map: {exc.strerror or exc}", name) from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError("persona map is not UTF-8", name) from exc
+        first = next((ln for ln in text.splitlines() if ln.strip()), "")
+        if first.replace(" ", "").lower().startswith("identity,persona"):
+            return cls(_load_csv(text, name), name)
+        return cls(_load_yaml(text, name), name)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def resolve(self, *identities: str | None) -> str | None:
+        """The persona of the first row matching any identity, or None."""
+        given = [i.strip() for i in identities if i and i.strip()]
+        if not given:
+            return None
+        folded = [i.casefold() for i in given]
+        for row in self._rows:
+            if row.pattern is not None:
+                if any(row.pattern.search(i) for i in given):
+                    return row.persona
+            elif row.identity in folded:
+                return row.persona
+        return None
+
+
+def _row(identity: str, persona: str, line: int, name: str) -> _Row:
+    identity, persona = identity.strip(), persona.strip()
+    if not identity or not persona:
+        raise UsageError("empty identity or persona", name, f"line {line}")
+    if identity.startswith("re:"):
+        try:
+            pattern = re.compile(identity[3:], re.IGNORECASE)
+        except re.error as exc:
+            raise UsageError(f"bad regular expression: {exc}", name, f"line {line}") from exc
+        return _Row(identity, persona, pattern, line)
+    return _Row(identity.casefold(), persona, None, line)
+
+
+def _load_csv(text: str, name: str) -> list[_Row]:
+    rows: list[_Row] = []
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if line == 1 or not any(f.strip() for f in fields):
+                continue
+            if len(fields) != 2:
+                raise UsageError(f"expected 2 fields, found {len(fields)}", name, f"line {line}")
+            rows.append(_row(fields[0], fields[1], line, name))
+    except csv.Error as exc:
+        raise UsageError(f"bad CSV: {exc}", name, f"line {reader.line_num}") from exc
+    return rows
+
+
+def _load_yaml(text: str, name: str) -> list[_Row]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise UsageError(
+            f"bad YAML: {exc.problem}", name, f"line {line}" if line else None
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise UsageError(f"bad YAML: {exc}", name) from exc
+    if node is None:
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        raise UsageError(
+            "expected a mapping of persona -> identities", name, f"line {node.start_mark.line + 1}"
+        )
+    rows: list[_Row] = []
+    for key, value in node.value:
+        kline = key.start_mark.line + 1
+        if not isinstance(key, yaml.ScalarNode):
+            raise UsageError("persona must be a plain name", name, f"line {kline}")
+        items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        for item in items:
+            iline = item.start_mark.line + 1
+            if not isinstance(item, yaml.ScalarNode):
+                raise UsageError("identity must be a string", name, f"line {iline}")
+            rows.append(_row(str(item.value), str(key.value), iline, name))
+    return rows

@@ -1,0 +1,241 @@
+"""Generic event tables: CSV with a header row, or JSON lines (one object a line).
+
+Recognised when the header (CSV) or the first object (JSON lines) names both a time column and
+a source-address column. Column names are compared case-insensitively; when several names of
+one meaning are present, the earlier name in ``COLUMNS`` wins (``time`` before ``date``).
+Every physical line is one record: a CSV field cannot span lines, so an unterminated quote
+costs exactly its own row (``bad-quoting``) and never swallows the rest of the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+
+from slipcatch.evidence._common import (
+    event,
+    parse_address,
+    parse_epoch,
+    parse_iso,
+    persona_for,
+    reject,
+    reject_problem,
+    sha256,
+)
+from slipcatch.evidence._source import Line, Problem, Source
+from slipcatch.model import Event, Rejection
+
+__all__ = ["COLUMNS", "NAME", "read", "sniff"]
+
+NAME = "table"
+
+#: meaning -> accepted column names, in order of precedence.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "time": ("time", "timestamp", "ts", "datetime", "date"),
+    "ip": ("src_ip", "ip", "source_ip", "client_ip", "remote_addr", "ip_address"),
+    "persona": ("persona", "actor_alias", "account", "user", "username", "sender", "handle"),
+    "channel": ("channel", "kind", "type", "source"),
+    "id": ("id", "event_id"),
+}
+
+_DELIMITERS = (",", "\t", ";")
+
+
+def _roles(names: Sequence[str]) -> dict[str, int]:
+    """meaning -> column index, by ``COLUMNS`` precedence (first listed name present wins)."""
+    lowered: dict[str, int] = {}
+    for i, n in enumerate(names):
+        lowered.setdefault(n.strip().lower(), i)
+    roles: dict[str, int] = {}
+    for meaning, aliases in COLUMNS.items():
+        for alias in aliases:
+            if alias in lowered:
+                roles[meaning] = lowered[alias]
+                break
+    return roles
+
+
+def _first_line(head: bytes) -> bytes:
+    for line in head.split(b"\n"):
+        if line.strip():
+            return line.rstrip(b"\r")
+    return b""
+
+
+def _csv_header(line: bytes) -> tuple[str, list[str]] | None:
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    for delim in _DELIMITERS:
+        if delim not in text:
+            continue
+        try:
+            names = next(csv.reader([text], delimiter=delim, strict=True))
+        except csv.Error:
+            continue
+        roles = _roles(names)
+        if "time" in roles and "ip" in roles:
+            return delim, names
+    return None
+
+
+def _json_keys(line: bytes) -> list[str] | None:
+    try:
+        obj = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return list(obj) if isinstance(obj, dict) else None
+
+
+def sniff(head: bytes, name: str) -> float:
+    """0.9 for a CSV header or first JSON object naming a time and an address column."""
+    first = _first_line(head)
+    if first.lstrip().startswith(b"{"):
+        keys = _json_keys(first)
+        if keys is not None:
+            roles = _roles(keys)
+            return 0.9 if "time" in roles and "ip" in roles else 0.0
+        return 0.0
+    return 0.9 if _csv_header(first) is not None else 0.0
+
+
+def read(source: Source) -> Iterator[Event | Rejection]:
+    """One event or rejection per non-blank line after the CSV header (or per JSON line)."""
+    first = _first_line(source.head())
+    if first.lstrip().startswith(b"{"):
+        yield from _read_jsonl(source)
+    else:
+        yield from _read_csv(source)
+
+
+def _read_csv(source: Source) -> Iterator[Event | Rejection]:
+    header: list[str] | None = None
+    delim = ","
+    roles: dict[str, int] = {}
+    for item in source.lines():
+        if isinstance(item, Problem):
+            yield reject_problem(source, item)
+            continue
+        if header is None:
+            parsed = _csv_header(item.data)
+            if parsed is None:  # the sniffed header is the first line; cannot differ
+                yield reject(source, f"line {item.number}", "unparsed-line", "no header")
+                continue
+            delim, header = parsed
+            header = [h.strip() for h in header]
+            roles = _roles(header)
+            continue
+        locator = f"line {item.number}"
+        try:
+            text = item.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield reject(source, locator, "bad-encoding", str(exc))
+            continue
+        try:
+            fields = next(csv.reader([text], delimiter=delim, strict=True))
+        except csv.Error as exc:
+            yield reject(source, locator, "bad-quoting", str(exc))
+            continue
+        if len(fields) != len(header):
+            yield reject(
+                source,
+                locator,
+                "column-count",
+                f"{len(fields)} fields, header has {len(header)}",
+            )
+            continue
+        yield _row(source, item, header, fields, roles)
+
+
+def _read_jsonl(source: Source) -> Iterator[Event | Rejection]:
+    for item in source.lines():
+        if isinstance(item, Problem):
+            yield reject_problem(source, item)
+            continue
+        locator = f"line {item.number}"
+        try:
+            text = item.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield reject(source, locator, "bad-encoding", str(exc))
+            continue
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            yield reject(source, locator, "bad-json", str(exc))
+            continue
+        if not isinstance(obj, dict):
+            yield reject(source, locator, "bad-json", f"a JSON {type(obj).__name__}, not an object")
+            continue
+        names = [str(k) for k in obj]
+        values = list(obj.values())
+        yield _row(source, item, names, values, _roles(names))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _time(value: object) -> datetime | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return parse_epoch(float(value))
+    if isinstance(value, str):
+        return parse_iso(value)
+    return None
+
+
+def _row(
+    source: Source,
+    item: Line,
+    names: Sequence[str],
+    values: Sequence[object],
+    roles: Mapping[str, int],
+) -> Event | Rejection:
+    locator = f"line {item.number}"
+    raw_time = values[roles["time"]] if "time" in roles else None
+    if raw_time is None or (isinstance(raw_time, str) and not raw_time.strip()):
+        return reject(source, locator, "missing-time", "")
+    when = _time(raw_time)
+    if when is None:
+        return reject(source, locator, "bad-time", _text(raw_time)[:100])
+    raw_ip = values[roles["ip"]] if "ip" in roles else None
+    if raw_ip is None or (isinstance(raw_ip, str) and not raw_ip.strip()):
+        return reject(source, locator, "missing-address", "")
+    ip, _ = parse_address(raw_ip) if isinstance(raw_ip, str) else (None, False)
+    if ip is None:
+        return reject(source, locator, "bad-address", _text(raw_ip)[:100])
+    used = set(roles.values())
+    who = values[roles["persona"]] if "persona" in roles else None
+    who_text = _text(who).strip() if who is not None else ""
+    persona = persona_for(source, who_text or None)
+    kind = values[roles["channel"]] if "channel" in roles else None
+    kind_text = _text(kind).strip() if kind is not None else ""
+    channel = kind_text or "table"
+    attrs = {
+        str(n).strip(): _text(v)
+        for i, (n, v) in enumerate(zip(names, values, strict=True))
+        if i not in used and v is not None and str(n).strip()
+    }
+    rid = values[roles["id"]] if "id" in roles else None
+    rid_text = _text(rid).strip() if rid is not None else ""
+    if rid_text:
+        attrs["source_id"] = rid_text
+        digest = sha256(b"id\x1f" + rid_text.encode("utf-8"))
+    else:
+        digest = sha256(item.data)
+    return event(
+        source,
+        locator,
+        time=when,
+        src_ip=ip,
+        persona=persona,
+        channel=channel,
+        digest=digest,
+        attributes=attrs,
+    )

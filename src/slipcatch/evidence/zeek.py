@@ -1,0 +1,176 @@
+"""Zeek logs: TSV (``#separator``/``#fields`` header) and JSON lines (``id.orig_h`` key).
+
+Source address = ``id.orig_h``; time = ``ts`` (epoch seconds, or ISO 8601 in JSON); persona =
+the ``user`` or ``username`` field where the log has one, else ``(anonymous)``; channel
+``zeek:<path>`` from ``#path`` / ``_path`` (``zeek`` when neither is present). Lines starting
+with ``#`` in TSV are directives, not records. Unset (``-``) fields are dropped; other fields are
+kept as attributes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+
+from slipcatch.evidence._common import (
+    event,
+    parse_address,
+    parse_epoch,
+    parse_iso,
+    persona_for,
+    reject,
+    reject_problem,
+    sha256,
+)
+from slipcatch.evidence._source import Line, Problem, Source
+from slipcatch.model import Event, Rejection
+
+__all__ = ["NAME", "read", "sniff"]
+
+NAME = "zeek"
+_PERSONA_FIELDS = ("user", "username")
+_SEPARATOR = re.compile(rb"^#separator\s+(\S+)")
+
+
+def _first_line(head: bytes) -> bytes:
+    for line in head.split(b"\n"):
+        if line.strip():
+            return line.rstrip(b"\r")
+    return b""
+
+
+def sniff(head: bytes, name: str) -> float:
+    """0.95 for a Zeek TSV header naming id.orig_h, or a JSON object with id.orig_h."""
+    first = _first_line(head)
+    if first.startswith(b"#separator"):
+        return 0.95 if re.search(rb"^#fields\t.*\bid\.orig_h\b", head, re.M) else 0.0
+    if first.startswith(b"{"):
+        try:
+            obj = json.loads(first)
+        except (ValueError, RecursionError):
+            return 0.0
+        return 0.95 if isinstance(obj, dict) and "id.orig_h" in obj else 0.0
+    return 0.0
+
+
+def read(source: Source) -> Iterator[Event | Rejection]:
+    """One event or rejection per data line."""
+    if _first_line(source.head()).startswith(b"{"):
+        yield from _read_json(source)
+    else:
+        yield from _read_tsv(source)
+
+
+def _read_tsv(source: Source) -> Iterator[Event | Rejection]:
+    sep = "\t"
+    fields: list[str] | None = None
+    path = "zeek"
+    unset, empty = "-", "(empty)"
+    for item in source.lines():
+        if isinstance(item, Problem):
+            yield reject_problem(source, item)
+            continue
+        if item.data.startswith(b"#"):
+            directive = item.data.decode("utf-8", "replace")
+            m = _SEPARATOR.match(item.data)
+            if m:
+                sep = m.group(1).decode("ascii", "replace").encode().decode("unicode_escape")
+                continue
+            key, _, rest = directive[1:].partition(sep)
+            if key == "fields":
+                fields = rest.split(sep)
+            elif key == "path" and rest:
+                path = f"zeek:{rest}"
+            elif key == "unset_field":
+                unset = rest
+            elif key == "empty_field":
+                empty = rest
+            continue
+        locator = f"line {item.number}"
+        try:
+            text = item.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield reject(source, locator, "bad-encoding", str(exc))
+            continue
+        if fields is None:
+            yield reject(source, locator, "unparsed-line", "data before the #fields header")
+            continue
+        values = text.split(sep)
+        if len(values) != len(fields):
+            yield reject(
+                source, locator, "column-count", f"{len(values)} fields, header has {len(fields)}"
+            )
+            continue
+        row: dict[str, object] = {}
+        for k, v in zip(fields, values, strict=True):
+            if v != unset:
+                row[k] = "" if v == empty else v
+        yield _record(source, item, row, path)
+
+
+def _read_json(source: Source) -> Iterator[Event | Rejection]:
+    for item in source.lines():
+        if isinstance(item, Problem):
+            yield reject_problem(source, item)
+            continue
+        locator = f"line {item.number}"
+        try:
+            obj = json.loads(item.data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield reject(source, locator, "bad-encoding", str(exc))
+            continue
+        except (ValueError, RecursionError) as exc:
+            yield reject(source, locator, "bad-json", str(exc))
+            continue
+        if not isinstance(obj, dict):
+            yield reject(source, locator, "bad-json", f"a JSON {type(obj).__name__}, not an object")
+            continue
+        path = obj.get("_path")
+        channel = f"zeek:{path}" if isinstance(path, str) and path else "zeek"
+        yield _record(source, item, {str(k): v for k, v in obj.items()}, channel)
+
+
+def _time(value: object) -> datetime | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return parse_epoch(float(value))
+    if isinstance(value, str):
+        return parse_iso(value)
+    return None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _record(source: Source, item: Line, row: dict[str, object], channel: str) -> Event | Rejection:
+    locator = f"line {item.number}"
+    if "ts" not in row or row["ts"] in ("", None):
+        return reject(source, locator, "missing-time", "")
+    when = _time(row["ts"])
+    if when is None:
+        return reject(source, locator, "bad-time", _text(row["ts"])[:100])
+    raw_ip = row.get("id.orig_h")
+    if raw_ip in (None, ""):
+        return reject(source, locator, "missing-address", "")
+    ip = parse_address(raw_ip)[0] if isinstance(raw_ip, str) else None
+    if ip is None:
+        return reject(source, locator, "bad-address", _text(raw_ip)[:100])
+    who = next(
+        (str(row[f]) for f in _PERSONA_FIELDS if isinstance(row.get(f), str) and row[f]), None
+    )
+    skip = {"ts", "id.orig_h", "_path", *_PERSONA_FIELDS}
+    attrs = {k: _text(v) for k, v in row.items() if k not in skip and v is not None}
+    return event(
+        source,
+        locator,
+        time=when,
+        src_ip=ip,
+        persona=persona_for(source, who),
+        channel=channel,
+        digest=sha256(item.data),
+        attributes=attrs,
+    )

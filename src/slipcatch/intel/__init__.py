@@ -1,0 +1,27 @@
+"""slipcatch.intel: what an address was at a moment (country, AS, Tor, VPN, hosting, actor).
+
+Public surface (docs/architecture.md, docs/intel.md)::
+
+    load_pack(extra=(), cache_dir=None) -> IntelPack
+    IntelPack.pack_id, .sources, .actors, .rejections
+    IntelPack.lookup(ips, times) -> list[AddressFacts]
+    IntelPack.lookup_one(ip, at) -> AddressFacts
+    IntelPack.lookup_arrays(hi, lo, times_us) -> LookupArrays
+    IntelPack.describe() -> dict
+"""
+
+from slipcatch.intel.lookup import CATEGORY_ORDER, LookupArrays
+from slipcatch.intel.pack import IntelPack, base_pack_id, cache_root, load_pack
+from slipcatch.intel.records import REASONS
+from slipcatch.intel.sources import recognise
+
+__all__ = [
+    "CATEGORY_ORDER",
+    "REASONS",
+    "IntelPack",
+    "LookupArrays",
+    "base_pack_id",
+    "cache_root",
+    "load_pack",
+    "recognise",
+]

@@ -1,0 +1,56 @@
+"""--persona-map files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slipcatch.errors import UsageError
+from slipcatch.evidence import PersonaMap
+
+
+def test_csv_map_first_row_wins(tmp_path: Path) -> None:
+    p = tmp_path / "m.csv"
+    p.write_text("identity,persona\nGod'sApstls,GOP\nre:@gop\\.example$,GOP-mail\nre:.,catchall\n")
+    m = PersonaMap.load(p)
+    assert len(m) == 3
+    assert m.resolve("god'sapstls") == "GOP"
+    assert m.resolve(None, "X@GOP.example") == "GOP-mail"
+    assert m.resolve("someone") == "catchall"
+    assert m.resolve(None, "") is None
+
+
+def test_yaml_map(tmp_path: Path) -> None:
+    p = tmp_path / "m.yaml"
+    p.write_text("GOP:\n  - god'sapstls\n  - 're:^gop'\nLone: single@example.org\n")
+    m = PersonaMap.load(p)
+    assert m.resolve("GOP-team") == "GOP"
+    assert m.resolve("Single@Example.org") == "Lone"
+    assert m.resolve("other") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("a.csv", "identity,persona\nx,y\nre:(,z\n", "line 3"),
+        ("b.csv", "identity,persona\nx,y,z\n", "line 2"),
+        ("c.csv", "identity,persona\n,y\n", "line 2"),
+        ("d.yaml", "GOP:\n  - a\n  - [b\n", "line 4"),
+        ("e.yaml", "- a\n- b\n", "line 1"),
+        ("f.yaml", "GOP:\n  - {a: b}\n", "line 2"),
+    ],
+)
+def test_bad_files_name_file_and_line(tmp_path: Path, name: str, text: str, where: str) -> None:
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(UsageError) as err:
+        PersonaMap.load(p)
+    assert err.value.source == str(p)
+    assert err.value.locator == where
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as err:
+        PersonaMap.load(tmp_path / "none.csv")
+    assert err.value.source == str(tmp_path / "none.csv")

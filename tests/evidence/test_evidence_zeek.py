@@ -1,0 +1,61 @@
+"""Zeek TSV and JSON logs from shared/data/weblogs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from slipcatch.evidence import ingest
+
+# data lines (non-# lines), counted with `grep -vc '^#'`
+COUNTS = {
+    "zeek-btest-http-methods-http.log": ("zeek:http", 49),
+    "zeek-btest-ssh-basic-conn.log": ("zeek:conn", 25),
+    "zeek-btest-ssh-basic-ssh.log": ("zeek:ssh", 22),
+    "zeek-btest-teredo-ipv6-conn.log": ("zeek:conn", 21),
+    "zeek-btest-teredo-ipv6-http.log": ("zeek:http", 4),
+    "zed-sample-data-wrccdc2018-zeek-ssh.log": ("zeek:ssh", 22),
+    "zed-sample-data-wrccdc2018-zeek-ssh.ndjson": ("zeek:ssh", 22),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COUNTS))
+def test_zeek_counts(shared_data: Path, name: str) -> None:
+    channel, n = COUNTS[name]
+    result = ingest(shared_data / "weblogs" / name)
+    [acct] = result.files
+    assert (acct.format, acct.records, acct.events, acct.rejected) == ("zeek", n, n, 0)
+    assert {e.channel for e in result.events} == {channel}
+
+
+def test_zeek_tsv_values(shared_data: Path) -> None:
+    result = ingest(shared_data / "weblogs" / "zeek-btest-ssh-basic-ssh.log")
+    first = next(e for e in result.events if e.evidence.locator == "line 9")
+    assert first.src_ip == "192.168.1.79"
+    assert first.time == datetime.fromtimestamp(1324071333.792887, tz=UTC)
+    assert first.attributes["id.resp_h"] == "131.159.21.1"
+    assert "auth_success" not in first.attributes  # unset "-"
+    assert first.persona == "(anonymous)"
+
+
+def test_zeek_json_and_tsv_agree(shared_data: Path) -> None:
+    tsv = ingest(shared_data / "weblogs" / "zed-sample-data-wrccdc2018-zeek-ssh.log").events
+    js = ingest(shared_data / "weblogs" / "zed-sample-data-wrccdc2018-zeek-ssh.ndjson").events
+    assert [(e.time, e.src_ip) for e in tsv] == [(e.time, e.src_ip) for e in js]
+    assert js[0].src_ip == "10.0.0.227"
+
+
+def test_zeek_user_field(tmp_path: Path) -> None:
+    p = tmp_path / "x.log"
+    p.write_text(
+        "#separator \\x09\n#path\tauth\n#fields\tts\tid.orig_h\tuser\n"
+        "1.5\t175.45.178.1\tgop\n2.5\tnot-an-ip\tgop\n3.5\t1.1.1.1\t-\n"
+    )
+    result = ingest(p)
+    assert [(e.src_ip, e.persona, e.channel) for e in result.events] == [
+        ("175.45.178.1", "gop", "zeek:auth"),
+        ("1.1.1.1", "(anonymous)", "zeek:auth"),
+    ]
+    assert [(r.locator, r.reason) for r in result.rejections] == [("line 5", "bad-address")]
