@@ -1,44 +1,64 @@
 """The case store: an embedded DuckDB database holding what an investigation has seen.
 
-Tables (all keyed by content, so recording the same thing twice adds nothing):
+Tables (keyed by content, so ingesting or recording the same thing twice adds nothing):
 
-- ``evidence_files``: one row per input file (sha256, path, size, format, exact record account,
-  first recorded time) — the chain of custody;
-- ``events``: one row per distinct event (id from content);
+- ``evidence_files``: one row per input file — sha256, path, size, format, reader version,
+  ingest time and the exact record account (records = events + rejected + duplicates, where
+  duplicates include events the case already held) — the chain of custody;
+- ``events``: one row per distinct event (id from content), with attributes and e-mail hops;
 - ``rejections``: records that produced no event, with file, locator and reason;
-- ``observations``: what each event's address was at its time, per run;
-- ``runs``: one row per analysis run (pack id, model version, the assessment document).
+- ``runs``: one row per analysis run (pack id, model version, the assessment document);
+- ``observations``: what each event's address was at its time, per run.
 
-Every ``record_run`` is one transaction: a crash leaves the case as it was before the call.
+Each file is ingested in one transaction: a crash or ``kill -9`` in the middle leaves the case
+as it was before that file, and ingesting again completes it with no duplicates.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from slipcatch.errors import CaseError
-from slipcatch.model import Assessment, Event, Observation, stable_id
+from slipcatch.errors import CaseError, EvidenceError
+from slipcatch.model import (
+    Assessment,
+    Event,
+    EvidenceFile,
+    EvidenceRef,
+    Hop,
+    Observation,
+    OriginTrust,
+    Rejection,
+    stable_id,
+)
 
-__all__ = ["Case", "case_path", "events_table"]
+__all__ = ["Case", "FileIngest", "case_path", "events_table"]
+
+LAYOUT_VERSION = "1"
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS evidence_files (
     sha256 VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, size BIGINT NOT NULL,
-    format VARCHAR NOT NULL, records BIGINT NOT NULL, events BIGINT NOT NULL,
-    rejected BIGINT NOT NULL, duplicates BIGINT NOT NULL, recorded_at TIMESTAMPTZ NOT NULL
+    format VARCHAR NOT NULL, reader VARCHAR NOT NULL, records BIGINT NOT NULL,
+    events BIGINT NOT NULL, rejected BIGINT NOT NULL, duplicates BIGINT NOT NULL,
+    ingested_at TIMESTAMPTZ NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
     id VARCHAR PRIMARY KEY, time TIMESTAMPTZ NOT NULL, src_ip VARCHAR NOT NULL,
     persona VARCHAR NOT NULL, channel VARCHAR NOT NULL, path VARCHAR NOT NULL,
     sha256 VARCHAR NOT NULL, locator VARCHAR NOT NULL, origin_trust VARCHAR,
-    entry_ip VARCHAR, attributes VARCHAR NOT NULL
+    entry_ip VARCHAR, attributes VARCHAR NOT NULL, hops VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rejections (
     sha256 VARCHAR NOT NULL, path VARCHAR NOT NULL, locator VARCHAR NOT NULL,
@@ -61,6 +81,50 @@ def case_path(name: str | Path) -> Path:
     return p if p.suffix else p.with_suffix(".duckdb")
 
 
+def _text(value: str | None) -> str | None:
+    # Evidence text may carry lone surrogates (undecodable bytes kept with surrogateescape);
+    # DuckDB wants valid UTF-8, so store them as their escaped form, losslessly reversible.
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=True)
+
+
+def _hop_dict(h: Hop) -> dict[str, Any]:
+    return {
+        "index": h.index,
+        "from_host": h.from_host,
+        "from_ip": h.from_ip,
+        "by_host": h.by_host,
+        "protocol": h.protocol,
+        "time": h.time.isoformat() if h.time else None,
+        "trust": str(h.trust) if h.trust else None,
+        "flags": list(h.flags),
+        "raw": h.raw,
+    }
+
+
+def _hop_from(d: dict[str, Any]) -> Hop:
+    return Hop(
+        index=int(d["index"]),
+        from_host=d["from_host"],
+        from_ip=d["from_ip"],
+        by_host=d["by_host"],
+        protocol=d["protocol"],
+        time=datetime.fromisoformat(d["time"]) if d["time"] else None,
+        trust=OriginTrust(d["trust"]) if d["trust"] else None,
+        flags=tuple(d["flags"]),
+        raw=d["raw"],
+    )
+
+
 def events_table(events: Iterable[Event]) -> pa.Table:
     """The events as an Arrow table in the column order of the ``events`` table."""
     rows = list(events)
@@ -69,19 +133,18 @@ def events_table(events: Iterable[Event]) -> pa.Table:
             "id": pa.array([e.id for e in rows], pa.string()),
             "time": pa.array([e.time for e in rows], pa.timestamp("us", tz="UTC")),
             "src_ip": pa.array([e.src_ip for e in rows], pa.string()),
-            "persona": pa.array([e.persona for e in rows], pa.string()),
-            "channel": pa.array([e.channel for e in rows], pa.string()),
-            "path": pa.array([e.evidence.path for e in rows], pa.string()),
+            "persona": pa.array([_text(e.persona) for e in rows], pa.string()),
+            "channel": pa.array([_text(e.channel) for e in rows], pa.string()),
+            "path": pa.array([_text(e.evidence.path) for e in rows], pa.string()),
             "sha256": pa.array([e.evidence.sha256 for e in rows], pa.string()),
             "locator": pa.array([e.evidence.locator for e in rows], pa.string()),
             "origin_trust": pa.array(
                 [str(e.origin_trust) if e.origin_trust else None for e in rows], pa.string()
             ),
             "entry_ip": pa.array([e.entry_ip for e in rows], pa.string()),
-            "attributes": pa.array(
-                [json.dumps(dict(e.attributes), sort_keys=True, ensure_ascii=False) for e in rows],
-                pa.string(),
-            ),
+            # ensure_ascii keeps lone surrogates as \\udcXX escapes: lossless round trip.
+            "attributes": pa.array([_json(dict(e.attributes)) for e in rows], pa.string()),
+            "hops": pa.array([_json([_hop_dict(h) for h in e.hops]) for e in rows], pa.string()),
         }
     )
 
@@ -95,11 +158,27 @@ def _observations_table(run_id: str, observations: Iterable[Observation]) -> pa.
             "category": pa.array([str(o.address.category) for o in rows], pa.string()),
             "country": pa.array([o.address.country for o in rows], pa.string()),
             "asn": pa.array([o.address.asn for o in rows], pa.int64()),
-            "as_org": pa.array([o.address.as_org for o in rows], pa.string()),
+            "as_org": pa.array([_text(o.address.as_org) for o in rows], pa.string()),
             "prefix": pa.array([o.address.prefix for o in rows], pa.string()),
             "actor": pa.array([o.address.actor for o in rows], pa.string()),
         }
     )
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:
+        raise EvidenceError(f"cannot read: {exc.strerror or exc}", str(path)) from exc
+
+
+@dataclass(frozen=True)
+class FileIngest:
+    """What ingesting one file did: its account, and whether it was already in the case."""
+
+    file: EvidenceFile
+    already_present: bool
 
 
 class Case:
@@ -110,17 +189,26 @@ class Case:
         self.path = path
 
     @classmethod
-    def open(cls, name: str | Path) -> Case:
-        """Open (creating if needed) the case database for ``name``.
+    def open(cls, name: str | Path, *, create: bool = True) -> Case:
+        """Open the case database for ``name`` (creating it when ``create``).
 
         Raises:
-            CaseError: the file exists but is not a DuckDB database, or cannot be written.
+            CaseError: the case does not exist (and ``create`` is false), the file is not a
+                slipcatch case, or it cannot be written.
         """
         path = case_path(name)
+        if not create and not path.exists():
+            raise CaseError("no such case", source=str(path))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(str(path))
             con.execute(_SCHEMA)
+            row = con.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
+            if row is None:
+                con.execute("INSERT INTO meta VALUES ('layout', ?)", [LAYOUT_VERSION])
+            elif row[0] != LAYOUT_VERSION:
+                con.close()
+                raise CaseError(f"case layout {row[0]} is not {LAYOUT_VERSION}", str(path))
         except (duckdb.Error, OSError) as exc:
             raise CaseError(f"cannot open case store: {exc}", source=str(path)) from exc
         return cls(con, path)
@@ -149,46 +237,142 @@ class Case:
             raise
         self._con.execute("COMMIT")
 
-    def record_run(self, assessment: Assessment) -> str:
-        """Store a run's evidence accounts, events, rejections, observations and document.
+    # -- ingest ---------------------------------------------------------------------------
 
-        Files and events already in the case (same sha256 / same event id) are not added again.
-        Returns the run id (deterministic from the document's content).
+    def ingest(self, paths: Sequence[str | Path], options: Any = None) -> list[FileIngest]:
+        """Ingest evidence files; see ``iter_ingest``."""
+        return list(self.iter_ingest(paths, options))
+
+    def iter_ingest(self, paths: Sequence[str | Path], options: Any = None) -> Iterator[FileIngest]:
+        """Ingest evidence files (directories are walked), one transaction per file, yielding
+        each file's account as soon as it is committed.
+
+        A file whose SHA-256 the case already holds is not read again. Events the case already
+        holds (same id, e.g. the same message in another mailbox) count as duplicates in the
+        new file's account.
+
+        Raises:
+            EvidenceError: a path does not exist or cannot be read.
+        """
+        from slipcatch import __version__
+        from slipcatch.evidence import ReadOptions, ingest, walk
+
+        opts = options or ReadOptions()
+        files = list(walk(paths))  # fail on a missing path before reading anything
+        for path in files:
+            sha = _file_sha256(path)
+            row = self._con.execute(
+                "SELECT path, size, format, records, events, rejected, duplicates "
+                "FROM evidence_files WHERE sha256 = ?",
+                [sha],
+            ).fetchone()
+            if row is not None:
+                yield FileIngest(EvidenceFile(row[0], sha, *row[1:]), True)
+                continue
+            result = ingest([path], opts)
+            [account] = result.files
+            with self._transaction() as con:
+                table = events_table(result.events)
+                con.register("new_events", table)
+                fresh = con.execute(
+                    "SELECT count(*) FROM new_events WHERE id NOT IN (SELECT id FROM events)"
+                ).fetchone()
+                inserted = int(fresh[0]) if fresh else 0
+                con.execute(
+                    "INSERT INTO events SELECT * FROM new_events "
+                    "WHERE id NOT IN (SELECT id FROM events)"
+                )
+                con.unregister("new_events")
+                account = EvidenceFile(
+                    path=account.path,
+                    sha256=account.sha256,
+                    size=account.size,
+                    format=account.format,
+                    records=account.records,
+                    events=inserted,
+                    rejected=account.rejected,
+                    duplicates=account.duplicates + (account.events - inserted),
+                )
+                if result.rejections:
+                    con.executemany(
+                        "INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
+                        [
+                            [r.sha256, _text(r.path), r.locator, r.reason, _text(r.detail)]
+                            for r in result.rejections
+                        ],
+                    )
+                con.execute(
+                    "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        account.sha256,
+                        _text(account.path),
+                        account.size,
+                        account.format,
+                        f"{account.format}/slipcatch-{__version__}",
+                        account.records,
+                        account.events,
+                        account.rejected,
+                        account.duplicates,
+                        datetime.now(tz=UTC),
+                    ],
+                )
+            yield FileIngest(account, False)
+
+    # -- reading back ---------------------------------------------------------------------
+
+    def files(self) -> list[EvidenceFile]:
+        """Every evidence file's account, by path."""
+        rows = self._con.execute(
+            "SELECT path, sha256, size, format, records, events, rejected, duplicates "
+            "FROM evidence_files ORDER BY path, sha256"
+        ).fetchall()
+        return [EvidenceFile(*r) for r in rows]
+
+    def rejections(self) -> list[Rejection]:
+        rows = self._con.execute(
+            "SELECT path, sha256, locator, reason, detail FROM rejections "
+            "ORDER BY path, sha256, locator"
+        ).fetchall()
+        return [Rejection(*r) for r in rows]
+
+    def events(self) -> list[Event]:
+        """Every event in the case, sorted by (time, id)."""
+        rows = self._con.execute(
+            "SELECT id, time, src_ip, persona, channel, path, sha256, locator, origin_trust, "
+            "entry_ip, attributes, hops FROM events ORDER BY time, id"
+        ).fetchall()
+        out = []
+        for r in rows:
+            out.append(
+                Event(
+                    id=r[0],
+                    time=r[1].astimezone(UTC),
+                    src_ip=r[2],
+                    persona=r[3],
+                    channel=r[4],
+                    evidence=EvidenceRef(path=r[5], sha256=r[6], locator=r[7]),
+                    attributes=json.loads(r[10]),
+                    origin_trust=OriginTrust(r[8]) if r[8] else None,
+                    entry_ip=r[9],
+                    hops=tuple(_hop_from(h) for h in json.loads(r[11])),
+                )
+            )
+        return out
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def record_run(self, assessment: Assessment) -> str:
+        """Store a run's document and observations; returns its id (from its content).
+
+        Recording the same result twice (same inputs, pack and model) adds nothing.
         """
         from slipcatch.report import assessment_document
 
         document = assessment_document(assessment)
-        body = json.dumps(document, sort_keys=True, ensure_ascii=False)
+        body = json.dumps(document, sort_keys=True, ensure_ascii=True)
         stable = dict(document, generated_at=None)
-        run_id = stable_id("run", json.dumps(stable, sort_keys=True, ensure_ascii=False))
+        run_id = stable_id("run", json.dumps(stable, sort_keys=True, ensure_ascii=True))
         with self._transaction() as con:
-            known = {
-                row[0]
-                for row in con.execute("SELECT sha256 FROM evidence_files").fetchall()
-            }
-            added: set[str] = set()
-            for f in assessment.evidence:
-                if f.sha256 in known or f.sha256 in added:
-                    continue
-                con.execute(
-                    "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [f.sha256, f.path, f.size, f.format, f.records, f.events, f.rejected,
-                     f.duplicates, assessment.generated_at],
-                )
-                added.add(f.sha256)
-            fresh = [r for r in assessment.rejections if r.sha256 in added]
-            if fresh:
-                con.executemany(
-                    "INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
-                    [[r.sha256, r.path, r.locator, r.reason, r.detail] for r in fresh],
-                )
-            new_events = events_table(o.event for o in assessment.observations)
-            con.register("new_events", new_events)
-            con.execute(
-                "INSERT INTO events SELECT * FROM new_events "
-                "WHERE id NOT IN (SELECT id FROM events)"
-            )
-            con.unregister("new_events")
             exists = con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone()
             if not exists:
                 con.execute(
@@ -201,6 +385,13 @@ class Case:
                 con.execute("INSERT INTO observations SELECT * FROM new_obs")
                 con.unregister("new_obs")
         return run_id
+
+    def latest_document(self) -> dict[str, Any] | None:
+        """The assessment document of the most recent run, or None."""
+        row = self._con.execute(
+            "SELECT assessment FROM runs ORDER BY generated_at DESC, run_id LIMIT 1"
+        ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def counts(self) -> dict[str, int]:
         """Row counts of every table, for ``case info`` and tests."""

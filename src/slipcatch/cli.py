@@ -49,14 +49,20 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     an = sub.add_parser("analyze", help="analyse evidence files or directories")
-    an.add_argument("evidence", nargs="+", help="evidence files or directories")
+    an.add_argument(
+        "evidence", nargs="*", help="evidence files or directories (optional with --case)"
+    )
     an.add_argument("--out", default=DEFAULT_OUT, help="output directory (default ./slipcatch-out)")
     an.add_argument("--intel", action="append", default=[], help="extra intel source (repeatable)")
     an.add_argument("--persona-map", help="CSV identity,persona or YAML persona -> identities")
     an.add_argument(
         "--trusted-relay", action="append", default=[], help="receiving-side mail host or CIDR"
     )
-    an.add_argument("--case", help="also record the run in this case store (DuckDB)")
+    an.add_argument(
+        "--case",
+        help="ingest the evidence into this case store (DuckDB), analyse everything the case "
+        "holds, and record the run there",
+    )
 
     demo = sub.add_parser("demo", help="analyse the bundled demo case (offline)")
     demo.add_argument("--out", default=DEFAULT_OUT, help="output directory")
@@ -76,6 +82,16 @@ def _build_parser() -> argparse.ArgumentParser:
     csub = case.add_subparsers(dest="case_command", required=True, parser_class=_Parser)
     cinfo = csub.add_parser("info", help="files, counts and rejections of a case")
     cinfo.add_argument("case")
+    ccreate = csub.add_parser("create", help="create an empty case store")
+    ccreate.add_argument("case")
+
+    ing = sub.add_parser("ingest", help="add evidence to a case store (idempotent)")
+    ing.add_argument("case")
+    ing.add_argument("evidence", nargs="+", help="evidence files or directories")
+    ing.add_argument("--persona-map", help="CSV identity,persona or YAML persona -> identities")
+    ing.add_argument(
+        "--trusted-relay", action="append", default=[], help="receiving-side mail host or CIDR"
+    )
     return parser
 
 
@@ -140,6 +156,9 @@ def _facts_json(f: AddressFacts) -> dict[str, object]:
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from slipcatch.pipeline import analyze
+
+    if not args.evidence and not args.case:
+        raise UsageError("analyze: give evidence paths, or --case NAME, or both")
 
     result = analyze(
         args.evidence,
@@ -209,8 +228,13 @@ def _cmd_intel(args: argparse.Namespace) -> int:
         actor = f" actor={f.actor}" if f.actor else ""
         print(f"{f.ip} at {f.time.isoformat()}: {f.category}{actor} ({where})")
         for x in f.facts:
-            cat = f" {x.category}" if x.category else ""
-            print(f"    {x.source}:{cat} {x.range}" + (f" {x.label}" if x.label else ""))
+            said = [str(x.category) if x.category else None, x.range, x.country,
+                    f"AS{x.asn}" if x.asn else None, x.label]
+            if x.valid_from or x.valid_to:
+                lo = x.valid_from.date().isoformat() if x.valid_from else "…"
+                hi = x.valid_to.date().isoformat() if x.valid_to else "…"
+                said.append(f"valid {lo} – {hi}")
+            print(f"    {x.source}: " + ", ".join(p for p in said if p))
     return 0
 
 
@@ -218,15 +242,43 @@ def _cmd_case(args: argparse.Namespace) -> int:
     from slipcatch.case import Case, case_path
 
     path = case_path(args.case)
-    if not path.exists():
-        raise UsageError(f"no such case: {path}")
-    with Case.open(path) as store:
+    if args.case_command == "create":
+        if path.exists():
+            raise UsageError(f"case already exists: {path}")
+        Case.open(path).close()
+        print(f"created case {path}")
+        return 0
+    with Case.open(path, create=False) as store:
         counts = store.counts()
         print(f"case {path}")
         for table, n in counts.items():
             print(f"  {table}: {n}")
         for reason, n in store.rejections_by_reason():
             print(f"  rejected ({reason}): {n}")
+        for f in store.files():
+            print(
+                f"  file {f.path} sha256 {f.sha256[:16]}… {f.format}: {f.records} records = "
+                f"{f.events} events + {f.rejected} rejected + {f.duplicates} duplicates"
+            )
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from slipcatch.case import Case
+    from slipcatch.evidence import PersonaMap, ReadOptions
+
+    options = ReadOptions(
+        trusted_relays=tuple(args.trusted_relay),
+        persona_map=PersonaMap.load(args.persona_map) if args.persona_map else None,
+    )
+    with Case.open(args.case) as store:
+        for item in store.iter_ingest(args.evidence, options):
+            f = item.file
+            state = "already in case" if item.already_present else "ingested"
+            print(
+                f"{state}: {f.path} ({f.format}) {f.records} records = {f.events} events + "
+                f"{f.rejected} rejected + {f.duplicates} duplicates"
+            )
     return 0
 
 
@@ -240,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "demo": _cmd_demo,
             "intel": _cmd_intel,
             "case": _cmd_case,
+            "ingest": _cmd_ingest,
         }[args.command]
         return handler(args)
     except SlipcatchError as exc:

@@ -399,6 +399,9 @@ class Assessment:
     personas: tuple[PersonaAssessment, ...]
     actors: tuple[Actor, ...]
     model_version: str = ""
+    # Lines of intel sources that could not be used (file, line, reason); evidence rejections
+    # are in ``rejections`` and reconcile with the evidence accounts, these do not.
+    intel_rejections: tuple[Rejection, ...] = ()
 
 
 # ICD 203 expressions of likelihood, with their probability bands [low, high).

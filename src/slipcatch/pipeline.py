@@ -38,6 +38,19 @@ def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
     return [Observation(event=e, address=f) for e, f in zip(events, facts, strict=True)]
 
 
+def _ingest_into_case(
+    case: str | Path, paths: Sequence[str | Path], options: ReadOptions
+) -> IngestResult:
+    """Ingest ``paths`` into the case (idempotent), then read back everything the case holds."""
+    from slipcatch.case import Case
+
+    with Case.open(case) as store:
+        store.ingest(list(paths), options)
+        return IngestResult(
+            events=store.events(), rejections=store.rejections(), files=store.files()
+        )
+
+
 def analyze(
     paths: Sequence[str | Path],
     *,
@@ -50,6 +63,10 @@ def analyze(
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
+    With ``case``, the paths are first ingested into that case store (files it already holds
+    are not read again) and the analysis covers everything the case holds; the run is then
+    recorded in the case. ``paths`` may be empty to analyse a case as it is.
+
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
         IntelError: an ``intel`` source cannot be recognised or loaded.
@@ -61,7 +78,10 @@ def analyze(
         persona_map=PersonaMap.load(persona_map) if persona_map else None,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)
-    ingested: IngestResult = ingest(list(paths), options)
+    if case is None:
+        ingested: IngestResult = ingest(list(paths), options)
+    else:
+        ingested = _ingest_into_case(case, paths, options)
     observations = observe(ingested.events, pack)
     personas = assess(observations, pack.actors)
     assessment = Assessment(
@@ -74,6 +94,7 @@ def analyze(
         personas=tuple(personas),
         actors=tuple(pack.actors),
         model_version=MODEL_VERSION,
+        intel_rejections=tuple(pack.rejections),
     )
     outputs: dict[str, Path] = {}
     if out_dir is not None:

@@ -14,6 +14,11 @@ from slipcatch.model import Category, OriginTrust
 SEEDS = [1, 2, 3, 7, 11, 19]
 
 
+def v_actor_hyp(pa):
+    [h] = [h.id for h in pa.hypotheses if h.kind == "actor"]
+    return h
+
+
 def verdict_of(case):
     [pa] = [pa for pa in assess(case.observations, case.actors) if pa.persona.name == case.persona]
     return pa, pa.verdict
@@ -48,7 +53,11 @@ def test_c_quickly_closed_slips_under_heavy_cover(seed, slips):
     actor_slips = [s for s in pa.slips if s.attributed_to == ACTOR.id]
     assert len(actor_slips) == slips
     assert all(60 <= (s.closed_after_seconds or 0) <= 360 for s in actor_slips)
-    assert len(pa.evidence) == slips  # one episode per slip, days apart
+    episodes = [line for line in pa.evidence if line.kind == "actor-range-episode"]
+    assert len(episodes) == slips  # one episode per slip, days apart
+    # and the operator keeps Pyongyang office hours: the pattern-of-life line fits the actor
+    [pattern] = [line for line in pa.evidence if line.kind == "pattern-of-life"]
+    assert pattern.likelihoods[v_actor_hyp(pa)] == 1.5
     assert pa.persona.cover_ratio > 0.9
 
 

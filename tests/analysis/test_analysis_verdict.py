@@ -39,11 +39,14 @@ def kp(s: float, ip: str = "175.45.176.10", exclusivity: float = 1.0, **kw):
 
 
 def quick_episodes(n: int, **kw) -> list:
-    """n quickly closed slips on different days under heavy cover."""
+    """n quickly closed slips on different days under heavy cover.
+
+    At most 18 events: below POL_MIN_EVENTS, so no pattern-of-life line joins the episodes and
+    the worked examples' numbers of docs/model.md hold exactly."""
     obs = []
-    for day in range(6):
+    for day in range(5):
         base = day * 86400
-        obs += [tor(base), tor(base + 600, 2), tor(base + 1200, 3)]
+        obs += [tor(base), tor(base + 600, 2)]
         if day < n:
             obs += [
                 kp(base + 5 * 3600, f"175.45.17{6 + day % 4}.{day + 1}", **kw),
@@ -177,4 +180,4 @@ def test_personas_sorted_and_model_version_stated():
     a = observation(at(0), "185.220.101.1", "zeta", category=Category.TOR)
     b = observation(at(0), "185.220.101.1", "alpha", category=Category.TOR)
     assert [pa.persona.name for pa in assess([a, b], [])] == ["alpha", "zeta"]
-    assert MODEL_VERSION == "slipcatch-analysis/1.0"
+    assert MODEL_VERSION == "slipcatch-analysis/2.0"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from slipcatch.model import (
     Actor,
     Category,
+    Counterfactual,
     EvidenceLine,
     Hypothesis,
     Observation,
@@ -15,8 +17,11 @@ from slipcatch.model import (
     PersonaAssessment,
     Slip,
     Verdict,
+    icd203_term,
 )
 
+from .ach import annotate
+from .analyst import AnalystEvidence, analyst_lines, load_evidence_file
 from .confidence import (
     Judgement,
     alternatives,
@@ -25,15 +30,24 @@ from .confidence import (
     statement,
     supporting,
 )
-from .evidence_lines import Episode, actor_range_lines, country_lines
-from .hypotheses import HypothesisSpec, Priors, combine, hypothesis_specs, posterior
+from .evidence_lines import Episode, actor_range_lines, country_lines, slip_pattern_lines
+from .hypotheses import (
+    HypothesisSpec,
+    Priors,
+    combine,
+    hypothesis_id,
+    hypothesis_specs,
+    posterior,
+)
+from .pattern_of_life import pattern_line
 from .personas import build_persona, group_by_persona
-from .slips import find_slips
+from .slips import EXPOSED, find_slips
+from .whatif import what_ifs
 
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess"]
 
 #: Version of the analytic model (rules, numbers, caps); bump when any of them changes.
-MODEL_VERSION = "slipcatch-analysis/1.0"
+MODEL_VERSION = "slipcatch-analysis/2.0"
 
 #: Leave-one-out re-runs the persona's analysis once per attributing slip; beyond this many
 #: attributing slips only evidence lines are tested, and the verdict says so.
@@ -50,11 +64,12 @@ class _Core:
     specs: tuple[HypothesisSpec, ...]
     episodes: tuple[tuple[EvidenceLine, Episode], ...]
     country: tuple[EvidenceLine, ...]
+    other: tuple[EvidenceLine, ...]  # pattern of life, analyst items, hypothetical lines
     judgement: Judgement
 
     @property
     def lines(self) -> tuple[EvidenceLine, ...]:
-        return tuple(line for line, _ in self.episodes) + self.country
+        return tuple(line for line, _ in self.episodes) + self.country + self.other
 
 
 def _judge_lines(lines: Sequence[EvidenceLine], specs: Sequence[HypothesisSpec]) -> Judgement:
@@ -62,7 +77,12 @@ def _judge_lines(lines: Sequence[EvidenceLine], specs: Sequence[HypothesisSpec])
 
 
 def _core(
-    name: str, observations: Sequence[Observation], actors: Mapping[str, Actor], priors: Priors
+    name: str,
+    observations: Sequence[Observation],
+    actors: Mapping[str, Actor],
+    priors: Priors,
+    analyst: AnalystEvidence | None = None,
+    extra: Sequence[EvidenceLine] = (),
 ) -> _Core:
     persona = build_persona(name, observations)
     slips = find_slips(persona, observations)
@@ -71,11 +91,28 @@ def _core(
         for obs in observations
         if obs.address.category == Category.ACTOR and obs.address.actor
     }
-    specs = tuple(hypothesis_specs(persona.id, sorted(a for a in hit if a), priors))
+    items = [i for i in analyst.items if i.applies_to(name)] if analyst is not None else []
+    # An actor an analyst item names has support too, and gets its pair of hypotheses.
+    hit.update(a for item in items for a in item.actors)
+    specs = tuple(
+        hypothesis_specs(
+            persona.id,
+            sorted(a for a in hit if a),
+            priors,
+            analyst.hypotheses if analyst is not None else (),
+        )
+    )
     episodes = tuple(actor_range_lines(persona, observations, slips, specs, actors))
     country = tuple(country_lines(persona, observations, slips, specs, actors))
-    lines = tuple(line for line, _ in episodes) + country
-    return _Core(persona, slips, specs, episodes, country, _judge_lines(lines, specs))
+    pattern = pattern_line(persona, observations, specs, actors)
+    other = (
+        tuple(slip_pattern_lines(persona, episodes, specs))
+        + ((pattern,) if pattern is not None else ())
+        + tuple(analyst_lines(persona.id, name, analyst, specs))
+        + tuple(extra)
+    )
+    lines = tuple(line for line, _ in episodes) + country + other
+    return _Core(persona, slips, specs, episodes, country, other, _judge_lines(lines, specs))
 
 
 def _linchpins(
@@ -83,6 +120,7 @@ def _linchpins(
     observations: Sequence[Observation],
     actors: Mapping[str, Actor],
     priors: Priors,
+    analyst: AnalystEvidence | None,
 ) -> tuple[list[str], list[str]]:
     """(items whose removal changes the verdict's actor or word, items changing only confidence)."""
     base = core.judgement
@@ -106,16 +144,58 @@ def _linchpins(
             drop = set(slip.event_ids)
             kept = [obs for obs in observations if obs.event.id not in drop]
             if kept:
-                note(slip.id, _core(core.persona.name, kept, actors, priors).judgement)
+                note(slip.id, _core(core.persona.name, kept, actors, priors, analyst).judgement)
     return decisive, confidence_only
 
 
-def _assess_one(
-    name: str, observations: Sequence[Observation], actors: Mapping[str, Actor], priors: Priors
-) -> PersonaAssessment:
-    core = _core(name, observations, actors, priors)
+def _counterfactuals(
+    core: _Core,
+    observations: Sequence[Observation],
+    actors: Mapping[str, Actor],
+    priors: Priors,
+    analyst: AnalystEvidence | None,
+) -> tuple[Counterfactual, ...]:
+    """Re-run the model with each hypothetical change; largest shift of probability first."""
     j = core.judgement
-    decisive, confidence_only = _linchpins(core, observations, actors, priors)
+    codes = sorted(
+        {
+            (obs.address.country or "").strip().upper()
+            for obs in observations
+            if obs.address.category in EXPOSED and not obs.address.actor
+        }
+        - {""}
+    )
+    out = []
+    for w in what_ifs(core.persona, observations, core.specs, j.subject, actors, codes):
+        other = _core(core.persona.name, w.observations, actors, priors, analyst, w.extra_lines)
+        target = hypothesis_id(core.persona.id, "actor", w.actor)
+        after = round(other.judgement.posteriors.get(target, 0.0), 6)
+        before = j.posteriors.get(target, 0.0) if j.subject == w.actor else 0.0
+        out.append(
+            Counterfactual(
+                id=f"{core.persona.id}:{w.kind}:{w.actor}",
+                kind=w.kind,
+                description=w.description,
+                probability=after,
+                likelihood=icd203_term(after),
+                shift=round(after - before, 6),
+                verdict_actor=other.judgement.actor,
+                confidence=other.judgement.confidence,
+            )
+        )
+    return tuple(sorted(out, key=lambda c: (-abs(c.shift), c.id)))
+
+
+def _assess_one(
+    name: str,
+    observations: Sequence[Observation],
+    actors: Mapping[str, Actor],
+    priors: Priors,
+    analyst: AnalystEvidence | None = None,
+) -> PersonaAssessment:
+    core = _core(name, observations, actors, priors, analyst)
+    j = core.judgement
+    decisive, confidence_only = _linchpins(core, observations, actors, priors, analyst)
     confidence = j.confidence
     reasons = list(j.reasons)
     if len(core.lines) > LOO_LINE_LIMIT:
@@ -134,7 +214,9 @@ def _assess_one(
     for spec in core.specs:
         known = actors.get(spec.actor) if spec.actor is not None else None
         actor_name = known.name if known is not None else spec.actor
-        if spec.kind == "actor":
+        if spec.kind == "analyst":
+            text = spec.statement
+        elif spec.kind == "actor":
             text = f"Persona '{name}' is operated by {actor_name}."
         elif spec.kind == "false_flag":
             text = (
@@ -167,17 +249,30 @@ def _assess_one(
     return PersonaAssessment(
         persona=core.persona,
         slips=core.slips,
-        evidence=lines,
+        evidence=annotate(lines, core.specs),
         hypotheses=tuple(hypotheses),
         verdict=verdict,
         alternatives=alternatives(core.episodes, core.country, core.slips, core.specs, actors),
+        counterfactuals=_counterfactuals(core, observations, actors, priors, analyst),
+        priors=priors.describe([s.key for s in core.specs if s.key is not None]),
     )
+
+
+def _merge_priors(given: Priors | None, analyst: AnalystEvidence | None) -> Priors:
+    stated = analyst.priors if analyst is not None else None
+    if given is None:
+        return stated if stated is not None else Priors()
+    if stated is None or given.analyst:
+        return given
+    # The caller's shares win; the file's priors of its own hypotheses still apply.
+    return Priors(given.unknown, given.false_flag_share, stated.analyst)
 
 
 def assess(
     observations: Sequence[Observation],
     actors: Sequence[Actor],
     priors: Priors | None = None,
+    evidence_file: str | Path | AnalystEvidence | None = None,
 ) -> list[PersonaAssessment]:
     """Assess every persona in ``observations``: slips, evidence lines, hypotheses, verdict.
 
@@ -185,12 +280,23 @@ def assess(
     the actors (an actor id met in an address but absent here is used as its own name). The
     result is sorted by persona name and is identical for identical input.
 
+    ``evidence_file`` adds analyst-supplied evidence, analyst hypotheses and priors (a YAML path
+    or an already parsed ``AnalystEvidence``; docs/model.md, "analyst evidence"). ``priors``
+    given here take precedence over the file's ``unknown``/``false_flag_share``; when neither
+    states priors, the defaults apply (stated on every ``PersonaAssessment.priors``).
+
     Raises:
-        UsageError: ``priors`` holds a share outside (0, 1) (raised when ``Priors`` is built).
+        UsageError: ``priors`` holds a share outside (0, 1) (raised when ``Priors`` is built);
+            the evidence file cannot be read or has a bad entry (naming the file and entry).
     """
-    priors = priors if priors is not None else Priors()
     by_id = {a.id: a for a in sorted(actors, key=lambda a: (a.id, a.name), reverse=True)}
-    return [
-        _assess_one(persona.name, obs, by_id, priors)
-        for persona, obs in group_by_persona(observations)
-    ]
+    groups = group_by_persona(observations)
+    analyst: AnalystEvidence | None
+    if evidence_file is None or isinstance(evidence_file, AnalystEvidence):
+        analyst = evidence_file
+    else:
+        analyst = load_evidence_file(
+            evidence_file, sorted(by_id), [persona.name for persona, _ in groups]
+        )
+    merged = _merge_priors(priors, analyst)
+    return [_assess_one(persona.name, obs, by_id, merged, analyst) for persona, obs in groups]

@@ -26,6 +26,7 @@ from .hypotheses import KIND_RANK, HypothesisSpec, bayes_factor
 
 __all__ = [
     "CONTRA_BF",
+    "HIGH_KINDS",
     "SUPPORT_BF",
     "Judgement",
     "alternatives",
@@ -41,6 +42,8 @@ __all__ = [
 SUPPORT_BF = 1.25
 #: A line contradicts a hypothesis when it favours the rest by this much (1 / 1.25).
 CONTRA_BF = 0.8
+#: High confidence needs supporting lines of at least this many kinds (independent methods).
+HIGH_KINDS = 2
 
 Confidence = Literal["low", "moderate", "high"]
 
@@ -106,7 +109,8 @@ def base_confidence(
 ) -> tuple[Confidence, tuple[str, ...]]:
     """Confidence from the lines alone (linchpins are applied by the caller).
 
-    high: at least 3 reliable supporting lines, none contradicting, best source A or B;
+    high: at least 3 reliable supporting lines, none contradicting, best source A or B, and
+    supporting lines of at least ``HIGH_KINDS`` kinds;
     moderate: at least 2 reliable supporting lines and contradicting lines fewer than half of
     them; low: anything else, and always when no actor hypothesis exists.
     """
@@ -134,8 +138,9 @@ def base_confidence(
             f"{len(weak)} supporting line(s) rest on weak sources (sender-written headers, "
             "geolocation or uncertain exclusivity)"
         )
+    kinds = sorted({line.kind for line in sup})
     level: Confidence
-    if n >= 3 and not con and best_letter in ("A", "B"):
+    if n >= 3 and not con and best_letter in ("A", "B") and len(kinds) >= HIGH_KINDS:
         level = "high"
     elif n >= 2 and 2 * len(con) < n:
         level = "moderate"
@@ -143,6 +148,12 @@ def base_confidence(
         level = "low"
         if n < 2:
             reasons.append("fewer than two independent reliable lines")
+    if n >= 3 and not con and best_letter in ("A", "B") and len(kinds) < HIGH_KINDS:
+        reasons.append(
+            f"every supporting line is of one kind ({', '.join(kinds)}): a party able to fake "
+            "that kind of evidence could fake all of it, so confidence is not high without "
+            "corroboration of another kind"
+        )
     return level, tuple(reasons)
 
 
@@ -205,6 +216,11 @@ def statement(persona_name: str, j: Judgement, actors: Mapping[str, Actor]) -> s
     )
     if j.best.kind == "actor":
         return head + "."
+    if j.best.kind == "analyst":
+        return (
+            head + "; the better-supported explanation is the analyst's hypothesis "
+            f"'{j.best.key}': {j.best.statement.rstrip('.')}."
+        )
     if j.best.kind == "false_flag" and j.best.actor is not None:
         return (
             head + "; the better-supported explanation is that someone else staged traffic "

@@ -1,16 +1,21 @@
 """Evidence lines: independent items with a likelihood for every hypothesis.
 
-Two rules produce lines (each is a heading in docs/model.md, which gives the reasons and worked
-examples):
+Three rules produce lines here (each is a heading in docs/model.md, which gives the reasons and
+worked examples):
 
 - ``actor-range episode``: events from one actor's exclusive range, grouped into episodes so
-  that dependent events count once;
+  that dependent events count once; each tells "someone used the range" (the actor by mistake or
+  a framer on purpose) from "an unknown party happened to hop there";
+- ``slip pattern``: how the actor's episodes ended (a quick return to cover, or a long
+  exposure), one line per actor: a framer who imitates a mistake once imitates it every time,
+  so the pattern is one observation however many episodes show it;
 - ``country hit without exclusive range``: exposed events geolocated to one country (weak,
   compromisable evidence: a host's location is not its operator's).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +44,7 @@ __all__ = [
     "DEFAULT_EXCLUSIVITY",
     "RULE_ACTOR_RANGE",
     "RULE_COUNTRY",
+    "RULE_SLIP_PATTERN",
     "R_EPISODE",
     "SLIP_PATTERNS",
     "TRUST_WEIGHT",
@@ -51,10 +57,12 @@ __all__ = [
     "exposure_runs",
     "group_episodes",
     "slip_pattern",
+    "slip_pattern_lines",
 ]
 
 RULE_ACTOR_RANGE = "actor-range episode"
 RULE_COUNTRY = "country hit without exclusive range"
+RULE_SLIP_PATTERN = "slip pattern"
 
 #: actor : unknown ratio of one episode at full exclusivity and full origin trust.
 R_EPISODE = 8.0
@@ -330,8 +338,11 @@ def actor_range_lines(
             ep = _build_episode(actor, members, slip_of, persona)
             r, s = episode_ratios(ep.weight, ep.pattern)
             likelihoods = dict.fromkeys(all_ids, 1.0)
+            # A framer staging through the range produces an episode as readily as the actor's
+            # operator forgetting the cover: the episode weighs both against an unknown party,
+            # and the slip pattern (one line per actor) tells them apart.
             likelihoods[hypothesis_id(persona.id, "actor", actor)] = r
-            likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = r / s
+            likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = r
             name = actors[actor].name if actor in actors else actor
             prefixes = sorted({o.address.prefix or o.address.ip for o in members})
             channels = sorted({o.event.channel for o in members})
@@ -345,7 +356,8 @@ def actor_range_lines(
                 f"{name} (exclusivity {ep.exclusivity:.2f}, {_trust_text(ep.trust)}), "
                 f"{_span(ep.first, ep.last)} UTC via {', '.join(channels)}; "
                 f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); "
-                f"actor:unknown {r:.2f}, actor:false flag {s:.2f}"
+                f"actor or false flag : unknown {r:.2f}; pattern ratio {s:.2f} (see the slip "
+                "pattern line)"
             )
             line = EvidenceLine(
                 id=stable_id("line", persona.id, "actor-range-episode", actor, members[0].event.id),
@@ -425,6 +437,55 @@ def country_lines(
                 slip_ids=tuple(
                     sorted({slip_of[o.event.id] for o in members if o.event.id in slip_of})
                 ),
+            )
+        )
+    return out
+
+
+def slip_pattern_lines(
+    persona: Persona,
+    episodes: Sequence[tuple[EvidenceLine, Episode]],
+    specs: Sequence[HypothesisSpec],
+) -> list[EvidenceLine]:
+    """One line per actor: how its episodes ended, as one actor : false-flag ratio.
+
+    Each episode's pattern ratio is ``s = 1 + (s_pattern - 1) x weight`` (``episode_ratios``);
+    the line's ratio ``S`` is their geometric mean, so that k episodes of one habit weigh as one
+    observation of it. Likelihoods: false flag ``1 / S``, every other hypothesis 1.
+    """
+    by_actor: dict[str, list[tuple[EvidenceLine, Episode]]] = {}
+    for line, ep in episodes:
+        by_actor.setdefault(ep.actor, []).append((line, ep))
+    all_ids = [s.id for s in specs]
+    out = []
+    for actor in sorted(by_actor):
+        group = by_actor[actor]
+        ratios = [episode_ratios(ep.weight, ep.pattern)[1] for _, ep in group]
+        big = math.exp(math.fsum(math.log(x) for x in ratios) / len(ratios))
+        likelihoods = dict.fromkeys(all_ids, 1.0)
+        likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / big
+        counts: dict[str, int] = {}
+        for _, ep in group:
+            counts[ep.pattern] = counts.get(ep.pattern, 0) + 1
+        patterns = ", ".join(f"{name} x{n}" for name, n in sorted(counts.items()))
+        strongest = max(group, key=lambda item: (item[1].weight, item[0].id))[1]
+        summary = (
+            f"how {len(group)} episode(s) from the range of {actor} ended: {patterns}; "
+            f"actor : false flag {big:.2f} (geometric mean over the episodes: a habit, imitated "
+            "or not, is one observation)"
+        )
+        out.append(
+            EvidenceLine(
+                id=stable_id("line", persona.id, "slip-pattern", actor),
+                kind="slip-pattern",
+                summary=summary,
+                # 1/S lies in [1/3, 1/0.7]: far inside LINE_CAP, kept as computed.
+                likelihoods=_rounded(likelihoods),
+                # A framer can imitate a quick return: possibly true at best.
+                reliability=_TRUST_LETTER[strongest.trust] + "3",
+                rule=RULE_SLIP_PATTERN,
+                event_ids=tuple(e for line, _ in group for e in line.event_ids),
+                slip_ids=tuple(sorted({sid for line, _ in group for sid in line.slip_ids})),
             )
         )
     return out

@@ -197,13 +197,18 @@ def slipping_operator(
     exclusivity: float = 1.0,
     origin_trust: OriginTrust | None = None,
     channel: str = "posting",
+    start_hour_utc: int = 23,
 ) -> Case:
     """An operator under cover (3 covered events a day) who slips ``slips`` times from actor
-    space, on different days, each time back under cover ``close_seconds`` later."""
+    space, on different days, each time back under cover ``close_seconds`` later.
+
+    The working day starts at ``start_hour_utc`` (default 23:00 UTC, 08:00 in Pyongyang in 2014)
+    plus 0-4 hours, so the operator keeps the actor's office hours."""
     b = _Builder(seed, persona, channel)
     slip_days = set(b.rng.sample(range(1, days), slips))
+    day_one = START.replace(hour=0) + timedelta(hours=start_hour_utc)
     for day in range(days):
-        base = START + timedelta(days=day, hours=b.rng.randint(0, 8))
+        base = day_one + timedelta(days=day, hours=b.rng.randint(0, 4))
         for k in range(3):
             b.add(base + timedelta(minutes=40 * k + b.rng.randint(0, 20)), b.cover())
         if day in slip_days:

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from slipcatch.evidence._common import ANONYMOUS, REASONS
 from slipcatch.evidence.personas import PersonaMap
 
-__all__ = ["ANONYMOUS", "REASONS", "IngestResult", "PersonaMap", "ReadOptions", "ingest"]
+__all__ = [
+    "ANONYMOUS",
+    "REASONS",
+    "IngestResult",
+    "PersonaMap",
+    "ReadOptions",
+    "ingest",
+    "walk",
+]
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class ReadOptions:
     year: int | None = None
 
 
-from slipcatch.evidence._ingest import IngestResult, ingest_paths  # noqa: E402
+from slipcatch.evidence._ingest import IngestResult, ingest_paths, walk  # noqa: E402
 
 
 def ingest(

@@ -98,7 +98,13 @@ def sniff(head: bytes, name: str) -> float:
 
 
 def read(source: Source) -> Iterator[Event | Rejection]:
-    """One event or rejection per message (an mbox is split at ``From `` separator lines)."""
+    """One event or rejection per message, then one per embedded message.
+
+    An mbox (the file starts with ``From ``) is split at ``From `` separator lines that follow
+    a blank line; mboxrd quoting is undone (``>From `` -> ``From ``, ``>>From `` -> ``>From ``).
+    Each ``message/rfc822`` (also ``message/global``, ``text/rfc822-headers``) part is a record
+    of its own, located ``message N part M`` with IMAP-style section numbers.
+    """
     mbox = source.head().startswith(b"From ")
     number = 0
     current: list[bytes] = []
@@ -117,7 +123,7 @@ def read(source: Source) -> Iterator[Event | Rejection]:
         line = item.data
         if mbox and prev_blank and line.startswith(b"From ") and (current or too_large):
             number += 1
-            yield _finish(source, number, current, too_large)
+            yield from _finish(source, number, current, too_large)
             current, size, too_large = [], 0, False
         prev_blank = not line.strip()
         if too_large:
@@ -127,17 +133,127 @@ def read(source: Source) -> Iterator[Event | Rejection]:
             too_large = True
             current = []
             continue
+        if mbox and _MBOXRD.match(line):
+            line = line[1:]
         current.append(line)
     if current or too_large:
         number += 1
-        yield _finish(source, number, current, too_large)
+        yield from _finish(source, number, current, too_large)
 
 
-def _finish(source: Source, number: int, lines: list[bytes], too_large: bool) -> Event | Rejection:
+_MBOXRD = re.compile(rb"^>+From ")
+
+
+def _finish(
+    source: Source, number: int, lines: list[bytes], too_large: bool
+) -> Iterator[Event | Rejection]:
     locator = f"message {number}"
     if too_large:
-        return reject(source, locator, "message-too-large", f"over {MAX_MESSAGE} bytes")
-    return _message(source, locator, lines)
+        yield reject(source, locator, "message-too-large", f"over {MAX_MESSAGE} bytes")
+        return
+    outer = _message(source, locator, lines)
+    yield outer
+    container = outer.src_ip if isinstance(outer, Event) else None
+    for section, inner in _embedded(lines):
+        yield _message(
+            source, f"{locator} part {section}", inner, embedded_in=locator, container=container
+        )
+
+
+# -- MIME: embedded messages -------------------------------------------------------------------
+
+#: Content types whose body is a whole message (or its header block) quoted by a bounce,
+#: an abuse (ARF) report or a forward-as-attachment.
+_EMBEDDED_TYPES = frozenset({"message/rfc822", "message/global", "text/rfc822-headers"})
+_MAX_DEPTH = 8  # nesting of multiparts and embedded messages
+_MAX_PARTS = 1000  # parts examined per message
+_PARAM = re.compile(r';\s*([!#-\'*+.0-9A-Z^-~]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))', re.I)
+
+
+def _content_type(headers: Sequence[_Header]) -> tuple[str, str | None, str]:
+    """(type/subtype lower-cased, boundary, transfer encoding lower-cased)."""
+    ctype = _first(headers, "content-type") or "text/plain"
+    kind = ctype.split(";", 1)[0].strip().lower()
+    boundary: str | None = None
+    for m in _PARAM.finditer(ctype):
+        if m.group(1).lower() == "boundary":
+            boundary = m.group(2) if m.group(2) is not None else m.group(3)
+            break
+    cte = (_first(headers, "content-transfer-encoding") or "").strip().lower()
+    return kind, boundary or None, cte
+
+
+def _embedded(lines: list[bytes]) -> list[tuple[str, list[bytes]]]:
+    """Embedded messages of a message: (IMAP section, lines), in document order."""
+    found: list[tuple[str, list[bytes]]] = []
+    budget = [_MAX_PARTS]
+    headers, body = _headers(lines)
+    _walk(headers, lines[body:], "", 0, found, budget)
+    return found
+
+
+def _walk(
+    headers: Sequence[_Header],
+    body: list[bytes],
+    section: str,
+    depth: int,
+    found: list[tuple[str, list[bytes]]],
+    budget: list[int],
+) -> None:
+    if depth >= _MAX_DEPTH or budget[0] <= 0:
+        return
+    kind, boundary, _ = _content_type(headers)
+    if not kind.startswith("multipart/") or boundary is None:
+        return
+    for n, part in enumerate(_split_parts(body, boundary.encode("utf-8", "surrogateescape")), 1):
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
+        number = f"{section}.{n}" if section else str(n)
+        pheaders, start = _headers(part)
+        pkind, _, cte = _content_type(pheaders)
+        if pkind in _EMBEDDED_TYPES:
+            inner = _decode_body(part[start:], cte)
+            found.append((number, inner))
+            iheaders, ibody = _headers(inner)
+            _walk(iheaders, inner[ibody:], number, depth + 1, found, budget)
+        elif pkind.startswith("multipart/"):
+            _walk(pheaders, part[start:], number, depth + 1, found, budget)
+
+
+def _split_parts(body: list[bytes], boundary: bytes) -> list[list[bytes]]:
+    """Body parts between ``--boundary`` lines; the preamble and epilogue are not parts."""
+    delim = b"--" + boundary
+    parts: list[list[bytes]] = []
+    current: list[bytes] | None = None
+    for line in body:
+        stripped = line.rstrip()
+        if stripped == delim or stripped == delim + b"--":
+            if current is not None:
+                parts.append(current)
+            if stripped != delim:
+                return parts
+            current = []
+        elif current is not None:
+            current.append(line)
+    if current is not None:
+        parts.append(current)  # the closing delimiter is missing: keep what there is
+    return parts
+
+
+def _decode_body(lines: list[bytes], cte: str) -> list[bytes]:
+    """An embedded message's lines, undoing a base64 or quoted-printable transfer encoding."""
+    if cte not in ("base64", "quoted-printable"):
+        return lines
+    data = b"\n".join(lines)
+    try:
+        if cte == "base64":
+            decoded = base64.b64decode(b"".join(data.split()) + b"==", validate=False)
+        else:
+            decoded = quopri.decodestring(data)
+    except (binascii.Error, ValueError):
+        return lines
+    return [ln[:-1] if ln.endswith(b"\r") else ln for ln in decoded.split(b"\n")]
 
 
 @dataclass
@@ -145,6 +261,7 @@ class _Header:
     name: str  # lower case
     value: str  # unfolded, decoded (UTF-8 or Latin-1), RFC 2047 not applied
     received_above: int  # Received headers above this one
+    raw: bytes = b""  # the value's bytes, line breaks of folding removed (whitespace kept)
 
 
 def _decode_line(data: bytes) -> str:
@@ -154,25 +271,28 @@ def _decode_line(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _headers(lines: Sequence[bytes]) -> list[_Header]:
+def _headers(lines: Sequence[bytes]) -> tuple[list[_Header], int]:
+    """The header fields and the index of the first body line (``len(lines)`` if none)."""
     out: list[_Header] = []
     received = 0
     start = 1 if lines and lines[0].startswith(b"From ") else 0
-    for raw in lines[start:]:
+    for i in range(start, len(lines)):
+        raw = lines[i]
         if not raw.strip():
-            break
+            return out, i + 1
         if raw[:1] in (b" ", b"\t"):
             if out:
                 out[-1].value += " " + _decode_line(raw).strip()
+                out[-1].raw += raw
             continue
         m = _HEADER_NAME.match(raw)
         if m is None:
-            break  # the body started without a blank line
+            return out, i  # the body started without a blank line
         name = m.group(1).decode("ascii").lower()
-        out.append(_Header(name, _decode_line(raw[m.end() :]).strip(), received))
+        out.append(_Header(name, _decode_line(raw[m.end() :]).strip(), received, raw[m.end() :]))
         if name == "received":
             received += 1
-    return out
+    return out, len(lines)
 
 
 def decode_words(text: str) -> str:
@@ -472,14 +592,58 @@ def _header_ips(value: str) -> list[str]:
     return [ip for ip, _ in _ips_in(value.replace(",", " "))]
 
 
+def _joins(hop: _Hop, above: _Hop, *, helo_ok: bool) -> bool:
+    """Whether ``hop`` was written by the host that the hop above received the message from.
+
+    The hop above recorded that host's address and name; ``helo_ok`` allows its HELO name too
+    (for hops the sender's provider wrote; at the entry only the receiver-recorded name counts).
+    """
+    if hop.by_ip is not None:
+        return hop.by_ip == above.from_ip
+    if not hop.by_host:
+        return False
+    name = hop.by_host.lower().rstrip(".")
+    names = {above.trust_name} | ({above.from_host} if helo_ok else set())
+    return any(n is not None and n.lower().rstrip(".") == name for n in names)
+
+
+def _provider_chain(hops: Sequence[_Hop], entry: int | None) -> set[int]:
+    """Hops just below the entry that the sender's provider wrote about its own network.
+
+    Below the entry, a hop whose ``by`` host is the host the entry hop came from, and whose
+    from-address is private, loopback or link-local, records a hand-off inside the sending
+    provider's network (``from smtp.provider ([172.16.4.7]) by out2.provider``): it was written
+    by the provider's outbound relay, and a private address there is normal. The run continues
+    down while each hop joins the one above, is private and no hop breaks the chain.
+    """
+    chain: set[int] = set()
+    if entry is None:
+        return chain
+    above = hops[entry]
+    for hop in hops[entry + 1 :]:
+        if hop.flags & _BREAKS_CHAIN or hop.from_ip is None or not is_internal(hop.from_ip):
+            break
+        if not _joins(hop, above, helo_ok=above.index != entry):
+            break
+        chain.add(hop.index)
+        above = hop
+    return chain
+
+
 def _analyse(
     hops: list[_Hop], headers: Sequence[_Header], trusted: _Trusted
-) -> tuple[int | None, _Origin | None, dict[str, str]]:
+) -> tuple[int | None, _Origin | None, dict[str, str], set[int]]:
     entry = _entry(hops, trusted)
     notes: dict[str, str] = {}
     below = [h for h in hops if entry is not None and h.index > entry]
+    provider = _provider_chain(hops, entry)
     for hop in below:
-        if hop.from_ip is not None and is_internal(hop.from_ip) and not is_loopback(hop.from_ip):
+        if (
+            hop.from_ip is not None
+            and is_internal(hop.from_ip)
+            and not is_loopback(hop.from_ip)
+            and hop.index not in provider
+        ):
             hop.flags.add("private-outside-boundary")
     if entry is not None:
         ehop = hops[entry]
@@ -524,40 +688,87 @@ def _analyse(
         )
     for c in candidates:
         if c.trust is OriginTrust.SENDER_PROVIDER and not is_internal(c.ip):
-            return entry, c, notes
+            return entry, c, notes, provider
     if entry is not None:
         entry_ip = hops[entry].from_ip
         if entry_ip is not None:  # always: _entry only returns hops with an address
-            return entry, _Origin(entry_ip, OriginTrust.TRUSTED_RELAY, f"entry hop {entry}"), notes
+            claim = _claimed_client(entry_ip, candidates, below, provider)
+            if claim is not None:
+                notes["claimed_client_ip"] = claim.ip
+                notes["claimed_client_trust"] = claim.trust.value
+                notes["claimed_client_evidence"] = claim.evidence
+            origin = _Origin(entry_ip, OriginTrust.TRUSTED_RELAY, f"entry hop {entry}")
+            return entry, origin, notes, provider
     for ip, name in inside_x:
         if not is_internal(ip):
-            return None, _Origin(ip, OriginTrust.TRUSTED_RELAY, name), notes
+            return None, _Origin(ip, OriginTrust.TRUSTED_RELAY, name), notes, provider
     if "spf_client_ip" in notes:
         spf = notes["spf_client_ip"]
-        return None, _Origin(spf, OriginTrust.TRUSTED_RELAY, "received-spf"), notes
+        return None, _Origin(spf, OriginTrust.TRUSTED_RELAY, "received-spf"), notes, provider
     for hop in reversed(hops):
         if hop.from_ip is not None and not is_loopback(hop.from_ip):
-            return None, _Origin(hop.from_ip, OriginTrust.TRUSTED_RELAY, f"hop {hop.index}"), notes
-    return None, None, notes
+            origin = _Origin(hop.from_ip, OriginTrust.TRUSTED_RELAY, f"hop {hop.index}")
+            return None, origin, notes, provider
+    return None, None, notes, provider
 
 
-def _hop_trust(hop: _Hop, entry: int | None, below: Sequence[_Hop]) -> OriginTrust:
+def _claimed_client(
+    entry_ip: str, candidates: Sequence[_Origin], below: Sequence[_Hop], provider: set[int]
+) -> _Origin | None:
+    """The client the sender-written part of the chain claims, when the origin is the entry.
+
+    The origin stays the entry relay (the most credible address); this claim is only recorded.
+    Preference: a sender-written authenticated hop (lowest first) or X-header, else the lowest
+    public from-address below the entry outside the provider chain.
+    """
+    for c in candidates:
+        if c.trust is OriginTrust.SENDER_WRITTEN and not is_internal(c.ip) and c.ip != entry_ip:
+            return c
+    for hop in reversed(below):
+        ip = hop.from_ip
+        if hop.index in provider or ip is None or is_internal(ip) or ip == entry_ip:
+            continue
+        return _Origin(ip, OriginTrust.SENDER_WRITTEN, f"hop {hop.index}")
+    return None
+
+
+def _hop_trust(
+    hop: _Hop, entry: int | None, below: Sequence[_Hop], provider: set[int]
+) -> OriginTrust:
     if entry is None or hop.index <= entry:
         return OriginTrust.TRUSTED_RELAY
+    if hop.index in provider:
+        return OriginTrust.SENDER_PROVIDER
     if hop.auth and not any(h.flags & _BREAKS_CHAIN for h in below if h.index <= hop.index):
         return OriginTrust.SENDER_PROVIDER
     return OriginTrust.SENDER_WRITTEN
 
 
-def _message(source: Source, locator: str, lines: list[bytes]) -> Event | Rejection:
-    headers = _headers(lines)
-    hops = [
-        _parse_received(i, h.value)
-        for i, h in enumerate(x for x in headers if x.name == "received")
-    ]
+def _cap(trust: OriginTrust, embedded: bool) -> OriginTrust:
+    # An embedded copy was written by whoever sent the outer message (a bounce or report
+    # system, a forwarder): at best provider-written, never our own relays' record.
+    if embedded and trust is OriginTrust.TRUSTED_RELAY:
+        return OriginTrust.SENDER_PROVIDER
+    return trust
+
+
+def _message(
+    source: Source,
+    locator: str,
+    lines: list[bytes],
+    *,
+    embedded_in: str | None = None,
+    container: str | None = None,
+) -> Event | Rejection:
+    headers, _ = _headers(lines)
+    received = [x for x in headers if x.name == "received"]
+    hops = [_parse_received(i, h.value) for i, h in enumerate(received)]
+    for hop, h in zip(hops, received, strict=True):
+        # Lossless: undecodable bytes survive as surrogates (JSON writes them as \udcXX).
+        hop.raw = h.raw.decode("utf-8", "surrogateescape").strip(" \t")
     _chain_flags(hops)
     trusted = _Trusted(source.options.trusted_relays)
-    entry, origin, notes = _analyse(hops, headers, trusted)
+    entry, origin, notes, provider = _analyse(hops, headers, trusted)
     if origin is None:
         return reject(source, locator, "no-address", f"{len(hops)} Received headers, no address")
     when = hops[entry].time if entry is not None else None
@@ -570,6 +781,7 @@ def _message(source: Source, locator: str, lines: list[bytes]) -> Event | Reject
     display, addr = _address(_first(headers, "from") or "")
     persona = persona_for(source, display, addr) or ANONYMOUS
     below = [h for h in hops if entry is not None and h.index > entry]
+    embedded = embedded_in is not None
     model_hops = tuple(
         Hop(
             index=h.index,
@@ -578,7 +790,7 @@ def _message(source: Source, locator: str, lines: list[bytes]) -> Event | Reject
             by_host=h.by_host,
             protocol=h.protocol,
             time=h.time,
-            trust=_hop_trust(h, entry, below),
+            trust=_cap(_hop_trust(h, entry, below, provider), embedded),
             flags=tuple(sorted(h.flags)),
             raw=h.raw,
         )
@@ -592,6 +804,10 @@ def _message(source: Source, locator: str, lines: list[bytes]) -> Event | Reject
             attrs[key] = decode_words(value)
     if addr:
         attrs["from_addr"] = addr
+    if embedded_in is not None:
+        attrs["embedded_in"] = embedded_in
+        if container is not None:
+            attrs["container_src_ip"] = container
     digest = sha256(b"\n".join(lines))
     return event(
         source,
@@ -602,7 +818,7 @@ def _message(source: Source, locator: str, lines: list[bytes]) -> Event | Reject
         channel=CHANNEL,
         digest=digest,
         attributes=attrs,
-        origin_trust=origin.trust,
+        origin_trust=_cap(origin.trust, embedded),
         entry_ip=hops[entry].from_ip if entry is not None else None,
         hops=model_hops,
     )

@@ -186,7 +186,14 @@ def _document(view: ReportView) -> dict[str, Any]:
             _evidence_file(f) for f in sorted(a.evidence, key=lambda f: (f.path, f.sha256))
         ],
         # Source order is kept: later sources are layered on top of earlier ones.
-        "intel": {"pack_id": a.pack_id, "sources": [_source(s) for s in a.sources]},
+        "intel": {
+            "pack_id": a.pack_id,
+            "sources": [_source(s) for s in a.sources],
+            "rejections": [
+                _rejection(r)
+                for r in sorted(a.intel_rejections, key=lambda r: (r.path, r.locator, r.reason))
+            ],
+        },
         "events": len(view.observations),
         "event_categories": dict(view.categories),
         "rejections": [_rejection(r) for r in view.rejections],
