@@ -189,6 +189,9 @@ class EvidenceFile:
     events: int
     rejected: int
     duplicates: int
+    # The winning reader's sniff score (0..1): how sure the format recognition was. None for
+    # empty and unrecognised files.
+    confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +225,9 @@ class Fact:
     # For actor ranges: how exclusively the actor used the range then (1.0 = nobody else
     # could originate traffic there; lower for leased or shared space with known abuse).
     exclusivity: float | None = None
+    # True when the fact's validity is a projection of a snapshot beyond the moments the
+    # source observed (a 2025 hosting list applied to a 2014 event): see docs/intel.md.
+    projected: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +243,8 @@ class AddressFacts:
     prefix: str | None = None
     actor: str | None = None  # actor id whose exclusive range held the address then
     facts: tuple[Fact, ...] = ()
+    # True when the fact that decided ``category`` is projected (``Fact.projected``).
+    projected: bool = False
 
 
 @dataclass(frozen=True, slots=True)

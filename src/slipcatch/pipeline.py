@@ -60,6 +60,7 @@ def analyze(
     out_dir: str | Path | None = None,
     case: str | Path | None = None,
     cache_dir: Path | None = None,
+    evidence_file: str | Path | None = None,
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -70,7 +71,8 @@ def analyze(
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
         IntelError: an ``intel`` source cannot be recognised or loaded.
-        UsageError: the persona map is malformed.
+        UsageError: the persona map is malformed; the analyst evidence file (``evidence_file``,
+            passed to ``analysis.assess``) cannot be read or has a bad entry.
         CaseError: the case store cannot be opened.
     """
     options = ReadOptions(
@@ -83,7 +85,7 @@ def analyze(
     else:
         ingested = _ingest_into_case(case, paths, options)
     observations = observe(ingested.events, pack)
-    personas = assess(observations, pack.actors)
+    personas = assess(observations, pack.actors, evidence_file=evidence_file)
     assessment = Assessment(
         generated_at=run_time(),
         evidence=tuple(ingested.files),

@@ -13,6 +13,7 @@ from slipcatch.analysis import Priors, assess
 from slipcatch.analysis.evidence_lines import (
     RULE_ACTOR_RANGE,
     RULE_COUNTRY,
+    RULE_SLIP_PATTERN,
     episode_ratios,
 )
 from slipcatch.analysis.hypotheses import combine, hypothesis_id, hypothesis_specs, temper
@@ -72,11 +73,22 @@ def ratios(line: EvidenceLine) -> tuple[float, float, float]:
 # --- hand-computed examples (docs/model.md, "Worked examples") -----------------------------
 
 
+def pattern_line(observations) -> EvidenceLine:
+    [line] = lines_of(observations, "slip-pattern")
+    assert line.rule == RULE_SLIP_PATTERN
+    return line
+
+
 def test_example_1_trusted_quick_return():
-    [line] = lines_of([*covered_day(0), kp(300), tor(430)], "actor-range-episode")
-    assert ratios(line) == (8.0, 2.666667, 1.0)
+    obs = [*covered_day(0), kp(300), tor(430)]
+    [line] = lines_of(obs, "actor-range-episode")
+    assert ratios(line) == (6.0, 6.0, 1.0)  # r = 1 + 5 x 1 for actor and false flag alike
     assert line.reliability == "B2"
     assert line.rule == RULE_ACTOR_RANGE
+    pattern = pattern_line(obs)
+    assert ratios(pattern) == (1.0, 0.333333, 1.0)  # quick return: s = 3, false flag 1/s
+    assert pattern.reliability == "B3"
+    assert pattern.slip_ids == line.slip_ids
 
 
 def test_example_2_provider_written_half_exclusive_within_the_hour():
@@ -86,9 +98,10 @@ def test_example_2_provider_written_half_exclusive_within_the_hour():
         tor(2300),
     ]
     [line] = lines_of(obs, "actor-range-episode")
-    assert episode_ratios(0.3, "return-within-hour") == pytest.approx((3.1, 1.15))
-    assert ratios(line) == (3.1, 2.695652, 1.0)
+    assert episode_ratios(0.3, "return-within-hour") == pytest.approx((2.5, 1.15))
+    assert ratios(line) == (2.5, 2.5, 1.0)
     assert line.reliability == "C4"
+    assert ratios(pattern_line(obs)) == (1.0, 0.869565, 1.0)
 
 
 def test_example_3_sender_written_carries_almost_no_weight():
@@ -98,26 +111,31 @@ def test_example_3_sender_written_carries_almost_no_weight():
         tor(360),
     ]
     [line] = lines_of(obs, "actor-range-episode")
-    assert ratios(line) == (1.35, 1.227273, 1.0)
+    assert ratios(line) == (1.25, 1.25, 1.0)
     assert line.reliability == "E2"
+    assert ratios(pattern_line(obs)) == (1.0, 0.909091, 1.0)
 
 
 def test_example_4_lone_event_in_a_persona_without_cover():
     obs = [res(0, "95.90.1.1", "DE"), res(3600, "95.90.1.2", "DE"), kp(7200)]
     [line] = lines_of(obs, "actor-range-episode")
-    assert ratios(line) == (8.0, 10.0, 1.0)
+    assert ratios(line) == (6.0, 6.0, 1.0)
+    assert ratios(pattern_line(obs)) == (1.0, 1.25, 1.0)  # no-cover: s = 0.8
 
 
-def test_example_5_long_exposure_is_capped_per_line():
+def test_example_5_long_exposure_looks_like_staging():
     obs = [*covered_day(0), kp(300), kp(300 + 2 * 86400, "175.45.178.1"), tor(300 + 2 * 86400 + 60)]
     [line] = lines_of(obs, "actor-range-episode")
-    assert ratios(line) == (7.1382, 10.0, 1.0)
+    assert ratios(line) == (6.0, 6.0, 1.0)
+    assert ratios(pattern_line(obs)) == (1.0, 3.0, 1.0)  # long exposure: s = 1/3
 
 
 def test_example_6_missing_exclusivity_defaults_to_0_8():
-    [line] = lines_of([*covered_day(0), kp(300, exclusivity=None), tor(330)], "actor-range-episode")
-    assert ratios(line) == (6.6, pytest.approx(6.6 / 2.6, abs=1e-6), 1.0)
+    obs = [*covered_day(0), kp(300, exclusivity=None), tor(330)]
+    [line] = lines_of(obs, "actor-range-episode")
+    assert ratios(line) == (5.0, 5.0, 1.0)
     assert line.reliability == "B3"
+    assert ratios(pattern_line(obs)) == (1.0, 0.384615, 1.0)  # s = 1 + 2 x 0.8 = 2.6
 
 
 def test_example_7_country_lines():
@@ -141,7 +159,14 @@ def test_example_7_country_lines():
     assert "not attribution to TW" in lines["TW"].summary
 
 
-def test_example_8_combined_cap_by_tempering():
+def test_example_8_slip_pattern_counts_sqrt_k_and_the_total_floor():
+    obs = []
+    for day in range(4):
+        obs += [tor(day * 86400), tor(day * 86400 + 60, 2), kp(day * 86400 + 300,
+                f"175.45.17{6 + day}.1"), tor(day * 86400 + 420, 3)]
+    pattern = pattern_line(obs)
+    # four quick returns: S = 3 ** (4 / sqrt(4)) = 9, not 3 ** 4
+    assert ratios(pattern) == (1.0, pytest.approx(1 / 9, abs=1e-6), 1.0)
     lines = [
         EvidenceLine(
             id=f"l{k}",
@@ -149,17 +174,31 @@ def test_example_8_combined_cap_by_tempering():
             summary="",
             reliability="B2",
             rule="r",
-            likelihoods={"a": 8.0, "f": 8.0 / 3.0, "u": 1.0},
+            likelihoods={"a": 6.0, "f": 6.0, "u": 1.0},
         )
         for k in range(4)
-    ]
+    ] + [EvidenceLine(id="p", kind="y", summary="", reliability="B3", rule="r",
+                      likelihoods={"a": 1.0, "f": 1 / 9, "u": 1.0})]
     combined = combine(lines, ["a", "f", "u"])
-    assert combined["a"] == pytest.approx(100.0)
-    assert combined["f"] == pytest.approx(8.777247, abs=1e-6)
-    assert combined["u"] == 1.0
-    two = combine(lines[:2], ["a", "f", "u"])  # 64 : 7.11 : 1 is under the cap
-    assert two["a"] == pytest.approx(64.0)
-    assert two["f"] == pytest.approx(64.0 / 9.0)
+    # 1296 : 144 : 1 -> unknown raised to 1296 / 100: relative 100 : 11.111 : 1
+    assert combined == {"a": pytest.approx(100.0), "f": pytest.approx(100 / 9), "u": 1.0}
+    two = combine(lines[:2], ["a", "f", "u"])  # 36 : 36 : 1 is above the floor
+    assert two == {"a": pytest.approx(36.0), "f": pytest.approx(36.0), "u": 1.0}
+
+
+def test_total_floor_is_monotone_in_evidence_for_the_leader():
+    base = {"a": 6.0, "f": 2.0, "u": 1.0}
+    previous = 0.0
+    for k in range(1, 8):
+        lines = [
+            EvidenceLine(id=f"l{i}", kind="x", summary="", reliability="B2", rule="r",
+                         likelihoods=base)
+            for i in range(k)
+        ]
+        c = combine(lines, ["a", "f", "u"])
+        assert c["a"] / c["f"] >= previous  # more of the same never lowers the lead
+        previous = c["a"] / c["f"]
+        assert max(c.values()) / min(c.values()) <= 100.0 + 1e-9
 
 
 def test_temper_keeps_order_and_rejects_bad_values():
@@ -230,12 +269,23 @@ def test_uninterrupted_exposure_is_one_episode():
 def test_priors_allocation_and_validation():
     specs = hypothesis_specs(PID, ["b", "a"], Priors())
     assert [(s.kind, s.actor, round(s.prior, 6)) for s in specs] == [
-        ("unknown", None, 0.5),
-        ("actor", "a", 0.2),
-        ("false_flag", "a", 0.05),
-        ("actor", "b", 0.2),
-        ("false_flag", "b", 0.05),
+        ("unknown", None, 0.75),
+        ("actor", "a", 0.1),
+        ("false_flag", "a", 0.025),
+        ("actor", "b", 0.1),
+        ("false_flag", "b", 0.025),
     ]
+    # analyst hypotheses take their prior off the top; the rest is shared as before
+    specs = hypothesis_specs(PID, ["a"], Priors(analyst=(("insider", 0.2),)),
+                             [("insider", "An insider."), ("tip", "A tipped party.")])
+    assert [(s.kind, s.key, round(s.prior, 6)) for s in specs] == [
+        ("unknown", None, round(0.75 * 0.75, 6)),
+        ("actor", None, round(0.75 * 0.25 * 0.8, 6)),
+        ("false_flag", None, round(0.75 * 0.25 * 0.2, 6)),
+        ("analyst", "insider", 0.2),
+        ("analyst", "tip", 0.05),
+    ]
+    assert math.fsum(s.prior for s in specs) == pytest.approx(1.0)
     assert [(s.kind, s.prior) for s in hypothesis_specs(PID, [], Priors())] == [("unknown", 1.0)]
     with pytest.raises(UsageError):
         Priors(unknown=1.0)
@@ -263,4 +313,4 @@ def test_every_rule_is_a_heading_in_the_model_doc():
     headings = {
         m.group(1).strip() for m in re.finditer(r"^#+ (.+)$", DOC.read_text("utf-8"), re.MULTILINE)
     }
-    assert {RULE_ACTOR_RANGE, RULE_COUNTRY} <= headings
+    assert {RULE_ACTOR_RANGE, RULE_COUNTRY, RULE_SLIP_PATTERN} <= headings

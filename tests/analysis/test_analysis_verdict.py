@@ -66,50 +66,76 @@ def probs(pa):
 
 def test_single_quick_slip_example_1_posterior_and_statement():
     pa = one(quick_episodes(1))
-    assert probs(pa) == {"unknown": 0.12605, "actor": 0.806723, "false_flag": 0.067227}
+    # 0.2 x 6 : 0.05 x 6 / 3 : 0.75 = 1.2 : 0.1 : 0.75
+    assert probs(pa) == {"unknown": 0.365854, "actor": 0.585366, "false_flag": 0.04878}
     v = pa.verdict
     assert (v.actor, v.probability, v.likelihood, v.confidence) == (
         "dprk-rgb",
-        0.806723,
-        "very likely",
+        0.585366,
+        "likely",
         "low",
     )
     assert v.statement == (
-        f"We assess it is very likely (81%) that persona '{P}' is operated by {NAME}."
+        f"We assess it is likely (59%) that persona '{P}' is operated by {NAME}."
     )
     assert "Confidence" not in v.statement and "confidence" not in v.statement
-    [line] = pa.evidence
+    [line] = [line for line in pa.evidence if line.kind == "actor-range-episode"]
+    [pattern] = [line for line in pa.evidence if line.kind == "slip-pattern"]
     [slip] = pa.slips
-    assert v.linchpins == tuple(sorted((line.id, slip.id)))
+    # removing the episode or its slip leaves no attribution; removing the pattern makes the
+    # false flag as good as the actor (0.2 x 6 : 0.05 x 6 : 0.75 -> 0.53, "roughly even")
+    assert v.linchpins == tuple(sorted((line.id, pattern.id, slip.id)))
     kinds = {a.explanation.split(" ")[0] for a in pa.alternatives if a.item == line.id}
     assert kinds == {"Someone", "A"}  # compromised host + framer, nothing else
     assert not any("VPN" in a.explanation for a in pa.alternatives)
     assert not any("forged" in a.explanation for a in pa.alternatives)
+    assert pa.priors.startswith("priors: unknown third party 0.75")
 
 
-def test_two_episodes_almost_certain_moderate_with_decisive_linchpins():
+def test_two_episodes_very_likely_moderate_with_decisive_linchpins():
     pa = one(quick_episodes(2))
     v = pa.verdict
-    assert v.probability == 0.954828  # 25.6 / (25.6 + 0.1 x 2.666667^2 + 0.5)
-    assert (v.likelihood, v.confidence) == ("almost certain", "moderate")
+    # 0.2 x 36 : 0.05 x 36 / 3 ** sqrt(2) : 0.75
+    assert v.probability == 0.864279
+    assert (v.likelihood, v.confidence) == ("very likely", "moderate")
     assert {line.id for line in pa.evidence} <= set(v.linchpins)
 
 
-def test_three_episodes_high_and_linchpins_only_move_confidence():
+def test_three_episodes_of_one_kind_stay_moderate():
     pa = one(quick_episodes(3))
     v = pa.verdict
-    assert (v.probability, v.likelihood, v.confidence) == (0.966704, "almost certain", "high")
-    # removing any one episode (or its slip) leaves 2 lines: moderate, same verdict word
-    assert set(v.linchpins) == {line.id for line in pa.evidence} | {s.id for s in pa.slips}
-    assert "linchpin" not in " ".join(v.confidence_reasons)
+    # 216 : 32.2 : 1 -> floor at 2.16 -> 100 : 14.91 : 1
+    assert (v.probability, v.likelihood, v.confidence) == (0.930418, "very likely", "moderate")
+    assert any("of one kind (actor-range-episode)" in r for r in v.confidence_reasons)
+    # only the slip pattern decides between the actor and a framer: it is the linchpin
+    [pattern] = [line.id for line in pa.evidence if line.kind == "slip-pattern"]
+    assert v.linchpins == (pattern,)
 
 
-def test_four_episodes_capped_high_and_no_linchpin():
+def test_four_episodes_capped_and_monotone():
     pa = one(quick_episodes(4))
     v = pa.verdict
-    assert (v.probability, v.likelihood, v.confidence) == (0.966704, "almost certain", "high")
-    assert v.linchpins == ()
-    assert probs(pa)["unknown"] == 0.012084
+    # 1296 : 144 : 1 -> floor at 12.96 -> 100 : 11.11 : 1
+    assert (v.probability, v.likelihood, v.confidence) == (0.938722, "very likely", "moderate")
+    assert probs(pa)["unknown"] == 0.035202
+    assert v.probability > one(quick_episodes(3)).verdict.probability
+
+
+def test_corroboration_of_another_kind_makes_confidence_high(tmp_path):
+    evidence = tmp_path / "evidence.yaml"
+    evidence.write_text(
+        "evidence:\n"
+        "  - id: wiper-code\n"
+        "    summary: the wiper shares code with earlier work of the actor\n"
+        "    reliability: B2\n"
+        "    likelihoods: {actor: 3}\n",
+        encoding="utf-8",
+    )
+    [pa] = assess(quick_episodes(3), [ACTOR], evidence_file=evidence)
+    v = pa.verdict
+    assert v.confidence == "high"
+    assert v.probability > 0.930418
+    assert {line.kind for line in pa.evidence} >= {"actor-range-episode", "analyst"}
 
 
 def test_exclusivity_below_one_brings_the_vpn_alternative():
@@ -120,9 +146,9 @@ def test_exclusivity_below_one_brings_the_vpn_alternative():
 def test_sender_written_origin_brings_the_forged_header_alternative_and_little_weight():
     pa = one(quick_episodes(1, channel="email", origin_trust=OriginTrust.SENDER_WRITTEN))
     assert any("forged" in a.explanation for a in pa.alternatives)
-    # 0.4 x 1.35 : 0.1 x 1.227273 : 0.5
-    assert probs(pa)["actor"] == pytest.approx(0.464425, abs=1e-6)
-    assert pa.verdict.likelihood == "roughly even chance"
+    # 0.2 x 1.25 : 0.05 x 1.25 / 1.1 : 0.75 (example 3)
+    assert probs(pa)["actor"] == pytest.approx(0.236559, abs=1e-6)
+    assert pa.verdict.likelihood == "unlikely"
     assert pa.verdict.confidence == "low"
 
 

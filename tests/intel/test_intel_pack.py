@@ -78,13 +78,51 @@ def test_hosting_and_vpn_from_warninglists(pack: IntelPack) -> None:
     assert aws.prefix == "103.53.48.0/22"
     assert any(f.source == "misp-warninglist:amazon-aws" and f.label == "Amazon AWS"
                for f in aws.facts)
-    # the MISP vpn list also holds datacentre space: both facts kept, vpn outranks hosting
+    # the generic MISP vpn list also holds datacentre space: all facts kept, and the
+    # provider-specific hosting fact wins over the catch-all list (docs/intel.md)
     both = pack.lookup_one("3.5.140.1", T2014)
-    assert both.category is Category.VPN
+    assert both.category is Category.HOSTING
     assert {f.category for f in both.facts if f.category} == {Category.VPN, Category.HOSTING}
-    vpn = pack.lookup_one("1.116.0.1", T2014)
-    assert vpn.category is Category.VPN
-    assert vpn.prefix == "1.116.0.0/15"
+    tencent = pack.lookup_one("1.116.0.1", T2014)
+    assert tencent.category is Category.HOSTING
+    assert [(f.source, f.label) for f in tencent.facts if f.category] == [
+        ("slipcatch-hosting-orgs", "Tencent Cloud"), ("misp-warninglist:vpn-ipv4", "VPN provider")]
+    assert tencent.prefix == "1.116.0.0/15"
+
+
+def test_google_dns_is_hosting_google_not_vpn(pack: IntelPack) -> None:
+    g = pack.lookup_one("8.8.8.8", T2014)
+    assert (g.category, g.prefix, g.projected) == (Category.HOSTING, "8.8.8.0/24", True)
+    decisive = next(f for f in g.facts if f.category is Category.HOSTING)
+    assert (decisive.label, decisive.source) == ("Google", "slipcatch-hosting-orgs")
+    assert any(f.category is Category.VPN for f in g.facts)  # kept, outranked
+
+
+def test_vpn_list_alone_still_decides(pack: IntelPack) -> None:
+    # a vpn-ipv4 range with no provider-specific cover fact stays vpn
+    from slipcatch.intel.sources import warninglists
+
+    doc = json.loads((warninglists.data_dir() / "vpn-ipv4" / "list.json").read_text())
+    rnd = random.Random(3)
+    for cidr in rnd.sample(doc["list"], 200):
+        ip = cidr.split("/")[0]
+        a = pack.lookup_one(ip, T2014)
+        hosting = [f for f in a.facts if f.category is Category.HOSTING]
+        if a.category is Category.RESERVED or a.category is Category.ACTOR:
+            continue
+        assert a.category is (Category.HOSTING if hosting else Category.VPN), ip
+
+
+def test_snapshot_facts_are_projected(pack: IntelPack) -> None:
+    old = pack.lookup_one("103.53.48.1", datetime(2005, 1, 1, tzinfo=UTC))
+    assert (old.category, old.projected) == (Category.HOSTING, True)
+    aws = next(f for f in old.facts if f.source == "misp-warninglist:amazon-aws")
+    assert aws.projected and aws.valid_from is None and aws.valid_to is None
+    assert "projected to other dates" in (aws.note or "")
+    assert all(f.projected for f in old.facts if f.source == "geoip2fast-geolite2")
+    # definitions and curated dated ranges are not projections
+    assert pack.lookup_one("10.1.1.1", T2014).projected is False
+    assert pack.lookup_one("175.45.176.1", T2014).projected is False
 
 
 def test_ipv4_mapped_is_ipv4(pack: IntelPack) -> None:
@@ -203,9 +241,15 @@ def test_unrecognised_intel_file(pack_cache: Path, tmp_path: Path) -> None:
         load_pack([tmp_path / "missing"], cache_dir=pack_cache)
 
 
-def test_consensus_is_not_a_supported_source(pack_cache: Path, tor_dir: Path) -> None:
-    with pytest.raises(IntelError, match="unrecognised"):
-        load_pack([tor_dir / "consensus-2017-07-17-17-00-00-cropped"], cache_dir=pack_cache)
+def test_misp_events_and_stix_indicators_are_not_intel_sources(pack_cache: Path) -> None:
+    data = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+    for name in ("misp-event-circl-osint-sednit-2017-12-21.json",
+                 "misp-event-circl-osint-xorist-2016-08-29.json",
+                 "stix21-oasis-example-indicator-c2-ip.json",
+                 "stix21-oasis-example-infrastructure-ipv4.json", "MITRE-ATTACK-LICENSE.txt"):
+        with pytest.raises(IntelError, match="unrecognised") as err:
+            load_pack([data / "intel" / name], cache_dir=pack_cache)
+        assert name in str(err.value)
 
 
 def test_reserved_blocks_agree_with_ipaddress() -> None:

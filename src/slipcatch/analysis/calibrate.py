@@ -61,7 +61,7 @@ HIGH_ERROR_TARGET = 0.05
 #: A probability band with fewer cases than this is reported but not judged.
 MIN_BAND_CASES = 10
 
-SCENARIO_SHARES: Mapping[str, float] = {"actor": 0.40, "framed": 0.15, "unknown": 0.25,
+SCENARIO_SHARES: Mapping[str, float] = {"actor": 0.40, "framed": 0.10, "unknown": 0.30,
                                         "noise": 0.20}
 
 ACTORS: tuple[Actor, ...] = (
@@ -295,8 +295,13 @@ def _unknown_case(rng: random.Random, index: int) -> SimCase:
     _hops(g, rng, days, discipline)
     actor: str | None = None
     if rng.random() < 0.2:
-        # One of the compromised hops happens to sit in an actor's range.
+        # One of the compromised hops happens to sit in an actor's range. A host there is open
+        # to others in proportion to how shared the range is, so the range's exclusivity is
+        # drawn with weight (1.05 - exclusivity): an exclusive range is rarely a hop.
         actor = rng.choice(ACTORS).id
+        g.exclusivity = rng.choices(
+            _EXCLUSIVITY, [1.05 - (0.8 if e is None else e) for e in _EXCLUSIVITY]
+        )[0]
         channel, trust = g.channel()
         g.lapse(g.moment(rng.choice(days), discipline), actor, events=rng.randint(1, 2),
                 close=g.closure(), channel=channel, trust=trust)
@@ -384,7 +389,8 @@ class Report:
     confusion: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
     high: int
     high_wrong: int
-    by_variant: tuple[tuple[str, int, float, float], ...]  # variant, n, mean forecast, observed
+    # variant, cases, mean forecast, observed frequency, Brier score of its scored forecasts
+    by_variant: tuple[tuple[str, int, float, float, float | None], ...]
 
     @property
     def high_error(self) -> float:
@@ -408,7 +414,7 @@ class Report:
             "confusion": {row: dict(cols) for row, cols in self.confusion},
             "high_confidence": {"cases": self.high, "wrong": self.high_wrong,
                                 "error_rate": round(self.high_error, 6)},
-            "by_variant": [dict(zip(("variant", "n", "mean_forecast", "observed"), v,
+            "by_variant": [dict(zip(("variant", "n", "mean_forecast", "observed", "brier"), v,
                                     strict=True)) for v in self.by_variant],
             "targets": {"brier": BRIER_TARGET, "high_confidence_error": HIGH_ERROR_TARGET},
             "passed": self.passed,
@@ -462,10 +468,15 @@ def score(outcomes: Sequence[Outcome], seed: int = 0) -> Report:
     variants: dict[str, list[Outcome]] = {}
     for o in outcomes:
         variants.setdefault(o.case.variant, []).append(o)
+    def variant_brier(group: Sequence[Outcome]) -> float | None:
+        errors = [(o.forecast - o.outcome) ** 2 for o in group if o.forecast is not None]
+        return round(math.fsum(errors) / len(errors), 4) if errors else None
+
     by_variant = tuple(
         (name, len(group),
          round(math.fsum(o.forecast or 0.0 for o in group) / len(group), 4),
-         round(sum(o.outcome for o in group) / len(group), 4))
+         round(sum(o.outcome for o in group) / len(group), 4),
+         variant_brier(group))
         for name, group in sorted(variants.items())
     )
     return Report(
@@ -500,8 +511,12 @@ def render(report: Report) -> str:
     for row, cols in report.confusion:
         counts = dict(cols)
         lines.append(f"| {row} | " + " | ".join(str(counts.get(c, 0)) for c in columns) + " |")
-    lines += ["", "| variant | cases | mean forecast | observed |", "| --- | ---: | ---: | ---: |"]
-    lines += [f"| {v} | {n} | {p:.3f} | {o:.3f} |" for v, n, p, o in report.by_variant]
+    lines += ["", "| variant | cases | mean forecast | observed | Brier (scored) |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    lines += [
+        f"| {v} | {n} | {p:.3f} | {o:.3f} | {'-' if b is None else f'{b:.3f}'} |"
+        for v, n, p, o, b in report.by_variant
+    ]
     lines += ["", "targets met" if report.passed else "TARGETS MISSED"]
     return "\n".join(lines)
 

@@ -240,8 +240,8 @@ def alternatives(
     out: list[Alternative] = []
     actor_hyp = {s.actor: s.id for s in specs if s.kind == "actor"}
     for line, ep in episodes:
-        if bayes_factor(line, actor_hyp[ep.actor], specs) < SUPPORT_BF:
-            continue
+        # Every episode names an actor, however weakly: the skeptic's view is most needed
+        # where the support is thin (a sender-written origin barely moves the posterior).
         name = actors[ep.actor].name if ep.actor in actors else ep.actor
         ranges = ", ".join(sorted({o.address.prefix or o.address.ip for o in ep.observations}))
         zones = ", ".join(actors[ep.actor].timezones) if ep.actor in actors else ""

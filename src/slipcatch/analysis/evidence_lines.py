@@ -65,7 +65,7 @@ RULE_COUNTRY = "country hit without exclusive range"
 RULE_SLIP_PATTERN = "slip pattern"
 
 #: actor : unknown ratio of one episode at full exclusivity and full origin trust.
-R_EPISODE = 8.0
+R_EPISODE = 6.0
 #: Exclusivity assumed when the registry states none for the range.
 DEFAULT_EXCLUSIVITY = 0.8
 #: How far the origin address can be believed, by who wrote it. ``None``: not e-mail, the
@@ -92,8 +92,8 @@ ADDRESS_WINDOW_SECONDS = 12 * 3600.0
 SLIP_PATTERNS: Mapping[str, tuple[float, str]] = {
     "quick-return": (3.0, "back under cover within 10 minutes"),
     "return-within-hour": (1.5, "back under cover within an hour"),
-    "return-within-day": (1.0, "back under cover within a day"),
-    "long-exposure": (0.7, "exposed for more than a day before returning to cover"),
+    "return-within-day": (1 / 1.5, "back under cover within a day"),
+    "long-exposure": (1 / 3.0, "exposed for more than a day before returning to cover"),
     "unclosed": (1.0, "no covered event followed"),
     "partial-cover": (1.0, "the persona does not work under cover"),
     "no-cover": (0.8, "the persona never used cover"),
@@ -461,7 +461,10 @@ def slip_pattern_lines(
     for actor in sorted(by_actor):
         group = by_actor[actor]
         ratios = [episode_ratios(ep.weight, ep.pattern)[1] for _, ep in group]
-        big = math.exp(math.fsum(math.log(x) for x in ratios) / len(ratios))
+        # k episodes of one habit are not k independent observations (a framer who imitates a
+        # mistake once imitates it every time) nor one (an operator's lapses are separate
+        # events): they count as sqrt(k) observations of their typical (geometric mean) ratio.
+        big = math.exp(math.fsum(math.log(x) for x in ratios) / math.sqrt(len(ratios)))
         likelihoods = dict.fromkeys(all_ids, 1.0)
         likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / big
         counts: dict[str, int] = {}

@@ -8,8 +8,9 @@ an evidence file (kind ``analyst``, e.g. "an insider"). Priors are explicit (``P
 recorded on every ``Hypothesis``.
 
 Lines combine by multiplying likelihoods (summing logs, with ``math.fsum`` over lines in id order
-so the result never depends on input order); the combined spread is then capped by power
-tempering (``temper``) so that no amount of dependent evidence reaches certainty.
+so the result never depends on input order); no hypothesis then ends more than ``TOTAL_CAP``
+times less likely than the best (a floor), so that no amount of dependent evidence reaches
+certainty. Within a line, the spread is capped by power tempering (``temper``).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class Priors:
         UsageError: a share is not strictly between 0 and 1.
     """
 
-    unknown: float = 0.5
+    unknown: float = 0.75
     false_flag_share: float = 0.2
     #: Priors of analyst hypotheses by their key (the id in the evidence file); taken off the top
     #: before the rest is shared out. Sorted pairs, so that ``Priors`` stays hashable.
@@ -210,16 +211,25 @@ def _temper_logs(logs: Mapping[str, float], cap: float) -> dict[str, float]:
 def combine(
     lines: Sequence[EvidenceLine], hypothesis_ids: Sequence[str], cap: float = TOTAL_CAP
 ) -> dict[str, float]:
-    """Combined likelihood of every hypothesis over independent ``lines``, tempered to ``cap``.
+    """Combined likelihood of every hypothesis over independent ``lines``, floored at ``cap``.
 
-    A hypothesis a line does not mention gets likelihood 1 from that line.
+    A hypothesis a line does not mention gets likelihood 1 from that line. No hypothesis ends
+    more than ``cap`` times less likely than the best one: its log-likelihood is raised to
+    ``max - ln(cap)`` when it falls below. Unlike power tempering this is monotone (more
+    evidence for the leader never lowers it against any rival) and keeps the contrasts between
+    the hypotheses above the floor. Values are returned relative to the smallest.
     """
     ordered = sorted(lines, key=lambda line: line.id)
     logs = {
         hid: math.fsum(math.log(line.likelihoods.get(hid, 1.0)) for line in ordered)
         for hid in sorted(hypothesis_ids)
     }
-    return _temper_logs(logs, cap)
+    if not logs:
+        return {}
+    floor = max(logs.values()) - math.log(cap)
+    clamped = {k: max(v, floor) for k, v in logs.items()}
+    low = min(clamped.values())
+    return {k: math.exp(clamped[k] - low) for k in sorted(clamped)}
 
 
 def posterior(

@@ -54,14 +54,14 @@ POL_MIN_DAYS = 5
 WORK_START, WORK_END = 8, 18
 #: The pattern is *clear* when at least this share of active hours fits working hours at the
 #: best offset (random activity fits a 10-hour window about 42 % of the time).
-POL_CLEAR = 0.75
+POL_CLEAR = 0.65
 #: An actor's zone *matches* when its share is within this of the best offset's share.
 POL_TOLERANCE = 0.10
 #: It *mismatches* when its share is at least this far below the best.
 POL_MISMATCH_GAP = 0.35
 #: actor : every other hypothesis, for a match and for a mismatch.
 POL_MATCH_RATIO = 1.5
-POL_MISMATCH_RATIO = 0.6
+POL_MISMATCH_RATIO = 0.4
 
 _OFFSETS = tuple(range(-12 * 60, 14 * 60 + 1, 15))  # minutes east of UTC
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -5,16 +5,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from slipcatch.evidence._source import Problem, Source
-from slipcatch.model import Event, EvidenceRef, OriginTrust, Rejection, canonical_ip, event_id
+from slipcatch.model import Event, EvidenceRef, OriginTrust, Rejection, canonical_ip
 
 __all__ = [
     "ANONYMOUS",
     "REASONS",
     "event",
+    "event_id_fast",
     "is_internal",
     "parse_address",
     "parse_epoch",
@@ -43,6 +45,8 @@ REASONS: dict[str, str] = {
     "column-count": "a CSV row with a different number of fields than the header",
     "bad-json": "a JSON-lines record that is not a JSON object",
     "unparsed-line": "a line that does not match the file's recognised format",
+    "no-client-event": "a well-formed auth-log line that records no remote client (cron, sudo, "
+    "session and daemon messages, sshd lines other than Accepted/Failed/Invalid user)",
     "missing-time": "a record without a time",
     "bad-time": "a time that cannot be read (or, for e-mail, no parseable Received or Date time)",
     "missing-address": "a record without a source address",
@@ -68,12 +72,19 @@ def reject_problem(source: Source, problem: Problem) -> Rejection:
     return reject(source, f"line {problem.number}", problem.reason, problem.detail)
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+#: A dotted quad already in canonical form (no zero padding): the text is the answer.
+_CANONICAL_V4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 @functools.lru_cache(maxsize=65536)  # logs repeat addresses; ipaddress parsing dominates
 def parse_address(text: str) -> tuple[str | None, bool]:
     """Canonical address of ``text`` and whether an IPv6 zone id was stripped.
 
     Returns ``(None, False)`` when ``text`` is not an address (see ``REASONS['bad-address']``).
     """
+    if _CANONICAL_V4.fullmatch(text):
+        return text, False
     text = text.strip()
     zone = False
     if text.startswith("[") and text.endswith("]"):
@@ -160,6 +171,12 @@ def persona_for(source: Source, *identities: str | None) -> str:
     return ANONYMOUS
 
 
+def event_id_fast(channel: str, time: datetime, src_ip: str, persona: str, digest: str) -> str:
+    """``model.event_id`` computed in one hash call (same bytes: each part, then ``\\x1f``)."""
+    key = "\x1f".join((channel, time.isoformat(), src_ip, persona, digest)) + "\x1f"
+    return "ev--" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
 def event(
     source: Source,
     locator: str,
@@ -175,7 +192,7 @@ def event(
     hops: tuple = (),
 ) -> Event:
     return Event(
-        id=event_id(channel, time, src_ip, persona, digest),
+        id=event_id_fast(channel, time, src_ip, persona, digest),
         time=time,
         src_ip=src_ip,
         persona=persona,

@@ -227,53 +227,46 @@ class Source:
         discarded as it streams, without being assembled. A stream fault yields one
         ``Problem`` for the remainder and ends the iteration.
         """
+        # Whole chunks are split at once (bytes.split is C); only the partial last line of a
+        # chunk is carried over, and it is dropped as soon as it exceeds the limit.
         number = 0
-        buf = bytearray()
+        carry = b""
         overlong = False
+        too_long = f"line longer than {max_line} bytes"
         for chunk in self.chunks():
             if isinstance(chunk, _StreamFault):
                 # A partial line at the fault belongs to the unreadable remainder.
                 yield Problem(number + 1, chunk.reason, chunk.detail)
                 return
-            start = 0
-            while True:
-                nl = chunk.find(b"\n", start)
+            if overlong:
+                nl = chunk.find(b"\n")
                 if nl < 0:
-                    if not overlong:
-                        buf += chunk[start:]
-                        if len(buf) > max_line:
-                            overlong = True
-                            buf.clear()
-                    break
+                    continue
                 number += 1
-                if overlong:
-                    overlong = False
-                    yield Problem(number, "line-too-long", f"line longer than {max_line} bytes")
-                else:
-                    buf += chunk[start:nl]
-                    if len(buf) > max_line + 1:
-                        yield Problem(number, "line-too-long", f"line longer than {max_line} bytes")
-                    else:
-                        item = _emit(number, buf, keep_blank)
-                        if item is not None:
-                            yield item
-                buf.clear()
-                start = nl + 1
+                overlong = False
+                yield Problem(number, "line-too-long", too_long)
+                chunk = chunk[nl + 1 :]
+            pieces = (carry + chunk if carry else chunk).split(b"\n")
+            carry = pieces.pop()
+            for data in pieces:
+                number += 1
+                if len(data) > max_line + 1:
+                    yield Problem(number, "line-too-long", too_long)
+                    continue
+                if data[-1:] == b"\r":
+                    data = data[:-1]
+                if keep_blank or (data and not data.isspace()):
+                    yield Line(number, data)
+            if len(carry) > max_line:
+                overlong = True
+                carry = b""
         if overlong:
-            yield Problem(number + 1, "line-too-long", f"line longer than {max_line} bytes")
-        elif buf:
-            item = _emit(number + 1, buf, keep_blank)
-            if item is not None:
-                yield item
-
-
-def _emit(number: int, buf: bytearray, keep_blank: bool) -> Line | None:
-    data = bytes(buf)
-    if data.endswith(b"\r"):
-        data = data[:-1]
-    if not keep_blank and not data.strip():
-        return None
-    return Line(number, data)
+            yield Problem(number + 1, "line-too-long", too_long)
+        elif carry:
+            if carry[-1:] == b"\r":
+                carry = carry[:-1]
+            if keep_blank or (carry and not carry.isspace()):
+                yield Line(number + 1, carry)
 
 
 def _close(reader: object) -> None:

@@ -614,14 +614,17 @@ def _provider_chain(hops: Sequence[_Hop], entry: int | None) -> set[int]:
     from-address is private, loopback or link-local, records a hand-off inside the sending
     provider's network (``from smtp.provider ([172.16.4.7]) by out2.provider``): it was written
     by the provider's outbound relay, and a private address there is normal. The run continues
-    down while each hop joins the one above, is private and no hop breaks the chain.
+    down while each hop joins the one above, is private and no hop breaks the chain. Loopback
+    hand-offs (``from localhost (127.0.0.1) by host``) do not count: they show one machine, which
+    may be the sender's own rented server, not a provider's network.
     """
     chain: set[int] = set()
     if entry is None:
         return chain
     above = hops[entry]
     for hop in hops[entry + 1 :]:
-        if hop.flags & _BREAKS_CHAIN or hop.from_ip is None or not is_internal(hop.from_ip):
+        ip = hop.from_ip
+        if hop.flags & _BREAKS_CHAIN or ip is None or not is_internal(ip) or is_loopback(ip):
             break
         if not _joins(hop, above, helo_ok=above.index != entry):
             break
@@ -805,10 +808,20 @@ def _message(
     if addr:
         attrs["from_addr"] = addr
     if embedded_in is not None:
+        if "client_evidence" in attrs:
+            attrs["client_evidence"] = attrs["client_evidence"].replace(
+                "(trusted-relay)", "(sender-provider)"
+            )
         attrs["embedded_in"] = embedded_in
         if container is not None:
             attrs["container_src_ip"] = container
-    digest = sha256(b"\n".join(lines))
+    # The mbox envelope line and the blank lines before the next one are not the message:
+    # the same message in an mbox and in its own .eml file is one event.
+    start = 1 if lines and lines[0].startswith(b"From ") else 0
+    end = len(lines)
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    digest = sha256(b"\n".join(lines[start:end]))
     return event(
         source,
         locator,

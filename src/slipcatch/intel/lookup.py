@@ -21,7 +21,7 @@ extremes, in microseconds since the epoch).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,11 +35,13 @@ from slipcatch.model import Category
 __all__ = [
     "CATEGORY_ORDER",
     "CombinedPartition",
+    "Fast4",
     "FactPartition",
     "FactTable",
     "GeoPartition",
     "LookupArrays",
     "build_fact_partitions",
+    "build_fast4",
     "build_geo_partition",
     "combine",
     "concat_tables",
@@ -62,6 +64,7 @@ CATEGORY_ORDER: tuple[Category, ...] = (
 )
 NO_CATEGORY = len(CATEGORY_ORDER)  # facts that carry only country/ASN
 _RANK = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+_COVER = frozenset({Category.TOR, Category.VPN, Category.PROXY, Category.HOSTING})
 _U64 = (1 << 64) - 1
 _SORT_THRESHOLD = 1 << 15  # above this many queries, sorting them first pays off
 
@@ -88,20 +91,30 @@ def key16_plus_one(keys: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArra
     return key16(hi + carry.astype(np.uint64), lo1), valid
 
 
+def precedence_rank(cat: int, generic: bool) -> int:
+    """A fact's precedence rank (lower wins): twice its category's index in
+    :data:`CATEGORY_ORDER`; a *generic* cover fact (from a catch-all list such as MISP's
+    vpn-ipv4) ranks just below ``hosting``, so that provider-specific cover facts win over
+    it where both match, while it still decides wherever it is alone."""
+    if generic and cat < NO_CATEGORY and CATEGORY_ORDER[cat] in _COVER:
+        return 2 * _RANK[Category.HOSTING] + 1
+    return 2 * cat
+
+
 def priorities(
-    cat: npt.NDArray[np.int8],
+    rank: npt.NDArray[np.int8],
     first_hi: npt.NDArray[np.uint64],
     first_lo: npt.NDArray[np.uint64],
     last_hi: npt.NDArray[np.uint64],
     last_lo: npt.NDArray[np.uint64],
 ) -> npt.NDArray[np.int64]:
-    """Sort key of each fact: category precedence, then range size (smallest first), then id."""
-    n = len(cat)
+    """Sort key of each fact: precedence rank, then range size (smallest first), then id."""
+    n = len(rank)
     size_lo = last_lo - first_lo  # wraps; the borrow goes to the high half
     size_hi = last_hi - first_hi - (last_lo < first_lo).astype(np.uint64)
     spec = np.empty(n, np.int64)
     spec[np.lexsort((np.arange(n), size_lo, size_hi))] = np.arange(n, dtype=np.int64)
-    return cat.astype(np.int64) * max(n, 1) + spec
+    return rank.astype(np.int64) * max(n, 1) + spec
 
 
 @dataclass
@@ -123,13 +136,15 @@ class FactTable:
     note: npt.NDArray[np.int32]
     rng: npt.NDArray[np.int32]
     excl: npt.NDArray[np.float64]  # NaN = none
+    rank: npt.NDArray[np.int8]  # precedence rank (see precedence_rank)
+    proj: npt.NDArray[np.bool_]  # Fact.projected
     prio: npt.NDArray[np.int64]  # sort key: precedence, then specificity, then id
     strings: list[str]
     actor_ids: list[str]
 
     COLUMNS = (
         "first_hi", "first_lo", "last_hi", "last_lo", "cat", "vfrom", "vto", "asn", "actor",
-        "country", "source", "label", "note", "rng", "excl", "prio",
+        "country", "source", "label", "note", "rng", "excl", "rank", "proj", "prio",
     )
 
     def __len__(self) -> int:
@@ -161,7 +176,8 @@ class FactTable:
             "actor": np.empty(n, np.int32), "country": np.empty(n, np.int32),
             "source": np.empty(n, np.int32), "label": np.empty(n, np.int32),
             "note": np.empty(n, np.int32), "rng": np.empty(n, np.int32),
-            "excl": np.empty(n, np.float64),
+            "excl": np.empty(n, np.float64), "rank": np.empty(n, np.int8),
+            "proj": np.empty(n, np.bool_),
         }
         for i, row in enumerate(rows):
             f = row.fact
@@ -184,8 +200,10 @@ class FactTable:
             cols["note"][i] = s(f.note)
             cols["rng"][i] = s(f.range)
             cols["excl"][i] = np.nan if f.exclusivity is None else f.exclusivity
+            cols["rank"][i] = precedence_rank(int(cols["cat"][i]), row.generic)
+            cols["proj"][i] = f.projected
         cols["prio"] = priorities(
-            cols["cat"], cols["first_hi"], cols["first_lo"], cols["last_hi"], cols["last_lo"]
+            cols["rank"], cols["first_hi"], cols["first_lo"], cols["last_hi"], cols["last_lo"]
         )
         return cls(**cols, strings=strings, actor_ids=actor_ids)
 
@@ -369,21 +387,62 @@ def _locate(starts: npt.NDArray[Any], keys: npt.NDArray[Any]) -> npt.NDArray[np.
     return out
 
 
-@dataclass
 class LookupArrays:
-    """Bulk lookup results, one row per query (see :func:`lookup_arrays`)."""
+    """Bulk lookup results, one row per query (see :func:`lookup_arrays`).
 
-    category: npt.NDArray[np.int8]  # index into CATEGORY_ORDER
-    country: npt.NDArray[np.int32]  # index into the pack's countries, -1 = none
-    asn: npt.NDArray[np.int64]  # -1 = none
-    as_org: npt.NDArray[np.int32]  # index into the pack's AS-organisation names, -1 = none
-    asn_fact: npt.NDArray[np.int32]  # fact that supplied asn, -1 = none
-    actor: npt.NDArray[np.int32]  # index into the fact table's actor_ids, -1 = none
-    decisive: npt.NDArray[np.int32]  # fact that decided the category, -1 = none
-    is_v4: npt.NDArray[np.bool_]
-    segment: npt.NDArray[np.int32]  # segment of the query's family's CombinedPartition
-    fact_offsets: npt.NDArray[np.int64]  # valid facts of query i: ids[off[i]:off[i+1]]
-    fact_ids: npt.NDArray[np.int32]
+    ``category`` (index into CATEGORY_ORDER), ``country`` (index into the pack's countries),
+    ``asn``, ``as_org`` (index into the pack's AS-organisation names), ``asn_fact`` (fact
+    that supplied ``asn``), ``actor`` (index into the fact table's actor ids), ``decisive``
+    (fact that decided the category), ``projected`` (that fact is a projection) and
+    ``is_v4`` are computed eagerly; -1 means none. ``segment`` and the per-query lists of
+    valid facts (``fact_ids[fact_offsets[i]:fact_offsets[i + 1]]``) are computed on first
+    access, because the fast path does not need them.
+    """
+
+    def __init__(
+        self,
+        *,
+        category: npt.NDArray[np.int8],
+        country: npt.NDArray[np.int32],
+        asn: npt.NDArray[np.int64],
+        as_org: npt.NDArray[np.int32],
+        asn_fact: npt.NDArray[np.int32],
+        actor: npt.NDArray[np.int32],
+        decisive: npt.NDArray[np.int32],
+        projected: npt.NDArray[np.bool_],
+        is_v4: npt.NDArray[np.bool_],
+        detail: Callable[[], tuple[npt.NDArray[np.int32], npt.NDArray[np.int64],
+                                   npt.NDArray[np.int32]]],
+    ):
+        self.category = category
+        self.country = country
+        self.asn = asn
+        self.as_org = as_org
+        self.asn_fact = asn_fact
+        self.actor = actor
+        self.decisive = decisive
+        self.projected = projected
+        self.is_v4 = is_v4
+        self._detail_fn = detail
+        self._detail: tuple[Any, Any, Any] | None = None
+
+    def _details(self) -> tuple[Any, Any, Any]:
+        if self._detail is None:
+            self._detail = self._detail_fn()
+        return self._detail
+
+    @property
+    def segment(self) -> npt.NDArray[np.int32]:
+        """Segment of each query in its family's CombinedPartition."""
+        return self._details()[0]  # type: ignore[no-any-return]
+
+    @property
+    def fact_offsets(self) -> npt.NDArray[np.int64]:
+        return self._details()[1]  # type: ignore[no-any-return]
+
+    @property
+    def fact_ids(self) -> npt.NDArray[np.int32]:
+        return self._details()[2]  # type: ignore[no-any-return]
 
 
 def split_keys(
@@ -401,20 +460,15 @@ def split_keys(
     return is4, k4, k6
 
 
-def lookup_arrays(
+def _lookup_full(
     hi: npt.NDArray[np.uint64],
     lo: npt.NDArray[np.uint64],
     times: npt.NDArray[np.int64],
-    *,
     parts: tuple[CombinedPartition, CombinedPartition],
     facts: tuple[FactPartition, FactPartition],
     table: FactTable,
 ) -> LookupArrays:
-    """Look up every ``(hi, lo)`` address at ``times`` (microseconds since the epoch).
-
-    Raises:
-        ValueError: the arrays differ in length.
-    """
+    """The general kernel: search, expand each query's facts, filter by time, reduce."""
     n = len(hi)
     times = np.asarray(times, np.int64)
     if not (len(lo) == n == len(times)):
@@ -490,10 +544,12 @@ def lookup_arrays(
     fill = country[cq] < 0  # geo first; a fact's country only where geo has none
     country[cq[fill]] = table.country[cf[fill]]
 
+    detail = (segment, fact_offsets, f.astype(np.int32))
     return LookupArrays(
         category=category, country=country, asn=asn, as_org=as_org, asn_fact=asn_fact,
-        actor=actor, decisive=decisive, is_v4=is4, segment=segment,
-        fact_offsets=fact_offsets, fact_ids=f.astype(np.int32),
+        actor=actor, decisive=decisive,
+        projected=(decisive >= 0) & (table.proj[decisive] if len(table) else False),
+        is_v4=is4, detail=lambda: detail,
     )
 
 
@@ -523,6 +579,173 @@ def concat_tables(base: FactTable, extra: FactTable) -> FactTable:
             e = amap_arr[e]
         cols[c] = np.concatenate([getattr(base, c), e])
     cols["prio"] = priorities(
-        cols["cat"], cols["first_hi"], cols["first_lo"], cols["last_hi"], cols["last_lo"]
+        cols["rank"], cols["first_hi"], cols["first_lo"], cols["last_hi"], cols["last_lo"]
     )
     return FactTable(**cols, strings=base.strings + extra.strings, actor_ids=actor_ids)
+
+
+_PLAIN_COUNTRY_BITS = 10
+_PLAIN_ORG_BITS = 20
+_FLAG = np.int32(1 << 30)  # code >= _FLAG: a segment id (low 30 bits) with static facts
+_FAST_MIN = 1 << 12  # below this many queries the general kernel is as fast
+
+
+@dataclass
+class Fast4:
+    """A DIR-24-8 style table for IPv4: one int32 *code* per /24 block (64 MiB).
+
+    * ``0 <= code < 2**30``: the block lies in one segment that no fact covers: the code
+      packs ``country + 1`` (10 bits) and ``as_org + 1`` (20 bits); the category is unknown;
+    * ``code >= 2**30``: the block lies in one segment whose facts are all unbounded in
+      time: ``code - 2**30`` is the segment, whose answer is precomputed (``s_*``);
+    * ``code < 0``: the block holds a segment boundary (a network longer than /24), or a
+      fact bounded in time covers it: the query goes to the general kernel.
+    """
+
+    code24: npt.NDArray[np.int32]
+    s_category: npt.NDArray[np.int8]
+    s_country: npt.NDArray[np.int32]
+    s_asn: npt.NDArray[np.int64]
+    s_as_org: npt.NDArray[np.int32]
+    s_asn_fact: npt.NDArray[np.int32]
+    s_actor: npt.NDArray[np.int32]
+    s_decisive: npt.NDArray[np.int32]
+    s_projected: npt.NDArray[np.bool_]
+
+
+def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fast4 | None:
+    """The /24 table of an IPv4 combined partition, or None when the codes do not fit."""
+    nseg = len(c.starts) + 1  # with the dummy at 0
+    if (int(c.country.max(initial=-1)) + 1 >= 1 << _PLAIN_COUNTRY_BITS
+            or int(c.as_org.max(initial=-1)) + 1 >= 1 << _PLAIN_ORG_BITS or nseg >= 1 << 30):
+        return None
+    bounded = (table.vfrom != NO_FROM) | (table.vto != NO_TO)
+    csum = np.zeros(len(p.ids) + 1, np.int64)
+    np.cumsum(bounded[p.ids], out=csum[1:])
+    fstart = c.fstart.astype(np.int64)
+    timedep = (csum[fstart + c.fcount] - csum[fstart]) > 0
+    # the static answer of every segment: the general kernel at any time, on its start
+    seg_ids = np.arange(1, nseg, dtype=np.int64)
+    keys = c.starts.astype(np.uint64) | np.uint64(0xFFFF << 32)
+    r = _lookup_full(np.zeros(len(keys), np.uint64), keys, np.zeros(len(keys), np.int64),
+                     (c, c), (p, p), table)
+
+    def dummy(x: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
+        return np.concatenate([np.array([fill], x.dtype), x])
+
+    code = np.where(
+        c.fcount == 0,
+        (c.country + 1) | ((c.as_org + 1) << _PLAIN_COUNTRY_BITS),
+        np.int32(_FLAG) + np.arange(nseg, dtype=np.int32),
+    ).astype(np.int32)
+    code[timedep] = -1
+    # block b (addresses b*256 .. b*256+255) starts inside the segment holding b*256
+    first_block = (c.starts.astype(np.int64) + 255) >> 8
+    counts = np.diff(np.append(first_block, 1 << 24))
+    code24 = np.repeat(code[seg_ids], counts).astype(np.int32)
+    unaligned = c.starts[(c.starts & np.uint32(255)) != 0] >> np.uint32(8)
+    code24[unaligned] = -1
+    return Fast4(
+        code24=code24,
+        s_category=dummy(r.category, np.int8(CATEGORY_ORDER.index(Category.UNKNOWN))),
+        s_country=dummy(r.country, -1), s_asn=dummy(r.asn, -1), s_as_org=dummy(r.as_org, -1),
+        s_asn_fact=dummy(r.asn_fact, -1), s_actor=dummy(r.actor, -1),
+        s_decisive=dummy(r.decisive, -1), s_projected=dummy(r.projected, False),
+    )
+
+
+def lookup_arrays(
+    hi: npt.NDArray[np.uint64],
+    lo: npt.NDArray[np.uint64],
+    times: npt.NDArray[np.int64],
+    *,
+    parts: tuple[CombinedPartition, CombinedPartition],
+    facts: tuple[FactPartition, FactPartition],
+    table: FactTable,
+    fast4: Fast4 | None = None,
+) -> LookupArrays:
+    """Look up every ``(hi, lo)`` address at ``times`` (microseconds since the epoch).
+
+    With ``fast4`` (and a large enough batch), IPv4 queries take the /24 table: one gather
+    per query, then bit unpacking; queries in blocks that need more (a boundary inside the
+    block, a time-bounded fact) go to the general kernel, as do IPv6 queries.
+
+    Raises:
+        ValueError: the arrays differ in length.
+    """
+    n = len(hi)
+    times = np.asarray(times, np.int64)
+    if not (len(lo) == n == len(times)):
+        raise ValueError("hi, lo and times must have the same length")
+    hi = np.asarray(hi, np.uint64)
+    lo = np.asarray(lo, np.uint64)
+    if fast4 is None or n < _FAST_MIN:
+        return _lookup_full(hi, lo, times, parts, facts, table)
+    top = lo >> np.uint64(32)
+    # cheap whole-batch test first: the common case is a batch of IPv4 addresses only
+    all4 = int(hi.max()) == 0 and int(top.min()) == 0xFFFF == int(top.max())
+    if all4:
+        is4 = np.ones(n, np.bool_)
+        rows4 = None
+        lo4 = lo
+    else:
+        is4 = (hi == 0) & (top == np.uint64(0xFFFF))
+        rows4 = np.flatnonzero(is4)
+        lo4 = lo[rows4]
+    del top
+    idx = (lo4 >> np.uint64(8)).astype(np.uint32)
+    idx &= np.uint32(0xFFFFFF)
+    code = np.take(fast4.code24, idx)
+    del idx
+    country4 = code & np.int32((1 << _PLAIN_COUNTRY_BITS) - 1)
+    country4 -= np.int32(1)
+    as_org4 = code >> np.int32(_PLAIN_COUNTRY_BITS)
+    as_org4 &= np.int32((1 << _PLAIN_ORG_BITS) - 1)
+    as_org4 -= np.int32(1)
+    unknown = np.int8(CATEGORY_ORDER.index(Category.UNKNOWN))
+    if all4:
+        category = np.full(n, unknown, np.int8)
+        country, as_org = country4, as_org4
+    else:
+        category = np.full(n, unknown, np.int8)
+        country = np.full(n, -1, np.int32)
+        as_org = np.full(n, -1, np.int32)
+        country[rows4] = country4
+        as_org[rows4] = as_org4
+    asn = np.full(n, -1, np.int64)
+    asn_fact = np.full(n, -1, np.int32)
+    actor = np.full(n, -1, np.int32)
+    decisive = np.full(n, -1, np.int32)
+    projected = np.zeros(n, np.bool_)
+    special = np.flatnonzero(code.view(np.uint32) >= np.uint32(_FLAG))
+    sc = code[special]
+    static = special[sc >= 0]
+    if len(static):
+        seg = sc[sc >= 0] - _FLAG
+        q = static if rows4 is None else rows4[static]
+        category[q] = fast4.s_category[seg]
+        country[q] = fast4.s_country[seg]
+        as_org[q] = fast4.s_as_org[seg]
+        asn[q] = fast4.s_asn[seg]
+        asn_fact[q] = fast4.s_asn_fact[seg]
+        actor[q] = fast4.s_actor[seg]
+        decisive[q] = fast4.s_decisive[seg]
+        projected[q] = fast4.s_projected[seg]
+    slow4 = special[sc < 0]
+    slow = slow4 if rows4 is None else rows4[slow4]
+    if rows4 is not None:
+        slow = np.concatenate([slow, np.flatnonzero(~is4)])
+    if len(slow):
+        r = _lookup_full(hi[slow], lo[slow], times[slow], parts, facts, table)
+        category[slow], country[slow], as_org[slow] = r.category, r.country, r.as_org
+        asn[slow], asn_fact[slow], actor[slow] = r.asn, r.asn_fact, r.actor
+        decisive[slow], projected[slow] = r.decisive, r.projected
+
+    def detail() -> tuple[Any, Any, Any]:
+        full = _lookup_full(hi, lo, times, parts, facts, table)
+        return full.segment, full.fact_offsets, full.fact_ids
+
+    return LookupArrays(
+        category=category, country=country, asn=asn, as_org=as_org, asn_fact=asn_fact,
+        actor=actor, decisive=decisive, projected=projected, is_v4=is4, detail=detail,
+    )

@@ -37,22 +37,38 @@ from slipcatch.intel.lookup import (
     CATEGORY_ORDER,
     FactPartition,
     FactTable,
+    Fast4,
     GeoPartition,
     LookupArrays,
     build_fact_partitions,
+    build_fast4,
     build_geo_partition,
     combine,
     concat_tables,
     lookup_arrays,
 )
-from slipcatch.intel.records import FactRow, Loaded
+from slipcatch.intel.records import AliasSet, FactRow, Loaded
 from slipcatch.intel.sources import actors as actor_source
-from slipcatch.intel.sources import geoip2fast_data, load_extras, reserved, warninglists
+from slipcatch.intel.sources import (
+    geoip2fast_data,
+    hosting_orgs,
+    load_extras,
+    reserved,
+    warninglists,
+)
 from slipcatch.model import Actor, AddressFacts, Fact, Rejection, SourceInfo, canonical_ip, utc
 
-__all__ = ["LAYOUT_VERSION", "IntelPack", "base_pack_id", "cache_root", "load_pack"]
+__all__ = [
+    "LAYOUT_VERSION",
+    "IntelPack",
+    "base_pack_id",
+    "cache_root",
+    "load_pack",
+    "open_pack",
+    "save_pack",
+]
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 _GEO_LAYERS = ("c4", "c6", "a4", "a6")
 
 
@@ -75,6 +91,7 @@ def _base_inputs() -> list[tuple[str, str]]:
     out.append((reserved.SOURCE_NAME, reserved.load().sources[0].sha256))
     out.append((actor_source.SHIPPED_NAME,
                 hashlib.sha256(actor_source.shipped_bytes()).hexdigest()))
+    out.append((hosting_orgs.SOURCE_NAME, hosting_orgs.table_sha256()))
     return out
 
 
@@ -135,6 +152,7 @@ def _compile_base(pack_id: str) -> _Data:
     loaded.extend(reserved.load())
     loaded.extend(warninglists.load())
     loaded.extend(actor_source.load())
+    loaded.extend(hosting_orgs.load(geo))
     countries = list(geo.countries)
     table = FactTable.build(loaded.facts, countries)
     arrays: dict[str, npt.NDArray[Any]] = {}
@@ -211,8 +229,8 @@ def _write(d: _Data, final: Path) -> None:
         raise
 
 
-def _read(path: Path, pack_id: str) -> _Data:
-    """Load and verify a cached pack.
+def _read(path: Path, pack_id: str | None) -> _Data:
+    """Load and verify a pack directory (``pack_id`` None: whichever id its manifest names).
 
     Raises:
         PackError: missing, corrupt (a hash does not match), or another layout/pack id.
@@ -228,10 +246,20 @@ def _read(path: Path, pack_id: str) -> _Data:
         m = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise PackError(f"bad manifest: {exc}", str(path)) from exc
-    if m.get("layout") != LAYOUT_VERSION or m.get("pack_id") != pack_id:
-        raise PackError("pack of another layout version or content", str(path))
+    if not isinstance(m, dict) or m.get("layout") != LAYOUT_VERSION:
+        raise PackError(f"pack of another layout version (this is {LAYOUT_VERSION})", str(path))
+    if pack_id is None:
+        pack_id = str(m.get("pack_id", ""))
+        if len(pack_id) != 64 or any(c not in "0123456789abcdef" for c in pack_id):
+            raise PackError("manifest without a valid pack id", str(path))
+    elif m.get("pack_id") != pack_id:
+        raise PackError("pack of another content (pack id differs)", str(path))
     arrays: dict[str, npt.NDArray[Any]] = {}
+    if not isinstance(m.get("arrays"), dict):
+        raise PackError("manifest without an array table", str(path))
     for name, info in m["arrays"].items():
+        if not isinstance(name, str) or not name.replace("_", "").isalnum():
+            raise PackError(f"bad array name {name!r}", str(path))
         try:
             raw = (path / f"{name}.npy").read_bytes()
         except OSError as exc:
@@ -292,6 +320,77 @@ def _base(cache_dir: Path | None) -> _Data:
     return data
 
 
+def _norm(name: str) -> str:
+    """Names compared without case, spaces or punctuation ("APT 38" == "apt38")."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+def _slug(text: str) -> str:
+    out = "".join(ch if ch.isalnum() else "-" for ch in text.casefold()).strip("-")
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out or "actor"
+
+
+def _union_names(old: tuple[str, ...], new: Sequence[str], skip: set[str]) -> tuple[str, ...]:
+    seen = set(skip) | {_norm(x) for x in old}
+    out = list(old)
+    for x in new:
+        k = _norm(x)
+        if k and k not in seen:
+            seen.add(k)
+            out.append(x)
+    return tuple(out)
+
+
+def _match_alias_set(actors: list[Actor], s: AliasSet) -> int | None:
+    """The registry actor an alias set names: by reference (uuid, STIX id, ATT&CK id) found
+    in the actor's id, aliases or citations; else by a shared name or alias with compatible
+    countries. First match in registry order."""
+    refs = {r.casefold() for r in (s.ref, *s.external_ids) if len(r) >= 5}
+    for i, a in enumerate(actors):
+        text = " ".join((a.id, *a.aliases, *a.sources)).casefold()
+        if any(r in text for r in refs):
+            return i
+    names = {_norm(n) for n in (s.name, *s.aliases)} - {""}
+    for i, a in enumerate(actors):
+        if names & {_norm(n) for n in (a.name, *a.aliases)} and (
+            s.country is None or a.country is None or s.country == a.country
+        ):
+            return i
+    return None
+
+
+def _merge_alias_sets(actors: list[Actor], sets: Sequence[AliasSet]) -> list[Actor]:
+    """Merge galaxy / ATT&CK names into the matching actors; an unmatched set becomes a new
+    actor (id ``<source kind>-<name>``) with no ranges."""
+    out = list(actors)
+    for s in sets:
+        cite = f"{s.source} ({s.ref})" if s.ref else s.source
+        i = _match_alias_set(out, s)
+        if i is None:
+            kind = "attack" if s.source.startswith("stix") else "galaxy"
+            base = f"{kind}-{_slug(s.external_ids[0] if s.external_ids else s.name)}"
+            aid, n = base, 2
+            while any(a.id == aid for a in out):
+                aid, n = f"{base}-{n}", n + 1
+            out.append(Actor(
+                id=aid, name=s.name,
+                aliases=_union_names((), (*s.aliases, *s.external_ids), {_norm(s.name)}),
+                country=s.country, sources=(cite,),
+            ))
+            continue
+        a = out[i]
+        out[i] = Actor(
+            id=a.id, name=a.name,
+            aliases=_union_names(a.aliases, (s.name, *s.aliases, *s.external_ids),
+                                 {_norm(a.name)}),
+            country=a.country or s.country, timezones=a.timezones,
+            sources=tuple(dict.fromkeys((*a.sources, cite))), caveats=a.caveats,
+        )
+    return out
+
+
 def _merge_actors(base: list[Actor], extra: list[Actor]) -> list[Actor]:
     """Layer actors: an id seen again adds aliases, timezones, sources and caveats."""
     out: dict[str, Actor] = {a.id: a for a in base}
@@ -325,7 +424,7 @@ def _with_extras(base: _Data, extra: Sequence[str | Path]) -> _Data:
     return _Data(
         pack_id=h.hexdigest(),
         sources=[*base.sources, *loaded.sources],
-        actors=_merge_actors(base.actors, loaded.actors),
+        actors=_merge_alias_sets(_merge_actors(base.actors, loaded.actors), loaded.alias_sets),
         countries=countries,
         orgs=base.orgs,
         geo_snapshot=base.geo_snapshot,
@@ -353,6 +452,50 @@ def load_pack(extra: Sequence[str | Path] = (), cache_dir: Path | None = None) -
     return IntelPack(data)
 
 
+def save_pack(pack: IntelPack, out_dir: Path) -> Path:
+    """Write ``pack`` (default sources and any extras) as a pack directory at ``out_dir``.
+
+    The directory is written beside ``out_dir`` and renamed into place; an existing pack
+    directory there is replaced. Returns ``out_dir``.
+
+    Raises:
+        IntelError: ``out_dir`` exists and is not a pack directory (nothing is overwritten),
+            or it cannot be written.
+    """
+    out_dir = Path(out_dir)
+    old: Path | None = None
+    if out_dir.exists():
+        if not out_dir.is_dir() or (
+            any(out_dir.iterdir()) and not (out_dir / "manifest.json").is_file()
+        ):
+            raise IntelError("exists and is not an intel pack directory; not overwritten",
+                             str(out_dir))
+        old = out_dir.parent / f".old-{out_dir.name}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            out_dir.rename(old)
+        except OSError as exc:
+            raise IntelError(f"cannot replace: {exc.strerror or exc}", str(out_dir)) from exc
+    try:
+        _write(pack._d, out_dir)
+    except OSError as exc:
+        if old is not None:
+            old.rename(out_dir)
+        raise IntelError(f"cannot write pack: {exc.strerror or exc}", str(out_dir)) from exc
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out_dir
+
+
+def open_pack(path: Path) -> IntelPack:
+    """Load a pack directory written by :func:`save_pack` (``slipcatch intel build``),
+    verifying the manifest hash and every array's hash, dtype and shape.
+
+    Raises:
+        PackError: missing, corrupt, or of another layout version.
+    """
+    return IntelPack(_read(Path(path), None))
+
+
 class IntelPack:
     """A loaded intel pack: what every address was, at any moment, per its sources."""
 
@@ -370,6 +513,8 @@ class IntelPack:
             combine(GeoPartition(g["g6_starts"], g["g6_country"], g["g6_asn"]), data.parts[1],
                     (g["c6_val"], g["a6_val"])),
         )
+        self._fast4: Fast4 | None = None
+        self._fast4_built = False
         self._facts: dict[int, Fact] = {}
         self._geo_facts: dict[tuple[str, int], Fact] = {}
         self._caveat = geoip2fast_data.CAVEAT.format(date=data.geo_snapshot)
@@ -399,12 +544,18 @@ class IntelPack:
         mapped, as in ``model.EVENT_SCHEMA``), times as int64 microseconds since the epoch.
         Category codes index ``lookup.CATEGORY_ORDER``.
 
+        Large batches use a /24 table of the IPv4 space (64 MiB, built on the first large
+        batch, about 0.3 s); see ``lookup.Fast4``.
+
         Raises:
             ValueError: the arrays differ in length.
         """
+        if len(hi) >= 1 << 12 and not self._fast4_built:
+            self._fast4 = build_fast4(self._parts[0], self._d.parts[0], self._d.table)
+            self._fast4_built = True
         return lookup_arrays(
             hi, lo, times_us, parts=self._parts,
-            facts=self._d.parts, table=self._d.table,
+            facts=self._d.parts, table=self._d.table, fast4=self._fast4,
         )
 
     def fact(self, fid: int) -> Fact:
@@ -429,6 +580,7 @@ class IntelPack:
                 valid_to=from_micros(int(t.vto[fid])),
                 note=text(t.note[fid]),
                 exclusivity=None if np.isnan(t.excl[fid]) else float(t.excl[fid]),
+                projected=bool(t.proj[fid]),
             )
             self._facts[fid] = f
         return f
@@ -456,6 +608,7 @@ class IntelPack:
                 label=None if is_country else self._d.orgs[val],
                 country=self._d.countries[val] if is_country else None,
                 note=self._caveat,
+                projected=True,
             )
         self._geo_facts[key] = fact  # type: ignore[assignment]
         return fact
@@ -489,6 +642,7 @@ class IntelPack:
             prefix=prefix,
             actor=self._d.table.actor_ids[int(r.actor[i])] if r.actor[i] >= 0 else None,
             facts=(*geo, *facts),
+            projected=dec >= 0 and self.fact(dec).projected,
         )
 
     def lookup(self, ips: Sequence[str], times: Sequence[datetime]) -> list[AddressFacts]:
@@ -518,6 +672,21 @@ class IntelPack:
         """
         ip_to_int(ip)  # raises ValueError with the address, not an index
         return self.lookup([ip], [at])[0]
+
+    def resolve_alias(self, name: str) -> Actor | None:
+        """The actor that ``name`` (an actor name, id, alias, ATT&CK id ...) denotes, compared
+        without case, spaces or punctuation; names and ids win over aliases, then the first
+        actor in registry order. None when no actor carries the name."""
+        key = _norm(name)
+        if not key:
+            return None
+        for a in self.actors:
+            if key in (_norm(a.name), _norm(a.id)):
+                return a
+        for a in self.actors:
+            if any(_norm(x) == key for x in a.aliases):
+                return a
+        return None
 
     def describe(self) -> dict[str, Any]:
         """A deterministic summary for ``slipcatch intel info``."""

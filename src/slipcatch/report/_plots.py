@@ -3,9 +3,10 @@
 The figures are drawn in the browser by the plotly.js bundled with the ``plotly`` package,
 inlined once in the page (no CDN). Two things keep hostile evidence text inert:
 
-* Plotly renders hover text as a small HTML subset, so every string taken from evidence or
-  intel is passed through :func:`hover_text` (``clean_text`` then ``html.escape``; Plotly
-  decodes the entities back to plain characters and inserts them as text nodes).
+* Plotly renders hover text and tick labels as a small HTML subset, so every string taken from
+  evidence or intel is passed through :func:`hover_text` (``clean_text``, then ``html.escape``
+  of ``<``, ``>``, ``&``; Plotly decodes the entities back to plain characters and inserts them
+  as text nodes).
 * The figure JSON sits inside a ``<script type="application/json">`` element; :func:`script_json`
   escapes ``<``, ``>``, ``&`` (and, being ASCII-only, U+2028/U+2029) so no string can close the
   element or open a comment.
@@ -45,7 +46,7 @@ CONFIG: dict[str, Any] = {
 
 def hover_text(lines: Iterable[str]) -> str:
     """Plain text lines as Plotly hover text: cleaned, HTML-escaped, joined by ``<br>``."""
-    return "<br>".join(html.escape(clean_text(line), quote=True) for line in lines)
+    return "<br>".join(html.escape(clean_text(line), quote=False) for line in lines)
 
 
 def plotly_time(t: datetime) -> str:
@@ -104,7 +105,7 @@ def _slip_trace(points: Sequence[Point]) -> dict[str, Any]:
             "symbol": "diamond",
             "color": [COLOURS[p.lane] for p in points],
             "size": [_marker_size(p.count, True) for p in points],
-            "line": {"width": 2, "color": SLIP_OUTLINE},
+            "line": {"width": 1.5, "color": SLIP_OUTLINE},
         },
     }
 
@@ -172,15 +173,15 @@ def timeline_figure(tl: Timeline) -> dict[str, Any]:
         "data": data,
         "layout": {
             "height": 250,
-            "margin": {"l": 90, "r": 20, "t": 28, "b": 40},
+            "margin": {"l": 84, "r": 16, "t": 30, "b": 44},
             "font": FONT,
             "paper_bgcolor": "#ffffff",
             "plot_bgcolor": "#ffffff",
             "hovermode": "closest",
             "hoverlabel": {"align": "left"},
             "dragmode": "zoom",
-            "showlegend": True,
-            "legend": {"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top"},
+            # The page's HTML legend names the colours once for both charts (and for print).
+            "showlegend": False,
             "xaxis": {"type": "date", "title": {"text": "time (UTC)"}, "showgrid": True,
                       "gridcolor": "#e6eaee", "zeroline": False, "linecolor": "#5b6670"},
             "yaxis": {"type": "category", "categoryorder": "array",
@@ -221,7 +222,7 @@ def country_figure(rows: Sequence[CountryRow]) -> dict[str, Any]:
         "layout": {
             "barmode": "stack",
             "height": 90 + 24 * max(1, len(rows)),
-            "margin": {"l": 130, "r": 20, "t": 10, "b": 40},
+            "margin": {"l": 130, "r": 16, "t": 8, "b": 44},
             "font": FONT,
             "paper_bgcolor": "#ffffff",
             "plot_bgcolor": "#ffffff",
@@ -229,5 +230,6 @@ def country_figure(rows: Sequence[CountryRow]) -> dict[str, Any]:
             "xaxis": {"title": {"text": "events"}, "gridcolor": "#e6eaee", "rangemode": "tozero"},
             "yaxis": {"type": "category", "autorange": "reversed", "fixedrange": True},
         },
-        "config": CONFIG,
+        # A stacked bar has nothing to zoom into; the mode bar would cover the top bar.
+        "config": {**CONFIG, "displayModeBar": False},
     }

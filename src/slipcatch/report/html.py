@@ -30,7 +30,7 @@ from slipcatch.model import Assessment, Fact, Observation, SourceInfo
 
 from ._format import clean_text, decimal, duration, iso, pct, ratio
 from ._plots import country_figure, script_json, timeline_figure
-from ._timeline import LANES, build_timeline, country_breakdown, slip_labels
+from ._timeline import LANES, build_timeline, country_breakdown, lane_of, slip_labels
 from ._view import MAX_REJECTIONS_SHOWN, PersonaView, ReportView, build_view, likelihood_term
 
 #: Events listed one by one in a persona's provenance table (all are in events.jsonl).
@@ -107,6 +107,7 @@ class ProvenanceRow:
 
     observation: Observation
     slip: str | None  # slip label ("S1")
+    lane: str  # cover / exposed / actor, for the colour key
     intel: tuple[str, ...]
 
 
@@ -146,8 +147,17 @@ def _provenance(
     for o in obs[:MAX_PROVENANCE_ROWS]:
         sid = pv.slip_of_event.get(o.event.id)
         notes = sorted({_intel_note(f, sources) for f in o.address.facts})
-        rows.append(ProvenanceRow(o, labels.get(sid) if sid else None, tuple(notes)))
+        rows.append(ProvenanceRow(o, labels.get(sid) if sid else None,
+                                  lane_of(o.address.category), tuple(notes)))
     return rows, max(0, len(obs) - MAX_PROVENANCE_ROWS)
+
+
+def _ordered(view: ReportView) -> list[PersonaView]:
+    # The page leads with what was attributed (most probable first); the rest keep the shared
+    # order (by name) of the other reports.
+    head = _key_judgements(view)
+    first = {pv.assessment.persona.id for pv in head}
+    return head + [pv for pv in view.personas if pv.assessment.persona.id not in first]
 
 
 def _key_judgements(view: ReportView) -> list[PersonaView]:
@@ -182,7 +192,7 @@ def _render(view: ReportView) -> str:
     sources = {s.name: s for s in view.assessment.sources}
     figures: dict[str, Any] = {}
     personas = []
-    for i, pv in enumerate(view.personas, 1):
+    for i, pv in enumerate(_ordered(view), 1):
         labels = slip_labels(pv.slips)
         tl = build_timeline(pv.observations, pv.slip_of_event, pv.slips)
         countries = country_breakdown(pv.observations)

@@ -18,6 +18,7 @@ line number; it is never re-interpreted.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import io
@@ -132,6 +133,28 @@ def read_tor_bulk(path: Path, raw: bytes) -> TorSnapshot:
     return snap
 
 
+def _overlaps(rows: list[tuple[int, int, int]]) -> dict[int, int]:
+    """Lines whose range overlaps a range of an earlier line -> that earlier line.
+
+    One list with one category and window has no reason to list an address twice; an
+    overlap is a broken or mis-merged list, so the later line is refused, not re-read.
+    """
+    out: dict[int, int] = {}
+    kept: list[tuple[int, int, int]] = []  # sorted by first, non-overlapping
+    for first, last, lineno in sorted(rows, key=lambda r: r[2]):
+        k = bisect.bisect_right(kept, (first, 1 << 129, 0))
+        hit = None
+        if k > 0 and kept[k - 1][1] >= first:
+            hit = kept[k - 1][2]
+        elif k < len(kept) and kept[k][0] <= last:
+            hit = kept[k][2]
+        if hit is not None:
+            out[lineno] = hit
+            continue
+        kept.insert(k, (first, last, lineno))
+    return out
+
+
 def _category(text: str) -> Category:
     return Category(text.strip().lower())
 
@@ -206,11 +229,20 @@ def read(path: Path, raw: bytes) -> Loaded:
         if vfrom is not None and vto is not None and vfrom >= vto:
             raise IntelError("'# valid_from:' is not before '# valid_to:'", str(path))
         note = None if "category" in heads else "plain CIDR list without '# category:'"
+        parsed: list[tuple[int, int, int]] = []
         for lineno, body in _text_records(text):
             records += 1
             rng = _cidr(body, str(path), sha, f"line {lineno}", out)
-            if rng is None:
+            if rng is not None:
+                parsed.append((rng[0], rng[1], lineno))
+        overlapping = _overlaps(parsed)
+        for first, last, lineno in parsed:
+            if lineno in overlapping:
+                out.rejections.append(Rejection(
+                    str(path), sha, f"line {lineno}", "overlap",
+                    f"{range_text(first, last)} overlaps line {overlapping[lineno]}"))
                 continue
+            rng = (first, last)
             out.facts.append(
                 FactRow(rng[0], rng[1], Fact(
                     range=range_text(*rng), category=cat, source=source,

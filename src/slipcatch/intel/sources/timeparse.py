@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
-__all__ = ["parse_time"]
+__all__ = ["date_in_name", "parse_time"]
 
 
 def parse_time(value: object) -> datetime | None:
@@ -30,3 +31,21 @@ def parse_time(value: object) -> datetime | None:
         dt = datetime.fromisoformat(text)
         return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     raise ValueError(f"not a date or time: {value!r}")
+
+
+_DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
+
+
+def date_in_name(name: str) -> datetime | None:
+    """The first plausible ``YYYY-MM-DD`` or ``YYYYMMDD`` date in a file name (UTC midnight).
+
+    A year alone (``...-2020.tsv``) is not a date: it returns None.
+    """
+    for m in _DATE_IN_NAME.finditer(name):
+        y, mo, d = (int(g) for g in m.groups())
+        if 1980 <= y <= 2100:
+            try:
+                return datetime(y, mo, d, tzinfo=UTC)
+            except ValueError:
+                continue
+    return None

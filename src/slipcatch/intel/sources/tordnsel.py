@@ -52,6 +52,9 @@ class TorSnapshot:
 
     @property
     def name(self) -> str:
+        archive, bang, member = self.path.partition("!")
+        if bang:  # a member of an archive: "feed:archive.tar.xz!member/path"
+            return f"{self.feed}:{Path(archive).name}!{member}"
         return f"{self.feed}:{Path(self.path).name}"
 
     def add(self, first: int, last: int, when: datetime, label: str | None) -> None:

@@ -5,8 +5,8 @@ address are used; the mapping (and why) is :data:`LISTS` and docs/intel.md. Ever
 its own source, versioned with the list's ``version`` field.
 
 The lists are current snapshots (their versions are dates such as 20251223): they say what a
-range is now, not what it was when an old event happened. Their facts are therefore
-unbounded in time and carry that caveat in their note.
+range is now, not what it was when an old event happened. Their cover facts are unbounded in
+time, marked ``projected``, and carry the list's date in their note.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from slipcatch.intel.addr import parse_cidr, range_text
 from slipcatch.intel.records import FactRow, Loaded
 from slipcatch.model import Category, Fact, Rejection, SourceInfo
 
-__all__ = ["LISTS", "ListSpec", "data_dir", "list_paths", "load"]
+__all__ = [
+    "GENERIC_LISTS", "LISTS", "ListSpec", "data_dir", "list_paths", "load", "load_one", "load_raw",
+]
 
 LICENCE = "BSD-3-Clause, as distributed in pymispwarninglists (no separate data licence shipped)"
 
@@ -97,35 +99,65 @@ def list_paths() -> list[Path]:
     return out
 
 
+#: Catch-all lists: "VPN providers and datacenters". Their facts rank below provider-specific
+#: cover facts (docs/intel.md, "Primary category"), so a Google or AWS range that is also on
+#: the VPN list comes out as hosting with the provider's label.
+GENERIC_LISTS = frozenset({"vpn-ipv4", "vpn-ipv6"})
+
+
+def _version_date(version: str) -> str:
+    v = version.strip()
+    if len(v) == 8 and v.isdigit():
+        return f"{v[:4]}-{v[4:6]}-{v[6:]}"
+    return f"version {v}" if v else "an unknown date"
+
+
 def load_one(path: Path, spec: ListSpec, name: str) -> Loaded:
     """Load one warninglist file with its category mapping.
 
     Raises:
-        IntelError: the file is not a CIDR warninglist.
+        IntelError: the file cannot be read or is not a CIDR warninglist.
     """
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise IntelError(f"cannot read: {exc.strerror or exc}", str(path)) from exc
+    return load_raw(raw, str(path), spec, name)
+
+
+def load_raw(raw: bytes, file: str, spec: ListSpec, name: str) -> Loaded:
+    """Load one warninglist from its bytes (``file`` names it in rejections and errors).
+
+    Hosting, VPN and proxy facts are unbounded in time and marked ``projected``: a list is a
+    snapshot of its version date, applied to events of any date (docs/intel.md, "Time
+    model"). Reserved-space facts are definitions, not observations, and are not projected.
+
+    Raises:
+        IntelError: not a MISP CIDR warninglist.
+    """
     sha = hashlib.sha256(raw).hexdigest()
     try:
         doc = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IntelError(f"not JSON: {exc}", str(path)) from exc
+        raise IntelError(f"not JSON: {exc}", file) from exc
     if not isinstance(doc, dict) or doc.get("type") != "cidr" or not isinstance(
         doc.get("list"), list
     ):
-        raise IntelError("not a MISP CIDR warninglist", str(path))
+        raise IntelError("not a MISP CIDR warninglist", file)
     version = str(doc.get("version", ""))
     source = f"misp-warninglist:{name}"
-    note = (
-        f"MISP warninglist '{doc.get('name', name)}' version {version} ({spec.why}); "
-        "a current snapshot, not historical"
-    )
+    projected = spec.category is not Category.RESERVED
+    note = f"MISP warninglist '{doc.get('name', name)}' version {version} ({spec.why})"
+    if projected:
+        note += f"; a snapshot of {_version_date(version)}, projected to other dates"
+    generic = name in GENERIC_LISTS
     out = Loaded()
     for i, item in enumerate(doc["list"]):
         try:
             first, last = parse_cidr(str(item))
         except ValueError as exc:
             reason = "host-bits" if "host bits" in str(exc) else "bad-cidr"
-            out.rejections.append(Rejection(str(path), sha, f"list[{i}]", reason, repr(item)))
+            out.rejections.append(Rejection(file, sha, f"list[{i}]", reason, repr(item)))
             continue
         fact = Fact(
             range=range_text(first, last),
@@ -133,8 +165,9 @@ def load_one(path: Path, spec: ListSpec, name: str) -> Loaded:
             source=source,
             label=spec.label,
             note=note,
+            projected=projected,
         )
-        out.facts.append(FactRow(first, last, fact))
+        out.facts.append(FactRow(first, last, fact, generic=generic))
     out.sources.append(
         SourceInfo(
             name=source,

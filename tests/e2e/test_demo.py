@@ -1,0 +1,96 @@
+"""`slipcatch demo`: the bundled case end to end, and the README that shows its output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from slipcatch.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads(
+    (ROOT / ".." / "shared" / "contracts" / "assessment.schema.json").read_text(encoding="utf-8")
+)
+DEMO = ROOT / "src" / "slipcatch" / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("demo") / "slipcatch-out"
+    capture = tmp_path_factory.mktemp("stdout") / "stdout.txt"
+    import contextlib
+
+    with capture.open("w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
+        assert main(["demo", "--out", str(out)]) == 0
+    return out, capture.read_text(encoding="utf-8")
+
+
+def _doc(out: Path) -> dict:
+    return json.loads((out / "assessment.json").read_text(encoding="utf-8"))
+
+
+def _persona(doc: dict, name: str) -> dict:
+    [p] = [p for p in doc["personas"] if p["name"] == name]
+    return p
+
+
+def test_demo_assessment_is_valid_against_the_shared_schema(demo_run: tuple[Path, str]):
+    jsonschema.validate(_doc(demo_run[0]), SCHEMA)
+
+
+def test_demo_recovers_the_ground_truth(demo_run: tuple[Path, str]):
+    truth = json.loads((DEMO / "ground-truth.json").read_text(encoding="utf-8"))
+    gop = _persona(_doc(demo_run[0]), "Guardians of Peace")
+    verdict = gop["assessment"]["verdict"]
+    assert verdict["actor"] == "dprk-rgb"
+    assert verdict["likelihood"] in ("very likely", "almost certain")
+    actor_slips = sorted(
+        (s for s in gop["slips"] if s["attributed_to"] == "dprk-rgb"),
+        key=lambda s: s["first_seen"],
+    )
+    expected = sorted(truth["actor_slips"], key=lambda s: s["first_seen"])
+    assert [(s["ip"], s["closed_after_seconds"]) for s in actor_slips] == [
+        (s["ip"], s["closed_after_seconds"]) for s in expected
+    ]
+    # The hotel hops are slips, but weak ones: attributed to nobody.
+    weak = {s["country"] for s in gop["slips"] if s["attributed_to"] is None}
+    assert {"TH", "TW"} <= weak
+    for p in _doc(demo_run[0])["personas"]:
+        if p["name"] != "Guardians of Peace":
+            assert p["assessment"]["verdict"]["actor"] is None
+
+
+def test_demo_accounts_for_every_record(demo_run: tuple[Path, str]):
+    doc = _doc(demo_run[0])
+    for f in doc["evidence"]:
+        assert f["records"] == f["events"] + f["rejected"] + f["duplicates"]
+    assert sum(f["rejected"] for f in doc["evidence"]) == len(doc["rejections"]) == 2
+    reasons = sorted(r["reason"] for r in doc["rejections"])
+    assert reasons == ["bad-address", "unparsed-line"]
+
+
+def test_demo_html_escapes_the_hostile_user_agent(demo_run: tuple[Path, str]):
+    html = (demo_run[0] / "report.html").read_text(encoding="utf-8")
+    events = (demo_run[0] / "events.jsonl").read_text(encoding="utf-8")
+    agents = [
+        json.loads(line)["attributes"].get("user_agent", "")
+        for line in events.splitlines()
+        if "<script" in line
+    ]
+    assert agents, "the demo's hostile line should be kept as data"
+    for agent in agents:
+        assert agent not in html
+
+
+def test_readme_shows_the_real_demo_output(demo_run: tuple[Path, str]):
+    out, stdout = demo_run
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- demo-output:start -->\n```\n(.*?)```\n<!-- demo-output:end -->",
+                      readme, re.S)
+    assert block, "README lost its demo-output block"
+    shown = stdout.replace(str(out), "slipcatch-out")
+    assert block.group(1) == shown

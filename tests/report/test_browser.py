@@ -1,0 +1,337 @@
+"""report.html in a real browser: headless Chromium driven over the DevTools protocol.
+
+The demo case's report must draw every chart, log no console error or CSP violation, and make
+no request but the file itself; hostile evidence (a persona that is a ``<script>``, a channel
+that is an ``<img onerror>``) must stay text, in the page and in Plotly's hover labels.
+
+Chromium is required, not optional: ``.ci/run`` installs it (Debian's ``chromium`` package).
+A screenshot of the demo report is kept in ``test-artifacts/report-demo.png``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import queue
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websocket
+
+from slipcatch import cli
+
+CHROMIUM = Path(os.environ.get("SLIPCATCH_CHROMIUM", "/usr/bin/chromium"))
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+TITLE = "slipcatch assessment"
+HOSTILE_PERSONA = "<script>document.title='pwned'</script>"
+HOSTILE_CHANNEL = "<img src=x onerror=\"document.title='img'\">"
+TIMEOUT = 60.0
+
+
+@dataclass
+class Browser:
+    """One headless Chromium and a flat DevTools session on one page."""
+
+    process: subprocess.Popen[bytes]
+    ws: websocket.WebSocket
+    session: str = ""
+    events: list[dict[str, Any]] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    _next_id: int = 0
+
+    def call(self, method: str, params: dict[str, Any] | None = None,
+             session: bool = True) -> dict[str, Any]:
+        self._next_id += 1
+        msg: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
+        if session and self.session:
+            msg["sessionId"] = self.session
+        self.ws.send(json.dumps(msg))
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            reply = json.loads(self.ws.recv())
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise AssertionError(f"{method}: {reply['error']}")
+                return dict(reply.get("result", {}))
+            if "method" in reply:
+                self.events.append(reply)
+        raise AssertionError(f"{method}: no reply within {TIMEOUT} s")
+
+    def wait_event(self, method: str) -> dict[str, Any]:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            for e in self.events:
+                if e["method"] == method:
+                    return e
+            reply = json.loads(self.ws.recv())
+            if "method" in reply:
+                self.events.append(reply)
+        raise AssertionError(f"no {method} within {TIMEOUT} s")
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                "awaitPromise": True})
+        if "exceptionDetails" in result:
+            raise AssertionError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.evaluate(expression):
+                return
+            time.sleep(0.1)
+        raise AssertionError(
+            f"still false after {timeout} s: {expression}; page problems: {self.problems()}"
+        )
+
+    def open(self, path: Path) -> None:
+        """Load a file and wait until every chart is drawn and the page is quiet."""
+        self.events.clear()
+        self.call("Page.navigate", {"url": path.as_uri()})
+        self.wait_event("Page.loadEventFired")
+        self.wait_for(
+            "Array.from(document.querySelectorAll('div.plot'))"
+            ".every(d => d.querySelector('svg.main-svg') !== null)"
+        )
+        time.sleep(0.3)  # let late console messages arrive
+        self.evaluate("1")
+
+    def screenshot(self, target: Path, height: int) -> bytes:
+        data = self.call("Page.captureScreenshot", {
+            "format": "png",
+            "clip": {"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1},
+            "captureBeyondViewport": True,
+        })["data"]
+        png = base64.b64decode(data)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(png)
+        return png
+
+    def problems(self) -> list[str]:
+        """Console errors and warnings, uncaught exceptions, CSP and other logged errors."""
+        out = []
+        for e in self.events:
+            p = e["params"]
+            if e["method"] == "Runtime.exceptionThrown":
+                out.append(f"exception: {p['exceptionDetails']}")
+            elif e["method"] == "Runtime.consoleAPICalled" and p["type"] in {"error", "warning",
+                                                                              "assert"}:
+                out.append(f"console.{p['type']}: {p['args']}")
+            elif e["method"] == "Log.entryAdded" and p["entry"]["level"] in {"error", "warning"}:
+                out.append(f"log {p['entry']['source']}: {p['entry']['text']}")
+        return out
+
+    def requests(self) -> list[str]:
+        return [e["params"]["request"]["url"] for e in self.events
+                if e["method"] == "Network.requestWillBeSent"]
+
+
+def _drain(stream: Any, lines: list[str], port: queue.Queue[str]) -> None:
+    for raw in stream:
+        line = raw.decode("utf-8", "replace")
+        lines.append(line)
+        m = re.search(r"DevTools listening on (ws://\S+)", line)
+        if m:
+            port.put(m.group(1))
+    stream.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: the browser test needs it "
+            "(.ci/run installs Debian's chromium package; or set SLIPCATCH_CHROMIUM)",
+            pytrace=False,
+        )
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    proc = subprocess.Popen(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--disable-extensions", "--disable-default-apps",
+         # Any request that escapes the page's CSP would fail here rather than leave the box.
+         "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+         f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    lines: list[str] = []
+    urls: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=_drain, args=(proc.stderr, lines, urls), daemon=True)
+    reader.start()
+    try:
+        try:
+            url = urls.get(timeout=TIMEOUT)
+        except queue.Empty:
+            pytest.fail("Chromium did not report a DevTools port:\n" + "".join(lines[-20:]))
+        ws = websocket.create_connection(url, timeout=TIMEOUT, suppress_origin=True)
+        b = Browser(proc, ws, stderr=lines)
+        target = b.call("Target.createTarget", {"url": "about:blank"}, session=False)
+        b.session = b.call("Target.attachToTarget",
+                           {"targetId": target["targetId"], "flatten": True},
+                           session=False)["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            b.call(f"{domain}.enable")
+        b.call("Emulation.setDeviceMetricsOverride",
+               {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+        yield b
+        ws.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    before = os.environ.get("SLIPCATCH_CACHE")
+    os.environ["SLIPCATCH_CACHE"] = str(tmp_path_factory.mktemp("intel-cache"))
+    yield
+    if before is None:
+        os.environ.pop("SLIPCATCH_CACHE", None)
+    else:
+        os.environ["SLIPCATCH_CACHE"] = before
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, cache: None) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    assert cli.main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_page(browser: Browser, demo: Path) -> Browser:
+    browser.open(demo / "report.html")
+    return browser
+
+
+def _gop(demo: Path) -> dict[str, Any]:
+    doc = json.loads((demo / "assessment.json").read_text("utf-8"))
+    (gop,) = [p for p in doc["personas"] if p["name"] == "Guardians of Peace"]
+    return dict(gop)
+
+
+def test_every_chart_is_drawn(demo_page: Browser, demo: Path) -> None:
+    doc = json.loads((demo / "assessment.json").read_text("utf-8"))
+    with_events = sum(1 for p in doc["personas"] if p["events"])
+    drawn = demo_page.evaluate(
+        "Array.from(document.querySelectorAll('div.js-plotly-plot')).map(d => d.id)"
+    )
+    assert sorted(drawn) == sorted(
+        [f"timeline-{i}" for i in range(1, with_events + 1)]
+        + [f"countries-{i}" for i in range(1, with_events + 1)]
+    )
+    assert demo_page.evaluate("document.querySelectorAll('svg.main-svg').length") >= 2 * len(drawn)
+
+
+def test_attributed_persona_comes_first_with_its_slips(demo_page: Browser, demo: Path) -> None:
+    gop = _gop(demo)
+    slips = gop["slips"]
+    assert demo_page.evaluate("document.querySelector('#persona-1 h2').textContent") == (
+        "Persona: Guardians of Peace"
+    )
+    traces = demo_page.evaluate(
+        "document.getElementById('timeline-1').data.map(t => [t.name, t.x.length])"
+    )
+    names = [n for n, _ in traces]
+    assert "slip event" in names and "time to close" in names
+    slip_points = dict(traces)["slip event"]
+    assert slip_points == sum(s["events"] for s in slips)
+    # One shaded episode and one "S<n>" label per slip, in the slips table's order.
+    assert demo_page.evaluate("document.getElementById('timeline-1').layout.shapes.length") == (
+        len(slips)
+    )
+    labels = demo_page.evaluate(
+        "Array.from(document.querySelectorAll('#timeline-1 .annotation-text'))"
+        ".map(a => a.textContent)"
+    )
+    assert labels == [f"S{i}" for i in range(1, len(slips) + 1)]
+    countries = demo_page.evaluate(
+        "document.getElementById('countries-1').data.map(t => t.name)"
+    )
+    assert "actor range" in countries
+
+
+def test_no_console_error_and_no_request_but_the_file(demo_page: Browser, demo: Path) -> None:
+    assert demo_page.problems() == []
+    assert demo_page.requests() == [(demo / "report.html").as_uri()]
+    assert demo_page.evaluate("document.title") == TITLE
+
+
+def test_screenshot_of_the_demo_report(demo_page: Browser) -> None:
+    # From the title down to the attributed persona's timeline: verdict first, then the slips.
+    bottom = demo_page.evaluate(
+        "Math.ceil(document.querySelector('#persona-1 .charts').getBoundingClientRect().bottom"
+        " + window.scrollY + 16)"
+    )
+    assert 800 < bottom < 4000
+    png = demo_page.screenshot(ARTIFACTS / "report-demo.png", bottom)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(png) > 50_000  # a blank page compresses to a few kB
+
+
+def test_page_reads_without_scripts(browser: Browser, demo: Path) -> None:
+    browser.call("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        browser.events.clear()
+        browser.call("Page.navigate", {"url": (demo / "report.html").as_uri()})
+        browser.wait_event("Page.loadEventFired")
+        text = browser.evaluate("document.body.innerText")
+        drawn = browser.evaluate("document.querySelectorAll('svg.main-svg').length")
+    finally:
+        browser.call("Emulation.setScriptExecutionDisabled", {"value": False})
+    assert drawn == 0
+    assert "Scripts are blocked, so the charts are not drawn." in text
+    assert "We assess it is" in text and "Evidence with provenance".upper() in text.upper()
+    assert browser.problems() == []
+
+
+def test_hostile_evidence_stays_text(browser: Browser, tmp_path: Path, cache: None) -> None:
+    csv = tmp_path / "posts.csv"
+    channel = '"' + HOSTILE_CHANNEL.replace('"', '""') + '"'
+    csv.write_text(
+        "time,src_ip,persona,channel\n"
+        f'2014-11-21T08:00:00Z,171.25.193.20,"{HOSTILE_PERSONA}",{channel}\n'
+        f'2014-11-21T09:00:00Z,175.45.176.10,"{HOSTILE_PERSONA}",web\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert cli.main(["analyze", str(csv), "--out", str(out)]) == 0
+    browser.open(out / "report.html")
+    assert browser.evaluate("document.title") == TITLE
+    assert browser.evaluate("document.scripts.length") == 3
+    assert browser.evaluate("document.querySelectorAll('img').length") == 0
+    assert browser.evaluate(
+        f"document.body.innerText.includes({json.dumps('Persona: ' + HOSTILE_PERSONA)})"
+    )
+    # Plotly's hover label shows the hostile channel as text, not as an element.
+    browser.evaluate(
+        "(() => { const el = document.getElementById('timeline-1');"
+        " const i = el.data.findIndex(t => t.hovertext.some(h => h.includes('channel &lt;img')));"
+        " window.Plotly.Fx.hover(el, [{curveNumber: i, pointNumber: 0}]); })()"
+    )
+    hover = browser.evaluate(
+        "Array.from(document.querySelectorAll('#timeline-1 .hoverlayer .hovertext'))"
+        ".map(h => h.textContent).join('|')"
+    )
+    assert f"channel {HOSTILE_CHANNEL}" in hover
+    assert browser.evaluate("document.querySelectorAll('.hoverlayer img, .hoverlayer a')"
+                            ".length") == 0
+    time.sleep(0.3)
+    assert browser.evaluate("document.title") == TITLE
+    assert browser.problems() == []
+    assert browser.requests() == [(out / "report.html").as_uri()]
