@@ -114,7 +114,7 @@ def baseline_lines(path: Path) -> int:
     return n
 
 
-def baseline_messages(folder: Path) -> int:
+def baseline_mail(folder: Path) -> int:
     parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
     n = 0
     for p in sorted(folder.iterdir()):
@@ -142,7 +142,7 @@ def main() -> None:
         rows = []
         for label, n, ours, base in (
             ("access-log lines", args.lines, lambda: ingest(log), lambda: baseline_lines(log)),
-            ("e-mail messages", args.messages, lambda: ingest(mail), lambda: baseline_messages(mail)),
+            ("e-mail messages", args.messages, lambda: ingest(mail), lambda: baseline_mail(mail)),
         ):
             t_ours = best_cpu(ours, args.rounds)
             t_base = best_cpu(base, args.rounds)

@@ -7,7 +7,8 @@ Tables (keyed by content, so ingesting or recording the same thing twice adds no
   duplicates include events the case already held) — the chain of custody;
 - ``events``: one row per distinct event (id from content), with attributes and e-mail hops;
 - ``rejections``: records that produced no event, with file, locator and reason;
-- ``runs``: one row per analysis run (pack id, model version, the assessment document);
+- ``runs``: one row per analysis run (pack id, model version, the assessment document, and a
+  lossless snapshot of the whole ``Assessment`` (``slipcatch.codec``) for ``export``);
 - ``observations``: what each event's address was at its time, per run.
 
 Each file is ingested in one transaction: a crash or ``kill -9`` in the middle leaves the case
@@ -29,6 +30,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from slipcatch import codec
 from slipcatch.errors import CaseError, EvidenceError
 from slipcatch.model import (
     Assessment,
@@ -66,7 +68,7 @@ CREATE TABLE IF NOT EXISTS rejections (
 );
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, generated_at TIMESTAMPTZ NOT NULL, pack_id VARCHAR NOT NULL,
-    model_version VARCHAR NOT NULL, assessment VARCHAR NOT NULL
+    model_version VARCHAR NOT NULL, assessment VARCHAR NOT NULL, snapshot VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS observations (
     run_id VARCHAR NOT NULL, event_id VARCHAR NOT NULL, category VARCHAR NOT NULL,
@@ -375,16 +377,53 @@ class Case:
         with self._transaction() as con:
             exists = con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone()
             if not exists:
+                snapshot = json.dumps(
+                    {"codec": codec.VERSION, "assessment": codec.encode(assessment)},
+                    sort_keys=True,
+                    ensure_ascii=True,
+                )
                 con.execute(
-                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                     [run_id, assessment.generated_at, assessment.pack_id,
-                     assessment.model_version, body],
+                     assessment.model_version, body, snapshot],
                 )
                 obs = _observations_table(run_id, assessment.observations)
                 con.register("new_obs", obs)
                 con.execute("INSERT INTO observations SELECT * FROM new_obs")
                 con.unregister("new_obs")
         return run_id
+
+    def load_run(self, run_id: str | None = None) -> Assessment:
+        """The whole ``Assessment`` of a recorded run (the latest when ``run_id`` is None).
+
+        Raises:
+            CaseError: the case has no such run, or its snapshot cannot be read.
+        """
+        if run_id is None:
+            row = self._con.execute(
+                "SELECT run_id, snapshot FROM runs ORDER BY generated_at DESC, run_id LIMIT 1"
+            ).fetchone()
+        else:
+            row = self._con.execute(
+                "SELECT run_id, snapshot FROM runs WHERE run_id = ?", [run_id]
+            ).fetchone()
+        if row is None:
+            what = "no analysis run recorded" if run_id is None else f"no run {run_id}"
+            raise CaseError(f"{what} (run `slipcatch analyze --case`)", source=str(self.path))
+        try:
+            data = json.loads(row[1])
+            if data.get("codec") != codec.VERSION:
+                raise ValueError(f"snapshot codec {data.get('codec')!r}")
+            return codec.decode(Assessment, data["assessment"])
+        except (ValueError, KeyError) as exc:
+            raise CaseError(f"run {row[0]}: unreadable snapshot: {exc}", str(self.path)) from exc
+
+    def runs(self) -> list[tuple[str, datetime, str]]:
+        """(run id, generated_at, pack id) of every recorded run, oldest first."""
+        rows = self._con.execute(
+            "SELECT run_id, generated_at, pack_id FROM runs ORDER BY generated_at, run_id"
+        ).fetchall()
+        return [(str(r[0]), r[1].astimezone(UTC), str(r[2])) for r in rows]
 
     def latest_document(self) -> dict[str, Any] | None:
         """The assessment document of the most recent run, or None."""

@@ -24,6 +24,14 @@ from slipcatch.model import AddressFacts, Assessment
 __all__ = ["main"]
 
 DEFAULT_OUT = "slipcatch-out"
+#: `export --format` names -> the report outputs they write.
+EXPORT_FORMATS: dict[str, tuple[str, ...]] = {
+    "html": ("html",),
+    "md": ("markdown",),
+    "json": ("assessment", "events"),
+    "stix": ("stix",),
+    "misp": ("misp",),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,6 +116,18 @@ def _build_parser() -> argparse.ArgumentParser:
     cinfo.add_argument("case")
     ccreate = csub.add_parser("create", help="create an empty case store")
     ccreate.add_argument("case")
+
+    exp = sub.add_parser("export", help="write a report of a case's recorded run")
+    exp.add_argument("case")
+    exp.add_argument(
+        "--format",
+        action="append",
+        choices=sorted(EXPORT_FORMATS),
+        required=True,
+        help="html, md, json (assessment.json + events.jsonl), stix or misp; repeatable",
+    )
+    exp.add_argument("--out", default=DEFAULT_OUT, help="output directory")
+    exp.add_argument("--run", help="run id (default: the latest run)")
 
     ing = sub.add_parser("ingest", help="add evidence to a case store (idempotent)")
     ing.add_argument("case")
@@ -356,6 +376,19 @@ def _cmd_case(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from slipcatch.case import Case
+    from slipcatch.report import write_reports
+
+    with Case.open(args.case, create=False) as store:
+        assessment = store.load_run(args.run)
+    only = [key for name in args.format for key in EXPORT_FORMATS[name]]
+    outputs = write_reports(assessment, Path(args.out), only=only)
+    for name in sorted(outputs):
+        print(f"{name}: {outputs[name]}")
+    return 0
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from slipcatch.case import Case
     from slipcatch.evidence import PersonaMap, ReadOptions
@@ -386,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "intel": _cmd_intel,
             "case": _cmd_case,
             "ingest": _cmd_ingest,
+            "export": _cmd_export,
             "simulate": _cmd_simulate,
         }[args.command]
         return handler(args)

@@ -149,3 +149,22 @@ def test_ingest_killed_mid_file_then_rerun_equals_a_clean_ingest(tmp_path: Path)
 
     assert main(["ingest", str(crashed), str(ev)]) == 0
     assert _snapshot(crashed) == expected
+
+
+def test_export_renders_a_recorded_run_like_analyze_did(tmp_path: Path):
+    table = tmp_path / "events.csv"
+    table.write_text(
+        "time,src_ip,persona\n"
+        "2014-12-01T10:00:00Z,175.45.176.9,gop\n"
+        "2014-12-01T10:03:00Z,185.220.101.7,gop\n",
+        encoding="utf-8",
+    )
+    case = str(tmp_path / "c")
+    assert main(["analyze", str(table), "--case", case, "--out", str(tmp_path / "a")]) == 0
+    out = tmp_path / "x"
+    assert main(["export", case, "--format", "md", "--format", "json", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["assessment.json", "events.jsonl", "report.md"]
+    for name in ("assessment.json", "events.jsonl", "report.md"):
+        assert (out / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
+    assert main(["export", case, "--format", "stix", "--run", "run--nope"]) == 2
+    assert main(["export", str(tmp_path / "missing"), "--format", "html"]) == 2

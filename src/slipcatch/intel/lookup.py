@@ -36,12 +36,14 @@ __all__ = [
     "CATEGORY_ORDER",
     "CombinedPartition",
     "Fast4",
+    "Fast6",
     "FactPartition",
     "FactTable",
     "GeoPartition",
     "LookupArrays",
     "build_fact_partitions",
     "build_fast4",
+    "build_fast6",
     "build_geo_partition",
     "combine",
     "concat_tables",
@@ -613,26 +615,88 @@ class Fast4:
     s_projected: npt.NDArray[np.bool_]
 
 
+@dataclass
+class Fast6:
+    """IPv6 by its high 64 bits: ``hi_starts`` are the distinct high halves of the segment
+    starts; a query whose high half ``h`` is above ``hi_starts[u]`` (the last one <= h) lies
+    in segment ``seg[u]``. Where ``h`` equals ``hi_starts[u]`` and that /64 holds a start
+    with a non-zero low half, or more than one start (``ambiguous``), or the segment has a
+    time-bounded fact (``seg[u] < 0``), the query goes to the general kernel."""
+
+    hi_starts: npt.NDArray[np.uint64]
+    seg: npt.NDArray[np.int32]
+    ambiguous: npt.NDArray[np.bool_]
+    s: Fast4  # its s_* arrays: the static answer of every IPv6 segment (code24 unused)
+
+
+def _timedep(c: CombinedPartition, p: FactPartition, table: FactTable) -> npt.NDArray[np.bool_]:
+    bounded = (table.vfrom != NO_FROM) | (table.vto != NO_TO)
+    csum = np.zeros(len(p.ids) + 1, np.int64)
+    np.cumsum(bounded[p.ids], out=csum[1:])
+    fstart = np.maximum(c.fstart, 0).astype(np.int64)  # the dummy segment 0 holds -1
+    return (csum[fstart + np.maximum(c.fcount, 0)] - csum[fstart]) > 0  # type: ignore[no-any-return]
+
+
+def _static(c: CombinedPartition, p: FactPartition, table: FactTable,
+            code24: npt.NDArray[np.int32]) -> Fast4:
+    """Every segment's answer if all its facts applied (right for the segments without a
+    time-bounded fact, which are the only ones the fast paths use): the same reductions as
+    the general kernel, over (segment, fact) pairs instead of (query, fact) pairs."""
+    nseg = len(c.fcount)
+    cnt = np.maximum(c.fcount, 0).astype(np.int64)  # the dummy segment 0 holds -1
+    q = np.repeat(np.arange(nseg, dtype=np.int64), cnt)
+    pos = np.repeat(c.fstart.astype(np.int64) - (np.cumsum(cnt) - cnt), cnt) + np.arange(
+        int(cnt.sum()), dtype=np.int64)
+    f = p.ids[pos]
+
+    def first_where(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
+        qm, fm = q[mask], f[mask]
+        head = np.ones(len(qm), bool)
+        head[1:] = qm[1:] != qm[:-1]
+        return qm[head], fm[head]
+
+    out = Fast4(
+        code24=code24,
+        s_category=np.full(nseg, CATEGORY_ORDER.index(Category.UNKNOWN), np.int8),
+        s_country=c.country.copy(), s_asn=np.full(nseg, -1, np.int64),
+        s_as_org=c.as_org.copy(), s_asn_fact=np.full(nseg, -1, np.int32),
+        s_actor=np.full(nseg, -1, np.int32), s_decisive=np.full(nseg, -1, np.int32),
+        s_projected=np.zeros(nseg, np.bool_),
+    )
+    dq, df = first_where(table.cat[f] < NO_CATEGORY)
+    out.s_category[dq] = table.cat[df]
+    out.s_decisive[dq] = df
+    out.s_projected[dq] = table.proj[df]
+    aq, af = first_where(table.actor[f] >= 0)
+    out.s_actor[aq] = table.actor[af]
+    sq, sf = first_where(table.asn[f] >= 0)
+    out.s_asn[sq] = table.asn[sf]
+    out.s_asn_fact[sq] = sf
+    cq, cf = first_where(table.country[f] >= 0)
+    fill = out.s_country[cq] < 0
+    out.s_country[cq[fill]] = table.country[cf[fill]]
+    return out
+
+
+def build_fast6(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fast6:
+    """The high-half index of an IPv6 combined partition."""
+    hs, ls = _unkey16(c.starts)
+    timedep = _timedep(c, p, table)
+    u, first, count = np.unique(hs, return_index=True, return_counts=True)
+    last_seg = (first + count).astype(np.int64)  # starts <= any address above the /64
+    nonzero = np.zeros(len(u), np.bool_)
+    np.logical_or.at(nonzero, np.searchsorted(u, hs), ls != 0)
+    seg = np.where(timedep[last_seg], -1, last_seg).astype(np.int32)
+    return Fast6(u, seg, (count > 1) | nonzero, _static(c, p, table, np.zeros(0, np.int32)))
+
+
 def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fast4 | None:
     """The /24 table of an IPv4 combined partition, or None when the codes do not fit."""
     nseg = len(c.starts) + 1  # with the dummy at 0
     if (int(c.country.max(initial=-1)) + 1 >= 1 << _PLAIN_COUNTRY_BITS
             or int(c.as_org.max(initial=-1)) + 1 >= 1 << _PLAIN_ORG_BITS or nseg >= 1 << 30):
         return None
-    bounded = (table.vfrom != NO_FROM) | (table.vto != NO_TO)
-    csum = np.zeros(len(p.ids) + 1, np.int64)
-    np.cumsum(bounded[p.ids], out=csum[1:])
-    fstart = c.fstart.astype(np.int64)
-    timedep = (csum[fstart + c.fcount] - csum[fstart]) > 0
-    # the static answer of every segment: the general kernel at any time, on its start
-    seg_ids = np.arange(1, nseg, dtype=np.int64)
-    keys = c.starts.astype(np.uint64) | np.uint64(0xFFFF << 32)
-    r = _lookup_full(np.zeros(len(keys), np.uint64), keys, np.zeros(len(keys), np.int64),
-                     (c, c), (p, p), table)
-
-    def dummy(x: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
-        return np.concatenate([np.array([fill], x.dtype), x])
-
+    timedep = _timedep(c, p, table)
     code = np.where(
         c.fcount == 0,
         (c.country + 1) | ((c.as_org + 1) << _PLAIN_COUNTRY_BITS),
@@ -642,16 +706,10 @@ def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fas
     # block b (addresses b*256 .. b*256+255) starts inside the segment holding b*256
     first_block = (c.starts.astype(np.int64) + 255) >> 8
     counts = np.diff(np.append(first_block, 1 << 24))
-    code24 = np.repeat(code[seg_ids], counts).astype(np.int32)
+    code24 = np.repeat(code[1:], counts).astype(np.int32)
     unaligned = c.starts[(c.starts & np.uint32(255)) != 0] >> np.uint32(8)
     code24[unaligned] = -1
-    return Fast4(
-        code24=code24,
-        s_category=dummy(r.category, np.int8(CATEGORY_ORDER.index(Category.UNKNOWN))),
-        s_country=dummy(r.country, -1), s_asn=dummy(r.asn, -1), s_as_org=dummy(r.as_org, -1),
-        s_asn_fact=dummy(r.asn_fact, -1), s_actor=dummy(r.actor, -1),
-        s_decisive=dummy(r.decisive, -1), s_projected=dummy(r.projected, False),
-    )
+    return _static(c, p, table, code24)
 
 
 def lookup_arrays(
@@ -663,12 +721,14 @@ def lookup_arrays(
     facts: tuple[FactPartition, FactPartition],
     table: FactTable,
     fast4: Fast4 | None = None,
+    fast6: Fast6 | None = None,
 ) -> LookupArrays:
     """Look up every ``(hi, lo)`` address at ``times`` (microseconds since the epoch).
 
     With ``fast4`` (and a large enough batch), IPv4 queries take the /24 table: one gather
-    per query, then bit unpacking; queries in blocks that need more (a boundary inside the
-    block, a time-bounded fact) go to the general kernel, as do IPv6 queries.
+    per query, then bit unpacking; with ``fast6``, IPv6 queries take one search on their
+    high 64 bits. Queries that need more (a boundary inside the /24 or /64, a time-bounded
+    fact) go to the general kernel. All paths give the same answers (tested).
 
     Raises:
         ValueError: the arrays differ in length.
@@ -679,7 +739,7 @@ def lookup_arrays(
         raise ValueError("hi, lo and times must have the same length")
     hi = np.asarray(hi, np.uint64)
     lo = np.asarray(lo, np.uint64)
-    if fast4 is None or n < _FAST_MIN:
+    if fast4 is None or fast6 is None or n < _FAST_MIN:
         return _lookup_full(hi, lo, times, parts, facts, table)
     top = lo >> np.uint64(32)
     # cheap whole-batch test first: the common case is a batch of IPv4 addresses only
@@ -734,7 +794,20 @@ def lookup_arrays(
     slow4 = special[sc < 0]
     slow = slow4 if rows4 is None else rows4[slow4]
     if rows4 is not None:
-        slow = np.concatenate([slow, np.flatnonzero(~is4)])
+        rows6 = np.flatnonzero(~is4)
+        if fast6 is not None:
+            h = hi[rows6]
+            u = np.searchsorted(fast6.hi_starts, h, side="right") - 1
+            seg = fast6.seg[u]
+            bad = (seg < 0) | (fast6.ambiguous[u] & (fast6.hi_starts[u] == h))
+            ok, seg = rows6[~bad], seg[~bad]
+            st = fast6.s
+            category[ok], country[ok], as_org[ok] = (
+                st.s_category[seg], st.s_country[seg], st.s_as_org[seg])
+            asn[ok], asn_fact[ok], actor[ok] = st.s_asn[seg], st.s_asn_fact[seg], st.s_actor[seg]
+            decisive[ok], projected[ok] = st.s_decisive[seg], st.s_projected[seg]
+            rows6 = rows6[bad]
+        slow = np.concatenate([slow, rows6])
     if len(slow):
         r = _lookup_full(hi[slow], lo[slow], times[slow], parts, facts, table)
         category[slow], country[slow], as_org[slow] = r.category, r.country, r.as_org

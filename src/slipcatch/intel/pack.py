@@ -38,10 +38,12 @@ from slipcatch.intel.lookup import (
     FactPartition,
     FactTable,
     Fast4,
+    Fast6,
     GeoPartition,
     LookupArrays,
     build_fact_partitions,
     build_fast4,
+    build_fast6,
     build_geo_partition,
     combine,
     concat_tables,
@@ -514,6 +516,7 @@ class IntelPack:
                     (g["c6_val"], g["a6_val"])),
         )
         self._fast4: Fast4 | None = None
+        self._fast6: Fast6 | None = None
         self._fast4_built = False
         self._facts: dict[int, Fact] = {}
         self._geo_facts: dict[tuple[str, int], Fact] = {}
@@ -552,10 +555,11 @@ class IntelPack:
         """
         if len(hi) >= 1 << 12 and not self._fast4_built:
             self._fast4 = build_fast4(self._parts[0], self._d.parts[0], self._d.table)
+            self._fast6 = build_fast6(self._parts[1], self._d.parts[1], self._d.table)
             self._fast4_built = True
         return lookup_arrays(
             hi, lo, times_us, parts=self._parts,
-            facts=self._d.parts, table=self._d.table, fast4=self._fast4,
+            facts=self._d.parts, table=self._d.table, fast4=self._fast4, fast6=self._fast6,
         )
 
     def fact(self, fid: int) -> Fact:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 from slipcatch.errors import UsageError
@@ -45,28 +45,38 @@ def _write(path: Path, chunks: Iterable[str]) -> None:
         raise
 
 
-def write_reports(assessment: Assessment, out_dir: Path) -> dict[str, Path]:
+def write_reports(
+    assessment: Assessment, out_dir: Path, only: Collection[str] | None = None
+) -> dict[str, Path]:
     """Write assessment.json, events.jsonl, report.md, report.html, stix.json (STIX 2.1 bundle)
-    and misp-event.json (MISP event) into ``out_dir``.
+    and misp-event.json (MISP event) into ``out_dir`` — or only the ``FILES`` keys in ``only``.
 
     The directory is created if needed; existing report files are replaced atomically.
-    Returns the paths keyed ``assessment``, ``events``, ``markdown``, ``html``, ``stix``,
-    ``misp``.
+    Returns the paths written, keyed ``assessment``, ``events``, ``markdown``, ``html``,
+    ``stix``, ``misp``.
 
     Raises:
-        UsageError: ``out_dir`` cannot be created or written (names the path and the cause).
+        UsageError: ``out_dir`` cannot be created or written (names the path and the cause),
+            or ``only`` names an unknown output.
     """
     out = Path(out_dir)
+    wanted = set(FILES) if only is None else set(only)
+    if wanted - set(FILES):
+        raise UsageError(f"unknown report output(s): {', '.join(sorted(wanted - set(FILES)))}")
     view = build_view(assessment)
-    paths = {key: out / name for key, name in FILES.items()}
+    paths = {key: out / name for key, name in FILES.items() if key in wanted}
+    renderers: dict[str, Callable[[], Iterable[str]]] = {
+        "assessment": lambda: [dumps_document(_document(view))],
+        "events": lambda: (line + "\n" for line in _event_lines(view)),
+        "markdown": lambda: [_render_markdown(view)],
+        "html": lambda: [_render_html(view)],
+        "stix": lambda: [_render_stix(view)],
+        "misp": lambda: [_render_misp(view)],
+    }
     try:
         out.mkdir(parents=True, exist_ok=True)
-        _write(paths["assessment"], [dumps_document(_document(view))])
-        _write(paths["events"], (line + "\n" for line in _event_lines(view)))
-        _write(paths["markdown"], [_render_markdown(view)])
-        _write(paths["html"], [_render_html(view)])
-        _write(paths["stix"], [_render_stix(view)])
-        _write(paths["misp"], [_render_misp(view)])
+        for key, path in paths.items():
+            _write(path, renderers[key]())
     except OSError as exc:
         raise UsageError(
             f"cannot write reports: {exc.strerror or exc}", source=str(exc.filename or out)

@@ -1,0 +1,351 @@
+"""Assessment in depth: pattern of life, analyst evidence, ACH, what would change our mind,
+dependence, bad input and determinism (docs/model.md, worked examples 9 and 10)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from slipcatch.analysis import assess
+from slipcatch.analysis.analyst import load_evidence_file, parse_evidence, reliability_weight
+from slipcatch.analysis.pattern_of_life import RULE_PATTERN, profile
+from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.errors import UsageError
+from slipcatch.model import Actor, Category, OriginTrust
+
+P = "Guardians of Peace"
+T0 = datetime(2014, 11, 24, 9, 0, tzinfo=UTC)
+RU = Actor(id="ru-gru", name="Russia / GRU", country="RU", timezones=("Europe/Moscow",))
+
+
+def at(seconds: float, base: datetime = T0) -> datetime:
+    return base + timedelta(seconds=seconds)
+
+
+def tor(s: float, n: int = 1, base: datetime = T0, persona: str = P, **kw):
+    return observation(at(s, base), f"185.220.101.{n}", persona, category=Category.TOR,
+                       digest=f"tor{s}:{n}", **kw)
+
+
+def kp(s: float, ip: str = "175.45.176.10", base: datetime = T0, actor: str = "dprk-rgb", **kw):
+    return observation(at(s, base), ip, P, category=Category.ACTOR, actor=actor,
+                       exclusivity=kw.pop("exclusivity", 1.0), prefix="175.45.176.0/22",
+                       country="KP", **kw)
+
+
+def one(observations, actors=(ACTOR,), **kw):
+    [pa] = assess(observations, list(actors), **kw)
+    return pa
+
+
+def kinds(pa, kind):
+    return [line for line in pa.evidence if line.kind == kind]
+
+
+def hyp(pa, kind, actor=None):
+    [h] = [h for h in pa.hypotheses if h.kind == kind and (actor is None or h.actor == actor)]
+    return h
+
+
+# --- the tz database ----------------------------------------------------------------------
+
+
+def test_tz_database_has_pyongyang_half_hour_history():
+    z = ZoneInfo("Asia/Pyongyang")
+
+    def offset(text: str) -> timedelta | None:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC).astimezone(z).utcoffset()
+
+    assert offset("2014-12-01T00:00") == timedelta(hours=9)
+    assert offset("2015-08-14T14:59") == timedelta(hours=9)
+    assert offset("2015-08-14T15:00") == timedelta(hours=8, minutes=30)
+    assert offset("2018-05-04T14:59") == timedelta(hours=8, minutes=30)
+    assert offset("2018-05-04T15:00") == timedelta(hours=9)
+
+
+# --- pattern of life (worked example 9) ----------------------------------------------------
+
+
+def office_week(start: datetime, days: int = 5, per_day=(0.25, 3.25, 6.25, 9.25), cover=True):
+    """4 events a weekday at 00:15, 03:15, 06:15, 09:15 UTC (under cover)."""
+    obs = []
+    for d in range(days):
+        for k, hour in enumerate(per_day):
+            t = start + timedelta(days=d, hours=hour)
+            obs.append(observation(t, f"185.220.101.{k + 1}", P, category=Category.TOR,
+                                   digest=f"{d}:{k}"))
+    return obs
+
+
+def test_example_9_pattern_of_life_fits_in_2016_at_utc_plus_8_30():
+    obs = office_week(datetime(2016, 6, 6, tzinfo=UTC))  # Monday
+    obs.append(kp(3600, base=datetime(2016, 6, 8, tzinfo=UTC)))
+    pa = one(obs)
+    [line] = kinds(pa, "pattern-of-life")
+    assert line.rule == RULE_PATTERN and line.reliability == "B4"
+    assert line.likelihoods[hyp(pa, "actor").id] == 1.5
+    assert line.likelihoods[hyp(pa, "false_flag").id] == 1.0
+    assert line.likelihoods[hyp(pa, "unknown").id] == 1.0
+    assert "at UTC+07:45 to UTC+08:30" in line.summary
+    assert "Asia/Pyongyang, UTC+08:30 then" in line.summary
+    assert "fits (actor ratio 1.5)" in line.summary
+    prof = profile([o for o in obs])
+    assert prof is not None and prof.best_share == 1.0 and prof.weekday_share == 1.0
+
+
+def test_example_9_same_hours_in_2014_fit_only_partly_and_moscow_does_not_fit():
+    obs = office_week(datetime(2014, 11, 24, tzinfo=UTC))  # Monday; Pyongyang UTC+9 then
+    obs.append(kp(300, base=datetime(2014, 11, 26, tzinfo=UTC)))  # 00:05, an hour already active
+    pa = one(obs)
+    [line] = kinds(pa, "pattern-of-life")
+    assert line.likelihoods[hyp(pa, "actor").id] == 1.0
+    assert "75% in working hours, fits partly" in line.summary
+    # the same persona against an actor in Moscow (UTC+3 in November 2014): 50 %
+    moved = [o for o in obs if o.address.category != Category.ACTOR]
+    moved.append(observation(datetime(2014, 11, 26, 0, 5, tzinfo=UTC), "194.61.40.9", P,
+                             category=Category.ACTOR, actor="ru-gru", exclusivity=1.0))
+    pa = one(moved, actors=(RU,))
+    [line] = kinds(pa, "pattern-of-life")
+    assert line.likelihoods[hyp(pa, "actor", "ru-gru").id] == 0.4
+    assert "50% in working hours, does not fit" in line.summary
+
+
+def test_pattern_of_life_needs_twenty_events_over_five_days():
+    nineteen = office_week(datetime(2016, 6, 6, tzinfo=UTC))[:19]
+    assert not kinds(one(nineteen), "pattern-of-life")
+    four_days = office_week(datetime(2016, 6, 6, tzinfo=UTC), days=4, per_day=(0.25, 2.25, 4.25,
+                                                                              6.25, 8.25))
+    assert len(four_days) == 20
+    assert not kinds(one(four_days), "pattern-of-life")
+    assert profile(four_days) is None
+
+
+# --- analyst evidence (worked example 10) -------------------------------------------------
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "evidence.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+QUICK = [tor(0), tor(60, 2), kp(300), tor(430, 3)]
+
+
+def test_example_10_analyst_ratio_is_discounted_by_its_admiralty_code(tmp_path):
+    assert reliability_weight("B2") == pytest.approx(0.7225)
+    assert reliability_weight("D4") == pytest.approx(0.1225)
+    path = write(tmp_path, "evidence:\n  - {id: code, summary: code reuse, reliability: B2,"
+                           " likelihoods: {actor: 3}}\n")
+    pa = one(QUICK, evidence_file=path)
+    [line] = kinds(pa, "analyst")
+    assert line.likelihoods[hyp(pa, "actor").id] == 2.211669
+    assert line.likelihoods[hyp(pa, "false_flag").id] == 1.0
+    assert line.reliability == "B2" and line.rule == "analyst evidence"
+    path = write(tmp_path, "evidence:\n  - {id: code, summary: code reuse, reliability: D4,"
+                           " likelihoods: {actor: 3}}\n")
+    [line] = kinds(one(QUICK, evidence_file=path), "analyst")
+    assert max(line.likelihoods.values()) == pytest.approx(1.144056, abs=1e-6)
+
+
+def test_analyst_hypotheses_priors_and_statement(tmp_path):
+    path = write(tmp_path, """
+priors: {unknown: 0.5, insider: 0.3}
+hypotheses:
+  - {id: insider, statement: "A disgruntled insider operated the persona."}
+evidence:
+  - id: inside-knowledge
+    summary: the messages quote internal documents nobody outside had
+    reliability: A1
+    personas: [Guardians of Peace]
+    likelihoods: {insider: 9, actor: 1, false_flag: 1, unknown: 1}
+""")
+    pa = one(QUICK, evidence_file=path)
+    insider = hyp(pa, "analyst")
+    assert insider.prior == 0.3
+    # the rest (0.7) shared as the file's priors say: unknown 0.35, actor 0.28, false flag 0.07
+    assert hyp(pa, "unknown").prior == 0.35
+    assert hyp(pa, "actor").prior == 0.28
+    assert hyp(pa, "false_flag").prior == pytest.approx(0.07)
+    assert insider.statement == "A disgruntled insider operated the persona."
+    assert max(pa.hypotheses, key=lambda h: h.probability).kind == "analyst"
+    assert pa.verdict.actor is None
+    assert "the analyst's hypothesis 'insider': A disgruntled insider operated the persona." in (
+        pa.verdict.statement
+    )
+    assert "insider 0.30" in pa.priors
+
+
+def test_named_actor_in_evidence_creates_its_hypotheses(tmp_path):
+    path = write(tmp_path, "evidence:\n  - {id: tip, summary: a tip, reliability: C3,"
+                           " likelihoods: {'actor:ru-gru': 2}}\n")
+    pa = one(QUICK, actors=(ACTOR, RU), evidence_file=path)
+    assert {(h.kind, h.actor) for h in pa.hypotheses} == {
+        ("unknown", None), ("actor", "dprk-rgb"), ("false_flag", "dprk-rgb"),
+        ("actor", "ru-gru"), ("false_flag", "ru-gru"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("evidence:\n  - {id: x, summary: s, reliability: G7, likelihoods: {actor: 2}}\n",
+         "evidence[0] 'x'): unknown reliability code 'G7'"),
+        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {actor: 0}}\n",
+         "evidence[0] 'x'): likelihood ratio for 'actor' must be a positive number, not 0"),
+        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {actor: -1}}\n",
+         "must be a positive number, not -1"),
+        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {actor: .inf}}\n",
+         "must be a positive number"),
+        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {martians: 2}}\n",
+         "unknown hypothesis 'martians'"),
+        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {'actor:nobody': 2}}\n",
+         "unknown hypothesis 'actor:nobody'"),
+        ("evidence:\n  - {id: x, summary: s, reliability: B2, personas: [Nobody],"
+         " likelihoods: {actor: 2}}\n", "unknown persona(s): Nobody"),
+        ("evidence:\n  - {id: x, summary: s, reliability: B2, weight: 3, likelihoods: {actor: 2}}\n",
+         "unknown key(s): weight"),
+        ("priors: {unknown: 1.5}\n", "(priors): prior unknown must be strictly between 0 and 1"),
+        ("priors: {insider: 0.2}\n", "prior for unknown hypothesis 'insider'"),
+        ("evidence: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_evidence_file_names_file_and_entry(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(UsageError) as info:
+        assess(QUICK, [ACTOR], evidence_file=path)
+    assert str(path) in str(info.value)
+    assert message in str(info.value)
+
+
+def test_missing_evidence_file_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="cannot read evidence file"):
+        load_evidence_file(tmp_path / "absent.yaml")
+
+
+def test_parse_evidence_rejects_a_list_document():
+    with pytest.raises(UsageError, match="is a mapping"):
+        parse_evidence([1, 2], "inline")
+
+
+# --- ACH matrix and diagnosticity ---------------------------------------------------------
+
+
+def test_ach_marks_weights_and_diagnosticity_on_example_1():
+    pa = one(QUICK)
+    [episode] = kinds(pa, "actor-range-episode")
+    [pattern] = kinds(pa, "slip-pattern")
+    a, f, u = hyp(pa, "actor").id, hyp(pa, "false_flag").id, hyp(pa, "unknown").id
+    # episode 6 : 6 : 1; priors 0.2 : 0.05 : 0.75
+    assert episode.diagnosticity == 6.0
+    assert episode.bayes_factors[a] == pytest.approx(6 / ((0.05 * 6 + 0.75) / 0.8), abs=1e-6)
+    assert episode.bayes_factors[u] == pytest.approx(1 / 6, abs=1e-6)
+    assert episode.consistency == {a: "consistent", f: "consistent", u: "inconsistent"}
+    # pattern 1 : 1/3 : 1
+    assert pattern.diagnosticity == pytest.approx(3.0, abs=1e-5)
+    assert pattern.consistency[f] == "inconsistent"
+    assert pattern.consistency[a] == "neutral"  # 1 / ((0.05/3 + 0.75) / 0.8) = 1.04
+
+
+# --- what would change our mind -----------------------------------------------------------
+
+
+def test_counterfactuals_are_real_re_runs_sorted_by_shift():
+    pa = one(QUICK)
+    by_kind = {c.kind: c for c in pa.counterfactuals}
+    assert set(by_kind) == {"another-actor-slip", "exposed-elsewhere", "range-shared",
+                            "staging-evidence", "tooling-tie"}
+    shifts = [abs(c.shift) for c in pa.counterfactuals]
+    assert shifts == sorted(shifts, reverse=True)
+    more = by_kind["another-actor-slip"]
+    # the re-run equals assessing the persona with one more quick slip a day later
+    again = one([*QUICK, kp(430 + 86400, channel="web"), tor(430 + 86400 + 120, 3)])
+    assert more.probability == hyp(again, "actor").probability == 0.864279
+    assert more.shift == pytest.approx(0.864279 - 0.585366, abs=1e-6)
+    assert more.likelihood == "very likely" and more.verdict_actor == "dprk-rgb"
+    shared = by_kind["range-shared"]
+    assert shared.probability == 0.327485 and shared.likelihood == "unlikely"
+    assert by_kind["staging-evidence"].shift < 0 < by_kind["tooling-tie"].shift
+    assert abs(by_kind["exposed-elsewhere"].shift) < 0.05  # geolocation elsewhere is weak
+
+
+def test_sender_written_episode_offers_origin_confirmed_and_no_hypothesis_offers_first_slip():
+    obs = [tor(0), tor(60, 2), kp(300, channel="email", origin_trust=OriginTrust.SENDER_WRITTEN),
+           tor(360, 3)]
+    confirmed = {c.kind: c for c in one(obs).counterfactuals}["origin-confirmed"]
+    assert confirmed.probability == 0.585366  # becomes example 1
+    hop = [tor(0), tor(60, 2), observation(at(100), "210.52.109.9", P,
+                                           category=Category.RESIDENTIAL, country="KP"),
+           tor(200, 3)]
+    pa = one(hop)
+    assert [c.kind for c in pa.counterfactuals] == ["first-actor-slip"]
+    assert pa.counterfactuals[0].probability > 0.5
+
+
+# --- dependence ---------------------------------------------------------------------------
+
+
+def test_every_event_twice_and_one_slip_on_two_channels_keep_the_verdict():
+    base = []
+    for day in range(3):
+        s = day * 86400
+        base += [tor(s, 1), tor(s + 60, 2), kp(s + 300, f"175.45.17{6 + day}.1",
+                                                 digest=f"k{day}"), tor(s + 420, 3)]
+    v = one(base).verdict
+    twice = base + [observation(o.event.time, o.event.src_ip, P, category=o.address.category,
+                                actor=o.address.actor, exclusivity=1.0 if o.address.actor else None,
+                                digest="copy" + o.event.id)
+                    for o in base]
+    v2 = one(twice).verdict
+    assert (v2.actor, v2.likelihood) == (v.actor, v.likelihood)
+    assert v2.probability == pytest.approx(v.probability, abs=0.02)
+    # the same slip seen by mail and by the web server in the same minute: one episode
+    echo = base + [kp(day * 86400 + 310, f"175.45.17{6 + day}.1", channel="email",
+                      origin_trust=OriginTrust.TRUSTED_RELAY, digest=f"mail{day}")
+                   for day in range(3)]
+    pa3 = one(echo)
+    assert len(kinds(pa3, "actor-range-episode")) == 3
+    assert (pa3.verdict.actor, pa3.verdict.likelihood) == (v.actor, v.likelihood)
+    assert pa3.verdict.probability == v.probability
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+def test_degenerate_personas_give_a_low_confidence_answer_never_an_error():
+    t = datetime(2014, 12, 1, tzinfo=UTC)
+    cases = {
+        "one event": [kp(0)],
+        "reserved only": [observation(t, f"10.0.0.{n}", P, category=Category.RESERVED,
+                                      digest=str(n)) for n in range(30)],
+        "all at one second": [
+            observation(t, f"175.45.176.{n}" if n % 3 == 0 else f"185.220.101.{n}", P,
+                        category=Category.ACTOR if n % 3 == 0 else Category.TOR,
+                        actor="dprk-rgb" if n % 3 == 0 else None,
+                        exclusivity=1.0 if n % 3 == 0 else None, digest=str(n))
+            for n in range(40)
+        ],
+    }
+    for name, obs in cases.items():
+        pa = one(obs)
+        assert pa.verdict.confidence == "low", name
+        assert pa.verdict.likelihood not in ("very likely", "almost certain"), name
+        assert not kinds(pa, "pattern-of-life"), name  # one day: no pattern to speak of
+        assert all(math.isfinite(c.probability) for c in pa.counterfactuals), name
+    assert assess([], [ACTOR]) == []
+    assert assess([], [ACTOR], evidence_file=None) == []
+
+
+# --- determinism --------------------------------------------------------------------------
+
+
+def test_same_inputs_identical_assessment_with_evidence_file(tmp_path):
+    path = write(tmp_path, "evidence:\n  - {id: code, summary: code reuse, reliability: B2,"
+                           " likelihoods: {actor: 3}}\n")
+    obs = office_week(datetime(2016, 6, 6, tzinfo=UTC)) + QUICK
+    first = repr(assess(obs, [ACTOR, RU], evidence_file=path))
+    assert repr(assess(list(reversed(obs)), [RU, ACTOR], evidence_file=path)) == first

@@ -1,0 +1,119 @@
+"""The calibration harness (slipcatch.analysis.calibrate) and the CLI surfaces of this stage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from slipcatch.analysis import calibrate
+from slipcatch.cli import main
+
+SEED = 2026
+CASES = 150
+
+# Regression bounds for the short run (150 cases, seed 2026). The issue's targets (Brier <= 0.10)
+# are NOT met by model 2.0 on this ground truth; docs/calibration.md gives the figures and why.
+# These bounds hold the achieved figures so that a change making the model worse fails here.
+BRIER_BOUND = 0.17
+BRIER_ALL_BOUND = 0.14
+
+
+@pytest.fixture(scope="module")
+def short_run() -> calibrate.Report:
+    return calibrate.run(CASES, SEED)
+
+
+def test_short_run_brier_and_high_confidence_bounds(short_run):
+    assert short_run.cases == CASES
+    assert short_run.brier <= BRIER_BOUND
+    assert short_run.brier_all <= BRIER_ALL_BOUND
+    assert short_run.high >= 5  # high confidence is reachable...
+    assert short_run.high_error <= calibrate.HIGH_ERROR_TARGET  # ...and is rarely wrong
+    assert short_run.bands_ok  # every judged band inside its range or next to it
+
+
+def test_ground_truth_includes_the_ambiguous_cases():
+    variants = {case.variant for case in calibrate.generate(CASES, SEED)}
+    assert {"framed/mimic", "framed/forged-headers", "framed/public-statements",
+            "unknown/hop-in-actor-range", "actor/covered/1-lapses"} <= variants
+    assert any(v.startswith("actor/sender-written/") for v in variants)
+    assert any(v.endswith("/0-lapses") for v in variants)  # actors that never slip
+
+
+def test_cases_are_deterministic_and_a_prefix_is_a_smaller_run():
+    a = calibrate.generate(30, 7)
+    b = calibrate.generate(60, 7)
+    assert repr(a) == repr(b[:30])
+    assert repr(calibrate.generate(30, 8)) != repr(a)
+
+
+def test_score_on_hand_made_outcomes():
+    case_true = calibrate.SimCase(0, "actor", "actor/x", "dprk-rgb", "dprk-rgb", ())
+    case_false = calibrate.SimCase(1, "framed", "framed/x", "dprk-rgb", None, ())
+    case_none = calibrate.SimCase(2, "noise", "noise/plain", None, None, ())
+    outcomes = [
+        calibrate.Outcome(case_true, 0.9, "dprk-rgb", "actor", "very likely", "high"),
+        calibrate.Outcome(case_false, 0.6, "dprk-rgb", "actor", "likely", "high"),
+        calibrate.Outcome(case_none, None, None, "unknown", "almost no chance", "low"),
+    ]
+    report = calibrate.score(outcomes, seed=1)
+    assert report.assessable == 2
+    assert report.brier == pytest.approx((0.1**2 + 0.6**2) / 2, abs=1e-6)
+    assert report.brier_all == pytest.approx((0.1**2 + 0.6**2 + 0.0) / 3, abs=1e-6)
+    assert (report.high, report.high_wrong) == (2, 1)
+    assert dict(report.confusion)["framed"] == (("names its actor", 1),)
+    assert dict(report.confusion)["noise"] == (("no actor hypothesis", 1),)
+    assert report.bands[4][:2] == ("likely", 1) and report.bands[4][4] == "too few to judge"
+
+
+def test_cli_simulate_prints_the_report(capsys):
+    assert main(["simulate", "--cases", "12", "--seed", "3", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["cases"] == 12 and doc["seed"] == 3
+    assert {"brier", "brier_all_cases", "bands", "confusion", "high_confidence"} <= set(doc)
+    assert main(["simulate", "--cases", "0"]) == 2
+    assert "--cases must be at least 1" in capsys.readouterr().err
+
+
+def test_module_entry_point_renders_markdown(capsys):
+    calibrate.main(["--cases", "8", "--seed", "5"])
+    out = capsys.readouterr().out
+    assert "| ICD 203 band | cases | mean forecast | observed | judgement |" in out
+
+
+def _table(tmp_path: Path) -> Path:
+    path = tmp_path / "events.csv"
+    rows = ["time,src_ip,persona,channel"]
+    for day in range(3):
+        rows.append(f"2014-11-2{day}T01:00:00Z,175.45.176.{day + 5},GoP,web")
+        rows.append(f"2014-11-2{day}T01:05:00Z,198.51.100.{day + 1},GoP,web")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_analyze_with_an_evidence_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SLIPCATCH_CACHE", str(tmp_path / "cache"))
+    table = _table(tmp_path)
+    good = tmp_path / "analyst.yaml"
+    good.write_text(
+        "hypotheses:\n  - {id: insider, statement: An insider did it.}\n"
+        "evidence:\n  - {id: code, summary: code reuse, reliability: B2, "
+        "likelihoods: {actor: 3, insider: 0.5}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["analyze", str(table), "--evidence-file", str(good), "--out", str(out)]) == 0
+    doc = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
+    [persona] = [p for p in doc["personas"] if p["name"] == "GoP"]
+    kinds = {h["kind"] for h in persona["assessment"]["hypotheses"]}
+    assert "analyst" in kinds
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("evidence:\n  - {id: tip, summary: s, reliability: Z9, "
+                   "likelihoods: {actor: 2}}\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["analyze", str(table), "--evidence-file", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "evidence[0] 'tip'" in err and "Z9" in err
+    assert "Traceback" not in err
