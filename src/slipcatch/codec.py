@@ -62,10 +62,10 @@ def decode(cls: type[T], data: Any) -> T:
 def _decode(tp: Any, data: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
         if data is None:
             return None
-        return _decode(args[0], data) if len(args) == 1 else data
+        return _decode(members[0], data) if len(members) == 1 else data
     if origin is typing.Literal:
         return data
     if origin is tuple:

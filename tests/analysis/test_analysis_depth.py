@@ -27,14 +27,23 @@ def at(seconds: float, base: datetime = T0) -> datetime:
 
 
 def tor(s: float, n: int = 1, base: datetime = T0, persona: str = P, **kw):
-    return observation(at(s, base), f"185.220.101.{n}", persona, category=Category.TOR,
-                       digest=f"tor{s}:{n}", **kw)
+    return observation(
+        at(s, base), f"185.220.101.{n}", persona, category=Category.TOR, digest=f"tor{s}:{n}", **kw
+    )
 
 
 def kp(s: float, ip: str = "175.45.176.10", base: datetime = T0, actor: str = "dprk-rgb", **kw):
-    return observation(at(s, base), ip, P, category=Category.ACTOR, actor=actor,
-                       exclusivity=kw.pop("exclusivity", 1.0), prefix="175.45.176.0/22",
-                       country="KP", **kw)
+    return observation(
+        at(s, base),
+        ip,
+        P,
+        category=Category.ACTOR,
+        actor=actor,
+        exclusivity=kw.pop("exclusivity", 1.0),
+        prefix="175.45.176.0/22",
+        country="KP",
+        **kw,
+    )
 
 
 def one(observations, actors=(ACTOR,), **kw):
@@ -76,8 +85,9 @@ def office_week(start: datetime, days: int = 5, per_day=(0.25, 3.25, 6.25, 9.25)
     for d in range(days):
         for k, hour in enumerate(per_day):
             t = start + timedelta(days=d, hours=hour)
-            obs.append(observation(t, f"185.220.101.{k + 1}", P, category=Category.TOR,
-                                   digest=f"{d}:{k}"))
+            obs.append(
+                observation(t, f"185.220.101.{k + 1}", P, category=Category.TOR, digest=f"{d}:{k}")
+            )
     return obs
 
 
@@ -106,8 +116,16 @@ def test_example_9_same_hours_in_2014_fit_only_partly_and_moscow_does_not_fit():
     assert "75% in working hours, fits partly" in line.summary
     # the same persona against an actor in Moscow (UTC+3 in November 2014): 50 %
     moved = [o for o in obs if o.address.category != Category.ACTOR]
-    moved.append(observation(datetime(2014, 11, 26, 0, 5, tzinfo=UTC), "194.61.40.9", P,
-                             category=Category.ACTOR, actor="ru-gru", exclusivity=1.0))
+    moved.append(
+        observation(
+            datetime(2014, 11, 26, 0, 5, tzinfo=UTC),
+            "194.61.40.9",
+            P,
+            category=Category.ACTOR,
+            actor="ru-gru",
+            exclusivity=1.0,
+        )
+    )
     pa = one(moved, actors=(RU,))
     [line] = kinds(pa, "pattern-of-life")
     assert line.likelihoods[hyp(pa, "actor", "ru-gru").id] == 0.4
@@ -117,8 +135,9 @@ def test_example_9_same_hours_in_2014_fit_only_partly_and_moscow_does_not_fit():
 def test_pattern_of_life_needs_twenty_events_over_five_days():
     nineteen = office_week(datetime(2016, 6, 6, tzinfo=UTC))[:19]
     assert not kinds(one(nineteen), "pattern-of-life")
-    four_days = office_week(datetime(2016, 6, 6, tzinfo=UTC), days=4, per_day=(0.25, 2.25, 4.25,
-                                                                              6.25, 8.25))
+    four_days = office_week(
+        datetime(2016, 6, 6, tzinfo=UTC), days=4, per_day=(0.25, 2.25, 4.25, 6.25, 8.25)
+    )
     assert len(four_days) == 20
     assert not kinds(one(four_days), "pattern-of-life")
     assert profile(four_days) is None
@@ -139,21 +158,29 @@ QUICK = [tor(0), tor(60, 2), kp(300), tor(430, 3)]
 def test_example_10_analyst_ratio_is_discounted_by_its_admiralty_code(tmp_path):
     assert reliability_weight("B2") == pytest.approx(0.7225)
     assert reliability_weight("D4") == pytest.approx(0.1225)
-    path = write(tmp_path, "evidence:\n  - {id: code, summary: code reuse, reliability: B2,"
-                           " likelihoods: {actor: 3}}\n")
+    path = write(
+        tmp_path,
+        "evidence:\n  - {id: code, summary: code reuse, reliability: B2,"
+        " likelihoods: {actor: 3}}\n",
+    )
     pa = one(QUICK, evidence_file=path)
     [line] = kinds(pa, "analyst")
     assert line.likelihoods[hyp(pa, "actor").id] == 2.211669
     assert line.likelihoods[hyp(pa, "false_flag").id] == 1.0
     assert line.reliability == "B2" and line.rule == "analyst evidence"
-    path = write(tmp_path, "evidence:\n  - {id: code, summary: code reuse, reliability: D4,"
-                           " likelihoods: {actor: 3}}\n")
+    path = write(
+        tmp_path,
+        "evidence:\n  - {id: code, summary: code reuse, reliability: D4,"
+        " likelihoods: {actor: 3}}\n",
+    )
     [line] = kinds(one(QUICK, evidence_file=path), "analyst")
     assert max(line.likelihoods.values()) == pytest.approx(1.144056, abs=1e-6)
 
 
 def test_analyst_hypotheses_priors_and_statement(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 priors: {unknown: 0.5, insider: 0.3}
 hypotheses:
   - {id: insider, statement: "A disgruntled insider operated the persona."}
@@ -163,7 +190,8 @@ evidence:
     reliability: A1
     personas: [Guardians of Peace]
     likelihoods: {insider: 9, actor: 1, false_flag: 1, unknown: 1}
-""")
+""",
+    )
     pa = one(QUICK, evidence_file=path)
     insider = hyp(pa, "analyst")
     assert insider.prior == 0.3
@@ -181,34 +209,59 @@ evidence:
 
 
 def test_named_actor_in_evidence_creates_its_hypotheses(tmp_path):
-    path = write(tmp_path, "evidence:\n  - {id: tip, summary: a tip, reliability: C3,"
-                           " likelihoods: {'actor:ru-gru': 2}}\n")
+    path = write(
+        tmp_path,
+        "evidence:\n  - {id: tip, summary: a tip, reliability: C3,"
+        " likelihoods: {'actor:ru-gru': 2}}\n",
+    )
     pa = one(QUICK, actors=(ACTOR, RU), evidence_file=path)
     assert {(h.kind, h.actor) for h in pa.hypotheses} == {
-        ("unknown", None), ("actor", "dprk-rgb"), ("false_flag", "dprk-rgb"),
-        ("actor", "ru-gru"), ("false_flag", "ru-gru"),
+        ("unknown", None),
+        ("actor", "dprk-rgb"),
+        ("false_flag", "dprk-rgb"),
+        ("actor", "ru-gru"),
+        ("false_flag", "ru-gru"),
     }
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("evidence:\n  - {id: x, summary: s, reliability: G7, likelihoods: {actor: 2}}\n",
-         "evidence[0] 'x'): unknown reliability code 'G7'"),
-        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {actor: 0}}\n",
-         "evidence[0] 'x'): likelihood ratio for 'actor' must be a positive number, not 0"),
-        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {actor: -1}}\n",
-         "must be a positive number, not -1"),
-        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {actor: .inf}}\n",
-         "must be a positive number"),
-        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {martians: 2}}\n",
-         "unknown hypothesis 'martians'"),
-        ("evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {'actor:nobody': 2}}\n",
-         "unknown hypothesis 'actor:nobody'"),
-        ("evidence:\n  - {id: x, summary: s, reliability: B2, personas: [Nobody],"
-         " likelihoods: {actor: 2}}\n", "unknown persona(s): Nobody"),
-        ("evidence:\n  - {id: x, summary: s, reliability: B2, weight: 3, likelihoods: {actor: 2}}\n",
-         "unknown key(s): weight"),
+        (
+            "evidence:\n  - {id: x, summary: s, reliability: G7, likelihoods: {actor: 2}}\n",
+            "evidence[0] 'x'): unknown reliability code 'G7'",
+        ),
+        (
+            "evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {actor: 0}}\n",
+            "evidence[0] 'x'): likelihood ratio for 'actor' must be a positive number, not 0",
+        ),
+        (
+            "evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {actor: -1}}\n",
+            "must be a positive number, not -1",
+        ),
+        (
+            "evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {actor: .inf}}\n",
+            "must be a positive number",
+        ),
+        (
+            "evidence:\n  - {id: x, summary: s, reliability: B2, likelihoods: {martians: 2}}\n",
+            "unknown hypothesis 'martians'",
+        ),
+        (
+            "evidence:\n  - {id: x, summary: s, reliability: B2,"
+            " likelihoods: {'actor:nobody': 2}}\n",
+            "unknown hypothesis 'actor:nobody'",
+        ),
+        (
+            "evidence:\n  - {id: x, summary: s, reliability: B2, personas: [Nobody],"
+            " likelihoods: {actor: 2}}\n",
+            "unknown persona(s): Nobody",
+        ),
+        (
+            "evidence:\n  - {id: x, summary: s, reliability: B2, weight: 3,"
+            " likelihoods: {actor: 2}}\n",
+            "unknown key(s): weight",
+        ),
         ("priors: {unknown: 1.5}\n", "(priors): prior unknown must be strictly between 0 and 1"),
         ("priors: {insider: 0.2}\n", "prior for unknown hypothesis 'insider'"),
         ("evidence: [\n", "not valid YAML"),
@@ -257,8 +310,13 @@ def test_ach_marks_weights_and_diagnosticity_on_example_1():
 def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     pa = one(QUICK)
     by_kind = {c.kind: c for c in pa.counterfactuals}
-    assert set(by_kind) == {"another-actor-slip", "exposed-elsewhere", "range-shared",
-                            "staging-evidence", "tooling-tie"}
+    assert set(by_kind) == {
+        "another-actor-slip",
+        "exposed-elsewhere",
+        "range-shared",
+        "staging-evidence",
+        "tooling-tie",
+    }
     shifts = [abs(c.shift) for c in pa.counterfactuals]
     assert shifts == sorted(shifts, reverse=True)
     more = by_kind["another-actor-slip"]
@@ -274,13 +332,20 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
 
 
 def test_sender_written_episode_offers_origin_confirmed_and_no_hypothesis_offers_first_slip():
-    obs = [tor(0), tor(60, 2), kp(300, channel="email", origin_trust=OriginTrust.SENDER_WRITTEN),
-           tor(360, 3)]
+    obs = [
+        tor(0),
+        tor(60, 2),
+        kp(300, channel="email", origin_trust=OriginTrust.SENDER_WRITTEN),
+        tor(360, 3),
+    ]
     confirmed = {c.kind: c for c in one(obs).counterfactuals}["origin-confirmed"]
     assert confirmed.probability == 0.585366  # becomes example 1
-    hop = [tor(0), tor(60, 2), observation(at(100), "210.52.109.9", P,
-                                           category=Category.RESIDENTIAL, country="KP"),
-           tor(200, 3)]
+    hop = [
+        tor(0),
+        tor(60, 2),
+        observation(at(100), "210.52.109.9", P, category=Category.RESIDENTIAL, country="KP"),
+        tor(200, 3),
+    ]
     pa = one(hop)
     assert [c.kind for c in pa.counterfactuals] == ["first-actor-slip"]
     assert pa.counterfactuals[0].probability > 0.5
@@ -293,20 +358,39 @@ def test_every_event_twice_and_one_slip_on_two_channels_keep_the_verdict():
     base = []
     for day in range(3):
         s = day * 86400
-        base += [tor(s, 1), tor(s + 60, 2), kp(s + 300, f"175.45.17{6 + day}.1",
-                                                 digest=f"k{day}"), tor(s + 420, 3)]
+        base += [
+            tor(s, 1),
+            tor(s + 60, 2),
+            kp(s + 300, f"175.45.17{6 + day}.1", digest=f"k{day}"),
+            tor(s + 420, 3),
+        ]
     v = one(base).verdict
-    twice = base + [observation(o.event.time, o.event.src_ip, P, category=o.address.category,
-                                actor=o.address.actor, exclusivity=1.0 if o.address.actor else None,
-                                digest="copy" + o.event.id)
-                    for o in base]
+    twice = base + [
+        observation(
+            o.event.time,
+            o.event.src_ip,
+            P,
+            category=o.address.category,
+            actor=o.address.actor,
+            exclusivity=1.0 if o.address.actor else None,
+            digest="copy" + o.event.id,
+        )
+        for o in base
+    ]
     v2 = one(twice).verdict
     assert (v2.actor, v2.likelihood) == (v.actor, v.likelihood)
     assert v2.probability == pytest.approx(v.probability, abs=0.02)
     # the same slip seen by mail and by the web server in the same minute: one episode
-    echo = base + [kp(day * 86400 + 310, f"175.45.17{6 + day}.1", channel="email",
-                      origin_trust=OriginTrust.TRUSTED_RELAY, digest=f"mail{day}")
-                   for day in range(3)]
+    echo = base + [
+        kp(
+            day * 86400 + 310,
+            f"175.45.17{6 + day}.1",
+            channel="email",
+            origin_trust=OriginTrust.TRUSTED_RELAY,
+            digest=f"mail{day}",
+        )
+        for day in range(3)
+    ]
     pa3 = one(echo)
     assert len(kinds(pa3, "actor-range-episode")) == 3
     assert (pa3.verdict.actor, pa3.verdict.likelihood) == (v.actor, v.likelihood)
@@ -320,13 +404,20 @@ def test_degenerate_personas_give_a_low_confidence_answer_never_an_error():
     t = datetime(2014, 12, 1, tzinfo=UTC)
     cases = {
         "one event": [kp(0)],
-        "reserved only": [observation(t, f"10.0.0.{n}", P, category=Category.RESERVED,
-                                      digest=str(n)) for n in range(30)],
+        "reserved only": [
+            observation(t, f"10.0.0.{n}", P, category=Category.RESERVED, digest=str(n))
+            for n in range(30)
+        ],
         "all at one second": [
-            observation(t, f"175.45.176.{n}" if n % 3 == 0 else f"185.220.101.{n}", P,
-                        category=Category.ACTOR if n % 3 == 0 else Category.TOR,
-                        actor="dprk-rgb" if n % 3 == 0 else None,
-                        exclusivity=1.0 if n % 3 == 0 else None, digest=str(n))
+            observation(
+                t,
+                f"175.45.176.{n}" if n % 3 == 0 else f"185.220.101.{n}",
+                P,
+                category=Category.ACTOR if n % 3 == 0 else Category.TOR,
+                actor="dprk-rgb" if n % 3 == 0 else None,
+                exclusivity=1.0 if n % 3 == 0 else None,
+                digest=str(n),
+            )
             for n in range(40)
         ],
     }
@@ -344,8 +435,11 @@ def test_degenerate_personas_give_a_low_confidence_answer_never_an_error():
 
 
 def test_same_inputs_identical_assessment_with_evidence_file(tmp_path):
-    path = write(tmp_path, "evidence:\n  - {id: code, summary: code reuse, reliability: B2,"
-                           " likelihoods: {actor: 3}}\n")
+    path = write(
+        tmp_path,
+        "evidence:\n  - {id: code, summary: code reuse, reliability: B2,"
+        " likelihoods: {actor: 3}}\n",
+    )
     obs = office_week(datetime(2016, 6, 6, tzinfo=UTC)) + QUICK
     first = repr(assess(obs, [ACTOR, RU], evidence_file=path))
     assert repr(assess(list(reversed(obs)), [RU, ACTOR], evidence_file=path)) == first

@@ -36,8 +36,13 @@ def test_short_run_brier_and_high_confidence_bounds(short_run):
 
 def test_ground_truth_includes_the_ambiguous_cases():
     variants = {case.variant for case in calibrate.generate(CASES, SEED)}
-    assert {"framed/mimic", "framed/forged-headers", "framed/public-statements",
-            "unknown/hop-in-actor-range", "actor/covered/1-lapses"} <= variants
+    assert {
+        "framed/mimic",
+        "framed/forged-headers",
+        "framed/public-statements",
+        "unknown/hop-in-actor-range",
+        "actor/covered/1-lapses",
+    } <= variants
     assert any(v.startswith("actor/sender-written/") for v in variants)
     assert any(v.endswith("/0-lapses") for v in variants)  # actors that never slip
 
@@ -110,8 +115,10 @@ def test_cli_analyze_with_an_evidence_file(tmp_path, monkeypatch, capsys):
     kinds = {h["kind"] for h in persona["assessment"]["hypotheses"]}
     assert "analyst" in kinds
     bad = tmp_path / "bad.yaml"
-    bad.write_text("evidence:\n  - {id: tip, summary: s, reliability: Z9, "
-                   "likelihoods: {actor: 2}}\n", encoding="utf-8")
+    bad.write_text(
+        "evidence:\n  - {id: tip, summary: s, reliability: Z9, likelihoods: {actor: 2}}\n",
+        encoding="utf-8",
+    )
     capsys.readouterr()
     assert main(["analyze", str(table), "--evidence-file", str(bad), "--out", str(out)]) == 2
     err = capsys.readouterr().err

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from slipcatch.analysis import Priors, assess
+from slipcatch.analysis.analyst import RULE_ANALYST
 from slipcatch.analysis.evidence_lines import (
     RULE_ACTOR_RANGE,
     RULE_COUNTRY,
@@ -17,6 +18,7 @@ from slipcatch.analysis.evidence_lines import (
     episode_ratios,
 )
 from slipcatch.analysis.hypotheses import combine, hypothesis_id, hypothesis_specs, temper
+from slipcatch.analysis.pattern_of_life import RULE_PATTERN
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, EvidenceLine, OriginTrust, stable_id
@@ -162,8 +164,12 @@ def test_example_7_country_lines():
 def test_example_8_slip_pattern_counts_sqrt_k_and_the_total_floor():
     obs = []
     for day in range(4):
-        obs += [tor(day * 86400), tor(day * 86400 + 60, 2), kp(day * 86400 + 300,
-                f"175.45.17{6 + day}.1"), tor(day * 86400 + 420, 3)]
+        obs += [
+            tor(day * 86400),
+            tor(day * 86400 + 60, 2),
+            kp(day * 86400 + 300, f"175.45.17{6 + day}.1"),
+            tor(day * 86400 + 420, 3),
+        ]
     pattern = pattern_line(obs)
     # four quick returns: S = 3 ** (4 / sqrt(4)) = 9, not 3 ** 4
     assert ratios(pattern) == (1.0, pytest.approx(1 / 9, abs=1e-6), 1.0)
@@ -177,8 +183,16 @@ def test_example_8_slip_pattern_counts_sqrt_k_and_the_total_floor():
             likelihoods={"a": 6.0, "f": 6.0, "u": 1.0},
         )
         for k in range(4)
-    ] + [EvidenceLine(id="p", kind="y", summary="", reliability="B3", rule="r",
-                      likelihoods={"a": 1.0, "f": 1 / 9, "u": 1.0})]
+    ] + [
+        EvidenceLine(
+            id="p",
+            kind="y",
+            summary="",
+            reliability="B3",
+            rule="r",
+            likelihoods={"a": 1.0, "f": 1 / 9, "u": 1.0},
+        )
+    ]
     combined = combine(lines, ["a", "f", "u"])
     # 1296 : 144 : 1 -> unknown raised to 1296 / 100: relative 100 : 11.111 : 1
     assert combined == {"a": pytest.approx(100.0), "f": pytest.approx(100 / 9), "u": 1.0}
@@ -191,8 +205,9 @@ def test_total_floor_is_monotone_in_evidence_for_the_leader():
     previous = 0.0
     for k in range(1, 8):
         lines = [
-            EvidenceLine(id=f"l{i}", kind="x", summary="", reliability="B2", rule="r",
-                         likelihoods=base)
+            EvidenceLine(
+                id=f"l{i}", kind="x", summary="", reliability="B2", rule="r", likelihoods=base
+            )
             for i in range(k)
         ]
         c = combine(lines, ["a", "f", "u"])
@@ -276,8 +291,12 @@ def test_priors_allocation_and_validation():
         ("false_flag", "b", 0.025),
     ]
     # analyst hypotheses take their prior off the top; the rest is shared as before
-    specs = hypothesis_specs(PID, ["a"], Priors(analyst=(("insider", 0.2),)),
-                             [("insider", "An insider."), ("tip", "A tipped party.")])
+    specs = hypothesis_specs(
+        PID,
+        ["a"],
+        Priors(analyst=(("insider", 0.2),)),
+        [("insider", "An insider."), ("tip", "A tipped party.")],
+    )
     assert [(s.kind, s.key, round(s.prior, 6)) for s in specs] == [
         ("unknown", None, round(0.75 * 0.75, 6)),
         ("actor", None, round(0.75 * 0.25 * 0.8, 6)),
@@ -313,4 +332,7 @@ def test_every_rule_is_a_heading_in_the_model_doc():
     headings = {
         m.group(1).strip() for m in re.finditer(r"^#+ (.+)$", DOC.read_text("utf-8"), re.MULTILINE)
     }
-    assert {RULE_ACTOR_RANGE, RULE_COUNTRY, RULE_SLIP_PATTERN} <= headings
+    assert {RULE_ACTOR_RANGE, RULE_COUNTRY, RULE_SLIP_PATTERN, RULE_PATTERN, RULE_ANALYST} <= (
+        headings
+    )
+    assert {"ACH matrix", "What would change our mind"} <= headings

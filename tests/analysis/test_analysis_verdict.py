@@ -106,7 +106,7 @@ def test_three_episodes_of_one_kind_stay_moderate():
     v = pa.verdict
     # 216 : 32.2 : 1 -> floor at 2.16 -> 100 : 14.91 : 1
     assert (v.probability, v.likelihood, v.confidence) == (0.930418, "very likely", "moderate")
-    assert any("of one kind (actor-range-episode)" in r for r in v.confidence_reasons)
+    assert any("of one kind (network location)" in r for r in v.confidence_reasons)
     # only the slip pattern decides between the actor and a framer: it is the linchpin
     [pattern] = [line.id for line in pa.evidence if line.kind == "slip-pattern"]
     assert v.linchpins == (pattern,)

@@ -82,8 +82,9 @@ def test_bad_addresses_in_every_reader(tmp_path: Path, text: str, why: str) -> N
     files = {
         "a.log": WEB.replace(b"1.2.3.4", text.encode()),
         "b.csv": f"time,ip\n2014-01-01T00:00:00Z,{text}\n".encode(),
-        "c.json": json.dumps({"time_local": "10/Oct/2000:13:55:36 -0700", "remote_addr": text,
-                              "status": 200}).encode(),
+        "c.json": json.dumps(
+            {"time_local": "10/Oct/2000:13:55:36 -0700", "remote_addr": text, "status": 200}
+        ).encode(),
         "d.zeek": f"#separator \\x09\n#fields\tts\tid.orig_h\n1.0\t{text}\n".encode(),
         "e.auth": f"Jan  1 00:00:03 h sshd[1]: Invalid user x from {text} port 1\n".encode(),
     }

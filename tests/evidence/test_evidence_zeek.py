@@ -59,3 +59,27 @@ def test_zeek_user_field(tmp_path: Path) -> None:
         ("1.1.1.1", "(anonymous)", "zeek:auth"),
     ]
     assert [(r.locator, r.reason) for r in result.rejections] == [("line 5", "bad-address")]
+
+
+def test_zeek_teredo_http_ipv6_spot_values(shared_data: Path) -> None:
+    result = ingest(shared_data / "weblogs" / "zeek-btest-teredo-ipv6-http.log")
+    ev = {e.evidence.locator: e for e in result.events}
+    first = ev["line 9"]
+    assert (first.src_ip, first.channel) == ("192.168.2.16", "zeek:http")
+    assert first.time == datetime.fromtimestamp(1210953057.917183, tz=UTC)
+    assert first.attributes["method"] == "POST"
+    assert first.attributes["host"] == "download913.avast.com"
+    # Zeek writes the Teredo address uncompressed; it is kept in canonical form.
+    assert ev["line 10"].src_ip == "2001:0:4137:9e50:8000:f12a:b9c8:2815"
+    assert ev["line 10"].attributes["id.resp_h"] == "2001:4860:0:2001::68"
+
+
+def test_zeek_http_methods_spot_values(shared_data: Path) -> None:
+    result = ingest(shared_data / "weblogs" / "zeek-btest-http-methods-http.log")
+    first = min(result.events, key=lambda e: int(e.evidence.locator.split()[1]))
+    assert (first.src_ip, first.attributes["method"], first.attributes["status_code"]) == (
+        "128.2.6.136",
+        "OPTIONS",
+        "405",
+    )
+    assert first.time == datetime.fromtimestamp(1354328870.191989, tz=UTC)

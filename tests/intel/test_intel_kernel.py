@@ -16,6 +16,8 @@ from slipcatch.intel.lookup import (
     FactTable,
     GeoPartition,
     build_fact_partitions,
+    build_fast4,
+    build_fast6,
     combine,
     lookup_arrays,
 )
@@ -33,12 +35,16 @@ def kernel(rows: list[FactRow]):  # type: ignore[no-untyped-def]
     g6 = GeoPartition(np.zeros(1, "S16"), np.full(1, -1, np.int32), np.full(1, -1, np.int32))
     parts = (combine(g4, p4, (NONE, NONE)), combine(g6, p6, (NONE, NONE)))
 
-    def run(ips: list[int], times: list[datetime]):  # type: ignore[no-untyped-def]
+    fast4 = build_fast4(parts[0], p4, table)
+    fast6 = build_fast6(parts[1], p6, table)
+
+    def run(ips: list[int], times: list[datetime], fast: bool = False):  # type: ignore[no-untyped-def]
         hi = np.array([v >> 64 for v in ips], np.uint64)
         lo = np.array([v & ((1 << 64) - 1) for v in ips], np.uint64)
         us = np.array([int((t - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
                        for t in times], np.int64)
-        return lookup_arrays(hi, lo, us, parts=parts, facts=(p4, p6), table=table)
+        return lookup_arrays(hi, lo, us, parts=parts, facts=(p4, p6), table=table,
+                             fast4=fast4 if fast else None, fast6=fast6 if fast else None)
 
     return run, table
 
@@ -70,6 +76,7 @@ def fact_rows(draw: st.DrawFn) -> list[FactRow]:
     for i in range(draw(st.integers(1, 12))):
         first, last = draw(networks())
         a, b = draw(times_st), draw(times_st)
+        generic = draw(st.booleans())
         if a is not None and b is not None and a >= b:
             a, b = b, (a if a > b else None)
         cat = draw(st.sampled_from(list(Category)))
@@ -77,7 +84,7 @@ def fact_rows(draw: st.DrawFn) -> list[FactRow]:
         asn = draw(st.one_of(st.none(), st.integers(1, 70000)))
         rows.append(FactRow(first, last, Fact(
             range=range_text(first, last), category=cat, source=f"s{i}", actor=actor, asn=asn,
-            valid_from=a, valid_to=b)))
+            valid_from=a, valid_to=b, projected=draw(st.booleans())), generic=generic))
     return rows
 
 
@@ -90,8 +97,14 @@ def reference(rows: list[FactRow], ip: int, t: datetime) -> list[int]:
         and (r.fact.valid_to is None or t < r.fact.valid_to)
     ]
     rank = {c: k for k, c in enumerate(CATEGORY_ORDER)}
-    return sorted(hits, key=lambda i: (rank[Category(rows[i].fact.category)],
-                                       rows[i].last - rows[i].first, i))
+    cover = {Category.TOR, Category.VPN, Category.PROXY, Category.HOSTING}
+
+    def precedence(r: FactRow) -> float:
+        cat = Category(r.fact.category)
+        # a generic (catch-all list) cover fact ranks just below hosting
+        return rank[Category.HOSTING] + 0.5 if r.generic and cat in cover else rank[cat]
+
+    return sorted(hits, key=lambda i: (precedence(rows[i]), rows[i].last - rows[i].first, i))
 
 
 @settings(max_examples=150, deadline=None)
@@ -107,14 +120,19 @@ def test_kernel_matches_reference(rows: list[FactRow], data: st.DataObject) -> N
                               min_size=len(ips), max_size=len(ips)))
     run, table = kernel(rows)
     r = run(ips, when)
-    saved = lookup_module._SORT_THRESHOLD
+    saved = lookup_module._SORT_THRESHOLD, lookup_module._FAST_MIN
     try:
         lookup_module._SORT_THRESHOLD = 0  # the sorted path of large batches must agree
         r_sorted = run(ips, when)
+        lookup_module._FAST_MIN = 0  # and so must the /24 and /64 fast paths
+        r_fast = run(ips, when, fast=True)
     finally:
-        lookup_module._SORT_THRESHOLD = saved
+        lookup_module._SORT_THRESHOLD, lookup_module._FAST_MIN = saved
     for name in ("category", "actor", "asn", "decisive", "segment", "fact_ids"):
         assert getattr(r, name).tolist() == getattr(r_sorted, name).tolist(), name
+    for name in ("category", "country", "as_org", "actor", "asn", "asn_fact", "decisive",
+                 "projected", "is_v4", "segment", "fact_offsets", "fact_ids"):
+        assert getattr(r, name).tolist() == getattr(r_fast, name).tolist(), name
     for i, (ip, t) in enumerate(zip(ips, when, strict=True)):
         want = reference(rows, ip, t)
         got = r.fact_ids[r.fact_offsets[i]:r.fact_offsets[i + 1]].tolist()
@@ -126,6 +144,8 @@ def test_kernel_matches_reference(rows: list[FactRow], data: st.DataObject) -> N
         assert got_actor == (actors[0] if actors else None)
         asns = [rows[k].fact.asn for k in want if rows[k].fact.asn is not None]
         assert (asns[0] if asns else -1) == r.asn[i]
+        assert bool(r.projected[i]) == bool(want and rows[want[0]].fact.projected and
+                                            rows[want[0]].fact.category is not None)
         assert bool(r.is_v4[i]) == (MAPPED_FIRST <= ip <= MAPPED_FIRST + 0xFFFFFFFF)
 
 

@@ -57,7 +57,8 @@ def test_anonymous_ip_and_asn_mmdb(pack: IntelPack, pack_cache: Path, tmp_path: 
                            "autonomous_system_organization": "Example Hosting"},
     }, EPOCH_2014)
     out = mmdb.read(anon)
-    assert out.sources[0].records == 3 and out.sources[0].version == "GeoIP2-Anonymous-IP 2014-12-01"
+    assert out.sources[0].records == 3
+    assert out.sources[0].version == "GeoIP2-Anonymous-IP 2014-12-01"
     assert sorted((r.fact.range, str(r.fact.category)) for r in out.facts) == [
         ("2001:db9::/32", "proxy"), ("203.0.114.0/24", "tor"), ("203.0.115.0/24", "hosting"),
         ("203.0.115.0/24", "vpn")]

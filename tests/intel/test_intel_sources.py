@@ -76,7 +76,7 @@ def test_rir_bad_records(tmp_path: Path) -> None:
         ("line 7", "bad-row"), ("line 8", "bad-time")]
     assert [r.fact.range for r in out.facts] == ["10.0.0.0/24"]
     f.write_text("ripencc|NL|ipv4|10.0.0.0|256|20100101|allocated\n" * 3)
-    with pytest.raises(IntelError, match="delegated-test.*version line"):
+    with pytest.raises(IntelError, match=r"delegated-test.*version line"):
         rir.read(f, f.read_bytes())
 
 

@@ -37,9 +37,9 @@ def consistency(bf: float) -> str:
     return "neutral"
 
 
-def annotate(lines: Sequence[EvidenceLine], specs: Sequence[HypothesisSpec]) -> tuple[
-    EvidenceLine, ...
-]:
+def annotate(
+    lines: Sequence[EvidenceLine], specs: Sequence[HypothesisSpec]
+) -> tuple[EvidenceLine, ...]:
     """The lines with their ACH cells, Bayes factors and diagnosticity filled in."""
     out = []
     for line in lines:

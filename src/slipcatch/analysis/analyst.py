@@ -56,10 +56,20 @@ KINDS: tuple[str, ...] = ("actor", "false_flag", "unknown", "analyst")
 #: (1 confirmed ... 5 improbable, 6 cannot be judged). The stated ratio is what an A1 item
 #: would be worth; the effective ratio is ``stated ** (source x credibility)``.
 SOURCE_WEIGHT: Mapping[str, float] = {
-    "A": 1.0, "B": 0.85, "C": 0.6, "D": 0.35, "E": 0.15, "F": 0.25,
+    "A": 1.0,
+    "B": 0.85,
+    "C": 0.6,
+    "D": 0.35,
+    "E": 0.15,
+    "F": 0.25,
 }
 CREDIBILITY_WEIGHT: Mapping[str, float] = {
-    "1": 1.0, "2": 0.85, "3": 0.6, "4": 0.35, "5": 0.15, "6": 0.25,
+    "1": 1.0,
+    "2": 0.85,
+    "3": 0.6,
+    "4": 0.35,
+    "5": 0.15,
+    "6": 0.25,
 }
 _CODE = re.compile(r"^[A-F][1-6]$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -116,7 +126,10 @@ def _number(value: Any) -> float | None:
 
 
 def parse_evidence(
-    data: Any, source: str, actor_ids: Sequence[str] = (), persona_names: Sequence[str] | None = None
+    data: Any,
+    source: str,
+    actor_ids: Sequence[str] = (),
+    persona_names: Sequence[str] | None = None,
 ) -> AnalystEvidence:
     """Validate the loaded YAML document of an evidence file.
 
@@ -132,8 +145,10 @@ def parse_evidence(
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise UsageError("an evidence file is a mapping with 'evidence' (and optionally "
-                         "'hypotheses', 'priors')", source)
+        raise UsageError(
+            "an evidence file is a mapping with 'evidence' (and optionally 'hypotheses', 'priors')",
+            source,
+        )
     extra = sorted(str(k) for k in data if k not in _TOP_KEYS)
     if extra:
         raise UsageError(f"unknown key(s): {', '.join(extra)}", source)
@@ -148,8 +163,9 @@ def parse_evidence(
             raise UsageError("a hypothesis is a mapping with 'id' and 'statement'", source, where)
         key, text = entry.get("id"), entry.get("statement")
         if not isinstance(key, str) or not _KEY.match(key) or key in KINDS:
-            raise UsageError(f"bad hypothesis id {key!r} (letters, digits, '_.-'; not a kind)",
-                             source, where)
+            raise UsageError(
+                f"bad hypothesis id {key!r} (letters, digits, '_.-'; not a kind)", source, where
+            )
         if any(key == h for h, _ in hypotheses):
             raise UsageError(f"duplicate hypothesis id {key!r}", source, where)
         if not isinstance(text, str) or not text.strip():
@@ -167,8 +183,9 @@ def parse_evidence(
         for name, value in sorted(raw_p.items(), key=lambda kv: str(kv[0])):
             number = _number(value)
             if number is None:
-                raise UsageError(f"prior {name!r} must be a number, not {value!r}", source,
-                                 "priors")
+                raise UsageError(
+                    f"prior {name!r} must be a number, not {value!r}", source, "priors"
+                )
             if name in ("unknown", "false_flag_share"):
                 base[str(name)] = number
             elif name in analyst_keys:
@@ -176,7 +193,11 @@ def parse_evidence(
             else:
                 raise UsageError(f"prior for unknown hypothesis {name!r}", source, "priors")
         try:
-            priors = Priors(**base, analyst=tuple(stated))  # type: ignore[arg-type]
+            priors = Priors(
+                unknown=base.get("unknown", Priors.unknown),
+                false_flag_share=base.get("false_flag_share", Priors.false_flag_share),
+                analyst=tuple(stated),
+            )
         except UsageError as exc:
             raise UsageError(exc.reason, source, "priors") from exc
     total = math.fsum(
@@ -184,8 +205,9 @@ def parse_evidence(
         for h in analyst_keys
     )
     if total >= 1.0:
-        raise UsageError("the priors of the analyst hypotheses must sum to less than 1", source,
-                         "priors")
+        raise UsageError(
+            "the priors of the analyst hypotheses must sum to less than 1", source, "priors"
+        )
 
     items: list[AnalystItem] = []
     raw_e = data.get("evidence") or []
@@ -214,7 +236,9 @@ def parse_evidence(
         if not _CODE.match(code_text):
             raise UsageError(
                 f"unknown reliability code {code!r} (Admiralty: source A-F, credibility 1-6, "
-                "e.g. B2)", source, where
+                "e.g. B2)",
+                source,
+                where,
             )
         raw_l = entry.get("likelihoods")
         if not isinstance(raw_l, dict) or not raw_l:
@@ -226,7 +250,8 @@ def parse_evidence(
             if ratio is None or ratio <= 0.0:
                 raise UsageError(
                     f"likelihood ratio for {hyp!r} must be a positive number, not {value!r}",
-                    source, where,
+                    source,
+                    where,
                 )
             kind, _, actor = hyp.partition(":")
             if actor:
@@ -316,7 +341,7 @@ def analyst_lines(
         stated = ", ".join(f"{k} {v:g}" for k, v in item.likelihoods)
         out.append(
             EvidenceLine(
-                # The file name is not part of the id: the same item read from a copy is the same line.
+                # Not the file name: the same item read from a copy is the same line.
                 id=stable_id("line", persona_id, "analyst", item.key),
                 kind="analyst",
                 summary=(

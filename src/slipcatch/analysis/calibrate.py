@@ -61,12 +61,20 @@ HIGH_ERROR_TARGET = 0.05
 #: A probability band with fewer cases than this is reported but not judged.
 MIN_BAND_CASES = 10
 
-SCENARIO_SHARES: Mapping[str, float] = {"actor": 0.40, "framed": 0.10, "unknown": 0.30,
-                                        "noise": 0.20}
+SCENARIO_SHARES: Mapping[str, float] = {
+    "actor": 0.40,
+    "framed": 0.10,
+    "unknown": 0.30,
+    "noise": 0.20,
+}
 
 ACTORS: tuple[Actor, ...] = (
-    Actor(id="dprk-rgb", name="DPRK / Reconnaissance General Bureau", country="KP",
-          timezones=("Asia/Pyongyang",)),
+    Actor(
+        id="dprk-rgb",
+        name="DPRK / Reconnaissance General Bureau",
+        country="KP",
+        timezones=("Asia/Pyongyang",),
+    ),
     Actor(id="ru-gru", name="Russia / GRU", country="RU", timezones=("Europe/Moscow",)),
 )
 #: Synthetic exclusive ranges: actor -> (address stem builder, prefix).
@@ -74,18 +82,38 @@ _RANGES: Mapping[str, tuple[str, str]] = {
     "dprk-rgb": ("175.45.{}.{}", "175.45.176.0/22"),
     "ru-gru": ("194.61.{}.{}", "194.61.40.0/22"),
 }
-_COVER = {"tor": ("185.220.101.", "185.220.101.0/24", "DE"),
-          "vpn": ("45.83.64.", "45.83.64.0/24", "NL"),
-          "proxy": ("103.5.6.", "103.5.6.0/24", "SG"),
-          "hosting": ("5.9.10.", "5.9.0.0/16", "DE")}
-_RESIDENTIAL = {"TW": "1.160.7.", "JP": "126.0.3.", "DE": "95.90.1.", "US": "73.15.2.",
-                "BR": "177.33.4.", "KR": "121.130.5.", "FR": "90.12.6.", "CN": "116.22.7.",
-                "IR": "5.120.8.", "RU": "95.24.9."}
+_COVER = {
+    "tor": ("185.220.101.", "185.220.101.0/24", "DE"),
+    "vpn": ("45.83.64.", "45.83.64.0/24", "NL"),
+    "proxy": ("103.5.6.", "103.5.6.0/24", "SG"),
+    "hosting": ("5.9.10.", "5.9.0.0/16", "DE"),
+}
+_RESIDENTIAL = {
+    "TW": "1.160.7.",
+    "JP": "126.0.3.",
+    "DE": "95.90.1.",
+    "US": "73.15.2.",
+    "BR": "177.33.4.",
+    "KR": "121.130.5.",
+    "FR": "90.12.6.",
+    "CN": "116.22.7.",
+    "IR": "5.120.8.",
+    "RU": "95.24.9.",
+}
 #: Operator time zones for parties other than the actor (Seoul and Shanghai share or nearly share
 #: Pyongyang's offset: a working-hours match cannot tell them apart, honestly).
-_OTHER_ZONES = ("Europe/Berlin", "America/New_York", "America/Sao_Paulo", "Asia/Shanghai",
-                "Asia/Seoul", "Asia/Tehran", "Europe/London", "Asia/Taipei", "Europe/Kiev",
-                "America/Los_Angeles")
+_OTHER_ZONES = (
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Asia/Shanghai",
+    "Asia/Seoul",
+    "Asia/Tehran",
+    "Europe/London",
+    "Asia/Taipei",
+    "Europe/Kiev",
+    "America/Los_Angeles",
+)
 _EXCLUSIVITY: tuple[float | None, ...] = (1.0, 1.0, 0.95, 0.9, 0.8, 0.7, 0.5, None)
 _TRUSTS = (OriginTrust.TRUSTED_RELAY, OriginTrust.SENDER_PROVIDER, OriginTrust.SENDER_WRITTEN)
 _FIRST_DAY = date(2013, 1, 1)
@@ -135,8 +163,9 @@ class _Gen:
             minute = self.rng.randint(8 * 60 + 15, 17 * 60 + 30)
         else:
             minute = self.rng.randint(0, 24 * 60 - 1)
-        local = datetime.combine(day, time(minute // 60, minute % 60, self.rng.randint(0, 59)),
-                                 tzinfo=self.tz)
+        local = datetime.combine(
+            day, time(minute // 60, minute % 60, self.rng.randint(0, 59)), tzinfo=self.tz
+        )
         return local.astimezone(UTC)
 
     # --- addresses --------------------------------------------------------------------------
@@ -153,38 +182,75 @@ class _Gen:
         ch, trust = (channel, None) if channel else self.channel()
         if ch == "email" and trust is None:
             trust = OriginTrust.TRUSTED_RELAY
-        self.items.append(observation(
-            t, f"{stem}{self.rng.randint(1, 250)}", self.persona, category=Category(kind),
-            channel=ch, country=country, prefix=prefix, origin_trust=trust, digest=str(self._n()),
-        ))
+        self.items.append(
+            observation(
+                t,
+                f"{stem}{self.rng.randint(1, 250)}",
+                self.persona,
+                category=Category(kind),
+                channel=ch,
+                country=country,
+                prefix=prefix,
+                origin_trust=trust,
+                digest=str(self._n()),
+            )
+        )
 
-    def residential(self, t: datetime, country: str, channel: str | None = None,
-                    trust: OriginTrust | None = None) -> None:
+    def residential(
+        self,
+        t: datetime,
+        country: str,
+        channel: str | None = None,
+        trust: OriginTrust | None = None,
+    ) -> None:
         ch, tr = (channel, trust) if channel else self.channel()
-        self.items.append(observation(
-            t, f"{_RESIDENTIAL[country]}{self.rng.randint(1, 250)}", self.persona,
-            category=Category.RESIDENTIAL, channel=ch, country=country, origin_trust=tr,
-            digest=str(self._n()),
-        ))
+        self.items.append(
+            observation(
+                t,
+                f"{_RESIDENTIAL[country]}{self.rng.randint(1, 250)}",
+                self.persona,
+                category=Category.RESIDENTIAL,
+                channel=ch,
+                country=country,
+                origin_trust=tr,
+                digest=str(self._n()),
+            )
+        )
 
     def actor_ip(self, actor: str) -> str:
         stem, _ = _RANGES[actor]
         base = 176 if actor == "dprk-rgb" else 40
         return stem.format(base + self.rng.randint(0, 3), self.rng.randint(1, 254))
 
-    def actor_event(self, t: datetime, actor: str, ip: str, channel: str,
-                    trust: OriginTrust | None) -> None:
+    def actor_event(
+        self, t: datetime, actor: str, ip: str, channel: str, trust: OriginTrust | None
+    ) -> None:
         country = next(a.country for a in ACTORS if a.id == actor)
-        self.items.append(observation(
-            t, ip, self.persona, category=Category.ACTOR, channel=channel, actor=actor,
-            exclusivity=self.exclusivity, country=country, prefix=_RANGES[actor][1],
-            origin_trust=trust, digest=str(self._n()),
-        ))
+        self.items.append(
+            observation(
+                t,
+                ip,
+                self.persona,
+                category=Category.ACTOR,
+                channel=channel,
+                actor=actor,
+                exclusivity=self.exclusivity,
+                country=country,
+                prefix=_RANGES[actor][1],
+                origin_trust=trust,
+                digest=str(self._n()),
+            )
+        )
 
     # --- building blocks ----------------------------------------------------------------------
-    def covered_activity(self, days: Sequence[date], per_day: tuple[int, int],
-                         discipline: float, cover_share: float = 1.0,
-                         exposed: Sequence[str] = ()) -> None:
+    def covered_activity(
+        self,
+        days: Sequence[date],
+        per_day: tuple[int, int],
+        discipline: float,
+        cover_share: float = 1.0,
+        exposed: Sequence[str] = (),
+    ) -> None:
         """Routine activity: under cover with probability ``cover_share``, else from a
         residential address in one of ``exposed``."""
         for day in days:
@@ -205,8 +271,17 @@ class _Gen:
             return float(self.rng.randint(3601, 86400))
         return None
 
-    def lapse(self, t: datetime, actor: str, *, events: int, close: float | None,
-              channel: str, trust: OriginTrust | None, spacing: float = 90.0) -> None:
+    def lapse(
+        self,
+        t: datetime,
+        actor: str,
+        *,
+        events: int,
+        close: float | None,
+        channel: str,
+        trust: OriginTrust | None,
+        spacing: float = 90.0,
+    ) -> None:
         """``events`` from the actor's range starting at ``t`` (one address, or a new one now
         and then), then back under cover ``close`` seconds after the last."""
         ip = self.actor_ip(actor)
@@ -239,9 +314,13 @@ def _actor_case(rng: random.Random, index: int) -> SimCase:
     style = rng.choices(("covered", "sender-written", "light-cover"), (0.75, 0.15, 0.10))[0]
     if style == "light-cover":
         # Works mostly from home-country residential lines; actor-space events are routine.
-        g.covered_activity(days, (1, 6), discipline, cover_share=0.4,
-                           exposed=(actor.country or "KP",) if actor.country in _RESIDENTIAL
-                           else ("CN",))
+        g.covered_activity(
+            days,
+            (1, 6),
+            discipline,
+            cover_share=0.4,
+            exposed=(actor.country or "KP",) if actor.country in _RESIDENTIAL else ("CN",),
+        )
     else:
         g.covered_activity(days, (1, 6), discipline)
     if rng.random() < 0.3:
@@ -251,12 +330,19 @@ def _actor_case(rng: random.Random, index: int) -> SimCase:
     lapses = rng.randint(0, 6)
     for _ in range(lapses):
         day = rng.choice(days)
+        trust: OriginTrust | None
         if style == "sender-written":
             channel, trust = "email", OriginTrust.SENDER_WRITTEN
         else:
             channel, trust = g.channel()
-        g.lapse(g.moment(day, discipline), actor.id, events=rng.randint(1, 3),
-                close=g.closure(), channel=channel, trust=trust)
+        g.lapse(
+            g.moment(day, discipline),
+            actor.id,
+            events=rng.randint(1, 3),
+            close=g.closure(),
+            channel=channel,
+            trust=trust,
+        )
     variant = f"actor/{style}/{min(lapses, 2) if lapses < 2 else '2+'}-lapses"
     return SimCase(index, "actor", variant, actor.id, actor.id, tuple(g.items))
 
@@ -273,17 +359,36 @@ def _framed_case(rng: random.Random, index: int) -> SimCase:
         t = g.moment(day, discipline)
         if style == "public-statements":
             # Statements posted from the actor's space, left exposed for hours to days.
-            g.lapse(t, actor.id, events=rng.randint(1, 4), close=float(rng.randint(3600, 3 * 86400)),
-                    channel="posting", trust=None, spacing=float(rng.randint(600, 20000)))
+            g.lapse(
+                t,
+                actor.id,
+                events=rng.randint(1, 4),
+                close=float(rng.randint(3600, 3 * 86400)),
+                channel="posting",
+                trust=None,
+                spacing=float(rng.randint(600, 20000)),
+            )
         elif style == "forged-headers":
             close = float(rng.randint(30, 900)) if rng.random() < 0.5 else g.closure()
-            g.lapse(t, actor.id, events=rng.randint(1, 2), close=close, channel="email",
-                    trust=OriginTrust.SENDER_WRITTEN)
+            g.lapse(
+                t,
+                actor.id,
+                events=rng.randint(1, 2),
+                close=close,
+                channel="email",
+                trust=OriginTrust.SENDER_WRITTEN,
+            )
         else:
             # Through a host in the range, briefly, imitating a mistake.
             trust = rng.choice((None, OriginTrust.SENDER_PROVIDER))
-            g.lapse(t, actor.id, events=1, close=float(rng.randint(30, 900)),
-                    channel="email" if trust else rng.choice(("web", "posting")), trust=trust)
+            g.lapse(
+                t,
+                actor.id,
+                events=1,
+                close=float(rng.randint(30, 900)),
+                channel="email" if trust else rng.choice(("web", "posting")),
+                trust=trust,
+            )
     return SimCase(index, "framed", f"framed/{style}", actor.id, None, tuple(g.items))
 
 
@@ -303,8 +408,14 @@ def _unknown_case(rng: random.Random, index: int) -> SimCase:
             _EXCLUSIVITY, [1.05 - (0.8 if e is None else e) for e in _EXCLUSIVITY]
         )[0]
         channel, trust = g.channel()
-        g.lapse(g.moment(rng.choice(days), discipline), actor, events=rng.randint(1, 2),
-                close=g.closure(), channel=channel, trust=trust)
+        g.lapse(
+            g.moment(rng.choice(days), discipline),
+            actor,
+            events=rng.randint(1, 2),
+            close=g.closure(),
+            channel=channel,
+            trust=trust,
+        )
     variant = "unknown/hop-in-actor-range" if actor else "unknown/hops"
     return SimCase(index, "unknown", variant, actor, None, tuple(g.items))
 
@@ -330,8 +441,12 @@ def _noise_case(rng: random.Random, index: int) -> SimCase:
     return SimCase(index, "noise", variant, actor, None, tuple(g.items))
 
 
-_MAKERS = {"actor": _actor_case, "framed": _framed_case, "unknown": _unknown_case,
-           "noise": _noise_case}
+_MAKERS = {
+    "actor": _actor_case,
+    "framed": _framed_case,
+    "unknown": _unknown_case,
+    "noise": _noise_case,
+}
 
 
 def generate(n: int, seed: int) -> list[SimCase]:
@@ -402,20 +517,29 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return self.brier <= BRIER_TARGET and self.high_error <= HIGH_ERROR_TARGET and \
-            self.bands_ok
+        return self.brier <= BRIER_TARGET and self.high_error <= HIGH_ERROR_TARGET and self.bands_ok
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "cases": self.cases, "seed": self.seed, "assessable": self.assessable,
-            "brier": self.brier, "brier_all_cases": self.brier_all,
-            "bands": [dict(zip(("term", "n", "mean_forecast", "observed", "judgement"), b,
-                               strict=True)) for b in self.bands],
+            "cases": self.cases,
+            "seed": self.seed,
+            "assessable": self.assessable,
+            "brier": self.brier,
+            "brier_all_cases": self.brier_all,
+            "bands": [
+                dict(zip(("term", "n", "mean_forecast", "observed", "judgement"), b, strict=True))
+                for b in self.bands
+            ],
             "confusion": {row: dict(cols) for row, cols in self.confusion},
-            "high_confidence": {"cases": self.high, "wrong": self.high_wrong,
-                                "error_rate": round(self.high_error, 6)},
-            "by_variant": [dict(zip(("variant", "n", "mean_forecast", "observed", "brier"), v,
-                                    strict=True)) for v in self.by_variant],
+            "high_confidence": {
+                "cases": self.high,
+                "wrong": self.high_wrong,
+                "error_rate": round(self.high_error, 6),
+            },
+            "by_variant": [
+                dict(zip(("variant", "n", "mean_forecast", "observed", "brier"), v, strict=True))
+                for v in self.by_variant
+            ],
             "targets": {"brier": BRIER_TARGET, "high_confidence_error": HIGH_ERROR_TARGET},
             "passed": self.passed,
         }
@@ -433,7 +557,7 @@ def score(outcomes: Sequence[Outcome], seed: int = 0) -> Report:
     sq_all = [((o.forecast or 0.0) - o.outcome) ** 2 for o in outcomes]
     brier_all = math.fsum(sq_all) / len(sq_all) if sq_all else 0.0
     bands = []
-    for k, (term, lo, hi) in enumerate(ICD203_BANDS):
+    for k, (term, _lo, _hi) in enumerate(ICD203_BANDS):
         inside = [o for o in scored if o.forecast is not None and _band_index(o.forecast) == k]
         n = len(inside)
         if not n:
@@ -458,7 +582,8 @@ def score(outcomes: Sequence[Outcome], seed: int = 0) -> Report:
         if o.forecast is None:
             return "no actor hypothesis"
         return {"false_flag": "false flag best", "unknown": "unknown best"}.get(
-            o.best_kind, o.best_kind + " best")
+            o.best_kind, o.best_kind + " best"
+        )
 
     rows: dict[str, Counter[str]] = {}
     for o in outcomes:
@@ -468,21 +593,31 @@ def score(outcomes: Sequence[Outcome], seed: int = 0) -> Report:
     variants: dict[str, list[Outcome]] = {}
     for o in outcomes:
         variants.setdefault(o.case.variant, []).append(o)
+
     def variant_brier(group: Sequence[Outcome]) -> float | None:
         errors = [(o.forecast - o.outcome) ** 2 for o in group if o.forecast is not None]
         return round(math.fsum(errors) / len(errors), 4) if errors else None
 
     by_variant = tuple(
-        (name, len(group),
-         round(math.fsum(o.forecast or 0.0 for o in group) / len(group), 4),
-         round(sum(o.outcome for o in group) / len(group), 4),
-         variant_brier(group))
+        (
+            name,
+            len(group),
+            round(math.fsum(o.forecast or 0.0 for o in group) / len(group), 4),
+            round(sum(o.outcome for o in group) / len(group), 4),
+            variant_brier(group),
+        )
         for name, group in sorted(variants.items())
     )
     return Report(
-        cases=len(outcomes), seed=seed, assessable=len(scored), brier=round(brier, 6),
-        brier_all=round(brier_all, 6), bands=tuple(bands), confusion=confusion,
-        high=len(high), high_wrong=sum(1 for o in high if not o.correct),
+        cases=len(outcomes),
+        seed=seed,
+        assessable=len(scored),
+        brier=round(brier, 6),
+        brier_all=round(brier_all, 6),
+        bands=tuple(bands),
+        confusion=confusion,
+        high=len(high),
+        high_wrong=sum(1 for o in high if not o.correct),
         by_variant=by_variant,
     )
 
@@ -506,13 +641,19 @@ def render(report: Report) -> str:
     ]
     lines += [f"| {t} | {n} | {p:.3f} | {o:.3f} | {j} |" for t, n, p, o, j in report.bands]
     columns = sorted({c for _, cols in report.confusion for c, _ in cols})
-    lines += ["", "| truth \\ verdict | " + " | ".join(columns) + " |",
-              "| --- |" + " ---: |" * len(columns)]
+    lines += [
+        "",
+        "| truth \\ verdict | " + " | ".join(columns) + " |",
+        "| --- |" + " ---: |" * len(columns),
+    ]
     for row, cols in report.confusion:
         counts = dict(cols)
         lines.append(f"| {row} | " + " | ".join(str(counts.get(c, 0)) for c in columns) + " |")
-    lines += ["", "| variant | cases | mean forecast | observed | Brier (scored) |",
-              "| --- | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "| variant | cases | mean forecast | observed | Brier (scored) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     lines += [
         f"| {v} | {n} | {p:.3f} | {o:.3f} | {'-' if b is None else f'{b:.3f}'} |"
         for v, n, p, o, b in report.by_variant
@@ -523,8 +664,10 @@ def render(report: Report) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m slipcatch.analysis.calibrate``: run and print; exit 1 when a target is missed."""
-    parser = argparse.ArgumentParser(prog="python -m slipcatch.analysis.calibrate",
-                                     description="Calibrate the analytic model on simulated cases.")
+    parser = argparse.ArgumentParser(
+        prog="python -m slipcatch.analysis.calibrate",
+        description="Calibrate the analytic model on simulated cases.",
+    )
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")

@@ -25,6 +25,7 @@ from .evidence_lines import SLIP_PATTERNS, Episode
 from .hypotheses import KIND_RANK, HypothesisSpec, bayes_factor
 
 __all__ = [
+    "ADDRESS_KINDS",
     "CONTRA_BF",
     "HIGH_KINDS",
     "SUPPORT_BF",
@@ -44,6 +45,8 @@ SUPPORT_BF = 1.25
 CONTRA_BF = 0.8
 #: High confidence needs supporting lines of at least this many kinds (independent methods).
 HIGH_KINDS = 2
+#: Line kinds that all rest on where addresses were: one kind for ``HIGH_KINDS``.
+ADDRESS_KINDS = frozenset({"actor-range-episode", "slip-pattern", "country-hit"})
 
 Confidence = Literal["low", "moderate", "high"]
 
@@ -138,7 +141,9 @@ def base_confidence(
             f"{len(weak)} supporting line(s) rest on weak sources (sender-written headers, "
             "geolocation or uncertain exclusivity)"
         )
-    kinds = sorted({line.kind for line in sup})
+    kinds = sorted(
+        {"network location" if line.kind in ADDRESS_KINDS else line.kind for line in sup}
+    )
     level: Confidence
     if n >= 3 and not con and best_letter in ("A", "B") and len(kinds) >= HIGH_KINDS:
         level = "high"

@@ -82,7 +82,9 @@ class Priors:
             if isinstance(value, bool) or not (
                 isinstance(value, int | float) and 0.0 < value < 1.0
             ):
-                raise UsageError(f"prior of {key!r} must be strictly between 0 and 1, not {value!r}")
+                raise UsageError(
+                    f"prior of {key!r} must be strictly between 0 and 1, not {value!r}"
+                )
         if math.fsum(v for _, v in self.analyst) >= 1.0:
             raise UsageError("the priors of the analyst hypotheses must sum to less than 1")
 

@@ -220,9 +220,7 @@ def pattern_line(
         f"local at {_offsets_text(prof.best_offsets)}; weekdays {prof.weekday_share:.0%} "
         f"({days}); " + ("; ".join(parts) if parts else "no actor hypothesis to compare")
     )
-    sender = sum(
-        1 for obs in observations if obs.event.origin_trust == OriginTrust.SENDER_WRITTEN
-    )
+    sender = sum(1 for obs in observations if obs.event.origin_trust == OriginTrust.SENDER_WRITTEN)
     letter = "E" if 2 * sender > len(observations) else "B"
     return EvidenceLine(
         id=stable_id("line", persona.id, "pattern-of-life"),

@@ -74,8 +74,16 @@ def _event(template: Event | None, persona: str, t: datetime, ip: str, tag: str)
         return Event(id=ev_id, time=t, src_ip=ip, persona=persona, channel="web", evidence=ref)
     # Logged by the receiving side: not e-mail, no origin trust to discount.
     return replace(
-        template, id=ev_id, time=t, src_ip=ip, channel="web", evidence=ref, attributes={},
-        origin_trust=None, entry_ip=None, hops=(),
+        template,
+        id=ev_id,
+        time=t,
+        src_ip=ip,
+        channel="web",
+        evidence=ref,
+        attributes={},
+        origin_trust=None,
+        entry_ip=None,
+        hops=(),
     )
 
 
@@ -106,18 +114,30 @@ def _slip(
 
 
 def _actor_address(actor: str, observations: Sequence[Observation]) -> AddressFacts:
-    mine = [o for o in observations if o.address.category == Category.ACTOR and o.address.actor
-            == actor]
+    mine = [
+        o for o in observations if o.address.category == Category.ACTOR and o.address.actor == actor
+    ]
     if mine:
         return mine[-1].address
-    fact = Fact(range="hypothetical", category=Category.ACTOR, source=_SOURCE, actor=actor,
-                exclusivity=1.0)
-    return AddressFacts(ip="hypothetical", time=utc(observations[-1].event.time),
-                        category=Category.ACTOR, actor=actor, facts=(fact,))
+    fact = Fact(
+        range="hypothetical", category=Category.ACTOR, source=_SOURCE, actor=actor, exclusivity=1.0
+    )
+    return AddressFacts(
+        ip="hypothetical",
+        time=utc(observations[-1].event.time),
+        category=Category.ACTOR,
+        actor=actor,
+        facts=(fact,),
+    )
 
 
-def _line(persona: Persona, kind: str, text: str, ratios: Mapping[str, float],
-          specs: Sequence[HypothesisSpec]) -> EvidenceLine:
+def _line(
+    persona: Persona,
+    kind: str,
+    text: str,
+    ratios: Mapping[str, float],
+    specs: Sequence[HypothesisSpec],
+) -> EvidenceLine:
     w = reliability_weight(WHATIF_RELIABILITY)
     likelihoods = {s.id: ratios.get(s.id, 1.0) ** w for s in specs}
     return EvidenceLine(
@@ -153,85 +173,137 @@ def what_ifs(
             if (actors[actor].country or "").upper() not in {c.upper() for c in country_codes}:
                 continue
             name = actors[actor].name
-            out.append(WhatIf(
-                "first-actor-slip", actor,
-                f"a slip from an exclusive range of {name}, logged by the receiving side and "
-                f"back under cover within {CLOSE_SECONDS:.0f} s",
-                obs + _slip(persona, obs, _actor_address(actor, obs), "first-actor-slip"),
-            ))
+            out.append(
+                WhatIf(
+                    "first-actor-slip",
+                    actor,
+                    f"a slip from an exclusive range of {name}, logged by the receiving side and "
+                    f"back under cover within {CLOSE_SECONDS:.0f} s",
+                    obs + _slip(persona, obs, _actor_address(actor, obs), "first-actor-slip"),
+                )
+            )
         return out
     name = actors[subject].name if subject in actors else subject
     mine = [o for o in obs if o.address.category == Category.ACTOR and o.address.actor == subject]
     prefixes = ", ".join(sorted({o.address.prefix or o.address.ip for o in mine})) or "its range"
-    out.append(WhatIf(
-        "another-actor-slip", subject,
-        f"another slip from {name}'s range ({prefixes}), logged by the receiving side and back "
-        f"under cover within {CLOSE_SECONDS:.0f} s",
-        obs + _slip(persona, obs, _actor_address(subject, obs), "another-actor-slip"),
-    ))
-    elsewhere = AddressFacts(ip="hypothetical-elsewhere", time=utc(obs[-1].event.time),
-                             category=Category.RESIDENTIAL, country=ELSEWHERE_COUNTRY)
-    out.append(WhatIf(
-        "exposed-elsewhere", subject,
-        "a direct connection from the same persona outside any actor range (a residential "
-        "address in a country that sponsors no hypothesised actor), logged by the receiving "
-        f"side and back under cover within {CLOSE_SECONDS:.0f} s",
-        obs + _slip(persona, obs, elsewhere, "exposed-elsewhere"),
-    ))
+    out.append(
+        WhatIf(
+            "another-actor-slip",
+            subject,
+            f"another slip from {name}'s range ({prefixes}), logged by the receiving side and back "
+            f"under cover within {CLOSE_SECONDS:.0f} s",
+            obs + _slip(persona, obs, _actor_address(subject, obs), "another-actor-slip"),
+        )
+    )
+    elsewhere = AddressFacts(
+        ip="hypothetical-elsewhere",
+        time=utc(obs[-1].event.time),
+        category=Category.RESIDENTIAL,
+        country=ELSEWHERE_COUNTRY,
+    )
+    out.append(
+        WhatIf(
+            "exposed-elsewhere",
+            subject,
+            "a direct connection from the same persona outside any actor range (a residential "
+            "address in a country that sponsors no hypothesised actor), logged by the receiving "
+            f"side and back under cover within {CLOSE_SECONDS:.0f} s",
+            obs + _slip(persona, obs, elsewhere, "exposed-elsewhere"),
+        )
+    )
     if mine:
+
         def shared(o: Observation) -> Observation:
             if o.address.category != Category.ACTOR or o.address.actor != subject:
                 return o
             facts = tuple(
-                replace(f, exclusivity=min(f.exclusivity if f.exclusivity is not None else 1.0,
-                                           SHARED_EXCLUSIVITY))
-                if f.actor == subject else f
+                replace(
+                    f,
+                    exclusivity=min(
+                        f.exclusivity if f.exclusivity is not None else 1.0, SHARED_EXCLUSIVITY
+                    ),
+                )
+                if f.actor == subject
+                else f
                 for f in o.address.facts
             )
             if not any(f.actor == subject for f in facts):
-                facts += (Fact(range=o.address.prefix or o.address.ip, category=Category.ACTOR,
-                               source=_SOURCE, actor=subject, exclusivity=SHARED_EXCLUSIVITY),)
+                facts += (
+                    Fact(
+                        range=o.address.prefix or o.address.ip,
+                        category=Category.ACTOR,
+                        source=_SOURCE,
+                        actor=subject,
+                        exclusivity=SHARED_EXCLUSIVITY,
+                    ),
+                )
             return replace(o, address=replace(o.address, facts=facts))
 
-        out.append(WhatIf(
-            "range-shared", subject,
-            f"evidence that {prefixes} was used by others at the time (e.g. a VPN provider's "
-            f"exit there): exclusivity {SHARED_EXCLUSIVITY}",
-            tuple(shared(o) for o in obs),
-        ))
-        weak = [o for o in mine if o.event.origin_trust in
-                (OriginTrust.SENDER_WRITTEN, OriginTrust.SENDER_PROVIDER)]
+        out.append(
+            WhatIf(
+                "range-shared",
+                subject,
+                f"evidence that {prefixes} was used by others at the time (e.g. a VPN provider's "
+                f"exit there): exclusivity {SHARED_EXCLUSIVITY}",
+                tuple(shared(o) for o in obs),
+            )
+        )
+        weak = [
+            o
+            for o in mine
+            if o.event.origin_trust in (OriginTrust.SENDER_WRITTEN, OriginTrust.SENDER_PROVIDER)
+        ]
         if weak:
             ids = {o.event.id for o in weak}
-            out.append(WhatIf(
-                "origin-confirmed", subject,
-                f"the receiving side's own logs confirming the origin address of the {len(weak)} "
-                f"e-mail(s) from {name}'s range",
-                tuple(
-                    replace(o, event=replace(o.event, origin_trust=OriginTrust.TRUSTED_RELAY))
-                    if o.event.id in ids else o
-                    for o in obs
-                ),
-            ))
+            out.append(
+                WhatIf(
+                    "origin-confirmed",
+                    subject,
+                    "the receiving side's own logs confirming the origin address of the "
+                    f"{len(weak)} e-mail(s) from {name}'s range",
+                    tuple(
+                        replace(o, event=replace(o.event, origin_trust=OriginTrust.TRUSTED_RELAY))
+                        if o.event.id in ids
+                        else o
+                        for o in obs
+                    ),
+                )
+            )
     by_kind = {(s.kind, s.actor): s.id for s in specs}
     ff = by_kind.get(("false_flag", subject))
     if ff is not None:
-        out.append(WhatIf(
-            "staging-evidence", subject,
-            f"independent evidence of staging (e.g. tooling or language of another party), "
-            f"{WHATIF_RELIABILITY}, stated false flag : others {STAGING_RATIO:g}",
-            obs,
-            (_line(persona, "staging-evidence", "hypothetical: evidence of staging",
-                   {ff: STAGING_RATIO}, specs),),
-        ))
+        out.append(
+            WhatIf(
+                "staging-evidence",
+                subject,
+                f"independent evidence of staging (e.g. tooling or language of another party), "
+                f"{WHATIF_RELIABILITY}, stated false flag : others {STAGING_RATIO:g}",
+                obs,
+                (
+                    _line(
+                        persona,
+                        "staging-evidence",
+                        "hypothetical: evidence of staging",
+                        {ff: STAGING_RATIO},
+                        specs,
+                    ),
+                ),
+            )
+        )
     act = by_kind.get(("actor", subject))
     if act is not None:
-        out.append(WhatIf(
-            "tooling-tie", subject,
-            f"independent evidence tying the tools to {name} (e.g. code reuse), "
-            f"{WHATIF_RELIABILITY}, stated actor : others {TIE_RATIO:g}",
-            obs,
-            (_line(persona, "tooling-tie", "hypothetical: tooling tie", {act: TIE_RATIO},
-                   specs),),
-        ))
+        out.append(
+            WhatIf(
+                "tooling-tie",
+                subject,
+                f"independent evidence tying the tools to {name} (e.g. code reuse), "
+                f"{WHATIF_RELIABILITY}, stated actor : others {TIE_RATIO:g}",
+                obs,
+                (
+                    _line(
+                        persona, "tooling-tie", "hypothetical: tooling tie", {act: TIE_RATIO}, specs
+                    ),
+                ),
+            )
+        )
     return out

@@ -76,7 +76,7 @@ def _read_tsv(source: Source) -> Iterator[Event | Rejection]:
             directive = item.data.decode("utf-8", "replace")
             m = _SEPARATOR.match(item.data)
             if m:
-                sep = m.group(1).decode("ascii", "replace").encode().decode("unicode_escape")
+                sep = _separator(m.group(1), sep)
                 continue
             key, _, rest = directive[1:].partition(sep)
             if key == "fields":
@@ -108,6 +108,16 @@ def _read_tsv(source: Source) -> Iterator[Event | Rejection]:
             if v != unset:
                 row[k] = "" if v == empty else v
         yield _record(source, item, row, path)
+
+
+def _separator(raw: bytes, current: str) -> str:
+    """The separator a ``#separator`` directive names (``\\x09``); a broken one changes nothing
+    (the rows then fail as ``column-count`` or ``unparsed-line``, each accounted)."""
+    try:
+        sep = raw.decode("ascii", "replace").encode().decode("unicode_escape")
+    except UnicodeDecodeError:
+        return current
+    return sep or current
 
 
 def _read_json(source: Source) -> Iterator[Event | Rejection]:

@@ -14,6 +14,7 @@ Public surface (docs/architecture.md, docs/intel.md)::
     addresses_from_arrow(array) -> (hi, lo, valid)
 """
 
+from slipcatch.intel.addr import addresses_from_arrow
 from slipcatch.intel.diff import diff_packs
 from slipcatch.intel.lookup import CATEGORY_ORDER, LookupArrays
 from slipcatch.intel.pack import (
@@ -32,6 +33,7 @@ __all__ = [
     "REASONS",
     "IntelPack",
     "LookupArrays",
+    "addresses_from_arrow",
     "base_pack_id",
     "cache_root",
     "diff_packs",

@@ -35,10 +35,10 @@ from slipcatch.model import Category
 __all__ = [
     "CATEGORY_ORDER",
     "CombinedPartition",
-    "Fast4",
-    "Fast6",
     "FactPartition",
     "FactTable",
+    "Fast4",
+    "Fast6",
     "GeoPartition",
     "LookupArrays",
     "build_fact_partitions",
@@ -436,15 +436,15 @@ class LookupArrays:
     @property
     def segment(self) -> npt.NDArray[np.int32]:
         """Segment of each query in its family's CombinedPartition."""
-        return self._details()[0]  # type: ignore[no-any-return]
+        return self._details()[0]
 
     @property
     def fact_offsets(self) -> npt.NDArray[np.int64]:
-        return self._details()[1]  # type: ignore[no-any-return]
+        return self._details()[1]
 
     @property
     def fact_ids(self) -> npt.NDArray[np.int32]:
-        return self._details()[2]  # type: ignore[no-any-return]
+        return self._details()[2]
 
 
 def split_keys(
@@ -634,7 +634,7 @@ def _timedep(c: CombinedPartition, p: FactPartition, table: FactTable) -> npt.ND
     csum = np.zeros(len(p.ids) + 1, np.int64)
     np.cumsum(bounded[p.ids], out=csum[1:])
     fstart = np.maximum(c.fstart, 0).astype(np.int64)  # the dummy segment 0 holds -1
-    return (csum[fstart + np.maximum(c.fcount, 0)] - csum[fstart]) > 0  # type: ignore[no-any-return]
+    return (csum[fstart + np.maximum(c.fcount, 0)] - csum[fstart]) > 0
 
 
 def _static(c: CombinedPartition, p: FactPartition, table: FactTable,

@@ -1,0 +1,44 @@
+"""The lookup benchmark's short version: every approach gives the reference answers.
+
+Only correctness is asserted (no timing): the full run and its figures are in
+benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "lookup" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def bench():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("slipcatch_bench_lookup", RUN)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    yield mod
+    del sys.modules[spec.name]
+
+
+def test_every_approach_matches_the_reference(bench) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("pytricia")
+    pytest.importorskip("mmdb_writer")
+    results = bench.run_all(200_000, 20_000, repeat=1, isolate=False)
+    assert [r["name"] for r in results] == list(bench.APPROACHES)
+    for r in results:
+        assert r["correct"] is True, r
+        assert r["queries"] == 200_000 and r["rate"] > 0
+    assert "vs best lib" in bench.report(results)
+
+
+def test_queries_are_80_percent_inside(bench) -> None:  # type: ignore[no-untyped-def]
+    first, last, value, _ = bench.table(20_000)
+    q = bench.queries(first, last, 100_000)
+    inside = (bench.reference(first, last, value, q) >= 0).mean()
+    assert 0.8 <= inside < 0.81  # 80 % by construction, plus the few random hits
