@@ -99,34 +99,6 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=True)
 
 
-def _hop_dict(h: Hop) -> dict[str, Any]:
-    return {
-        "index": h.index,
-        "from_host": h.from_host,
-        "from_ip": h.from_ip,
-        "by_host": h.by_host,
-        "protocol": h.protocol,
-        "time": h.time.isoformat() if h.time else None,
-        "trust": str(h.trust) if h.trust else None,
-        "flags": list(h.flags),
-        "raw": h.raw,
-    }
-
-
-def _hop_from(d: dict[str, Any]) -> Hop:
-    return Hop(
-        index=int(d["index"]),
-        from_host=d["from_host"],
-        from_ip=d["from_ip"],
-        by_host=d["by_host"],
-        protocol=d["protocol"],
-        time=datetime.fromisoformat(d["time"]) if d["time"] else None,
-        trust=OriginTrust(d["trust"]) if d["trust"] else None,
-        flags=tuple(d["flags"]),
-        raw=d["raw"],
-    )
-
-
 def events_table(events: Iterable[Event]) -> pa.Table:
     """The events as an Arrow table in the column order of the ``events`` table."""
     rows = list(events)
@@ -146,7 +118,7 @@ def events_table(events: Iterable[Event]) -> pa.Table:
             "entry_ip": pa.array([e.entry_ip for e in rows], pa.string()),
             # ensure_ascii keeps lone surrogates as \\udcXX escapes: lossless round trip.
             "attributes": pa.array([_json(dict(e.attributes)) for e in rows], pa.string()),
-            "hops": pa.array([_json([_hop_dict(h) for h in e.hops]) for e in rows], pa.string()),
+            "hops": pa.array([_json(codec.encode(e.hops)) for e in rows], pa.string()),
         }
     )
 
@@ -356,7 +328,7 @@ class Case:
                     attributes=json.loads(r[10]),
                     origin_trust=OriginTrust(r[8]) if r[8] else None,
                     entry_ip=r[9],
-                    hops=tuple(_hop_from(h) for h in json.loads(r[11])),
+                    hops=tuple(codec.decode(Hop, h) for h in json.loads(r[11])),
                 )
             )
         return out

@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
-from slipcatch.evidence._source import Problem, Source
+from slipcatch.evidence._source import Line, Problem, Source
 from slipcatch.model import Event, EvidenceRef, OriginTrust, Rejection, canonical_ip
 
 __all__ = [
@@ -70,6 +72,37 @@ def reject(source: Source, locator: str, reason: str, detail: str = "") -> Rejec
 
 def reject_problem(source: Source, problem: Problem) -> Rejection:
     return reject(source, f"line {problem.number}", problem.reason, problem.detail)
+
+
+def text_lines(source: Source) -> Iterator[tuple[Line, str] | Rejection]:
+    """Each record line decoded as UTF-8, or the rejection saying why it cannot be read."""
+    for item in source.lines():
+        if isinstance(item, Problem):
+            yield reject_problem(source, item)
+            continue
+        try:
+            yield item, item.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield reject(source, f"line {item.number}", "bad-encoding", str(exc))
+
+
+def json_objects(source: Source) -> Iterator[tuple[Line, dict[str, Any]] | Rejection]:
+    """Each record line parsed as one JSON object, or the rejection saying why it is not one."""
+    for item in text_lines(source):
+        if isinstance(item, Rejection):
+            yield item
+            continue
+        line, text = item
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            yield reject(source, f"line {line.number}", "bad-json", str(exc))
+            continue
+        if not isinstance(obj, dict):
+            detail = f"a JSON {type(obj).__name__}, not an object"
+            yield reject(source, f"line {line.number}", "bad-json", detail)
+            continue
+        yield line, obj
 
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"

@@ -30,10 +30,10 @@ from slipcatch.evidence._common import (
     parse_iso,
     persona_for,
     reject,
-    reject_problem,
     sha256,
+    text_lines,
 )
-from slipcatch.evidence._source import Problem, Source
+from slipcatch.evidence._source import Source
 from slipcatch.model import Event, Rejection
 
 __all__ = ["NAME", "read", "sniff"]
@@ -134,16 +134,12 @@ class _Years:
 def read(source: Source) -> Iterator[Event | Rejection]:
     """One event or rejection per non-blank line."""
     years = _Years(source)
-    for item in source.lines():
-        if isinstance(item, Problem):
-            yield reject_problem(source, item)
+    for decoded in text_lines(source):
+        if isinstance(decoded, Rejection):
+            yield decoded
             continue
+        item, text = decoded
         locator = f"line {item.number}"
-        try:
-            text = item.data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield reject(source, locator, "bad-encoding", str(exc))
-            continue
         attrs: dict[str, str] = {}
         when: datetime | None
         m = _BSD.match(text)

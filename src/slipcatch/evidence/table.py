@@ -16,6 +16,7 @@ from datetime import datetime
 
 from slipcatch.evidence._common import (
     event,
+    json_objects,
     parse_address,
     parse_epoch,
     parse_iso,
@@ -151,24 +152,11 @@ def _read_csv(source: Source) -> Iterator[Event | Rejection]:
 
 
 def _read_jsonl(source: Source) -> Iterator[Event | Rejection]:
-    for item in source.lines():
-        if isinstance(item, Problem):
-            yield reject_problem(source, item)
+    for parsed in json_objects(source):
+        if isinstance(parsed, Rejection):
+            yield parsed
             continue
-        locator = f"line {item.number}"
-        try:
-            text = item.data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield reject(source, locator, "bad-encoding", str(exc))
-            continue
-        try:
-            obj = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            yield reject(source, locator, "bad-json", str(exc))
-            continue
-        if not isinstance(obj, dict):
-            yield reject(source, locator, "bad-json", f"a JSON {type(obj).__name__}, not an object")
-            continue
+        item, obj = parsed
         names = [str(k) for k in obj]
         values = list(obj.values())
         yield _row(source, item, names, values, _roles(names))

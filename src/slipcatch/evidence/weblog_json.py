@@ -17,15 +17,15 @@ from datetime import datetime
 
 from slipcatch.evidence._common import (
     event,
+    json_objects,
     parse_address,
     parse_epoch,
     parse_iso,
     persona_for,
     reject,
-    reject_problem,
     sha256,
 )
-from slipcatch.evidence._source import Problem, Source
+from slipcatch.evidence._source import Source
 from slipcatch.evidence.weblog import parse_time
 from slipcatch.model import Event, Rejection
 
@@ -104,22 +104,12 @@ def _text(value: object) -> str:
 
 def read(source: Source) -> Iterator[Event | Rejection]:
     """One event or rejection per non-blank line."""
-    for item in source.lines():
-        if isinstance(item, Problem):
-            yield reject_problem(source, item)
+    for parsed in json_objects(source):
+        if isinstance(parsed, Rejection):
+            yield parsed
             continue
+        item, obj = parsed
         locator = f"line {item.number}"
-        try:
-            obj = json.loads(item.data.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            yield reject(source, locator, "bad-encoding", str(exc))
-            continue
-        except (ValueError, RecursionError) as exc:
-            yield reject(source, locator, "bad-json", str(exc))
-            continue
-        if not isinstance(obj, dict):
-            yield reject(source, locator, "bad-json", f"a JSON {type(obj).__name__}, not an object")
-            continue
         tname, raw_time = _pick(obj, "time")
         if raw_time in (None, "", "-"):
             yield reject(source, locator, "missing-time", "")

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from slipcatch.evidence._common import (
     event,
+    json_objects,
     parse_address,
     parse_epoch,
     parse_iso,
@@ -121,22 +122,11 @@ def _separator(raw: bytes, current: str) -> str:
 
 
 def _read_json(source: Source) -> Iterator[Event | Rejection]:
-    for item in source.lines():
-        if isinstance(item, Problem):
-            yield reject_problem(source, item)
+    for parsed in json_objects(source):
+        if isinstance(parsed, Rejection):
+            yield parsed
             continue
-        locator = f"line {item.number}"
-        try:
-            obj = json.loads(item.data.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            yield reject(source, locator, "bad-encoding", str(exc))
-            continue
-        except (ValueError, RecursionError) as exc:
-            yield reject(source, locator, "bad-json", str(exc))
-            continue
-        if not isinstance(obj, dict):
-            yield reject(source, locator, "bad-json", f"a JSON {type(obj).__name__}, not an object")
-            continue
+        item, obj = parsed
         path = obj.get("_path")
         channel = f"zeek:{path}" if isinstance(path, str) and path else "zeek"
         yield _record(source, item, {str(k): v for k, v in obj.items()}, channel)
