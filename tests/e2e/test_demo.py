@@ -94,3 +94,23 @@ def test_readme_shows_the_real_demo_output(demo_run: tuple[Path, str]):
     assert block, "README lost its demo-output block"
     shown = stdout.replace(str(out), "slipcatch-out")
     assert block.group(1) == shown
+
+
+def test_demo_through_a_case_store_gives_the_same_assessment(
+    demo_run: tuple[Path, str], tmp_path: Path
+):
+    """E-mail hops, attributes and odd bytes survive the case store unchanged."""
+    manifest = json.loads((DEMO / "case.json").read_text(encoding="utf-8"))
+    args = ["analyze", *(str(DEMO / p) for p in manifest["evidence"])]
+    for p in manifest["intel"]:
+        args += ["--intel", str(DEMO / p)]
+    for relay in manifest["trusted_relays"]:
+        args += ["--trusted-relay", relay]
+    args += ["--persona-map", str(DEMO / manifest["persona_map"])]
+    out = tmp_path / "via-case"
+    assert main([*args, "--case", str(tmp_path / "demo-case"), "--out", str(out)]) == 0
+    direct, via_case = _doc(demo_run[0]), _doc(out)
+    direct.pop("generated_at")
+    via_case.pop("generated_at")
+    assert via_case == direct
+    assert (out / "events.jsonl").read_bytes() == (demo_run[0] / "events.jsonl").read_bytes()

@@ -128,7 +128,11 @@ def _persona_view(
     for line in pa.evidence:
         cells = []
         for h in hyps:
-            mark = "+" if line.id in h.supporting else "-" if line.id in h.contradicting else ""
+            judged = line.consistency.get(h.id)
+            if judged is not None:  # the analysis' own ACH judgement of this cell
+                mark = {"consistent": "+", "inconsistent": "-"}.get(judged, "")
+            else:
+                mark = "+" if line.id in h.supporting else "-" if line.id in h.contradicting else ""
             cells.append(Cell(h.id, mark, line.likelihoods.get(h.id)))
         lines.append(LineView(line, lead_ratio(line, hyps), tuple(cells)))
     obs = tuple(

@@ -15,6 +15,7 @@ from slipcatch.model import (
     Actor,
     Alternative,
     Assessment,
+    Counterfactual,
     EvidenceFile,
     Hop,
     Hypothesis,
@@ -127,8 +128,23 @@ def _line(lv: LineView) -> dict[str, Any]:
             "value": None if r.unbounded else num(r.value),
             "unbounded": r.unbounded,
         },
+        "consistency": {k: line.consistency[k] for k in sorted(line.consistency)},
+        "diagnosticity": num(line.diagnosticity),
         "event_ids": list(line.event_ids),
         "slip_ids": list(line.slip_ids),
+    }
+
+
+def _counterfactual(c: Counterfactual) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "kind": c.kind,
+        "description": c.description,
+        "probability": num(c.probability),
+        "likelihood": c.likelihood,
+        "shift": num(c.shift),
+        "verdict_actor": c.verdict_actor,
+        "confidence": c.confidence,
     }
 
 
@@ -160,6 +176,8 @@ def _persona(pv: PersonaView) -> dict[str, Any]:
                 "linchpins": list(v.linchpins),
             },
             "alternatives": [_alternative(a) for a in pa.alternatives],
+            "priors": pa.priors,
+            "what_would_change_our_mind": [_counterfactual(c) for c in pa.counterfactuals],
         },
     }
 

@@ -106,13 +106,13 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
             )
             out.append("")
         out += _table(
-            ("Line", "Kind", "Summary", "Reliability", "Rule", "LR", "Against", "Slips",
-             "Events"),
+            ("Line", "Kind", "Summary", "Reliability", "Rule", "LR", "Against",
+             "Diagnosticity", "Slips", "Events"),
             (
                 (
                     md(lv.line.id), md(lv.line.kind), md(lv.line.summary),
                     md(lv.line.reliability), md(lv.line.rule), ratio(lv.ratio.value),
-                    _opt(lv.ratio.against),
+                    _opt(lv.ratio.against), decimal(lv.line.diagnosticity),
                     ", ".join(md(s) for s in lv.line.slip_ids) or "–",
                     str(len(lv.line.event_ids)),
                 )
@@ -157,6 +157,9 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
     else:
         out.append("No matrix: no evidence lines or no hypotheses.")
 
+    if pa.priors:
+        out += ["", f"Priors: {md(pa.priors)}"]
+
     out += ["", "### Linchpins", ""]
     if pv.linchpins:
         out += [f"- {md(i)}: {md(what)}" for i, what in pv.linchpins]
@@ -171,6 +174,20 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
         )
     else:
         out.append("None stated.")
+
+    if pa.counterfactuals:
+        out += ["", "### What would change our mind", ""]
+        out += _table(
+            ("Hypothetical evidence", "Probability after", "Likelihood after", "Shift",
+             "Confidence after"),
+            (
+                (
+                    md(c.description), pct(c.probability), md(c.likelihood),
+                    f"{c.shift * 100:+.1f} pts", md(c.confidence),
+                )
+                for c in pa.counterfactuals
+            ),
+        )
 
     if pv.emails:
         out += ["", "### E-mail origins", ""]
