@@ -53,7 +53,11 @@ def _parse_time(text: str) -> datetime:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="slipcatch", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(
+        prog="slipcatch",
+        description="Who is behind hostile activity, judging by where it came from on the "
+        "network, and how sure can we be? See README.md and docs/.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     an = sub.add_parser("analyze", help="analyse evidence files or directories")

@@ -114,3 +114,21 @@ def test_demo_through_a_case_store_gives_the_same_assessment(
     via_case.pop("generated_at")
     assert via_case == direct
     assert (out / "events.jsonl").read_bytes() == (demo_run[0] / "events.jsonl").read_bytes()
+
+
+def test_readme_names_every_command():
+    """The README's command list drifts from the parser only with a failing test."""
+    from slipcatch.cli import _build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    parser = _build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        nested = [
+            a for a in p._actions if getattr(a, "choices", None) and a.dest.endswith("_command")
+        ]
+        if nested:
+            for child in nested[0].choices:
+                assert f"slipcatch {name} {child}" in readme, f"{name} {child}"
+        else:
+            assert f"slipcatch {name}" in readme, name
