@@ -22,7 +22,7 @@ def at(*args: int) -> datetime:
 
 
 def build_mmdb(path: Path, dbtype: str, nets: dict[str, dict[str, object]], epoch: int) -> Path:
-    writer_mod = pytest.importorskip("mmdb_writer")
+    import mmdb_writer as writer_mod  # from the test extras
     from netaddr import IPSet
 
     w = writer_mod.MMDBWriter(ip_version=6, database_type=dbtype, ipv4_compatible=True)
