@@ -23,6 +23,21 @@ Approaches:
 * ``pytricia``: a Patricia trie, ``get`` per query (integer keys);
 * ``duckdb-1t`` / ``duckdb-2t``: ``ASOF LEFT JOIN`` (``SET asof_loop_join_threshold = 0``),
   1 and 2 threads, unordered output re-ordered outside the timing.
+
+Not lookups of this table (their own reference, no library ratio):
+
+* ``slipcatch-v6``: the full default pack on random IPv6 queries in 2000::/4 (a fifth of the
+  count), checked against the pack's general kernel (no fast path) on every column;
+* ``text-slipcatch``: ``addresses_from_arrow`` on the queries' dotted-quad texts (an Arrow
+  string array), checked against the integers; ``text-ipaddress`` is the plain-Python
+  baseline (``ipaddress.IPv4Address`` per text) on a tenth of them.
+
+Method: ``--rounds`` interleaved rounds (every approach once per round, each in a fresh
+process); inside a process one untimed warm-up pass (it pays the page faults of fresh
+memory), then ``--repeat`` timed passes (per-query libraries: one). The report gives the
+median and the range of all timed passes, and ``cpu/wall`` (process CPU time over wall
+time during the timed passes: 1.00 means one core did the work). The 1-minute load
+average is printed before and after.
 """
 
 from __future__ import annotations
@@ -43,8 +58,9 @@ import numpy as np
 import numpy.typing as npt
 
 APPROACHES = ("slipcatch-kernel", "slipcatch-pack", "maxminddb", "pytricia", "duckdb-1t",
-              "duckdb-2t")
+              "duckdb-2t", "slipcatch-v6", "text-slipcatch", "text-ipaddress")
 EXISTING = ("maxminddb", "pytricia", "duckdb-1t", "duckdb-2t")
+OWN_REFERENCE = ("slipcatch-v6", "text-slipcatch", "text-ipaddress")
 SEED = 20141124
 
 
@@ -88,14 +104,19 @@ def reference(first: npt.NDArray[np.uint32], last: npt.NDArray[np.uint32],
     return np.where(ok, value[np.maximum(i, 0)], -1).astype(np.int32)
 
 
-def _timed(fn: Callable[[], npt.NDArray[Any]], repeat: int) -> tuple[float, npt.NDArray[Any]]:
-    best, out = float("inf"), None
+def _timed(fn: Callable[[], Any], repeat: int,
+           warm: bool = True) -> tuple[list[float], float, Any]:
+    """Seconds of each of ``repeat`` passes (after one untimed pass if ``warm``), the
+    process CPU time over the wall time of those passes, and the last result."""
+    out = fn() if warm else None
+    secs: list[float] = []
+    cpu = 0.0
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
-    assert out is not None
-    return best, out
+        secs.append(time.perf_counter() - t0)
+        cpu += time.process_time() - c0
+    return secs, cpu / sum(secs), out
 
 
 def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str, Any]:
@@ -123,7 +144,7 @@ def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str,
             return lk.lookup_arrays(hi, lo, us, parts=(c4, c6), facts=(p4, p6), table=empty,
                                     fast4=f4, fast6=f6).as_org
 
-        secs, got = _timed(go, repeat)
+        secs, cpu, got = _timed(go, repeat)
     elif name == "slipcatch-pack":
         from slipcatch.intel import load_pack
 
@@ -132,7 +153,7 @@ def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str,
         pack.lookup_arrays(hi[:5000], lo[:5000], us[:5000])  # builds the /24 table
         if max_ranges is not None:
             note = "full pack; table subset only affects the queries"
-        secs, got = _timed(lambda: pack.lookup_arrays(hi, lo, us).as_org, repeat)
+        secs, cpu, got = _timed(lambda: pack.lookup_arrays(hi, lo, us).as_org, repeat)
         # the pack's org index space is the full table's: compare on the full reference
         f, la, v, _ = table(None, exact=False)
         ref = reference(f, la, v, q)
@@ -152,16 +173,18 @@ def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str,
             w.to_db_file(path)
             reader = maxminddb.open_database(path, maxminddb.MODE_MMAP_EXT)
             got = np.empty(n, np.int32)
-            secs = 0.0
+            total, c_total = 0.0, 0.0
             for s in range(0, n, 1_000_000):
                 texts = [f"{x >> 24}.{(x >> 16) & 255}.{(x >> 8) & 255}.{x & 255}"
                          for x in q[s:s + 1_000_000].tolist()]
                 get = reader.get
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 res = [get(t) for t in texts]
-                secs += time.perf_counter() - t0
+                total += time.perf_counter() - t0
+                c_total += time.process_time() - c0
                 got[s:s + len(res)] = [-1 if r is None else r for r in res]
             reader.close()
+            secs, cpu = [total], c_total / total
     elif name == "pytricia":
         try:
             import pytricia
@@ -176,7 +199,7 @@ def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str,
         def go() -> npt.NDArray[Any]:
             return np.array([get(k, -1) for k in keys], np.int32)
 
-        secs, got = _timed(go, 1)
+        secs, cpu, got = _timed(go, 1, warm=False)
     elif name.startswith("duckdb"):
         import duckdb
         import pyarrow as pa
@@ -194,18 +217,71 @@ def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str,
         def go() -> npt.NDArray[Any]:
             return con.sql(sql).to_arrow_table()  # type: ignore[no-any-return]
 
-        secs, res = _timed(go, repeat)
+        secs, cpu, res = _timed(go, repeat)
         got = np.full(n, -2, np.int32)
         vals = res.column("v").to_numpy(zero_copy_only=False)
         got[res.column("i").to_numpy()] = np.where(np.isnan(vals.astype(float)), -1, vals)
         con.close()
+    elif name == "slipcatch-v6":
+        from slipcatch.intel import load_pack
+        from slipcatch.intel import lookup as lk
+
+        pack = load_pack(cache_dir=Path(tempfile.gettempdir()) / "slipcatch-bench-cache")
+        n = max(n // 5, 1 << 13)
+        rng = np.random.default_rng(SEED + 2)
+        hi = rng.integers(0, 1 << 60, n, dtype=np.uint64) | np.uint64(0x2 << 60)  # 2000::/4
+        lo = rng.integers(0, 1 << 63, n, dtype=np.uint64)
+        us = np.full(n, 1_417_392_000_000_000, np.int64)
+        secs, cpu, r = _timed(lambda: pack.lookup_arrays(hi, lo, us), repeat)
+        saved = lk._FAST_MIN
+        lk._FAST_MIN = n + 1  # the general kernel alone: the reference
+        try:
+            slow = pack.lookup_arrays(hi, lo, us)
+        finally:
+            lk._FAST_MIN = saved
+        cols = ("category", "country", "asn", "as_org", "asn_fact", "actor", "decisive",
+                "projected")
+        got = np.array([np.array_equal(getattr(r, c), getattr(slow, c)) for c in cols])
+        ref = np.ones(len(cols), bool)
+        note = f"{n:,} IPv6 queries in 2000::/4; reference: the general kernel"
+    elif name.startswith("text-"):
+        import ipaddress
+
+        import pyarrow as pa
+
+        from slipcatch.intel import addresses_from_arrow
+
+        if name == "text-ipaddress":
+            n = max(n // 10, 1)
+            q = q[:n]
+        texts = [f"{x >> 24}.{(x >> 16) & 255}.{(x >> 8) & 255}.{x & 255}" for x in q.tolist()]
+        if name == "text-slipcatch":
+            arr = pa.array(texts, pa.string())
+            del texts
+
+            def go() -> npt.NDArray[Any]:
+                _, lo_, ok = addresses_from_arrow(arr)
+                return np.where(ok, lo_ & np.uint64(0xFFFFFFFF), np.uint64(1 << 40))
+
+            secs, cpu, got = _timed(go, repeat)
+        else:
+            def go() -> npt.NDArray[Any]:
+                to_int = ipaddress.IPv4Address
+                return np.array([int(to_int(t)) for t in texts], np.uint64)
+
+            secs, cpu, got = _timed(go, 1, warm=False)
+        ref = q.astype(np.uint64)
+        note = "Arrow strings -> (hi, lo, valid)" if name == "text-slipcatch" else \
+            f"{n:,} texts, ipaddress.IPv4Address per text"
     else:
         raise SystemExit(f"unknown approach {name}")
     return {
         "name": name,
         "queries": n,
         "ranges": len(first),
-        "rate": n / secs,
+        "rate": n / float(np.median(secs)),
+        "rates": [n / x for x in secs],
+        "cpu_wall": cpu,
         "correct": bool(np.array_equal(np.asarray(got, np.int64), ref.astype(np.int64))),
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "note": note,
@@ -213,31 +289,57 @@ def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str,
 
 
 def run_all(n: int, max_ranges: int | None, repeat: int = 3, isolate: bool = True,
-            only: tuple[str, ...] = APPROACHES) -> list[dict[str, Any]]:
-    """Every approach, each in its own process unless ``isolate`` is False."""
+            only: tuple[str, ...] = APPROACHES, rounds: int = 1) -> list[dict[str, Any]]:
+    """Every approach, each in its own process unless ``isolate`` is False, in ``rounds``
+    interleaved rounds; one merged result per approach (``rate``: median of all passes)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in only}
+    for _ in range(rounds):
+        for name in only:
+            if not isolate:
+                runs[name].append(run_one(name, n, max_ranges, repeat))
+                continue
+            cmd = [sys.executable, __file__, "--one", name, "--queries", str(n), "--repeat",
+                   str(repeat)] + (["--ranges", str(max_ranges)] if max_ranges else [])
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+            runs[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
     out = []
     for name in only:
-        if not isolate:
-            out.append(run_one(name, n, max_ranges, repeat))
+        done = [r for r in runs[name] if "rate" in r]
+        if not done:
+            out.append(runs[name][0])
             continue
-        cmd = [sys.executable, __file__, "--one", name, "--queries", str(n), "--repeat",
-               str(repeat)] + (["--ranges", str(max_ranges)] if max_ranges else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        rates = [x for r in done for x in r["rates"]]
+        merged = dict(done[-1])
+        merged.update(rate=float(np.median(rates)), rates=rates,
+                      cpu_wall=float(np.median([r["cpu_wall"] for r in done])),
+                      correct=all(r["correct"] for r in done),
+                      peak_mib=max(r["peak_mib"] for r in done))
+        out.append(merged)
     return out
 
 
 def report(results: list[dict[str, Any]]) -> str:
     done = [r for r in results if "rate" in r]
     best = max((r["rate"] for r in done if r["name"] in EXISTING), default=None)
-    lines = [f"{'approach':<18}{'lookups/s':>14}{'vs best lib':>13}{'peak MiB':>10}  correct"]
+    base = next((r["rate"] for r in done if r["name"] == "text-ipaddress"), None)
+    lines = [f"{'approach':<18}{'median/s':>11}{'min-max /s':>17}{'ratio':>9}{'cpu/wall':>10}"
+             f"{'peak MiB':>10}  correct"]
     for r in results:
         if "rate" not in r:
-            lines.append(f"{r['name']:<18}{'skipped: ' + r['skipped']:>14}")
+            lines.append(f"{r['name']:<18}  skipped: {r['skipped']}")
             continue
-        ratio = f"{r['rate'] / best:.2f}x" if best else "-"
-        lines.append(f"{r['name']:<18}{r['rate'] / 1e6:>12.2f} M{ratio:>13}"
-                     f"{r['peak_mib']:>10.0f}  {r['correct']}")
+        if r["name"].startswith("text-"):
+            ratio = f"{r['rate'] / base:.1f}x*" if base else "-"
+        elif r["name"] in OWN_REFERENCE:
+            ratio = "-"
+        else:
+            ratio = f"{r['rate'] / best:.2f}x" if best else "-"
+        spread = f"{min(r['rates']) / 1e6:.1f}-{max(r['rates']) / 1e6:.1f} M"
+        lines.append(f"{r['name']:<18}{r['rate'] / 1e6:>9.2f} M{spread:>17}{ratio:>9}"
+                     f"{r['cpu_wall']:>10.2f}{r['peak_mib']:>10.0f}  {r['correct']}")
+    lines.append("ratio: lookups vs the fastest existing library (maxminddb, pytricia, DuckDB);"
+                 " * texts vs text-ipaddress")
     return "\n".join(lines)
 
 
@@ -245,14 +347,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--queries", type=int, default=10_000_000)
     ap.add_argument("--ranges", type=int, default=None, help="use a random subset of ranges")
-    ap.add_argument("--repeat", type=int, default=3, help="best of N (pytricia/maxminddb: 1)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="timed passes per process (pytricia/maxminddb/text-ipaddress: 1)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of processes")
+    ap.add_argument("--only", help="comma-separated approaches (default: all)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.queries, args.ranges, args.repeat)))
         return 0
-    results = run_all(args.queries, args.ranges, args.repeat)
+    only = tuple(args.only.split(",")) if args.only else APPROACHES
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+          f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
+    results = run_all(args.queries, args.ranges, args.repeat, only=only, rounds=args.rounds)
     print(report(results))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0 if all(r.get("correct", True) for r in results) else 1
 
 

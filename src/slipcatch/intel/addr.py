@@ -129,59 +129,94 @@ def from_micros(us: int) -> datetime | None:
 
 
 _CHUNK = 1 << 18  # rows parsed at once: the per-column state stays in cache
+_PAD = 8  # zero bytes before the data (the first octet's 3-byte read may start 2 early)
 
 
-_DOT_LUT: npt.NDArray[np.uint16] | None = None
+def _octet_lut() -> npt.NDArray[np.int8]:
+    """For each 16-bit mask of dot positions, per octet: where its 3-byte read starts
+    (its end - 3; columns 0-3) and its size (columns 4-7); the last octet's end and size
+    get the row length added. A mask that is not exactly three dots leaving 1..3 characters
+    before and between them gets size 0 for the first octet (so the row is refused)."""
+    m = np.arange(1 << 16, dtype=np.int64)
+    bits = ((m[:, None] >> np.arange(16)) & 1).astype(bool)
+    count = bits.sum(axis=1)
+    pos = np.argsort(~bits, axis=1, kind="stable")[:, :3]  # first three set bits
+    p1, p2, p3 = pos[:, 0], pos[:, 1], pos[:, 2]
+    ok = (count == 3) & (p1 >= 1) & (p1 <= 3) & (p2 - p1 >= 2) & (p2 - p1 <= 4) \
+        & (p3 - p2 >= 2) & (p3 - p2 <= 4)
+    p1, p2, p3 = np.where(ok, p1, 1), np.where(ok, p2, 3), np.where(ok, p3, 5)
+    lut = np.empty((1 << 16, 8), np.int8)
+    lut[:, 0], lut[:, 1], lut[:, 2], lut[:, 3] = p1 - 3, p2 - 3, p3 - 3, -3
+    lut[:, 4], lut[:, 5], lut[:, 6], lut[:, 7] = np.where(ok, p1, 0), p2 - p1 - 1, \
+        p3 - p2 - 1, -p3 - 1
+    return lut
 
 
-def _dot_lut() -> npt.NDArray[np.uint16]:
-    """For each 16-bit mask of dot positions: ``p1 | p2 << 4 | p3 << 8`` when the mask holds
-    exactly three dots that leave 1..3 characters before and between them, else 0xFFFF."""
-    global _DOT_LUT
-    if _DOT_LUT is None:
-        m = np.arange(1 << 16, dtype=np.int64)
-        bits = ((m[:, None] >> np.arange(16)) & 1).astype(bool)
-        count = bits.sum(axis=1)
-        pos = np.argsort(~bits, axis=1, kind="stable")[:, :3]  # first three set bits
-        p1, p2, p3 = pos[:, 0], pos[:, 1], pos[:, 2]
-        ok = (count == 3) & (p1 >= 1) & (p1 <= 3) & (p2 - p1 >= 2) & (p2 - p1 <= 4) \
-            & (p3 - p2 >= 2) & (p3 - p2 <= 4)
-        _DOT_LUT = np.where(ok, p1 | (p2 << 4) | (p3 << 8), 0xFFFF).astype(np.uint16)
-    return _DOT_LUT
+_LUT: npt.NDArray[np.int8] | None = None
+_LENMASK = ((1 << np.arange(16, dtype=np.int64)) - 1).astype(np.uint16)  # bytes < length
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_DOTS8 = np.uint64(0x2E2E2E2E2E2E2E2E)
+_MOVEMASK = np.uint64(0x0102040810204080)  # gathers bit 8i to bit 56+i
 
 
-def _parse_v4_rows(win: npt.NDArray[np.uint8], length: npt.NDArray[np.int64]) -> tuple[
+def _dot_mask(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """8-bit mask of the bytes of each ``x`` (little-endian) that are ``.``."""
+    x ^= _DOTS8
+    t = x & _LOW7
+    t += _LOW7
+    t |= x
+    t |= _LOW7
+    np.invert(t, out=t)  # the high bit of each byte that was zero (exact, no borrow)
+    t >>= np.uint64(7)
+    t *= _MOVEMASK
+    t >>= np.uint64(56)
+    return t
+
+
+def _parse_v4_rows(u64: npt.NDArray[np.uint64], u32: npt.NDArray[np.uint32],
+                   start: npt.NDArray[np.int64], length: npt.NDArray[np.int64]) -> tuple[
     npt.NDArray[np.uint32], npt.NDArray[np.bool_]
 ]:
-    """Dotted quads from (n, 16) byte windows (row i starts at string i; bytes past its
-    length belong to the next string). Strict like ``canonical_ip``: four 1-3 digit octets
-    <= 255, no leading zeros, nothing else. The dot pattern gives every octet's start and
-    length (a table lookup), then each octet is three gathers and some arithmetic."""
-    n = len(length)
-    inside = np.arange(16, dtype=np.int64)[None, :] < length[:, None]
-    dots = np.packbits((win == 46) & inside, axis=1, bitorder="little").view(np.uint16)[:, 0]
-    code = _dot_lut()[dots].astype(np.int64)
-    bad = code == 0xFFFF
-    p = [np.zeros(n, np.int64) - 1, code & 15, (code >> 4) & 15, (code >> 8) & 15]
-    ends = [p[1], p[2], p[3], length]
-    flat = win.reshape(-1)
-    base = np.arange(n, dtype=np.int64) * 16
-    val = np.zeros(n, np.uint32)
-    for k in range(4):
-        start = p[k] + 1
-        size = ends[k] - start
-        bad |= (size < 1) | (size > 3)
-        idx = np.minimum(base + start, base + 13)
-        d0 = flat[idx].astype(np.int16) - 48
-        d1 = flat[idx + 1].astype(np.int16) - 48
-        d2 = flat[idx + 2].astype(np.int16) - 48
-        bad |= (d0 < 0) | (d0 > 9)
-        bad |= (size >= 2) & ((d1 < 0) | (d1 > 9) | (d0 == 0))  # "01" is refused
-        bad |= (size == 3) & ((d2 < 0) | (d2 > 9))
-        o = np.where(size == 1, d0, np.where(size == 2, d0 * 10 + d1, d0 * 100 + d1 * 10 + d2))
-        bad |= o > 255
-        val |= (o.astype(np.uint32) & np.uint32(255)) << np.uint32(8 * (3 - k))
-    return val, ~bad
+    """Dotted quads at byte positions ``start`` (``length`` <= 15) of a zero-padded buffer,
+    read through views that load 8 (``u64``) or 4 (``u32``) bytes at any byte position.
+
+    Strict like ``canonical_ip``: four 1-3 digit octets <= 255, no leading zeros, nothing
+    else. The row's 16 bytes are two 8-byte loads; the dots become a 16-bit mask
+    (SWAR byte compare), a table gives every octet's end and size, then one 4-byte load per
+    octet ends at it and the digits are checked and summed in place (SWAR again)."""
+    global _LUT
+    if _LUT is None:
+        _LUT = _octet_lut()
+    dots = _dot_mask(u64[start])
+    dots |= _dot_mask(u64[start + 8]) << np.uint64(8)
+    ln = np.minimum(length, 15)
+    octs = _LUT[dots.astype(np.uint16) & _LENMASK[ln]]  # (n, 8)
+    size = octs[:, 4:].astype(np.int32)
+    size[:, 3] += ln.astype(np.int32)
+    pos = octs[:, :4].astype(np.int64)
+    pos[:, 3] += ln
+    pos += start[:, None]
+    # byte 0..2 of d: hundreds, tens, ones of the octet (bytes outside it masked to 0)
+    d = u32[pos]
+    d ^= np.uint32(0x303030)
+    sh = np.clip(3 - size, 0, 3).astype(np.uint32)
+    sh *= np.uint32(8)
+    d &= (np.uint32(0xFFFFFF) >> sh) << sh
+    # each kept byte must be 0..9: below 16, and below 10 (adding 118 sets the high bit)
+    bad = (d & np.uint32(0xF0F0F0)) != 0
+    bad |= ((d + np.uint32(0x767676)) & np.uint32(0x808080)) != 0
+    val = (d & np.uint32(0xFF)) * np.uint32(100)
+    val += ((d >> np.uint32(8)) & np.uint32(0xFF)) * np.uint32(10)
+    val += d >> np.uint32(16)
+    bad |= val > 255
+    bad |= (size >= 2) & (((d >> sh) & np.uint32(0xFF)) == 0)  # "01" is refused
+    bad |= (size < 1) | (size > 3)
+    ok = bad.view(np.uint32)[:, 0] == 0  # four bools in one word: none set
+    out = val[:, 0] << np.uint32(24)
+    out |= val[:, 1] << np.uint32(16)
+    out |= val[:, 2] << np.uint32(8)
+    out |= val[:, 3]
+    return out, ok
 
 
 def addresses_from_arrow(array: object) -> tuple[
@@ -218,18 +253,26 @@ def addresses_from_arrow(array: object) -> tuple[
             else np.zeros(0, np.uint8))
     present = np.ones(n, np.bool_) if arr.null_count == 0 else ~np.asarray(
         arr.is_null().to_numpy(zero_copy_only=False), np.bool_)
-    data = np.concatenate([data, np.zeros(16, np.uint8)])  # reads past the end see zeros
-    windows = np.lib.stride_tricks.sliding_window_view(data, 16)
+    # zero-padded copy of the rows' bytes, so that every read below stays inside it
+    first, end = int(offsets[0]), int(offsets[n])
+    buf = np.zeros(_PAD + (end - first) + 24, np.uint8)
+    buf[_PAD:_PAD + end - first] = data[first:end]
+    u64 = np.ndarray((len(buf) - 7,), "<u8", buf, 0, (1,))  # 8 bytes at any position
+    u32 = np.ndarray((len(buf) - 3,), "<u4", buf, 0, (1,))
+    mapped = np.uint64(MAPPED_FIRST)
     for s in range(0, n, _CHUNK):
         e = min(n, s + _CHUNK)
         start = offsets[s:e].astype(np.int64)
         length = offsets[s + 1:e + 1].astype(np.int64) - start
-        cand = present[s:e] & (length >= 7) & (length <= 15)
-        win = windows[np.minimum(start, len(data) - 16)]  # (rows, 16), one copy
-        v4, ok = _parse_v4_rows(win, length)
-        ok &= cand
-        lo[s:e][ok] = v4[ok].astype(np.uint64) | np.uint64(MAPPED_FIRST)
-        valid[s:e][ok] = True
+        start += _PAD - first
+        v4, ok = _parse_v4_rows(u64, u32, start, length)
+        ok &= present[s:e]
+        ok &= (length >= 7) & (length <= 15)
+        lo_c = v4.astype(np.uint64)
+        lo_c |= mapped
+        lo_c *= ok
+        lo[s:e] = lo_c
+        valid[s:e] = ok
     rest = np.flatnonzero(~valid & present)
     if len(rest):
         texts = arr.take(pa.array(rest)).to_pylist()

@@ -21,6 +21,7 @@ extremes, in microseconds since the epoch).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from slipcatch.model import Category
 
 __all__ = [
     "CATEGORY_ORDER",
+    "Answers",
     "CombinedPartition",
     "FactPartition",
     "FactTable",
@@ -588,31 +590,52 @@ def concat_tables(base: FactTable, extra: FactTable) -> FactTable:
 
 _PLAIN_COUNTRY_BITS = 10
 _PLAIN_ORG_BITS = 20
-_FLAG = np.int32(1 << 30)  # code >= _FLAG: a segment id (low 30 bits) with static facts
+_NEG = np.int32(-(1 << 31))  # code < 0: the low 31 bits say what else to do
+_SLOW = (1 << 31) - 1  # low 31 bits of a code that sends the query to the general kernel
 _FAST_MIN = 1 << 12  # below this many queries the general kernel is as fast
+_CHUNK = 1 << 20  # queries per pass of the fast path
+
+
+@dataclass
+class Answers:
+    """Precomputed answers, one row each (columns as in :class:`LookupArrays`)."""
+
+    category: npt.NDArray[np.int8]
+    country: npt.NDArray[np.int32]
+    asn: npt.NDArray[np.int64]
+    as_org: npt.NDArray[np.int32]
+    asn_fact: npt.NDArray[np.int32]
+    actor: npt.NDArray[np.int32]
+    decisive: npt.NDArray[np.int32]
+    projected: npt.NDArray[np.bool_]
+
+    FIELDS = ("category", "country", "asn", "as_org", "asn_fact", "actor", "decisive",
+              "projected")
 
 
 @dataclass
 class Fast4:
-    """A DIR-24-8 style table for IPv4: one int32 *code* per /24 block (64 MiB).
+    """A DIR-24-8 style table for IPv4: one int32 *code* per /24 block (64 MiB), and one per
+    address of the blocks that hold a segment boundary (``code8``, 256 per such block).
 
-    * ``0 <= code < 2**30``: the block lies in one segment that no fact covers: the code
-      packs ``country + 1`` (10 bits) and ``as_org + 1`` (20 bits); the category is unknown;
-    * ``code >= 2**30``: the block lies in one segment whose facts are all unbounded in
-      time: ``code - 2**30`` is the segment, whose answer is precomputed (``s_*``);
-    * ``code < 0``: the block holds a segment boundary (a network longer than /24), or a
-      fact bounded in time covers it: the query goes to the general kernel.
+    * ``code >= 0``: the address lies in a segment that no fact covers: the code packs
+      ``country + 1`` (bits 0-9) and ``as_org + 1`` (bits 10-29); the category is unknown.
+      Most queries end here: one random gather, then two shifts/masks.
+    * ``code < 0``, low 31 bits ``j``:
+
+      - ``j < len(answers)``: every fact of the segment is unbounded in time, so its answer
+        is the same at every moment: row ``j`` of ``answers`` (deduplicated);
+      - ``j - len(answers) = b < blocks`` (``code24`` only): the /24 holds a segment boundary
+        (a network longer than /24); ``code8[b * 256 + (address & 255)]`` is the code;
+      - ``j == 2**31 - 1``: a fact bounded in time (Tor, actor, routing) covers the segment:
+        the query goes to the general kernel.
     """
 
     code24: npt.NDArray[np.int32]
-    s_category: npt.NDArray[np.int8]
-    s_country: npt.NDArray[np.int32]
-    s_asn: npt.NDArray[np.int64]
-    s_as_org: npt.NDArray[np.int32]
-    s_asn_fact: npt.NDArray[np.int32]
-    s_actor: npt.NDArray[np.int32]
-    s_decisive: npt.NDArray[np.int32]
-    s_projected: npt.NDArray[np.bool_]
+    code8: npt.NDArray[np.int32]
+    answers: Answers
+    blocks: int
+    light: int  # answers[:light] have no ASN and no actor (most do not: fewer columns to set)
 
 
 @dataclass
@@ -626,7 +649,7 @@ class Fast6:
     hi_starts: npt.NDArray[np.uint64]
     seg: npt.NDArray[np.int32]
     ambiguous: npt.NDArray[np.bool_]
-    s: Fast4  # its s_* arrays: the static answer of every IPv6 segment (code24 unused)
+    s: Answers  # the static answer of every IPv6 segment
 
 
 def _timedep(c: CombinedPartition, p: FactPartition, table: FactTable) -> npt.NDArray[np.bool_]:
@@ -637,8 +660,7 @@ def _timedep(c: CombinedPartition, p: FactPartition, table: FactTable) -> npt.ND
     return (csum[fstart + np.maximum(c.fcount, 0)] - csum[fstart]) > 0
 
 
-def _static(c: CombinedPartition, p: FactPartition, table: FactTable,
-            code24: npt.NDArray[np.int32]) -> Fast4:
+def _static(c: CombinedPartition, p: FactPartition, table: FactTable) -> Answers:
     """Every segment's answer if all its facts applied (right for the segments without a
     time-bounded fact, which are the only ones the fast paths use): the same reductions as
     the general kernel, over (segment, fact) pairs instead of (query, fact) pairs."""
@@ -655,26 +677,25 @@ def _static(c: CombinedPartition, p: FactPartition, table: FactTable,
         head[1:] = qm[1:] != qm[:-1]
         return qm[head], fm[head]
 
-    out = Fast4(
-        code24=code24,
-        s_category=np.full(nseg, CATEGORY_ORDER.index(Category.UNKNOWN), np.int8),
-        s_country=c.country.copy(), s_asn=np.full(nseg, -1, np.int64),
-        s_as_org=c.as_org.copy(), s_asn_fact=np.full(nseg, -1, np.int32),
-        s_actor=np.full(nseg, -1, np.int32), s_decisive=np.full(nseg, -1, np.int32),
-        s_projected=np.zeros(nseg, np.bool_),
+    out = Answers(
+        category=np.full(nseg, CATEGORY_ORDER.index(Category.UNKNOWN), np.int8),
+        country=c.country.copy(), asn=np.full(nseg, -1, np.int64),
+        as_org=c.as_org.copy(), asn_fact=np.full(nseg, -1, np.int32),
+        actor=np.full(nseg, -1, np.int32), decisive=np.full(nseg, -1, np.int32),
+        projected=np.zeros(nseg, np.bool_),
     )
     dq, df = first_where(table.cat[f] < NO_CATEGORY)
-    out.s_category[dq] = table.cat[df]
-    out.s_decisive[dq] = df
-    out.s_projected[dq] = table.proj[df]
+    out.category[dq] = table.cat[df]
+    out.decisive[dq] = df
+    out.projected[dq] = table.proj[df]
     aq, af = first_where(table.actor[f] >= 0)
-    out.s_actor[aq] = table.actor[af]
+    out.actor[aq] = table.actor[af]
     sq, sf = first_where(table.asn[f] >= 0)
-    out.s_asn[sq] = table.asn[sf]
-    out.s_asn_fact[sq] = sf
+    out.asn[sq] = table.asn[sf]
+    out.asn_fact[sq] = sf
     cq, cf = first_where(table.country[f] >= 0)
-    fill = out.s_country[cq] < 0
-    out.s_country[cq[fill]] = table.country[cf[fill]]
+    fill = out.country[cq] < 0
+    out.country[cq[fill]] = table.country[cf[fill]]
     return out
 
 
@@ -687,29 +708,129 @@ def build_fast6(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fas
     nonzero = np.zeros(len(u), np.bool_)
     np.logical_or.at(nonzero, np.searchsorted(u, hs), ls != 0)
     seg = np.where(timedep[last_seg], -1, last_seg).astype(np.int32)
-    return Fast6(u, seg, (count > 1) | nonzero, _static(c, p, table, np.zeros(0, np.int32)))
+    return Fast6(u, seg, (count > 1) | nonzero, _static(c, p, table))
 
 
 def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fast4 | None:
-    """The /24 table of an IPv4 combined partition, or None when the codes do not fit."""
-    nseg = len(c.starts) + 1  # with the dummy at 0
+    """The /24 and sub-/24 code tables of an IPv4 combined partition (see :class:`Fast4`),
+    or None when the codes do not fit."""
     if (int(c.country.max(initial=-1)) + 1 >= 1 << _PLAIN_COUNTRY_BITS
-            or int(c.as_org.max(initial=-1)) + 1 >= 1 << _PLAIN_ORG_BITS or nseg >= 1 << 30):
+            or int(c.as_org.max(initial=-1)) + 1 >= 1 << _PLAIN_ORG_BITS):
         return None
     timedep = _timedep(c, p, table)
-    code = np.where(
-        c.fcount == 0,
-        (c.country + 1) | ((c.as_org + 1) << _PLAIN_COUNTRY_BITS),
-        np.int32(_FLAG) + np.arange(nseg, dtype=np.int32),
-    ).astype(np.int32)
-    code[timedep] = -1
+    static = (c.fcount > 0) & ~timedep
+    every = _static(c, p, table)
+    # one row per distinct answer: the table the static codes index stays small (cached)
+    segs = np.flatnonzero(static)
+    cols = np.stack([getattr(every, k)[segs].astype(np.int64) for k in Answers.FIELDS], 1)
+    if len(segs):
+        rows, inverse = np.unique(cols, axis=0, return_inverse=True)
+    else:
+        rows, inverse = np.zeros((0, len(Answers.FIELDS)), np.int64), np.zeros(0, np.int64)
+    # rows without ASN and actor first: those columns keep their defaults
+    heavy = (rows[:, Answers.FIELDS.index("asn_fact")] >= 0) | (
+        rows[:, Answers.FIELDS.index("actor")] >= 0)
+    order = np.argsort(heavy, kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    rows, inverse = rows[order], rank[inverse.reshape(-1)]
+    answers = Answers(**{
+        k: rows[:, i].astype(getattr(every, k).dtype) for i, k in enumerate(Answers.FIELDS)
+    })
+    starts = c.starts
+    unaligned = sorted_unique(starts[(starts & np.uint32(255)) != 0] >> np.uint32(8))
+    if len(answers.category) + len(unaligned) >= _SLOW:
+        return None
+    code = ((c.country + 1) | ((c.as_org + 1) << _PLAIN_COUNTRY_BITS)).astype(np.int32)
+    code[segs] = _NEG | inverse.astype(np.int32)
+    code[timedep] = _NEG | np.int32(_SLOW)
     # block b (addresses b*256 .. b*256+255) starts inside the segment holding b*256
-    first_block = (c.starts.astype(np.int64) + 255) >> 8
+    first_block = (starts.astype(np.int64) + 255) >> 8
     counts = np.diff(np.append(first_block, 1 << 24))
     code24 = np.repeat(code[1:], counts).astype(np.int32)
-    unaligned = c.starts[(c.starts & np.uint32(255)) != 0] >> np.uint32(8)
-    code24[unaligned] = -1
-    return _static(c, p, table, code24)
+    addrs = (unaligned[:, None] << np.uint32(8)) | np.arange(256, dtype=np.uint32)
+    code8 = code[np.searchsorted(starts, addrs.reshape(-1), side="right")].astype(np.int32)
+    code24[unaligned] = _NEG | (len(answers.category) + np.arange(len(unaligned),
+                                                                    dtype=np.int32))
+    return Fast4(code24, code8, answers, len(unaligned), int((~heavy).sum()))
+
+
+_LIGHT = ("category", "country", "as_org", "decisive", "projected")
+
+
+def _put(dst: Answers, pos: npt.NDArray[np.int64], src: Answers, rows: Any,
+         fields: tuple[str, ...] = Answers.FIELDS) -> None:
+    for k in fields:
+        getattr(dst, k)[pos] = getattr(src, k)[rows]
+
+
+def _put_answers(dst: Answers, pos: npt.NDArray[np.int64], f4: Fast4,
+                 rows: npt.NDArray[np.int32]) -> None:
+    """Static answers ``rows`` into ``dst[pos]`` (whose ASN and actor columns hold -1)."""
+    light = rows < f4.light
+    if light.all():
+        _put(dst, pos, f4.answers, rows, _LIGHT)
+    else:
+        _put(dst, pos[light], f4.answers, rows[light], _LIGHT)
+        _put(dst, pos[~light], f4.answers, rows[~light])
+
+
+def _fast4_chunk(low: npt.NDArray[np.uint32], f4: Fast4, dst: Answers,
+                 idx: npt.NDArray[np.uint32], code: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+    """Answer the IPv4 addresses ``low`` (possibly a strided view) into ``dst`` (arrays of
+    the same length) with the /24 table; ``idx`` and ``code`` are scratch buffers. Returns
+    the positions that need the general kernel (their ``dst`` rows are left unset)."""
+    np.right_shift(low, np.uint32(8), out=idx)
+    np.take(f4.code24, idx, out=code, mode="clip")  # idx < 2**24: "clip" never clips
+    # plain codes first, for every query; the few others are overwritten below
+    np.bitwise_and(code, np.int32((1 << _PLAIN_COUNTRY_BITS) - 1), out=dst.country)
+    dst.country -= np.int32(1)
+    np.right_shift(code, np.int32(_PLAIN_COUNTRY_BITS), out=dst.as_org)
+    dst.as_org -= np.int32(1)
+    dst.category.fill(CATEGORY_ORDER.index(Category.UNKNOWN))
+    for col in (dst.asn, dst.asn_fact, dst.actor, dst.decisive):
+        col.fill(-1)
+    dst.projected.fill(False)
+    sp = np.flatnonzero(code < 0)
+    if len(sp) == 0:
+        return sp
+    j = code[sp] & np.int32(_SLOW)
+    n_ans = len(f4.answers.category)
+    fin = j < n_ans
+    if fin.all():
+        _put_answers(dst, sp, f4, j)
+        return np.zeros(0, np.int64)
+    _put_answers(dst, sp[fin], f4, j[fin])
+    blk = (~fin) & (j != _SLOW)
+    slow = [sp[j == _SLOW]]
+    if blk.any():
+        bp = sp[blk]
+        sub = (j[blk] - np.int32(n_ans)).astype(np.int64) << 8
+        sub |= low[bp] & np.uint32(255)
+        c2 = f4.code8[sub]
+        plain = c2 >= 0
+        pp, pc = bp[plain], c2[plain]
+        dst.country[pp] = (pc & np.int32((1 << _PLAIN_COUNTRY_BITS) - 1)) - np.int32(1)
+        dst.as_org[pp] = (pc >> np.int32(_PLAIN_COUNTRY_BITS)) - np.int32(1)
+        j2 = c2[~plain] & np.int32(_SLOW)
+        bp = bp[~plain]
+        fin2 = j2 < n_ans
+        _put_answers(dst, bp[fin2], f4, j2[fin2])
+        slow.append(bp[~fin2])
+    return np.sort(np.concatenate(slow))
+
+
+def _empty_answers(n: int) -> Answers:
+    return Answers(
+        category=np.empty(n, np.int8), country=np.empty(n, np.int32),
+        asn=np.empty(n, np.int64), as_org=np.empty(n, np.int32),
+        asn_fact=np.empty(n, np.int32), actor=np.empty(n, np.int32),
+        decisive=np.empty(n, np.int32), projected=np.empty(n, np.bool_),
+    )
+
+
+def _slice(a: Answers, s: int, e: int) -> Answers:
+    return Answers(**{k: getattr(a, k)[s:e] for k in Answers.FIELDS})
 
 
 def lookup_arrays(
@@ -726,9 +847,10 @@ def lookup_arrays(
     """Look up every ``(hi, lo)`` address at ``times`` (microseconds since the epoch).
 
     With ``fast4`` (and a large enough batch), IPv4 queries take the /24 table: one gather
-    per query, then bit unpacking; with ``fast6``, IPv6 queries take one search on their
-    high 64 bits. Queries that need more (a boundary inside the /24 or /64, a time-bounded
-    fact) go to the general kernel. All paths give the same answers (tested).
+    per query, then two shifts/masks (a second gather for /24s split by a longer network);
+    with ``fast6``, IPv6 queries take one search on their high 64 bits. Queries that need
+    more (a fact bounded in time, a boundary inside a /64) go to the general kernel. All
+    paths give the same answers (tested).
 
     Raises:
         ValueError: the arrays differ in length.
@@ -741,84 +863,67 @@ def lookup_arrays(
     lo = np.asarray(lo, np.uint64)
     if fast4 is None or fast6 is None or n < _FAST_MIN:
         return _lookup_full(hi, lo, times, parts, facts, table)
-    top = lo >> np.uint64(32)
-    # cheap whole-batch test first: the common case is a batch of IPv4 addresses only
-    all4 = int(hi.max()) == 0 and int(top.min()) == 0xFFFF == int(top.max())
-    if all4:
-        is4 = np.ones(n, np.bool_)
-        rows4 = None
-        lo4 = lo
-    else:
-        is4 = (hi == 0) & (top == np.uint64(0xFFFF))
-        rows4 = np.flatnonzero(is4)
-        lo4 = lo[rows4]
-    del top
-    idx = (lo4 >> np.uint64(8)).astype(np.uint32)
-    idx &= np.uint32(0xFFFFFF)
-    code = np.take(fast4.code24, idx)
-    del idx
-    country4 = code & np.int32((1 << _PLAIN_COUNTRY_BITS) - 1)
-    country4 -= np.int32(1)
-    as_org4 = code >> np.int32(_PLAIN_COUNTRY_BITS)
-    as_org4 &= np.int32((1 << _PLAIN_ORG_BITS) - 1)
-    as_org4 -= np.int32(1)
-    unknown = np.int8(CATEGORY_ORDER.index(Category.UNKNOWN))
-    if all4:
-        category = np.full(n, unknown, np.int8)
-        country, as_org = country4, as_org4
-    else:
-        category = np.full(n, unknown, np.int8)
-        country = np.full(n, -1, np.int32)
-        as_org = np.full(n, -1, np.int32)
-        country[rows4] = country4
-        as_org[rows4] = as_org4
-    asn = np.full(n, -1, np.int64)
-    asn_fact = np.full(n, -1, np.int32)
-    actor = np.full(n, -1, np.int32)
-    decisive = np.full(n, -1, np.int32)
-    projected = np.zeros(n, np.bool_)
-    special = np.flatnonzero(code.view(np.uint32) >= np.uint32(_FLAG))
-    sc = code[special]
-    static = special[sc >= 0]
-    if len(static):
-        seg = sc[sc >= 0] - _FLAG
-        q = static if rows4 is None else rows4[static]
-        category[q] = fast4.s_category[seg]
-        country[q] = fast4.s_country[seg]
-        as_org[q] = fast4.s_as_org[seg]
-        asn[q] = fast4.s_asn[seg]
-        asn_fact[q] = fast4.s_asn_fact[seg]
-        actor[q] = fast4.s_actor[seg]
-        decisive[q] = fast4.s_decisive[seg]
-        projected[q] = fast4.s_projected[seg]
-    slow4 = special[sc < 0]
-    slow = slow4 if rows4 is None else rows4[slow4]
-    if rows4 is not None:
-        rows6 = np.flatnonzero(~is4)
-        if fast6 is not None:
-            h = hi[rows6]
-            u = np.searchsorted(fast6.hi_starts, h, side="right") - 1
-            seg = fast6.seg[u]
-            bad = (seg < 0) | (fast6.ambiguous[u] & (fast6.hi_starts[u] == h))
-            ok, seg = rows6[~bad], seg[~bad]
-            st = fast6.s
-            category[ok], country[ok], as_org[ok] = (
-                st.s_category[seg], st.s_country[seg], st.s_as_org[seg])
-            asn[ok], asn_fact[ok], actor[ok] = st.s_asn[seg], st.s_asn_fact[seg], st.s_actor[seg]
-            decisive[ok], projected[ok] = st.s_decisive[seg], st.s_projected[seg]
-            rows6 = rows6[bad]
-        slow = np.concatenate([slow, rows6])
-    if len(slow):
-        r = _lookup_full(hi[slow], lo[slow], times[slow], parts, facts, table)
-        category[slow], country[slow], as_org[slow] = r.category, r.country, r.as_org
-        asn[slow], asn_fact[slow], actor[slow] = r.asn, r.asn_fact, r.actor
-        decisive[slow], projected[slow] = r.decisive, r.projected
+    out = _empty_answers(n)
+    is4 = np.empty(n, np.bool_)
+    m = min(n, _CHUNK)
+    idx, code, low = np.empty(m, np.uint32), np.empty(m, np.int32), np.empty(m, np.uint32)
+    # the low 32 bits of each lo (the IPv4 address) as a strided view: no copy
+    lo32 = lo.view(np.uint32)[0 if sys.byteorder == "little" else 1::2] if (
+        lo.flags.c_contiguous and lo.dtype.isnative) else None
+    lo_first, lo_last = np.uint64(MAPPED_FIRST), np.uint64(MAPPED_LAST)
+    slow: list[npt.NDArray[np.int64]] = []
+    rows6: list[npt.NDArray[np.int64]] = []
+    for s in range(0, n, _CHUNK):
+        e = min(n, s + _CHUNK)
+        k = e - s
+        lo_c = lo[s:e]
+        # the common case: a chunk of IPv4 addresses only (three cheap reductions)
+        if not hi[s:e].any() and lo_c.min() >= lo_first and lo_c.max() <= lo_last:
+            is4[s:e] = True
+            if lo32 is not None:
+                lc = lo32[s:e]
+            else:
+                lc = low[:k]
+                np.copyto(lc, lo_c, casting="unsafe")  # the low 32 bits: the IPv4 address
+            sl = _fast4_chunk(lc, fast4, _slice(out, s, e), idx[:k], code[:k])
+            if len(sl):
+                slow.append(sl + s)
+            continue
+        m4 = is4[s:e]
+        np.equal(hi[s:e], 0, out=m4)
+        m4 &= (lo_c >= lo_first) & (lo_c <= lo_last)
+        r4 = np.flatnonzero(m4)
+        rows6.append(np.flatnonzero(~m4) + s)
+        if len(r4) == 0:
+            continue
+        k4 = len(r4)
+        np.copyto(low[:k4], lo_c[r4], casting="unsafe")
+        part = _empty_answers(k4)
+        sl = _fast4_chunk(low[:k4], fast4, part, idx[:k4], code[:k4])
+        _put(_slice(out, s, e), r4, part, slice(None))
+        if len(sl):
+            slow.append(r4[sl] + s)
+    if rows6:
+        r6 = np.concatenate(rows6)
+        h = hi[r6]
+        u = np.searchsorted(fast6.hi_starts, h, side="right") - 1
+        seg = fast6.seg[u]
+        bad = (seg < 0) | (fast6.ambiguous[u] & (fast6.hi_starts[u] == h))
+        _put(out, r6[~bad], fast6.s, seg[~bad])
+        slow.append(r6[bad])
+    if slow:
+        sl = np.concatenate(slow)
+        if len(sl):
+            r = _lookup_full(hi[sl], lo[sl], times[sl], parts, facts, table)
+            _put(out, sl, Answers(**{k: getattr(r, k) for k in Answers.FIELDS}),
+                 slice(None))
 
     def detail() -> tuple[Any, Any, Any]:
         full = _lookup_full(hi, lo, times, parts, facts, table)
         return full.segment, full.fact_offsets, full.fact_ids
 
     return LookupArrays(
-        category=category, country=country, asn=asn, as_org=as_org, asn_fact=asn_fact,
-        actor=actor, decisive=decisive, projected=projected, is_v4=is4, detail=detail,
+        category=out.category, country=out.country, asn=out.asn, as_org=out.as_org,
+        asn_fact=out.asn_fact, actor=out.actor, decisive=out.decisive,
+        projected=out.projected, is_v4=is4, detail=detail,
     )

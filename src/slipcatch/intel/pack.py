@@ -547,8 +547,9 @@ class IntelPack:
         mapped, as in ``model.EVENT_SCHEMA``), times as int64 microseconds since the epoch.
         Category codes index ``lookup.CATEGORY_ORDER``.
 
-        Large batches use a /24 table of the IPv4 space (64 MiB, built on the first large
-        batch, about 0.3 s); see ``lookup.Fast4``.
+        Large batches use a /24 table of the IPv4 space (64 MiB, plus 1 KiB per /24 split by
+        a longer network: about 20 MiB for the default pack; built on the first large batch,
+        about 0.5 s); see ``lookup.Fast4``.
 
         Raises:
             ValueError: the arrays differ in length.
