@@ -174,32 +174,11 @@ def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
 
 
 def _facts_json(f: AddressFacts) -> dict[str, object]:
-    return {
-        "ip": f.ip,
-        "time": f.time.isoformat().replace("+00:00", "Z"),
-        "category": str(f.category),
-        "country": f.country,
-        "asn": f.asn,
-        "as_org": f.as_org,
-        "prefix": f.prefix,
-        "actor": f.actor,
-        "facts": [
-            {
-                "range": x.range,
-                "category": str(x.category) if x.category else None,
-                "source": x.source,
-                "label": x.label,
-                "actor": x.actor,
-                "country": x.country,
-                "asn": x.asn,
-                "valid_from": x.valid_from.isoformat() if x.valid_from else None,
-                "valid_to": x.valid_to.isoformat() if x.valid_to else None,
-                "exclusivity": x.exclusivity,
-                "note": x.note,
-            }
-            for x in f.facts
-        ],
-    }
+    """Every field of the answer and of each fact behind it (the model's own encoding)."""
+    from slipcatch import codec
+
+    encoded: dict[str, object] = codec.encode(f)
+    return encoded
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
