@@ -62,6 +62,24 @@ def test_c_quickly_closed_slips_under_heavy_cover(seed, slips):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_c2_a_fitting_pattern_of_life_is_no_second_kind(seed):
+    # Model 2.2: the pattern of life is read off the adversary's own activity like the slips,
+    # so five quick slips in the actor's office hours are one kind of evidence: moderate, not
+    # high (model 2.1 counted the pattern of life as a second kind and said "high" here).
+    case = sim.slipping_operator(seed, slips=5, channel="web")
+    pa, v = verdict_of(case)
+    supporting = {line.kind for line in pa.evidence if line.id in _actor(pa).supporting}
+    assert supporting == {"actor-range-episode", "pattern-of-life"}
+    assert (v.actor, v.likelihood, v.confidence) == (ACTOR.id, "very likely", "moderate")
+    assert any("of one kind (adversary activity)" in r for r in v.confidence_reasons)
+
+
+def _actor(pa):
+    [h] = [h for h in pa.hypotheses if h.kind == "actor"]
+    return h
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(
     "make",
     [

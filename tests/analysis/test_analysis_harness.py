@@ -6,18 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from slipcatch.analysis import calibrate
+from slipcatch.analysis import assess, calibrate, load_evidence_file
 from slipcatch.cli import main
 
 SEED = 2026
 CASES = 150
 
-# Regression bounds for the short run (150 cases, seed 2026). The targets (Brier <= 0.10)
-# are NOT met by model 2.0 on this ground truth; docs/calibration.md gives the figures and why.
-# These bounds hold the achieved figures so that a change making the model worse fails here.
-BRIER_BOUND = 0.17
-BRIER_ALL_BOUND = 0.14
+# Regression bounds for the short run (150 cases, seed 2026, with simulated analyst evidence):
+# model 2.2 scores 0.1262 (scored forecasts) and 0.0957 (all cases) here, with 4 high-confidence
+# verdicts, none wrong. The target (Brier <= 0.10 on 1000 cases) is NOT met on the scored
+# forecasts (0.115-0.123 over three seeds); docs/calibration.md gives the figures and why. These
+# bounds hold the achieved figures so that a change making the model worse fails here.
+BRIER_BOUND = 0.13
+BRIER_ALL_BOUND = 0.10
+HIGH_REACHED = 4
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +30,23 @@ def short_run() -> calibrate.Report:
 
 
 def test_short_run_brier_and_high_confidence_bounds(short_run):
-    assert short_run.cases == CASES
+    assert short_run.cases == CASES and short_run.analyst_evidence
     assert short_run.brier <= BRIER_BOUND
     assert short_run.brier_all <= BRIER_ALL_BOUND
-    assert short_run.high >= 5  # high confidence is reachable...
+    assert short_run.high >= HIGH_REACHED  # high confidence is reachable...
     assert short_run.high_error <= calibrate.HIGH_ERROR_TARGET  # ...and is rarely wrong
     assert short_run.bands_ok  # every judged band inside its range or next to it
+
+
+def test_high_confidence_comes_only_with_analyst_evidence(short_run):
+    # model 2.2: every line read off the adversary's own activity is one kind, so "high" needs
+    # an analyst item; the cases without any are never high
+    by_group = {g: (n, high) for g, n, _, _, high, _ in short_run.by_analyst}
+    assert sum(high for g, (_, high) in by_group.items() if g.endswith("/none")) == 0
+    assert by_group["actor/code-reuse"][1] == HIGH_REACHED
+    bare = calibrate.run(40, SEED, analyst_evidence=False)
+    assert not bare.analyst_evidence and bare.high == 0
+    assert {g.rsplit("/", 1)[1] for g, *_ in bare.by_analyst} == {"none"}
 
 
 def test_ground_truth_includes_the_ambiguous_cases():
@@ -124,3 +139,74 @@ def test_cli_analyze_with_an_evidence_file(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert str(bad) in err and "evidence[0] 'tip'" in err and "Z9" in err
     assert "Traceback" not in err
+
+
+def test_analyst_evidence_rates_and_form():
+    cases = calibrate.generate(1000, SEED)
+    found: dict[str, list[int]] = {}
+    codes: dict[str, set[str]] = {"code-reuse": set(), "language": set()}
+    for case in cases:
+        keys = {item.key: item for item in (case.analyst.items if case.analyst else ())}
+        found.setdefault(case.scenario, []).append("code-reuse" in keys)
+        for key, item in keys.items():
+            codes[key].add(item.reliability)
+            assert item.personas == (f"persona-{case.index}",)
+            named = {k.split(":", 1)[1] for k, _ in item.likelihoods if ":" in k}
+            assert named == {case.actor}  # the item is about the actor the forecast is about
+        if "language" in keys:
+            # only about an actor under consideration: its range was hit or code names it
+            assert "code-reuse" in keys or any(
+                o.address.actor == case.actor for o in case.observations
+            )
+    for scenario, rate in calibrate.CODE_REUSE_RATES.items():
+        hits = found[scenario]
+        sigma = (rate * (1 - rate) / len(hits)) ** 0.5
+        assert abs(sum(hits) / len(hits) - rate) <= 3 * sigma, scenario
+    assert codes["code-reuse"] <= {f"{a}{c}" for a in "ABC" for c in "123"}
+    assert codes["language"] <= {f"{a}{c}" for a in "BCD" for c in "234"}
+    # a code-reuse item is of the same form whoever the truth is: an actor's, a framer's planted
+    # one and a coincidental one state ratios from the same set, with or without a false flag
+    forms: dict[str, set[tuple[float, bool]]] = {}
+    for case in cases:
+        for item in case.analyst.items if case.analyst else ():
+            if item.key == "code-reuse":
+                table = {k.split(":")[0]: v for k, v in item.likelihoods}
+                assert table.get("false_flag", table["actor"] / 2) == table["actor"] / 2
+                forms.setdefault(case.scenario, set()).add(
+                    (table["actor"], "false_flag" in table)
+                )
+    assert forms["actor"] == {(float(r), f) for r in range(3, 11) for f in (False, True)}
+    assert forms["framed"] <= forms["actor"] and len(forms["framed"]) >= 8
+
+
+def test_analyst_evidence_takes_the_evidence_file_path(tmp_path):
+    case = next(c for c in calibrate.generate(60, SEED) if c.analyst and len(c.analyst.items) == 2)
+    doc = {
+        "evidence": [
+            {
+                "id": item.key,
+                "summary": item.summary,
+                "reliability": item.reliability,
+                "personas": list(item.personas),
+                "likelihoods": dict(item.likelihoods),
+            }
+            for item in case.analyst.items
+        ]
+    }
+    path = tmp_path / "analyst.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    from_file = load_evidence_file(path, [a.id for a in calibrate.ACTORS])
+    assert from_file.items == case.analyst.items
+    by_file = assess(case.observations, calibrate.ACTORS, evidence_file=path)
+    by_harness = assess(case.observations, calibrate.ACTORS, evidence_file=case.analyst)
+    assert [pa.verdict for pa in by_file] == [pa.verdict for pa in by_harness]
+    [pa] = by_harness
+    assert sorted(line.kind for line in pa.evidence if line.kind == "analyst") == ["analyst"] * 2
+
+
+def test_analyst_evidence_leaves_the_observations_alone():
+    with_items = calibrate.generate(40, 7)
+    without = calibrate.generate(40, 7, analyst_evidence=False)
+    assert [c.observations for c in with_items] == [c.observations for c in without]
+    assert all(c.analyst is None for c in without)
+    assert any(c.analyst is not None for c in with_items)

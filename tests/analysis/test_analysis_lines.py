@@ -23,7 +23,7 @@ from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, EvidenceLine, OriginTrust, stable_id
 
-T0 = datetime(2014, 11, 24, 9, 0, tzinfo=UTC)
+T0 = datetime(2014, 11, 24, 0, 0, tzinfo=UTC)  # 09:00 in Pyongyang
 P = "Guardians of Peace"
 PID = stable_id("persona", P)
 H_ACTOR = hypothesis_id(PID, "actor", "dprk-rgb")
@@ -101,21 +101,25 @@ def test_example_2_provider_written_half_exclusive_within_the_hour():
     ]
     [line] = lines_of(obs, "actor-range-episode")
     assert episode_ratios(0.3, "return-within-hour") == pytest.approx((2.5, 1.15))
-    assert ratios(line) == (2.5, 2.5, 1.0)
+    # model 2.1: r from the exclusivity alone (1 + 5 x 0.5); the provider-written origin moves
+    # the pattern ratio 1.15 by FORGE_RATIO ** -(1 - 0.6): 1.15 / 2 ** 0.4 = 0.871537
+    assert ratios(line) == (3.5, 3.5, 1.0)
     assert line.reliability == "C4"
-    assert ratios(pattern_line(obs)) == (1.0, 0.869565, 1.0)
+    assert ratios(pattern_line(obs)) == (1.0, 1.147398, 1.0)
 
 
-def test_example_3_sender_written_carries_almost_no_weight():
+def test_example_3_sender_written_weighs_against_unknown_and_toward_a_framer():
     obs = [
         *covered_day(0),
         kp(300, channel="email", origin_trust=OriginTrust.SENDER_WRITTEN),
         tor(360),
     ]
     [line] = lines_of(obs, "actor-range-episode")
-    assert ratios(line) == (1.25, 1.25, 1.0)
+    # model 2.1: true or forged by a framer, never an unknown party's accident: r = 6 against
+    # unknown; the pattern 1.1 / 2 ** 0.95 = 0.569395 turns toward the framer
+    assert ratios(line) == (6.0, 6.0, 1.0)
     assert line.reliability == "E2"
-    assert ratios(pattern_line(obs)) == (1.0, 0.909091, 1.0)
+    assert ratios(pattern_line(obs)) == (1.0, 1.756248, 1.0)
 
 
 def test_example_4_lone_event_in_a_persona_without_cover():
@@ -336,3 +340,75 @@ def test_every_rule_is_a_heading_in_the_model_doc():
         headings
     )
     assert {"ACH matrix", "What would change our mind"} <= headings
+
+
+# --- model 2.1 rules (docs/model.md, examples 11-13) ---------------------------------------
+
+
+def test_example_11_slip_hours_in_the_actor_zone_with_tz_history():
+    # 00:05 UTC = 09:05 in Pyongyang (in hours); a day later 12:05 UTC = 21:05 (outside)
+    obs = [*covered_day(0), kp(300), tor(430), *covered_day(1), kp(86400 + 12 * 3600 + 300)]
+    obs.append(tor(86400 + 12 * 3600 + 400, 4))
+    [line] = lines_of(obs, "slip-hours")
+    # exp((ln 1.5 + ln 0.5) / sqrt(2)) = 0.8159344, to the actor only
+    assert ratios(line) == (0.815934, 1.0, 1.0)
+    assert line.reliability == "B4" and line.rule == "slip hours"
+    [single] = lines_of([*covered_day(0), kp(300), tor(430)], "slip-hours")
+    assert ratios(single) == (1.5, 1.0, 1.0)
+    # 23:15 UTC is 08:15 in Pyongyang in November 2014 (UTC+9), 07:45 in June 2016 (UTC+8:30)
+    for when, expected in (
+        (datetime(2014, 11, 24, 23, 15, tzinfo=UTC), 1.5),
+        (datetime(2016, 6, 6, 23, 15, tzinfo=UTC), 0.5),
+    ):
+        shift = (when - T0).total_seconds()
+        case = [tor(shift - 600), tor(shift - 300, 2), kp(shift), tor(shift + 120, 3)]
+        [hours] = lines_of(case, "slip-hours")
+        assert ratios(hours) == (expected, 1.0, 1.0)
+
+
+def test_slip_hours_give_way_to_a_pattern_of_life_that_speaks():
+    # 20 covered events in Pyongyang office hours over 5 days plus one slip: the pattern of life
+    # fits (actor 1.5), so the slip hours are not counted a second time
+    obs = []
+    for day in range(5):
+        base = day * 86400
+        obs += [tor(base + 900), tor(base + 3 * 3600 + 900, 2), tor(base + 6 * 3600 + 900, 3)]
+        obs.append(tor(base + 8 * 3600 + 900, 4))
+    obs += [kp(2 * 86400 + 2 * 3600), tor(2 * 86400 + 2 * 3600 + 120, 5)]
+    [pol] = lines_of(obs, "pattern-of-life")
+    assert pol.likelihoods[H_ACTOR] == 1.5
+    assert lines_of(obs, "slip-hours") == []
+
+
+def test_example_12_exposed_elsewhere():
+    base = [*covered_day(0), kp(300), tor(430)]
+    hop = [*base, res(2 * 86400, "1.160.7.7", "TW"), tor(2 * 86400 + 120, 5)]
+    [line] = lines_of(hop, "exposed-elsewhere")
+    assert ratios(line) == (1.0, 1.0, 2.0)  # unknown 1 + (2 - 1) x 1
+    assert line.reliability == "B4" and line.rule == "exposed elsewhere"
+    forged = observation(
+        at(2 * 86400),
+        "1.160.7.8",
+        P,
+        category=Category.RESIDENTIAL,
+        country="TW",
+        channel="email",
+        origin_trust=OriginTrust.SENDER_WRITTEN,
+    )
+    [weak] = lines_of([*base, forged, tor(2 * 86400 + 120, 5)], "exposed-elsewhere")
+    assert ratios(weak) == (1.0, 1.0, 1.05) and weak.reliability == "E4"
+    # the sponsor country is not "elsewhere", and without an actor hypothesis there is no line
+    home = [*base, res(2 * 86400, "210.52.109.9", "KP"), tor(2 * 86400 + 120, 5)]
+    assert lines_of(home, "exposed-elsewhere") == []
+    assert lines_of([tor(0), tor(60, 2), res(100, "1.160.7.7", "TW")], "exposed-elsewhere") == []
+
+
+def test_example_13_channel_of_the_episode():
+    # quick return s = 3; back-end x 2 -> 6; public x 1/1.5 -> 2 (trusted, exclusivity 1)
+    ssh = [*covered_day(0), kp(300, channel="ssh"), tor(430)]
+    assert ratios(pattern_line(ssh)) == (1.0, 0.166667, 1.0)
+    zeek = [*covered_day(0), kp(300, channel="zeek:ssh"), tor(430)]
+    assert ratios(pattern_line(zeek)) == (1.0, 0.166667, 1.0)
+    post = [*covered_day(0), kp(300, channel="posting"), tor(430)]
+    assert ratios(pattern_line(post)) == (1.0, 0.5, 1.0)
+    assert "public channel x1" in pattern_line(post).summary

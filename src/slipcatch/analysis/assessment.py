@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from slipcatch.evidence import ANONYMOUS
 from slipcatch.model import (
     Actor,
     Category,
@@ -30,7 +31,13 @@ from .confidence import (
     statement,
     supporting,
 )
-from .evidence_lines import Episode, actor_range_lines, country_lines, slip_pattern_lines
+from .evidence_lines import (
+    Episode,
+    actor_range_lines,
+    country_lines,
+    elsewhere_line,
+    slip_pattern_lines,
+)
 from .hypotheses import (
     HypothesisSpec,
     Priors,
@@ -39,7 +46,7 @@ from .hypotheses import (
     hypothesis_specs,
     posterior,
 )
-from .pattern_of_life import pattern_line
+from .pattern_of_life import pattern_line, slip_hours_lines
 from .personas import build_persona, group_by_persona
 from .slips import EXPOSED, find_slips
 from .whatif import what_ifs
@@ -47,7 +54,7 @@ from .whatif import what_ifs
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess"]
 
 #: Version of the analytic model (rules, numbers, caps); bump when any of them changes.
-MODEL_VERSION = "slipcatch-analysis/2.0"
+MODEL_VERSION = "slipcatch-analysis/2.2"
 
 #: Leave-one-out re-runs the persona's analysis once per attributing slip; beyond this many
 #: attributing slips only evidence lines are tested, and the verdict says so.
@@ -105,9 +112,24 @@ def _core(
     episodes = tuple(actor_range_lines(persona, observations, slips, specs, actors))
     country = tuple(country_lines(persona, observations, slips, specs, actors))
     pattern = pattern_line(persona, observations, specs, actors)
+    elsewhere = elsewhere_line(persona, observations, specs, actors)
     other = (
         tuple(slip_pattern_lines(persona, episodes, specs))
+        + tuple(
+            line
+            for line in slip_hours_lines(persona, [ep for _, ep in episodes], specs, actors)
+            # Timing is one piece of evidence: the routine (pattern of life) when it speaks for
+            # or against the actor, else the hours of the slips themselves. Both reflect the
+            # operator's zone; counting both would count that zone twice.
+            if pattern is None
+            or all(
+                pattern.likelihoods.get(h, 1.0) == 1.0
+                for h, v in line.likelihoods.items()
+                if v != 1.0
+            )
+        )
         + ((pattern,) if pattern is not None else ())
+        + ((elsewhere,) if elsewhere is not None else ())
         + tuple(analyst_lines(persona.id, name, analyst, specs))
         + tuple(extra)
     )
@@ -258,6 +280,59 @@ def _assess_one(
     )
 
 
+def _assess_anonymous(
+    observations: Sequence[Observation], analyst: AnalystEvidence | None
+) -> PersonaAssessment:
+    """The events the readers gave no persona (``ANONYMOUS``), reported but not assessed.
+
+    They share no identity, only the absence of one: pooling them would let unrelated users
+    (a Tor user and a visitor from an actor's range) form one fake persona with a fake slip.
+    So no slips, no evidence lines, no actor hypothesis: the unknown hypothesis holds alone.
+    """
+    persona = build_persona(ANONYMOUS, observations)
+    [spec] = hypothesis_specs(persona.id, [], Priors())
+    reasons = [
+        "these events carry no identity linking them to one operator (the readers found no "
+        "persona for them), so no slip, evidence line or actor hypothesis was formed for them"
+    ]
+    named = sorted(
+        item.key for item in (analyst.items if analyst else ()) if ANONYMOUS in item.personas
+    )
+    if named:
+        reasons.append(f"analyst item(s) not applied to these events: {', '.join(named)}")
+    verdict = Verdict(
+        actor=None,
+        probability=0.0,
+        likelihood=icd203_term(0.0),
+        confidence="low",
+        statement=(
+            f"The {len(observations)} event(s) without a persona ('{ANONYMOUS}') carry no "
+            "identity linking them to one operator and were not assessed as one; no "
+            "attribution is made."
+        ),
+        confidence_reasons=tuple(reasons),
+    )
+    hypothesis = Hypothesis(
+        id=spec.id,
+        kind="unknown",
+        actor=None,
+        statement=(
+            f"The events without a persona ('{ANONYMOUS}') are not attributed to any known "
+            "actor; they were not assessed as one operator."
+        ),
+        prior=round(spec.prior, 6),
+        probability=1.0,
+    )
+    return PersonaAssessment(
+        persona=persona,
+        slips=(),
+        evidence=(),
+        hypotheses=(hypothesis,),
+        verdict=verdict,
+        priors="priors: none applied; the events were not assessed as one persona",
+    )
+
+
 def _merge_priors(given: Priors | None, analyst: AnalystEvidence | None) -> Priors:
     stated = analyst.priors if analyst is not None else None
     if given is None:
@@ -276,7 +351,10 @@ def assess(
 ) -> list[PersonaAssessment]:
     """Assess every persona in ``observations``: slips, evidence lines, hypotheses, verdict.
 
-    Observations may come in any order; duplicates of one event id count once. ``actors`` names
+    Observations may come in any order; duplicates of one event id count once. Events without a
+    persona (``slipcatch.evidence.ANONYMOUS``) are reported as one persona but not assessed as
+    one operator: no slips, no actor hypothesis, a verdict that attributes nothing (docs/model.md,
+    "Personas without identity"). ``actors`` names
     the actors (an actor id met in an address but absent here is used as its own name). The
     result is sorted by persona name and is identical for identical input.
 
@@ -299,4 +377,9 @@ def assess(
             evidence_file, sorted(by_id), [persona.name for persona, _ in groups]
         )
     merged = _merge_priors(priors, analyst)
-    return [_assess_one(persona.name, obs, by_id, merged, analyst) for persona, obs in groups]
+    return [
+        _assess_anonymous(obs, analyst)
+        if persona.name == ANONYMOUS
+        else _assess_one(persona.name, obs, by_id, merged, analyst)
+        for persona, obs in groups
+    ]

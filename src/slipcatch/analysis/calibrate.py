@@ -18,8 +18,17 @@ the analytic model is what is tested. Four kinds of truth, drawn with fixed shar
   inside an actor's range;
 - ``noise``: uncovered activity from many networks, now and then from a shared actor range.
 
+Each case may also carry simulated analyst evidence (``analyst_evidence``): a code-reuse item
+linking the tooling to the actor of interest (found for 50 % of actors, planted by 30 % of framers,
+coincidental for 5 % of other parties) and language analysis pointing away from that actor (15 %
+of actors, 35 % of everyone else, when the actor is under consideration). The items are YAML-shaped
+documents validated by ``analyst.parse_evidence`` and given to ``assess`` exactly as a user's
+``--evidence-file`` would be. Rates, stated ratios and reliability mixes are in
+docs/calibration.md, "Analyst evidence in the harness"; they were fixed before the runs.
+
 The forecast scored is the model's probability that the case's actor of interest (the true
-actor, the framed one, or the one whose range was touched) operates the persona.
+actor, the framed one, the one whose range was touched, or the one an analyst item names)
+operates the persona.
 """
 
 from __future__ import annotations
@@ -31,24 +40,28 @@ import random
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from slipcatch.model import ICD203_BANDS, Actor, Category, Observation, OriginTrust, icd203_term
 
+from .analyst import AnalystEvidence, parse_evidence
 from .assessment import assess
 from .simulate import observation
 
 __all__ = [
     "ACTORS",
+    "AWAY_RATES",
     "BRIER_TARGET",
+    "CODE_REUSE_RATES",
     "HIGH_ERROR_TARGET",
     "MIN_BAND_CASES",
     "SCENARIO_SHARES",
     "Outcome",
     "Report",
     "SimCase",
+    "analyst_document",
     "generate",
     "main",
     "run",
@@ -67,6 +80,37 @@ SCENARIO_SHARES: Mapping[str, float] = {
     "unknown": 0.30,
     "noise": 0.20,
 }
+
+#: Simulated analyst evidence (docs/calibration.md, "Analyst evidence in the harness"); fixed
+#: before the runs, not fitted. P(a code-reuse item naming the actor of interest | truth):
+#: operators reuse their tooling (found in half the cases), framers plant it (Olympic Destroyer
+#: carried Lazarus code), anyone else only by coincidence (leaked tools).
+CODE_REUSE_RATES: Mapping[str, float] = {
+    "actor": 0.5,
+    "framed": 0.3,
+    "unknown": 0.05,
+    "noise": 0.05,
+}
+#: P(language analysis pointing away from the actor of interest | truth), when that actor is
+#: under consideration (its range was hit or a code-reuse item names it): the party's own
+#: language shows through; operators mislead (Sony 2014: a linguistic analysis favoured Russian
+#: speakers) or plant other languages now and then.
+AWAY_RATES: Mapping[str, float] = {
+    "actor": 0.15,
+    "framed": 0.35,
+    "unknown": 0.35,
+    "noise": 0.35,
+}
+#: Stated ratio of a code-reuse item (actor : others, as an A1 item), uniform over these.
+_CODE_RATIOS = (3, 4, 5, 6, 7, 8, 9, 10)
+#: Share of code-reuse items whose analyst also allows for planted code (false flag at half the
+#: actor's ratio, the form of docs/model.md's example); the rest state the actor only.
+_CAREFUL_SHARE = 0.5
+#: Stated ratio of a language item (every other party : the actor).
+_AWAY_RATIOS = (2, 3)
+#: Admiralty mixes: (letter weights, credibility weights).
+_CODE_RELIABILITY = ({"A": 0.2, "B": 0.5, "C": 0.3}, {"1": 0.2, "2": 0.5, "3": 0.3})
+_AWAY_RELIABILITY = ({"B": 0.3, "C": 0.5, "D": 0.2}, {"2": 0.2, "3": 0.5, "4": 0.3})
 
 ACTORS: tuple[Actor, ...] = (
     Actor(
@@ -130,6 +174,14 @@ class SimCase:
     actor: str | None  # actor of interest: the true, the framed or the touched one
     truth: str | None  # actor truly operating the persona, None for nobody known
     observations: tuple[Observation, ...]
+    # Simulated analyst evidence, as a parsed evidence file (None: the analyst has nothing).
+    analyst: AnalystEvidence | None = None
+
+    @property
+    def analyst_tag(self) -> str:
+        """Which analyst items the case carries: "none", "code-reuse", "language" or both."""
+        keys = sorted(item.key for item in self.analyst.items) if self.analyst else []
+        return "+".join(keys) or "none"
 
 
 class _Gen:
@@ -449,14 +501,84 @@ _MAKERS = {
 }
 
 
-def generate(n: int, seed: int) -> list[SimCase]:
-    """``n`` cases; case ``i`` depends only on (seed, i), so a prefix of a run is a smaller run."""
+def _code(rng: random.Random, mix: tuple[Mapping[str, float], Mapping[str, float]]) -> str:
+    letters, credibility = mix
+    return (
+        rng.choices(list(letters), list(letters.values()))[0]
+        + rng.choices(list(credibility), list(credibility.values()))[0]
+    )
+
+
+def analyst_document(case: SimCase, rng: random.Random) -> tuple[str | None, dict[str, object]]:
+    """The analyst's evidence file for ``case`` as the YAML document it would be, and the actor
+    of interest afterwards.
+
+    A code-reuse item is found with ``CODE_REUSE_RATES[scenario]``; it names the case's actor of
+    interest, or a registry actor at random when the case has none (that actor then becomes the
+    actor of interest: the forecast is about it). A language item pointing away from the actor
+    of interest is found with ``AWAY_RATES[scenario]`` when that actor is under consideration
+    (its range was hit or a code-reuse item names it). Items are drawn whatever the truth's
+    network evidence looks like, and of the same form whoever the truth is.
+    """
+    actor = case.actor
+    items: list[dict[str, object]] = []
+    if rng.random() < CODE_REUSE_RATES[case.scenario]:
+        if actor is None:
+            actor = rng.choice(ACTORS).id
+        ratio = rng.choice(_CODE_RATIOS)
+        likelihoods: dict[str, float] = {f"actor:{actor}": ratio}
+        if rng.random() < _CAREFUL_SHARE:
+            likelihoods[f"false_flag:{actor}"] = ratio / 2
+        items.append(
+            {
+                "id": "code-reuse",
+                "summary": f"the persona's tooling shares code with earlier work of {actor}",
+                "reliability": _code(rng, _CODE_RELIABILITY),
+                "personas": [f"persona-{case.index}"],
+                "likelihoods": likelihoods,
+            }
+        )
+    considered = bool(items) or any(
+        obs.address.category == Category.ACTOR and obs.address.actor == actor
+        for obs in case.observations
+    )
+    if actor is not None and considered and rng.random() < AWAY_RATES[case.scenario]:
+        ratio = rng.choice(_AWAY_RATIOS)
+        items.append(
+            {
+                "id": "language",
+                "summary": f"language analysis of the persona's texts favours a party other "
+                f"than {actor}",
+                "reliability": _code(rng, _AWAY_RELIABILITY),
+                "personas": [f"persona-{case.index}"],
+                "likelihoods": {"unknown": ratio, f"false_flag:{actor}": ratio},
+            }
+        )
+    return actor, {"evidence": items} if items else {}
+
+
+def generate(n: int, seed: int, analyst_evidence: bool = True) -> list[SimCase]:
+    """``n`` cases; case ``i`` depends only on (seed, i), so a prefix of a run is a smaller run.
+
+    The analyst evidence is drawn from its own stream (seed, i, "analyst"), so the observations
+    are the same with ``analyst_evidence`` on or off.
+    """
     out = []
     names = list(SCENARIO_SHARES)
+    actor_ids = [a.id for a in ACTORS]
     for i in range(n):
         rng = random.Random(f"{seed}:{i}")
         scenario = rng.choices(names, [SCENARIO_SHARES[k] for k in names])[0]
-        out.append(_MAKERS[scenario](rng, i))
+        case = _MAKERS[scenario](rng, i)
+        if analyst_evidence:
+            actor, doc = analyst_document(case, random.Random(f"{seed}:{i}:analyst"))
+            if doc:
+                # The path a user's --evidence-file takes after YAML parsing.
+                evidence = parse_evidence(
+                    doc, f"simulated-analyst-{seed}-{i}", actor_ids, [f"persona-{i}"]
+                )
+                case = replace(case, actor=actor, analyst=evidence)
+        out.append(case)
     return out
 
 
@@ -481,7 +603,7 @@ class Outcome:
 
 
 def _outcome(case: SimCase) -> Outcome:
-    [pa] = assess(case.observations, ACTORS)
+    [pa] = assess(case.observations, ACTORS, evidence_file=case.analyst)
     v = pa.verdict
     best = max(pa.hypotheses, key=lambda h: (h.probability, h.kind == "unknown"))
     forecast = None
@@ -506,6 +628,9 @@ class Report:
     high_wrong: int
     # variant, cases, mean forecast, observed frequency, Brier score of its scored forecasts
     by_variant: tuple[tuple[str, int, float, float, float | None], ...]
+    # truth/analyst items, cases, forecasts scored, Brier, high confidence, high and wrong
+    by_analyst: tuple[tuple[str, int, int, float | None, int, int], ...] = ()
+    analyst_evidence: bool = True
 
     @property
     def high_error(self) -> float:
@@ -540,6 +665,13 @@ class Report:
                 dict(zip(("variant", "n", "mean_forecast", "observed", "brier"), v, strict=True))
                 for v in self.by_variant
             ],
+            "analyst_evidence": self.analyst_evidence,
+            "by_analyst_evidence": [
+                dict(
+                    zip(("group", "n", "scored", "brier", "high", "high_wrong"), v, strict=True)
+                )
+                for v in self.by_analyst
+            ],
             "targets": {"brier": BRIER_TARGET, "high_confidence_error": HIGH_ERROR_TARGET},
             "passed": self.passed,
         }
@@ -549,8 +681,10 @@ def _band_index(p: float) -> int:
     return [t for t, _, _ in ICD203_BANDS].index(icd203_term(min(1.0, max(0.0, p))))
 
 
-def score(outcomes: Sequence[Outcome], seed: int = 0) -> Report:
-    """Brier score, reliability by ICD 203 band, verdict confusion and high-confidence errors."""
+def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = True) -> Report:
+    """Brier score, reliability by ICD 203 band, verdict confusion and high-confidence errors.
+
+    ``analyst_evidence`` only records whether the cases carried simulated analyst evidence."""
     scored = [o for o in outcomes if o.forecast is not None]
     sq = [(o.forecast - o.outcome) ** 2 for o in scored if o.forecast is not None]
     brier = math.fsum(sq) / len(sq) if sq else 0.0
@@ -608,6 +742,20 @@ def score(outcomes: Sequence[Outcome], seed: int = 0) -> Report:
         )
         for name, group in sorted(variants.items())
     )
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault(f"{o.case.scenario}/{o.case.analyst_tag}", []).append(o)
+    by_analyst = tuple(
+        (
+            name,
+            len(group),
+            sum(1 for o in group if o.forecast is not None),
+            variant_brier(group),
+            sum(1 for o in group if o.confidence == "high"),
+            sum(1 for o in group if o.confidence == "high" and not o.correct),
+        )
+        for name, group in sorted(groups.items())
+    )
     return Report(
         cases=len(outcomes),
         seed=seed,
@@ -619,18 +767,25 @@ def score(outcomes: Sequence[Outcome], seed: int = 0) -> Report:
         high=len(high),
         high_wrong=sum(1 for o in high if not o.correct),
         by_variant=by_variant,
+        by_analyst=by_analyst,
+        analyst_evidence=analyst_evidence,
     )
 
 
-def run(n: int = 1000, seed: int = 2026) -> Report:
-    """Generate ``n`` cases from ``seed``, assess each, and score the forecasts."""
-    return score([_outcome(case) for case in generate(n, seed)], seed)
+def run(n: int = 1000, seed: int = 2026, analyst_evidence: bool = True) -> Report:
+    """Generate ``n`` cases from ``seed``, assess each, and score the forecasts.
+
+    ``analyst_evidence=False`` runs the same cases without their simulated analyst evidence
+    (network and timing evidence only)."""
+    cases = generate(n, seed, analyst_evidence)
+    return score([_outcome(case) for case in cases], seed, analyst_evidence)
 
 
 def render(report: Report) -> str:
     """The report as Markdown tables (the form docs/calibration.md quotes)."""
     lines = [
-        f"cases: {report.cases} (seed {report.seed}); forecasts scored: {report.assessable}",
+        f"cases: {report.cases} (seed {report.seed}); forecasts scored: {report.assessable}; "
+        f"analyst evidence simulated: {'yes' if report.analyst_evidence else 'no'}",
         f"Brier score (scored forecasts): {report.brier:.4f} (target <= {BRIER_TARGET})",
         f"Brier score (all cases, no hypothesis = 0): {report.brier_all:.4f}",
         f"high confidence: {report.high} cases, {report.high_wrong} wrong "
@@ -658,6 +813,15 @@ def render(report: Report) -> str:
         f"| {v} | {n} | {p:.3f} | {o:.3f} | {'-' if b is None else f'{b:.3f}'} |"
         for v, n, p, o, b in report.by_variant
     ]
+    lines += [
+        "",
+        "| truth / analyst items | cases | scored | Brier (scored) | high | high and wrong |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {g} | {n} | {s} | {'-' if b is None else f'{b:.3f}'} | {h} | {w} |"
+        for g, n, s, b, h, w in report.by_analyst
+    ]
     lines += ["", "targets met" if report.passed else "TARGETS MISSED"]
     return "\n".join(lines)
 
@@ -671,8 +835,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    parser.add_argument(
+        "--no-analyst-evidence",
+        action="store_true",
+        help="the same cases without their simulated analyst evidence",
+    )
     args = parser.parse_args(argv)
-    report = run(max(1, args.cases), args.seed)
+    report = run(max(1, args.cases), args.seed, not args.no_analyst_evidence)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
     else:

@@ -25,6 +25,7 @@ from .evidence_lines import SLIP_PATTERNS, Episode
 from .hypotheses import KIND_RANK, HypothesisSpec, bayes_factor
 
 __all__ = [
+    "ACTIVITY_KIND",
     "ADDRESS_KINDS",
     "CONTRA_BF",
     "HIGH_KINDS",
@@ -45,8 +46,24 @@ SUPPORT_BF = 1.25
 CONTRA_BF = 0.8
 #: High confidence needs supporting lines of at least this many kinds (independent methods).
 HIGH_KINDS = 2
-#: Line kinds that all rest on where addresses were: one kind for ``HIGH_KINDS``.
-ADDRESS_KINDS = frozenset({"actor-range-episode", "slip-pattern", "country-hit"})
+#: Line kinds that all rest on the activity the adversary itself produced — where its
+#: addresses were, how its exposures ended, on which channel, at what hours it worked: a party
+#: able to stage the events sets all of that, so together they are ONE kind for
+#: ``HIGH_KINDS``. High confidence therefore needs a reliable line of another kind (analyst
+#: evidence such as code reuse or a tip), as the FBI's 2014 judgement rested on malware and
+#: infrastructure links as well as on the addresses.
+ADDRESS_KINDS = frozenset(
+    {
+        "actor-range-episode",
+        "slip-pattern",
+        "slip-hours",
+        "pattern-of-life",
+        "country-hit",
+        "exposed-elsewhere",
+    }
+)
+#: The name of that one kind in confidence reasons.
+ACTIVITY_KIND = "adversary activity"
 
 Confidence = Literal["low", "moderate", "high"]
 
@@ -113,7 +130,8 @@ def base_confidence(
     """Confidence from the lines alone (linchpins are applied by the caller).
 
     high: at least 3 reliable supporting lines, none contradicting, best source A or B, and
-    supporting lines of at least ``HIGH_KINDS`` kinds;
+    supporting lines of at least ``HIGH_KINDS`` kinds (every kind in ``ADDRESS_KINDS`` counts as
+    one: without analyst evidence no verdict is high);
     moderate: at least 2 reliable supporting lines and contradicting lines fewer than half of
     them; low: anything else, and always when no actor hypothesis exists.
     """
@@ -142,7 +160,7 @@ def base_confidence(
             "geolocation or uncertain exclusivity)"
         )
     kinds = sorted(
-        {"network location" if line.kind in ADDRESS_KINDS else line.kind for line in sup}
+        {ACTIVITY_KIND if line.kind in ADDRESS_KINDS else line.kind for line in sup}
     )
     level: Confidence
     if n >= 3 and not con and best_letter in ("A", "B") and len(kinds) >= HIGH_KINDS:
@@ -157,7 +175,8 @@ def base_confidence(
         reasons.append(
             f"every supporting line is of one kind ({', '.join(kinds)}): a party able to fake "
             "that kind of evidence could fake all of it, so confidence is not high without "
-            "corroboration of another kind"
+            "corroboration of another kind (analyst evidence such as code reuse, language or a "
+            "tip)"
         )
     return level, tuple(reasons)
 

@@ -33,24 +33,33 @@ from slipcatch.model import (
     utc,
 )
 
-from .hypotheses import LINE_CAP, HypothesisSpec, hypothesis_id, temper
+from .hypotheses import LINE_CAP, HypothesisSpec, hypothesis_id
 from .slips import EXPOSED, works_under_cover
 
 __all__ = [
     "ADDRESS_WINDOW_SECONDS",
+    "BACKEND_CHANNELS",
     "BURST_SECONDS",
+    "CHANNEL_RATIOS",
     "COUNTRY_OTHER_TILT",
     "COUNTRY_SPONSOR_RATIO",
     "DEFAULT_EXCLUSIVITY",
+    "ELSEWHERE_RATIO",
+    "FORGE_RATIO",
+    "PUBLIC_CHANNELS",
     "RULE_ACTOR_RANGE",
     "RULE_COUNTRY",
+    "RULE_ELSEWHERE",
     "RULE_SLIP_PATTERN",
     "R_EPISODE",
     "SLIP_PATTERNS",
     "TRUST_WEIGHT",
     "Episode",
     "actor_range_lines",
+    "channel_kind",
     "country_lines",
+    "elsewhere_line",
+    "episode_factors",
     "episode_ratios",
     "event_exclusivity",
     "event_trust",
@@ -63,6 +72,7 @@ __all__ = [
 RULE_ACTOR_RANGE = "actor-range episode"
 RULE_COUNTRY = "country hit without exclusive range"
 RULE_SLIP_PATTERN = "slip pattern"
+RULE_ELSEWHERE = "exposed elsewhere"
 
 #: actor : unknown ratio of one episode at full exclusivity and full origin trust.
 R_EPISODE = 6.0
@@ -100,10 +110,30 @@ SLIP_PATTERNS: Mapping[str, tuple[float, str]] = {
 }
 _QUICK, _HOUR, _DAY = 600.0, 3600.0, 86400.0
 
+#: Where an episode's events were seen (model 2.1). A framer needs its staging to be found and
+#: attributed, so it plants it where investigators look: public statements. An operator's
+#: mistakes happen wherever it works, including its back-end access (interactive logins), which
+#: it does not expect anyone to read. Channel names (``Event.channel``) are compared in lower
+#: case; for "zeek:ssh" and the like, the part after the last colon.
+BACKEND_CHANNELS: frozenset[str] = frozenset({"ssh", "rdp", "login", "auth"})
+PUBLIC_CHANNELS: frozenset[str] = frozenset({"posting", "post", "statement", "paste"})
+#: Channel kind -> actor : false-flag ratio at full weight.
+CHANNEL_RATIOS: Mapping[str, float] = {"back-end": 2.0, "public": 1 / 1.5, "other": 1.0}
+#: How much likelier a framer's staging is than an operator's mistake to rest on an origin only
+#: the sender wrote (model 2.1): a forged header costs a framer nothing. Applied as
+#: ``FORGE_RATIO ** (1 - trust weight)`` against the actor in the slip-pattern line.
+FORGE_RATIO = 2.0
+
 #: Largest actor : unknown ratio of a sponsor-country hit outside any exclusive range.
 COUNTRY_SPONSOR_RATIO = 2.0
 #: unknown : every other hypothesis for a hit in a country that sponsors no hypothesised actor.
 COUNTRY_OTHER_TILT = 1.1
+#: unknown : every other hypothesis when a persona with an actor hypothesis was also exposed
+#: outside any exclusive range in a country sponsoring none of its hypothesised actors (model
+#: 2.1): a party that hops through compromised hosts makes the range event one more hop. Under
+#: "unknown" (the range event is such a hop) other hops are expected (about 0.6-0.8); operators
+#: of known actors hop too (Sony: a Thai hotel), about 0.3; 2 is below that ratio.
+ELSEWHERE_RATIO = 2.0
 
 
 def _is_email(obs: Observation) -> bool:
@@ -148,6 +178,7 @@ class Episode:
     min_exclusivity: float
     pattern: str
     exposure_seconds: float | None
+    channel: str = "other"  # "back-end", "public" or "other" (``channel_kind``)
 
     @property
     def first(self) -> datetime:
@@ -252,6 +283,37 @@ def slip_pattern(slips: Sequence[Slip], persona: Persona) -> tuple[str, float | 
     return "long-exposure", exposure
 
 
+def channel_kind(observations: Sequence[Observation]) -> str:
+    """The channel kind of an episode's events.
+
+    "back-end" when any event was on a back-end channel (an interactive login), "public" when
+    every event was on a public-statement channel, else "other".
+    """
+    names = [obs.event.channel.lower().rsplit(":", 1)[-1] for obs in observations]
+    if any(n in BACKEND_CHANNELS for n in names):
+        return "back-end"
+    if names and all(n in PUBLIC_CHANNELS for n in names):
+        return "public"
+    return "other"
+
+
+def episode_factors(ep: Episode) -> tuple[float, float]:
+    """(actor-or-false-flag : unknown, actor : false flag) of one episode (model 2.1).
+
+    The first rests on the range's exclusivity only: ``r = 1 + (R_EPISODE - 1) * exclusivity``.
+    An origin the sender wrote is either true (then it places the sender as well as a log does)
+    or forged, and only a party that wants the actor's address there forges it: a framer. So a
+    weak origin does not weaken the case against an unknown party; it weakens the case against
+    a framer. The second is the slip pattern and the channel kind, each moved toward 1 by the
+    episode's weight (exclusivity x trust), divided by ``FORGE_RATIO ** (1 - trust weight)``.
+    """
+    r = 1.0 + (R_EPISODE - 1.0) * ep.exclusivity
+    s_pattern = SLIP_PATTERNS[ep.pattern][0]
+    s_channel = CHANNEL_RATIOS[ep.channel]
+    s = (1.0 + (s_pattern - 1.0) * ep.weight) * (1.0 + (s_channel - 1.0) * ep.weight)
+    return r, s / FORGE_RATIO ** (1.0 - TRUST_WEIGHT[ep.trust])
+
+
 def episode_ratios(weight: float, pattern: str) -> tuple[float, float]:
     """(actor : unknown, actor : false_flag) for an episode of ``weight`` and slip ``pattern``.
 
@@ -293,6 +355,7 @@ def _build_episode(
         min_exclusivity=min(item[1] for item in scored),
         pattern=pattern,
         exposure_seconds=exposure,
+        channel=channel_kind(members),
     )
 
 
@@ -336,7 +399,7 @@ def actor_range_lines(
     for actor in sorted(by_actor):
         for members in group_episodes(by_actor[actor], slip_of, run_of):
             ep = _build_episode(actor, members, slip_of, persona)
-            r, s = episode_ratios(ep.weight, ep.pattern)
+            r, s = episode_factors(ep)
             likelihoods = dict.fromkeys(all_ids, 1.0)
             # A framer staging through the range produces an episode as readily as the actor's
             # operator forgetting the cover: the episode weighs both against an unknown party,
@@ -355,7 +418,7 @@ def actor_range_lines(
                 f"{len(members)} event(s) from {', '.join(prefixes)}, exclusive range of "
                 f"{name} (exclusivity {ep.exclusivity:.2f}, {_trust_text(ep.trust)}), "
                 f"{_span(ep.first, ep.last)} UTC via {', '.join(channels)}; "
-                f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); "
+                f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); channel {ep.channel}; "
                 f"actor or false flag : unknown {r:.2f}; pattern ratio {s:.2f} (see the slip "
                 "pattern line)"
             )
@@ -363,7 +426,7 @@ def actor_range_lines(
                 id=stable_id("line", persona.id, "actor-range-episode", actor, members[0].event.id),
                 kind="actor-range-episode",
                 summary=summary,
-                likelihoods=_rounded(temper(likelihoods, LINE_CAP)),
+                likelihoods=_rounded(likelihoods),
                 reliability=_reliability(ep.trust, ep.exclusivity),
                 rule=RULE_ACTOR_RANGE,
                 event_ids=tuple(o.event.id for o in members),
@@ -430,7 +493,7 @@ def country_lines(
                 id=stable_id("line", persona.id, "country-hit", country),
                 kind="country-hit",
                 summary=summary,
-                likelihoods=_rounded(temper(likelihoods, LINE_CAP)),
+                likelihoods=_rounded(likelihoods),
                 reliability=_TRUST_LETTER[trust] + "4",
                 rule=RULE_COUNTRY,
                 event_ids=tuple(o.event.id for o in members),
@@ -449,9 +512,10 @@ def slip_pattern_lines(
 ) -> list[EvidenceLine]:
     """One line per actor: how its episodes ended, as one actor : false-flag ratio.
 
-    Each episode's pattern ratio is ``s = 1 + (s_pattern - 1) x weight`` (``episode_ratios``);
-    the line's ratio ``S`` is their geometric mean, so that k episodes of one habit weigh as one
-    observation of it. Likelihoods: false flag ``1 / S``, every other hypothesis 1.
+    Each episode's ratio ``s`` comes from ``episode_factors`` (pattern, channel, forgeable
+    origin); the line's ratio is ``S = exp(sum(ln s) / sqrt(k))`` over the actor's k episodes
+    (k episodes of one habit count as sqrt(k) observations), kept within ``LINE_CAP``.
+    Likelihoods: false flag ``1 / S``, every other hypothesis 1.
     """
     by_actor: dict[str, list[tuple[EvidenceLine, Episode]]] = {}
     for line, ep in episodes:
@@ -460,16 +524,23 @@ def slip_pattern_lines(
     out = []
     for actor in sorted(by_actor):
         group = by_actor[actor]
-        ratios = [episode_ratios(ep.weight, ep.pattern)[1] for _, ep in group]
+        ratios = [episode_factors(ep)[1] for _, ep in group]
         # k episodes of one habit are not k independent observations (a framer who imitates a
         # mistake once imitates it every time) nor one (an operator's lapses are separate
         # events): they count as sqrt(k) observations of their typical (geometric mean) ratio.
         big = math.exp(math.fsum(math.log(x) for x in ratios) / math.sqrt(len(ratios)))
+        # The line cap, applied directly to the one ratio the line carries.
+        big = min(LINE_CAP, max(1.0 / LINE_CAP, big))
         likelihoods = dict.fromkeys(all_ids, 1.0)
         likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / big
         counts: dict[str, int] = {}
         for _, ep in group:
             counts[ep.pattern] = counts.get(ep.pattern, 0) + 1
+            if ep.channel != "other":
+                counts[f"{ep.channel} channel"] = counts.get(f"{ep.channel} channel", 0) + 1
+            if TRUST_WEIGHT[ep.trust] < 1.0:
+                forge = f"origin {ep.trust.value if ep.trust else 'unknown'}"
+                counts[forge] = counts.get(forge, 0) + 1
         patterns = ", ".join(f"{name} x{n}" for name, n in sorted(counts.items()))
         strongest = max(group, key=lambda item: (item[1].weight, item[0].id))[1]
         summary = (
@@ -482,7 +553,6 @@ def slip_pattern_lines(
                 id=stable_id("line", persona.id, "slip-pattern", actor),
                 kind="slip-pattern",
                 summary=summary,
-                # 1/S lies in [1/3, 1/0.7]: far inside LINE_CAP, kept as computed.
                 likelihoods=_rounded(likelihoods),
                 # A framer can imitate a quick return: possibly true at best.
                 reliability=_TRUST_LETTER[strongest.trust] + "3",
@@ -492,3 +562,52 @@ def slip_pattern_lines(
             )
         )
     return out
+
+
+def elsewhere_line(
+    persona: Persona,
+    observations: Sequence[Observation],
+    specs: Sequence[HypothesisSpec],
+    actors: Mapping[str, Actor],
+) -> EvidenceLine | None:
+    """One line per persona with an actor hypothesis that was also exposed elsewhere.
+
+    "Elsewhere": exposed events outside any exclusive range geolocated to a country that
+    sponsors none of the hypothesised actors. Likelihoods: unknown ``1 + (ELSEWHERE_RATIO - 1) x
+    trust`` (the strongest trust among those events), every other hypothesis 1. None when there
+    is no actor hypothesis or no such event.
+    """
+    hypothesised = sorted({s.actor for s in specs if s.kind == "actor" and s.actor is not None})
+    if not hypothesised:
+        return None
+    sponsors = {(actors[a].country or "").upper() for a in hypothesised if a in actors}
+    members = [
+        obs
+        for obs in observations
+        if obs.address.category in EXPOSED
+        and not obs.address.actor
+        and (obs.address.country or "").strip().upper() not in sponsors | {""}
+    ]
+    if not members:
+        return None
+    trust = min((event_trust(o) for o in members), key=lambda t: -TRUST_WEIGHT[t])
+    ratio = 1.0 + (ELSEWHERE_RATIO - 1.0) * TRUST_WEIGHT[trust]
+    likelihoods = dict.fromkeys((s.id for s in specs), 1.0)
+    likelihoods[hypothesis_id(persona.id, "unknown", None)] = ratio
+    countries = sorted({(o.address.country or "").strip().upper() for o in members})
+    networks = len({o.address.prefix or o.address.ip for o in members})
+    summary = (
+        f"{len(members)} exposed event(s) outside any exclusive range, in {', '.join(countries)} "
+        f"({networks} network(s)), {_trust_text(trust)}: a persona that hops through hosts "
+        f"around the world makes an address in an actor's range look like one more hop; "
+        f"unknown : others {ratio:.2f}"
+    )
+    return EvidenceLine(
+        id=stable_id("line", persona.id, "exposed-elsewhere"),
+        kind="exposed-elsewhere",
+        summary=summary,
+        likelihoods=_rounded(likelihoods),
+        reliability=_TRUST_LETTER[trust] + "4",
+        rule=RULE_ELSEWHERE,
+        event_ids=tuple(o.event.id for o in members),
+    )

@@ -16,16 +16,21 @@ life").
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slipcatch.model import Actor, EvidenceLine, Observation, OriginTrust, Persona, stable_id, utc
 
-from .hypotheses import HypothesisSpec
+from .hypotheses import LINE_CAP, HypothesisSpec
+
+if TYPE_CHECKING:
+    from .evidence_lines import Episode
 
 __all__ = [
     "POL_CLEAR",
@@ -36,16 +41,30 @@ __all__ = [
     "POL_MISMATCH_RATIO",
     "POL_TOLERANCE",
     "RULE_PATTERN",
+    "RULE_SLIP_HOURS",
+    "SLIP_HOURS_IN",
+    "SLIP_HOURS_OUT",
     "WORK_END",
     "WORK_START",
     "Profile",
     "active_hours",
     "pattern_line",
     "profile",
+    "slip_hours_lines",
     "zone_share",
 ]
 
 RULE_PATTERN = "pattern of life"
+RULE_SLIP_HOURS = "slip hours"
+
+#: actor : every other hypothesis for one actor-range episode that began inside (``IN``) or
+#: outside (``OUT``) the actor's local working hours (model 2.1). Under the actor hypothesis a
+#: slip is a mistake made while at work: in office hours about 3 times in 4 (APT1: 75 %).
+#: Under any other hypothesis the hour is that of a party in some other zone, or of a framer
+#: who may time its staging; taken as 1 in 2 (a 10-hour window fits 42 % of random hours,
+#: neighbouring zones and careful framers push that up). 0.75 / 0.5 = 1.5, 0.25 / 0.5 = 0.5.
+SLIP_HOURS_IN = 1.5
+SLIP_HOURS_OUT = 0.5
 
 #: Fewer events (or days) than this give no line: too little to speak of a working pattern.
 POL_MIN_EVENTS = 20
@@ -232,3 +251,64 @@ def pattern_line(
         rule=RULE_PATTERN,
         event_ids=(),
     )
+
+
+def slip_hours_lines(
+    persona: Persona,
+    episodes: Sequence[Episode],
+    specs: Sequence[HypothesisSpec],
+    actors: Mapping[str, Actor],
+) -> list[EvidenceLine]:
+    """One line per actor hypothesis: did its range's episodes begin in its working hours?
+
+    Each episode's first event is put in the actor's time zones through the tz database (the
+    offset in force then); it is *in* hours when it falls in ``WORK_START``-``WORK_END`` local
+    in any of them. Per episode ``SLIP_HOURS_IN`` or ``SLIP_HOURS_OUT``; the line's ratio is
+    ``exp(sum(ln) / sqrt(k))`` (one operator's or one framer's habit: sqrt(k) observations, as
+    for the slip pattern), given to the actor; every other hypothesis gets 1. No line for an
+    actor without a known time zone.
+    """
+    by_actor: dict[str, list[Episode]] = {}
+    for ep in episodes:
+        by_actor.setdefault(ep.actor, []).append(ep)
+    out = []
+    all_ids = [s.id for s in specs]
+    for spec in specs:
+        if spec.kind != "actor" or spec.actor not in by_actor:
+            continue
+        actor = actors.get(spec.actor)
+        zones = [z for z in (actor.timezones if actor is not None else ()) if _zone(z)]
+        if not zones:
+            continue
+        group = sorted(by_actor[spec.actor], key=lambda ep: (ep.first, ep.observations[0].event.id))
+        inside = [any(_in_work(ep.first.astimezone(_zone(z))) for z in zones) for ep in group]
+        logs = [math.log(SLIP_HOURS_IN if ok else SLIP_HOURS_OUT) for ok in inside]
+        ratio = math.exp(math.fsum(logs) / math.sqrt(len(logs)))
+        ratio = min(LINE_CAP, max(1.0 / LINE_CAP, ratio))
+        likelihoods = dict.fromkeys(all_ids, 1.0)
+        likelihoods[spec.id] = ratio
+        sender = all(
+            obs.event.origin_trust == OriginTrust.SENDER_WRITTEN
+            for ep in group
+            for obs in ep.observations
+        )
+        summary = (
+            f"{sum(inside)} of {len(group)} episode(s) from the range of {spec.actor} began in "
+            f"working hours ({WORK_START:02d}-{WORK_END:02d}) in {', '.join(zones)} as it was "
+            f"then; actor ratio {ratio:.2f} (a mistake is made at work; a framer or another "
+            "party keeps its own hours unless it times its staging)"
+        )
+        out.append(
+            EvidenceLine(
+                id=stable_id("line", persona.id, "slip-hours", spec.actor),
+                kind="slip-hours",
+                summary=summary,
+                likelihoods={k: round(v, 6) for k, v in sorted(likelihoods.items())},
+                # Timing can be kept by a careful framer and is shared by neighbouring zones:
+                # credibility 4, never a reliable line (like the pattern of life).
+                reliability=("E" if sender else "B") + "4",
+                rule=RULE_SLIP_HOURS,
+                event_ids=tuple(o.event.id for ep in group for o in ep.observations),
+            )
+        )
+    return out
