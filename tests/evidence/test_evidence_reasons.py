@@ -18,6 +18,16 @@ MSG = (
     b"Received: from x (y [175.45.178.1]) by mx.example.org with ESMTP; "
     b"Mon, 24 Nov 2014 09:00:00 +0000\nFrom: a@b\nSubject: s\n\n"
 )
+
+
+def _nested(levels: int) -> bytes:
+    """A message whose body is a message whose body is a message ... ``levels`` deep."""
+    msg = MSG
+    for _ in range(levels):
+        msg = MSG.replace(b"Subject: s\n", b"Subject: s\nContent-Type: message/rfc822\n") + msg
+    return msg
+
+
 _CUT = gzip.compress(b"".join(WEB.replace(b"/ ", b"/%d " % i) for i in range(3000)))
 
 # reason -> (file name, bytes, ReadOptions); the file must produce that reason.
@@ -37,6 +47,7 @@ CASES: dict[str, tuple[str, bytes]] = {
     "bad-address": ("ba.log", WEB.replace(b"1.2.3.4", b"999.1.1.1")),
     "no-address": ("na.eml", MSG.replace(b"[175.45.178.1]", b"[hostname]")),
     "message-too-large": ("big.eml", MSG + b"x" * 5000 + b"\n"),
+    "mime-limit": ("deep.eml", _nested(12)),
 }  # fmt: skip
 
 
@@ -117,3 +128,16 @@ def test_invalid_utf8_in_every_line_reader(tmp_path: Path) -> None:
     result = ingest(tmp_path, ReadOptions(year=2014))
     assert [r.reason for r in result.rejections] == ["bad-encoding"] * 4
     assert len(result.events) == 4
+
+
+def test_nested_messages_are_read_to_the_depth_limit_then_stated(tmp_path: Path) -> None:
+    p = tmp_path / "deep.eml"
+    p.write_bytes(_nested(12))
+    result = ingest(p, ReadOptions())
+    [account] = result.files
+    # The outer message and 8 embedded levels are events; the rest is one stated rejection.
+    assert (account.records, account.events, account.rejected) == (10, 9, 1)
+    [rej] = result.rejections
+    assert (rej.locator, rej.reason) == ("message 1 parts beyond limits", "mime-limit")
+    locators = sorted(e.evidence.locator for e in result.events)
+    assert locators[:3] == ["message 1", "message 1 part 1", "message 1 part 1.1"]

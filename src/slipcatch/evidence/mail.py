@@ -154,9 +154,19 @@ def _finish(
     outer = _message(source, locator, lines)
     yield outer
     container = outer.src_ip if isinstance(outer, Event) else None
-    for section, inner in _embedded(lines):
+    found, limited = _embedded(lines)
+    for section, inner in found:
         yield _message(
             source, f"{locator} part {section}", inner, embedded_in=locator, container=container
+        )
+    if limited:
+        # What lies beyond the limits is not silently ignored: it is one stated rejection.
+        yield reject(
+            source,
+            f"{locator} parts beyond limits",
+            "mime-limit",
+            f"MIME nesting deeper than {_MAX_DEPTH} or more than {_MAX_PARTS} parts: "
+            "the rest of the message was not examined for embedded messages",
         )
 
 
@@ -183,13 +193,43 @@ def _content_type(headers: Sequence[_Header]) -> tuple[str, str | None, str]:
     return kind, boundary or None, cte
 
 
-def _embedded(lines: list[bytes]) -> list[tuple[str, list[bytes]]]:
-    """Embedded messages of a message: (IMAP section, lines), in document order."""
+def _embedded(lines: list[bytes]) -> tuple[list[tuple[str, list[bytes]]], bool]:
+    """Embedded messages of a message: (IMAP section, lines) in document order, and whether
+    the depth or part limits stopped the walk before the end."""
     found: list[tuple[str, list[bytes]]] = []
-    budget = [_MAX_PARTS]
+    state = _WalkState()
     headers, body = _headers(lines)
-    _walk(headers, lines[body:], "", 0, found, budget)
-    return found
+    kind, _, cte = _content_type(headers)
+    if kind in _EMBEDDED_TYPES:  # the whole body is a message (RFC 2046 allows it top-level)
+        _enter(_decode_body(lines[body:], cte), "1", 1, found, state)
+    else:
+        _walk(headers, lines[body:], "", 0, found, state)
+    return found, state.limited
+
+
+@dataclass
+class _WalkState:
+    budget: int = _MAX_PARTS
+    limited: bool = False
+
+
+def _enter(
+    inner: list[bytes],
+    number: str,
+    depth: int,
+    found: list[tuple[str, list[bytes]]],
+    state: _WalkState,
+) -> None:
+    found.append((number, inner))
+    iheaders, ibody = _headers(inner)
+    ikind, _, icte = _content_type(iheaders)
+    if ikind in _EMBEDDED_TYPES:
+        if depth >= _MAX_DEPTH:
+            state.limited = True
+            return
+        _enter(_decode_body(inner[ibody:], icte), f"{number}.1", depth + 1, found, state)
+    else:
+        _walk(iheaders, inner[ibody:], number, depth, found, state)
 
 
 def _walk(
@@ -198,27 +238,26 @@ def _walk(
     section: str,
     depth: int,
     found: list[tuple[str, list[bytes]]],
-    budget: list[int],
+    state: _WalkState,
 ) -> None:
-    if depth >= _MAX_DEPTH or budget[0] <= 0:
-        return
     kind, boundary, _ = _content_type(headers)
     if not kind.startswith("multipart/") or boundary is None:
         return
+    if depth >= _MAX_DEPTH:
+        state.limited = True
+        return
     for n, part in enumerate(_split_parts(body, boundary.encode("utf-8", "surrogateescape")), 1):
-        budget[0] -= 1
-        if budget[0] < 0:
+        state.budget -= 1
+        if state.budget < 0:
+            state.limited = True
             return
         number = f"{section}.{n}" if section else str(n)
         pheaders, start = _headers(part)
         pkind, _, cte = _content_type(pheaders)
         if pkind in _EMBEDDED_TYPES:
-            inner = _decode_body(part[start:], cte)
-            found.append((number, inner))
-            iheaders, ibody = _headers(inner)
-            _walk(iheaders, inner[ibody:], number, depth + 1, found, budget)
+            _enter(_decode_body(part[start:], cte), number, depth + 1, found, state)
         elif pkind.startswith("multipart/"):
-            _walk(pheaders, part[start:], number, depth + 1, found, budget)
+            _walk(pheaders, part[start:], number, depth + 1, found, state)
 
 
 def _split_parts(body: list[bytes], boundary: bytes) -> list[list[bytes]]:
