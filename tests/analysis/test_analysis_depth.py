@@ -17,33 +17,16 @@ from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, OriginTrust
 
-P = "Guardians of Peace"
-T0 = datetime(2014, 11, 24, 0, 0, tzinfo=UTC)  # 09:00 in Pyongyang
+from .builders import T0, P, at, kp
+from .builders import tor as _tor
+
 RU = Actor(id="ru-gru", name="Russia / GRU", country="RU", timezones=("Europe/Moscow",))
 
 
-def at(seconds: float, base: datetime = T0) -> datetime:
-    return base + timedelta(seconds=seconds)
-
-
 def tor(s: float, n: int = 1, base: datetime = T0, persona: str = P, **kw):
-    return observation(
-        at(s, base), f"185.220.101.{n}", persona, category=Category.TOR, digest=f"tor{s}:{n}", **kw
-    )
+    # distinct digests: several Tor events may share a time and address here
+    return _tor(s, n, base, persona, digest=f"tor{s}:{n}", **kw)
 
-
-def kp(s: float, ip: str = "175.45.176.10", base: datetime = T0, actor: str = "dprk-rgb", **kw):
-    return observation(
-        at(s, base),
-        ip,
-        P,
-        category=Category.ACTOR,
-        actor=actor,
-        exclusivity=kw.pop("exclusivity", 1.0),
-        prefix="175.45.176.0/22",
-        country="KP",
-        **kw,
-    )
 
 
 def one(observations, actors=(ACTOR,), **kw):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,35 +23,13 @@ from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, EvidenceLine, OriginTrust, stable_id
 
-T0 = datetime(2014, 11, 24, 0, 0, tzinfo=UTC)  # 09:00 in Pyongyang
-P = "Guardians of Peace"
+from .builders import T0, P, at, kp, tor
+
 PID = stable_id("persona", P)
 H_ACTOR = hypothesis_id(PID, "actor", "dprk-rgb")
 H_FF = hypothesis_id(PID, "false_flag", "dprk-rgb")
 H_UNK = hypothesis_id(PID, "unknown", None)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def tor(s: float, n: int = 1):
-    return observation(at(s), f"185.220.101.{n}", P, category=Category.TOR)
-
-
-def kp(s: float, ip: str = "175.45.176.10", exclusivity: float | None = 1.0, **kw):
-    return observation(
-        at(s),
-        ip,
-        P,
-        category=Category.ACTOR,
-        actor="dprk-rgb",
-        exclusivity=exclusivity,
-        prefix="175.45.176.0/22",
-        country="KP",
-        **kw,
-    )
 
 
 def res(s: float, ip: str, country: str):

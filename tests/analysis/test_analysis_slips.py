@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from slipcatch.analysis.personas import group_by_persona, in_time_order
 from slipcatch.analysis.simulate import observation
 from slipcatch.analysis.slips import find_slips, network_of, works_under_cover
 from slipcatch.model import Category, OriginTrust, stable_id
 
+from .builders import P
+from .builders import at as _at
+from .builders import kp as _kp
+from .builders import tor as _tor
+
 T0 = datetime(2014, 11, 24, 9, 0, tzinfo=UTC)
-P = "Guardians of Peace"
 
 
 def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
+    return _at(seconds, T0)
 
 
 def tor(s: float, n: int = 1, **kw):
-    return observation(at(s), f"185.220.101.{n}", P, category=Category.TOR, **kw)
+    return _tor(s, n, T0, **kw)
 
 
 def kp(s: float, ip: str = "175.45.176.10", **kw):
-    return observation(
-        at(s),
-        ip,
-        P,
-        category=Category.ACTOR,
-        actor="dprk-rgb",
-        exclusivity=1.0,
-        prefix="175.45.176.0/22",
-        country="KP",
-        **kw,
-    )
+    return _kp(s, ip, T0, **kw)
 
 
 def res(s: float, ip: str = "1.160.7.7", **kw):

@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
 
 from slipcatch.analysis import MODEL_VERSION, Priors, assess
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.model import Category, OriginTrust, icd203_term
 
-T0 = datetime(2014, 11, 24, 0, 0, tzinfo=UTC)  # 09:00 in Pyongyang
-P = "Guardians of Peace"
+from .builders import P, at, kp, tor
+
 NAME = "DPRK / Reconnaissance General Bureau (dprk-rgb)"
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def tor(s: float, n: int = 1):
-    return observation(at(s), f"185.220.101.{n}", P, category=Category.TOR)
-
-
-def kp(s: float, ip: str = "175.45.176.10", exclusivity: float = 1.0, **kw):
-    return observation(
-        at(s),
-        ip,
-        P,
-        category=Category.ACTOR,
-        actor="dprk-rgb",
-        exclusivity=exclusivity,
-        prefix="175.45.176.0/22",
-        country="KP",
-        **kw,
-    )
 
 
 def quick_episodes(n: int, **kw) -> list:
