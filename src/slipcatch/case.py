@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS evidence_files (
     sha256 VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, size BIGINT NOT NULL,
     format VARCHAR NOT NULL, reader VARCHAR NOT NULL, records BIGINT NOT NULL,
     events BIGINT NOT NULL, rejected BIGINT NOT NULL, duplicates BIGINT NOT NULL,
-    ingested_at TIMESTAMPTZ NOT NULL
+    ingested_at TIMESTAMPTZ NOT NULL, format_confidence DOUBLE
 );
 CREATE TABLE IF NOT EXISTS events (
     id VARCHAR PRIMARY KEY, time TIMESTAMPTZ NOT NULL, src_ip VARCHAR NOT NULL,
@@ -236,8 +236,8 @@ class Case:
         for path in files:
             sha = _file_sha256(path)
             row = self._con.execute(
-                "SELECT path, size, format, records, events, rejected, duplicates "
-                "FROM evidence_files WHERE sha256 = ?",
+                "SELECT path, size, format, records, events, rejected, duplicates, "
+                "format_confidence FROM evidence_files WHERE sha256 = ?",
                 [sha],
             ).fetchone()
             if row is not None:
@@ -266,6 +266,7 @@ class Case:
                     events=inserted,
                     rejected=account.rejected,
                     duplicates=account.duplicates + (account.events - inserted),
+                    confidence=account.confidence,
                 )
                 if result.rejections:
                     con.executemany(
@@ -276,7 +277,7 @@ class Case:
                         ],
                     )
                 con.execute(
-                    "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         account.sha256,
                         _text(account.path),
@@ -288,6 +289,7 @@ class Case:
                         account.rejected,
                         account.duplicates,
                         datetime.now(tz=UTC),
+                        account.confidence,
                     ],
                 )
             yield FileIngest(account, False)
@@ -297,8 +299,8 @@ class Case:
     def files(self) -> list[EvidenceFile]:
         """Every evidence file's account, by path."""
         rows = self._con.execute(
-            "SELECT path, sha256, size, format, records, events, rejected, duplicates "
-            "FROM evidence_files ORDER BY path, sha256"
+            "SELECT path, sha256, size, format, records, events, rejected, duplicates, "
+            "format_confidence FROM evidence_files ORDER BY path, sha256"
         ).fetchall()
         return [EvidenceFile(*r) for r in rows]
 

@@ -52,6 +52,7 @@ def _evidence_file(f: EvidenceFile) -> dict[str, Any]:
         "events": f.events,
         "rejected": f.rejected,
         "duplicates": f.duplicates,
+        "format_confidence": num(f.confidence),
     }
 
 
