@@ -83,3 +83,18 @@ def test_zeek_http_methods_spot_values(shared_data: Path) -> None:
         "405",
     )
     assert first.time == datetime.fromtimestamp(1354328870.191989, tz=UTC)
+
+
+def test_bad_separator_escape_keeps_the_separator_without_a_warning(tmp_path, recwarn):
+    """Hypothesis found `#separator \\x09\\8`: decoding it with unicode_escape warned (an error
+    under -W error). A malformed directive now changes nothing, silently and safely."""
+    from slipcatch.evidence import ReadOptions, ingest
+
+    p = tmp_path / "conn.log"
+    p.write_bytes(
+        b"#separator \\x09\\8\n#path\tconn\n#fields\tts\tuid\tid.orig_h\n"
+        b"1300000000.0\tC1\t1.2.3.4\n"
+    )
+    result = ingest(p, ReadOptions())
+    assert [e.src_ip for e in result.events] == ["1.2.3.4"]
+    assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning)]

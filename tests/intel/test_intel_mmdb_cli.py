@@ -124,14 +124,14 @@ def test_cli_build_info_lookup_diff(pack: IntelPack, tmp_path: Path,
         "tordnsel:exit-list-2018-11-01-00-02-01"]
     assert d["sources"]["removed"] == [] and d["sources"]["changed"] == []
     x, g = d["addresses"]
-    assert x["fields"]["category"] == {"from": "unknown", "to": "tor"}
+    assert x["fields"]["category"] == {"from": "residential", "to": "tor"}  # Algerie Telecom
     assert len(x["facts_added"]) == 1 and x["facts_added"][0].startswith("tordnsel:")
     assert (g["ip"], g["changed"]) == ("8.8.8.8", False)
     assert main(["intel", "diff", str(a), str(b), "--ip", "41.100.114.28",
                  "--at", "2018-11-01"]) == 0
     text = capsys.readouterr().out
     assert "+ tordnsel:exit-list-2018-11-01-00-02-01" in text
-    assert "category unknown -> tor" in text
+    assert "category residential -> tor" in text
 
 
 def test_cli_build_refuses_to_overwrite_other_dirs(tmp_path: Path,

@@ -111,13 +111,19 @@ def _read_tsv(source: Source) -> Iterator[Event | Rejection]:
         yield _record(source, item, row, path)
 
 
+_HEX_ESCAPES = re.compile(rb"(?:\\x[0-9A-Fa-f]{2})+")
+
+
 def _separator(raw: bytes, current: str) -> str:
-    """The separator a ``#separator`` directive names (``\\x09``); a broken one changes nothing
-    (the rows then fail as ``column-count`` or ``unparsed-line``, each accounted)."""
-    try:
-        sep = raw.decode("ascii", "replace").encode().decode("unicode_escape")
-    except UnicodeDecodeError:
-        return current
+    """The separator a ``#separator`` directive names: ``\\xHH`` escapes (Zeek writes
+    ``\\x09``) or literal text. Anything else changes nothing (the rows then fail as
+    ``column-count`` or ``unparsed-line``, each accounted)."""
+    if _HEX_ESCAPES.fullmatch(raw):
+        sep = bytes.fromhex(raw.replace(b"\\x", b"").decode("ascii")).decode("latin-1")
+    elif b"\\" in raw:
+        return current  # an escape we do not understand: keep the separator we have
+    else:
+        sep = raw.decode("latin-1")
     return sep or current
 
 

@@ -50,14 +50,15 @@ from slipcatch.intel.lookup import (
     lookup_arrays,
 )
 from slipcatch.intel.records import AliasSet, FactRow, Loaded
-from slipcatch.intel.sources import actors as actor_source
 from slipcatch.intel.sources import (
+    access_orgs,
     geoip2fast_data,
     hosting_orgs,
     load_extras,
     reserved,
     warninglists,
 )
+from slipcatch.intel.sources import actors as actor_source
 from slipcatch.model import Actor, AddressFacts, Fact, Rejection, SourceInfo, canonical_ip, utc
 
 __all__ = [
@@ -94,6 +95,7 @@ def _base_inputs() -> list[tuple[str, str]]:
     out.append((actor_source.SHIPPED_NAME,
                 hashlib.sha256(actor_source.shipped_bytes()).hexdigest()))
     out.append((hosting_orgs.SOURCE_NAME, hosting_orgs.table_sha256()))
+    out.append((access_orgs.SOURCE_NAME, access_orgs.table_sha256()))
     return out
 
 
@@ -155,6 +157,7 @@ def _compile_base(pack_id: str) -> _Data:
     loaded.extend(warninglists.load())
     loaded.extend(actor_source.load())
     loaded.extend(hosting_orgs.load(geo))
+    loaded.extend(access_orgs.load(geo))
     countries = list(geo.countries)
     table = FactTable.build(loaded.facts, countries)
     arrays: dict[str, npt.NDArray[Any]] = {}
