@@ -66,7 +66,7 @@ def test_key_rows(text: str) -> None:
     assert "| 2 | 210 s (3 min 30 s) | email, web | trusted-relay |" in text
     assert (
         "| L1-actor-range | actor-range-slip | 2 events from 175.45.176.0/22 (Star JV, KP), "
-        "exclusive to lazarus | B2 | R1 actor-range slip | 18 | H-false-flag |"
+        "exclusive to lazarus | B2 | R1 actor-range slip | 18 | H2 false flag |"
     ) in text
     assert "| bad-address | 2 |" in text
     assert "Totals: records 13, events analysed 9, rejected 3, duplicates 1." in text
@@ -95,4 +95,4 @@ def test_unbounded_ratio_is_shown_as_infinity() -> None:
     line = replace(gop.evidence[2], likelihoods={"H-lazarus": 0.5, "H-false-flag": 0.0,
                                                  "H-unknown": 0.0})
     a = replace(a, personas=(a.personas[0], replace(gop, evidence=(line,))))
-    assert "| D4 | R5 country | ∞ | H-false-flag |" in render_markdown(a)
+    assert "| D4 | R5 country | ∞ | H2 false flag |" in render_markdown(a)

@@ -34,6 +34,15 @@ def _actor_label(view: ReportView, actor_id: str | None) -> str:
     return md(actor_id) if name is None else f"{md(name)} ({md(actor_id)})"
 
 
+def _hypothesis_names(pv: PersonaView) -> dict[str, str]:
+    """Short readable names, most probable first: ``H1 actor dprk-rgb``, ``H2 unknown``."""
+    names = {}
+    for n, h in enumerate(pv.hypotheses, 1):
+        kind = h.kind.replace("_", " ")
+        names[h.id] = f"H{n} {md(kind)}" + (f" {md(h.actor)}" if h.actor else "")
+    return names
+
+
 def _ach_cell(mark: str, likelihood: float | None) -> str:
     sign = {"+": "+ ", "-": "− "}.get(mark, "")
     return sign + decimal(likelihood)
@@ -97,12 +106,13 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
         out.append("No slips: no exposed event amid cover.")
 
     lead = pv.lead
+    names = _hypothesis_names(pv)
     out += ["", "### Evidence lines", ""]
     if pv.lines:
         if lead is not None:
             out.append(
-                f"LR = P(line | {md(lead.id)}) / P(line | strongest rival), "
-                f"{md(lead.id)} being the most probable hypothesis."
+                f"LR = P(line | {names[lead.id]}) / P(line | strongest rival), "
+                f"{names[lead.id]} being the most probable hypothesis."
             )
             out.append("")
         out += _table(
@@ -112,7 +122,7 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
                 (
                     md(lv.line.id), md(lv.line.kind), md(lv.line.summary),
                     md(lv.line.reliability), md(lv.line.rule), ratio(lv.ratio.value),
-                    _opt(lv.ratio.against), decimal(lv.line.diagnosticity),
+                    names.get(lv.ratio.against or "", "–"), decimal(lv.line.diagnosticity),
                     ", ".join(md(s) for s in lv.line.slip_ids) or "–",
                     str(len(lv.line.event_ids)),
                 )
@@ -124,11 +134,12 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
 
     out += ["", "### Hypotheses", ""]
     out += _table(
-        ("Hypothesis", "Kind", "Actor", "Statement", "Prior", "Probability", "Likelihood",
-         "Supporting", "Contradicting"),
+        ("Hypothesis", "Id", "Kind", "Actor", "Statement", "Prior", "Probability",
+         "Likelihood", "Supporting", "Contradicting"),
         (
             (
-                md(h.id), md(h.kind), _opt(h.actor), md(h.statement), decimal(h.prior),
+                names[h.id], md(h.id), md(h.kind), _opt(h.actor), md(h.statement),
+                decimal(h.prior),
                 pct(h.probability), md(likelihood_term(h.probability)),
                 ", ".join(md(x) for x in h.supporting) or "–",
                 ", ".join(md(x) for x in h.contradicting) or "–",
@@ -145,7 +156,7 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
         )
         out.append("")
         out += _table(
-            ("Evidence", *(md(h.id) for h in pv.hypotheses)),
+            ("Evidence", *(names[h.id] for h in pv.hypotheses)),
             (
                 (
                     md(lv.line.id),
