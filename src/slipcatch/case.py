@@ -11,8 +11,9 @@ Tables (keyed by content, so ingesting or recording the same thing twice adds no
   lossless snapshot of the whole ``Assessment`` (``slipcatch.codec``) for ``export``);
 - ``observations``: what each event's address was at its time, per run.
 
-Each file is ingested in one transaction: a crash or ``kill -9`` in the middle leaves the case
-as it was before that file, and ingesting again completes it with no duplicates.
+Each file is ingested in one transaction, streamed in batches of ``BATCH`` records (memory stays
+bounded whatever the file's size): a crash or ``kill -9`` in the middle leaves the case as it
+was before that file, and ingesting again completes it with no duplicates.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from slipcatch.model import (
 __all__ = ["Case", "FileIngest", "case_path", "events_table"]
 
 LAYOUT_VERSION = "1"
+#: Records per insert while a file is ingested: memory stays bounded whatever the file's size.
+BATCH = 50_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
@@ -229,7 +232,7 @@ class Case:
             EvidenceError: a path does not exist or cannot be read.
         """
         from slipcatch import __version__
-        from slipcatch.evidence import ReadOptions, ingest, walk
+        from slipcatch.evidence import FileRead, ReadOptions, walk
 
         opts = options or ReadOptions()
         files = list(walk(paths))  # fail on a missing path before reading anything
@@ -243,39 +246,23 @@ class Case:
             if row is not None:
                 yield FileIngest(EvidenceFile(row[0], sha, *row[1:]), True)
                 continue
-            result = ingest([path], opts)
-            [account] = result.files
+            reading = FileRead(path, opts)
             with self._transaction() as con:
-                table = events_table(result.events)
-                con.register("new_events", table)
-                fresh = con.execute(
-                    "SELECT count(*) FROM new_events WHERE id NOT IN (SELECT id FROM events)"
-                ).fetchone()
-                inserted = int(fresh[0]) if fresh else 0
-                con.execute(
-                    "INSERT INTO events SELECT * FROM new_events "
-                    "WHERE id NOT IN (SELECT id FROM events)"
+                inserted = 0
+                events: list[Event] = []
+                rejections: list[Rejection] = []
+                for item in reading.items():
+                    if isinstance(item, Rejection):
+                        rejections.append(item)
+                    else:
+                        events.append(item)
+                    if len(events) >= BATCH or len(rejections) >= BATCH:
+                        inserted += self._insert_batch(con, events, rejections)
+                        events, rejections = [], []
+                inserted += self._insert_batch(con, events, rejections)
+                account = reading.account(
+                    inserted, reading.records - reading.rejected - inserted
                 )
-                con.unregister("new_events")
-                account = EvidenceFile(
-                    path=account.path,
-                    sha256=account.sha256,
-                    size=account.size,
-                    format=account.format,
-                    records=account.records,
-                    events=inserted,
-                    rejected=account.rejected,
-                    duplicates=account.duplicates + (account.events - inserted),
-                    confidence=account.confidence,
-                )
-                if result.rejections:
-                    con.executemany(
-                        "INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
-                        [
-                            [r.sha256, _text(r.path), r.locator, r.reason, _text(r.detail)]
-                            for r in result.rejections
-                        ],
-                    )
                 con.execute(
                     "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
@@ -293,6 +280,31 @@ class Case:
                     ],
                 )
             yield FileIngest(account, False)
+
+    @staticmethod
+    def _insert_batch(
+        con: duckdb.DuckDBPyConnection, events: list[Event], rejections: list[Rejection]
+    ) -> int:
+        """Insert one batch of a file's records; returns how many events were new to the case
+        (an event already held, from this file or another, is a duplicate)."""
+        if rejections:
+            con.executemany(
+                "INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
+                [[r.sha256, _text(r.path), r.locator, r.reason, _text(r.detail)]
+                 for r in rejections],
+            )
+        if not events:
+            return 0
+        before = con.execute("SELECT count(*) FROM events").fetchall()[0]
+        con.register("new_events", events_table(events))
+        # DISTINCT ON: the same record twice within one batch is kept once.
+        con.execute(
+            "INSERT INTO events SELECT DISTINCT ON (id) * FROM new_events "
+            "WHERE id NOT IN (SELECT id FROM events) ORDER BY id"
+        )
+        con.unregister("new_events")
+        after = con.execute("SELECT count(*) FROM events").fetchall()[0]
+        return int(after[0]) - int(before[0])
 
     # -- reading back ---------------------------------------------------------------------
 

@@ -168,3 +168,26 @@ def test_export_renders_a_recorded_run_like_analyze_did(tmp_path: Path):
         assert (out / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
     assert main(["export", case, "--format", "stix", "--run", "run--nope"]) == 2
     assert main(["export", str(tmp_path / "missing"), "--format", "html"]) == 2
+
+
+def test_batched_ingest_accounts_like_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Files are streamed into the case in batches; duplicates across batches still count."""
+    import slipcatch.case as case_module
+
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    _write_log(ev / "a.log", 500, 3)
+    # Repeat the first 100 lines at the end: duplicates that fall into a later batch.
+    lines = (ev / "a.log").read_text(encoding="utf-8").splitlines(keepends=True)
+    (ev / "a.log").write_text("".join(lines + lines[:100]), encoding="utf-8")
+    accounts = []
+    for batch in (7, 100_000):
+        monkeypatch.setattr(case_module, "BATCH", batch)
+        with Case.open(tmp_path / f"c{batch}.duckdb") as case:
+            [item] = case.ingest([ev], ReadOptions())
+            accounts.append(item.file)
+            assert case.counts()["events"] == 500
+    small, large = accounts
+    assert (small.records, small.events, small.rejected, small.duplicates) == (601, 500, 1, 100)
+    assert small == large
+    assert _snapshot(tmp_path / "c7.duckdb") == _snapshot(tmp_path / "c100000.duckdb")

@@ -17,6 +17,7 @@ from slipcatch.evidence.personas import PersonaMap
 __all__ = [
     "ANONYMOUS",
     "REASONS",
+    "FileRead",
     "IngestResult",
     "PersonaMap",
     "ReadOptions",
@@ -39,7 +40,7 @@ class ReadOptions:
     year: int | None = None
 
 
-from slipcatch.evidence._ingest import IngestResult, ingest_paths, walk  # noqa: E402
+from slipcatch.evidence._ingest import FileRead, IngestResult, ingest_paths, walk  # noqa: E402
 
 
 def ingest(

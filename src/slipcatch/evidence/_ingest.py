@@ -19,7 +19,7 @@ from slipcatch.model import Event, EvidenceFile, Rejection
 if TYPE_CHECKING:
     from slipcatch.evidence import ReadOptions
 
-__all__ = ["FORMATS", "IngestResult", "ingest_paths", "recognise", "scores", "walk"]
+__all__ = ["FORMATS", "FileRead", "IngestResult", "ingest_paths", "recognise", "scores", "walk"]
 
 #: Registered formats, in tie-break order (an equal sniff score goes to the earlier one).
 FORMATS: tuple[ModuleType, ...] = (mail, weblog, weblog_json, zeek, authlog, table)
@@ -117,51 +117,84 @@ def ingest_paths(paths: Iterable[str | os.PathLike[str]], options: ReadOptions) 
             gc.enable()
 
 
+class FileRead:
+    """One evidence file being read: its format, and every record's outcome as a stream.
+
+    ``items()`` yields exactly one ``Event`` or ``Rejection`` per record (an unrecognised file
+    is one rejection); ``account(events, duplicates)`` then states the file's exact account,
+    given how many of its events the caller kept and how many it found already seen.
+    """
+
+    def __init__(self, path: Path, options: ReadOptions):
+        self.source = Source(path, options)
+        found = recognise(self.source)
+        self.format: ModuleType | None = found[0] if found is not None else None
+        self.confidence: float | None = found[1] if found is not None else None
+        self.records = 0
+        self.rejected = 0
+
+    @property
+    def format_name(self) -> str:
+        if self.format is not None:
+            name = self.format.NAME
+        elif not self.source.head().strip() and self.source.head_fault is None:
+            name = "empty"
+        else:
+            name = "unknown"
+        comp = self.source.compression
+        return name if comp is None else f"{name}+{comp}"
+
+    def items(self) -> Iterator[Event | Rejection]:
+        for item in self._outcomes():
+            self.records += 1
+            if isinstance(item, Rejection):
+                self.rejected += 1
+            yield item
+
+    def _outcomes(self) -> Iterator[Event | Rejection]:
+        source = self.source
+        if self.format is not None:
+            yield from self.format.read(source)
+            return
+        if not source.head().strip() and source.head_fault is None:
+            return  # an empty file has no records
+        detail = "binary content" if _binary(source.head()) else "no format matched"
+        if source.head_fault:
+            detail = f"unreadable compressed stream ({source.head_fault})"
+        yield reject(source, "file", "unrecognised-format", detail)
+
+    def account(self, events: int, duplicates: int) -> EvidenceFile:
+        """The file's account once ``items()`` is exhausted."""
+        assert self.records == events + self.rejected + duplicates, "account does not reconcile"
+        return EvidenceFile(
+            path=self.source.name,
+            sha256=self.source.sha256,
+            size=self.source.size,
+            format=self.format_name,
+            records=self.records,
+            events=events,
+            rejected=self.rejected,
+            duplicates=duplicates,
+            confidence=self.confidence,
+        )
+
+
 def _ingest_paths(paths: Iterable[str | os.PathLike[str]], options: ReadOptions) -> IngestResult:
     result = IngestResult()
     seen: set[str] = set()
     files = list(walk(paths))  # fail on a missing path before reading anything
     for path in files:
-        source = Source(path, options)
-        found = recognise(source)
-        fmt, confidence = found if found is not None else (None, None)
-        events = rejected = duplicates = records = 0
-        if fmt is None:
-            empty = not source.head().strip() and source.head_fault is None
-            fmt_name = "empty" if empty else "unknown"
-            if not empty:
-                detail = "binary content" if _binary(source.head()) else "no format matched"
-                if source.head_fault:
-                    detail = f"unreadable compressed stream ({source.head_fault})"
-                result.rejections.append(reject(source, "file", "unrecognised-format", detail))
-                records = rejected = 1
-        else:
-            fmt_name = fmt.NAME
-            for item in fmt.read(source):
-                records += 1
-                if isinstance(item, Rejection):
-                    rejected += 1
-                    result.rejections.append(item)
-                elif item.id in seen:
-                    duplicates += 1
-                else:
-                    seen.add(item.id)
-                    events += 1
-                    result.events.append(item)
-        result.files.append(
-            EvidenceFile(
-                path=source.name,
-                sha256=source.sha256,
-                size=source.size,
-                format=fmt_name
-                if source.compression is None
-                else f"{fmt_name}+{source.compression}",
-                records=records,
-                events=events,
-                rejected=rejected,
-                duplicates=duplicates,
-                confidence=confidence,
-            )
-        )
+        reading = FileRead(path, options)
+        events = duplicates = 0
+        for item in reading.items():
+            if isinstance(item, Rejection):
+                result.rejections.append(item)
+            elif item.id in seen:
+                duplicates += 1
+            else:
+                seen.add(item.id)
+                events += 1
+                result.events.append(item)
+        result.files.append(reading.account(events, duplicates))
     result.events.sort(key=lambda e: (e.time, e.id))
     return result
