@@ -412,6 +412,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("slipcatch: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`slipcatch ... | head`): not a fault of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Exception as exc:  # the edge of the program: report, never show a raw traceback
         if os.environ.get("SLIPCATCH_DEBUG"):
             traceback.print_exc()

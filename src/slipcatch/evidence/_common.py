@@ -171,6 +171,17 @@ _EPOCH_MIN = 0.0
 _EPOCH_MAX = 4102444800.0  # 2100-01-01
 
 
+#: Times outside [1970, 2100) are not evidence of anything but a broken or hostile field (and
+#: years such as 0001 or 9999 overflow time-zone arithmetic later): they are ``bad-time``.
+TIME_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def plausible(time: datetime) -> bool:
+    """Whether an event time lies in the range slipcatch accepts (1970 to 2099, UTC)."""
+    return TIME_MIN <= time < TIME_MAX
+
+
 def parse_epoch(value: float) -> datetime | None:
     if not (_EPOCH_MIN <= value < _EPOCH_MAX):
         return None
@@ -190,7 +201,11 @@ def parse_iso(text: str) -> datetime | None:
         dt = datetime.fromisoformat(iso)
     except ValueError:
         return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    try:
+        dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except OverflowError:
+        return None
+    return dt if plausible(dt) else None
 
 
 def persona_for(source: Source, *identities: str | None) -> str:
@@ -225,7 +240,10 @@ def event(
     origin_trust: OriginTrust | None = None,
     entry_ip: str | None = None,
     hops: tuple = (),
-) -> Event:
+) -> Event | Rejection:
+    """The event of one record, or a ``bad-time`` rejection when its time is implausible."""
+    if not plausible(time):
+        return reject(source, locator, "bad-time", f"{time.isoformat()} is outside 1970-2099")
     return Event(
         id=event_id_fast(channel, time, src_ip, persona, digest),
         time=time,

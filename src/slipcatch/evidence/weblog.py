@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from slipcatch.evidence._common import (
     parse_address,
     persona_for,
+    plausible,
     reject,
     reject_problem,
 )
@@ -214,6 +215,9 @@ def read(source: Source) -> Iterator[Event | Rejection]:
         persona = personas.get(who)
         if persona is None:
             persona = personas[who] = persona_for(source, who)
+        if not plausible(when):
+            yield reject(source, locator, "bad-time", f"{iso} is outside 1970-2099")
+            continue
         yield Event(
             id=_event_id(iso, ip, persona, data),
             time=when,
