@@ -70,7 +70,9 @@ def stix_confidence(probability: float) -> int:
 
 
 def _canonical(*parts: object) -> str:
-    return json.dumps([str(p) for p in parts], ensure_ascii=False, separators=(",", ":"))
+    # ASCII with escapes: evidence text may hold lone surrogates (undecodable bytes kept with
+    # surrogateescape), which uuid5 could not encode as UTF-8.
+    return json.dumps([str(p) for p in parts], ensure_ascii=True, separators=(",", ":"))
 
 
 @dataclass
