@@ -973,7 +973,7 @@ def readme(truth: dict[str, object]) -> str:
         "    slipcatch analyze evidence/mail evidence/postings.csv \\",
         "        evidence/fileshare-access.log \\",
         "        --persona-map evidence/persona-map.csv --intel intel/demo-ranges.csv \\",
-        "        --intel intel/tor-exit-*.txt \\",
+        "        --intel intel/tor-exit-*.txt --evidence-file analyst-evidence.yaml \\",
         *[f"        --trusted-relay {r}" + (" \\" if n < len(TRUSTED_RELAYS) - 1 else "")
           for n, r in enumerate(TRUSTED_RELAYS)],
         "",
@@ -1004,6 +1004,31 @@ def readme(truth: dict[str, object]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+#: Evidence that is not about addresses, as the FBI stated it in public on 19 Dec 2014
+#: (shared/domain/sony-facts.md, "FBI statement"): what an analyst would enter with
+#: --evidence-file. Real public claims; the ratios and codes are our judgement.
+ANALYST_EVIDENCE = """\
+# Analyst evidence for the demo case (slipcatch analyze --evidence-file).
+# Source: FBI statement of 19 Dec 2014 (Reuters idINL1N0U31CQ20141219). The FBI gave no
+# technical detail in public, hence credibility 3 ("possibly true"); planted code is possible
+# (false flags plant code: Olympic Destroyer), hence the false-flag ratio above 1.
+evidence:
+  - id: fbi-malware-links
+    summary: >-
+      FBI: the wiper links to malware North Korean actors previously developed (lines of code,
+      encryption algorithms, data deletion methods, compromised networks)
+    reliability: B3
+    personas: [Guardians of Peace]
+    likelihoods: {actor: 6, false_flag: 2}
+  - id: fbi-darkseoul-similarity
+    summary: >-
+      FBI: similarities to the March 2013 attack on South Korean banks and media (DarkSeoul)
+    reliability: B3
+    personas: [Guardians of Peace]
+    likelihoods: {actor: 3, false_flag: 1.5}
+"""
 
 
 def build() -> dict[str, bytes]:
@@ -1063,9 +1088,11 @@ def build() -> dict[str, bytes]:
             "intel": sorted(p for p in files if p.startswith("intel/")),
             "persona_map": "evidence/persona-map.csv",
             "trusted_relays": list(TRUSTED_RELAYS),
+            "evidence_file": "analyst-evidence.yaml",
         },
         indent=2, sort_keys=True,
     ) + "\n"
+    files["analyst-evidence.yaml"] = ANALYST_EVIDENCE
     return {path: text.encode("utf-8") for path, text in sorted(files.items())}
 
 

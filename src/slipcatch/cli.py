@@ -228,6 +228,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         [root / p for p in manifest["evidence"]],
         intel=[root / p for p in manifest.get("intel", [])],
         persona_map=root / manifest["persona_map"] if manifest.get("persona_map") else None,
+        evidence_file=root / manifest["evidence_file"] if manifest.get("evidence_file") else None,
         trusted_relays=manifest.get("trusted_relays", []),
         out_dir=Path(args.out),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 from slipcatch.analysis import MODEL_VERSION, Priors, assess
 from slipcatch.analysis.simulate import ACTOR, observation
@@ -158,7 +159,8 @@ def test_false_flag_best_gives_no_actor_and_says_so():
     assert v.probability == probs(pa)["actor"] < 0.5
     assert v.likelihood == icd203_term(v.probability)
     assert "staged traffic through the address space of" in v.statement
-    assert v.statement.count(".") == 1 and v.statement.endswith(".")  # one sentence
+    # one sentence (a decimal point inside a percentage is not a sentence end)
+    assert len(re.findall(r"\.(?:\s|$)", v.statement)) == 1 and v.statement.endswith(".")
 
 
 def test_no_actor_hypothesis_is_insufficient_evidence():
@@ -199,3 +201,13 @@ def test_personas_sorted_and_model_version_stated():
     b = observation(at(0), "185.220.101.1", "alpha", category=Category.TOR)
     assert [pa.persona.name for pa in assess([a, b], [])] == ["alpha", "zeta"]
     assert MODEL_VERSION == "slipcatch-analysis/2.2"
+
+
+def test_percent_never_rounds_across_an_icd203_band_edge():
+    from slipcatch.analysis.confidence import _percent
+
+    assert _percent(0.949348) == "94.9%"  # "very likely", not "95%"
+    assert _percent(0.7996) == "79.96%"  # "likely", not "80%"
+    assert _percent(0.87) == "87%"
+    assert _percent(0.95) == "95%"
+    assert (_percent(0.004), _percent(0.996)) == ("<1%", ">99%")

@@ -107,6 +107,7 @@ def test_demo_through_a_case_store_gives_the_same_assessment(
     for relay in manifest["trusted_relays"]:
         args += ["--trusted-relay", relay]
     args += ["--persona-map", str(DEMO / manifest["persona_map"])]
+    args += ["--evidence-file", str(DEMO / manifest["evidence_file"])]
     out = tmp_path / "via-case"
     assert main([*args, "--case", str(tmp_path / "demo-case"), "--out", str(out)]) == 0
     direct, via_case = _doc(demo_run[0]), _doc(out)

@@ -219,7 +219,13 @@ def _percent(p: float) -> str:
         return "<1%"
     if p > 0.99:
         return ">99%"
-    return f"{p:.0%}"
+    # Never let rounding carry a probability across an ICD 203 band edge in the wording
+    # ("very likely (95%)" for 0.9493 reads as a contradiction): add decimals there.
+    for digits in range(4):
+        text = f"{p:.{digits}%}"
+        if icd203_term(float(text.rstrip("%")) / 100) == icd203_term(p):
+            break
+    return text
 
 
 def _actor_name(actor: str, actors: Mapping[str, Actor]) -> str:
