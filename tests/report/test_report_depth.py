@@ -68,3 +68,23 @@ def test_markdown_shows_the_judgements_and_the_counterfactual():
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert len(cells) == 1 + len(hyp_ids)
     assert all(c.startswith("− ") for c in cells[1:])
+
+
+def test_a_persona_with_no_actor_in_question_reads_not_assessable():
+    from slipcatch.report import render_html
+
+    a = build_assessment()
+    pa = a.personas[-1]
+    unknown_only = tuple(h for h in pa.hypotheses if h.kind == "unknown")
+    assert unknown_only and len(unknown_only) < len(pa.hypotheses)
+    verdict = dataclasses.replace(pa.verdict, actor=None, probability=0.0)
+    pa2 = dataclasses.replace(pa, hypotheses=unknown_only, verdict=verdict)
+    a2 = dataclasses.replace(a, personas=(*a.personas[:-1], pa2))
+    md_row = next(
+        r for r in render_markdown(a2).splitlines()
+        if r.startswith("| ") and "not assessable" in r
+    )
+    assert "| not assessable (no actor range hit) | – |" in md_row
+    html = render_html(a2)
+    assert html.count("not assessable (no actor range hit)") == 1
+    assert '<span class="term">Not assessable</span>' in html

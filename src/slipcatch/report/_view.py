@@ -78,6 +78,13 @@ class PersonaView:
     def lead(self) -> Hypothesis | None:
         return self.hypotheses[0] if self.hypotheses else None
 
+    @property
+    def attributable(self) -> bool:
+        """Whether any actor was in question (an actor hypothesis exists). Without one, the
+        verdict's probability is 0 by definition, and the reports say "not assessable" rather
+        than print "almost no chance" as if the persona had been weighed against an actor."""
+        return any(h.kind == "actor" for h in self.hypotheses)
+
 
 @dataclass(frozen=True, slots=True)
 class ReportView:

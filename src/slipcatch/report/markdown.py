@@ -48,6 +48,10 @@ def _ach_cell(mark: str, likelihood: float | None) -> str:
     return sign + decimal(likelihood)
 
 
+#: What the verdict tables say for a persona no actor was in question for.
+NOT_ASSESSABLE = "not assessable (no actor range hit)"
+
+
 def _verdict_summary(view: ReportView) -> list[str]:
     rows = []
     for pv in view.personas:
@@ -56,8 +60,8 @@ def _verdict_summary(view: ReportView) -> list[str]:
             (
                 md(pv.assessment.persona.name),
                 _actor_label(view, v.actor),
-                md(v.likelihood),
-                pct(v.probability),
+                md(v.likelihood) if pv.attributable else NOT_ASSESSABLE,
+                pct(v.probability) if pv.attributable else "–",
                 md(v.confidence),
                 str(len(pv.slips)),
             )
