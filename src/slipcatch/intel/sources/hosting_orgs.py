@@ -13,16 +13,10 @@ are deliberately not listed.
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
-
-from slipcatch.intel.addr import MAPPED_FIRST, range_text
-from slipcatch.intel.records import FactRow, Loaded
-from slipcatch.intel.sources.geoip2fast_data import GeoLayer, GeoTables
-from slipcatch.model import Category, Fact, SourceInfo
+from slipcatch.intel.records import Loaded
+from slipcatch.intel.sources import _org_tables
+from slipcatch.intel.sources.geoip2fast_data import GeoTables
+from slipcatch.model import Category
 
 __all__ = ["ORGS", "SOURCE_NAME", "load", "table_sha256"]
 
@@ -60,41 +54,22 @@ ORGS: dict[str, str] = {
 
 def table_sha256() -> str:
     """Content hash of the table (it enters the pack id)."""
-    h = hashlib.sha256(VERSION.encode())
-    for org, label in sorted(ORGS.items()):
-        h.update(f"{org}|{label}\n".encode())
-    return h.hexdigest()
-
-
-def _ints(keys: npt.NDArray[Any], v6: bool) -> list[int]:
-    if not v6:
-        return [MAPPED_FIRST + int(k) for k in keys]
-    return [int.from_bytes(bytes(k).ljust(16, b"\x00"), "big") for k in keys]
+    return _org_tables.table_sha256(VERSION, ORGS)
 
 
 def load(geo: GeoTables) -> Loaded:
     """One hosting fact per geo AS network whose organisation is in :data:`ORGS`."""
-    out = Loaded()
-    label_of = {i: ORGS[o] for i, o in enumerate(geo.orgs) if o in ORGS}
-    org_name = {i: o for i, o in enumerate(geo.orgs) if o in ORGS}
     note = (
         f"AS organisation of a cloud/data-centre operator (GeoLite2 via geoip2fast, "
         f"{geo.snapshot}); projected to other dates"
     )
-    layer: GeoLayer
-    for layer, v6 in ((geo.asn4, False), (geo.asn6, True)):
-        idx = np.flatnonzero(np.isin(layer.value, np.array(sorted(label_of), np.int32)))
-        firsts = _ints(layer.first[idx], v6)
-        lasts = _ints(layer.last[idx], v6)
-        for i, a, b in zip(idx, firsts, lasts, strict=True):
-            v = int(layer.value[i])
-            out.facts.append(FactRow(a, b, Fact(
-                range=range_text(a, b), category=Category.HOSTING, source=SOURCE_NAME,
-                label=label_of[v], note=f"{org_name[v]}: {note}", projected=True,
-            )))
-    out.sources.append(SourceInfo(
-        name=SOURCE_NAME, kind="hosting-orgs", version=f"{VERSION} (geo {geo.snapshot})",
-        records=len(out.facts), licence="slipcatch table (Apache-2.0) over GeoLite2 AS names",
-        sha256=table_sha256(),
-    ))
-    return out
+    return _org_tables.org_facts(
+        geo,
+        ORGS,
+        category=Category.HOSTING,
+        note=note,
+        source=SOURCE_NAME,
+        kind="hosting-orgs",
+        version=VERSION,
+        table_hash=table_sha256(),
+    )
