@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from slipcatch.analysis.pattern_of_life import INTERNET_USERS_BY_OFFSET, routine_log_likelihood
 from slipcatch.analysis.simulate import observation
 from slipcatch.model import Category, Observation
 
@@ -42,3 +46,38 @@ def kp(
         country="KP",
         **kw,
     )
+
+
+def pol_likelihoods(hours: Sequence[datetime], zone: str) -> tuple[float, float]:
+    """(likelihood in ``zone``, likelihood at an unknown offset) of active ``hours`` under the
+    model 2.3 routine, recomputed from its definition for the tests, not by the module's code:
+    an office day starting 06:00-11:00 local every 30 minutes and lasting 8, 9 or 10 hours
+    (33 days, equally likely); an hour at minute m of the local day is inside when
+    start <= m < start + 60 x length (no office day crosses midnight); each day contributes
+    ``exp(routine_log_likelihood(inside, n, length))``. The unknown offset is the
+    ``INTERNET_USERS_BY_OFFSET``-weighted mean of the same at every listed offset.
+    """
+
+    def mean_over_days(minutes: Sequence[int]) -> float:
+        values = [
+            math.exp(
+                routine_log_likelihood(
+                    sum(1 for m in minutes if start <= m < start + 60 * length),
+                    len(minutes),
+                    length,
+                )
+            )
+            for length in (8, 9, 10)
+            for start in range(6 * 60, 11 * 60 + 1, 30)
+        ]
+        return math.fsum(values) / len(values)
+
+    tz = ZoneInfo(zone)
+    local = [t.astimezone(tz) for t in hours]
+    there = mean_over_days([t.hour * 60 + t.minute for t in local])
+    total = sum(INTERNET_USERS_BY_OFFSET.values())
+    anywhere = math.fsum(
+        users / total * mean_over_days([(t.hour * 60 + t.minute + off) % 1440 for t in hours])
+        for off, users in sorted(INTERNET_USERS_BY_OFFSET.items())
+    )
+    return there, anywhere

@@ -8,6 +8,8 @@ import pytest
 
 from slipcatch.analysis import assess
 from slipcatch.analysis import simulate as sim
+from slipcatch.analysis.hypotheses import LINE_CAP, temper
+from slipcatch.analysis.pattern_of_life import POL_MIMIC, POL_OFF_HOURS, profile, zone_ratio
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.model import Category, OriginTrust
 
@@ -17,6 +19,23 @@ SEEDS = [1, 2, 3, 7, 11, 19]
 def v_actor_hyp(pa):
     [h] = [h.id for h in pa.hypotheses if h.kind == "actor"]
     return h
+
+
+def pattern_expected(pa, case) -> tuple[float, dict[str, float]]:
+    """(R, the pattern-of-life line model 2.3 gives the case): actor (1 - 0.1) R + 0.1, false
+    flag 0.25 R + 0.75, unknown 1, tempered to LINE_CAP and rescaled so that unknown = 1."""
+    prof = profile(case.observations)
+    assert prof is not None
+    ratio = zone_ratio(prof, ACTOR.timezones[0])
+    assert ratio is not None
+    ids = {h.kind: h.id for h in pa.hypotheses}
+    raw = {
+        ids["unknown"]: 1.0,
+        ids["actor"]: (1 - POL_OFF_HOURS) * ratio + POL_OFF_HOURS,
+        ids["false_flag"]: POL_MIMIC * ratio + (1 - POL_MIMIC),
+    }
+    tempered = temper(raw, LINE_CAP)
+    return ratio, {k: round(v / tempered[ids["unknown"]], 6) for k, v in tempered.items()}
 
 
 def verdict_of(case):
@@ -56,8 +75,15 @@ def test_c_quickly_closed_slips_under_heavy_cover(seed, slips):
     episodes = [line for line in pa.evidence if line.kind == "actor-range-episode"]
     assert len(episodes) == slips  # one episode per slip, days apart
     # and the operator keeps Pyongyang office hours: the pattern-of-life line fits the actor
+    # (model 2.3: a likelihood, R = zone_ratio of the persona's active hours for Pyongyang)
     [pattern] = [line for line in pa.evidence if line.kind == "pattern-of-life"]
-    assert pattern.likelihoods[v_actor_hyp(pa)] == 1.5
+    ratio, expected = pattern_expected(pa, case)
+    assert ratio > 1  # the hours are likelier in Pyongyang than at an unknown offset
+    assert pattern.likelihoods == expected
+    ff = next(h.id for h in pa.hypotheses if h.kind == "false_flag")
+    # R > 1: 0.9 R + 0.1 > 0.25 R + 0.75 > 1, the actor above its false flag above the rest
+    assert pattern.likelihoods[v_actor_hyp(pa)] > pattern.likelihoods[ff] > 1.0
+    assert f"{ratio:.2f} times as likely there" in pattern.summary
     assert pa.persona.cover_ratio > 0.9
 
 
@@ -66,11 +92,13 @@ def test_c2_a_fitting_pattern_of_life_is_no_second_kind(seed):
     # Model 2.2: the pattern of life is read off the adversary's own activity like the slips,
     # so five quick slips in the actor's office hours are one kind of evidence: moderate, not
     # high (model 2.1 counted the pattern of life as a second kind and said "high" here).
+    # Model 2.3 (pattern-of-life likelihood, range-access line) puts the actor at 0.96,
+    # "almost certain", with confidence still moderate.
     case = sim.slipping_operator(seed, slips=5, channel="web")
     pa, v = verdict_of(case)
     supporting = {line.kind for line in pa.evidence if line.id in _actor(pa).supporting}
     assert supporting == {"actor-range-episode", "pattern-of-life"}
-    assert (v.actor, v.likelihood, v.confidence) == (ACTOR.id, "very likely", "moderate")
+    assert (v.actor, v.likelihood, v.confidence) == (ACTOR.id, "almost certain", "moderate")
     assert any("of one kind (adversary activity)" in r for r in v.confidence_reasons)
 
 
@@ -159,11 +187,29 @@ def test_f_taiwan_japan_hops_alone_never_attribute(seed, countries):
 
 def test_staged_exposure_is_not_a_confident_attribution():
     for seed in SEEDS:
-        pa, v = verdict_of(sim.staged_exposure(seed))
-        # Two days of exposure now read as staging (slip-pattern line, model 2.0): the false
-        # flag is the better-supported explanation and the actor is named by no verdict.
+        case = sim.staged_exposure(seed)
+        pa, v = verdict_of(case)
+        # Two days of exposure read as staging (slip-pattern line, model 2.0): false flag 3 x
+        # 1.5 (long exposure, public channel) = 4.5. Model 2.3 adds what tells a framer from an
+        # unknown party: the range is fully exclusive, so a framer needed a host inside it
+        # (range access, false flag 0.3), and the hours (08:00-17:20 UTC on the 18 covered
+        # days, evening and night in Pyongyang) give R about 0, so the pattern of life is
+        # actor 0.1, false flag 0.75.
+        # One episode (one uninterrupted exposure): actor 6 x 0.1 = 0.6, false flag 6 x 4.5 x
+        # 0.3 x 0.75 = 6.075, unknown 1; x priors 0.12 : 0.30375 : 0.75 (sum 1.17375). The
+        # unknown party is now the better-supported explanation, the false flag still beats
+        # the actor by far, and no verdict names the actor.
+        ratio, expected = pattern_expected(pa, case)
+        assert ratio < 1e-6
+        [pattern] = [line for line in pa.evidence if line.kind == "pattern-of-life"]
+        assert pattern.likelihoods == expected
+        [staging] = [line for line in pa.evidence if line.kind == "slip-pattern"]
+        ff = next(h.id for h in pa.hypotheses if h.kind == "false_flag")
+        assert staging.likelihoods[ff] == 4.5
+        p = {h.kind: h.probability for h in pa.hypotheses}
+        assert p == {"unknown": 0.638978, "actor": 0.102236, "false_flag": 0.258786}
         assert v.actor is None
-        assert max(pa.hypotheses, key=lambda h: h.probability).kind == "false_flag"
+        assert max(pa.hypotheses, key=lambda h: h.probability).kind == "unknown"
         assert v.confidence != "high"
         assert v.likelihood not in ("likely", "very likely", "almost certain")
         assert any("staging" in a.explanation for a in pa.alternatives)

@@ -12,12 +12,12 @@ import pytest
 
 from slipcatch.analysis import assess
 from slipcatch.analysis.analyst import load_evidence_file, parse_evidence, reliability_weight
-from slipcatch.analysis.pattern_of_life import RULE_PATTERN, profile
+from slipcatch.analysis.pattern_of_life import POL_MIN_HOURS, RULE_PATTERN, active_hours, profile
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, OriginTrust
 
-from .builders import T0, P, at, kp
+from .builders import T0, P, at, kp, pol_likelihoods
 from .builders import tor as _tor
 
 RU = Actor(id="ru-gru", name="Russia / GRU", country="RU", timezones=("Europe/Moscow",))
@@ -26,7 +26,6 @@ RU = Actor(id="ru-gru", name="Russia / GRU", country="RU", timezones=("Europe/Mo
 def tor(s: float, n: int = 1, base: datetime = T0, persona: str = P, **kw):
     # distinct digests: several Tor events may share a time and address here
     return _tor(s, n, base, persona, digest=f"tor{s}:{n}", **kw)
-
 
 
 def one(observations, actors=(ACTOR,), **kw):
@@ -80,24 +79,50 @@ def test_example_9_pattern_of_life_fits_in_2016_at_utc_plus_8_30():
     pa = one(obs)
     [line] = kinds(pa, "pattern-of-life")
     assert line.rule == RULE_PATTERN and line.reliability == "B4"
-    assert line.likelihoods[hyp(pa, "actor").id] == 1.5
-    assert line.likelihoods[hyp(pa, "false_flag").id] == 1.0
+    # In Pyongyang (UTC+8:30 in June 2016) the 21 active hours are 5 x 08:45, 11:45, 14:45,
+    # 17:45 and the slip at 09:30. Of the 33 office days (start 06:00-11:00 every 30 min, 8-10 h)
+    # 11:45 is in all; 08:45 in those starting by 08:30 (6 of 11); 09:30 in 8 of 11; 14:45 in
+    # all but the 8-hour days starting 06:00 and 06:30; 17:45 in the 8-hour days starting from
+    # 10:00 (3), the 9-hour from 09:00 (5), the 10-hour from 08:00 (7). R = 2.629912 against the
+    # Internet-user mixture of offsets (tests/analysis/builders.py, pol_likelihoods)
+    there, anywhere = pol_likelihoods(active_hours(obs), "Asia/Pyongyang")
+    assert there / anywhere == pytest.approx(2.629912, abs=1e-6)
+    # actor 0.9 R + 0.1, false flag 0.25 R + 0.75, unknown 1 (no tempering: spread below 10)
+    assert line.likelihoods[hyp(pa, "actor").id] == 2.466921
+    assert line.likelihoods[hyp(pa, "false_flag").id] == 1.407478
     assert line.likelihoods[hyp(pa, "unknown").id] == 1.0
     assert "at UTC+07:45 to UTC+08:30" in line.summary
     assert "Asia/Pyongyang, UTC+08:30 then" in line.summary
-    assert "fits (actor ratio 1.5)" in line.summary
-    prof = profile([o for o in obs])
+    assert (
+        "100% in 08-18 local; with an office day starting 06:00-11:00 the hours are 2.63 times"
+        in line.summary
+    )
+    prof = profile(obs)
     assert prof is not None and prof.best_share == 1.0 and prof.weekday_share == 1.0
+    assert len(prof.hours) == 21 and prof.log_anywhere == pytest.approx(math.log(anywhere))
 
 
-def test_example_9_same_hours_in_2014_fit_only_partly_and_moscow_does_not_fit():
+def test_example_9_same_hours_in_2014_read_at_utc_plus_9_and_moscow_does_not_fit():
     obs = office_week(datetime(2014, 11, 24, tzinfo=UTC))  # Monday; Pyongyang UTC+9 then
     obs.append(kp(300, base=datetime(2014, 11, 26, tzinfo=UTC)))  # 00:05, an hour already active
+    prof = profile(obs)
+    # 20 active hours: the slip at 00:05 stands for its hour (the 00:15 event comes after it)
+    assert prof is not None and len(prof.hours) == 20
+    assert datetime(2014, 11, 26, 0, 5, tzinfo=UTC) in prof.hours
     pa = one(obs)
     [line] = kinds(pa, "pattern-of-life")
-    assert line.likelihoods[hyp(pa, "actor").id] == 1.0
-    assert "75% in working hours, fits partly" in line.summary
-    # the same persona against an actor in Moscow (UTC+3 in November 2014): 50 %
+    # at UTC+9 (the offset in force in 2014): 09:15, 12:15, 15:15, 18:15 (09:05 for the slip's
+    # hour); 18:15 is outside 08-18 (75% in working hours) but inside the longer office days
+    # ending after it, so R = 2.639179: actor 0.9 R + 0.1 = 2.475261, false flag 1.409795
+    there, anywhere = pol_likelihoods(prof.hours, "Asia/Pyongyang")
+    assert there / anywhere == pytest.approx(2.639179, abs=1e-6)
+    assert line.likelihoods[hyp(pa, "actor").id] == 2.475261
+    assert line.likelihoods[hyp(pa, "false_flag").id] == 1.409795
+    assert "Asia/Pyongyang, UTC+09:00 then): 75% in 08-18 local" in line.summary
+    # the same persona against an actor in Moscow (UTC+3 in November 2014): 03:15, 06:15,
+    # 09:15, 12:15 local, a quarter of the hours before any office day starts: R = 0.000279,
+    # so the actor falls to its floor POL_OFF_HOURS: 0.9 x 0.000279 + 0.1 = 0.100251, and the
+    # false flag to 1 - POL_MIMIC: 0.25 x 0.000279 + 0.75 = 0.75007 (spread 9.98, below 10)
     moved = [o for o in obs if o.address.category != Category.ACTOR]
     moved.append(
         observation(
@@ -109,21 +134,34 @@ def test_example_9_same_hours_in_2014_fit_only_partly_and_moscow_does_not_fit():
             exclusivity=1.0,
         )
     )
+    there, anywhere = pol_likelihoods(active_hours(moved), "Europe/Moscow")
+    assert there / anywhere == pytest.approx(0.000279, abs=1e-6)
     pa = one(moved, actors=(RU,))
     [line] = kinds(pa, "pattern-of-life")
-    assert line.likelihoods[hyp(pa, "actor", "ru-gru").id] == 0.4
-    assert "50% in working hours, does not fit" in line.summary
+    assert line.likelihoods[hyp(pa, "actor", "ru-gru").id] == 0.100251
+    assert line.likelihoods[hyp(pa, "false_flag", "ru-gru").id] == 0.75007
+    assert line.likelihoods[hyp(pa, "unknown").id] == 1.0
+    assert "Europe/Moscow, UTC+03:00 then): 50% in 08-18 local" in line.summary
 
 
-def test_pattern_of_life_needs_twenty_events_over_five_days():
-    nineteen = office_week(datetime(2016, 6, 6, tzinfo=UTC))[:19]
-    assert not kinds(one(nineteen), "pattern-of-life")
-    four_days = office_week(
-        datetime(2016, 6, 6, tzinfo=UTC), days=4, per_day=(0.25, 2.25, 4.25, 6.25, 8.25)
-    )
-    assert len(four_days) == 20
-    assert not kinds(one(four_days), "pattern-of-life")
-    assert profile(four_days) is None
+def test_pattern_of_life_needs_three_active_hours():
+    assert POL_MIN_HOURS == 3
+    # fifty events in one UTC hour and one in the next: two active hours, no line, however many
+    # events or days (model 2.2 asked for 20 events over 5 days)
+    burst = [tor(60 * k, k % 3 + 1) for k in range(50)]
+    two = [*burst, tor(3600 + 60, 2)]
+    assert len(active_hours(two)) == 2
+    assert profile(two) is None
+    assert not kinds(one(two), "pattern-of-life")
+    # a third active hour is enough: a line (no actor hypothesis here, so it weighs nothing)
+    three = [*two, tor(2 * 86400, 3)]
+    prof = profile(three)
+    assert prof is not None and prof.events == 52 and prof.days == 2
+    assert prof.hours == (T0, T0 + timedelta(seconds=3660), T0 + timedelta(days=2))
+    [line] = kinds(one(three), "pattern-of-life")
+    assert "52 events in 3 active hours over 2 days" in line.summary
+    assert "no actor hypothesis to compare" in line.summary
+    assert set(line.likelihoods.values()) == {1.0}
 
 
 # --- analyst evidence (worked example 10) -------------------------------------------------
@@ -305,15 +343,24 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     more = by_kind["another-actor-slip"]
     # the re-run equals assessing the persona with one more quick slip a day later
     again = one([*QUICK, kp(430 + 86400, channel="web"), tor(430 + 86400 + 120, 3)])
-    assert more.probability == hyp(again, "actor").probability == 0.918692
-    assert more.shift == pytest.approx(0.918692 - 0.679245, abs=1e-6)
+    # two quick episodes (6 x 6 : 6 x 6 : 1), slip pattern S = 3 ** (2 / sqrt 2) = 4.728804,
+    # range access 0.3 once (one line per actor); two active hours, no pattern of life:
+    # actor 36, false flag 36 / 4.728804 x 0.3 = 2.283875, unknown 1; priors 0.2 : 0.05 : 0.75
+    # -> 7.2 / (7.2 + 0.114194 + 0.75) = 0.892836
+    assert more.probability == hyp(again, "actor").probability == 0.892836
+    # before: example 1, 6 : 6 x 1/3 x 0.3 : 1 -> 1.2 / (1.2 + 0.03 + 0.75) = 0.606061
+    assert pa.verdict.probability == 0.606061
+    assert more.shift == pytest.approx(0.892836 - 0.606061, abs=1e-6)
     assert more.likelihood == "very likely" and more.verdict_actor == "dprk-rgb"
+    # exclusivity 0.2: r = 2, quick return 1/3 (trust weight 1), access 1 / (0.3 + 0.7 x 0.8)
+    # = 1 / 0.86: 2 : 2 / 3 x 0.86 : 1 -> 0.4 / (0.4 + 0.028667 + 0.75) = 0.339367
     shared = by_kind["range-shared"]
-    assert shared.probability == 0.422111 and shared.likelihood == "unlikely"
+    assert shared.probability == 0.339367 and shared.likelihood == "unlikely"
+    assert shared.verdict_actor is None
     assert by_kind["staging-evidence"].shift < 0 < by_kind["tooling-tie"].shift
     # a direct connection from elsewhere (ZZ, trusted): exposed-elsewhere line, unknown x 2, and
-    # the country tilt 1.1: 1.8 : 0.1 : 0.75 x 2.2 -> 0.507042
-    assert by_kind["exposed-elsewhere"].probability == 0.507042
+    # the country tilt 1.1: 1.2 : 0.03 : 0.75 x 2.2 -> 1.2 / 2.88 = 0.416667
+    assert by_kind["exposed-elsewhere"].probability == 0.416667
 
 
 def test_sender_written_episode_offers_origin_confirmed_and_no_hypothesis_offers_first_slip():
@@ -324,7 +371,7 @@ def test_sender_written_episode_offers_origin_confirmed_and_no_hypothesis_offers
         tor(360, 3),
     ]
     confirmed = {c.kind: c for c in one(obs).counterfactuals}["origin-confirmed"]
-    assert confirmed.probability == 0.679245  # becomes example 1
+    assert confirmed.probability == 0.606061  # becomes example 1 (see above)
     hop = [
         tor(0),
         tor(60, 2),

@@ -11,19 +11,27 @@ import pytest
 
 from slipcatch.analysis import Priors, assess
 from slipcatch.analysis.analyst import RULE_ANALYST
+from slipcatch.analysis.confidence import ADDRESS_KINDS
 from slipcatch.analysis.evidence_lines import (
+    RULE_ACCESS,
     RULE_ACTOR_RANGE,
     RULE_COUNTRY,
     RULE_SLIP_PATTERN,
     episode_ratios,
 )
 from slipcatch.analysis.hypotheses import combine, hypothesis_id, hypothesis_specs, temper
-from slipcatch.analysis.pattern_of_life import RULE_PATTERN
+from slipcatch.analysis.pattern_of_life import (
+    POL_MIMIC,
+    POL_OFF_HOURS,
+    RULE_PATTERN,
+    active_hours,
+    routine_log_likelihood,
+)
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, EvidenceLine, OriginTrust, stable_id
 
-from .builders import T0, P, at, kp, tor
+from .builders import P, at, kp, pol_likelihoods, tor
 
 PID = stable_id("persona", P)
 H_ACTOR = hypothesis_id(PID, "actor", "dprk-rgb")
@@ -69,6 +77,9 @@ def test_example_1_trusted_quick_return():
     assert ratios(pattern) == (1.0, 0.333333, 1.0)  # quick return: s = 3, false flag 1/s
     assert pattern.reliability == "B3"
     assert pattern.slip_ids == line.slip_ids
+    # model 2.3: exclusivity 1, logged: a framer needs a host inside, 1 / (0.3 + 0.7 x 0)
+    [access] = lines_of(obs, "range-access")
+    assert ratios(access) == (1.0, 0.3, 1.0)
 
 
 def test_example_2_provider_written_half_exclusive_within_the_hour():
@@ -79,11 +90,18 @@ def test_example_2_provider_written_half_exclusive_within_the_hour():
     ]
     [line] = lines_of(obs, "actor-range-episode")
     assert episode_ratios(0.3, "return-within-hour") == pytest.approx((2.5, 1.15))
-    # model 2.1: r from the exclusivity alone (1 + 5 x 0.5); the provider-written origin moves
-    # the pattern ratio 1.15 by FORGE_RATIO ** -(1 - 0.6): 1.15 / 2 ** 0.4 = 0.871537
+    # model 2.1: r from the exclusivity alone (1 + 5 x 0.5)
     assert ratios(line) == (3.5, 3.5, 1.0)
     assert line.reliability == "C4"
-    assert ratios(pattern_line(obs)) == (1.0, 1.147398, 1.0)
+    # model 2.3: the pattern ratio moves toward 1 by the trust weight (0.6) only, not by
+    # exclusivity x trust: 1 + (1.5 - 1) x 0.6 = 1.3, over FORGE_RATIO ** (1 - 0.6) = 2 ** 0.4 =
+    # 1.319508: s = 0.985216, false flag 1 / s = 1.015006
+    assert ratios(pattern_line(obs)) == (1.0, 1.015006, 1.0)
+    # range access: a = 1 / (0.3 + 0.7 x 0.5) = 1 / 0.65 = 1.538462; factor 1 + 0.538462 x 0.6
+    # = 1.323077, false flag 1 / 1.323077 = 0.755814; reliability as the episode's
+    [access] = lines_of(obs, "range-access")
+    assert ratios(access) == (1.0, 0.755814, 1.0)
+    assert access.reliability == "C4"
 
 
 def test_example_3_sender_written_weighs_against_unknown_and_toward_a_framer():
@@ -117,9 +135,15 @@ def test_example_5_long_exposure_looks_like_staging():
 def test_example_6_missing_exclusivity_defaults_to_0_8():
     obs = [*covered_day(0), kp(300, exclusivity=None), tor(330)]
     [line] = lines_of(obs, "actor-range-episode")
-    assert ratios(line) == (5.0, 5.0, 1.0)
+    assert ratios(line) == (5.0, 5.0, 1.0)  # r = 1 + 5 x 0.8
     assert line.reliability == "B3"
-    assert ratios(pattern_line(obs)) == (1.0, 0.384615, 1.0)  # s = 1 + 2 x 0.8 = 2.6
+    # model 2.3: logged (trust weight 1), so the quick return keeps s = 3 whatever the
+    # exclusivity (model 2.2 moved it by exclusivity x trust: 1 + 2 x 0.8 = 2.6)
+    assert ratios(pattern_line(obs)) == (1.0, 0.333333, 1.0)
+    # range access: 1 / (0.3 + 0.7 x 0.2) = 1 / 0.44, false flag 0.44
+    [access] = lines_of(obs, "range-access")
+    assert ratios(access) == (1.0, 0.44, 1.0)
+    assert access.reliability == "B3"
 
 
 def test_example_7_country_lines():
@@ -323,39 +347,162 @@ def test_every_rule_is_a_heading_in_the_model_doc():
 # --- model 2.1 rules (docs/model.md, examples 11-13) ---------------------------------------
 
 
-def test_example_11_slip_hours_in_the_actor_zone_with_tz_history():
-    # 00:05 UTC = 09:05 in Pyongyang (in hours); a day later 12:05 UTC = 21:05 (outside)
-    obs = [*covered_day(0), kp(300), tor(430), *covered_day(1), kp(86400 + 12 * 3600 + 300)]
-    obs.append(tor(86400 + 12 * 3600 + 400, 4))
-    [line] = lines_of(obs, "slip-hours")
-    # exp((ln 1.5 + ln 0.5) / sqrt(2)) = 0.8159344, to the actor only
-    assert ratios(line) == (0.815934, 1.0, 1.0)
-    assert line.reliability == "B4" and line.rule == "slip hours"
-    [single] = lines_of([*covered_day(0), kp(300), tor(430)], "slip-hours")
-    assert ratios(single) == (1.5, 1.0, 1.0)
-    # 23:15 UTC is 08:15 in Pyongyang in November 2014 (UTC+9), 07:45 in June 2016 (UTC+8:30)
-    for when, expected in (
-        (datetime(2014, 11, 24, 23, 15, tzinfo=UTC), 1.5),
-        (datetime(2016, 6, 6, 23, 15, tzinfo=UTC), 0.5),
+# Model 2.3 (pattern of life as a likelihood) by hand: n active hours read as draws, each in
+# the office day with probability d (uniform prior, 20-step midpoint rule); with W office hours
+# an inside hour has density g(d) = d / W + (1 - d) / 24 = a + b d, an outside one (1 - d) / 24.
+# For n = 3 all inside or all outside, the midpoint rule on a cubic is exact up to -(h^2 / 24)
+# (f'(1) - f'(0)), h = 1 / 20:
+#   none inside:   mean of ((1 - d) / 24)^3 = (1/4 - 3 / 9600) / 24^3 = 0.2496875 / 13824
+#   all 3 inside:  ((a + b)^4 - a^4) / (4 b) - 3 b ((a + b)^2 - a^2) / 9600, a = 1/24, b = 1/W - a
+E0 = 0.2496875 / 24**3
+E3 = {
+    w: ((1 / w) ** 4 - (1 / 24) ** 4) / (4 * (1 / w - 1 / 24))
+    - 3 * (1 / w - 1 / 24) * ((1 / w) ** 2 - (1 / 24) ** 2) / 9600
+    for w in (8, 9, 10)
+}
+
+
+def test_routine_log_likelihood_by_hand():
+    assert math.exp(routine_log_likelihood(0, 3, 10)) == pytest.approx(E0, rel=1e-12)
+    for w in (8, 9, 10):
+        assert math.exp(routine_log_likelihood(3, 3, w)) == pytest.approx(E3[w], rel=1e-12)
+    assert E3[8] == pytest.approx(7.230179e-4, rel=1e-6)
+    assert E3[10] == pytest.approx(4.155033e-4, rel=1e-6)
+    with pytest.raises(ValueError):
+        routine_log_likelihood(4, 3)
+    with pytest.raises(ValueError):
+        routine_log_likelihood(1, 3, 24)
+
+
+def test_example_11_pattern_of_life_on_three_hours_at_ten_in_pyongyang():
+    # 01:00 UTC on three days of November 2014 = 10:00 in Pyongyang (UTC+9); the slip's hour
+    # holds two events, the first stands for it: three active hours, enough for a line
+    obs = [tor(3600), kp(86400 + 3600), tor(86400 + 3720, 2), tor(2 * 86400 + 3600, 3)]
+    hours = active_hours(obs)
+    assert [t.hour * 60 + t.minute for t in hours] == [60, 60, 60]
+    [line] = lines_of(obs, "pattern-of-life")
+    assert line.rule == RULE_PATTERN and line.reliability == "B4"
+    # 10:00 lies in the office days starting 06:00 ... 10:00 (9 of the 11 starts, whatever the
+    # length), not in those starting 10:30 and 11:00: in Pyongyang the 33 office days give
+    # (9 E3[W] + 2 E0) summed over W = 8, 9, 10, over 33 = 4.604123e-4
+    there = math.fsum(9 * E3[w] + 2 * E0 for w in (8, 9, 10)) / 33
+    assert there == pytest.approx(4.604123e-4, rel=1e-6)
+    reference, anywhere = pol_likelihoods(hours, "Asia/Pyongyang")
+    assert reference == pytest.approx(there, rel=1e-12)
+    # the same mixture at every offset, weighted by Internet users (UTC+8, a third of them, sees
+    # 09:00: 7 of 11 starts): R = there / anywhere = 2.633138
+    r = there / anywhere
+    assert r == pytest.approx(2.633138, abs=1e-6)
+    # actor 0.9 R + 0.1 = 2.469824, false flag 0.25 R + 0.75 = 1.408285, unknown 1; spread
+    # below LINE_CAP, so tempering leaves them
+    assert (1 - POL_OFF_HOURS, POL_MIMIC) == (0.9, 0.25)
+    assert ratios(line) == (2.469824, 1.408285, 1.0)
+    assert ratios(line) == (
+        round(0.9 * r + 0.1, 6),
+        round(0.25 * r + 0.75, 6),
+        1.0,
+    )
+    assert "Asia/Pyongyang, UTC+09:00 then" in line.summary
+    assert "the hours are 2.63 times as likely there as for a party located anywhere" in (
+        line.summary
+    )
+    assert "fits" not in line.summary and "actor ratio" not in line.summary
+
+
+def test_pattern_of_life_reads_each_hour_at_the_offset_in_force_then():
+    # 23:15 UTC is 08:15 in Pyongyang in November 2014 (UTC+9), 07:45 in June 2016 (UTC+8:30):
+    # 08:15 lies in the office days starting 06:00 ... 08:00 (5 of 11), 07:45 in those starting
+    # 06:00 ... 07:30 (4 of 11). The unknown-offset likelihood is the same (same UTC times of
+    # day), so R 2014 / R 2016 = sum_W (5 E3 + 6 E0) / sum_W (4 E3 + 7 E0) = 1.228965
+    expected = {}
+    for when in (
+        datetime(2014, 11, 24, 23, 15, tzinfo=UTC),
+        datetime(2016, 6, 6, 23, 15, tzinfo=UTC),
     ):
-        shift = (when - T0).total_seconds()
-        case = [tor(shift - 600), tor(shift - 300, 2), kp(shift), tor(shift + 120, 3)]
-        [hours] = lines_of(case, "slip-hours")
-        assert ratios(hours) == (expected, 1.0, 1.0)
+        case = [tor(0, base=when), kp(86400, base=when), tor(86520, 2, base=when)]
+        case.append(tor(2 * 86400, 3, base=when))
+        [line] = lines_of(case, "pattern-of-life")
+        there, anywhere = pol_likelihoods(active_hours(case), "Asia/Pyongyang")
+        r = there / anywhere
+        assert ratios(line) == (round(0.9 * r + 0.1, 6), round(0.25 * r + 0.75, 6), 1.0)
+        expected[when.year] = (r, anywhere, line)
+    inside_2014 = math.fsum(5 * E3[w] + 6 * E0 for w in (8, 9, 10)) / 33
+    inside_2016 = math.fsum(4 * E3[w] + 7 * E0 for w in (8, 9, 10)) / 33
+    assert expected[2014][1] == pytest.approx(expected[2016][1], rel=1e-12)
+    assert expected[2014][0] / expected[2016][0] == pytest.approx(inside_2014 / inside_2016)
+    assert inside_2014 / inside_2016 == pytest.approx(1.228965, abs=1e-6)
+    assert expected[2014][0] == pytest.approx(2.591192, abs=1e-6)  # actor 2.432073
+    assert expected[2016][0] == pytest.approx(2.108435, abs=1e-6)  # actor 1.997592
+    assert ratios(expected[2014][2]) == (2.432073, 1.397798, 1.0)
+    assert ratios(expected[2016][2]) == (1.997592, 1.277109, 1.0)
+    assert "UTC+09:00 then" in expected[2014][2].summary
+    assert "UTC+08:30 then" in expected[2016][2].summary
 
 
-def test_slip_hours_give_way_to_a_pattern_of_life_that_speaks():
-    # 20 covered events in Pyongyang office hours over 5 days plus one slip: the pattern of life
-    # fits (actor 1.5), so the slip hours are not counted a second time
+def test_timing_is_one_line_the_pattern_of_life():
+    # model 2.3: no slip-hours line any more; the pattern of life covers timing, from three
+    # active hours on. 4 hours a day at 09:15, 12:15, 15:15, 17:15 in Pyongyang (UTC+9) over 5
+    # days plus a slip at 11:00 on the third: 21 active hours
     obs = []
     for day in range(5):
         base = day * 86400
         obs += [tor(base + 900), tor(base + 3 * 3600 + 900, 2), tor(base + 6 * 3600 + 900, 3)]
         obs.append(tor(base + 8 * 3600 + 900, 4))
     obs += [kp(2 * 86400 + 2 * 3600), tor(2 * 86400 + 2 * 3600 + 120, 5)]
+    kinds = [line.kind for line in lines_of(obs)]
+    assert "slip-hours" not in kinds and kinds.count("pattern-of-life") == 1
     [pol] = lines_of(obs, "pattern-of-life")
-    assert pol.likelihoods[H_ACTOR] == 1.5
-    assert lines_of(obs, "slip-hours") == []
+    there, anywhere = pol_likelihoods(active_hours(obs), "Asia/Pyongyang")
+    r = there / anywhere
+    assert r == pytest.approx(2.661695, abs=1e-6)
+    assert ratios(pol) == (2.495526, 1.415424, 1.0)  # 0.9 R + 0.1, 0.25 R + 0.75
+    # a lone quick slip (one active hour) gives no timing line at all
+    single = lines_of([*covered_day(0), kp(300), tor(430)])
+    assert not [line for line in single if line.kind in ("pattern-of-life", "slip-hours")]
+
+
+def test_range_access_line_gives_the_false_flag_the_access_a_framer_would_need():
+    # model 2.3: a = 1 / (0.3 + 0.7 (1 - exclusivity)), factor = 1 + (a - 1) x trust weight,
+    # false flag 1 / factor, one line per actor, reliability as the episode's
+    logged = [*covered_day(0), kp(300), tor(430)]
+    [line] = lines_of(logged, "range-access")
+    assert ratios(line) == (1.0, 0.3, 1.0)  # a = 1 / 0.3, weight 1
+    assert line.rule == RULE_ACCESS == "range access" and line.reliability == "B2"
+    [episode] = lines_of(logged, "actor-range-episode")
+    assert line.event_ids == episode.event_ids
+    assert "actor : false flag 3.33" in line.summary
+    assert "range-access" in ADDRESS_KINDS  # adversary activity, for confidence
+    # exclusivity 0.5, provider-written (weight 0.6): a = 1 / 0.65, factor = 1 + (a - 1) x 0.6
+    provider = [
+        *covered_day(0),
+        kp(300, exclusivity=0.5, channel="email", origin_trust=OriginTrust.SENDER_PROVIDER),
+        tor(430),
+    ]
+    a = 1 / 0.65
+    [line] = lines_of(provider, "range-access")
+    assert ratios(line) == (1.0, round(1 / (1 + (a - 1) * 0.6), 6), 1.0) == (1.0, 0.755814, 1.0)
+    # sender-written (weight 0.05), exclusivity 1: factor 1 + (10/3 - 1) x 0.05 = 1.116667
+    forged = [
+        *covered_day(0),
+        kp(300, channel="email", origin_trust=OriginTrust.SENDER_WRITTEN),
+        tor(430),
+    ]
+    [line] = lines_of(forged, "range-access")
+    assert ratios(line) == (1.0, 0.895522, 1.0) and line.reliability == "E2"
+    # a range anybody uses (exclusivity 0): a = 1, factor 1, no line
+    assert lines_of([*covered_day(0), kp(300, exclusivity=0.0), tor(430)], "range-access") == []
+    # two episodes: the one that needed most access stands for both (one observation)
+    two = [
+        *covered_day(0),
+        kp(300, exclusivity=0.5),
+        tor(430),
+        *covered_day(1),
+        kp(86400 + 300, "175.45.177.1"),
+        tor(86400 + 430),
+    ]
+    [line] = lines_of(two, "range-access")
+    assert ratios(line) == (1.0, 0.3, 1.0)
+    assert line.event_ids == (two[-2].event.id,)
 
 
 def test_example_12_exposed_elsewhere():

@@ -5,11 +5,14 @@ from __future__ import annotations
 import random
 import re
 
+import pytest
+
 from slipcatch.analysis import MODEL_VERSION, Priors, assess
+from slipcatch.analysis.pattern_of_life import POL_MIMIC, POL_OFF_HOURS, profile, zone_ratio
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.model import Category, OriginTrust, icd203_term
 
-from .builders import P, at, kp, tor
+from .builders import P, at, kp, pol_likelihoods, tor
 
 NAME = "DPRK / Reconnaissance General Bureau (dprk-rgb)"
 
@@ -17,8 +20,9 @@ NAME = "DPRK / Reconnaissance General Bureau (dprk-rgb)"
 def quick_episodes(n: int, **kw) -> list:
     """n quickly closed slips on different days under heavy cover.
 
-    At most 18 events: below POL_MIN_EVENTS, so no pattern-of-life line joins the episodes and
-    the worked examples' numbers of docs/model.md hold exactly."""
+    5 + n active hours (00:00 UTC every day, 05:00 UTC on the n slip days; 09:00 and 14:00 in
+    Pyongyang): from POL_MIN_HOURS = 3 on (model 2.3) a pattern-of-life line joins the episodes,
+    with the actor's zone ratio R about 3.55 (``pol_ratio``)."""
     obs = []
     for day in range(5):
         base = day * 86400
@@ -31,6 +35,32 @@ def quick_episodes(n: int, **kw) -> list:
     return obs
 
 
+def pol_ratio(observations) -> float:
+    """R of the persona's hours for Pyongyang (pattern_of_life.zone_ratio), checked against the
+    routine recomputed from its definition (builders.pol_likelihoods)."""
+    prof = profile(observations)
+    assert prof is not None
+    ratio = zone_ratio(prof, "Asia/Pyongyang")
+    assert ratio is not None
+    there, anywhere = pol_likelihoods(prof.hours, "Asia/Pyongyang")
+    assert ratio == pytest.approx(there / anywhere, rel=1e-9)
+    return ratio
+
+
+def check_pattern_line(pa, observations) -> float:
+    """The pattern-of-life line is (1 - 0.1) R + 0.1 : 0.25 R + 0.75 : 1 (actor : false flag :
+    unknown), untempered (spread below LINE_CAP); returns R."""
+    ratio = pol_ratio(observations)
+    [line] = [line for line in pa.evidence if line.kind == "pattern-of-life"]
+    by_kind = {h.kind: line.likelihoods[h.id] for h in pa.hypotheses}
+    assert by_kind == {
+        "unknown": 1.0,
+        "actor": round((1 - POL_OFF_HOURS) * ratio + POL_OFF_HOURS, 6),
+        "false_flag": round(POL_MIMIC * ratio + (1 - POL_MIMIC), 6),
+    }
+    return ratio
+
+
 def one(observations, priors=None):
     [pa] = assess(observations, [ACTOR], priors)
     return pa
@@ -41,27 +71,42 @@ def probs(pa):
 
 
 def test_single_quick_slip_example_1_posterior_and_statement():
-    pa = one(quick_episodes(1))
-    # slip at 14:00 Pyongyang: 0.2 x 6 x 1.5 : 0.05 x 6 / 3 : 0.75 = 1.8 : 0.1 : 0.75
-    assert probs(pa) == {"unknown": 0.283019, "actor": 0.679245, "false_flag": 0.037736}
+    obs = quick_episodes(1)
+    pa = one(obs)
+    # 6 active hours, all at 09:00 or 14:00 Pyongyang: R = 3.530128, so the pattern-of-life
+    # line is actor 0.9 R + 0.1 = 3.277115, false flag 0.25 R + 0.75 = 1.632532, unknown 1.
+    assert round(check_pattern_line(pa, obs), 6) == 3.530128
+    # episode 6 : 6 : 1; slip pattern (quick return) false flag 1/3; range access (exclusivity
+    # 1, logged by the receiving side: a = 1 / 0.3) false flag 0.3. Combined:
+    # actor 6 x 3.277115 = 19.662693; false flag 6 / 3 x 0.3 x 1.632532 = 0.979519; unknown 1
+    # (spread 19.7 < 100: no floor). x priors: 3.932539 : 0.048976 : 0.75 (sum 4.731515)
+    assert probs(pa) == {"unknown": 0.158512, "actor": 0.831137, "false_flag": 0.010351}
     v = pa.verdict
     assert (v.actor, v.probability, v.likelihood, v.confidence) == (
         "dprk-rgb",
-        0.679245,
-        "likely",
+        0.831137,
+        "very likely",
         "low",
     )
     assert v.statement == (
-        f"We assess it is likely (68%) that persona '{P}' is operated by {NAME}."
+        f"We assess it is very likely (83%) that persona '{P}' is operated by {NAME}."
     )
     assert "Confidence" not in v.statement and "confidence" not in v.statement
+    # one reliable supporting line (the episode; the pattern of life is B4): low confidence
+    assert any("fewer than two independent reliable lines" in r for r in v.confidence_reasons)
     [line] = [line for line in pa.evidence if line.kind == "actor-range-episode"]
     [pattern] = [line for line in pa.evidence if line.kind == "slip-pattern"]
+    [access] = [line for line in pa.evidence if line.kind == "range-access"]
+    [routine] = [line for line in pa.evidence if line.kind == "pattern-of-life"]
     [slip] = pa.slips
-    # removing the episode or its slip leaves no attribution; without the pattern the actor
-    # stays "likely" (1.8 : 0.3 : 0.75 -> 0.63), so the pattern is no linchpin
-    assert v.linchpins == tuple(sorted((line.id, slip.id)))
-    assert pattern.id not in v.linchpins
+    # removing the episode or its slip leaves no attribution: two linchpins. Without the pattern
+    # of life the actor falls to "likely" (1.2 : 0.03 : 0.75 -> 0.606061), one band: a
+    # sensitive item, listed with them. Without the slip pattern (19.662693 : 2.938558 : 1 ->
+    # 0.814280) or the range access (19.662693 : 3.265064 : 1 -> 0.811537) the actor stays
+    # "very likely", so neither is listed
+    assert v.linchpins == tuple(sorted((line.id, routine.id, slip.id)))
+    assert pattern.id not in v.linchpins and access.id not in v.linchpins
+    assert "2 linchpin(s): removing any one of them changes the verdict" in v.confidence_reasons
     kinds = {a.explanation.split(" ")[0] for a in pa.alternatives if a.item == line.id}
     assert kinds == {"Someone", "A"}  # compromised host + framer, nothing else
     assert not any("VPN" in a.explanation for a in pa.alternatives)
@@ -69,33 +114,62 @@ def test_single_quick_slip_example_1_posterior_and_statement():
     assert pa.priors.startswith("priors: unknown third party 0.75")
 
 
-def test_two_episodes_very_likely_moderate_with_decisive_linchpins():
-    pa = one(quick_episodes(2))
+def test_two_episodes_almost_certain_moderate_every_item_sensitive():
+    obs = quick_episodes(2)
+    pa = one(obs)
     v = pa.verdict
-    # 0.2 x 36 x 1.5 ** sqrt(2) : 0.05 x 36 / 3 ** sqrt(2) : 0.75
-    assert v.probability == 0.918692
-    assert (v.likelihood, v.confidence) == ("very likely", "moderate")
+    # R = 3.566139 (7 active hours): pattern of life actor 3.309525, false flag 1.641535;
+    # slip pattern 3 ** sqrt(2) = 4.728804; range access 0.3.
+    # actor 36 x 3.309525 = 119.142903; false flag 36 / 4.728804 x 0.3 x 1.641535 = 3.749061;
+    # unknown 1 -> raised to the floor 119.142903 / 100 = 1.191429.
+    # x priors: 23.828581 : 0.187453 : 0.893572 -> 0.956602 (just above 0.95)
+    assert round(check_pattern_line(pa, obs), 6) == 3.566139
+    assert v.probability == 0.956602
+    assert (v.likelihood, v.confidence) == ("almost certain", "moderate")
+    # Every item moves the word by one band ("very likely"), so every item is sensitive and
+    # listed, and none is a linchpin (model 2.3: a linchpin changes the actor or moves the
+    # likelihood by more than one band): without the pattern of life 0.892836, without the
+    # slip pattern 0.930492, without the range access 0.940095, without either episode 0.835620.
     episodes = {line.id for line in pa.evidence if line.kind == "actor-range-episode"}
     assert len(episodes) == 2 and episodes <= set(v.linchpins)
+    assert set(v.linchpins) == {line.id for line in pa.evidence} | {s.id for s in pa.slips}
+    assert not any("linchpin(s)" in r for r in v.confidence_reasons)
 
 
 def test_three_episodes_of_one_kind_stay_moderate():
-    pa = one(quick_episodes(3))
+    obs = quick_episodes(3)
+    pa = one(obs)
     v = pa.verdict
-    # 216 x 1.5 ** sqrt(3) : 216 / 3 ** sqrt(3) : 1 = 435.97 : 32.22 : 1 -> floor at 4.36
-    assert (v.probability, v.likelihood, v.confidence) == (0.946994, "very likely", "moderate")
+    # R = 3.562719 (8 active hours): pattern of life actor 3.306447, false flag 1.640680;
+    # slip pattern 3 ** sqrt(3) = 6.704992; range access 0.3.
+    # actor 216 x 3.306447 = 714.192514; false flag 216 / 6.704992 x 0.3 x 1.640680 =
+    # 15.856252; unknown 1 -> floor 7.141925. x priors: 142.838503 : 0.792813 : 5.356444
+    assert round(check_pattern_line(pa, obs), 6) == 3.562719
+    assert (v.probability, v.likelihood, v.confidence) == (0.958726, "almost certain", "moderate")
+    # three reliable supporting lines, but all of one kind: not high
     assert any("of one kind (adversary activity)" in r for r in v.confidence_reasons)
-    # the slip hours and the slip pattern both separate the actor from a framer: no one item
-    # decides
-    assert v.linchpins == ()
+    # Two items each hold the actor above 0.95 against a framer: without the slip pattern
+    # (false flag 216 x 0.3 x 1.640680 = 106.316043) 0.930479, without the range access (false
+    # flag 216 / 6.704992 x 1.640680 = 52.854175) 0.946968, both "very likely", one band: two
+    # sensitive items, no linchpin. Without the pattern of life (216 : 9.664441 : 2.16 ->
+    # 0.953575) or an episode (the unknown stays on the floor: 0.958726) the word holds.
+    [pattern] = [line for line in pa.evidence if line.kind == "slip-pattern"]
+    [access] = [line for line in pa.evidence if line.kind == "range-access"]
+    assert v.linchpins == tuple(sorted((pattern.id, access.id)))
+    assert not any("linchpin(s)" in r for r in v.confidence_reasons)
 
 
 def test_four_episodes_capped_and_monotone():
-    pa = one(quick_episodes(4))
+    obs = quick_episodes(4)
+    pa = one(obs)
     v = pa.verdict
-    # 1296 x 1.5 ** 2 : 1296 / 3 ** 2 : 1 = 2916 : 144 : 1 -> floor at 29.16
-    assert (v.probability, v.likelihood, v.confidence) == (0.952521, "almost certain", "moderate")
-    assert probs(pa)["unknown"] == 0.03572
+    # R = 3.551580 (9 active hours): pattern of life actor 3.296422, false flag 1.637895;
+    # slip pattern 3 ** 2 = 9; range access 0.3.
+    # actor 1296 x 3.296422 = 4272.163154; false flag 1296 / 9 x 0.3 x 1.637895 = 70.757066;
+    # unknown 1 -> floor 42.721632. x priors: 854.432631 : 3.537853 : 32.041224 (sum 890.0117)
+    assert round(check_pattern_line(pa, obs), 6) == 3.55158
+    assert (v.probability, v.likelihood, v.confidence) == (0.960024, "almost certain", "moderate")
+    assert probs(pa)["unknown"] == 0.036001
     assert v.probability > one(quick_episodes(3)).verdict.probability
 
 
@@ -111,21 +185,82 @@ def test_corroboration_of_another_kind_makes_confidence_high(tmp_path):
     )
     [pa] = assess(quick_episodes(4), [ACTOR], evidence_file=evidence)
     v = pa.verdict
-    # 2916 x 10 : 144 : 1 -> the floor 100 below the actor: 0.2 x 100 : 0.05 x 1 : 0.75 ->
-    # 0.961538, and no single item moves it below 0.95
+    # 4272.163154 x 10 : 70.757066 : 1 -> both rivals on the floor 100 below the actor:
+    # 0.2 x 100 : 0.05 x 1 : 0.75 -> 0.961538, and no single item moves it below 0.95
     assert (v.probability, v.likelihood, v.confidence) == (0.961538, "almost certain", "high")
     assert not any("linchpin" in r for r in v.confidence_reasons)
     assert {line.kind for line in pa.evidence} >= {"actor-range-episode", "analyst"}
-    # a B2 item "actor: 3" on three episodes is not enough now: 0.956158, just above the
-    # "almost certain" boundary, so the item, the slip hours and the slip pattern are linchpins
+    # only the item is listed, a sensitive item of confidence alone: without it the four
+    # episodes are one kind, 0.960024 "almost certain" but moderate
+    [item] = [line for line in pa.evidence if line.kind == "analyst"]
+    assert v.linchpins == (item.id,)
+    # a B2 item "actor: 3" on three episodes is enough too (model 2.3): it keeps 0.85 x 0.85 =
+    # 0.7225 of its weight, 3 ** 0.7225 = 2.211669; actor 714.192514 x 2.211669 = 1579.557356;
+    # false flag 15.856252 (just above the floor 15.795574); x priors: 315.911471 : 0.792813 :
+    # 11.846680 -> 0.961530. Without the slip pattern the actor falls to 0.948472 "very
+    # likely", one band: a sensitive item, which no longer withholds high (model 2.2 said
+    # moderate here); the item is sensitive too (without it 0.958726, moderate)
     weaker = tmp_path / "weaker.yaml"
     weaker.write_text(
         "evidence:\n  - {id: c, summary: s, reliability: B2, likelihoods: {actor: 3}}\n",
         encoding="utf-8",
     )
     [pa3] = assess(quick_episodes(3), [ACTOR], evidence_file=weaker)
-    assert (pa3.verdict.probability, pa3.verdict.confidence) == (0.956158, "moderate")
-    assert len(pa3.verdict.linchpins) == 3
+    assert (pa3.verdict.probability, pa3.verdict.confidence) == (0.96153, "high")
+    [pattern3] = [line for line in pa3.evidence if line.kind == "slip-pattern"]
+    [item3] = [line for line in pa3.evidence if line.kind == "analyst"]
+    assert pa3.verdict.linchpins == tuple(sorted((pattern3.id, item3.id)))
+    assert not any("linchpin" in r for r in pa3.verdict.confidence_reasons)
+
+
+def test_an_unreliable_item_of_another_kind_does_not_make_confidence_high(tmp_path):
+    # The same four episodes with the same stated ratio, but from a D4 source: the item still
+    # supports the actor, yet only reliable lines (A-C, 1-3) count as a second kind, so the
+    # verdict keeps the one kind of the episodes and stays moderate.
+    evidence = tmp_path / "evidence.yaml"
+    evidence.write_text(
+        "evidence:\n  - {id: tip, summary: an anonymous tip, reliability: D4, "
+        "likelihoods: {actor: 10}}\n",
+        encoding="utf-8",
+    )
+    [pa] = assess(quick_episodes(4), [ACTOR], evidence_file=evidence)
+    assert pa.verdict.likelihood == "almost certain"
+    assert pa.verdict.confidence == "moderate"
+    assert any("every supporting line is of one kind" in r for r in pa.verdict.confidence_reasons)
+
+
+def test_a_linchpin_withholds_high_confidence(tmp_path):
+    # The case of the B2 item above no longer shows it (model 2.3), so: example 1 in one UTC
+    # hour (one active hour, no pattern of life) with an A1 item "actor: 10" and a B2 item
+    # "actor: 3" (3 ** 0.7225 = 2.211669). Three reliable supporting lines (the episode B2 and
+    # both items), two kinds, none against, source A: high before linchpins.
+    # actor 6 x 10 x 2.211669 = 132.700133; false flag 6 / 3 x 0.3 = 0.6; unknown 1 -> both
+    # raised to the floor 1.327001 -> 0.2 x 100 : 0.05 : 0.75 -> 0.961538.
+    # Without the A1 item: 13.270013 : 0.6 : 1 -> 2.654003 : 0.03 : 0.75 -> 0.772860,
+    # "likely", two bands down: a linchpin. Without the slip (its event) no actor hypothesis is
+    # left: a linchpin. Without the B2 item 12 : 0.03 : 0.75 -> 0.938967 and without the
+    # episode line 22.116689 : 0.221167 (floor) : 1 -> 0.853202, one band: sensitive.
+    evidence = tmp_path / "evidence.yaml"
+    evidence.write_text(
+        "evidence:\n"
+        "  - {id: code, summary: code reuse, reliability: A1, likelihoods: {actor: 10}}\n"
+        "  - {id: tip, summary: a tip, reliability: B2, likelihoods: {actor: 3}}\n",
+        encoding="utf-8",
+    )
+    obs = [tor(0), tor(30, 2), kp(60), tor(190, 3)]
+    [pa] = assess(obs, [ACTOR], evidence_file=evidence)
+    v = pa.verdict
+    assert not [line for line in pa.evidence if line.kind == "pattern-of-life"]
+    assert (v.probability, v.likelihood, v.confidence) == (0.961538, "almost certain", "moderate")
+    assert "2 linchpin(s): removing any one of them changes the verdict" in v.confidence_reasons
+    assert (
+        "a verdict that rests on a single item cannot be held with high confidence"
+        in v.confidence_reasons
+    )
+    items = {line.summary.split(" (")[0]: line.id for line in pa.evidence if line.kind == "analyst"}
+    [episode] = [line.id for line in pa.evidence if line.kind == "actor-range-episode"]
+    [slip] = pa.slips
+    assert v.linchpins == tuple(sorted((items["code reuse"], items["a tip"], episode, slip.id)))
 
 
 def test_exclusivity_below_one_brings_the_vpn_alternative():
@@ -134,11 +269,18 @@ def test_exclusivity_below_one_brings_the_vpn_alternative():
 
 
 def test_sender_written_origin_brings_the_forged_header_alternative_and_favours_a_framer():
-    pa = one(quick_episodes(1, channel="email", origin_trust=OriginTrust.SENDER_WRITTEN))
+    obs = quick_episodes(1, channel="email", origin_trust=OriginTrust.SENDER_WRITTEN)
+    pa = one(obs)
     assert any("forged" in a.explanation for a in pa.alternatives)
-    # 0.2 x 6 x 1.5 : 0.05 x 6 x 1.756248 : 0.75 (example 3): against an unknown party the
-    # episode weighs fully, against a framer it weighs less than a trusted one (example 1)
-    assert probs(pa) == {"unknown": 0.243754, "actor": 0.585009, "false_flag": 0.171237}
+    # Trust weight 0.05. Slip pattern s = (1 + 2 x 0.05) / 2 ** 0.95 = 0.569396, false flag
+    # 1 / s = 1.756248; range access 1 + (1 / 0.3 - 1) x 0.05 = 1.116667, false flag 0.895522;
+    # pattern of life as in example 1 (same hours): 3.277115 : 1.632532 : 1.
+    # actor 6 x 3.277115 = 19.662693; false flag 6 x 1.756248 x 0.895522 x 1.632532 =
+    # 15.405480; unknown 1. x priors: 3.932539 : 0.770274 : 0.75 (example 3): against an
+    # unknown party the episode weighs fully, against a framer it weighs less than a trusted
+    # one (example 1)
+    check_pattern_line(pa, obs)
+    assert probs(pa) == {"unknown": 0.137544, "actor": 0.721195, "false_flag": 0.141262}
     assert probs(pa)["false_flag"] > probs(one(quick_episodes(1)))["false_flag"]
     assert pa.verdict.likelihood == "likely"
     assert pa.verdict.confidence == "low"
@@ -146,13 +288,22 @@ def test_sender_written_origin_brings_the_forged_header_alternative_and_favours_
 
 def test_false_flag_best_gives_no_actor_and_says_so():
     obs = [
-        observation(at(0), "95.90.1.1", P, category=Category.RESIDENTIAL),
-        # 21:00 in Pyongyang: outside its working hours
+        # every event at 21:00 in Pyongyang: outside its working hours (model 2.3 reads the
+        # routine from 3 active hours, so the first event is at that hour too: at 09:00, as
+        # before, R = 0.55 and the actor stayed best, 0.529607)
+        observation(at(12 * 3600), "95.90.1.1", P, category=Category.RESIDENTIAL),
         kp(2 * 86400 + 12 * 3600 + 10),
         kp(5 * 86400 + 12 * 3600, "175.45.178.1"),
     ]
     pa = one(obs, Priors(false_flag_share=0.5))
     v = pa.verdict
+    # R = 0.080108: pattern of life actor 0.9 R + 0.1 = 0.172097, false flag 0.25 R + 0.75 =
+    # 0.770027; two episodes 36 : 36 : 1; slip pattern (never covered, 0.8 each)
+    # 0.8 ** sqrt(2) = 0.729371, false flag 1.371044; range access 0.3.
+    # actor 36 x 0.172097 = 6.195492; false flag 36 x 1.371044 x 0.3 x 0.770027 = 11.402006;
+    # unknown 1. x priors 0.125 : 0.125 : 0.75: 0.774437 : 1.425251 : 0.75 (sum 2.949688)
+    assert round(check_pattern_line(pa, obs), 6) == 0.080108
+    assert probs(pa) == {"unknown": 0.254264, "actor": 0.262549, "false_flag": 0.483187}
     best = max(pa.hypotheses, key=lambda h: h.probability)
     assert best.kind == "false_flag"
     assert v.actor is None
@@ -200,7 +351,7 @@ def test_personas_sorted_and_model_version_stated():
     a = observation(at(0), "185.220.101.1", "zeta", category=Category.TOR)
     b = observation(at(0), "185.220.101.1", "alpha", category=Category.TOR)
     assert [pa.persona.name for pa in assess([a, b], [])] == ["alpha", "zeta"]
-    assert MODEL_VERSION == "slipcatch-analysis/2.2"
+    assert MODEL_VERSION == "slipcatch-analysis/2.3"
 
 
 def test_percent_never_rounds_across_an_icd203_band_edge():

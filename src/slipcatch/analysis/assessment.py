@@ -8,6 +8,7 @@ from pathlib import Path
 
 from slipcatch.evidence import ANONYMOUS
 from slipcatch.model import (
+    ICD203_BANDS,
     Actor,
     Category,
     Counterfactual,
@@ -33,6 +34,7 @@ from .confidence import (
 )
 from .evidence_lines import (
     Episode,
+    access_lines,
     actor_range_lines,
     country_lines,
     elsewhere_line,
@@ -46,7 +48,7 @@ from .hypotheses import (
     hypothesis_specs,
     posterior,
 )
-from .pattern_of_life import pattern_line, slip_hours_lines
+from .pattern_of_life import pattern_line
 from .personas import build_persona, group_by_persona
 from .slips import EXPOSED, find_slips
 from .whatif import what_ifs
@@ -54,7 +56,10 @@ from .whatif import what_ifs
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess"]
 
 #: Version of the analytic model (rules, numbers, caps); bump when any of them changes.
-MODEL_VERSION = "slipcatch-analysis/2.2"
+MODEL_VERSION = "slipcatch-analysis/2.3"
+#: A removal that moves the likelihood by more than this many ICD 203 bands is a linchpin.
+LINCHPIN_BANDS = 1
+_TERMS = tuple(term for term, _, _ in ICD203_BANDS)
 
 #: Leave-one-out re-runs the persona's analysis once per attributing slip; beyond this many
 #: attributing slips only evidence lines are tested, and the verdict says so.
@@ -115,19 +120,7 @@ def _core(
     elsewhere = elsewhere_line(persona, observations, specs, actors)
     other = (
         tuple(slip_pattern_lines(persona, episodes, specs))
-        + tuple(
-            line
-            for line in slip_hours_lines(persona, [ep for _, ep in episodes], specs, actors)
-            # Timing is one piece of evidence: the routine (pattern of life) when it speaks for
-            # or against the actor, else the hours of the slips themselves. Both reflect the
-            # operator's zone; counting both would count that zone twice.
-            if pattern is None
-            or all(
-                pattern.likelihoods.get(h, 1.0) == 1.0
-                for h, v in line.likelihoods.items()
-                if v != 1.0
-            )
-        )
+        + tuple(access_lines(persona, episodes, specs))
         + ((pattern,) if pattern is not None else ())
         + ((elsewhere,) if elsewhere is not None else ())
         + tuple(analyst_lines(persona.id, name, analyst, specs))
@@ -144,15 +137,21 @@ def _linchpins(
     priors: Priors,
     analyst: AnalystEvidence | None,
 ) -> tuple[list[str], list[str]]:
-    """(items whose removal changes the verdict's actor or word, items changing only confidence)."""
+    """(linchpins, sensitive items).
+
+    A linchpin's removal changes the key judgement: the verdict's actor, or its likelihood by
+    more than one ICD 203 band (model 2.3; "very likely" to "roughly even chance"). A sensitive
+    item's removal moves the likelihood by one band or changes the confidence.
+    """
     base = core.judgement
     decisive: list[str] = []
     confidence_only: list[str] = []
 
     def note(item: str, other: Judgement) -> None:
-        if (other.actor, other.likelihood) != (base.actor, base.likelihood):
+        bands = abs(_TERMS.index(other.likelihood) - _TERMS.index(base.likelihood))
+        if other.actor != base.actor or bands > LINCHPIN_BANDS:
             decisive.append(item)
-        elif other.confidence != base.confidence:
+        elif bands or other.confidence != base.confidence:
             confidence_only.append(item)
 
     lines = core.lines

@@ -56,7 +56,9 @@ __all__ = [
     "BRIER_TARGET",
     "CODE_REUSE_RATES",
     "HIGH_ERROR_TARGET",
+    "MIMIC_HOURS_SHARE",
     "MIN_BAND_CASES",
+    "NIGHT_SHARE",
     "SCENARIO_SHARES",
     "Outcome",
     "Report",
@@ -159,6 +161,16 @@ _OTHER_ZONES = (
     "America/Los_Angeles",
 )
 _EXCLUSIVITY: tuple[float | None, ...] = (1.0, 1.0, 0.95, 0.9, 0.8, 0.7, 0.5, None)
+#: Simulator 3 (model 2.3 work): every operator's office day starts in this range of local
+#: minutes and lasts this long; NIGHT_SHARE of actor operators work a night shift starting in
+#: _NIGHT_START; MIMIC_HOURS_SHARE of framers keep the framed actor's hours (they operate on its
+#: clock). Fixed before the first model 2.3 run, deliberately unlike the model's own
+#: assumptions (08:00-18:00, 10 % off-hours operators, 25 % hour-keeping framers).
+_DAY_START = (7 * 60, 10 * 60)
+_DAY_LENGTH = (8 * 60, 10 * 60)
+_NIGHT_START = (20 * 60, 23 * 60)
+NIGHT_SHARE = 0.05
+MIMIC_HOURS_SHARE = 0.2
 _TRUSTS = (OriginTrust.TRUSTED_RELAY, OriginTrust.SENDER_PROVIDER, OriginTrust.SENDER_WRITTEN)
 _FIRST_DAY = date(2013, 1, 1)
 _SPAN_DAYS = 7 * 365
@@ -196,6 +208,14 @@ class _Gen:
         self.exclusivity = rng.choice(_EXCLUSIVITY)
         weights = [rng.random() + 0.05 for _ in _COVER]
         self.cover_weights = dict(zip(_COVER, weights, strict=True))
+        # The operator's own office day: starts 07:00-10:00 local, lasts 8-10 hours (simulator
+        # 3; the model assumes 08:00-18:00 for everybody).
+        self.work_start = rng.randint(*_DAY_START)
+        self.work_length = rng.randint(*_DAY_LENGTH)
+
+    def night_shift(self) -> None:
+        """Work a night shift instead: the office day starts 20:00-23:00 local."""
+        self.work_start = self.rng.randint(*_NIGHT_START)
 
     # --- time -------------------------------------------------------------------------------
     def days(self, n: int) -> list[date]:
@@ -212,11 +232,12 @@ class _Gen:
         """A time on ``day`` in the operator's zone: office hours with probability
         ``discipline``, else any hour."""
         if self.rng.random() < discipline:
-            minute = self.rng.randint(8 * 60 + 15, 17 * 60 + 30)
+            minute = self.work_start + self.rng.randint(0, self.work_length - 1)
         else:
             minute = self.rng.randint(0, 24 * 60 - 1)
-        local = datetime.combine(
-            day, time(minute // 60, minute % 60, self.rng.randint(0, 59)), tzinfo=self.tz
+        # Wall-clock arithmetic: a night shift runs past midnight into the next local day.
+        local = datetime.combine(day, time(0), tzinfo=self.tz) + timedelta(
+            minutes=minute, seconds=self.rng.randint(0, 59)
         )
         return local.astimezone(UTC)
 
@@ -347,6 +368,13 @@ class _Gen:
             self.cover(last + timedelta(seconds=close), channel if channel != "email" else None)
 
 
+def _hop_exclusivity(rng: random.Random) -> float | None:
+    """The exclusivity of a range somebody other than its actor got a host in: a host there is
+    open to others in proportion to how shared the range is, so each value is drawn with weight
+    (1.05 - exclusivity) (unstated counts as 0.8): an exclusive range is rarely open."""
+    return rng.choices(_EXCLUSIVITY, [1.05 - (0.8 if e is None else e) for e in _EXCLUSIVITY])[0]
+
+
 def _hops(g: _Gen, rng: random.Random, days: Sequence[date], discipline: float) -> None:
     """1-6 brief exposures through compromised residential hosts in 1-4 countries."""
     countries = rng.sample(sorted(_RESIDENTIAL), rng.randint(1, 4))
@@ -361,6 +389,8 @@ def _hops(g: _Gen, rng: random.Random, days: Sequence[date], discipline: float) 
 def _actor_case(rng: random.Random, index: int) -> SimCase:
     actor = rng.choice(ACTORS)
     g = _Gen(rng, f"persona-{index}", actor.timezones[0])
+    if rng.random() < NIGHT_SHARE:
+        g.night_shift()
     days = g.days(rng.randint(3, 30))
     discipline = rng.uniform(0.6, 0.95)
     style = rng.choices(("covered", "sender-written", "light-cover"), (0.75, 0.15, 0.10))[0]
@@ -401,11 +431,17 @@ def _actor_case(rng: random.Random, index: int) -> SimCase:
 
 def _framed_case(rng: random.Random, index: int) -> SimCase:
     actor = rng.choice(ACTORS)
-    g = _Gen(rng, f"persona-{index}", rng.choice(_OTHER_ZONES))
+    keeps_hours = rng.random() < MIMIC_HOURS_SHARE
+    zone = rng.choice(_OTHER_ZONES)
+    g = _Gen(rng, f"persona-{index}", actor.timezones[0] if keeps_hours else zone)
     days = g.days(rng.randint(3, 30))
     discipline = rng.uniform(0.5, 0.95)
     g.covered_activity(days, (1, 5), discipline)
     style = rng.choices(("public-statements", "forged-headers", "mimic"), (0.4, 0.3, 0.3))[0]
+    if style != "forged-headers":
+        # Staging from inside the range needs a host there, which is as hard for a framer as
+        # for anybody else (simulator 3): exclusivity drawn as for an unknown party's hop.
+        g.exclusivity = _hop_exclusivity(rng)
     for _ in range(rng.randint(1, 5)):
         day = rng.choice(days)
         t = g.moment(day, discipline)
@@ -456,9 +492,7 @@ def _unknown_case(rng: random.Random, index: int) -> SimCase:
         # to others in proportion to how shared the range is, so the range's exclusivity is
         # drawn with weight (1.05 - exclusivity): an exclusive range is rarely a hop.
         actor = rng.choice(ACTORS).id
-        g.exclusivity = rng.choices(
-            _EXCLUSIVITY, [1.05 - (0.8 if e is None else e) for e in _EXCLUSIVITY]
-        )[0]
+        g.exclusivity = _hop_exclusivity(rng)
         channel, trust = g.channel()
         g.lapse(
             g.moment(rng.choice(days), discipline),

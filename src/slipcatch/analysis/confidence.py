@@ -44,7 +44,8 @@ __all__ = [
 SUPPORT_BF = 1.25
 #: A line contradicts a hypothesis when it favours the rest by this much (1 / 1.25).
 CONTRA_BF = 0.8
-#: High confidence needs supporting lines of at least this many kinds (independent methods).
+#: High confidence needs reliable supporting lines of at least this many kinds (independent
+#: methods).
 HIGH_KINDS = 2
 #: Line kinds that all rest on the activity the adversary itself produced — where its
 #: addresses were, how its exposures ended, on which channel, at what hours it worked: a party
@@ -56,7 +57,7 @@ ADDRESS_KINDS = frozenset(
     {
         "actor-range-episode",
         "slip-pattern",
-        "slip-hours",
+        "range-access",
         "pattern-of-life",
         "country-hit",
         "exposed-elsewhere",
@@ -130,8 +131,8 @@ def base_confidence(
     """Confidence from the lines alone (linchpins are applied by the caller).
 
     high: at least 3 reliable supporting lines, none contradicting, best source A or B, and
-    supporting lines of at least ``HIGH_KINDS`` kinds (every kind in ``ADDRESS_KINDS`` counts as
-    one: without analyst evidence no verdict is high);
+    reliable supporting lines of at least ``HIGH_KINDS`` kinds (every kind in ``ADDRESS_KINDS``
+    counts as one: without reliable analyst evidence no verdict is high);
     moderate: at least 2 reliable supporting lines and contradicting lines fewer than half of
     them; low: anything else, and always when no actor hypothesis exists.
     """
@@ -159,8 +160,10 @@ def base_confidence(
             f"{len(weak)} supporting line(s) rest on weak sources (sender-written headers, "
             "geolocation or uncertain exclusivity)"
         )
+    # Kinds of *reliable* supporting lines: a weak item of another kind (a D4 tip) does not
+    # corroborate what the adversary's own activity shows.
     kinds = sorted(
-        {ACTIVITY_KIND if line.kind in ADDRESS_KINDS else line.kind for line in sup}
+        {ACTIVITY_KIND if line.kind in ADDRESS_KINDS else line.kind for line in strong}
     )
     level: Confidence
     if n >= 3 and not con and best_letter in ("A", "B") and len(kinds) >= HIGH_KINDS:

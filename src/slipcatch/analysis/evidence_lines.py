@@ -46,7 +46,9 @@ __all__ = [
     "DEFAULT_EXCLUSIVITY",
     "ELSEWHERE_RATIO",
     "FORGE_RATIO",
+    "FRAMER_ACCESS",
     "PUBLIC_CHANNELS",
+    "RULE_ACCESS",
     "RULE_ACTOR_RANGE",
     "RULE_COUNTRY",
     "RULE_ELSEWHERE",
@@ -55,6 +57,8 @@ __all__ = [
     "SLIP_PATTERNS",
     "TRUST_WEIGHT",
     "Episode",
+    "access_factor",
+    "access_lines",
     "actor_range_lines",
     "channel_kind",
     "country_lines",
@@ -73,6 +77,7 @@ RULE_ACTOR_RANGE = "actor-range episode"
 RULE_COUNTRY = "country hit without exclusive range"
 RULE_SLIP_PATTERN = "slip pattern"
 RULE_ELSEWHERE = "exposed elsewhere"
+RULE_ACCESS = "range access"
 
 #: actor : unknown ratio of one episode at full exclusivity and full origin trust.
 R_EPISODE = 6.0
@@ -134,6 +139,11 @@ COUNTRY_OTHER_TILT = 1.1
 #: "unknown" (the range event is such a hop) other hops are expected (about 0.6-0.8); operators
 #: of known actors hop too (Sony: a Thai hotel), about 0.3; 2 is below that ratio.
 ELSEWHERE_RATIO = 2.0
+#: Chance that a framer who wants an actor's address in the logs gets a host inside a range the
+#: actor uses exclusively (model 2.3); in a shared range it gets one as easily as anybody. So
+#: P(a logged use of the range | framer) / P(... | actor) = FRAMER_ACCESS + (1 - FRAMER_ACCESS)
+#: x (1 - exclusivity), and the range-access line gives the false flag that much.
+FRAMER_ACCESS = 0.3
 
 
 def _is_email(obs: Observation) -> bool:
@@ -305,12 +315,14 @@ def episode_factors(ep: Episode) -> tuple[float, float]:
     or forged, and only a party that wants the actor's address there forges it: a framer. So a
     weak origin does not weaken the case against an unknown party; it weakens the case against
     a framer. The second is the slip pattern and the channel kind, each moved toward 1 by the
-    episode's weight (exclusivity x trust), divided by ``FORGE_RATIO ** (1 - trust weight)``.
+    origin's trust weight (model 2.3; exclusivity concerns third parties, not how the actor's or
+    a framer's own use of the range ended), divided by ``FORGE_RATIO ** (1 - trust weight)``.
     """
     r = 1.0 + (R_EPISODE - 1.0) * ep.exclusivity
     s_pattern = SLIP_PATTERNS[ep.pattern][0]
     s_channel = CHANNEL_RATIOS[ep.channel]
-    s = (1.0 + (s_pattern - 1.0) * ep.weight) * (1.0 + (s_channel - 1.0) * ep.weight)
+    trust = TRUST_WEIGHT[ep.trust]
+    s = (1.0 + (s_pattern - 1.0) * trust) * (1.0 + (s_channel - 1.0) * trust)
     return r, s / FORGE_RATIO ** (1.0 - TRUST_WEIGHT[ep.trust])
 
 
@@ -611,3 +623,59 @@ def elsewhere_line(
         rule=RULE_ELSEWHERE,
         event_ids=tuple(o.event.id for o in members),
     )
+
+
+def access_factor(ep: Episode) -> float:
+    """actor : false flag of one episode from the access a framer would need (model 2.3).
+
+    A logged use of a range the actor holds with exclusivity e needs a host inside it:
+    ``a = 1 / (FRAMER_ACCESS + (1 - FRAMER_ACCESS) (1 - e))``. A forged header needs none, so
+    the factor moves toward 1 with the origin's trust weight: ``1 + (a - 1) x trust``.
+    """
+    a = 1.0 / (FRAMER_ACCESS + (1.0 - FRAMER_ACCESS) * (1.0 - ep.exclusivity))
+    return 1.0 + (a - 1.0) * TRUST_WEIGHT[ep.trust]
+
+
+def access_lines(
+    persona: Persona,
+    episodes: Sequence[tuple[EvidenceLine, Episode]],
+    specs: Sequence[HypothesisSpec],
+) -> list[EvidenceLine]:
+    """One line per actor with episodes: how hard it would be for a framer to produce them.
+
+    The factor is that of the actor's episode that needed the most access (``access_factor``):
+    a framer who has a host in the range uses it for every staging, so access is one
+    observation however many episodes show it. Likelihoods: false flag ``1 / factor``, every
+    other hypothesis 1.
+    """
+    by_actor: dict[str, list[Episode]] = {}
+    for _, ep in episodes:
+        by_actor.setdefault(ep.actor, []).append(ep)
+    all_ids = [s.id for s in specs]
+    out = []
+    for actor in sorted(by_actor):
+        group = by_actor[actor]
+        strongest = max(group, key=lambda ep: (access_factor(ep), ep.observations[0].event.id))
+        factor = access_factor(strongest)
+        if factor <= 1.0:
+            continue
+        likelihoods = dict.fromkeys(all_ids, 1.0)
+        likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / factor
+        summary = (
+            f"the range of {actor} was used with exclusivity {strongest.exclusivity:.2f}, "
+            f"{_trust_text(strongest.trust)}: a framer would have needed a host inside it "
+            f"(assumed possible for {FRAMER_ACCESS:.0%} of framers in a fully exclusive range); "
+            f"actor : false flag {factor:.2f}"
+        )
+        out.append(
+            EvidenceLine(
+                id=stable_id("line", persona.id, "range-access", actor),
+                kind="range-access",
+                summary=summary,
+                likelihoods=_rounded(likelihoods),
+                reliability=_reliability(strongest.trust, strongest.exclusivity),
+                rule=RULE_ACCESS,
+                event_ids=tuple(o.event.id for o in strongest.observations),
+            )
+        )
+    return out

@@ -1,17 +1,27 @@
 """Pattern of life: when the persona works, against each actor's time zone as it was then.
 
 The persona's activity is reduced to *active hours* (distinct UTC hours with at least one event;
-events in one hour are one sitting, so a burst cannot weigh more than a quiet hour). For every UTC
-offset from -12:00 to +14:00 in 15-minute steps, the share of active hours that fall in local
-working hours (``WORK_START`` to ``WORK_END``) is computed; the best offsets are those with the
-highest share. Each hypothesised actor's time zones (``Actor.timezones``, IANA names) are then
-applied to every active hour *through the tz database*, so the offset in force at that moment is
-used (Pyongyang was UTC+8:30 from 2015-08-15 to 2018-05-04, UTC+9 before and after).
+events in one hour are one sitting, so a burst cannot weigh more than a quiet hour). Model 2.3
+reads them as draws from a working routine: an operator works an office day of ``w`` hours with
+an unknown discipline ``d`` and at any hour otherwise, so an active hour falls on a given office
+hour with density ``d / w + (1 - d) / 24`` and on any other hour with ``(1 - d) / 24``.
+Integrating ``d`` over a uniform prior, and the office day over starts from 06:00 to 11:00 local
+(every half hour) and lengths of 8, 9 and 10 hours, gives the likelihood of the hours for a
+zone. (``WORK_START``-``WORK_END``, 08:00-18:00, is used only to describe the profile.)
 
-A working-hours match is weak evidence: every country in the same offset shares it, and a
-disciplined operator (or a framer) can keep any hours. The ratio is therefore modest, and the
-line's credibility is 4 so that it never counts toward confidence (docs/model.md, "pattern of
-life").
+- *Actor's zone*: each hypothesised actor's time zones (``Actor.timezones``, IANA names) are
+  applied to every active hour *through the tz database*, so the offset in force at that moment is
+  used (Pyongyang was UTC+8:30 from 2015-08-15 to 2018-05-04, UTC+9 before and after).
+- *Anywhere*: the mixture over UTC offsets weighted by the world's Internet users
+  (``INTERNET_USERS_BY_OFFSET``): a party whose location nothing tells.
+
+``R`` = likelihood in the actor's zone / likelihood anywhere. The actor hypothesis gets
+``(1 - POL_OFF_HOURS) R + POL_OFF_HOURS`` (some operators work nights or to a target's day), its
+false flag ``POL_MIMIC R + (1 - POL_MIMIC)`` (a careful framer keeps the actor's hours), every
+other hypothesis 1; the line is tempered to ``LINE_CAP``. A match is weak by construction
+(every country in the same band of offsets shares it, and the ratio is bounded by how few
+offsets fit); the line's credibility is 4 so that it never counts toward confidence
+(docs/model.md, "pattern of life").
 """
 
 from __future__ import annotations
@@ -22,65 +32,81 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slipcatch.model import Actor, EvidenceLine, Observation, OriginTrust, Persona, stable_id, utc
 
-from .hypotheses import LINE_CAP, HypothesisSpec
-
-if TYPE_CHECKING:
-    from .evidence_lines import Episode
+from .hypotheses import LINE_CAP, HypothesisSpec, temper
 
 __all__ = [
-    "POL_CLEAR",
-    "POL_MATCH_RATIO",
-    "POL_MIN_DAYS",
-    "POL_MIN_EVENTS",
-    "POL_MISMATCH_GAP",
-    "POL_MISMATCH_RATIO",
-    "POL_TOLERANCE",
+    "INTERNET_USERS_BY_OFFSET",
+    "POL_MIMIC",
+    "POL_MIN_HOURS",
+    "POL_OFF_HOURS",
     "RULE_PATTERN",
-    "RULE_SLIP_HOURS",
-    "SLIP_HOURS_IN",
-    "SLIP_HOURS_OUT",
     "WORK_END",
     "WORK_START",
     "Profile",
     "active_hours",
     "pattern_line",
     "profile",
-    "slip_hours_lines",
+    "routine_log_likelihood",
+    "zone_ratio",
     "zone_share",
 ]
 
 RULE_PATTERN = "pattern of life"
-RULE_SLIP_HOURS = "slip hours"
-
-#: actor : every other hypothesis for one actor-range episode that began inside (``IN``) or
-#: outside (``OUT``) the actor's local working hours (model 2.1). Under the actor hypothesis a
-#: slip is a mistake made while at work: in office hours about 3 times in 4 (APT1: 75 %).
-#: Under any other hypothesis the hour is that of a party in some other zone, or of a framer
-#: who may time its staging; taken as 1 in 2 (a 10-hour window fits 42 % of random hours,
-#: neighbouring zones and careful framers push that up). 0.75 / 0.5 = 1.5, 0.25 / 0.5 = 0.5.
-SLIP_HOURS_IN = 1.5
-SLIP_HOURS_OUT = 0.5
-
-#: Fewer events (or days) than this give no line: too little to speak of a working pattern.
-POL_MIN_EVENTS = 20
-POL_MIN_DAYS = 5
+#: Fewer active hours than this give no line: too little to speak of a routine.
+POL_MIN_HOURS = 3
 #: Local working hours, [start, end).
 WORK_START, WORK_END = 8, 18
-#: The pattern is *clear* when at least this share of active hours fits working hours at the
-#: best offset (random activity fits a 10-hour window about 42 % of the time).
-POL_CLEAR = 0.65
-#: An actor's zone *matches* when its share is within this of the best offset's share.
-POL_TOLERANCE = 0.10
-#: It *mismatches* when its share is at least this far below the best.
-POL_MISMATCH_GAP = 0.35
-#: actor : every other hypothesis, for a match and for a mismatch.
-POL_MATCH_RATIO = 1.5
-POL_MISMATCH_RATIO = 0.4
+#: Share of an actor's operators whose routine is not the actor's office day (night shifts,
+#: working to a target's day, travel). Bounds the line against the actor at 1 / POL_OFF_HOURS.
+POL_OFF_HOURS = 0.1
+#: Share of framers who keep the framed actor's office hours. Bounds actor : false flag at
+#: (1 - POL_OFF_HOURS) / POL_MIMIC.
+POL_MIMIC = 0.25
+#: The office day is not known to the hour: it starts between 06:00 and 11:00 local (every
+#: half hour, equally likely) and lasts 8, 9 or 10 hours.
+_STARTS = tuple(range(6 * 60, 11 * 60 + 1, 30))
+_LENGTHS = (8, 9, 10)
+_BIN = 15  # minutes
+_BINS = 1440 // _BIN
+#: Where a party whose location nothing tells works: the world's Internet users by the UTC
+#: offset of their standard time, in millions, rounded (ITU and national figures, about 2023;
+#: docs/model.md, "pattern of life"). A match with an actor's zone is worth little when many
+#: people share that band of offsets (UTC+7 to +10 holds a third of them).
+INTERNET_USERS_BY_OFFSET: Mapping[int, int] = {
+    -10 * 60: 1,
+    -9 * 60: 1,
+    -8 * 60: 60,
+    -7 * 60: 30,
+    -6 * 60: 200,
+    -5 * 60: 260,
+    -4 * 60: 60,
+    -3 * 60: 230,
+    -1 * 60: 2,
+    0: 140,
+    1 * 60: 330,
+    2 * 60: 250,
+    3 * 60: 270,
+    3 * 60 + 30: 70,
+    4 * 60: 25,
+    4 * 60 + 30: 8,
+    5 * 60: 140,
+    5 * 60 + 30: 890,
+    5 * 60 + 45: 15,
+    6 * 60: 90,
+    6 * 60 + 30: 25,
+    7 * 60: 320,
+    8 * 60: 1250,
+    9 * 60: 180,
+    10 * 60: 25,
+    11 * 60: 3,
+    12 * 60: 5,
+}
+#: Midpoints of 20 equal steps of the discipline d over [0, 1] (a uniform prior).
+_DISCIPLINE = tuple((i + 0.5) / 20 for i in range(20))
 
 _OFFSETS = tuple(range(-12 * 60, 14 * 60 + 1, 15))  # minutes east of UTC
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -97,6 +123,7 @@ class Profile:
     best_offsets: tuple[int, ...]  # minutes east of UTC, ascending
     weekday_share: float  # share of active hours on Mon-Fri, at the first best offset
     by_weekday: tuple[int, ...]  # active hours per local weekday (Mon..Sun), first best offset
+    log_anywhere: float  # log-likelihood of the hours for an operator at an unknown offset
 
 
 def active_hours(observations: Sequence[Observation]) -> tuple[datetime, ...]:
@@ -114,30 +141,77 @@ def _in_work(local: datetime) -> bool:
     return WORK_START <= local.hour < WORK_END
 
 
+def _log_mean_exp(values: Sequence[float]) -> float:
+    top = max(values)
+    return top + math.log(math.fsum(math.exp(v - top) for v in values) / len(values))
+
+
+@lru_cache(maxsize=65536)
+def routine_log_likelihood(inside: int, hours: int, width: int = WORK_END - WORK_START) -> float:
+    """Log-likelihood of ``hours`` active hours of which ``inside`` fall in a ``width``-hour
+    office day, for an operator of unknown discipline (uniform prior, 20-step midpoint rule).
+
+    Each hour is a draw: with probability d one of the ``width`` office hours, else any of 24.
+    Raises ValueError unless 0 <= inside <= hours and 0 < width < 24.
+    """
+    if not 0 <= inside <= hours or not 0 < width < 24:
+        raise ValueError(f"need 0 <= inside <= {hours} and 0 < width < 24, not {inside}, {width}")
+    terms = []
+    for d in _DISCIPLINE:
+        office = d / width + (1.0 - d) / 24.0
+        other = (1.0 - d) / 24.0
+        terms.append(inside * math.log(office) + (hours - inside) * math.log(other))
+    return _log_mean_exp(terms)
+
+
+def _histogram(minutes: Sequence[int]) -> tuple[int, ...]:
+    """Counts of minutes-of-day per ``_BIN``-minute bin (96 bins)."""
+    counts = [0] * _BINS
+    for m in minutes:
+        counts[(m % 1440) // _BIN] += 1
+    return tuple(counts)
+
+
+def _routine(histogram: Sequence[int], starts: Sequence[int]) -> float:
+    """Log of the mean likelihood over office days starting at ``starts`` (bins) and lasting
+    each of ``_LENGTHS`` hours."""
+    n = sum(histogram)
+    doubled = list(histogram) * 2
+    prefix = [0]
+    for c in doubled:
+        prefix.append(prefix[-1] + c)
+    terms = []
+    for hours in _LENGTHS:
+        span = hours * 60 // _BIN
+        for start in starts:
+            inside = prefix[start + span] - prefix[start]
+            terms.append(routine_log_likelihood(inside, n, hours))
+    return _log_mean_exp(terms)
+
+
 def profile(observations: Sequence[Observation]) -> Profile | None:
-    """The persona's profile, or None below ``POL_MIN_EVENTS`` events or ``POL_MIN_DAYS`` days."""
-    ids = {obs.event.id for obs in observations}
-    days = {utc(obs.event.time).date() for obs in observations}
-    if len(ids) < POL_MIN_EVENTS or len(days) < POL_MIN_DAYS:
-        return None
+    """The persona's profile, or None below ``POL_MIN_HOURS`` active hours."""
     hours = active_hours(observations)
     n = len(hours)
-    shares = {
-        off: sum(1 for t in hours if _in_work(t + timedelta(minutes=off))) / n for off in _OFFSETS
+    if n < POL_MIN_HOURS:
+        return None
+    counts = {
+        off: sum(1 for t in hours if _in_work(t + timedelta(minutes=off))) for off in _OFFSETS
     }
-    best = max(shares.values())
-    best_offsets = tuple(off for off in _OFFSETS if shares[off] == best)
+    best = max(counts.values())
+    best_offsets = tuple(off for off in _OFFSETS if counts[off] == best)
     first = best_offsets[0]
     by_day = Counter((t + timedelta(minutes=first)).weekday() for t in hours)
     by_weekday = tuple(by_day.get(d, 0) for d in range(7))
     return Profile(
         hours=hours,
-        events=len(ids),
-        days=len(days),
-        best_share=best,
+        events=len({obs.event.id for obs in observations}),
+        days=len({utc(obs.event.time).date() for obs in observations}),
+        best_share=best / n,
         best_offsets=best_offsets,
         weekday_share=sum(by_weekday[:5]) / n,
         by_weekday=by_weekday,
+        log_anywhere=_anywhere(hours),
     )
 
 
@@ -149,13 +223,46 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
+def _zone_inside(hours: Sequence[datetime], zone: str) -> int | None:
+    tz = _zone(zone)
+    if tz is None:
+        return None
+    return sum(1 for t in hours if _in_work(t.astimezone(tz)))
+
+
 def zone_share(hours: Sequence[datetime], zone: str) -> float | None:
     """Share of ``hours`` in local working hours in ``zone``, with the offset in force at each
     moment (tz database history); None when the zone is unknown to the tz database."""
-    tz = _zone(zone)
-    if tz is None or not hours:
+    inside = _zone_inside(hours, zone)
+    if inside is None or not hours:
         return None
-    return sum(1 for t in hours if _in_work(t.astimezone(tz))) / len(hours)
+    return inside / len(hours)
+
+
+def _anywhere(hours: Sequence[datetime]) -> float:
+    """Log-likelihood of the hours for an operator at an unknown offset, weighted by
+    ``INTERNET_USERS_BY_OFFSET``, with the same uncertain office day as for an actor's zone."""
+    starts = tuple(start // _BIN for start in _STARTS)
+    total = sum(INTERNET_USERS_BY_OFFSET.values())
+    terms = []
+    for offset, users in sorted(INTERNET_USERS_BY_OFFSET.items()):
+        local = [(t.hour * 60 + t.minute + offset) % 1440 for t in hours]
+        terms.append(_routine(_histogram(local), starts) + math.log(users / total))
+    top = max(terms)
+    return top + math.log(math.fsum(math.exp(v - top) for v in terms))
+
+
+def zone_ratio(prof: Profile, zone: str) -> float | None:
+    """``R``: likelihood of the persona's hours for an operator in ``zone`` (tz history, office
+    day starting 06:00-11:00 local) over the likelihood for one at an unknown offset; None when
+    the zone is unknown."""
+    tz = _zone(zone)
+    if tz is None:
+        return None
+    local = [t.astimezone(tz) for t in prof.hours]
+    histogram = _histogram([t.hour * 60 + t.minute for t in local])
+    log_zone = _routine(histogram, tuple(start // _BIN for start in _STARTS))
+    return math.exp(log_zone - prof.log_anywhere)
 
 
 def _offset_text(minutes: int) -> str:
@@ -194,12 +301,11 @@ def pattern_line(
     specs: Sequence[HypothesisSpec],
     actors: Mapping[str, Actor],
 ) -> EvidenceLine | None:
-    """The pattern-of-life line of one persona, or None when there is too little activity.
+    """The pattern-of-life line of one persona, or None below ``POL_MIN_HOURS`` active hours.
 
-    Per actor hypothesis whose actor states time zones: match (the zone's share of active hours
-    in working hours is within ``POL_TOLERANCE`` of the best offset's, and the pattern is clear)
-    gives the actor ``POL_MATCH_RATIO``; a clear pattern the zone misses by ``POL_MISMATCH_GAP``
-    or more gives ``POL_MISMATCH_RATIO``; anything else 1. Every other hypothesis gets 1.
+    Per actor hypothesis whose actor states a known time zone, with ``R`` its best zone's
+    ``zone_ratio``: actor ``(1 - POL_OFF_HOURS) R + POL_OFF_HOURS``, that actor's false flag
+    ``POL_MIMIC R + (1 - POL_MIMIC)``; every other hypothesis 1; then tempered to ``LINE_CAP``.
     """
     prof = profile(observations)
     if prof is None:
@@ -211,33 +317,33 @@ def pattern_line(
             continue
         actor = actors.get(spec.actor)
         zones = actor.timezones if actor is not None else ()
-        scored = [(zone_share(prof.hours, z), z) for z in zones]
-        known = [(share, z) for share, z in scored if share is not None]
+        scored = [(zone_ratio(prof, z), z) for z in zones]
+        known = [(r, z) for r, z in scored if r is not None]
         if not known:
             parts.append(f"{spec.actor}: no known time zone")
             continue
-        share, zone = max(known, key=lambda item: (item[0], item[1]))
-        if prof.best_share < POL_CLEAR:
-            verdict, ratio = "pattern too unclear to compare", 1.0
-        elif share >= prof.best_share - POL_TOLERANCE:
-            verdict, ratio = "fits", POL_MATCH_RATIO
-        elif share <= prof.best_share - POL_MISMATCH_GAP:
-            verdict, ratio = "does not fit", POL_MISMATCH_RATIO
-        else:
-            verdict, ratio = "fits partly", 1.0
-        likelihoods[spec.id] = ratio
+        ratio, zone = max(known, key=lambda item: (item[0], item[1]))
+        likelihoods[spec.id] = (1.0 - POL_OFF_HOURS) * ratio + POL_OFF_HOURS
+        for other in specs:
+            if other.kind == "false_flag" and other.actor == spec.actor:
+                likelihoods[other.id] = POL_MIMIC * ratio + (1.0 - POL_MIMIC)
+        share = zone_share(prof.hours, zone) or 0.0
         parts.append(
             f"{spec.actor} ({zone}, {_zone_offsets(prof.hours, zone)} then): {share:.0%} "
-            f"in working hours, {verdict} (actor ratio {ratio:g})"
+            f"in {WORK_START:02d}-{WORK_END:02d} local; with an office day starting 06:00-11:00 "
+            f"the hours are {ratio:.2f} times as likely there as for a party located anywhere"
         )
+    tempered = temper(likelihoods, LINE_CAP) if likelihoods else {}
+    # Relative to the unknown-party hypothesis (which the line leaves at 1), when there is one.
+    base = next((tempered[s.id] for s in specs if s.kind == "unknown"), 1.0)
+    scaled = {k: v / base for k, v in tempered.items()}
     n = len(prof.hours)
-    clear = "clear" if prof.best_share >= POL_CLEAR else "no clear"
     days = " ".join(f"{d} {c}" for d, c in zip(_WEEKDAYS, prof.by_weekday, strict=True))
     summary = (
-        f"{prof.events} events in {n} active hours over {prof.days} days; {clear} working-hours "
-        f"pattern: {prof.best_share:.0%} of active hours fall in {WORK_START:02d}-{WORK_END:02d} "
-        f"local at {_offsets_text(prof.best_offsets)}; weekdays {prof.weekday_share:.0%} "
-        f"({days}); " + ("; ".join(parts) if parts else "no actor hypothesis to compare")
+        f"{prof.events} events in {n} active hours over {prof.days} days; at best "
+        f"{prof.best_share:.0%} of active hours fall in {WORK_START:02d}-{WORK_END:02d} local, "
+        f"at {_offsets_text(prof.best_offsets)}; weekdays {prof.weekday_share:.0%} ({days}); "
+        + ("; ".join(parts) if parts else "no actor hypothesis to compare")
     )
     sender = sum(1 for obs in observations if obs.event.origin_trust == OriginTrust.SENDER_WRITTEN)
     letter = "E" if 2 * sender > len(observations) else "B"
@@ -245,70 +351,8 @@ def pattern_line(
         id=stable_id("line", persona.id, "pattern-of-life"),
         kind="pattern-of-life",
         summary=summary,
-        # Both ratios are far inside LINE_CAP, so the values are kept as stated (not tempered).
-        likelihoods={k: round(v, 6) for k, v in sorted(likelihoods.items())},
+        likelihoods={k: round(v, 6) for k, v in sorted(scaled.items())},
         reliability=letter + "4",
         rule=RULE_PATTERN,
         event_ids=(),
     )
-
-
-def slip_hours_lines(
-    persona: Persona,
-    episodes: Sequence[Episode],
-    specs: Sequence[HypothesisSpec],
-    actors: Mapping[str, Actor],
-) -> list[EvidenceLine]:
-    """One line per actor hypothesis: did its range's episodes begin in its working hours?
-
-    Each episode's first event is put in the actor's time zones through the tz database (the
-    offset in force then); it is *in* hours when it falls in ``WORK_START``-``WORK_END`` local
-    in any of them. Per episode ``SLIP_HOURS_IN`` or ``SLIP_HOURS_OUT``; the line's ratio is
-    ``exp(sum(ln) / sqrt(k))`` (one operator's or one framer's habit: sqrt(k) observations, as
-    for the slip pattern), given to the actor; every other hypothesis gets 1. No line for an
-    actor without a known time zone.
-    """
-    by_actor: dict[str, list[Episode]] = {}
-    for ep in episodes:
-        by_actor.setdefault(ep.actor, []).append(ep)
-    out = []
-    all_ids = [s.id for s in specs]
-    for spec in specs:
-        if spec.kind != "actor" or spec.actor not in by_actor:
-            continue
-        actor = actors.get(spec.actor)
-        zones = [z for z in (actor.timezones if actor is not None else ()) if _zone(z)]
-        if not zones:
-            continue
-        group = sorted(by_actor[spec.actor], key=lambda ep: (ep.first, ep.observations[0].event.id))
-        inside = [any(_in_work(ep.first.astimezone(_zone(z))) for z in zones) for ep in group]
-        logs = [math.log(SLIP_HOURS_IN if ok else SLIP_HOURS_OUT) for ok in inside]
-        ratio = math.exp(math.fsum(logs) / math.sqrt(len(logs)))
-        ratio = min(LINE_CAP, max(1.0 / LINE_CAP, ratio))
-        likelihoods = dict.fromkeys(all_ids, 1.0)
-        likelihoods[spec.id] = ratio
-        sender = all(
-            obs.event.origin_trust == OriginTrust.SENDER_WRITTEN
-            for ep in group
-            for obs in ep.observations
-        )
-        summary = (
-            f"{sum(inside)} of {len(group)} episode(s) from the range of {spec.actor} began in "
-            f"working hours ({WORK_START:02d}-{WORK_END:02d}) in {', '.join(zones)} as it was "
-            f"then; actor ratio {ratio:.2f} (a mistake is made at work; a framer or another "
-            "party keeps its own hours unless it times its staging)"
-        )
-        out.append(
-            EvidenceLine(
-                id=stable_id("line", persona.id, "slip-hours", spec.actor),
-                kind="slip-hours",
-                summary=summary,
-                likelihoods={k: round(v, 6) for k, v in sorted(likelihoods.items())},
-                # Timing can be kept by a careful framer and is shared by neighbouring zones:
-                # credibility 4, never a reliable line (like the pattern of life).
-                reliability=("E" if sender else "B") + "4",
-                rule=RULE_SLIP_HOURS,
-                event_ids=tuple(o.event.id for ep in group for o in ep.observations),
-            )
-        )
-    return out
