@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slipcatch.analysis import Priors, assess
+from slipcatch.analysis import pattern_of_life as pol
 from slipcatch.analysis.analyst import RULE_ANALYST
 from slipcatch.analysis.confidence import ADDRESS_KINDS
 from slipcatch.analysis.evidence_lines import (
@@ -19,7 +22,13 @@ from slipcatch.analysis.evidence_lines import (
     RULE_SLIP_PATTERN,
     episode_ratios,
 )
-from slipcatch.analysis.hypotheses import combine, hypothesis_id, hypothesis_specs, temper
+from slipcatch.analysis.hypotheses import (
+    LINE_CAP,
+    combine,
+    hypothesis_id,
+    hypothesis_specs,
+    temper,
+)
 from slipcatch.analysis.pattern_of_life import (
     POL_MIMIC,
     POL_OFF_HOURS,
@@ -27,6 +36,7 @@ from slipcatch.analysis.pattern_of_life import (
     active_hours,
     routine_log_likelihood,
 )
+from slipcatch.analysis.personas import build_persona
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, EvidenceLine, OriginTrust, stable_id
@@ -537,3 +547,44 @@ def test_example_13_channel_of_the_episode():
     post = [*covered_day(0), kp(300, channel="posting"), tor(430)]
     assert ratios(pattern_line(post)) == (1.0, 0.5, 1.0)
     assert "public channel x1" in pattern_line(post).summary
+
+
+# --- pattern of life: properties over arbitrary hours -----------------------------------------
+
+_STAMPS = st.integers(
+    min_value=int(datetime(2013, 1, 1, tzinfo=UTC).timestamp()),
+    max_value=int(datetime(2019, 12, 31, tzinfo=UTC).timestamp()),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_STAMPS, min_size=1, max_size=60))
+def test_pattern_line_is_bounded_and_ordered_for_any_hours(stamps):
+    obs = [
+        observation(
+            datetime.fromtimestamp(t, UTC),
+            f"185.220.101.{k % 250 + 1}",
+            P,
+            category=Category.TOR,
+            digest=str(k),
+        )
+        for k, t in enumerate(stamps)
+    ]
+    obs.append(kp(0, base=datetime.fromtimestamp(stamps[0], UTC)))
+    obs.sort(key=lambda o: o.event.time)
+    specs = hypothesis_specs(build_persona(P, obs).id, [ACTOR.id], Priors())
+    line = pol.pattern_line(build_persona(P, obs), obs, specs, {ACTOR.id: ACTOR})
+    if pol.profile(obs) is None:
+        assert line is None  # fewer than 3 active hours
+        return
+    assert line is not None
+    ids = {s.kind: s.id for s in specs}
+    actor, flag, unknown = (line.likelihoods[ids[k]] for k in ("actor", "false_flag", "unknown"))
+    assert unknown == 1.0
+    values = (actor, flag, unknown)
+    assert all(math.isfinite(v) and v > 0 for v in values)
+    assert max(values) / min(values) <= LINE_CAP * (1 + 1e-6)
+    # the false flag always lies between the actor and the unknown party (it keeps the actor's
+    # hours only sometimes), and no timing puts the actor below the off-hours share
+    assert min(actor, 1.0) - 1e-6 <= flag <= max(actor, 1.0) + 1e-6
+    assert actor >= POL_OFF_HOURS - 1e-6
