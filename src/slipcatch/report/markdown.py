@@ -177,6 +177,13 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
 
     out += ["", "### Linchpins", ""]
     if pv.linchpins:
+        out += [
+            "Items whose removal would change the verdict: its actor, its likelihood word or its "
+            "confidence. Only a removal that changes the actor or moves the likelihood by two "
+            "ICD 203 bands or more withholds high confidence; the confidence reasons above count "
+            "those.",
+            "",
+        ]
         out += [f"- {md(i)}: {md(what)}" for i, what in pv.linchpins]
     else:
         out.append("None stated.")
