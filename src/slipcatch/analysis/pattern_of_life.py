@@ -123,7 +123,12 @@ class Profile:
     best_offsets: tuple[int, ...]  # minutes east of UTC, ascending
     weekday_share: float  # share of active hours on Mon-Fri, at the first best offset
     by_weekday: tuple[int, ...]  # active hours per local weekday (Mon..Sun), first best offset
-    log_anywhere: float  # log-likelihood of the hours for an operator at an unknown offset
+
+    @property
+    def log_anywhere(self) -> float:
+        """Log-likelihood of the hours for an operator at an unknown offset (computed on first
+        use: only personas with an actor hypothesis need it)."""
+        return _anywhere(self.hours)
 
 
 def active_hours(observations: Sequence[Observation]) -> tuple[datetime, ...]:
@@ -195,8 +200,15 @@ def profile(observations: Sequence[Observation]) -> Profile | None:
     n = len(hours)
     if n < POL_MIN_HOURS:
         return None
+    # Offsets are whole quarter hours and 08:00-18:00 starts and ends on one, so an hour is in
+    # working hours at offset ``off`` exactly when its quarter-hour bin, shifted, is.
+    histogram = _histogram([t.hour * 60 + t.minute for t in hours])
+    lo, hi = WORK_START * 60 // _BIN, WORK_END * 60 // _BIN
     counts = {
-        off: sum(1 for t in hours if _in_work(t + timedelta(minutes=off))) for off in _OFFSETS
+        off: sum(
+            c for b, c in enumerate(histogram) if c and lo <= (b + off // _BIN) % _BINS < hi
+        )
+        for off in _OFFSETS
     }
     best = max(counts.values())
     best_offsets = tuple(off for off in _OFFSETS if counts[off] == best)
@@ -211,7 +223,6 @@ def profile(observations: Sequence[Observation]) -> Profile | None:
         best_offsets=best_offsets,
         weekday_share=sum(by_weekday[:5]) / n,
         by_weekday=by_weekday,
-        log_anywhere=_anywhere(hours),
     )
 
 
@@ -239,7 +250,8 @@ def zone_share(hours: Sequence[datetime], zone: str) -> float | None:
     return inside / len(hours)
 
 
-def _anywhere(hours: Sequence[datetime]) -> float:
+@lru_cache(maxsize=64)
+def _anywhere(hours: tuple[datetime, ...]) -> float:
     """Log-likelihood of the hours for an operator at an unknown offset, weighted by
     ``INTERNET_USERS_BY_OFFSET``, with the same uncertain office day as for an actor's zone."""
     starts = tuple(start // _BIN for start in _STARTS)
