@@ -588,3 +588,10 @@ def test_pattern_line_is_bounded_and_ordered_for_any_hours(stamps):
     # hours only sometimes), and no timing puts the actor below the off-hours share
     assert min(actor, 1.0) - 1e-6 <= flag <= max(actor, 1.0) + 1e-6
     assert actor >= POL_OFF_HOURS - 1e-6
+
+
+def test_internet_user_offsets_are_whole_quarter_hours():
+    # the "anywhere" likelihood reads the UTC quarter-hour histogram at each offset by shifting
+    # whole bins, which is exact only for offsets in whole quarter hours
+    assert all(offset % 15 == 0 for offset in pol.INTERNET_USERS_BY_OFFSET)
+    assert sum(pol.INTERNET_USERS_BY_OFFSET.values()) == 4880

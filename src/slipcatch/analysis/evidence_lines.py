@@ -323,7 +323,7 @@ def episode_factors(ep: Episode) -> tuple[float, float]:
     s_channel = CHANNEL_RATIOS[ep.channel]
     trust = TRUST_WEIGHT[ep.trust]
     s = (1.0 + (s_pattern - 1.0) * trust) * (1.0 + (s_channel - 1.0) * trust)
-    return r, s / FORGE_RATIO ** (1.0 - TRUST_WEIGHT[ep.trust])
+    return r, s / FORGE_RATIO ** (1.0 - trust)
 
 
 def episode_ratios(weight: float, pattern: str) -> tuple[float, float]:

@@ -72,6 +72,7 @@ _STARTS = tuple(range(6 * 60, 11 * 60 + 1, 30))
 _LENGTHS = (8, 9, 10)
 _BIN = 15  # minutes
 _BINS = 1440 // _BIN
+_START_BINS = tuple(start // _BIN for start in _STARTS)
 #: Where a party whose location nothing tells works: the world's Internet users by the UTC
 #: offset of their standard time, in millions, rounded (ITU and national figures, about 2023;
 #: docs/model.md, "pattern of life"). A match with an actor's zone is worth little when many
@@ -123,12 +124,13 @@ class Profile:
     best_offsets: tuple[int, ...]  # minutes east of UTC, ascending
     weekday_share: float  # share of active hours on Mon-Fri, at the first best offset
     by_weekday: tuple[int, ...]  # active hours per local weekday (Mon..Sun), first best offset
+    histogram: tuple[int, ...]  # active hours per UTC quarter hour of the day (96 bins)
 
     @property
     def log_anywhere(self) -> float:
         """Log-likelihood of the hours for an operator at an unknown offset (computed on first
         use: only personas with an actor hypothesis need it)."""
-        return _anywhere(self.hours)
+        return _anywhere(self.histogram)
 
 
 def active_hours(observations: Sequence[Observation]) -> tuple[datetime, ...]:
@@ -146,9 +148,13 @@ def _in_work(local: datetime) -> bool:
     return WORK_START <= local.hour < WORK_END
 
 
-def _log_mean_exp(values: Sequence[float]) -> float:
+def _log_sum_exp(values: Sequence[float]) -> float:
     top = max(values)
-    return top + math.log(math.fsum(math.exp(v - top) for v in values) / len(values))
+    return top + math.log(math.fsum(math.exp(v - top) for v in values))
+
+
+def _log_mean_exp(values: Sequence[float]) -> float:
+    return _log_sum_exp(values) - math.log(len(values))
 
 
 @lru_cache(maxsize=65536)
@@ -169,12 +175,18 @@ def routine_log_likelihood(inside: int, hours: int, width: int = WORK_END - WORK
     return _log_mean_exp(terms)
 
 
-def _histogram(minutes: Sequence[int]) -> tuple[int, ...]:
-    """Counts of minutes-of-day per ``_BIN``-minute bin (96 bins)."""
+def _histogram(times: Sequence[datetime]) -> tuple[int, ...]:
+    """Counts of ``times`` per ``_BIN``-minute bin of their day, in their own zone (96 bins)."""
     counts = [0] * _BINS
-    for m in minutes:
-        counts[(m % 1440) // _BIN] += 1
+    for t in times:
+        counts[(t.hour * 60 + t.minute) // _BIN] += 1
     return tuple(counts)
+
+
+def _shifted(histogram: Sequence[int], offset: int) -> tuple[int, ...]:
+    """A UTC histogram read at a fixed ``offset`` (minutes east, a whole number of bins)."""
+    k = offset // _BIN
+    return tuple(histogram[(b - k) % _BINS] for b in range(_BINS))
 
 
 def _routine(histogram: Sequence[int], starts: Sequence[int]) -> float:
@@ -202,14 +214,9 @@ def profile(observations: Sequence[Observation]) -> Profile | None:
         return None
     # Offsets are whole quarter hours and 08:00-18:00 starts and ends on one, so an hour is in
     # working hours at offset ``off`` exactly when its quarter-hour bin, shifted, is.
-    histogram = _histogram([t.hour * 60 + t.minute for t in hours])
+    histogram = _histogram(hours)
     lo, hi = WORK_START * 60 // _BIN, WORK_END * 60 // _BIN
-    counts = {
-        off: sum(
-            c for b, c in enumerate(histogram) if c and lo <= (b + off // _BIN) % _BINS < hi
-        )
-        for off in _OFFSETS
-    }
+    counts = {off: sum(_shifted(histogram, off)[lo:hi]) for off in _OFFSETS}
     best = max(counts.values())
     best_offsets = tuple(off for off in _OFFSETS if counts[off] == best)
     first = best_offsets[0]
@@ -223,6 +230,7 @@ def profile(observations: Sequence[Observation]) -> Profile | None:
         best_offsets=best_offsets,
         weekday_share=sum(by_weekday[:5]) / n,
         by_weekday=by_weekday,
+        histogram=histogram,
     )
 
 
@@ -251,17 +259,17 @@ def zone_share(hours: Sequence[datetime], zone: str) -> float | None:
 
 
 @lru_cache(maxsize=64)
-def _anywhere(hours: tuple[datetime, ...]) -> float:
-    """Log-likelihood of the hours for an operator at an unknown offset, weighted by
-    ``INTERNET_USERS_BY_OFFSET``, with the same uncertain office day as for an actor's zone."""
-    starts = tuple(start // _BIN for start in _STARTS)
+def _anywhere(histogram: tuple[int, ...]) -> float:
+    """Log-likelihood of active hours (their UTC histogram) for an operator at an unknown
+    offset, weighted by ``INTERNET_USERS_BY_OFFSET``, with the same uncertain office day as for
+    an actor's zone."""
     total = sum(INTERNET_USERS_BY_OFFSET.values())
-    terms = []
-    for offset, users in sorted(INTERNET_USERS_BY_OFFSET.items()):
-        local = [(t.hour * 60 + t.minute + offset) % 1440 for t in hours]
-        terms.append(_routine(_histogram(local), starts) + math.log(users / total))
-    top = max(terms)
-    return top + math.log(math.fsum(math.exp(v - top) for v in terms))
+    return _log_sum_exp(
+        [
+            _routine(_shifted(histogram, offset), _START_BINS) + math.log(users / total)
+            for offset, users in sorted(INTERNET_USERS_BY_OFFSET.items())
+        ]
+    )
 
 
 def zone_ratio(prof: Profile, zone: str) -> float | None:
@@ -271,9 +279,8 @@ def zone_ratio(prof: Profile, zone: str) -> float | None:
     tz = _zone(zone)
     if tz is None:
         return None
-    local = [t.astimezone(tz) for t in prof.hours]
-    histogram = _histogram([t.hour * 60 + t.minute for t in local])
-    log_zone = _routine(histogram, tuple(start // _BIN for start in _STARTS))
+    histogram = _histogram([t.astimezone(tz) for t in prof.hours])
+    log_zone = _routine(histogram, _START_BINS)
     return math.exp(log_zone - prof.log_anywhere)
 
 
