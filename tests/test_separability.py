@@ -35,7 +35,7 @@ def test_rows_are_the_harness_scored_cases_with_its_forecasts():
 def test_scores_name_every_forecaster_and_the_model_score_is_the_harness_score():
     train = sep.rows(150, [5])
     test = sep.rows(60, [2026])
-    got = sep.scores(train, test)
+    [got] = sep.scores(train, test)
     assert list(got) == [
         "model",
         "model, recalibrated",

@@ -34,6 +34,7 @@ import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from slipcatch.analysis import calibrate
 from slipcatch.analysis import pattern_of_life as pol
@@ -119,13 +120,14 @@ def _brier(p: Sequence[float], y: Sequence[int]) -> float:
     return math.fsum((a - b) ** 2 for a, b in zip(p, y, strict=True)) / len(y)
 
 
-def scores(train: Sequence[Row], test: Sequence[Row]) -> dict[str, float]:
-    """Brier score of each forecaster on ``test`` (classifiers fitted on ``train``)."""
+def scores(train: Sequence[Row], *tests: Sequence[Row]) -> list[dict[str, float]]:
+    """Brier score of each forecaster on each of ``tests``; the classifiers are fitted once, on
+    ``train`` (with the features seen there)."""
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
-    keys = sorted({k for r in [*train, *test] for k in r.x})
+    keys = sorted({k for r in train for k in r.x})
     lines = [k for k in keys if k.startswith("line:")]
 
     def matrix(rs: Sequence[Row], cols: Sequence[str], fill: float) -> np.ndarray:
@@ -136,10 +138,9 @@ def scores(train: Sequence[Row], test: Sequence[Row]) -> dict[str, float]:
         return np.log(p / (1 - p))[:, None]
 
     y_train = np.array([r.y for r in train])
-    y_test = [r.y for r in test]
 
-    def boosted(cols: Sequence[str]) -> list[float]:
-        model = HistGradientBoostingClassifier(
+    def boosted(cols: Sequence[str]) -> HistGradientBoostingClassifier:
+        return HistGradientBoostingClassifier(
             max_iter=300,
             learning_rate=0.05,
             max_leaf_nodes=15,
@@ -147,21 +148,31 @@ def scores(train: Sequence[Row], test: Sequence[Row]) -> dict[str, float]:
             l2_regularization=1.0,
             random_state=0,
         ).fit(matrix(train, cols, math.nan), y_train)
-        return [float(v) for v in model.predict_proba(matrix(test, cols, math.nan))[:, 1]]
 
     recal = LogisticRegression().fit(logit(train), y_train)
     linear = LogisticRegression(C=10.0, max_iter=5000).fit(matrix(train, lines, 0.0), y_train)
-    return {
-        "model": _brier([r.model_p for r in test], y_test),
-        "model, recalibrated": _brier(
-            [float(v) for v in recal.predict_proba(logit(test))[:, 1]], y_test
-        ),
-        "lines, linear": _brier(
-            [float(v) for v in linear.predict_proba(matrix(test, lines, 0.0))[:, 1]], y_test
-        ),
-        "lines, boosted": _brier(boosted(lines), y_test),
-        "all features, boosted": _brier(boosted(keys), y_test),
-    }
+    boosted_lines, boosted_all = boosted(lines), boosted(keys)
+
+    def probabilities(model: Any, x: np.ndarray) -> list[float]:
+        return [float(v) for v in model.predict_proba(x)[:, 1]]
+
+    out = []
+    for test in tests:
+        y = [r.y for r in test]
+        out.append(
+            {
+                "model": _brier([r.model_p for r in test], y),
+                "model, recalibrated": _brier(probabilities(recal, logit(test)), y),
+                "lines, linear": _brier(probabilities(linear, matrix(test, lines, 0.0)), y),
+                "lines, boosted": _brier(
+                    probabilities(boosted_lines, matrix(test, lines, math.nan)), y
+                ),
+                "all features, boosted": _brier(
+                    probabilities(boosted_all, matrix(test, keys, math.nan)), y
+                ),
+            }
+        )
+    return out
 
 
 def _seeds(text: str) -> list[int]:
@@ -185,8 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"training: {len(train)} scored cases; evaluation: {len(test)} scored cases")
     print("| forecaster | " + " | ".join(f"seed {s}" for s in test_seeds) + " | all |")
     print("| --- |" + " ---: |" * (len(test_seeds) + 1))
-    per_seed = [scores(train, [r for r in test if r.seed == s]) for s in test_seeds]
-    pooled = scores(train, test)
+    *per_seed, pooled = scores(train, *[[r for r in test if r.seed == s] for s in test_seeds], test)
     for name in pooled:
         cells = " | ".join(f"{s[name]:.4f}" for s in per_seed)
         print(f"| {name} | {cells} | {pooled[name]:.4f} |")
