@@ -38,9 +38,10 @@ def test_the_same_events_under_a_real_persona_are_a_slip_and_attributed():
     # the control: what pooling the anonymous events would have produced
     [pa] = assess(_events("GoP"), [ACTOR])
     assert len(pa.slips) == 1 and pa.verdict.actor == ACTOR.id
-    # worked example 1 (model 2.3): episode 6 : 6 : 1, quick return 1 : 1/3 : 1, range access
-    # 1 : 0.3 : 1 (two active hours, no pattern of life) -> 1.2 / (1.2 + 0.03 + 0.75)
-    assert pa.verdict.probability == 0.606061
+    # worked example 1 (model 2.4): episode 6 : 6 : 1, quick return 1 : 1/3 : 1, range access
+    # 1 : 0.3 : 1, exposure channels 1 : 0.5 : 1 (two active hours, no pattern of life) ->
+    # 1.2 / (1.2 + 0.015 + 0.75)
+    assert pa.verdict.probability == 0.610687
 
 
 def test_anonymous_events_form_no_slip_no_hypothesis_and_no_verdict():

@@ -189,25 +189,27 @@ def test_staged_exposure_is_not_a_confident_attribution():
     for seed in SEEDS:
         case = sim.staged_exposure(seed)
         pa, v = verdict_of(case)
-        # Two days of exposure read as staging (slip-pattern line, model 2.0): false flag 3 x
-        # 1.5 (long exposure, public channel) = 4.5. Model 2.3 adds what tells a framer from an
-        # unknown party: the range is fully exclusive, so a framer needed a host inside it
-        # (range access, false flag 0.3), and the hours (08:00-17:20 UTC on the 18 covered
-        # days, evening and night in Pyongyang) give R about 0, so the pattern of life is
-        # actor 0.1, false flag 0.75.
-        # One episode (one uninterrupted exposure): actor 6 x 0.1 = 0.6, false flag 6 x 4.5 x
-        # 0.3 x 0.75 = 6.075, unknown 1; x priors 0.12 : 0.30375 : 0.75 (sum 1.17375). The
-        # unknown party is now the better-supported explanation, the false flag still beats
-        # the actor by far, and no verdict names the actor.
+        # Two days of exposure read as staging (slip-pattern line, model 2.0): false flag 3
+        # (long exposure; the public channel no longer multiplies each episode, model 2.4, and
+        # the persona only ever posts, so the exposure-channels line has nothing to say).
+        # Model 2.3 adds what tells a framer from an unknown party: the range is fully
+        # exclusive, so a framer needed a host inside it (range access, false flag 0.3), and the
+        # hours (08:00-17:20 UTC on the 18 covered days, evening and night in Pyongyang) give R
+        # about 0, so the pattern of life is actor 0.1, false flag 0.75.
+        # One episode (one uninterrupted exposure): actor 6 x 0.1 = 0.6, false flag 6 x 3 x
+        # 0.3 x 0.75 = 4.05, unknown 1; x priors 0.12 : 0.2025 : 0.75 (sum 1.0725). The
+        # unknown party is the better-supported explanation, the false flag beats the actor,
+        # and no verdict names the actor.
         ratio, expected = pattern_expected(pa, case)
         assert ratio < 1e-6
         [pattern] = [line for line in pa.evidence if line.kind == "pattern-of-life"]
         assert pattern.likelihoods == expected
         [staging] = [line for line in pa.evidence if line.kind == "slip-pattern"]
         ff = next(h.id for h in pa.hypotheses if h.kind == "false_flag")
-        assert staging.likelihoods[ff] == 4.5
+        assert staging.likelihoods[ff] == 3.0
+        assert not [line for line in pa.evidence if line.kind == "exposure-channels"]
         p = {h.kind: h.probability for h in pa.hypotheses}
-        assert p == {"unknown": 0.638978, "actor": 0.102236, "false_flag": 0.258786}
+        assert p == {"unknown": 0.699301, "actor": 0.111888, "false_flag": 0.188811}
         assert v.actor is None
         assert max(pa.hypotheses, key=lambda h: h.probability).kind == "unknown"
         assert v.confidence != "high"

@@ -344,23 +344,24 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     # the re-run equals assessing the persona with one more quick slip a day later
     again = one([*QUICK, kp(430 + 86400, channel="web"), tor(430 + 86400 + 120, 3)])
     # two quick episodes (6 x 6 : 6 x 6 : 1), slip pattern S = 3 ** (2 / sqrt 2) = 4.728804,
-    # range access 0.3 once (one line per actor); two active hours, no pattern of life:
-    # actor 36, false flag 36 / 4.728804 x 0.3 = 2.283875, unknown 1; priors 0.2 : 0.05 : 0.75
-    # -> 7.2 / (7.2 + 0.114194 + 0.75) = 0.892836
-    assert more.probability == hyp(again, "actor").probability == 0.892836
-    # before: example 1, 6 : 6 x 1/3 x 0.3 : 1 -> 1.2 / (1.2 + 0.03 + 0.75) = 0.606061
-    assert pa.verdict.probability == 0.606061
-    assert more.shift == pytest.approx(0.892836 - 0.606061, abs=1e-6)
+    # range access 0.3 and exposure channels 0.5 once each (one line per actor); two active
+    # hours, no pattern of life: actor 36, false flag 36 / 4.728804 x 0.3 x 0.5 = 1.141937,
+    # unknown 1; priors 0.2 : 0.05 : 0.75 -> 7.2 / (7.2 + 0.057097 + 0.75) = 0.899202
+    assert more.probability == hyp(again, "actor").probability == 0.899202
+    # before: example 1, 6 : 6 x 1/3 x 0.3 x 0.5 : 1 -> 1.2 / (1.2 + 0.015 + 0.75) = 0.610687
+    assert pa.verdict.probability == 0.610687
+    assert more.shift == pytest.approx(0.899202 - 0.610687, abs=1e-6)
     assert more.likelihood == "very likely" and more.verdict_actor == "dprk-rgb"
     # exclusivity 0.2: r = 2, quick return 1/3 (trust weight 1), access 1 / (0.3 + 0.7 x 0.8)
-    # = 1 / 0.86: 2 : 2 / 3 x 0.86 : 1 -> 0.4 / (0.4 + 0.028667 + 0.75) = 0.339367
+    # = 1 / 0.86, channels 0.5: 2 : 2 / 3 x 0.86 x 0.5 : 1 -> 0.4 / (0.4 + 0.014333 + 0.75)
+    # = 0.343544
     shared = by_kind["range-shared"]
-    assert shared.probability == 0.339367 and shared.likelihood == "unlikely"
+    assert shared.probability == 0.343544 and shared.likelihood == "unlikely"
     assert shared.verdict_actor is None
     assert by_kind["staging-evidence"].shift < 0 < by_kind["tooling-tie"].shift
     # a direct connection from elsewhere (ZZ, trusted): exposed-elsewhere line, unknown x 2, and
-    # the country tilt 1.1: 1.2 : 0.03 : 0.75 x 2.2 -> 1.2 / 2.88 = 0.416667
-    assert by_kind["exposed-elsewhere"].probability == 0.416667
+    # the country tilt 1.1: 1.2 : 0.015 : 0.75 x 2.2 -> 1.2 / 2.865 = 0.418848
+    assert by_kind["exposed-elsewhere"].probability == 0.418848
 
 
 def test_sender_written_episode_offers_origin_confirmed_and_no_hypothesis_offers_first_slip():
@@ -371,7 +372,7 @@ def test_sender_written_episode_offers_origin_confirmed_and_no_hypothesis_offers
         tor(360, 3),
     ]
     confirmed = {c.kind: c for c in one(obs).counterfactuals}["origin-confirmed"]
-    assert confirmed.probability == 0.606061  # becomes example 1 (see above)
+    assert confirmed.probability == 0.610687  # becomes example 1 (see above)
     hop = [
         tor(0),
         tor(60, 2),

@@ -15,16 +15,16 @@ SEED = 2026
 CASES = 500
 
 # Regression bounds for the CI run (500 cases, seed 2026, with simulated analyst evidence,
-# about 15 s): model 2.3 on simulator 3 scores 0.1226 (scored forecasts, 293 of 500) and 0.1118
-# (all cases), with 24 high-confidence verdicts of which 1 is wrong (4.2 %: a framer with a
+# about 15 s): model 2.4 on simulator 3 scores 0.1110 (scored forecasts, 293 of 500) and 0.1051
+# (all cases), with 26 high-confidence verdicts of which 1 is wrong (3.8 %: a framer with a
 # planted code-reuse item), and every judged band inside its range or next to it. (150 cases
 # were too few: one band of 20 forecasts landed two bands off.) The target (Brier <=
 # calibrate.BRIER_TARGET = 0.10 on 1000 cases) is met on one seed of three (docs/calibration.md)
 # and not on this run, so it is not asserted here; these bounds hold the achieved figures with a
 # small margin so that a change making the model worse fails here.
-BRIER_BOUND = 0.125
-BRIER_ALL_BOUND = 0.114
-HIGH_REACHED = 20
+BRIER_BOUND = 0.115
+BRIER_ALL_BOUND = 0.109
+HIGH_REACHED = 22
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +45,11 @@ def test_short_run_brier_and_high_confidence_bounds(short_run):
 
 def test_high_confidence_comes_only_with_analyst_evidence(short_run):
     # since model 2.2 every line read off the adversary's own activity is one kind (model 2.3
-    # adds the range-access line to it), so "high" needs an analyst item; the cases without any
-    # are never high
+    # adds the range-access line to it, model 2.4 the exposure-channels line), so "high" needs
+    # an analyst item; the cases without any are never high
     by_group = {g: (n, high) for g, n, _, _, high, _ in short_run.by_analyst}
     assert sum(high for g, (_, high) in by_group.items() if g.endswith("/none")) == 0
-    assert by_group["actor/code-reuse"][1] == 23  # and the one wrong: framed/code-reuse
+    assert by_group["actor/code-reuse"][1] == 25  # and the one wrong: framed/code-reuse
     bare = calibrate.run(40, SEED, analyst_evidence=False)
     assert not bare.analyst_evidence and bare.high == 0
     assert {g.rsplit("/", 1)[1] for g, *_ in bare.by_analyst} == {"none"}

@@ -16,11 +16,16 @@ from slipcatch.analysis import pattern_of_life as pol
 from slipcatch.analysis.analyst import RULE_ANALYST
 from slipcatch.analysis.confidence import ADDRESS_KINDS
 from slipcatch.analysis.evidence_lines import (
+    CHANNEL_RATIOS,
     RULE_ACCESS,
     RULE_ACTOR_RANGE,
+    RULE_CHANNELS,
     RULE_COUNTRY,
     RULE_SLIP_PATTERN,
+    STAGING_PLAN_SHARE,
+    channel_plan_factor,
     episode_ratios,
+    public_share,
 )
 from slipcatch.analysis.hypotheses import (
     LINE_CAP,
@@ -539,14 +544,102 @@ def test_example_12_exposed_elsewhere():
 
 
 def test_example_13_channel_of_the_episode():
-    # quick return s = 3; back-end x 2 -> 6; public x 1/1.5 -> 2 (trusted, exclusivity 1)
+    # quick return s = 3; back-end x 2 -> 6 (trusted, exclusivity 1); public x 1 since model
+    # 2.4 (the exposure-channels line carries it, once per persona)
     ssh = [*covered_day(0), kp(300, channel="ssh"), tor(430)]
     assert ratios(pattern_line(ssh)) == (1.0, 0.166667, 1.0)
     zeek = [*covered_day(0), kp(300, channel="zeek:ssh"), tor(430)]
     assert ratios(pattern_line(zeek)) == (1.0, 0.166667, 1.0)
     post = [*covered_day(0), kp(300, channel="posting"), tor(430)]
-    assert ratios(pattern_line(post)) == (1.0, 0.5, 1.0)
+    assert ratios(pattern_line(post)) == (1.0, 0.333333, 1.0)
     assert "public channel x1" in pattern_line(post).summary
+    assert CHANNEL_RATIOS["public"] == 1.0
+
+
+def test_channel_plan_factor_hand_computed():
+    # pi = 1/2. All public: q^k / (1/2 + q^k / 2); otherwise 1 / (1 - 1/2) = 2.
+    assert STAGING_PLAN_SHARE == 0.5
+    assert channel_plan_factor(1, True, 0.5) == pytest.approx(0.5 / 0.75)
+    assert channel_plan_factor(3, True, 0.5) == pytest.approx(0.125 / 0.5625)
+    assert channel_plan_factor(2, False, 0.1) == 2.0
+    assert channel_plan_factor(4, True, 1.0) == 1.0  # a persona that only posts
+    assert channel_plan_factor(0, True, 0.5) == 1.0  # no episode, no information
+    assert channel_plan_factor(2, True, 0.0) == 0.0  # cannot happen by mistake (capped later)
+
+
+def test_public_share_counts_sittings_not_events():
+    # three web events and a posting in one UTC hour: two sittings, one public
+    assert public_share([*covered_day(0), kp(300, channel="posting")]) == 0.5
+    # fifty postings in that hour are still one sitting
+    many = [kp(10 * k, channel="post", digest=str(k)) for k in range(50)]
+    assert public_share([*covered_day(0), *many]) == 0.5
+    # channel names compared in lower case, after the last colon
+    assert public_share([kp(0, channel="forum:Paste")]) == 1.0
+    assert public_share([]) == 0.0
+
+
+def channel_line(observations) -> EvidenceLine:
+    [line] = lines_of(observations, "exposure-channels")
+    assert line.rule == RULE_CHANNELS and line.kind in ADDRESS_KINDS
+    return line
+
+
+def test_example_15_exposure_channels():
+    # example 1 (one web slip): not all exposure public, logged: actor : false flag 2
+    line = channel_line([*covered_day(0), kp(300), tor(430)])
+    assert ratios(line) == (1.0, 0.5, 1.0) and line.reliability == "B3"
+    assert "1 of 1 exposure episode(s)" in line.summary and "false flag 2.00" in line.summary
+    # example 13's posting slip: q = 1/2 (web and posting sittings in hour 0), k = 1:
+    # 0.5 / (0.5 + 0.25) = 2/3, false flag 1.5
+    line = channel_line([*covered_day(0), kp(300, channel="posting"), tor(430)])
+    assert ratios(line) == (1.0, 1.5, 1.0)
+    assert "0.50^1" in line.summary
+    # three such days: q = 3/6, k = 3: 0.125 / 0.5625 = 0.222222, false flag 4.5
+    three = [
+        obs
+        for d in range(3)
+        for obs in (
+            *covered_day(d),
+            kp(d * 86400 + 300, f"175.45.176.{d + 1}", channel="posting"),
+            tor(d * 86400 + 430),
+        )
+    ]
+    assert ratios(channel_line(three)) == (1.0, 4.5, 1.0)
+    # one posting slip amid 20 hours of web work: q = 1/21, (1/21) / (1/2 + 1/42) = 1/11,
+    # false flag 11, kept within the line cap: 10
+    busy = [tor(3600 * h + 7200, h + 1) for h in range(20)]
+    assert ratios(channel_line([*busy, kp(300, channel="posting"), tor(430)])) == (1.0, 10.0, 1.0)
+    # a persona that only ever posts: its mistakes could fall nowhere else, no line
+    only = [tor(0, channel="posting"), kp(300, channel="posting"), tor(430, channel="posting")]
+    assert lines_of(only, "exposure-channels") == []
+    # a sender-written e-mail slip beside a posting one: the e-mail decides (not all public),
+    # at its trust weight 0.05: 2 ** 0.05 = 1.035265, false flag 0.965936
+    mixed = [
+        *covered_day(0),
+        kp(300, channel="posting"),
+        tor(430),
+        *covered_day(1),
+        kp(86400 + 300, "175.45.177.1", channel="email", origin_trust=OriginTrust.SENDER_WRITTEN),
+        tor(86400 + 430),
+    ]
+    line = channel_line(mixed)
+    assert ratios(line) == (1.0, 0.965936, 1.0) and line.reliability == "E3"
+    assert "1 of 2 exposure episode(s)" in line.summary
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=12),
+    st.floats(min_value=0.0, max_value=1.0, allow_nan=False),
+)
+def test_channel_plan_factor_properties(k, q):
+    public = channel_plan_factor(k, True, q)
+    # all exposure public can only favour a framer, and the less the persona posts, the more
+    assert 0.0 <= public <= 1.0
+    assert channel_plan_factor(k, True, min(1.0, q + 0.1)) >= public - 1e-12
+    # a one-off public slip is no stronger than several
+    assert channel_plan_factor(k + 1, True, q) <= public + 1e-12
+    assert channel_plan_factor(k, False, q) == 2.0
 
 
 # --- pattern of life: properties over arbitrary hours -----------------------------------------

@@ -77,19 +77,21 @@ def test_single_quick_slip_example_1_posterior_and_statement():
     # line is actor 0.9 R + 0.1 = 3.277115, false flag 0.25 R + 0.75 = 1.632532, unknown 1.
     assert round(check_pattern_line(pa, obs), 6) == 3.530128
     # episode 6 : 6 : 1; slip pattern (quick return) false flag 1/3; range access (exclusivity
-    # 1, logged by the receiving side: a = 1 / 0.3) false flag 0.3. Combined:
-    # actor 6 x 3.277115 = 19.662693; false flag 6 / 3 x 0.3 x 1.632532 = 0.979519; unknown 1
-    # (spread 19.7 < 100: no floor). x priors: 3.932539 : 0.048976 : 0.75 (sum 4.731515)
-    assert probs(pa) == {"unknown": 0.158512, "actor": 0.831137, "false_flag": 0.010351}
+    # 1, logged by the receiving side: a = 1 / 0.3) false flag 0.3; exposure channels (the slip
+    # is on the web, not a public statement; model 2.4) false flag 0.5. Combined:
+    # actor 6 x 3.277115 = 19.662693; false flag 6 / 3 x 0.3 x 0.5 x 1.632532 = 0.489760;
+    # unknown 1 (spread 19.7 < 100: no floor). x priors: 3.932539 : 0.024488 : 0.75
+    # (sum 4.707027)
+    assert probs(pa) == {"unknown": 0.159336, "actor": 0.835461, "false_flag": 0.005202}
     v = pa.verdict
     assert (v.actor, v.probability, v.likelihood, v.confidence) == (
         "dprk-rgb",
-        0.831137,
+        0.835461,
         "very likely",
         "low",
     )
     assert v.statement == (
-        f"We assess it is very likely (83%) that persona '{P}' is operated by {NAME}."
+        f"We assess it is very likely (84%) that persona '{P}' is operated by {NAME}."
     )
     assert "Confidence" not in v.statement and "confidence" not in v.statement
     # one reliable supporting line (the episode; the pattern of life is B4): low confidence
@@ -99,13 +101,14 @@ def test_single_quick_slip_example_1_posterior_and_statement():
     [access] = [line for line in pa.evidence if line.kind == "range-access"]
     [routine] = [line for line in pa.evidence if line.kind == "pattern-of-life"]
     [slip] = pa.slips
+    [channels] = [line for line in pa.evidence if line.kind == "exposure-channels"]
     # removing the episode or its slip leaves no attribution: two linchpins. Without the pattern
-    # of life the actor falls to "likely" (1.2 : 0.03 : 0.75 -> 0.606061), one band: a
-    # sensitive item, listed with them. Without the slip pattern (19.662693 : 2.938558 : 1 ->
-    # 0.814280) or the range access (19.662693 : 3.265064 : 1 -> 0.811537) the actor stays
-    # "very likely", so neither is listed
+    # of life the actor falls to "likely" (1.2 : 0.015 : 0.75 -> 0.610687), one band: a
+    # sensitive item, listed with them. Without the slip pattern (19.662693 : 1.469279 : 1 ->
+    # 0.826860), the range access (19.662693 : 1.632532 : 1 -> 0.825407) or the exposure
+    # channels (0.831137) the actor stays "very likely", so none of them is listed
     assert v.linchpins == tuple(sorted((line.id, routine.id, slip.id)))
-    assert pattern.id not in v.linchpins and access.id not in v.linchpins
+    assert not {pattern.id, access.id, channels.id} & set(v.linchpins)
     assert "2 linchpin(s): removing any one of them changes the verdict" in v.confidence_reasons
     kinds = {a.explanation.split(" ")[0] for a in pa.alternatives if a.item == line.id}
     assert kinds == {"Someone", "A"}  # compromised host + framer, nothing else
@@ -119,20 +122,24 @@ def test_two_episodes_almost_certain_moderate_every_item_sensitive():
     pa = one(obs)
     v = pa.verdict
     # R = 3.566139 (7 active hours): pattern of life actor 3.309525, false flag 1.641535;
-    # slip pattern 3 ** sqrt(2) = 4.728804; range access 0.3.
-    # actor 36 x 3.309525 = 119.142903; false flag 36 / 4.728804 x 0.3 x 1.641535 = 3.749061;
-    # unknown 1 -> raised to the floor 119.142903 / 100 = 1.191429.
-    # x priors: 23.828581 : 0.187453 : 0.893572 -> 0.956602 (just above 0.95)
+    # slip pattern 3 ** sqrt(2) = 4.728804; range access 0.3; exposure channels 0.5.
+    # actor 36 x 3.309525 = 119.142903; false flag 36 / 4.728804 x 0.3 x 0.5 x 1.641535 =
+    # 1.874531; unknown 1 -> raised to the floor 119.142903 / 100 = 1.191429.
+    # x priors: 23.828581 : 0.093727 : 0.893572 -> 0.960215
     assert round(check_pattern_line(pa, obs), 6) == 3.566139
-    assert v.probability == 0.956602
+    assert v.probability == 0.960215
     assert (v.likelihood, v.confidence) == ("almost certain", "moderate")
-    # Every item moves the word by one band ("very likely"), so every item is sensitive and
-    # listed, and none is a linchpin (model 2.3: a linchpin changes the actor or moves the
-    # likelihood by more than one band): without the pattern of life 0.892836, without the
-    # slip pattern 0.930492, without the range access 0.940095, without either episode 0.835620.
+    # Items that move the word by one band ("very likely") are sensitive and listed, and none
+    # is a linchpin (model 2.3: a linchpin changes the actor or moves the likelihood by more
+    # than one band): without the pattern of life 0.899202, without the slip pattern
+    # (false flag 8.864289) 0.946878, without either episode 0.835461 (example 1). Without the
+    # range access (false flag 6.248436: 0.951805) or the exposure channels (0.956602) the
+    # word holds.
     episodes = {line.id for line in pa.evidence if line.kind == "actor-range-episode"}
-    assert len(episodes) == 2 and episodes <= set(v.linchpins)
-    assert set(v.linchpins) == {line.id for line in pa.evidence} | {s.id for s in pa.slips}
+    kept = {line.id for line in pa.evidence if line.kind in ("range-access", "exposure-channels")}
+    assert len(episodes) == 2 and len(kept) == 2
+    expected = {line.id for line in pa.evidence} - kept | {s.id for s in pa.slips}
+    assert set(v.linchpins) == expected
     assert not any("linchpin(s)" in r for r in v.confidence_reasons)
 
 
@@ -141,21 +148,20 @@ def test_three_episodes_of_one_kind_stay_moderate():
     pa = one(obs)
     v = pa.verdict
     # R = 3.562719 (8 active hours): pattern of life actor 3.306447, false flag 1.640680;
-    # slip pattern 3 ** sqrt(3) = 6.704992; range access 0.3.
-    # actor 216 x 3.306447 = 714.192514; false flag 216 / 6.704992 x 0.3 x 1.640680 =
-    # 15.856252; unknown 1 -> floor 7.141925. x priors: 142.838503 : 0.792813 : 5.356444
+    # slip pattern 3 ** sqrt(3) = 6.704992; range access 0.3; exposure channels 0.5.
+    # actor 216 x 3.306447 = 714.192514; false flag 216 / 6.704992 x 0.3 x 0.5 x 1.640680 =
+    # 7.928126; unknown 1 -> floor 7.141925. x priors: 142.838503 : 0.396406 : 5.356444
     assert round(check_pattern_line(pa, obs), 6) == 3.562719
-    assert (v.probability, v.likelihood, v.confidence) == (0.958726, "almost certain", "moderate")
+    assert (v.probability, v.likelihood, v.confidence) == (0.961284, "almost certain", "moderate")
     # three reliable supporting lines, but all of one kind: not high
     assert any("of one kind (adversary activity)" in r for r in v.confidence_reasons)
-    # Two items each hold the actor above 0.95 against a framer: without the slip pattern
-    # (false flag 216 x 0.3 x 1.640680 = 106.316043) 0.930479, without the range access (false
-    # flag 216 / 6.704992 x 1.640680 = 52.854175) 0.946968, both "very likely", one band: two
-    # sensitive items, no linchpin. Without the pattern of life (216 : 9.664441 : 2.16 ->
-    # 0.953575) or an episode (the unknown stays on the floor: 0.958726) the word holds.
+    # One item holds the actor above 0.95 against a framer: without the slip pattern (false
+    # flag 216 x 0.3 x 0.5 x 1.640680 = 53.158022) 0.946863, "very likely", one band: a
+    # sensitive item, no linchpin. Without the range access (false flag 26.427087: 0.955329),
+    # the exposure channels (0.958726), the pattern of life (216 : 4.832221 : 2.16 -> 0.958687)
+    # or an episode (0.960215) the word holds.
     [pattern] = [line for line in pa.evidence if line.kind == "slip-pattern"]
-    [access] = [line for line in pa.evidence if line.kind == "range-access"]
-    assert v.linchpins == tuple(sorted((pattern.id, access.id)))
+    assert v.linchpins == (pattern.id,)
     assert not any("linchpin(s)" in r for r in v.confidence_reasons)
 
 
@@ -164,12 +170,13 @@ def test_four_episodes_capped_and_monotone():
     pa = one(obs)
     v = pa.verdict
     # R = 3.551580 (9 active hours): pattern of life actor 3.296422, false flag 1.637895;
-    # slip pattern 3 ** 2 = 9; range access 0.3.
-    # actor 1296 x 3.296422 = 4272.163154; false flag 1296 / 9 x 0.3 x 1.637895 = 70.757066;
-    # unknown 1 -> floor 42.721632. x priors: 854.432631 : 3.537853 : 32.041224 (sum 890.0117)
+    # slip pattern 3 ** 2 = 9; range access 0.3; exposure channels 0.5.
+    # actor 1296 x 3.296422 = 4272.163154; false flag 1296 / 9 x 0.3 x 0.5 x 1.637895 =
+    # 35.378533; unknown 1; both rivals raised to the floor 42.721632: x priors 854.432631 :
+    # 2.136082 : 32.041224 (sum 888.609937) -> 0.2 / (0.2 + 0.008) = 0.961538, the ceiling
     assert round(check_pattern_line(pa, obs), 6) == 3.55158
-    assert (v.probability, v.likelihood, v.confidence) == (0.960024, "almost certain", "moderate")
-    assert probs(pa)["unknown"] == 0.036001
+    assert (v.probability, v.likelihood, v.confidence) == (0.961538, "almost certain", "moderate")
+    assert probs(pa)["unknown"] == 0.036058
     assert v.probability > one(quick_episodes(3)).verdict.probability
 
 
@@ -185,31 +192,29 @@ def test_corroboration_of_another_kind_makes_confidence_high(tmp_path):
     )
     [pa] = assess(quick_episodes(4), [ACTOR], evidence_file=evidence)
     v = pa.verdict
-    # 4272.163154 x 10 : 70.757066 : 1 -> both rivals on the floor 100 below the actor:
+    # 4272.163154 x 10 : 35.378533 : 1 -> both rivals on the floor 100 below the actor:
     # 0.2 x 100 : 0.05 x 1 : 0.75 -> 0.961538, and no single item moves it below 0.95
     assert (v.probability, v.likelihood, v.confidence) == (0.961538, "almost certain", "high")
     assert not any("linchpin" in r for r in v.confidence_reasons)
     assert {line.kind for line in pa.evidence} >= {"actor-range-episode", "analyst"}
     # only the item is listed, a sensitive item of confidence alone: without it the four
-    # episodes are one kind, 0.960024 "almost certain" but moderate
+    # episodes are one kind, 0.961538 "almost certain" but moderate
     [item] = [line for line in pa.evidence if line.kind == "analyst"]
     assert v.linchpins == (item.id,)
     # a B2 item "actor: 3" on three episodes is enough too (model 2.3): it keeps 0.85 x 0.85 =
     # 0.7225 of its weight, 3 ** 0.7225 = 2.211669; actor 714.192514 x 2.211669 = 1579.557356;
-    # false flag 15.856252 (just above the floor 15.795574); x priors: 315.911471 : 0.792813 :
-    # 11.846680 -> 0.961530. Without the slip pattern the actor falls to 0.948472 "very
-    # likely", one band: a sensitive item, which no longer withholds high (model 2.2 said
-    # moderate here); the item is sensitive too (without it 0.958726, moderate)
+    # false flag 7.928126 and unknown 1, both raised to the floor 15.795574 -> 0.961538.
+    # Without the slip pattern (false flag 53.158022) the actor is 0.956099, still "almost
+    # certain"; the item is a sensitive item (without it 0.961284, moderate)
     weaker = tmp_path / "weaker.yaml"
     weaker.write_text(
         "evidence:\n  - {id: c, summary: s, reliability: B2, likelihoods: {actor: 3}}\n",
         encoding="utf-8",
     )
     [pa3] = assess(quick_episodes(3), [ACTOR], evidence_file=weaker)
-    assert (pa3.verdict.probability, pa3.verdict.confidence) == (0.96153, "high")
-    [pattern3] = [line for line in pa3.evidence if line.kind == "slip-pattern"]
+    assert (pa3.verdict.probability, pa3.verdict.confidence) == (0.961538, "high")
     [item3] = [line for line in pa3.evidence if line.kind == "analyst"]
-    assert pa3.verdict.linchpins == tuple(sorted((pattern3.id, item3.id)))
+    assert pa3.verdict.linchpins == (item3.id,)
     assert not any("linchpin" in r for r in pa3.verdict.confidence_reasons)
 
 
@@ -274,13 +279,14 @@ def test_sender_written_origin_brings_the_forged_header_alternative_and_favours_
     assert any("forged" in a.explanation for a in pa.alternatives)
     # Trust weight 0.05. Slip pattern s = (1 + 2 x 0.05) / 2 ** 0.95 = 0.569396, false flag
     # 1 / s = 1.756248; range access 1 + (1 / 0.3 - 1) x 0.05 = 1.116667, false flag 0.895522;
-    # pattern of life as in example 1 (same hours): 3.277115 : 1.632532 : 1.
-    # actor 6 x 3.277115 = 19.662693; false flag 6 x 1.756248 x 0.895522 x 1.632532 =
-    # 15.405480; unknown 1. x priors: 3.932539 : 0.770274 : 0.75 (example 3): against an
-    # unknown party the episode weighs fully, against a framer it weighs less than a trusted
-    # one (example 1)
+    # exposure channels (an e-mail, not a public statement) 2 ** 0.05 = 1.035265, false flag
+    # 0.965936; pattern of life as in example 1 (same hours): 3.277115 : 1.632532 : 1.
+    # actor 6 x 3.277115 = 19.662693; false flag 6 x 1.756248 x 0.895522 x 0.965936 x
+    # 1.632532 = 14.880707; unknown 1. x priors: 3.932539 : 0.744035 : 0.75 (example 3):
+    # against an unknown party the episode weighs fully, against a framer it weighs less than
+    # a trusted one (example 1)
     check_pattern_line(pa, obs)
-    assert probs(pa) == {"unknown": 0.137544, "actor": 0.721195, "false_flag": 0.141262}
+    assert probs(pa) == {"unknown": 0.138209, "actor": 0.724682, "false_flag": 0.13711}
     assert probs(pa)["false_flag"] > probs(one(quick_episodes(1)))["false_flag"]
     assert pa.verdict.likelihood == "likely"
     assert pa.verdict.confidence == "low"
@@ -292,18 +298,21 @@ def test_false_flag_best_gives_no_actor_and_says_so():
         # routine from 3 active hours, so the first event is at that hour too: at 09:00, as
         # before, R = 0.55 and the actor stayed best, 0.529607)
         observation(at(12 * 3600), "95.90.1.1", P, category=Category.RESIDENTIAL),
-        kp(2 * 86400 + 12 * 3600 + 10),
-        kp(5 * 86400 + 12 * 3600, "175.45.178.1"),
+        kp(2 * 86400 + 12 * 3600 + 10, channel="posting"),
+        kp(5 * 86400 + 12 * 3600, "175.45.178.1", channel="posting"),
     ]
     pa = one(obs, Priors(false_flag_share=0.5))
     v = pa.verdict
     # R = 0.080108: pattern of life actor 0.9 R + 0.1 = 0.172097, false flag 0.25 R + 0.75 =
     # 0.770027; two episodes 36 : 36 : 1; slip pattern (never covered, 0.8 each)
-    # 0.8 ** sqrt(2) = 0.729371, false flag 1.371044; range access 0.3.
-    # actor 36 x 0.172097 = 6.195492; false flag 36 x 1.371044 x 0.3 x 0.770027 = 11.402006;
-    # unknown 1. x priors 0.125 : 0.125 : 0.75: 0.774437 : 1.425251 : 0.75 (sum 2.949688)
+    # 0.8 ** sqrt(2) = 0.729371, false flag 1.371044; range access 0.3; exposure channels:
+    # both exposures are postings, in 2 of the persona's 3 sittings (q = 2/3): q ** 2 /
+    # (0.5 + 0.5 q ** 2) = 0.615385, false flag 1.625 (model 2.4).
+    # actor 36 x 0.172097 = 6.195492; false flag 36 x 1.371044 x 0.3 x 1.625 x 0.770027 =
+    # 18.528259; unknown 1. x priors 0.125 : 0.125 : 0.75: 0.774437 : 2.316032 : 0.75
+    # (sum 3.840469)
     assert round(check_pattern_line(pa, obs), 6) == 0.080108
-    assert probs(pa) == {"unknown": 0.254264, "actor": 0.262549, "false_flag": 0.483187}
+    assert probs(pa) == {"unknown": 0.195289, "actor": 0.201652, "false_flag": 0.60306}
     best = max(pa.hypotheses, key=lambda h: h.probability)
     assert best.kind == "false_flag"
     assert v.actor is None
@@ -351,7 +360,7 @@ def test_personas_sorted_and_model_version_stated():
     a = observation(at(0), "185.220.101.1", "zeta", category=Category.TOR)
     b = observation(at(0), "185.220.101.1", "alpha", category=Category.TOR)
     assert [pa.persona.name for pa in assess([a, b], [])] == ["alpha", "zeta"]
-    assert MODEL_VERSION == "slipcatch-analysis/2.3"
+    assert MODEL_VERSION == "slipcatch-analysis/2.4"
 
 
 def test_percent_never_rounds_across_an_icd203_band_edge():

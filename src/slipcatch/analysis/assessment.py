@@ -38,6 +38,7 @@ from .evidence_lines import (
     actor_range_lines,
     country_lines,
     elsewhere_line,
+    exposure_channel_lines,
     slip_pattern_lines,
 )
 from .hypotheses import (
@@ -56,7 +57,7 @@ from .whatif import what_ifs
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess"]
 
 #: Version of the analytic model (rules, numbers, caps); bump when any of them changes.
-MODEL_VERSION = "slipcatch-analysis/2.3"
+MODEL_VERSION = "slipcatch-analysis/2.4"
 #: A removal that moves the likelihood by more than this many ICD 203 bands is a linchpin.
 LINCHPIN_BANDS = 1
 _TERMS = tuple(term for term, _, _ in ICD203_BANDS)
@@ -121,6 +122,7 @@ def _core(
     other = (
         tuple(slip_pattern_lines(persona, episodes, specs))
         + tuple(access_lines(persona, episodes, specs))
+        + tuple(exposure_channel_lines(persona, observations, episodes, specs))
         + ((pattern,) if pattern is not None else ())
         + ((elsewhere,) if elsewhere is not None else ())
         + tuple(analyst_lines(persona.id, name, analyst, specs))

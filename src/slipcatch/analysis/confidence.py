@@ -58,6 +58,7 @@ ADDRESS_KINDS = frozenset(
         "actor-range-episode",
         "slip-pattern",
         "range-access",
+        "exposure-channels",
         "pattern-of-life",
         "country-hit",
         "exposed-elsewhere",

@@ -9,6 +9,8 @@ worked examples):
 - ``slip pattern``: how the actor's episodes ended (a quick return to cover, or a long
   exposure), one line per actor: a framer who imitates a mistake once imitates it every time,
   so the pattern is one observation however many episodes show it;
+- ``exposure channels``: whether the actor's exposures all fell on public-statement channels
+  while the persona also worked elsewhere (a plan to be seen), one line per actor;
 - ``country hit without exclusive range``: exposed events geolocated to one country (weak,
   compromisable evidence: a host's location is not its operator's).
 """
@@ -50,25 +52,30 @@ __all__ = [
     "PUBLIC_CHANNELS",
     "RULE_ACCESS",
     "RULE_ACTOR_RANGE",
+    "RULE_CHANNELS",
     "RULE_COUNTRY",
     "RULE_ELSEWHERE",
     "RULE_SLIP_PATTERN",
     "R_EPISODE",
     "SLIP_PATTERNS",
+    "STAGING_PLAN_SHARE",
     "TRUST_WEIGHT",
     "Episode",
     "access_factor",
     "access_lines",
     "actor_range_lines",
     "channel_kind",
+    "channel_plan_factor",
     "country_lines",
     "elsewhere_line",
     "episode_factors",
     "episode_ratios",
     "event_exclusivity",
     "event_trust",
+    "exposure_channel_lines",
     "exposure_runs",
     "group_episodes",
+    "public_share",
     "slip_pattern",
     "slip_pattern_lines",
 ]
@@ -78,6 +85,7 @@ RULE_COUNTRY = "country hit without exclusive range"
 RULE_SLIP_PATTERN = "slip pattern"
 RULE_ELSEWHERE = "exposed elsewhere"
 RULE_ACCESS = "range access"
+RULE_CHANNELS = "exposure channels"
 
 #: actor : unknown ratio of one episode at full exclusivity and full origin trust.
 R_EPISODE = 6.0
@@ -122,8 +130,14 @@ _QUICK, _HOUR, _DAY = 600.0, 3600.0, 86400.0
 #: case; for "zeek:ssh" and the like, the part after the last colon.
 BACKEND_CHANNELS: frozenset[str] = frozenset({"ssh", "rdp", "login", "auth"})
 PUBLIC_CHANNELS: frozenset[str] = frozenset({"posting", "post", "statement", "paste"})
-#: Channel kind -> actor : false-flag ratio at full weight.
-CHANNEL_RATIOS: Mapping[str, float] = {"back-end": 2.0, "public": 1 / 1.5, "other": 1.0}
+#: Channel kind -> actor : false-flag ratio at full weight, per episode. "public" is 1 since
+#: model 2.4: whether exposure fell *only* on public channels is one persona-level observation,
+#: the exposure-channels line (``STAGING_PLAN_SHARE``), not a per-episode one.
+CHANNEL_RATIOS: Mapping[str, float] = {"back-end": 2.0, "public": 1.0, "other": 1.0}
+#: Share of framers who confine their staged exposure to public statements (model 2.4). Nobody
+#: has counted it; P(all exposure public | framer) is linear in the share, so averaging over a
+#: uniform prior on it is the same as taking its mean, 1/2.
+STAGING_PLAN_SHARE = 0.5
 #: How much likelier a framer's staging is than an operator's mistake to rest on an origin only
 #: the sender wrote (model 2.1): a forged header costs a framer nothing. Applied as
 #: ``FORGE_RATIO ** (1 - trust weight)`` against the actor in the slip-pattern line.
@@ -676,6 +690,111 @@ def access_lines(
                 reliability=_reliability(strongest.trust, strongest.exclusivity),
                 rule=RULE_ACCESS,
                 event_ids=tuple(o.event.id for o in strongest.observations),
+            )
+        )
+    return out
+
+
+def _channel_name(obs: Observation) -> str:
+    return obs.event.channel.lower().rsplit(":", 1)[-1]
+
+
+def public_share(observations: Sequence[Observation]) -> float:
+    """The share of the persona's sittings that were on a public-statement channel.
+
+    A sitting is a (channel kind, UTC hour) with at least one event: a slip happens in a sitting,
+    and a long sitting of many events is still one chance to forget the cover. 0 for no events.
+    """
+    sittings = {
+        (
+            _channel_name(obs) in PUBLIC_CHANNELS,
+            utc(obs.event.time).replace(minute=0, second=0, microsecond=0),
+        )
+        for obs in observations
+    }
+    if not sittings:
+        return 0.0
+    return sum(1 for public, _ in sittings if public) / len(sittings)
+
+
+def channel_plan_factor(episodes: int, all_public: bool, share: float) -> float:
+    """actor : false flag from where an actor's ``episodes`` exposures fell (model 2.4).
+
+    An operator's mistakes fall on its channels in proportion to its sittings there, so all k
+    of them land on public channels with probability ``q ** k`` (``q``: ``share``). A framer
+    confines its staging to public statements with probability ``STAGING_PLAN_SHARE`` (π) and
+    otherwise spreads it as a mistake would: ``π + (1 - π) q ** k``. All public: the ratio is
+    ``q ** k / (π + (1 - π) q ** k)`` (at most 1); not all public: ``1 / (1 - π)``.
+    """
+    if episodes < 1:
+        return 1.0
+    plan = STAGING_PLAN_SHARE
+    if not all_public:
+        return 1.0 / (1.0 - plan)
+    chance = min(1.0, max(0.0, share)) ** episodes
+    return chance / (plan + (1.0 - plan) * chance)
+
+
+def exposure_channel_lines(
+    persona: Persona,
+    observations: Sequence[Observation],
+    episodes: Sequence[tuple[EvidenceLine, Episode]],
+    specs: Sequence[HypothesisSpec],
+) -> list[EvidenceLine]:
+    """One line per actor with episodes: did its exposures fall only on public channels?
+
+    The ratio is ``channel_plan_factor`` over the actor's episodes (an episode is public when
+    every event in it was on a public-statement channel, ``channel_kind``), raised to the trust
+    weight of the strongest episode that decides it (the strongest public one when all are
+    public, else the strongest other one): an exposure read off a header the sender may have
+    written may itself be staging, and says where the sender chose to be seen rather than where
+    it slipped. Kept within ``LINE_CAP``. Likelihoods: false flag ``1 / ratio``, every other
+    hypothesis 1. No line when the ratio is 1 (a persona that only ever posts: its mistakes
+    could fall nowhere else).
+    """
+    by_actor: dict[str, list[tuple[EvidenceLine, Episode]]] = {}
+    for line, ep in episodes:
+        by_actor.setdefault(ep.actor, []).append((line, ep))
+    share = public_share(observations)
+    all_ids = [s.id for s in specs]
+    out = []
+    for actor in sorted(by_actor):
+        group = by_actor[actor]
+        public = sum(1 for _, ep in group if ep.channel == "public")
+        all_public = public == len(group)
+        deciding = [ep for _, ep in group if (ep.channel == "public") == all_public]
+        strongest = max(deciding, key=lambda ep: (TRUST_WEIGHT[ep.trust], ep.weight))
+        trust = TRUST_WEIGHT[strongest.trust]
+        ratio = channel_plan_factor(len(group), all_public, share) ** trust
+        ratio = min(LINE_CAP, max(1.0 / LINE_CAP, ratio))
+        if math.isclose(ratio, 1.0):
+            continue
+        likelihoods = dict.fromkeys(all_ids, 1.0)
+        likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / ratio
+        if all_public:
+            what = (
+                f"all {len(group)} exposure episode(s) from the range of {actor} fell on public-"
+                f"statement channels, where {share:.0%} of the persona's sittings were: "
+                f"{share:.2f}^{len(group)} for an operator's mistakes, {STAGING_PLAN_SHARE:.0%} "
+                "or more for a framer who plans to be seen"
+            )
+        else:
+            what = (
+                f"{len(group) - public} of {len(group)} exposure episode(s) from the range of "
+                f"{actor} fell outside public-statement channels: not a plan to be seen only "
+                f"in public (assumed for {STAGING_PLAN_SHARE:.0%} of framers)"
+            )
+        out.append(
+            EvidenceLine(
+                id=stable_id("line", persona.id, "exposure-channels", actor),
+                kind="exposure-channels",
+                summary=f"{what}; {_trust_text(strongest.trust)}; actor : false flag {ratio:.2f}",
+                likelihoods=_rounded(likelihoods),
+                # A framer can spread its staging over channels as a mistake would.
+                reliability=_TRUST_LETTER[strongest.trust] + "3",
+                rule=RULE_CHANNELS,
+                event_ids=tuple(e for line, _ in group for e in line.event_ids),
+                slip_ids=tuple(sorted({sid for line, _ in group for sid in line.slip_ids})),
             )
         )
     return out
