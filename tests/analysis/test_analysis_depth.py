@@ -352,11 +352,11 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     assert pa.verdict.probability == 0.610687
     assert more.shift == pytest.approx(0.899202 - 0.610687, abs=1e-6)
     assert more.likelihood == "very likely" and more.verdict_actor == "dprk-rgb"
-    # exclusivity 0.2: r = 2, quick return 1/3 (trust weight 1), access 1 / (0.3 + 0.7 x 0.8)
-    # = 1 / 0.86, channels 0.5: 2 : 2 / 3 x 0.86 x 0.5 : 1 -> 0.4 / (0.4 + 0.014333 + 0.75)
-    # = 0.343544
+    # exclusivity 0.2: r = 1 / (1/6 + 5/6 x 0.8) = 1.2, quick return 1/3 (trust weight 1),
+    # access 1 / (0.3 + 0.7 x 0.8) = 1 / 0.86, channels 0.5: 1.2 : 1.2 / 3 x 0.86 x 0.5 : 1 ->
+    # 0.24 / (0.24 + 0.0086 + 0.75) = 0.240336
     shared = by_kind["range-shared"]
-    assert shared.probability == 0.343544 and shared.likelihood == "unlikely"
+    assert shared.probability == 0.240336 and shared.likelihood == "unlikely"
     assert shared.verdict_actor is None
     assert by_kind["staging-evidence"].shift < 0 < by_kind["tooling-tie"].shift
     # a direct connection from elsewhere (ZZ, trusted): exposed-elsewhere line, unknown x 2, and

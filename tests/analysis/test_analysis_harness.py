@@ -15,15 +15,15 @@ SEED = 2026
 CASES = 500
 
 # Regression bounds for the CI run (500 cases, seed 2026, with simulated analyst evidence,
-# about 15 s): model 2.4 on simulator 3 scores 0.1110 (scored forecasts, 293 of 500) and 0.1051
+# about 15 s): model 2.4 on simulator 3 scores 0.1095 (scored forecasts, 293 of 500) and 0.1041
 # (all cases), with 26 high-confidence verdicts of which 1 is wrong (3.8 %: a framer with a
 # planted code-reuse item), and every judged band inside its range or next to it. (150 cases
 # were too few: one band of 20 forecasts landed two bands off.) The target (Brier <=
 # calibrate.BRIER_TARGET = 0.10 on 1000 cases) is met on one seed of three (docs/calibration.md)
 # and not on this run, so it is not asserted here; these bounds hold the achieved figures with a
 # small margin so that a change making the model worse fails here.
-BRIER_BOUND = 0.115
-BRIER_ALL_BOUND = 0.109
+BRIER_BOUND = 0.113
+BRIER_ALL_BOUND = 0.108
 HIGH_REACHED = 22
 
 

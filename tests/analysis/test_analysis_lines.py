@@ -24,7 +24,6 @@ from slipcatch.analysis.evidence_lines import (
     RULE_SLIP_PATTERN,
     STAGING_PLAN_SHARE,
     channel_plan_factor,
-    episode_ratios,
     public_share,
 )
 from slipcatch.analysis.hypotheses import (
@@ -104,9 +103,9 @@ def test_example_2_provider_written_half_exclusive_within_the_hour():
         tor(2300),
     ]
     [line] = lines_of(obs, "actor-range-episode")
-    assert episode_ratios(0.3, "return-within-hour") == pytest.approx((2.5, 1.15))
-    # model 2.1: r from the exclusivity alone (1 + 5 x 0.5)
-    assert ratios(line) == (3.5, 3.5, 1.0)
+    # model 2.4: r from the exclusivity alone, 1 / (1/6 + 5/6 x 0.5) = 1 / 0.583333 = 1.714286
+    # (models 2.1-2.3: 1 + 5 x 0.5 = 3.5)
+    assert ratios(line) == (1.714286, 1.714286, 1.0)
     assert line.reliability == "C4"
     # model 2.3: the pattern ratio moves toward 1 by the trust weight (0.6) only, not by
     # exclusivity x trust: 1 + (1.5 - 1) x 0.6 = 1.3, over FORGE_RATIO ** (1 - 0.6) = 2 ** 0.4 =
@@ -150,7 +149,7 @@ def test_example_5_long_exposure_looks_like_staging():
 def test_example_6_missing_exclusivity_defaults_to_0_8():
     obs = [*covered_day(0), kp(300, exclusivity=None), tor(330)]
     [line] = lines_of(obs, "actor-range-episode")
-    assert ratios(line) == (5.0, 5.0, 1.0)  # r = 1 + 5 x 0.8
+    assert ratios(line) == (3.0, 3.0, 1.0)  # r = 1 / (1/6 + 5/6 x 0.2) (model 2.3: 1 + 5 x 0.8)
     assert line.reliability == "B3"
     # model 2.3: logged (trust weight 1), so the quick return keeps s = 3 whatever the
     # exclusivity (model 2.2 moved it by exclusivity x trust: 1 + 2 x 0.8 = 2.6)
@@ -159,6 +158,21 @@ def test_example_6_missing_exclusivity_defaults_to_0_8():
     [access] = lines_of(obs, "range-access")
     assert ratios(access) == (1.0, 0.44, 1.0)
     assert access.reliability == "B3"
+
+
+def test_episode_ratio_mixes_others_use_of_the_range_with_compromise():
+    # model 2.4: r = 1 / (1/6 + 5/6 (1 - e)): an unknown party uses the range as much as others
+    # do (1 - e), and its exclusive part only through a compromised host (1/6 of the owner's use)
+    expected = {0.2: 1.2, 0.5: 1.714286, 0.8: 3.0, 0.9: 4.0, 0.95: 4.8, 1.0: 6.0}
+    got = {}
+    for e in expected:
+        obs = [*covered_day(0), kp(300, exclusivity=e), tor(430)]
+        [line] = lines_of(obs, "actor-range-episode")
+        got[e] = ratios(line)[0]
+        assert ratios(line) == (got[e], got[e], 1.0)
+    assert got == expected
+    # never above the linear form of models 2.1-2.3, equal at both ends
+    assert all(r <= 1 + 5 * e + 1e-9 for e, r in got.items())
 
 
 def test_example_7_country_lines():

@@ -69,7 +69,6 @@ __all__ = [
     "country_lines",
     "elsewhere_line",
     "episode_factors",
-    "episode_ratios",
     "event_exclusivity",
     "event_trust",
     "exposure_channel_lines",
@@ -324,7 +323,11 @@ def channel_kind(observations: Sequence[Observation]) -> str:
 def episode_factors(ep: Episode) -> tuple[float, float]:
     """(actor-or-false-flag : unknown, actor : false flag) of one episode (model 2.1).
 
-    The first rests on the range's exclusivity only: ``r = 1 + (R_EPISODE - 1) * exclusivity``.
+    The first rests on the range's exclusivity ``e`` only (model 2.4): an unknown party uses the
+    range as much as others use it, ``1 - e``, and an exclusive range only through a compromised
+    or borrowed host, ``1 / R_EPISODE`` of the owner's use, so
+    ``r = 1 / (1 / R_EPISODE + (1 - 1 / R_EPISODE) (1 - e))`` (models 2.1-2.3:
+    ``1 + (R_EPISODE - 1) e``, which made a half-shared range worth 3.5 instead of 1.71).
     An origin the sender wrote is either true (then it places the sender as well as a log does)
     or forged, and only a party that wants the actor's address there forges it: a framer. So a
     weak origin does not weaken the case against an unknown party; it weakens the case against
@@ -332,22 +335,12 @@ def episode_factors(ep: Episode) -> tuple[float, float]:
     origin's trust weight (model 2.3; exclusivity concerns third parties, not how the actor's or
     a framer's own use of the range ended), divided by ``FORGE_RATIO ** (1 - trust weight)``.
     """
-    r = 1.0 + (R_EPISODE - 1.0) * ep.exclusivity
+    r = 1.0 / (1.0 / R_EPISODE + (1.0 - 1.0 / R_EPISODE) * (1.0 - ep.exclusivity))
     s_pattern = SLIP_PATTERNS[ep.pattern][0]
     s_channel = CHANNEL_RATIOS[ep.channel]
     trust = TRUST_WEIGHT[ep.trust]
     s = (1.0 + (s_pattern - 1.0) * trust) * (1.0 + (s_channel - 1.0) * trust)
     return r, s / FORGE_RATIO ** (1.0 - trust)
-
-
-def episode_ratios(weight: float, pattern: str) -> tuple[float, float]:
-    """(actor : unknown, actor : false_flag) for an episode of ``weight`` and slip ``pattern``.
-
-    Both move from 1 (no information) toward their full value as the weight grows:
-    ``r = 1 + (R_EPISODE - 1) * weight`` and ``s = 1 + (s_pattern - 1) * weight``.
-    """
-    s_full = SLIP_PATTERNS[pattern][0]
-    return 1.0 + (R_EPISODE - 1.0) * weight, 1.0 + (s_full - 1.0) * weight
 
 
 def _build_episode(
