@@ -524,6 +524,44 @@ def country_lines(
     return out
 
 
+def _by_actor(
+    episodes: Sequence[tuple[EvidenceLine, Episode]],
+) -> dict[str, list[tuple[EvidenceLine, Episode]]]:
+    """The episode lines and episodes of each actor, in their order."""
+    out: dict[str, list[tuple[EvidenceLine, Episode]]] = {}
+    for line, ep in episodes:
+        out.setdefault(ep.actor, []).append((line, ep))
+    return out
+
+
+def _false_flag_line(
+    persona: Persona,
+    actor: str,
+    specs: Sequence[HypothesisSpec],
+    *,
+    kind: str,
+    rule: str,
+    ratio: float,
+    summary: str,
+    reliability: str,
+    group: Sequence[tuple[EvidenceLine, Episode]],
+) -> EvidenceLine:
+    """A per-actor line that weighs only the actor against its false flag: false flag
+    ``1 / ratio``, every other hypothesis 1; its events and slips are those of ``group``."""
+    likelihoods = dict.fromkeys((s.id for s in specs), 1.0)
+    likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / ratio
+    return EvidenceLine(
+        id=stable_id("line", persona.id, kind, actor),
+        kind=kind,
+        summary=summary,
+        likelihoods=_rounded(likelihoods),
+        reliability=reliability,
+        rule=rule,
+        event_ids=tuple(e for line, _ in group for e in line.event_ids),
+        slip_ids=tuple(sorted({sid for line, _ in group for sid in line.slip_ids})),
+    )
+
+
 def slip_pattern_lines(
     persona: Persona,
     episodes: Sequence[tuple[EvidenceLine, Episode]],
@@ -536,10 +574,7 @@ def slip_pattern_lines(
     (k episodes of one habit count as sqrt(k) observations), kept within ``LINE_CAP``.
     Likelihoods: false flag ``1 / S``, every other hypothesis 1.
     """
-    by_actor: dict[str, list[tuple[EvidenceLine, Episode]]] = {}
-    for line, ep in episodes:
-        by_actor.setdefault(ep.actor, []).append((line, ep))
-    all_ids = [s.id for s in specs]
+    by_actor = _by_actor(episodes)
     out = []
     for actor in sorted(by_actor):
         group = by_actor[actor]
@@ -550,8 +585,6 @@ def slip_pattern_lines(
         big = math.exp(math.fsum(math.log(x) for x in ratios) / math.sqrt(len(ratios)))
         # The line cap, applied directly to the one ratio the line carries.
         big = min(LINE_CAP, max(1.0 / LINE_CAP, big))
-        likelihoods = dict.fromkeys(all_ids, 1.0)
-        likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / big
         counts: dict[str, int] = {}
         for _, ep in group:
             counts[ep.pattern] = counts.get(ep.pattern, 0) + 1
@@ -568,16 +601,17 @@ def slip_pattern_lines(
             "or not, is one observation)"
         )
         out.append(
-            EvidenceLine(
-                id=stable_id("line", persona.id, "slip-pattern", actor),
+            _false_flag_line(
+                persona,
+                actor,
+                specs,
                 kind="slip-pattern",
+                rule=RULE_SLIP_PATTERN,
+                ratio=big,
                 summary=summary,
-                likelihoods=_rounded(likelihoods),
                 # A framer can imitate a quick return: possibly true at best.
                 reliability=_TRUST_LETTER[strongest.trust] + "3",
-                rule=RULE_SLIP_PATTERN,
-                event_ids=tuple(e for line, _ in group for e in line.event_ids),
-                slip_ids=tuple(sorted({sid for line, _ in group for sid in line.slip_ids})),
+                group=group,
             )
         )
     return out
@@ -655,13 +689,11 @@ def access_lines(
     observation however many episodes show it. Likelihoods: false flag ``1 / factor``, every
     other hypothesis 1.
     """
-    by_actor: dict[str, list[Episode]] = {}
-    for _, ep in episodes:
-        by_actor.setdefault(ep.actor, []).append(ep)
+    by_actor = _by_actor(episodes)
     all_ids = [s.id for s in specs]
     out = []
     for actor in sorted(by_actor):
-        group = by_actor[actor]
+        group = [ep for _, ep in by_actor[actor]]
         strongest = max(group, key=lambda ep: (access_factor(ep), ep.observations[0].event.id))
         factor = access_factor(strongest)
         if factor <= 1.0:
@@ -745,11 +777,8 @@ def exposure_channel_lines(
     hypothesis 1. No line when the ratio is 1 (a persona that only ever posts: its mistakes
     could fall nowhere else).
     """
-    by_actor: dict[str, list[tuple[EvidenceLine, Episode]]] = {}
-    for line, ep in episodes:
-        by_actor.setdefault(ep.actor, []).append((line, ep))
+    by_actor = _by_actor(episodes)
     share = public_share(observations)
-    all_ids = [s.id for s in specs]
     out = []
     for actor in sorted(by_actor):
         group = by_actor[actor]
@@ -762,8 +791,6 @@ def exposure_channel_lines(
         ratio = min(LINE_CAP, max(1.0 / LINE_CAP, ratio))
         if math.isclose(ratio, 1.0):
             continue
-        likelihoods = dict.fromkeys(all_ids, 1.0)
-        likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / ratio
         if all_public:
             what = (
                 f"all {len(group)} exposure episode(s) from the range of {actor} fell on public-"
@@ -778,16 +805,17 @@ def exposure_channel_lines(
                 f"in public (assumed for {STAGING_PLAN_SHARE:.0%} of framers)"
             )
         out.append(
-            EvidenceLine(
-                id=stable_id("line", persona.id, "exposure-channels", actor),
+            _false_flag_line(
+                persona,
+                actor,
+                specs,
                 kind="exposure-channels",
+                rule=RULE_CHANNELS,
+                ratio=ratio,
                 summary=f"{what}; {_trust_text(strongest.trust)}; actor : false flag {ratio:.2f}",
-                likelihoods=_rounded(likelihoods),
                 # A framer can spread its staging over channels as a mistake would.
                 reliability=_TRUST_LETTER[strongest.trust] + "3",
-                rule=RULE_CHANNELS,
-                event_ids=tuple(e for line, _ in group for e in line.event_ids),
-                slip_ids=tuple(sorted({sid for line, _ in group for sid in line.slip_ids})),
+                group=group,
             )
         )
     return out
