@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from slipcatch.analysis.analyst import RULE_ANALYST
 from slipcatch.analysis.confidence import ADDRESS_KINDS
 from slipcatch.analysis.evidence_lines import (
     CHANNEL_RATIOS,
+    OPEN_ADDRESS_FACTOR,
+    PROJECTED_OPEN_FACTOR,
     RULE_ACCESS,
     RULE_ACTOR_RANGE,
     RULE_CHANNELS,
@@ -43,7 +46,7 @@ from slipcatch.analysis.pattern_of_life import (
 from slipcatch.analysis.personas import build_persona
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
-from slipcatch.model import Actor, Category, EvidenceLine, OriginTrust, stable_id
+from slipcatch.model import Actor, Category, EvidenceLine, Fact, OriginTrust, stable_id
 
 from .builders import P, at, kp, pol_likelihoods, tor
 
@@ -173,6 +176,42 @@ def test_episode_ratio_mixes_others_use_of_the_range_with_compromise():
     assert got == expected
     # never above the linear form of models 2.1-2.3, equal at both ends
     assert all(r <= 1 + 5 * e + 1e-9 for e, r in got.items())
+
+
+def _listed(obs, *facts):
+    return replace(obs, address=replace(obs.address, facts=obs.address.facts + facts))
+
+
+def test_example_16_an_address_listed_as_cover_is_open_to_third_parties():
+    vpn = Fact(range="175.45.176.0/24", category=Category.VPN, source="vpn-list", label="X VPN")
+    obs = [*covered_day(0), _listed(kp(300), vpn), tor(430)]
+    [line] = lines_of(obs, "actor-range-episode")
+    # exclusivity 1.0 x OPEN_ADDRESS_FACTOR 0.2 = 0.2: r = 1 / (1/6 + 5/6 x 0.8) = 1.2
+    assert OPEN_ADDRESS_FACTOR == 0.2 and PROJECTED_OPEN_FACTOR == 0.6
+    assert ratios(line) == (1.2, 1.2, 1.0) and line.reliability == "B4"
+    assert "exclusivity 0.20" in line.summary and "listed as vpn by vpn-list" in line.summary
+    # range access at 0.2: 1 / (0.3 + 0.7 x 0.8) = 1 / 0.86, false flag 0.86
+    assert ratios(lines_of(obs, "range-access")[0]) == (1.0, 0.86, 1.0)
+    # posterior: 1.2 : 1.2 / 3 x 0.86 x 0.5 : 1 x priors -> 0.24 / (0.24 + 0.0086 + 0.75),
+    # the same as example 1's "range-shared" what-if; no actor named
+    [pa] = assess(obs, [ACTOR])
+    assert pa.verdict.actor is None
+    assert {h.kind: h.probability for h in pa.hypotheses}["actor"] == 0.240336
+    assert any("listed as vpn by vpn-list" in a.explanation for a in pa.alternatives)
+    # a listing projected from a later snapshot may not have applied then: x 0.6,
+    # r = 1 / (1/6 + 5/6 x 0.4) = 2
+    projected = replace(vpn, projected=True)
+    [line] = lines_of(
+        [*covered_day(0), _listed(kp(300), projected), tor(430)], "actor-range-episode"
+    )
+    assert ratios(line) == (2.0, 2.0, 1.0) and "vpn by vpn-list (projected)" in line.summary
+    # one listing observed then is enough, whatever else is projected
+    both = [*covered_day(0), _listed(kp(300), projected, vpn), tor(430)]
+    assert ratios(lines_of(both, "actor-range-episode")[0])[0] == 1.2
+    # facts that only carry a country or name the actor's range do not open the address
+    geo = Fact(range="175.45.176.0/22", category=None, source="geo", country="KP")
+    [line] = lines_of([*covered_day(0), _listed(kp(300), geo), tor(430)], "actor-range-episode")
+    assert ratios(line) == (6.0, 6.0, 1.0) and "listed" not in line.summary
 
 
 def test_example_7_country_lines():

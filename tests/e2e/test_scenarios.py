@@ -83,3 +83,29 @@ def test_tor_cover_depends_on_the_snapshot_dates(tmp_path: Path):
     by_persona = {r["persona"]: r["category"] for r in rows}
     assert by_persona["onday"] == "tor"
     assert by_persona["early"] != "tor"
+
+
+def test_actor_addresses_listed_as_vpn_then_are_weak_evidence(tmp_path: Path):
+    """The same slips, with an intel list saying the addresses were VPN exits at the time (the
+    leased-block case of Trend Micro 2017): the episodes lose most of their weight, the
+    verdict falls, and the report says why."""
+    scenario = slipping_actor(seed=1, slips=4)
+    plain = _persona(_run(scenario, tmp_path / "plain"), "Op Shadow")["assessment"]
+    vpn = tmp_path / "vpn-exits.csv"
+    vpn.write_text(
+        "cidr,category,label,valid_from,valid_to\n"
+        "175.45.176.0/22,vpn,Example VPN,2013-01-01,2016-12-31\n",
+        encoding="utf-8",
+    )
+    listed = _persona(_run(scenario, tmp_path / "listed", "--intel", str(vpn)), "Op Shadow")
+    verdict = listed["assessment"]["verdict"]
+    assert plain["verdict"]["likelihood"] in ("very likely", "almost certain")
+    assert verdict["probability"] < plain["verdict"]["probability"] - 0.2
+    assert verdict["likelihood"] not in ("very likely", "almost certain")
+    episodes = [
+        line
+        for line in listed["assessment"]["evidence_lines"]
+        if line["kind"] == "actor-range-episode"
+    ]
+    assert episodes and all("listed as vpn by" in line["summary"] for line in episodes)
+    assert any("listed as vpn" in a["explanation"] for a in listed["assessment"]["alternatives"])

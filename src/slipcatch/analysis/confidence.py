@@ -21,7 +21,7 @@ from slipcatch.model import (
     icd203_term,
 )
 
-from .evidence_lines import SLIP_PATTERNS, Episode
+from .evidence_lines import SLIP_PATTERNS, Episode, open_listings
 from .hypotheses import KIND_RANK, HypothesisSpec, bayes_factor
 
 __all__ = [
@@ -294,13 +294,17 @@ def alternatives(
             )
         )
         if ep.min_exclusivity < 1.0:
+            listed = sorted(
+                {f"{f.category} by {f.source}" for o in ep.observations for f in open_listings(o)}
+            )
             out.append(
                 Alternative(
                     item=line.id,
                     explanation=(
                         "A VPN or hosting provider used space registered to the actor's country "
                         "so that foreign servers geolocate there (Trend Micro, 'A Closer Look at "
-                        f"North Korea's Internet', 2017); exclusivity was {ep.min_exclusivity:.2f}."
+                        f"North Korea's Internet', 2017); exclusivity was {ep.min_exclusivity:.2f}"
+                        + (f"; the address was listed as {', '.join(listed)}." if listed else ".")
                     ),
                     discriminator=(
                         "BGP origin and upstream of the prefix on that date; commercial VPN exit "

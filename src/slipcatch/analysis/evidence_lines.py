@@ -27,6 +27,7 @@ from slipcatch.model import (
     Actor,
     Category,
     EvidenceLine,
+    Fact,
     Observation,
     OriginTrust,
     Persona,
@@ -49,6 +50,8 @@ __all__ = [
     "ELSEWHERE_RATIO",
     "FORGE_RATIO",
     "FRAMER_ACCESS",
+    "OPEN_ADDRESS_FACTOR",
+    "PROJECTED_OPEN_FACTOR",
     "PUBLIC_CHANNELS",
     "RULE_ACCESS",
     "RULE_ACTOR_RANGE",
@@ -74,6 +77,7 @@ __all__ = [
     "exposure_channel_lines",
     "exposure_runs",
     "group_episodes",
+    "open_listings",
     "public_share",
     "slip_pattern",
     "slip_pattern_lines",
@@ -90,6 +94,16 @@ RULE_CHANNELS = "exposure channels"
 R_EPISODE = 6.0
 #: Exclusivity assumed when the registry states none for the range.
 DEFAULT_EXCLUSIVITY = 0.8
+#: An address that an intel source lists as cover (a VPN exit, a proxy, hosting anyone can rent)
+#: at the event's time is open to third parties whatever the exclusivity registered for its
+#: range: "a leased block with known VPN abuse" (Trend Micro, 'A Closer Look at North Korea's
+#: Internet', 2017, found VPN providers using space registered to North Korea). Its exclusivity
+#: is multiplied by OPEN_ADDRESS_FACTOR (model 2.4): the listing makes most of the address's use
+#: somebody else's, while leaving room for the actor running the service itself. A listing that
+#: is a later snapshot projected back to the event (``Fact.projected``) may not have applied
+#: then: PROJECTED_OPEN_FACTOR, halfway.
+OPEN_ADDRESS_FACTOR = 0.2
+PROJECTED_OPEN_FACTOR = 0.6
 #: How far the origin address can be believed, by who wrote it. ``None``: not e-mail, the
 #: receiving side logged the address itself (web, ssh, a table supplied by the analyst).
 TRUST_WEIGHT: Mapping[OriginTrust | None, float] = {
@@ -173,18 +187,30 @@ def event_trust(obs: Observation) -> OriginTrust | None:
     return OriginTrust.SENDER_WRITTEN if _is_email(obs) else None
 
 
-def event_exclusivity(obs: Observation, actor: str) -> float:
-    """How exclusively ``actor`` used the address's range at the time (0..1).
+def open_listings(obs: Observation) -> tuple[Fact, ...]:
+    """The facts that list the event's address as cover (VPN, proxy, hosting, Tor) then."""
+    return tuple(f for f in obs.address.facts if f.category in COVER and f.actor is None)
 
-    The largest ``Fact.exclusivity`` among the facts naming the actor; ``DEFAULT_EXCLUSIVITY``
-    when none states one.
+
+def event_exclusivity(obs: Observation, actor: str) -> float:
+    """How exclusively ``actor`` used the address at the time (0..1).
+
+    The largest ``Fact.exclusivity`` among the facts naming the actor (``DEFAULT_EXCLUSIVITY``
+    when none states one), times ``OPEN_ADDRESS_FACTOR`` when an intel source lists the address
+    itself as cover at that time (``PROJECTED_OPEN_FACTOR`` when every such listing is
+    projected from a later snapshot).
     """
     values = [
         f.exclusivity
         for f in obs.address.facts
         if f.actor == actor and f.exclusivity is not None and 0.0 <= f.exclusivity <= 1.0
     ]
-    return max(values) if values else DEFAULT_EXCLUSIVITY
+    exclusivity = max(values) if values else DEFAULT_EXCLUSIVITY
+    listings = open_listings(obs)
+    if listings:
+        current = any(not f.projected for f in listings)
+        exclusivity *= OPEN_ADDRESS_FACTOR if current else PROJECTED_OPEN_FACTOR
+    return exclusivity
 
 
 @dataclass(frozen=True)
@@ -433,9 +459,22 @@ def actor_range_lines(
                 if ep.exposure_seconds is not None
                 else "no exposure time"
             )
+            listed = sorted(
+                {
+                    f"{f.category} by {f.source}{' (projected)' if f.projected else ''}"
+                    for o in members
+                    for f in open_listings(o)
+                }
+            )
+            listing = (
+                f"; the address was listed as {', '.join(listed)} then, so a third party could "
+                "use it"
+                if listed
+                else ""
+            )
             summary = (
                 f"{len(members)} event(s) from {', '.join(prefixes)}, exclusive range of "
-                f"{name} (exclusivity {ep.exclusivity:.2f}, {_trust_text(ep.trust)}), "
+                f"{name} (exclusivity {ep.exclusivity:.2f}, {_trust_text(ep.trust)}{listing}), "
                 f"{_span(ep.first, ep.last)} UTC via {', '.join(channels)}; "
                 f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); channel {ep.channel}; "
                 f"actor or false flag : unknown {r:.2f}; pattern ratio {s:.2f} (see the slip "
