@@ -268,6 +268,9 @@ class Actor:
     aliases: tuple[str, ...] = ()
     country: str | None = None  # sponsor country, ISO 3166-1 alpha-2
     timezones: tuple[str, ...] = ()  # IANA names, for pattern-of-life
+    # Countries besides the sponsor its operators are reported to work from (ISO 3166-1
+    # alpha-2): an exposure there is consistent with the actor, not "elsewhere".
+    operating_countries: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     caveats: tuple[str, ...] = ()
 

@@ -596,6 +596,36 @@ def test_example_12_exposed_elsewhere():
     assert lines_of([tor(0), tor(60, 2), res(100, "1.160.7.7", "TW")], "exposed-elsewhere") == []
 
 
+def test_operating_country_hop_is_neutral_not_elsewhere():
+    # An actor whose operators are reported to work from China (registry operating_countries):
+    # a Chinese residential hop is neither attribution nor "exposed elsewhere"
+    abroad = Actor(
+        id="dprk-rgb",
+        name="DPRK",
+        country="KP",
+        timezones=("Asia/Pyongyang",),
+        operating_countries=("CN",),
+    )
+    base = [*covered_day(0), kp(300), tor(430)]
+    hop = [*base, res(2 * 86400, "116.22.7.7", "CN"), tor(2 * 86400 + 120, 5)]
+    [pa] = assess(hop, [abroad])
+    [line] = [line for line in pa.evidence if line.kind == "country-hit"]
+    assert ratios(line) == (1.0, 1.0, 1.0)
+    assert "reported to operate from" in line.summary and "not attribution to CN" in line.summary
+    assert not [line for line in pa.evidence if line.kind == "exposed-elsewhere"]
+    # example 1's posterior is left as it was (0.610687): the hop moves nothing
+    assert pa.verdict.probability == 0.610687
+    # without the registry entry the same hop is elsewhere: unknown x 2 and the tilt 1.1
+    [plain] = assess(hop, [ACTOR])
+    assert plain.verdict.probability == 0.418848
+    # the sponsor country wins over an operating country listing
+    both = Actor(id="dprk-rgb", name="DPRK", country="KP", operating_countries=("KP", "CN"))
+    home = [*base, res(2 * 86400, "210.52.109.9", "KP"), tor(2 * 86400 + 120, 5)]
+    [pa] = assess(home, [both])
+    [line] = [line for line in pa.evidence if line.kind == "country-hit"]
+    assert ratios(line) == (2.0, 1.5, 1.0)
+
+
 def test_example_13_channel_of_the_episode():
     # quick return s = 3; back-end x 2 -> 6 (trusted, exclusivity 1); public x 1 since model
     # 2.4 (the exposure-channels line carries it, once per persona)

@@ -140,13 +140,31 @@ def test_extra_actor_registry_layers(pack: IntelPack, pack_cache: Path, tmp_path
     assert [a.id for a in p.actors] == ["dprk-rgb", "test-actor"]
     dprk = p.actors[0]
     assert dprk.name == pack.actors[0].name and dprk.aliases[-1] == "Andariel"
+    # operating countries layer like aliases: the shipped ones stay, new ones are added
+    g = tmp_path / "operating.yaml"
+    g.write_text("actors:\n  - id: dprk-rgb\n    name: X\n    operating_countries: [RU, CN]\n")
+    layered = load_pack([g], cache_dir=pack_cache).actors[0]
+    assert layered.operating_countries == (*pack.actors[0].operating_countries, "RU")
     hit = p.lookup_one("203.0.114.9", T)
     assert (hit.category, hit.actor) == (Category.ACTOR, "test-actor")
     assert p.lookup_one("175.45.176.1", T).actor == "dprk-rgb"
 
 
+def test_operating_countries_are_country_codes(tmp_path: Path) -> None:
+    f = tmp_path / "a.yaml"
+    f.write_text("actors:\n  - id: x\n    name: X\n    operating_countries: [CN, China]\n")
+    with pytest.raises(
+        IntelError, match=r"a.yaml: actors\[0\]\.operating_countries: 'China' is not an ISO"
+    ):
+        actors.load(f)
+    f.write_text("actors:\n  - id: x\n    name: X\n    operating_countries: [CN, CN, MY]\n")
+    assert actors.load(f).actors[0].operating_countries == ("CN", "MY")
+
+
 def test_shipped_registry_is_valid() -> None:
     out = actors.load()
+    # DOJ (Park Jin Hyok, Dalian) and Recorded Future 2017 (operations likely run from abroad)
+    assert out.actors[0].operating_countries == ("CN", "IN", "MY", "NZ", "NP", "KE", "MZ", "ID")
     assert [r.fact.range for r in out.facts] == [
         "175.45.176.0/22", "210.52.109.0/24", "77.94.35.0/24"]
     assert [r.fact.exclusivity for r in out.facts] == [0.95, 0.8, 0.6]

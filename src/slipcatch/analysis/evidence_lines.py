@@ -520,8 +520,19 @@ def country_lines(
         sponsored = [
             a for a in hypothesised if a in actors and (actors[a].country or "").upper() == country
         ]
+        operating = [
+            a
+            for a in hypothesised
+            if a in actors and a not in sponsored and country in actors[a].operating_countries
+        ]
         likelihoods = dict.fromkeys(all_ids, 1.0)
-        if sponsored:
+        if operating and not sponsored:
+            meaning = (
+                f"a country {', '.join(actors[a].name for a in operating)} is reported to "
+                "operate from (registry): consistent with it and with compromised or borrowed "
+                f"infrastructure there alike, so neutral; this is not attribution to {country}"
+            )
+        elif sponsored:
             for actor in sponsored:
                 likelihoods[hypothesis_id(persona.id, "actor", actor)] = (
                     1.0 + (COUNTRY_SPONSOR_RATIO - 1.0) * weight
@@ -665,7 +676,8 @@ def elsewhere_line(
     """One line per persona with an actor hypothesis that was also exposed elsewhere.
 
     "Elsewhere": exposed events outside any exclusive range geolocated to a country that
-    sponsors none of the hypothesised actors. Likelihoods: unknown ``1 + (ELSEWHERE_RATIO - 1) x
+    sponsors none of the hypothesised actors and is none's reported operating country
+    (``Actor.operating_countries``). Likelihoods: unknown ``1 + (ELSEWHERE_RATIO - 1) x
     trust`` (the strongest trust among those events), every other hypothesis 1. None when there
     is no actor hypothesis or no such event.
     """
@@ -673,6 +685,7 @@ def elsewhere_line(
     if not hypothesised:
         return None
     sponsors = {(actors[a].country or "").upper() for a in hypothesised if a in actors}
+    sponsors |= {c for a in hypothesised if a in actors for c in actors[a].operating_countries}
     members = [
         obs
         for obs in observations

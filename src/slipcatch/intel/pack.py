@@ -391,13 +391,15 @@ def _merge_alias_sets(actors: list[Actor], sets: Sequence[AliasSet]) -> list[Act
             aliases=_union_names(a.aliases, (s.name, *s.aliases, *s.external_ids),
                                  {_norm(a.name)}),
             country=a.country or s.country, timezones=a.timezones,
+            operating_countries=a.operating_countries,
             sources=tuple(dict.fromkeys((*a.sources, cite))), caveats=a.caveats,
         )
     return out
 
 
 def _merge_actors(base: list[Actor], extra: list[Actor]) -> list[Actor]:
-    """Layer actors: an id seen again adds aliases, timezones, sources and caveats."""
+    """Layer actors: an id seen again adds aliases, timezones, operating countries, sources and
+    caveats."""
     out: dict[str, Actor] = {a.id: a for a in base}
     for a in extra:
         old = out.get(a.id)
@@ -411,6 +413,7 @@ def _merge_actors(base: list[Actor], extra: list[Actor]) -> list[Actor]:
         out[a.id] = Actor(
             id=a.id, name=old.name, aliases=union(old.aliases, a.aliases),
             country=old.country or a.country, timezones=union(old.timezones, a.timezones),
+            operating_countries=union(old.operating_countries, a.operating_countries),
             sources=union(old.sources, a.sources), caveats=union(old.caveats, a.caveats),
         )
     return list(out.values())

@@ -190,6 +190,7 @@ def _actor(a: Actor) -> dict[str, Any]:
         "aliases": list(a.aliases),
         "country": a.country,
         "timezones": list(a.timezones),
+        "operating_countries": list(a.operating_countries),
         "sources": list(a.sources),
         "caveats": list(a.caveats),
     }

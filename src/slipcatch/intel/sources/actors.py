@@ -27,7 +27,17 @@ from slipcatch.model import Actor, Category, Fact, SourceInfo
 __all__ = ["SHIPPED_NAME", "load", "load_bytes", "shipped_bytes", "sniff"]
 
 SHIPPED_NAME = "slipcatch-actors"
-_ACTOR_KEYS = {"id", "name", "aliases", "country", "timezones", "sources", "caveats", "ranges"}
+_ACTOR_KEYS = {
+    "id",
+    "name",
+    "aliases",
+    "country",
+    "timezones",
+    "operating_countries",
+    "sources",
+    "caveats",
+    "ranges",
+}
 _RANGE_KEYS = {
     "cidr", "asn", "label", "country", "valid_from", "valid_to", "exclusivity", "sources",
     "caveats",
@@ -152,12 +162,20 @@ def load_bytes(raw: bytes, file: str, source: str) -> Loaded:
         country = entry.get("country")
         if country is not None and (not isinstance(country, str) or not _CC_RE.match(country)):
             raise IntelError(f"{where}: country must be an ISO 3166-1 alpha-2 code", file)
+        operating = _texts(entry.get("operating_countries"), f"{where}.operating_countries", file)
+        for code in operating:
+            if not _CC_RE.match(code):
+                raise IntelError(
+                    f"{where}.operating_countries: {code!r} is not an ISO 3166-1 alpha-2 code",
+                    file,
+                )
         actor = Actor(
             id=aid,
             name=name.strip(),
             aliases=_texts(entry.get("aliases"), f"{where}.aliases", file),
             country=country,
             timezones=_texts(entry.get("timezones"), f"{where}.timezones", file),
+            operating_countries=tuple(dict.fromkeys(operating)),
             sources=_texts(entry.get("sources"), f"{where}.sources", file),
             caveats=_texts(entry.get("caveats"), f"{where}.caveats", file),
         )
