@@ -15,16 +15,16 @@ SEED = 2026
 CASES = 500
 
 # Regression bounds for the CI run (500 cases, seed 2026, with simulated analyst evidence,
-# about 15 s): model 2.4 on simulator 3 scores 0.1095 (scored forecasts, 293 of 500) and 0.1041
-# (all cases), with 26 high-confidence verdicts of which 1 is wrong (3.8 %: a framer with a
+# about 15 s): model 2.4 on simulator 3 scores 0.1072 (scored forecasts, 293 of 500) and 0.1028
+# (all cases), with 27 high-confidence verdicts of which 1 is wrong (3.7 %: a framer with a
 # planted code-reuse item), and every judged band inside its range or next to it. (150 cases
 # were too few: one band of 20 forecasts landed two bands off.) The target (Brier <=
 # calibrate.BRIER_TARGET = 0.10 on 1000 cases) is met on one seed of three (docs/calibration.md)
 # and not on this run, so it is not asserted here; these bounds hold the achieved figures with a
 # small margin so that a change making the model worse fails here.
-BRIER_BOUND = 0.113
-BRIER_ALL_BOUND = 0.108
-HIGH_REACHED = 22
+BRIER_BOUND = 0.111
+BRIER_ALL_BOUND = 0.106
+HIGH_REACHED = 23
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_high_confidence_comes_only_with_analyst_evidence(short_run):
     # an analyst item; the cases without any are never high
     by_group = {g: (n, high) for g, n, _, _, high, _ in short_run.by_analyst}
     assert sum(high for g, (_, high) in by_group.items() if g.endswith("/none")) == 0
-    assert by_group["actor/code-reuse"][1] == 25  # and the one wrong: framed/code-reuse
+    assert by_group["actor/code-reuse"][1] == 26  # and the one wrong: framed/code-reuse
     bare = calibrate.run(40, SEED, analyst_evidence=False)
     assert not bare.analyst_evidence and bare.high == 0
     assert {g.rsplit("/", 1)[1] for g, *_ in bare.by_analyst} == {"none"}
@@ -216,3 +216,17 @@ def test_analyst_evidence_leaves_the_observations_alone():
     assert [c.observations for c in with_items] == [c.observations for c in without]
     assert all(c.analyst is None for c in without)
     assert any(c.analyst is not None for c in with_items)
+
+
+def test_harness_actor_knows_what_the_shipped_registry_knows():
+    # the harness tests the model with the knowledge a user's run has: the simulated DPRK actor
+    # carries the registry's sponsor, time zone and operating countries
+    from slipcatch.intel.sources import actors as registry
+
+    shipped = {a.id: a for a in registry.load().actors}["dprk-rgb"]
+    [dprk] = [a for a in calibrate.ACTORS if a.id == "dprk-rgb"]
+    assert (dprk.country, dprk.timezones, dprk.operating_countries) == (
+        shipped.country,
+        shipped.timezones,
+        shipped.operating_countries,
+    )
