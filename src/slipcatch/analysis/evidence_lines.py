@@ -1,6 +1,6 @@
 """Evidence lines: independent items with a likelihood for every hypothesis.
 
-Three rules produce lines here (each is a heading in docs/model.md, which gives the reasons and
+These rules produce lines here (each is a heading in docs/model.md, which gives the reasons and
 worked examples):
 
 - ``actor-range episode``: events from one actor's exclusive range, grouped into episodes so
@@ -9,10 +9,13 @@ worked examples):
 - ``slip pattern``: how the actor's episodes ended (a quick return to cover, or a long
   exposure), one line per actor: a framer who imitates a mistake once imitates it every time,
   so the pattern is one observation however many episodes show it;
+- ``range access``: the access to the range a framer would have needed, one line per actor;
 - ``exposure channels``: whether the actor's exposures all fell on public-statement channels
   while the persona also worked elsewhere (a plan to be seen), one line per actor;
 - ``country hit without exclusive range``: exposed events geolocated to one country (weak,
-  compromisable evidence: a host's location is not its operator's).
+  compromisable evidence: a host's location is not its operator's);
+- ``exposed elsewhere``: a persona that also hops through hosts in countries unrelated to any
+  hypothesised actor makes an address in an actor's range look like one more hop.
 """
 
 from __future__ import annotations
