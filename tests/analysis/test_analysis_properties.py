@@ -69,11 +69,15 @@ def _observations(rows, copies: int = 1):
     return sorted(out, key=lambda o: (o.event.time, o.event.id))
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+def _settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+@_settings(60)
 @given(st.lists(_EVENT, min_size=1, max_size=30))
 def test_assessment_invariants_on_any_persona(rows):
     observations = _observations(rows)
@@ -101,11 +105,7 @@ def test_assessment_invariants_on_any_persona(rows):
     assert again == pa
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@_settings(40)
 @given(st.lists(_EVENT, min_size=1, max_size=20))
 def test_recording_every_event_twice_keeps_the_verdict(rows):
     # dependence: a second copy of each record (another log of the same connection) is not
