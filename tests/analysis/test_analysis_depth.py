@@ -333,6 +333,7 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     by_kind = {c.kind: c for c in pa.counterfactuals}
     assert set(by_kind) == {
         "another-actor-slip",
+        "backend-slip",
         "exposed-elsewhere",
         "range-shared",
         "staging-evidence",
@@ -362,6 +363,16 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     # a direct connection from elsewhere (ZZ, trusted): exposed-elsewhere line, unknown x 2, and
     # the country tilt 1.1: 1.2 : 0.015 : 0.75 x 2.2 -> 1.2 / 2.865 = 0.418848
     assert by_kind["exposed-elsewhere"].probability == 0.418848
+    # the same slip on ssh instead (back-end channel x 2): S = exp((ln 3 + ln 6) / sqrt 2) =
+    # 7.719900, false flag 36 / 7.7199 x 0.3 x 0.5 = 0.699491 -> 7.2 / (7.2 + 0.034975 + 0.75)
+    # = 0.901694, a little more than a web slip
+    backend = by_kind["backend-slip"]
+    again = one([*QUICK, kp(430 + 86400, channel="ssh"), tor(430 + 86400 + 120, 3)])
+    assert backend.probability == hyp(again, "actor").probability == 0.901694
+    assert "ssh login" in backend.description
+    # a persona whose exposure already came through a back-end login is not offered it
+    ssh = one([tor(0), tor(60, 2), kp(300, channel="ssh"), tor(430, 3)])
+    assert "backend-slip" not in {c.kind for c in ssh.counterfactuals}
 
 
 def test_sender_written_episode_offers_origin_confirmed_and_no_hypothesis_offers_first_slip():

@@ -29,6 +29,7 @@ from slipcatch.model import (
 )
 
 from .analyst import reliability_weight
+from .evidence_lines import channel_kind
 from .hypotheses import LINE_CAP, HypothesisSpec, temper
 
 __all__ = [
@@ -67,18 +68,20 @@ class WhatIf:
     extra_lines: tuple[EvidenceLine, ...] = ()
 
 
-def _event(template: Event | None, persona: str, t: datetime, ip: str, tag: str) -> Event:
+def _event(
+    template: Event | None, persona: str, t: datetime, ip: str, tag: str, channel: str = "web"
+) -> Event:
     ev_id = stable_id("ev", _SOURCE, persona, tag, t.isoformat())
     ref = EvidenceRef(path=_SOURCE, sha256="0" * 64, locator=tag)
     if template is None:
-        return Event(id=ev_id, time=t, src_ip=ip, persona=persona, channel="web", evidence=ref)
+        return Event(id=ev_id, time=t, src_ip=ip, persona=persona, channel=channel, evidence=ref)
     # Logged by the receiving side: not e-mail, no origin trust to discount.
     return replace(
         template,
         id=ev_id,
         time=t,
         src_ip=ip,
-        channel="web",
+        channel=channel,
         evidence=ref,
         attributes={},
         origin_trust=None,
@@ -92,13 +95,14 @@ def _slip(
     observations: Sequence[Observation],
     address: AddressFacts,
     tag: str,
+    channel: str = "web",
 ) -> tuple[Observation, ...]:
-    """An exposed event a day after the last one, and (if the persona uses cover) a return to
-    cover ``CLOSE_SECONDS`` later."""
+    """An exposed event on ``channel`` a day after the last one, and (if the persona uses cover)
+    a return to cover ``CLOSE_SECONDS`` later."""
     last = utc(observations[-1].event.time)
     t = last + timedelta(days=1)
     exposed = Observation(
-        event=_event(observations[-1].event, persona.name, t, address.ip, tag),
+        event=_event(observations[-1].event, persona.name, t, address.ip, tag, channel),
         address=replace(address, time=t),
     )
     covered = [obs for obs in observations if obs.address.category in COVER]
@@ -211,6 +215,20 @@ def what_ifs(
             obs + _slip(persona, obs, elsewhere, "exposed-elsewhere"),
         )
     )
+    if mine and channel_kind(mine) != "back-end":
+        # Exposure where a framer does not stage (an interactive login nobody was meant to
+        # read) speaks against staging twice: the back-end channel ratio and the exposure
+        # channels (docs/model.md, "slip pattern" and "exposure channels").
+        out.append(
+            WhatIf(
+                "backend-slip",
+                subject,
+                f"a slip from {name}'s range ({prefixes}) on a back-end channel (an interactive "
+                f"ssh login), logged by the receiving side and back under cover within "
+                f"{CLOSE_SECONDS:.0f} s",
+                obs + _slip(persona, obs, _actor_address(subject, obs), "backend-slip", "ssh"),
+            )
+        )
     if mine:
 
         def shared(o: Observation) -> Observation:
