@@ -15,7 +15,7 @@ SEED = 2026
 CASES = 500
 
 # Regression bounds for the CI run (500 cases, seed 2026, with simulated analyst evidence,
-# about 15 s): model 2.4 on simulator 3 scores 0.1072 (scored forecasts, 293 of 500) and 0.1028
+# about 5 s): model 2.4 on simulator 3 scores 0.1072 (scored forecasts, 293 of 500) and 0.1028
 # (all cases), with 27 high-confidence verdicts of which 1 is wrong (3.7 %: a framer with a
 # planted code-reuse item), and every judged band inside its range or next to it. (150 cases
 # were too few: one band of 20 forecasts landed two bands off.) The target (Brier <=
