@@ -597,10 +597,11 @@ def _false_flag_line(
     ratio: float,
     summary: str,
     reliability: str,
-    group: Sequence[tuple[EvidenceLine, Episode]],
+    event_ids: tuple[str, ...],
+    slip_ids: tuple[str, ...] = (),
 ) -> EvidenceLine:
     """A per-actor line that weighs only the actor against its false flag: false flag
-    ``1 / ratio``, every other hypothesis 1; its events and slips are those of ``group``."""
+    ``1 / ratio``, every other hypothesis 1."""
     likelihoods = dict.fromkeys((s.id for s in specs), 1.0)
     likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / ratio
     return EvidenceLine(
@@ -610,8 +611,18 @@ def _false_flag_line(
         likelihoods=_rounded(likelihoods),
         reliability=reliability,
         rule=rule,
-        event_ids=tuple(e for line, _ in group for e in line.event_ids),
-        slip_ids=tuple(sorted({sid for line, _ in group for sid in line.slip_ids})),
+        event_ids=event_ids,
+        slip_ids=slip_ids,
+    )
+
+
+def _group_ids(
+    group: Sequence[tuple[EvidenceLine, Episode]],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(event ids, slip ids) of an actor's episode lines, for ``_false_flag_line``."""
+    return (
+        tuple(e for line, _ in group for e in line.event_ids),
+        tuple(sorted({sid for line, _ in group for sid in line.slip_ids})),
     )
 
 
@@ -653,6 +664,7 @@ def slip_pattern_lines(
             f"actor : false flag {big:.2f} (geometric mean over the episodes: a habit, imitated "
             "or not, is one observation)"
         )
+        event_ids, slip_ids = _group_ids(group)
         out.append(
             _false_flag_line(
                 persona,
@@ -664,7 +676,8 @@ def slip_pattern_lines(
                 summary=summary,
                 # A framer can imitate a quick return: possibly true at best.
                 reliability=_TRUST_LETTER[strongest.trust] + "3",
-                group=group,
+                event_ids=event_ids,
+                slip_ids=slip_ids,
             )
         )
     return out
@@ -745,7 +758,6 @@ def access_lines(
     other hypothesis 1.
     """
     by_actor = _by_actor(episodes)
-    all_ids = [s.id for s in specs]
     out = []
     for actor in sorted(by_actor):
         group = [ep for _, ep in by_actor[actor]]
@@ -753,8 +765,6 @@ def access_lines(
         factor = access_factor(strongest)
         if factor <= 1.0:
             continue
-        likelihoods = dict.fromkeys(all_ids, 1.0)
-        likelihoods[hypothesis_id(persona.id, "false_flag", actor)] = 1.0 / factor
         summary = (
             f"the range of {actor} was used with exclusivity {strongest.exclusivity:.2f}, "
             f"{_trust_text(strongest.trust)}: a framer would have needed a host inside it "
@@ -762,13 +772,15 @@ def access_lines(
             f"actor : false flag {factor:.2f}"
         )
         out.append(
-            EvidenceLine(
-                id=stable_id("line", persona.id, "range-access", actor),
+            _false_flag_line(
+                persona,
+                actor,
+                specs,
                 kind="range-access",
-                summary=summary,
-                likelihoods=_rounded(likelihoods),
-                reliability=_reliability(strongest.trust, strongest.exclusivity),
                 rule=RULE_ACCESS,
+                ratio=factor,
+                summary=summary,
+                reliability=_reliability(strongest.trust, strongest.exclusivity),
                 event_ids=tuple(o.event.id for o in strongest.observations),
             )
         )
@@ -859,6 +871,7 @@ def exposure_channel_lines(
                 f"{actor} fell outside public-statement channels: not a plan to be seen only "
                 f"in public (assumed for {STAGING_PLAN_SHARE:.0%} of framers)"
             )
+        event_ids, slip_ids = _group_ids(group)
         out.append(
             _false_flag_line(
                 persona,
@@ -870,7 +883,8 @@ def exposure_channel_lines(
                 summary=f"{what}; {_trust_text(strongest.trust)}; actor : false flag {ratio:.2f}",
                 # A framer can spread its staging over channels as a mistake would.
                 reliability=_TRUST_LETTER[strongest.trust] + "3",
-                group=group,
+                event_ids=event_ids,
+                slip_ids=slip_ids,
             )
         )
     return out
