@@ -381,6 +381,8 @@ class Counterfactual:
     shift: float  # probability afterwards minus the verdict's probability now
     verdict_actor: str | None = None  # the verdict's actor afterwards
     confidence: str = "low"  # the confidence afterwards (before linchpins)
+    # contrary-/supporting-evidence: the effective likelihood ratio of the hypothetical line
+    ratio: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from slipcatch.analysis import assess
 from slipcatch.analysis.analyst import load_evidence_file, parse_evidence, reliability_weight
 from slipcatch.analysis.pattern_of_life import POL_MIN_HOURS, RULE_PATTERN, active_hours, profile
 from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.analysis.whatif import tipping_ratio
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, OriginTrust
 
@@ -334,6 +335,7 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     assert set(by_kind) == {
         "another-actor-slip",
         "backend-slip",
+        "contrary-evidence",
         "exposed-elsewhere",
         "range-shared",
         "staging-evidence",
@@ -373,6 +375,50 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     # a persona whose exposure already came through a back-end login is not offered it
     ssh = one([tor(0), tor(60, 2), kp(300, channel="ssh"), tor(430, 3)])
     assert "backend-slip" not in {c.kind for c in ssh.counterfactuals}
+
+
+def test_tipping_ratio_is_the_least_ratio_that_changes_the_outcome_rounded_up():
+    # a point on a figure is returned as it is; a strict bound goes to the next figure up
+    assert tipping_ratio(lambda k: k >= 2.5) == 2.5
+    assert tipping_ratio(lambda k: k > 2.5) == 2.51
+    assert tipping_ratio(lambda k: k >= 3.14159) == 3.15
+    assert tipping_ratio(lambda k: k >= 1234.5) == 1240.0
+    assert tipping_ratio(lambda k: k >= 1.0) == 1.0
+    assert tipping_ratio(lambda k: False) is None
+    assert tipping_ratio(lambda k: k > 50, limit=20.0) is None
+
+
+def test_contrary_evidence_is_the_margin_of_a_favoured_verdict():
+    # example 1: combined 6 : 0.3 : 1, weights 1.2 : 0.015 : 0.75 -> 0.610687, "likely" (>= 0.55)
+    pa = one(QUICK)
+    rows = {c.id.rsplit(":", 1)[1]: c for c in pa.counterfactuals if c.kind == "contrary-evidence"}
+    assert set(rows) == {hyp(pa, "unknown").id, hyp(pa, "false_flag").id}
+    # unknown x k: 1.2 / (1.215 + 0.75 k) < 0.55 from k > 1.289091 -> 1.29 (3 figures, up);
+    # 1.2 / (1.215 + 0.9675) = 0.549828, "roughly even chance"
+    unknown = rows[hyp(pa, "unknown").id]
+    assert unknown.ratio == 1.29 and unknown.probability == 0.549828
+    assert unknown.likelihood == "roughly even chance" and unknown.verdict_actor == "dprk-rgb"
+    assert unknown.shift == pytest.approx(0.549828 - 0.610687, abs=1e-6)
+    assert "an unknown third party" in unknown.description and "1.29 : 1" in unknown.description
+    # false flag x k: 1.2 / (1.95 + 0.015 k) < 0.55 from k > 15.454545 -> 15.5; 1.2 / 2.1825 =
+    # 0.549828 (the same denominator as above, by chance); more
+    # than one line may carry (LINE_CAP 10), and the description says so
+    flag = rows[hyp(pa, "false_flag").id]
+    assert flag.ratio == 15.5 and flag.probability == 0.549828
+    assert "more than the 10 : 1 one line may carry" in flag.description
+    assert "more than" not in unknown.description
+
+
+def test_supporting_evidence_is_the_least_ratio_that_lifts_an_unfavoured_verdict():
+    # exclusivity 0.2 (the range-shared what-if above): weights 0.24 : 0.0086 : 0.75 -> 0.240336
+    pa = one([tor(0), tor(60, 2), kp(300, exclusivity=0.2), tor(430, 3)])
+    assert pa.verdict.probability == 0.240336 and pa.verdict.likelihood == "unlikely"
+    [row] = [c for c in pa.counterfactuals if c.kind == "supporting-evidence"]
+    # actor x k: 0.24 k / (0.24 k + 0.7586) >= 0.45 from k >= 2.586136 -> 2.59; 0.450370
+    assert row.kind == "supporting-evidence" and row.ratio == 2.59
+    assert row.probability == 0.45037 and row.likelihood == "roughly even chance"
+    assert row.id.endswith(hyp(pa, "actor").id)
+    assert all(c.ratio is None for c in pa.counterfactuals if c is not row)
 
 
 def test_sender_written_episode_offers_origin_confirmed_and_no_hypothesis_offers_first_slip():

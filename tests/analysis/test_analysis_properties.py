@@ -100,6 +100,14 @@ def test_assessment_invariants_on_any_persona(rows):
     # the total floor: no actor posterior above 0.2 x 100 / (0.2 x 100 + 0.75 + 0.05)
     ceiling = 0.2 * TOTAL_CAP / (0.2 * TOTAL_CAP + 0.8)
     assert all(h.probability <= ceiling + 1e-6 for h in pa.hypotheses if h.kind == "actor")
+    # the least evidence that changes the wording: it does change it, in the stated direction
+    for c in pa.counterfactuals:
+        if c.kind in ("contrary-evidence", "supporting-evidence"):
+            assert c.ratio is not None and c.ratio >= 1.0
+            assert c.likelihood != v.likelihood
+            assert (c.shift < 0) == (c.kind == "contrary-evidence")
+        else:
+            assert c.ratio is None
     # same inputs, same assessment
     [again] = assess(observations, [ACTOR])
     assert again == pa

@@ -31,10 +31,21 @@ def _deepened():
         verdict_actor=None,
         confidence="low",
     )
+    margin = Counterfactual(
+        id="cf--2",
+        kind="contrary-evidence",
+        description="the least evidence that would change the wording: ... by 21.1 : 1",
+        probability=0.949,
+        likelihood="very likely",
+        shift=-0.012,
+        verdict_actor="dprk-rgb",
+        confidence="moderate",
+        ratio=21.1,
+    )
     pa2 = dataclasses.replace(
         pa,
         evidence=(judged, *pa.evidence[1:]),
-        counterfactuals=(cf,),
+        counterfactuals=(cf, margin),
         priors="unknown 0.75, actor 0.2, false flag 0.05",
     )
     return dataclasses.replace(a, personas=(pa2, *a.personas[1:])), pa2, hyp_ids
@@ -46,8 +57,14 @@ def test_document_carries_the_depth_fields():
     [p] = [p for p in doc["personas"] if p["id"] == pa.persona.id]
     body = p["assessment"]
     assert body["priors"] == "unknown 0.75, actor 0.2, false flag 0.05"
-    [cf] = body["what_would_change_our_mind"]
+    cf, margin = body["what_would_change_our_mind"]
     assert (cf["probability"], cf["likelihood"], cf["shift"]) == (0.31, "unlikely", -0.52)
+    assert cf["ratio"] is None
+    assert (margin["kind"], margin["ratio"], margin["verdict_actor"]) == (
+        "contrary-evidence",
+        21.1,
+        "dprk-rgb",
+    )
     line = next(x for x in body["evidence_lines"] if x["id"] == pa.evidence[0].id)
     assert line["diagnosticity"] == 7.5
     assert line["consistency"][hyp_ids[0]] == "inconsistent"

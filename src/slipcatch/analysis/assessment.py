@@ -42,6 +42,7 @@ from .evidence_lines import (
     slip_pattern_lines,
 )
 from .hypotheses import (
+    LINE_CAP,
     HypothesisSpec,
     Priors,
     combine,
@@ -52,7 +53,7 @@ from .hypotheses import (
 from .pattern_of_life import pattern_line
 from .personas import build_persona, group_by_persona
 from .slips import EXPOSED, find_slips
-from .whatif import what_ifs
+from .whatif import ratio_line, tipping_ratio, what_ifs
 
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess"]
 
@@ -206,7 +207,83 @@ def _counterfactuals(
                 confidence=other.judgement.confidence,
             )
         )
+    out.extend(_tipping_points(core, actors))
     return tuple(sorted(out, key=lambda c: (-abs(c.shift), c.id)))
+
+
+def _spec_text(spec: HypothesisSpec, actors: Mapping[str, Actor]) -> str:
+    known = actors.get(spec.actor) if spec.actor is not None else None
+    name = known.name if known is not None else spec.actor
+    if spec.kind == "actor":
+        return str(name)
+    if spec.kind == "false_flag":
+        return f"a false flag against {name}"
+    if spec.kind == "analyst":
+        return f"the analyst's hypothesis '{spec.key}'"
+    return "an unknown third party"
+
+
+def _tipping_points(core: _Core, actors: Mapping[str, Actor]) -> list[Counterfactual]:
+    """The least independent evidence that would change the verdict's likelihood word.
+
+    With the verdict's actor favoured (probability >= 0.5): for every rival hypothesis, the
+    smallest ratio of one more line favouring that rival over every other hypothesis that moves
+    the wording down. Otherwise: the smallest ratio favouring the actor that moves it up. The
+    ratio is effective (after any reliability discount) and may exceed what one line can carry
+    (``LINE_CAP``): the margin of the verdict, which the floor on the combined odds can hide
+    from the concrete what-ifs (docs/model.md, "What would change our mind").
+    """
+    j = core.judgement
+    if j.subject is None:
+        return []
+    target = hypothesis_id(core.persona.id, "actor", j.subject)
+    if target not in j.posteriors:
+        return []
+    before = round(j.posteriors[target], 6)
+    word = icd203_term(before)
+    contrary = before >= 0.5
+    favoured = (
+        [s for s in core.specs if s.id != target]
+        if contrary
+        else [s for s in core.specs if s.id == target]
+    )
+    kind = "contrary-evidence" if contrary else "supporting-evidence"
+    out = []
+    for spec in favoured:
+        text = (
+            f"independent evidence favouring {_spec_text(spec, actors)} over every other hypothesis"
+        )
+
+        def after(k: float, spec: HypothesisSpec = spec, text: str = text) -> Judgement:
+            line = ratio_line(core.persona, kind, f"hypothetical: {text}", spec.id, k)
+            return _judge_lines((*core.lines, line), core.specs)
+
+        def changes(k: float) -> bool:
+            return icd203_term(round(after(k).posteriors.get(target, 0.0), 6)) != word
+
+        ratio = tipping_ratio(changes)
+        if ratio is None:
+            continue
+        other = after(ratio)
+        p = round(other.posteriors.get(target, 0.0), 6)
+        cap = f"; more than the {LINE_CAP:g} : 1 one line may carry" if ratio > LINE_CAP else ""
+        out.append(
+            Counterfactual(
+                id=f"{core.persona.id}:{kind}:{spec.id}",
+                kind=kind,
+                description=(
+                    f"the least evidence that would change the wording: {text} by {ratio:g} : 1 "
+                    f"(effective, after any reliability discount{cap})"
+                ),
+                probability=p,
+                likelihood=icd203_term(p),
+                shift=round(p - before, 6),
+                verdict_actor=other.actor,
+                confidence=other.confidence,
+                ratio=ratio,
+            )
+        )
+    return out
 
 
 def _assess_one(

@@ -8,7 +8,8 @@ resulting probability is what the model would actually say, not an estimate (doc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -38,8 +39,11 @@ __all__ = [
     "SHARED_EXCLUSIVITY",
     "STAGING_RATIO",
     "TIE_RATIO",
+    "TIPPING_MAX",
     "WHATIF_RELIABILITY",
     "WhatIf",
+    "ratio_line",
+    "tipping_ratio",
     "what_ifs",
 ]
 
@@ -54,6 +58,9 @@ ELSEWHERE_COUNTRY = "ZZ"
 STAGING_RATIO = 3.0
 TIE_RATIO = 3.0
 WHATIF_RELIABILITY = "B2"
+#: The largest ratio ``tipping_ratio`` searches up to; a verdict no ratio up to it moves has no
+#: tipping point reported.
+TIPPING_MAX = 1e9
 _SOURCE = "what-if"
 
 
@@ -325,3 +332,51 @@ def what_ifs(
             )
         )
     return out
+
+
+def ratio_line(
+    persona: Persona, kind: str, text: str, hypothesis: str, ratio: float
+) -> EvidenceLine:
+    """A hypothetical independent line favouring ``hypothesis`` over every other by ``ratio``
+    (an effective ratio: no reliability discount, no ``LINE_CAP``)."""
+    return EvidenceLine(
+        id=stable_id("line", persona.id, _SOURCE, kind, hypothesis),
+        kind="analyst",
+        summary=text,
+        likelihoods={hypothesis: ratio},
+        reliability="A1",
+        rule="analyst evidence",
+    )
+
+
+def _round_up(x: float, digits: int = 3) -> float:
+    """``x`` rounded up to ``digits`` significant figures."""
+    scale = 10.0 ** (digits - 1 - math.floor(math.log10(x)))
+    return math.ceil(x * scale - 1e-9) / scale
+
+
+def tipping_ratio(changes: Callable[[float], bool], limit: float = TIPPING_MAX) -> float | None:
+    """The smallest ratio ``k >= 1`` (rounded up to three significant figures) for which
+    ``changes(k)`` holds, assuming it is monotone (false below some point, true from it on);
+    None when it does not hold at ``limit``.
+
+    Bisection on ``ln k`` to a relative precision far finer than the rounding; the rounded value
+    is checked again, so the ratio returned always changes the outcome.
+    """
+    if not changes(limit):
+        return None
+    if changes(1.0):
+        return 1.0
+    lo, hi = 0.0, math.log(limit)
+    while hi - lo > 1e-6:
+        mid = (lo + hi) / 2.0
+        if changes(math.exp(mid)):
+            hi = mid
+        else:
+            lo = mid
+    # The bisection ends just above the point; a hair below it, rounded up, is the first
+    # candidate (2.5000025 -> 2.5), and the next figure up is tried while it does not hold.
+    k = _round_up(math.exp(hi) * (1.0 - 1e-4))
+    while k < limit and not changes(k):
+        k = _round_up(k * 1.001)
+    return min(k, limit)

@@ -146,6 +146,7 @@ def _counterfactual(c: Counterfactual) -> dict[str, Any]:
         "shift": num(c.shift),
         "verdict_actor": c.verdict_actor,
         "confidence": c.confidence,
+        "ratio": num(c.ratio),
     }
 
 
