@@ -344,8 +344,10 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     shifts = [abs(c.shift) for c in pa.counterfactuals]
     assert shifts == sorted(shifts, reverse=True)
     more = by_kind["another-actor-slip"]
-    # the re-run equals assessing the persona with one more quick slip a day later
-    again = one([*QUICK, kp(430 + 86400, channel="web"), tor(430 + 86400 + 120, 3)])
+    # the re-run equals assessing the persona with one more quick slip a day later, from a new
+    # address in the range (the first host of 175.45.176.0/22 the persona has not used)
+    fresh = "175.45.176.1"
+    again = one([*QUICK, kp(430 + 86400, ip=fresh, channel="web"), tor(430 + 86400 + 120, 3)])
     # two quick episodes (6 x 6 : 6 x 6 : 1), slip pattern S = 3 ** (2 / sqrt 2) = 4.728804,
     # range access 0.3 and exposure channels 0.5 once each (one line per actor); two active
     # hours, no pattern of life: actor 36, false flag 36 / 4.728804 x 0.3 x 0.5 = 1.141937,
@@ -369,12 +371,39 @@ def test_counterfactuals_are_real_re_runs_sorted_by_shift():
     # 7.719900, false flag 36 / 7.7199 x 0.3 x 0.5 = 0.699491 -> 7.2 / (7.2 + 0.034975 + 0.75)
     # = 0.901694, a little more than a web slip
     backend = by_kind["backend-slip"]
-    again = one([*QUICK, kp(430 + 86400, channel="ssh"), tor(430 + 86400 + 120, 3)])
+    again = one([*QUICK, kp(430 + 86400, ip=fresh, channel="ssh"), tor(430 + 86400 + 120, 3)])
     assert backend.probability == hyp(again, "actor").probability == 0.901694
     assert "ssh login" in backend.description
     # a persona whose exposure already came through a back-end login is not offered it
     ssh = one([tor(0), tor(60, 2), kp(300, channel="ssh"), tor(430, 3)])
     assert "backend-slip" not in {c.kind for c in ssh.counterfactuals}
+
+
+def test_a_later_episode_from_an_address_already_counted_adds_nothing_against_unknown():
+    # model 2.5: the same host again a day later (outside the 12 h address window, so its own
+    # episode) counts once against an unknown party: episodes 6 and 1; the slip pattern still
+    # sees two quick returns, S = 3 ** (2 / sqrt 2) = 4.728804; access 0.3, channels 0.5 once.
+    # actor 6, false flag 6 / 4.728804 x 0.3 x 0.5 = 0.190322, unknown 1 ->
+    # 1.2 / (1.2 + 0.009516 + 0.75) = 0.612396 (a new address: 0.899202, above)
+    pa = one([*QUICK, kp(430 + 86400, channel="web"), tor(430 + 86400 + 120, 3)])
+    assert hyp(pa, "actor").probability == 0.612396
+    first, second = kinds(pa, "actor-range-episode")
+    actor = hyp(pa, "actor").id
+    assert first.likelihoods[actor] == 6.0 and second.likelihoods[actor] == 1.0
+    assert "175.45.176.10 already used in an earlier episode" in second.summary
+    assert "already used" not in first.summary
+    [pattern] = kinds(pa, "slip-pattern")
+    assert "quick-return x2" in pattern.summary
+    # an episode with one new address among repeated ones still counts in full
+    mixed = one(
+        [
+            *QUICK,
+            kp(430 + 86400, channel="web"),
+            kp(430 + 86400 + 30, ip="175.45.177.5", channel="web"),
+            tor(430 + 86400 + 150, 3),
+        ]
+    )
+    assert [line.likelihoods[actor] for line in kinds(mixed, "actor-range-episode")] == [6.0, 6.0]
 
 
 def test_tipping_ratio_is_the_least_ratio_that_changes_the_outcome_rounded_up():

@@ -58,7 +58,7 @@ from .whatif import ratio_line, tipping_ratio, what_ifs
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess"]
 
 #: Version of the analytic model (rules, numbers, caps); bump when any of them changes.
-MODEL_VERSION = "slipcatch-analysis/2.4"
+MODEL_VERSION = "slipcatch-analysis/2.5"
 #: A removal that moves the likelihood by more than this many ICD 203 bands is a linchpin.
 LINCHPIN_BANDS = 1
 _TERMS = tuple(term for term, _, _ in ICD203_BANDS)

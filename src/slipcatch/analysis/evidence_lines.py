@@ -445,9 +445,18 @@ def actor_range_lines(
     out = []
     all_ids = [s.id for s in specs]
     for actor in sorted(by_actor):
+        # Addresses of the actor's earlier episodes (model 2.5): an episode whose every address
+        # was used before shows the same host again, which the actor's operator and a third
+        # party holding that host both do; it adds nothing against an unknown party.
+        counted: set[str] = set()
         for members in group_episodes(by_actor[actor], slip_of, run_of):
             ep = _build_episode(actor, members, slip_of, persona)
             r, s = episode_factors(ep)
+            addresses = {o.address.ip for o in members}
+            repeat = sorted(addresses) if addresses <= counted else []
+            counted |= addresses
+            if repeat:
+                r = 1.0
             likelihoods = dict.fromkeys(all_ids, 1.0)
             # A framer staging through the range produces an episode as readily as the actor's
             # operator forgetting the cover: the episode weighs both against an unknown party,
@@ -480,7 +489,13 @@ def actor_range_lines(
                 f"{name} (exclusivity {ep.exclusivity:.2f}, {_trust_text(ep.trust)}{listing}), "
                 f"{_span(ep.first, ep.last)} UTC via {', '.join(channels)}; "
                 f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); channel {ep.channel}; "
-                f"actor or false flag : unknown {r:.2f}; pattern ratio {s:.2f} (see the slip "
+                + (
+                    f"{', '.join(repeat)} already used in an earlier episode: the same host "
+                    "again, counted once (repeated use of one address is not independent); "
+                    if repeat
+                    else ""
+                )
+                + f"actor or false flag : unknown {r:.2f}; pattern ratio {s:.2f} (see the slip "
                 "pattern line)"
             )
             line = EvidenceLine(

@@ -8,6 +8,7 @@ resulting probability is what the model would actually say, not an estimate (doc
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -124,12 +125,28 @@ def _slip(
     return (exposed, cover)
 
 
+def _fresh(address: AddressFacts, used: set[str]) -> AddressFacts:
+    """``address`` moved to the first host of its prefix the persona has not used: a hypothetical
+    further slip is a new lapse, not the same host again (which counts once, model 2.5). The
+    address itself when it has no prefix or every host is used."""
+    try:
+        network = ipaddress.ip_network(address.prefix or "", strict=False)
+    except ValueError:
+        return address
+    for k, host in enumerate(network.hosts()):
+        if str(host) not in used:
+            return replace(address, ip=str(host))
+        if k > len(used):
+            break
+    return address
+
+
 def _actor_address(actor: str, observations: Sequence[Observation]) -> AddressFacts:
     mine = [
         o for o in observations if o.address.category == Category.ACTOR and o.address.actor == actor
     ]
     if mine:
-        return mine[-1].address
+        return _fresh(mine[-1].address, {o.address.ip for o in mine})
     fact = Fact(
         range="hypothetical", category=Category.ACTOR, source=_SOURCE, actor=actor, exclusivity=1.0
     )
