@@ -191,9 +191,15 @@ def _counterfactuals(
     )
     out = []
     for w in what_ifs(core.persona, observations, core.specs, j.subject, actors, codes):
-        other = _core(core.persona.name, w.observations, actors, priors, analyst, w.extra_lines)
+        if w.lines_only:
+            # Same observations: the same persona, slips, hypotheses and lines, plus the new ones.
+            judged = _judge_lines((*core.lines, *w.extra_lines), core.specs)
+        else:
+            judged = _core(
+                core.persona.name, w.observations, actors, priors, analyst, w.extra_lines
+            ).judgement
         target = hypothesis_id(core.persona.id, "actor", w.actor)
-        after = round(other.judgement.posteriors.get(target, 0.0), 6)
+        after = round(judged.posteriors.get(target, 0.0), 6)
         before = j.posteriors.get(target, 0.0) if j.subject == w.actor else 0.0
         out.append(
             Counterfactual(
@@ -203,8 +209,8 @@ def _counterfactuals(
                 probability=after,
                 likelihood=icd203_term(after),
                 shift=round(after - before, 6),
-                verdict_actor=other.judgement.actor,
-                confidence=other.judgement.confidence,
+                verdict_actor=judged.actor,
+                confidence=judged.confidence,
             )
         )
     out.extend(_tipping_points(core, actors))

@@ -74,6 +74,9 @@ class WhatIf:
     description: str
     observations: tuple[Observation, ...]
     extra_lines: tuple[EvidenceLine, ...] = ()
+    # True when ``observations`` are the persona's own, unchanged: only lines are added, so the
+    # caller may recombine its lines instead of re-running the analysis of the observations.
+    lines_only: bool = False
 
 
 def _event(
@@ -330,6 +333,7 @@ def what_ifs(
                         specs,
                     ),
                 ),
+                lines_only=True,
             )
         )
     act = by_kind.get(("actor", subject))
@@ -346,6 +350,7 @@ def what_ifs(
                         persona, "tooling-tie", "hypothetical: tooling tie", {act: TIE_RATIO}, specs
                     ),
                 ),
+                lines_only=True,
             )
         )
     return out
