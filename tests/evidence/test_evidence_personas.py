@@ -30,10 +30,35 @@ def test_yaml_map(tmp_path: Path) -> None:
     assert m.resolve("other") is None
 
 
+def test_path_rows_match_request_paths_only(tmp_path: Path) -> None:
+    p = tmp_path / "m.csv"
+    p.write_text(
+        "identity,persona\n"
+        "alice,Alice\n"
+        "path:^/wp-content/uploads/[^/]+\\.php,webshell\n"
+        "re:shell,by-name\n"
+    )
+    m = PersonaMap.load(p)
+    assert m.has_path_rows
+    # the path of an unauthenticated request decides
+    assert m.resolve(None, path="/wp-content/uploads/cmd.php?c=id") == "webshell"
+    assert m.resolve(None, path="/WP-CONTENT/uploads/cmd.PHP") == "webshell"  # case-insensitive
+    assert m.resolve(None, path="/index.php") is None
+    # a path row never matches an identity, an identity row never a path
+    assert m.resolve("/wp-content/uploads/cmd.php") is None
+    assert m.resolve(None, path="/alice") is None
+    assert m.resolve(None, path="/shell") is None
+    # rows in file order: an account row before the path row wins for that account
+    assert m.resolve("alice", path="/wp-content/uploads/cmd.php") == "Alice"
+    assert m.resolve("bob", path="/wp-content/uploads/cmd.php") == "webshell"
+    assert not PersonaMap.from_pairs([("alice", "A")]).has_path_rows
+
+
 @pytest.mark.parametrize(
     ("name", "text", "where"),
     [
         ("a.csv", "identity,persona\nx,y\nre:(,z\n", "line 3"),
+        ("g.csv", "identity,persona\nx,y\npath:[a-,z\n", "line 3"),
         ("b.csv", "identity,persona\nx,y,z\n", "line 2"),
         ("c.csv", "identity,persona\n,y\n", "line 2"),
         ("d.yaml", "GOP:\n  - a\n  - [b\n", "line 4"),

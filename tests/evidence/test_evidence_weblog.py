@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from slipcatch.evidence import PersonaMap, ReadOptions, ingest
+from slipcatch.evidence import ANONYMOUS, PersonaMap, ReadOptions, ingest
 
 
 def _by_line(result):  # type: ignore[no-untyped-def]
@@ -133,6 +133,28 @@ def test_persona_map_on_authuser(tmp_path: Path) -> None:
     pmap = PersonaMap.from_pairs([("ALICE", "GOP")])
     result = ingest(p, ReadOptions(persona_map=pmap))
     assert _by_line(result)["line 1"].persona == "GOP"
+
+
+def test_persona_map_on_request_path(tmp_path: Path) -> None:
+    # A web shell is reached without an account: a path: row ties its requests to one persona;
+    # other anonymous requests stay anonymous, an account keeps its own persona.
+    p = tmp_path / "access.log"
+    p.write_text(
+        '203.0.113.7 - - [10/Oct/2000:13:55:36 -0700] "POST /img/x.php?c=id HTTP/1.1" 200 1\n'
+        '203.0.113.8 - - [10/Oct/2000:13:56:36 -0700] "GET /index.html HTTP/1.1" 200 1\n'
+        '203.0.113.9 - bob [10/Oct/2000:13:57:36 -0700] "GET /img/x.php HTTP/1.1" 200 1\n'
+        '203.0.113.9 - bob [10/Oct/2000:13:58:36 -0700] "GET /home HTTP/1.1" 200 1\n'
+        '203.0.113.7 - - [10/Oct/2000:13:59:36 -0700] "/img/x.php" 400 1\n'
+    )
+    pmap = PersonaMap.from_pairs([("bob", "Bob"), (r"path:^/img/x\.php", "webshell")])
+    ev = _by_line(ingest(p, ReadOptions(persona_map=pmap)))
+    assert [ev[f"line {n}"].persona for n in range(1, 6)] == [
+        "webshell",
+        ANONYMOUS,
+        "Bob",
+        "Bob",
+        "webshell",  # a request line that is not METHOD PATH PROTOCOL is matched as it stands
+    ]
 
 
 def test_invalid_utf8_line(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from slipcatch.evidence import ingest
+from slipcatch.evidence import ANONYMOUS, PersonaMap, ReadOptions, ingest
 
 ROWS: list[object] = [
     {"time_local": "10/Oct/2000:13:55:36 -0700", "remote_addr": "175.45.178.1",
@@ -73,3 +73,23 @@ def test_generic_jsonl_table_is_still_a_table(tmp_path: Path) -> None:
     p.write_text(json.dumps({"time": "2014-11-24T09:00:00Z", "remote_addr": "1.1.1.1"}) + "\n")
     [acct] = ingest(p).files
     assert (acct.format, acct.confidence) == ("table", 0.9)
+
+
+def test_json_access_log_persona_by_request_path(tmp_path: Path) -> None:
+    p = tmp_path / "access.jsonl"
+    rows = [
+        {"time": "2023-01-10T00:05:00Z", "remote_addr": "175.45.176.27",
+         "request": "POST /uploads/s.aspx HTTP/1.1", "status": 200},
+        {"time": "2023-01-10T00:06:00Z", "remote_addr": "198.18.0.5",
+         "request_uri": "/uploads/s.aspx?cmd=whoami", "status": 200},
+        {"time": "2023-01-10T00:07:00Z", "remote_addr": "198.18.0.6",
+         "request": "GET / HTTP/1.1", "status": 200},
+    ]  # fmt: skip
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pmap = PersonaMap.from_pairs([(r"path:^/uploads/s\.aspx", "webshell")])
+    result = ingest(p, ReadOptions(persona_map=pmap))
+    assert [e.persona for e in sorted(result.events, key=lambda e: e.time)] == [
+        "webshell",
+        "webshell",
+        ANONYMOUS,
+    ]

@@ -1,4 +1,9 @@
-"""``--persona-map``: identities (addresses, display names, accounts) -> persona names."""
+"""``--persona-map``: identities (addresses, display names, accounts) -> persona names.
+
+Besides identities, a row may name a request path of access-log records (``path:REGEX``): a web
+shell or a C2 endpoint is reached without an account, so the path is what ties its requests to
+one operator.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ class _Row:
     persona: str
     pattern: re.Pattern[str] | None
     line: int
+    on_path: bool = False  # ``path:`` rows match the request path, never an identity
 
 
 class PersonaMap:
@@ -28,7 +34,9 @@ class PersonaMap:
 
     Rows are tried in file order and the first row matching any of the identities given to
     ``resolve`` wins. A literal identity matches case-insensitively; ``re:PATTERN`` is a
-    regular expression searched (case-insensitively) in each identity.
+    regular expression searched (case-insensitively) in each identity; ``path:PATTERN`` is a
+    regular expression searched (case-insensitively) in the request path given to ``resolve``
+    (access logs: the path and query of the request line), and in nothing else.
     """
 
     def __init__(self, rows: list[_Row], name: str = "<memory>"):
@@ -67,14 +75,23 @@ class PersonaMap:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def resolve(self, *identities: str | None) -> str | None:
-        """The persona of the first row matching any identity, or None."""
+    @property
+    def has_path_rows(self) -> bool:
+        """Whether any row matches request paths (readers then resolve line by line)."""
+        return any(row.on_path for row in self._rows)
+
+    def resolve(self, *identities: str | None, path: str | None = None) -> str | None:
+        """The persona of the first row matching any identity (or, for a ``path:`` row, the
+        request ``path``), or None."""
         given = [i.strip() for i in identities if i and i.strip()]
-        if not given:
+        if not given and not path:
             return None
         folded = [i.casefold() for i in given]
         for row in self._rows:
-            if row.pattern is not None:
+            if row.on_path:
+                if path and row.pattern is not None and row.pattern.search(path):
+                    return row.persona
+            elif row.pattern is not None:
                 if any(row.pattern.search(i) for i in given):
                     return row.persona
             elif row.identity in folded:
@@ -86,12 +103,13 @@ def _row(identity: str, persona: str, line: int, name: str) -> _Row:
     identity, persona = identity.strip(), persona.strip()
     if not identity or not persona:
         raise UsageError("empty identity or persona", name, f"line {line}")
-    if identity.startswith("re:"):
-        try:
-            pattern = re.compile(identity[3:], re.IGNORECASE)
-        except re.error as exc:
-            raise UsageError(f"bad regular expression: {exc}", name, f"line {line}") from exc
-        return _Row(identity, persona, pattern, line)
+    for prefix, on_path in (("re:", False), ("path:", True)):
+        if identity.startswith(prefix):
+            try:
+                pattern = re.compile(identity[len(prefix) :], re.IGNORECASE)
+            except re.error as exc:
+                raise UsageError(f"bad regular expression: {exc}", name, f"line {line}") from exc
+            return _Row(identity, persona, pattern, line, on_path)
     return _Row(identity.casefold(), persona, None, line)
 
 

@@ -152,6 +152,8 @@ def read(source: Source) -> Iterator[Event | Rejection]:
     # key order so no sort, personas memoised): it decides ingest throughput for large logs.
     ref_path, ref_sha = source.name, source.sha256
     personas: dict[str | None, str] = {}
+    pmap = source.options.persona_map
+    by_path = pmap is not None and pmap.has_path_rows
     match = _LINE.match
     address = parse_address
     for item in source.lines():
@@ -212,9 +214,13 @@ def read(source: Source) -> Iterator[Event | Rejection]:
         if len(clients) > 1:
             attrs["xff"] = ", ".join(clients)
         who = None if authuser == "-" else authuser
-        persona = personas.get(who)
-        if persona is None:
-            persona = personas[who] = persona_for(source, who)
+        if by_path:
+            # ``path:`` rows: the request decides, line by line (no memo by account).
+            persona = persona_for(source, who, path=attrs.get("path") or attrs.get("request"))
+        else:
+            persona = personas.get(who)
+            if persona is None:
+                persona = personas[who] = persona_for(source, who)
         if not plausible(when):
             yield reject(source, locator, "bad-time", f"{iso} is outside 1970-2099")
             continue
