@@ -235,3 +235,73 @@ def test_compromised_host_reused_by_a_european_operator_is_not_attribution(
     v = p["assessment"]["verdict"]
     assert v["probability"] < 0.55  # not "likely" or above: no attribution on a reused hop
     assert v["confidence"] == "low"
+
+
+def test_guccifer_single_moscow_login_names_a_user_registered_actor(tmp_path: Path) -> None:
+    """Guccifer 2.0 (Daily Beast, 2018): normally behind Elite VPN, a Russia-based service; once
+    the VPN client was not on before logging in to a social-media site, leaving a Moscow address
+    that was traced to the GRU's headquarters. Neither address was published: 95.213.130.0/24
+    stands in for the VPN's exits and 95.165.10.9 for the Moscow address, both supplied as the
+    analyst's own intel (a CIDR list and an actor registry layered on the shipped one)."""
+    rng = random.Random(2016)
+    vpn, moscow = "95.213.130.", "95.165.10.9"
+    rows: list[tuple[datetime, str]] = []
+    for day in _office_days(date(2016, 6, 15), 25, saturdays=False):
+        for _ in range(rng.randint(1, 4)):
+            # 09:00-18:00 in Moscow (UTC+3 since 2014-10-26): 06:00-15:00 UTC
+            t = datetime(day.year, day.month, day.day, 6, tzinfo=UTC) + timedelta(
+                minutes=rng.randint(10, 9 * 60 - 10)
+            )
+            rows.append((t, f"{vpn}{rng.randint(2, 250)}"))
+    slip = datetime(2016, 7, 12, 7, 41, 0, tzinfo=UTC)
+    rows = [(t, ip) for t, ip in rows if abs((t - slip).total_seconds()) > 7200]
+    rows += [(slip, moscow), (slip + timedelta(minutes=40), f"{vpn}77")]
+    table = tmp_path / "platform-logins.csv"
+    table.write_text(
+        "timestamp,ip_address,account,type\n"
+        + "".join(f"{t:%Y-%m-%d %H:%M:%S},{ip},guccifer_2,login\n" for t, ip in sorted(rows))
+    )
+    cidrs = tmp_path / "vpn.csv"
+    cidrs.write_text(
+        "cidr,category,label,valid_from,valid_to\n"
+        "95.213.130.0/24,vpn,Elite VPN exits (stand-in),2016-01-01,2017-01-01\n"
+    )
+    registry = tmp_path / "actors.yaml"
+    registry.write_text(
+        'version: "case-1"\n'
+        "actors:\n"
+        "  - id: ru-gru\n"
+        '    name: "Russia / GRU (Unit 26165)"\n'
+        "    country: RU\n"
+        "    timezones: [Europe/Moscow]\n"
+        '    sources: ["Daily Beast, 22 Mar 2018 (via axios.com)"]\n'
+        "    ranges:\n"
+        "      - cidr: 95.165.10.9/32\n"
+        "        country: RU\n"
+        "        valid_from: 2016-01-01\n"
+        "        exclusivity: 0.9\n"
+        '        sources: ["stand-in for the unpublished address traced to the GRU HQ"]\n'
+    )
+
+    doc = _run(tmp_path, [table], "--intel", str(cidrs), "--intel", str(registry))
+    assert "ru-gru" in {a["id"] for a in doc["actors"]}
+    p = _persona(doc, "guccifer_2")
+    assert p["cover_ratio"] > 0.95
+    v = p["assessment"]["verdict"]
+    # one slip from a single address of exclusivity 0.9: the actor is named, no more than
+    # "likely"/"very likely", low confidence (one kind of evidence, the slip a linchpin)
+    assert v["actor"] == "ru-gru"
+    assert v["likelihood"] in ("likely", "very likely")
+    assert v["confidence"] == "low"
+    [s] = [s for s in p["slips"] if s["attributed_to"] == "ru-gru"]
+    assert (s["ip"], s["closed_after_seconds"]) == (moscow, 2400.0)
+    [episode] = _lines(p, "actor-range-episode")
+    # r = 1 / (1/6 + 5/6 x 0.1) = 4; back within the hour (1.5) on a login, a back-end
+    # channel (2): pattern ratio 3 (docs/model.md, "slip pattern")
+    assert episode["likelihoods"][_hypothesis(p, "actor")] == 4.0
+    assert "back under cover within an hour" in episode["summary"]
+    assert "channel back-end" in episode["summary"] and "pattern ratio 3.00" in episode["summary"]
+    [pol] = _lines(p, "pattern-of-life")
+    assert "Europe/Moscow, UTC+03:00 then" in pol["summary"]
+    assert pol["likelihoods"][_hypothesis(p, "actor")] > 1.0
+    assert not [h for h in p["assessment"]["hypotheses"] if h["actor"] == ACTOR]
