@@ -214,13 +214,14 @@ def read(source: Source) -> Iterator[Event | Rejection]:
         if len(clients) > 1:
             attrs["xff"] = ", ".join(clients)
         who = None if authuser == "-" else authuser
+        persona: str
         if by_path:
             # ``path:`` rows: the request decides, line by line (no memo by account).
             persona = persona_for(source, who, path=attrs.get("path") or attrs.get("request"))
+        elif who in personas:
+            persona = personas[who]
         else:
-            persona = personas.get(who)
-            if persona is None:
-                persona = personas[who] = persona_for(source, who)
+            persona = personas[who] = persona_for(source, who)
         if not plausible(when):
             yield reject(source, locator, "bad-time", f"{iso} is outside 1970-2099")
             continue
