@@ -14,16 +14,14 @@ from slipcatch.cli import main
 SEED = 2026
 CASES = 500
 
-# Regression bounds for the CI run (500 cases, seed 2026, with simulated analyst evidence,
-# about 5 s): model 2.4 on simulator 3 scores 0.1072 (scored forecasts, 293 of 500) and 0.1028
-# (all cases), with 27 high-confidence verdicts of which 1 is wrong (3.7 %: a framer with a
-# planted code-reuse item), and every judged band inside its range or next to it. (150 cases
-# were too few: one band of 20 forecasts landed two bands off.) The target (Brier <=
-# calibrate.BRIER_TARGET = 0.10 on 1000 cases) is met on one seed of three (docs/calibration.md)
-# and not on this run, so it is not asserted here; these bounds hold the achieved figures with a
-# small margin so that a change making the model worse fails here.
-BRIER_BOUND = 0.111
-BRIER_ALL_BOUND = 0.106
+# Bounds for the CI run (500 cases, seed 2026, with simulated analyst evidence, about 5 s):
+# model 2.5 on simulator 4 scores 0.0986 (scored forecasts, 293 of 500) and 0.0978 (all cases),
+# with 26 high-confidence verdicts, none wrong, and every judged band inside its range or next
+# to it. (150 cases were too few: one band of 20 forecasts landed two bands off.) The issue's
+# target, Brier <= calibrate.BRIER_TARGET = 0.10, is asserted on this run for both scores; at
+# 1000 cases it holds on two seeds of three, at 5000 on all three (docs/calibration.md).
+BRIER_BOUND = calibrate.BRIER_TARGET
+BRIER_ALL_BOUND = calibrate.BRIER_TARGET
 HIGH_REACHED = 23
 
 
@@ -49,7 +47,7 @@ def test_high_confidence_comes_only_with_analyst_evidence(short_run):
     # an analyst item; the cases without any are never high
     by_group = {g: (n, high) for g, n, _, _, high, _ in short_run.by_analyst}
     assert sum(high for g, (_, high) in by_group.items() if g.endswith("/none")) == 0
-    assert by_group["actor/code-reuse"][1] == 26  # and the one wrong: framed/code-reuse
+    assert by_group["actor/code-reuse"][1] == 26  # all of them right on this run
     bare = calibrate.run(40, SEED, analyst_evidence=False)
     assert not bare.analyst_evidence and bare.high == 0
     assert {g.rsplit("/", 1)[1] for g, *_ in bare.by_analyst} == {"none"}
@@ -66,6 +64,21 @@ def test_ground_truth_includes_the_ambiguous_cases():
     } <= variants
     assert any(v.startswith("actor/sender-written/") for v in variants)
     assert any(v.endswith("/0-lapses") for v in variants)  # actors that never slip
+
+
+def test_parties_other_than_the_actor_use_one_to_three_hosts_in_its_range():
+    # simulator 4: a host is an address; the actor's own operators use any address of the range
+    def range_addresses(case: calibrate.SimCase) -> set[str]:
+        return {o.address.ip for o in case.observations if o.address.category.value == "actor"}
+
+    cases = calibrate.generate(CASES, SEED)
+    staged = [c for c in cases if c.variant in ("framed/mimic", "framed/public-statements")]
+    assert staged and all(1 <= len(range_addresses(c)) <= 3 for c in staged)
+    assert {len(range_addresses(c)) for c in staged} == {1, 2, 3}
+    hops = [c for c in cases if c.variant == "unknown/hop-in-actor-range"]
+    assert hops and all(1 <= len(range_addresses(c)) <= 3 for c in hops)
+    actors = [c for c in cases if c.variant == "actor/covered/2+-lapses"]
+    assert max(len(range_addresses(c)) for c in actors) > 3
 
 
 def test_cases_are_deterministic_and_a_prefix_is_a_smaller_run():

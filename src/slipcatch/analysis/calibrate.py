@@ -10,12 +10,14 @@ the analytic model is what is tested. Four kinds of truth, drawn with fixed shar
 
 - ``actor``: an operator of a registry actor, working the actor's office hours in its time zone
   (as it was then), under cover, forgetting it 0-6 times (each lapse 1-3 events from the actor's
-  exclusive range, closed quickly or slowly, on any channel, with any origin trust);
+  exclusive range, any address of it, closed quickly or slowly, on any channel, with any origin
+  trust);
 - ``framed``: a framer in another time zone staging exposure from an actor's range: public
   statements with long exposures, sender-written e-mail headers, or a mimicked quick slip through
-  a host in the range (the hard case);
+  a host in the range (the hard case); a framer with hosts there has 1-3 of them, and its
+  stagings show their addresses (simulator 4, ``ONE_HOST_IN_RANGE``);
 - ``unknown``: an operator with compromised hosts in several countries, one of them sometimes
-  inside an actor's range;
+  inside an actor's range (one to three addresses there, as for a framer);
 - ``noise``: uncovered activity from many networks, now and then from a shared actor range.
 
 Each case may also carry simulated analyst evidence (``analyst_evidence``): a code-reuse item
@@ -38,6 +40,7 @@ import json
 import math
 import random
 import sys
+import zlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -76,6 +79,9 @@ HIGH_ERROR_TARGET = 0.05
 #: A probability band with fewer cases than this is reported but not judged.
 MIN_BAND_CASES = 10
 
+#: Simulator 4: a party that uses hosts in an actor's range without being the actor (a framer
+#: staging through them, an unknown party hopping through one) has 1-3 of them, not the range.
+ONE_HOST_IN_RANGE = True
 SCENARIO_SHARES: Mapping[str, float] = {
     "actor": 0.40,
     "framed": 0.10,
@@ -214,6 +220,13 @@ class _Gen:
         # 3; the model assumes 08:00-18:00 for everybody).
         self.work_start = rng.randint(*_DAY_START)
         self.work_length = rng.randint(*_DAY_LENGTH)
+        # A party that is not the actor and uses hosts in its range (simulator 4) has a few of
+        # them: 1-3 (from the persona's name, so that no random draw is added), whose addresses
+        # are the first ones drawn; later draws fall on one of them (the draws still happen, so
+        # the rest of the case is the same as simulator 3's).
+        self.one_host = False
+        self.hosts: list[str] = []
+        self.host_count = 1 + zlib.crc32(persona.encode()) % 3
 
     def night_shift(self) -> None:
         """Work a night shift instead: the office day starts 20:00-23:00 local."""
@@ -292,6 +305,14 @@ class _Gen:
             )
         )
 
+    def _host(self, drawn: str) -> str:
+        if not self.one_host:
+            return drawn
+        if len(self.hosts) < self.host_count and drawn not in self.hosts:
+            self.hosts.append(drawn)
+            return drawn
+        return self.hosts[zlib.crc32(drawn.encode()) % len(self.hosts)]
+
     def actor_ip(self, actor: str) -> str:
         stem, _ = _RANGES[actor]
         base = 176 if actor == "dprk-rgb" else 40
@@ -359,12 +380,12 @@ class _Gen:
     ) -> None:
         """``events`` from the actor's range starting at ``t`` (one address, or a new one now
         and then), then back under cover ``close`` seconds after the last."""
-        ip = self.actor_ip(actor)
+        ip = self._host(self.actor_ip(actor))
         last = t
         for k in range(events):
             last = t + timedelta(seconds=k * spacing * (0.5 + self.rng.random()))
             if k and self.rng.random() < 0.3:
-                ip = self.actor_ip(actor)
+                ip = self._host(self.actor_ip(actor))
             self.actor_event(last, actor, ip, channel, trust)
         if close is not None:
             self.cover(last + timedelta(seconds=close), channel if channel != "email" else None)
@@ -442,8 +463,10 @@ def _framed_case(rng: random.Random, index: int) -> SimCase:
     style = rng.choices(("public-statements", "forged-headers", "mimic"), (0.4, 0.3, 0.3))[0]
     if style != "forged-headers":
         # Staging from inside the range needs a host there, which is as hard for a framer as
-        # for anybody else (simulator 3): exclusivity drawn as for an unknown party's hop.
+        # for anybody else (simulator 3): exclusivity drawn as for an unknown party's hop; and
+        # a host is an address: 1-3 hosts, whose addresses the stagings show (simulator 4).
         g.exclusivity = _hop_exclusivity(rng)
+        g.one_host = ONE_HOST_IN_RANGE
     for _ in range(rng.randint(1, 5)):
         day = rng.choice(days)
         t = g.moment(day, discipline)
@@ -495,6 +518,7 @@ def _unknown_case(rng: random.Random, index: int) -> SimCase:
         # drawn with weight (1.05 - exclusivity): an exclusive range is rarely a hop.
         actor = rng.choice(ACTORS).id
         g.exclusivity = _hop_exclusivity(rng)
+        g.one_host = ONE_HOST_IN_RANGE  # compromised hosts have addresses (simulator 4)
         channel, trust = g.channel()
         g.lapse(
             g.moment(rng.choice(days), discipline),
