@@ -105,6 +105,13 @@ def test_score_on_hand_made_outcomes():
     assert dict(report.confusion)["framed"] == (("names its actor", 1),)
     assert dict(report.confusion)["noise"] == (("no actor hypothesis", 1),)
     assert report.bands[4][:2] == ("likely", 1) and report.bands[4][4] == "too few to judge"
+    # standard errors of the means of the squared errors: (0.01, 0.36) -> sd 0.261630 / sqrt 2;
+    # (0.01, 0.36, 0) -> mean 0.123333, sd 0.205020 / sqrt 3
+    assert report.brier_se == pytest.approx(0.175, abs=1e-6)
+    assert report.brier_all_se == pytest.approx(0.118369, abs=1e-6)
+    assert calibrate.standard_error([0.0, 1.0]) == pytest.approx(0.5)
+    assert calibrate.standard_error([0.3]) == 0.0
+    assert "standard error 0.1750, 95 % interval 0.0000-0.5280" in calibrate.render(report)
 
 
 def test_cli_simulate_prints_the_report(capsys):
@@ -112,6 +119,7 @@ def test_cli_simulate_prints_the_report(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["cases"] == 12 and doc["seed"] == 3
     assert {"brier", "brier_all_cases", "bands", "confusion", "high_confidence"} <= set(doc)
+    assert doc["brier_standard_error"] > 0 and doc["brier_all_cases_standard_error"] > 0
     assert main(["simulate", "--cases", "0"]) == 2
     assert "--cases must be at least 1" in capsys.readouterr().err
 

@@ -71,6 +71,7 @@ __all__ = [
     "main",
     "run",
     "score",
+    "standard_error",
 ]
 
 #: Targets (issue "Assessment in depth"): Brier score, and the error rate of high confidence.
@@ -691,6 +692,9 @@ class Report:
     # truth/analyst items, cases, forecasts scored, Brier, high confidence, high and wrong
     by_analyst: tuple[tuple[str, int, int, float | None, int, int], ...] = ()
     analyst_evidence: bool = True
+    # standard errors of the two Brier scores (the cases' squared errors: sd / sqrt(n))
+    brier_se: float = 0.0
+    brier_all_se: float = 0.0
 
     @property
     def high_error(self) -> float:
@@ -711,6 +715,8 @@ class Report:
             "assessable": self.assessable,
             "brier": self.brier,
             "brier_all_cases": self.brier_all,
+            "brier_standard_error": self.brier_se,
+            "brier_all_cases_standard_error": self.brier_all_se,
             "bands": [
                 dict(zip(("term", "n", "mean_forecast", "observed", "judgement"), b, strict=True))
                 for b in self.bands
@@ -739,6 +745,16 @@ class Report:
 
 def _band_index(p: float) -> int:
     return [t for t, _, _ in ICD203_BANDS].index(icd203_term(min(1.0, max(0.0, p))))
+
+
+def standard_error(values: Sequence[float]) -> float:
+    """Standard error of the mean of ``values`` (sample standard deviation / sqrt(n)); 0 for
+    fewer than two values. For a Brier score, the values are the cases' squared errors."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    mean = math.fsum(values) / n
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1) / n)
 
 
 def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = True) -> Report:
@@ -822,6 +838,8 @@ def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = T
         assessable=len(scored),
         brier=round(brier, 6),
         brier_all=round(brier_all, 6),
+        brier_se=round(standard_error(sq), 6),
+        brier_all_se=round(standard_error(sq_all), 6),
         bands=tuple(bands),
         confusion=confusion,
         high=len(high),
@@ -841,13 +859,20 @@ def run(n: int = 1000, seed: int = 2026, analyst_evidence: bool = True) -> Repor
     return score([_outcome(case) for case in cases], seed, analyst_evidence)
 
 
+def _interval(value: float, se: float) -> str:
+    return f"{max(0.0, value - 1.96 * se):.4f}-{value + 1.96 * se:.4f}"
+
+
 def render(report: Report) -> str:
     """The report as Markdown tables (the form docs/calibration.md quotes)."""
     lines = [
         f"cases: {report.cases} (seed {report.seed}); forecasts scored: {report.assessable}; "
         f"analyst evidence simulated: {'yes' if report.analyst_evidence else 'no'}",
-        f"Brier score (scored forecasts): {report.brier:.4f} (target <= {BRIER_TARGET})",
-        f"Brier score (all cases, no hypothesis = 0): {report.brier_all:.4f}",
+        f"Brier score (scored forecasts): {report.brier:.4f} (target <= {BRIER_TARGET}; "
+        f"standard error {report.brier_se:.4f}, 95 % interval "
+        f"{_interval(report.brier, report.brier_se)})",
+        f"Brier score (all cases, no hypothesis = 0): {report.brier_all:.4f} (standard error "
+        f"{report.brier_all_se:.4f})",
         f"high confidence: {report.high} cases, {report.high_wrong} wrong "
         f"({report.high_error:.1%}; target <= {HIGH_ERROR_TARGET:.0%})",
         "",
