@@ -205,6 +205,9 @@ def test_example_16_an_address_listed_as_cover_is_open_to_third_parties():
         [*covered_day(0), _listed(kp(300), projected), tor(430)], "actor-range-episode"
     )
     assert ratios(line) == (2.0, 2.0, 1.0) and "vpn by vpn-list (projected)" in line.summary
+    # the VPN alternative names the listing in the same words, projected or not
+    [pa] = assess([*covered_day(0), _listed(kp(300), projected), tor(430)], [ACTOR])
+    assert any("listed as vpn by vpn-list (projected)." in a.explanation for a in pa.alternatives)
     # one listing observed then is enough, whatever else is projected
     both = [*covered_day(0), _listed(kp(300), projected, vpn), tor(430)]
     assert ratios(lines_of(both, "actor-range-episode")[0])[0] == 1.2

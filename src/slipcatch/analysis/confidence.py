@@ -21,7 +21,7 @@ from slipcatch.model import (
     icd203_term,
 )
 
-from .evidence_lines import SLIP_PATTERNS, Episode, open_listings
+from .evidence_lines import SLIP_PATTERNS, Episode, listing_texts
 from .hypotheses import KIND_RANK, HypothesisSpec, bayes_factor
 
 __all__ = [
@@ -294,9 +294,7 @@ def alternatives(
             )
         )
         if ep.min_exclusivity < 1.0:
-            listed = sorted(
-                {f"{f.category} by {f.source}" for o in ep.observations for f in open_listings(o)}
-            )
+            listed = listing_texts(ep.observations)
             out.append(
                 Alternative(
                     item=line.id,

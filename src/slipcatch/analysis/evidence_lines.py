@@ -80,6 +80,7 @@ __all__ = [
     "exposure_channel_lines",
     "exposure_runs",
     "group_episodes",
+    "listing_texts",
     "open_listings",
     "public_share",
     "slip_pattern",
@@ -193,6 +194,18 @@ def event_trust(obs: Observation) -> OriginTrust | None:
 def open_listings(obs: Observation) -> tuple[Fact, ...]:
     """The facts that list the event's address as cover (VPN, proxy, hosting, Tor) then."""
     return tuple(f for f in obs.address.facts if f.category in COVER and f.actor is None)
+
+
+def listing_texts(observations: Sequence[Observation]) -> list[str]:
+    """The cover listings of the events' addresses, as "vpn by <source>" ("(projected)" when
+    the listing is a later snapshot applied back to the event), sorted and without repeats."""
+    return sorted(
+        {
+            f"{f.category} by {f.source}{' (projected)' if f.projected else ''}"
+            for o in observations
+            for f in open_listings(o)
+        }
+    )
 
 
 def event_exclusivity(obs: Observation, actor: str) -> float:
@@ -471,13 +484,7 @@ def actor_range_lines(
                 if ep.exposure_seconds is not None
                 else "no exposure time"
             )
-            listed = sorted(
-                {
-                    f"{f.category} by {f.source}{' (projected)' if f.projected else ''}"
-                    for o in members
-                    for f in open_listings(o)
-                }
-            )
+            listed = listing_texts(members)
             listing = (
                 f"; the address was listed as {', '.join(listed)} then, so a third party could "
                 "use it"
