@@ -96,6 +96,24 @@ def test_readme_shows_the_real_demo_output(demo_run: tuple[Path, str]):
     assert block.group(1) == shown
 
 
+def test_readme_states_the_demo_verdicts_margin(demo_run: tuple[Path, str]):
+    gop = _persona(_doc(demo_run[0]), "Guardians of Peace")
+    rows = [
+        c
+        for c in gop["assessment"]["what_would_change_our_mind"]
+        if c["kind"] == "contrary-evidence"
+    ]
+    by_rival = {
+        "unknown party" if "unknown third party" in c["description"] else "false flag": c
+        for c in rows
+    }
+    ratios = {k: c["ratio"] for k, c in by_rival.items()}
+    assert ratios == {"unknown party": 21.1, "false flag": 10.8}
+    assert all(c["likelihood"] == "very likely" for c in rows)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "an unknown party by 21.1 : 1, or a false flag by 10.8 : 1" in readme
+
+
 def test_demo_through_a_case_store_gives_the_same_assessment(
     demo_run: tuple[Path, str], tmp_path: Path
 ):
