@@ -111,7 +111,10 @@ def test_score_on_hand_made_outcomes():
     assert report.brier_all_se == pytest.approx(0.118369, abs=1e-6)
     assert calibrate.standard_error([0.0, 1.0]) == pytest.approx(0.5)
     assert calibrate.standard_error([0.3]) == 0.0
-    assert "standard error 0.1750, 95 % interval 0.0000-0.5280" in calibrate.render(report)
+    text = calibrate.render(report)
+    assert "standard error 0.1750, 95 % interval 0.0000-0.5280" in text
+    # 0.185 misses the 0.10 target, but the target lies inside its interval: the report says so
+    assert "TARGETS MISSED\n(the Brier target 0.1 lies inside the score's 95 % interval" in text
 
 
 def test_cli_simulate_prints_the_report(capsys):

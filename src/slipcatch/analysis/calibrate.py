@@ -908,6 +908,12 @@ def render(report: Report) -> str:
         for g, n, s, b, h, w in report.by_analyst
     ]
     lines += ["", "targets met" if report.passed else "TARGETS MISSED"]
+    if report.brier > BRIER_TARGET >= report.brier - 1.96 * report.brier_se:
+        lines.append(
+            f"(the Brier target {BRIER_TARGET} lies inside the score's 95 % interval "
+            f"{_interval(report.brier, report.brier_se)}: this many cases cannot tell; "
+            "run more, e.g. --cases 5000)"
+        )
     return "\n".join(lines)
 
 
