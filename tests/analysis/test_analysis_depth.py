@@ -438,6 +438,32 @@ def test_contrary_evidence_is_the_margin_of_a_favoured_verdict():
     assert "more than" not in unknown.description
 
 
+def test_contrary_evidence_has_one_row_per_rival_with_two_actors():
+    gru_event = observation(
+        at(2 * 86400), "194.61.40.9", P, category=Category.ACTOR, actor="ru-gru", exclusivity=1.0
+    )
+    obs = [
+        *QUICK,
+        tor(86400),
+        kp(86400 + 300, ip="175.45.177.3"),
+        tor(86400 + 400, 4),
+        gru_event,
+        tor(2 * 86400 + 700, 5),
+    ]
+    pa = one(obs, actors=(ACTOR, RU))
+    assert pa.verdict.actor == "dprk-rgb"
+    rows = {c.id.rsplit(":", 1)[1]: c for c in pa.counterfactuals if c.kind == "contrary-evidence"}
+    rivals = {h.id for h in pa.hypotheses if h.id != hyp(pa, "actor", "dprk-rgb").id}
+    assert set(rows) == rivals and len(rivals) == 4
+    for c in rows.values():
+        assert c.likelihood != pa.verdict.likelihood and c.shift < 0
+    # the rival actor needs less than its own false flag, the unknown party least of all
+    gru = rows[hyp(pa, "actor", "ru-gru").id]
+    gru_flag = rows[hyp(pa, "false_flag", "ru-gru").id]
+    assert rows[hyp(pa, "unknown").id].ratio < gru.ratio < gru_flag.ratio
+    assert "favouring Russia / GRU over every other" in gru.description
+
+
 def test_supporting_evidence_is_the_least_ratio_that_lifts_an_unfavoured_verdict():
     # exclusivity 0.2 (the range-shared what-if above): weights 0.24 : 0.0086 : 0.75 -> 0.240336
     pa = one([tor(0), tor(60, 2), kp(300, exclusivity=0.2), tor(430, 3)])
