@@ -253,6 +253,9 @@ class Observation:
 
     event: Event
     address: AddressFacts
+    # E-mail: what the client a header only the sender wrote names behind the entry relay
+    # (the event's ``claimed_client_ip`` attribute) was at the event's time; else None.
+    claimed: AddressFacts | None = None
 
     @property
     def is_cover(self) -> bool:

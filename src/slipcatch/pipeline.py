@@ -11,7 +11,7 @@ from pathlib import Path
 from slipcatch.analysis import MODEL_VERSION, assess
 from slipcatch.evidence import IngestResult, PersonaMap, ReadOptions, ingest
 from slipcatch.intel import IntelPack, load_pack
-from slipcatch.model import Assessment, Observation
+from slipcatch.model import Assessment, Observation, canonical_ip
 
 __all__ = ["RunResult", "analyze", "observe", "run_time"]
 
@@ -33,9 +33,28 @@ def run_time() -> datetime:
 
 
 def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
-    """Pair every event with what its source address was at the event's time."""
+    """Pair every event with what its source address was at the event's time (and, for an
+    e-mail whose sender-written headers name a client behind the entry relay, what that
+    claimed client was then: ``Observation.claimed``)."""
     facts = pack.lookup([e.src_ip for e in events], [e.time for e in events])
-    return [Observation(event=e, address=f) for e, f in zip(events, facts, strict=True)]
+    claims: dict[int, str] = {}
+    for k, e in enumerate(events):
+        text = e.attributes.get("claimed_client_ip")
+        if not text:
+            continue
+        try:
+            ip = canonical_ip(text)
+        except ValueError:
+            continue  # the reader records only addresses; a foreign table may hold anything
+        if ip != e.src_ip:
+            claims[k] = ip
+    order = sorted(claims)
+    found = pack.lookup([claims[k] for k in order], [events[k].time for k in order])
+    claimed = dict(zip(order, found, strict=True))
+    return [
+        Observation(event=e, address=f, claimed=claimed.get(k))
+        for k, (e, f) in enumerate(zip(events, facts, strict=True))
+    ]
 
 
 def _ingest_into_case(

@@ -4,6 +4,7 @@ dependence, bad input and determinism (docs/model.md, worked examples 9 and 10).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ import pytest
 
 from slipcatch.analysis import assess
 from slipcatch.analysis.analyst import load_evidence_file, parse_evidence, reliability_weight
+from slipcatch.analysis.assessment import read_claim
 from slipcatch.analysis.pattern_of_life import POL_MIN_HOURS, RULE_PATTERN, active_hours, profile
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.analysis.whatif import tipping_ratio
@@ -588,3 +590,50 @@ def test_same_inputs_identical_assessment_with_evidence_file(tmp_path):
     obs = office_week(datetime(2016, 6, 6, tzinfo=UTC)) + QUICK
     first = repr(assess(obs, [ACTOR, RU], evidence_file=path))
     assert repr(assess(list(reversed(obs)), [RU, ACTOR], evidence_file=path)) == first
+
+
+# --- claimed origins (model 2.6) -----------------------------------------------------------
+
+
+def _mail_via(category: Category, s: float, claimed, ip: str = "46.28.106.77"):
+    """An e-mail that entered through ``ip`` (a rented server) whose own header names
+    ``claimed`` (an observation's address facts) as the client behind it."""
+    carrier = observation(
+        at(s), ip, P, category=category, channel="email", country="CZ",
+        origin_trust=OriginTrust.TRUSTED_RELAY, attributes={"claimed_client_ip": claimed.ip},
+    )  # fmt: skip
+    return replace(carrier, claimed=claimed)
+
+
+def test_a_sender_written_claim_behind_cover_is_read_at_the_claimed_client():
+    japan = observation(at(300), "126.209.87.154", P, category=Category.RESIDENTIAL, country="JP")
+    mail = _mail_via(Category.HOSTING, 300, japan.address)
+    pa = one([tor(0), tor(60, 2), mail, tor(430, 3)])
+    [slip] = pa.slips
+    # the slip is the claimed client's, with the e-mail's own event id and sender-written trust
+    assert (slip.ip, slip.country, slip.event_ids) == ("126.209.87.154", "JP", (mail.event.id,))
+    assert slip.origin_trust == OriginTrust.SENDER_WRITTEN and slip.closed_after_seconds == 130
+    # country hit at the sender-written trust weight 0.05: unknown 1 + 0.1 x 0.05 = 1.005
+    [line] = kinds(pa, "country-hit")
+    assert line.likelihoods[hyp(pa, "unknown").id] == 1.005 and line.reliability == "E4"
+    assert "origin sender-written" in line.summary
+    assert read_claim(mail).event.id == mail.event.id
+    assert read_claim(mail).event.src_ip == "126.209.87.154"
+
+
+def test_a_claim_in_an_actor_range_is_a_sender_written_episode_and_an_exposed_entry_wins():
+    kp_claim = kp(300, ip="175.45.176.33").address
+    mail = _mail_via(Category.VPN, 300, kp_claim)
+    pa = one([tor(0), tor(60, 2), mail, tor(430, 3)])
+    # a forged header costs nothing, so only a framer or the operator puts an actor address
+    # there: r = 6 for both (trust does not weaken r), reliability E (sender-written)
+    [episode] = kinds(pa, "actor-range-episode")
+    assert episode.likelihoods[hyp(pa, "actor").id] == 6.0
+    assert episode.likelihoods[hyp(pa, "false_flag").id] == 6.0
+    assert episode.reliability.startswith("E")
+    # an entry that is itself exposed (a residential relay) is better evidence than a claim
+    # about what lay behind it: the claim is not read
+    exposed = _mail_via(Category.RESIDENTIAL, 300, kp_claim, ip="95.90.1.7")
+    assert read_claim(exposed) is exposed
+    pa = one([tor(0), tor(60, 2), exposed, tor(430, 3)])
+    assert not [h for h in pa.hypotheses if h.kind == "actor"]

@@ -56,9 +56,23 @@ def test_demo_recovers_the_ground_truth(demo_run: tuple[Path, str]):
     assert [(s["ip"], s["closed_after_seconds"]) for s in actor_slips] == [
         (s["ip"], s["closed_after_seconds"]) for s in expected
     ]
-    # The hotel hops are slips, but weak ones: attributed to nobody.
-    weak = {s["country"] for s in gop["slips"] if s["attributed_to"] is None}
-    assert {"TH", "TW"} <= weak
+    # The hotel hops are slips, but weak ones: attributed to nobody. So is the Japanese client
+    # that only the sender's own server names (model 2.6: read at the claimed client, with
+    # sender-written trust); the persona's cover ratio is the ground truth's with it.
+    weak = [s for s in gop["slips"] if s["attributed_to"] is None]
+    assert {(s["ip"], s["closed_after_seconds"]) for s in weak} == {
+        (w["ip"], w["closed_after_seconds"]) for w in truth["weak_exposed"]
+    }
+    assert {s["country"] for s in weak} == {"TH", "TW", "JP"}
+    assert round(gop["cover_ratio"], 4) == truth["cover_ratio"]
+    [japan] = [s for s in gop["slips"] if s["country"] == "JP"]
+    assert japan["origin_trust"] == "sender-written"
+    [line] = [
+        x
+        for x in gop["assessment"]["evidence_lines"]
+        if x["kind"] == "country-hit" and "geolocated to JP" in x["summary"]
+    ]
+    assert "origin sender-written" in line["summary"] and "not attribution to JP" in line["summary"]
     for p in _doc(demo_run[0])["personas"]:
         if p["name"] != "Guardians of Peace":
             assert p["assessment"]["verdict"]["actor"] is None
@@ -108,10 +122,10 @@ def test_readme_states_the_demo_verdicts_margin(demo_run: tuple[Path, str]):
         for c in rows
     }
     ratios = {k: c["ratio"] for k, c in by_rival.items()}
-    assert ratios == {"unknown party": 21.1, "false flag": 10.8}
+    assert ratios == {"unknown party": 21.0, "false flag": 10.8}
     assert all(c["likelihood"] == "very likely" for c in rows)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "an unknown party by 21.1 : 1, or a false flag by 10.8 : 1" in readme
+    assert "an unknown party by 21 : 1, or a false flag by 10.8 : 1" in readme
 
 
 def test_demo_through_a_case_store_gives_the_same_assessment(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from slipcatch.evidence import ANONYMOUS
 from slipcatch.model import (
+    COVER,
     ICD203_BANDS,
     Actor,
     Category,
@@ -15,6 +16,7 @@ from slipcatch.model import (
     EvidenceLine,
     Hypothesis,
     Observation,
+    OriginTrust,
     Persona,
     PersonaAssessment,
     Slip,
@@ -55,10 +57,10 @@ from .personas import build_persona, group_by_persona
 from .slips import EXPOSED, find_slips
 from .whatif import ratio_line, tipping_ratio, what_ifs
 
-__all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess"]
+__all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess", "read_claim"]
 
 #: Version of the analytic model (rules, numbers, caps); bump when any of them changes.
-MODEL_VERSION = "slipcatch-analysis/2.5"
+MODEL_VERSION = "slipcatch-analysis/2.6"
 #: A removal that moves the likelihood by more than this many ICD 203 bands is a linchpin.
 LINCHPIN_BANDS = 1
 _TERMS = tuple(term for term, _, _ in ICD203_BANDS)
@@ -427,6 +429,23 @@ def _merge_priors(given: Priors | None, analyst: AnalystEvidence | None) -> Prio
     return Priors(given.unknown, given.false_flag_share, stated.analyst)
 
 
+def read_claim(obs: Observation) -> Observation:
+    """The observation the analysis reads for ``obs`` (model 2.6).
+
+    An e-mail that entered through cover and whose headers, written only by the sender, name
+    the client behind the entry relay (``obs.claimed``) is read at that client, as an origin the
+    sender wrote (``OriginTrust.SENDER_WRITTEN``): if true, it is where the operator was; if
+    forged, only a party that wanted it seen put it there. The event id stays, so slips and lines
+    still point at the record. Any other observation is returned as it is: an entry that is
+    itself exposed is better evidence than a claim about what lay behind it.
+    """
+    claimed = obs.claimed
+    if claimed is None or obs.address.category not in COVER:
+        return obs
+    event = replace(obs.event, src_ip=claimed.ip, origin_trust=OriginTrust.SENDER_WRITTEN)
+    return Observation(event=event, address=claimed)
+
+
 def assess(
     observations: Sequence[Observation],
     actors: Sequence[Actor],
@@ -447,12 +466,16 @@ def assess(
     given here take precedence over the file's ``unknown``/``false_flag_share``; when neither
     states priors, the defaults apply (stated on every ``PersonaAssessment.priors``).
 
+    An e-mail that entered through cover (a VPN, proxy, hosting or Tor address) and whose
+    sender-written headers name a client behind it (``Observation.claimed``) is read at that
+    client, with sender-written trust (``read_claim``; docs/model.md, "Claimed origins").
+
     Raises:
         UsageError: ``priors`` holds a share outside (0, 1) (raised when ``Priors`` is built);
             the evidence file cannot be read or has a bad entry (naming the file and entry).
     """
     by_id = {a.id: a for a in sorted(actors, key=lambda a: (a.id, a.name), reverse=True)}
-    groups = group_by_persona(observations)
+    groups = group_by_persona([read_claim(o) for o in observations])
     analyst: AnalystEvidence | None
     if evidence_file is None or isinstance(evidence_file, AnalystEvidence):
         analyst = evidence_file
