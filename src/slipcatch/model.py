@@ -276,6 +276,9 @@ class Actor:
     operating_countries: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     caveats: tuple[str, ...] = ()
+    # Autonomous systems the actor's side operates (a state network's own AS): an exposed
+    # address they announce outside the registered ranges is an ASN-level hit.
+    asns: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

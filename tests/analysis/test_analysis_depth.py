@@ -14,6 +14,7 @@ import pytest
 from slipcatch.analysis import assess
 from slipcatch.analysis.analyst import load_evidence_file, parse_evidence, reliability_weight
 from slipcatch.analysis.assessment import read_claim
+from slipcatch.analysis.evidence_lines import ASN_EXCLUSIVITY, read_asn
 from slipcatch.analysis.pattern_of_life import POL_MIN_HOURS, RULE_PATTERN, active_hours, profile
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.analysis.whatif import tipping_ratio
@@ -637,3 +638,39 @@ def test_a_claim_in_an_actor_range_is_a_sender_written_episode_and_an_exposed_en
     assert read_claim(exposed) is exposed
     pa = one([tor(0), tor(60, 2), exposed, tor(430, 3)])
     assert not [h for h in pa.hypotheses if h.kind == "actor"]
+
+
+# --- ASN-level hits (model 2.6) -------------------------------------------------------------
+
+
+def test_an_exposed_address_of_the_actors_own_as_is_a_weak_actor_range_hit():
+    star = replace(ACTOR, asns=(131279,))
+    hit = observation(
+        at(300), "175.45.180.9", P, category=Category.RESIDENTIAL, country="KP", asn=131279
+    )
+    obs = [tor(0), tor(60, 2), hit, tor(430, 3)]
+    pa = one(obs, actors=(star,))
+    [episode] = kinds(pa, "actor-range-episode")
+    # ASN_EXCLUSIVITY 0.5: r = 1 / (1/6 + 5/6 x 0.5) = 1.714286 for the actor and its false flag
+    assert ASN_EXCLUSIVITY == 0.5
+    assert episode.likelihoods[hyp(pa, "actor").id] == 1.714286
+    assert episode.likelihoods[hyp(pa, "false_flag").id] == 1.714286
+    assert "from AS131279, an AS of the side of DPRK" in episode.summary
+    assert "outside its registered ranges (ASN-level hit; exclusivity 0.50" in episode.summary
+    [slip] = pa.slips
+    assert (slip.attributed_to, slip.prefix, slip.asn) == ("dprk-rgb", "AS131279", 131279)
+    # quick return 3, access 1 / (0.3 + 0.7 x 0.5) -> false flag 0.65, channels 0.5:
+    # 0.2 x 1.714286 : 0.05 x 1.714286 / 3 x 0.65 x 0.5 : 0.75 -> 0.311082 ("unlikely")
+    assert hyp(pa, "actor").probability == 0.311082
+    assert not kinds(pa, "country-hit")  # the AS is the more specific fact: no KP country line
+    # without the registry's AS number the same event is a plain KP residential exposure
+    plain = one(obs)
+    assert not [h for h in plain.hypotheses if h.kind == "actor"]
+    # an address of a registered range keeps its range; cover in the AS stays cover
+    assert read_asn(kp(300), {131279: "dprk-rgb"}) == kp(300)
+    vpn = observation(at(300), "175.45.180.10", P, category=Category.VPN, asn=131279)
+    assert read_asn(vpn, {131279: "dprk-rgb"}) is vpn
+    # an AS two actors claim tells them apart from nobody: no hit
+    other = Actor(id="other", name="Other", asns=(131279,))
+    both = one(obs, actors=(star, other))
+    assert not [h for h in both.hypotheses if h.kind == "actor"]

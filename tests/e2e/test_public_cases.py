@@ -305,3 +305,33 @@ def test_guccifer_single_moscow_login_names_a_user_registered_actor(tmp_path: Pa
     assert "Europe/Moscow, UTC+03:00 then" in pol["summary"]
     assert pol["likelihoods"][_hypothesis(p, "actor")] > 1.0
     assert not [h for h in p["assessment"]["hypotheses"] if h["actor"] == ACTOR]
+
+
+def test_asn_level_hit_from_a_routing_snapshot_is_weak_evidence(tmp_path: Path) -> None:
+    """The registry gives AS131279 (Star JV) to the DPRK's side. A routing snapshot (a CAIDA
+    prefix2as file; hypothetical: it has Star JV announce 175.45.180.0/24, outside the registered
+    /22) puts one exposed login there: an ASN-level hit, weaker than the registered range."""
+    rows = [
+        (datetime(2016, 3, d, 1, 0, tzinfo=UTC) + timedelta(minutes=m), "51.158.10.20")
+        for d in range(7, 12)
+        for m in (0, 45, 130)
+    ]
+    rows.append((datetime(2016, 3, 9, 1, 50, tzinfo=UTC), "175.45.180.9"))
+    table = tmp_path / "logins.csv"
+    table.write_text(
+        "time,src_ip,user,channel\n"
+        + "".join(f"{t:%Y-%m-%dT%H:%M:%SZ},{ip},op,ssh\n" for t, ip in sorted(rows))
+    )
+    routing = tmp_path / "routeviews-rv2-20160301-1200.pfx2as"
+    routing.write_text("175.45.176.0\t22\t131279\n175.45.180.0\t24\t131279\n")
+
+    doc = _run(tmp_path, [table], "--intel", str(routing))
+    p = _persona(doc, "op")
+    [slip] = [s for s in p["slips"] if s["ip"] == "175.45.180.9"]
+    assert (slip["attributed_to"], slip["prefix"], slip["asn"]) == (ACTOR, "AS131279", 131279)
+    [episode] = _lines(p, "actor-range-episode")
+    assert "ASN-level hit; exclusivity 0.50" in episode["summary"]
+    assert episode["likelihoods"][_hypothesis(p, "actor")] == 1.714286
+    v = p["assessment"]["verdict"]
+    assert v["probability"] < 0.55 and v["confidence"] == "low"  # one weak hit: no attribution
+    assert next(a for a in doc["actors"] if a["id"] == ACTOR)["asns"] == [131279]

@@ -145,6 +145,10 @@ def test_extra_actor_registry_layers(pack: IntelPack, pack_cache: Path, tmp_path
     g.write_text("actors:\n  - id: dprk-rgb\n    name: X\n    operating_countries: [RU, CN]\n")
     layered = load_pack([g], cache_dir=pack_cache).actors[0]
     assert layered.operating_countries == (*pack.actors[0].operating_countries, "RU")
+    # AS numbers layer the same way
+    h = tmp_path / "asns.yaml"
+    h.write_text("actors:\n  - id: dprk-rgb\n    name: X\n    asns: [64500, 131279]\n")
+    assert load_pack([h], cache_dir=pack_cache).actors[0].asns == (131279, 64500)
     hit = p.lookup_one("203.0.114.9", T)
     assert (hit.category, hit.actor) == (Category.ACTOR, "test-actor")
     assert p.lookup_one("175.45.176.1", T).actor == "dprk-rgb"
@@ -161,8 +165,19 @@ def test_operating_countries_are_country_codes(tmp_path: Path) -> None:
     assert actors.load(f).actors[0].operating_countries == ("CN", "MY")
 
 
+def test_asns_are_as_numbers(tmp_path: Path) -> None:
+    f = tmp_path / "a.yaml"
+    for bad in ("[AS131279]", "[true]", "[0]", "[4294967296]", "131279"):
+        f.write_text(f"actors:\n  - id: x\n    name: X\n    asns: {bad}\n")
+        with pytest.raises(IntelError, match=r"a.yaml: actors\[0\]\.asns: expected a list of AS"):
+            actors.load(f)
+    f.write_text("actors:\n  - id: x\n    name: X\n    asns: [64500, 64500, 131279]\n")
+    assert actors.load(f).actors[0].asns == (64500, 131279)
+
+
 def test_shipped_registry_is_valid() -> None:
     out = actors.load()
+    assert out.actors[0].asns == (131279,)  # Star JV, the DPRK's own AS
     # DOJ (Park Jin Hyok, Dalian) and Recorded Future 2017 (operations likely run from abroad)
     assert out.actors[0].operating_countries == ("CN", "IN", "MY", "NZ", "NP", "KE", "MZ", "ID")
     assert [r.fact.range for r in out.facts] == [

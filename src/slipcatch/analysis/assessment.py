@@ -41,6 +41,7 @@ from .evidence_lines import (
     country_lines,
     elsewhere_line,
     exposure_channel_lines,
+    read_asn,
     slip_pattern_lines,
 )
 from .hypotheses import (
@@ -468,14 +469,22 @@ def assess(
 
     An e-mail that entered through cover (a VPN, proxy, hosting or Tor address) and whose
     sender-written headers name a client behind it (``Observation.claimed``) is read at that
-    client, with sender-written trust (``read_claim``; docs/model.md, "Claimed origins").
+    client, with sender-written trust (``read_claim``; docs/model.md, "Claimed origins"). An
+    exposed address announced by an AS one actor's side operates (``Actor.asns``), outside its
+    registered ranges, is read as an ASN-level hit (``evidence_lines.read_asn``).
 
     Raises:
         UsageError: ``priors`` holds a share outside (0, 1) (raised when ``Priors`` is built);
             the evidence file cannot be read or has a bad entry (naming the file and entry).
     """
     by_id = {a.id: a for a in sorted(actors, key=lambda a: (a.id, a.name), reverse=True)}
-    groups = group_by_persona([read_claim(o) for o in observations])
+    claimed_by: dict[int, set[str]] = {}
+    for a in by_id.values():
+        for asn in a.asns:
+            claimed_by.setdefault(asn, set()).add(a.id)
+    # an AS two actors claim tells neither apart: no ASN-level hit for it
+    owners = {asn: ids.pop() for asn, ids in claimed_by.items() if len(ids) == 1}
+    groups = group_by_persona([read_asn(read_claim(o), owners) for o in observations])
     analyst: AnalystEvidence | None
     if evidence_file is None or isinstance(evidence_file, AnalystEvidence):
         analyst = evidence_file

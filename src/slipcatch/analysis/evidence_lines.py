@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slipcatch.model import (
@@ -44,6 +44,8 @@ from .slips import EXPOSED, works_under_cover
 
 __all__ = [
     "ADDRESS_WINDOW_SECONDS",
+    "ASN_EXCLUSIVITY",
+    "ASN_SOURCE",
     "BACKEND_CHANNELS",
     "BURST_SECONDS",
     "CHANNEL_RATIOS",
@@ -83,6 +85,7 @@ __all__ = [
     "listing_texts",
     "open_listings",
     "public_share",
+    "read_asn",
     "slip_pattern",
     "slip_pattern_lines",
 ]
@@ -108,6 +111,13 @@ DEFAULT_EXCLUSIVITY = 0.8
 #: then: PROJECTED_OPEN_FACTOR, halfway.
 OPEN_ADDRESS_FACTOR = 0.2
 PROJECTED_OPEN_FACTOR = 0.6
+#: ASN-level hit (model 2.6): an exposed address announced by an AS the registry says the
+#: actor's side operates (``Actor.asns``), outside every registered range, is read as an address
+#: of the actor's space of this exclusivity: the AS is the actor's, but nobody vouched for the
+#: prefix, so a mixture ratio of 1.71 against an unknown party (weak, as the issue asks).
+ASN_EXCLUSIVITY = 0.5
+#: ``Fact.source`` of the fact an ASN-level hit adds.
+ASN_SOURCE = "asn-level"
 #: How far the origin address can be believed, by who wrote it. ``None``: not e-mail, the
 #: receiving side logged the address itself (web, ssh, a table supplied by the analyst).
 TRUST_WEIGHT: Mapping[OriginTrust | None, float] = {
@@ -189,6 +199,41 @@ def event_trust(obs: Observation) -> OriginTrust | None:
     if obs.event.origin_trust is not None:
         return obs.event.origin_trust
     return OriginTrust.SENDER_WRITTEN if _is_email(obs) else None
+
+
+def read_asn(obs: Observation, owners: Mapping[int, str]) -> Observation:
+    """``obs`` as an ASN-level hit when its exposed address (``residential`` or ``unknown``)
+    is announced by an AS the registry gives to one actor (``owners``: AS number -> actor id):
+    an address of that actor's space with exclusivity ``ASN_EXCLUSIVITY``, its prefix shown as
+    ``AS<n>``. Addresses in a registered range, cover and reserved addresses stay as they are (a
+    VPN exit in the actor's AS is still someone's VPN)."""
+    address = obs.address
+    asn = address.asn
+    if asn is None or asn not in owners or address.category not in EXPOSED:
+        return obs
+    if address.category == Category.ACTOR:
+        return obs
+    actor = owners[asn]
+    fact = Fact(
+        range=f"AS{asn}",
+        category=Category.ACTOR,
+        source=ASN_SOURCE,
+        label=f"AS{asn}, operated by the side of {actor}; outside its registered ranges",
+        actor=actor,
+        asn=asn,
+        country=address.country,
+        exclusivity=ASN_EXCLUSIVITY,
+    )
+    return replace(
+        obs,
+        address=replace(
+            address,
+            category=Category.ACTOR,
+            actor=actor,
+            prefix=f"AS{asn}",
+            facts=(*address.facts, fact),
+        ),
+    )
 
 
 def open_listings(obs: Observation) -> tuple[Fact, ...]:
@@ -491,9 +536,16 @@ def actor_range_lines(
                 if listed
                 else ""
             )
+            asn_level = any(f.source == ASN_SOURCE for o in members for f in o.address.facts)
+            space = (
+                "an AS of the side of {name}, outside its registered ranges (ASN-level hit"
+                if asn_level
+                else "exclusive range of {name} ("
+            ).format(name=name)
             summary = (
-                f"{len(members)} event(s) from {', '.join(prefixes)}, exclusive range of "
-                f"{name} (exclusivity {ep.exclusivity:.2f}, {_trust_text(ep.trust)}{listing}), "
+                f"{len(members)} event(s) from {', '.join(prefixes)}, {space}"
+                f"{'; ' if asn_level else ''}exclusivity {ep.exclusivity:.2f}, "
+                f"{_trust_text(ep.trust)}{listing}), "
                 f"{_span(ep.first, ep.last)} UTC via {', '.join(channels)}; "
                 f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); channel {ep.channel}; "
                 + (

@@ -392,14 +392,14 @@ def _merge_alias_sets(actors: list[Actor], sets: Sequence[AliasSet]) -> list[Act
                                  {_norm(a.name)}),
             country=a.country or s.country, timezones=a.timezones,
             operating_countries=a.operating_countries,
-            sources=tuple(dict.fromkeys((*a.sources, cite))), caveats=a.caveats,
+            sources=tuple(dict.fromkeys((*a.sources, cite))), caveats=a.caveats, asns=a.asns,
         )
     return out
 
 
 def _merge_actors(base: list[Actor], extra: list[Actor]) -> list[Actor]:
-    """Layer actors: an id seen again adds aliases, timezones, operating countries, sources and
-    caveats."""
+    """Layer actors: an id seen again adds aliases, timezones, operating countries, sources,
+    caveats and AS numbers."""
     out: dict[str, Actor] = {a.id: a for a in base}
     for a in extra:
         old = out.get(a.id)
@@ -415,6 +415,7 @@ def _merge_actors(base: list[Actor], extra: list[Actor]) -> list[Actor]:
             country=old.country or a.country, timezones=union(old.timezones, a.timezones),
             operating_countries=union(old.operating_countries, a.operating_countries),
             sources=union(old.sources, a.sources), caveats=union(old.caveats, a.caveats),
+            asns=tuple(dict.fromkeys((*old.asns, *a.asns))),
         )
     return list(out.values())
 

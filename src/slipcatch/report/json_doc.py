@@ -192,6 +192,7 @@ def _actor(a: Actor) -> dict[str, Any]:
         "country": a.country,
         "timezones": list(a.timezones),
         "operating_countries": list(a.operating_countries),
+        "asns": list(a.asns),
         "sources": list(a.sources),
         "caveats": list(a.caveats),
     }

@@ -34,6 +34,7 @@ _ACTOR_KEYS = {
     "country",
     "timezones",
     "operating_countries",
+    "asns",
     "sources",
     "caveats",
     "ranges",
@@ -169,6 +170,11 @@ def load_bytes(raw: bytes, file: str, source: str) -> Loaded:
                     f"{where}.operating_countries: {code!r} is not an ISO 3166-1 alpha-2 code",
                     file,
                 )
+        asns = entry.get("asns") or []
+        if not isinstance(asns, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**32 for n in asns
+        ):
+            raise IntelError(f"{where}.asns: expected a list of AS numbers (1 to 2^32 - 1)", file)
         actor = Actor(
             id=aid,
             name=name.strip(),
@@ -178,6 +184,7 @@ def load_bytes(raw: bytes, file: str, source: str) -> Loaded:
             operating_countries=tuple(dict.fromkeys(operating)),
             sources=_texts(entry.get("sources"), f"{where}.sources", file),
             caveats=_texts(entry.get("caveats"), f"{where}.caveats", file),
+            asns=tuple(dict.fromkeys(asns)),
         )
         out.actors.append(actor)
         ranges = entry.get("ranges") or []
