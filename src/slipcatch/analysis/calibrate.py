@@ -15,7 +15,7 @@ the analytic model is what is tested. Four kinds of truth, drawn with fixed shar
 - ``framed``: a framer in another time zone staging exposure from an actor's range: public
   statements with long exposures, sender-written e-mail headers, or a mimicked quick slip through
   a host in the range (the hard case); a framer with hosts there has 1-3 of them, and its
-  stagings show their addresses (simulator 4, ``ONE_HOST_IN_RANGE``);
+  stagings show their addresses (simulator 4, ``FEW_HOSTS_IN_RANGE``);
 - ``unknown``: an operator with compromised hosts in several countries, one of them sometimes
   inside an actor's range (one to three addresses there, as for a framer);
 - ``noise``: uncovered activity from many networks, now and then from a shared actor range.
@@ -82,7 +82,7 @@ MIN_BAND_CASES = 10
 
 #: Simulator 4: a party that uses hosts in an actor's range without being the actor (a framer
 #: staging through them, an unknown party hopping through one) has 1-3 of them, not the range.
-ONE_HOST_IN_RANGE = True
+FEW_HOSTS_IN_RANGE = True
 SCENARIO_SHARES: Mapping[str, float] = {
     "actor": 0.40,
     "framed": 0.10,
@@ -225,7 +225,7 @@ class _Gen:
         # them: 1-3 (from the persona's name, so that no random draw is added), whose addresses
         # are the first ones drawn; later draws fall on one of them (the draws still happen, so
         # the rest of the case is the same as simulator 3's).
-        self.one_host = False
+        self.few_hosts = False
         self.hosts: list[str] = []
         self.host_count = 1 + zlib.crc32(persona.encode()) % 3
 
@@ -307,7 +307,7 @@ class _Gen:
         )
 
     def _host(self, drawn: str) -> str:
-        if not self.one_host:
+        if not self.few_hosts:
             return drawn
         if len(self.hosts) < self.host_count and drawn not in self.hosts:
             self.hosts.append(drawn)
@@ -467,7 +467,7 @@ def _framed_case(rng: random.Random, index: int) -> SimCase:
         # for anybody else (simulator 3): exclusivity drawn as for an unknown party's hop; and
         # a host is an address: 1-3 hosts, whose addresses the stagings show (simulator 4).
         g.exclusivity = _hop_exclusivity(rng)
-        g.one_host = ONE_HOST_IN_RANGE
+        g.few_hosts = FEW_HOSTS_IN_RANGE
     for _ in range(rng.randint(1, 5)):
         day = rng.choice(days)
         t = g.moment(day, discipline)
@@ -519,7 +519,7 @@ def _unknown_case(rng: random.Random, index: int) -> SimCase:
         # drawn with weight (1.05 - exclusivity): an exclusive range is rarely a hop.
         actor = rng.choice(ACTORS).id
         g.exclusivity = _hop_exclusivity(rng)
-        g.one_host = ONE_HOST_IN_RANGE  # compromised hosts have addresses (simulator 4)
+        g.few_hosts = FEW_HOSTS_IN_RANGE  # compromised hosts have addresses (simulator 4)
         channel, trust = g.channel()
         g.lapse(
             g.moment(rng.choice(days), discipline),
