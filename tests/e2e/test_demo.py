@@ -73,6 +73,11 @@ def test_demo_recovers_the_ground_truth(demo_run: tuple[Path, str]):
         if x["kind"] == "country-hit" and "geolocated to JP" in x["summary"]
     ]
     assert "origin sender-written" in line["summary"] and "not attribution to JP" in line["summary"]
+    # the reports say why the e-mail is read there
+    md = (demo_run[0] / "report.md").read_text(encoding="utf-8")
+    assert "claimed client 126.209.87.154 (residential), named only in headers" in md
+    html = (demo_run[0] / "report.html").read_text(encoding="utf-8")
+    assert 'Claimed client <span class="mono">126.209.87.154</span> (residential)' in html
     for p in _doc(demo_run[0])["personas"]:
         if p["name"] != "Guardians of Peace":
             assert p["assessment"]["verdict"]["actor"] is None

@@ -220,6 +220,12 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
                 f"origin trust {_opt(e.origin_trust)}, entry {_opt(e.entry_ip)}, "
                 f"{md(e.evidence.path)} {md(e.evidence.locator)}"
             )
+            if o.claimed is not None and o.is_cover:
+                out.append(
+                    f"  - claimed client {md(o.claimed.ip)} ({md(o.claimed.category)}), named "
+                    "only in headers the sender wrote: the analysis reads this e-mail there, "
+                    "with sender-written trust"
+                )
             for h in sorted(e.hops, key=lambda h: h.index):
                 out.append(
                     f"  - hop {h.index}: from {_opt(h.from_host)} ({_opt(h.from_ip)}) by "
