@@ -47,6 +47,7 @@ __all__ = [
     "Hop",
     "Hypothesis",
     "Observation",
+    "OperatingPeriod",
     "OriginTrust",
     "Persona",
     "PersonaAssessment",
@@ -263,6 +264,21 @@ class Observation:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatingPeriod:
+    """A country an actor's operators are reported to work from, for a stated time."""
+
+    country: str  # ISO 3166-1 alpha-2
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None  # exclusive
+
+    def covers(self, at: datetime) -> bool:
+        t = utc(at)
+        return (self.valid_from is None or self.valid_from <= t) and (
+            self.valid_to is None or t < self.valid_to
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     """A threat actor from the registry (or from a galaxy / ATT&CK intrusion set)."""
 
@@ -279,6 +295,15 @@ class Actor:
     # Autonomous systems the actor's side operates (a state network's own AS): an exposed
     # address they announce outside the registered ranges is an ASN-level hit.
     asns: tuple[int, ...] = ()
+    # Operating countries reported for a stated time only (``operating_countries`` are undated).
+    operating_periods: tuple[OperatingPeriod, ...] = ()
+
+    def operates_in(self, country: str, at: datetime) -> bool:
+        """Whether the actor's operators are reported to work from ``country`` at ``at``."""
+        code = country.strip().upper()
+        return code in self.operating_countries or any(
+            p.country == code and p.covers(at) for p in self.operating_periods
+        )
 
 
 @dataclass(frozen=True, slots=True)

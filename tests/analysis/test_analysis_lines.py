@@ -46,7 +46,15 @@ from slipcatch.analysis.pattern_of_life import (
 from slipcatch.analysis.personas import build_persona
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
-from slipcatch.model import Actor, Category, EvidenceLine, Fact, OriginTrust, stable_id
+from slipcatch.model import (
+    Actor,
+    Category,
+    EvidenceLine,
+    Fact,
+    OperatingPeriod,
+    OriginTrust,
+    stable_id,
+)
 
 from .builders import P, at, kp, pol_likelihoods, tor
 
@@ -627,6 +635,28 @@ def test_operating_country_hop_is_neutral_not_elsewhere():
     [pa] = assess(home, [both])
     [line] = [line for line in pa.evidence if line.kind == "country-hit"]
     assert ratios(line) == (2.0, 1.5, 1.0)
+
+
+def test_a_dated_operating_country_counts_only_within_its_period():
+    # the hop is on 2014-11-26; a period that covers it is an operating country then (neutral, as
+    # above: 0.610687), one that ended before is not (elsewhere and the tilt: 0.418848)
+    base = [*covered_day(0), kp(300), tor(430)]
+    hop = [*base, res(2 * 86400, "116.22.7.7", "CN"), tor(2 * 86400 + 120, 5)]
+
+    def with_period(start: str, end: str) -> Actor:
+        period = OperatingPeriod(
+            "CN", datetime.fromisoformat(start + "T00:00:00+00:00"),
+            datetime.fromisoformat(end + "T00:00:00+00:00"),
+        )  # fmt: skip
+        return replace(ACTOR, operating_periods=(period,))
+
+    [then] = assess(hop, [with_period("2011-01-01", "2015-01-01")])
+    assert then.verdict.probability == 0.610687
+    assert not [line for line in then.evidence if line.kind == "exposed-elsewhere"]
+    [before] = assess(hop, [with_period("2011-01-01", "2014-01-01")])
+    assert before.verdict.probability == 0.418848
+    [line] = [line for line in before.evidence if line.kind == "exposed-elsewhere"]
+    assert "in CN" in line.summary
 
 
 def test_example_13_channel_of_the_episode():

@@ -158,11 +158,34 @@ def test_operating_countries_are_country_codes(tmp_path: Path) -> None:
     f = tmp_path / "a.yaml"
     f.write_text("actors:\n  - id: x\n    name: X\n    operating_countries: [CN, China]\n")
     with pytest.raises(
-        IntelError, match=r"a.yaml: actors\[0\]\.operating_countries: 'China' is not an ISO"
+        IntelError, match=r"a.yaml: actors\[0\]\.operating_countries\[1\]: 'China' is not an ISO"
     ):
         actors.load(f)
     f.write_text("actors:\n  - id: x\n    name: X\n    operating_countries: [CN, CN, MY]\n")
     assert actors.load(f).actors[0].operating_countries == ("CN", "MY")
+
+
+def test_operating_countries_may_be_dated(tmp_path: Path) -> None:
+    f = tmp_path / "a.yaml"
+    f.write_text(
+        "actors:\n  - id: x\n    name: X\n    operating_countries:\n"
+        "      - MY\n      - {country: CN, valid_from: 2011-01-01, valid_to: 2014-01-01}\n"
+    )
+    [actor] = actors.load(f).actors
+    assert actor.operating_countries == ("MY",)
+    [period] = actor.operating_periods
+    assert (period.country, period.valid_from.year, period.valid_to.year) == ("CN", 2011, 2014)
+    assert actor.operates_in("cn", datetime(2012, 6, 1, tzinfo=UTC))
+    assert not actor.operates_in("CN", datetime(2014, 1, 1, tzinfo=UTC))  # valid_to exclusive
+    assert actor.operates_in("MY", datetime(1999, 1, 1, tzinfo=UTC))  # undated: always
+    for bad, message in (
+        ("{country: CN, since: 2011-01-01}", r"operating_countries\[0\]: unknown keys"),
+        ("{country: CN, valid_from: 2014-01-01, valid_to: 2011-01-01}", "is not before"),
+        ("{country: China, valid_from: 2011-01-01}", "'China' is not an ISO"),
+    ):
+        f.write_text(f"actors:\n  - id: x\n    name: X\n    operating_countries: [{bad}]\n")
+        with pytest.raises(IntelError, match=message):
+            actors.load(f)
 
 
 def test_asns_are_as_numbers(tmp_path: Path) -> None:

@@ -597,10 +597,13 @@ def country_lines(
         sponsored = [
             a for a in hypothesised if a in actors and (actors[a].country or "").upper() == country
         ]
+        # reported to operate there at the time of every one of these events
         operating = [
             a
             for a in hypothesised
-            if a in actors and a not in sponsored and country in actors[a].operating_countries
+            if a in actors
+            and a not in sponsored
+            and all(actors[a].operates_in(country, o.event.time) for o in members)
         ]
         likelihoods = dict.fromkeys(all_ids, 1.0)
         if operating and not sponsored:
@@ -766,22 +769,28 @@ def elsewhere_line(
     """One line per persona with an actor hypothesis that was also exposed elsewhere.
 
     "Elsewhere": exposed events outside any exclusive range geolocated to a country that
-    sponsors none of the hypothesised actors and is none's reported operating country
-    (``Actor.operating_countries``). Likelihoods: unknown ``1 + (ELSEWHERE_RATIO - 1) x
+    sponsors none of the hypothesised actors and is none's reported operating country at the
+    event's time (``Actor.operates_in``: undated ``operating_countries`` and dated
+    ``operating_periods``). Likelihoods: unknown ``1 + (ELSEWHERE_RATIO - 1) x
     trust`` (the strongest trust among those events), every other hypothesis 1. None when there
     is no actor hypothesis or no such event.
     """
     hypothesised = sorted({s.actor for s in specs if s.kind == "actor" and s.actor is not None})
     if not hypothesised:
         return None
-    sponsors = {(actors[a].country or "").upper() for a in hypothesised if a in actors}
-    sponsors |= {c for a in hypothesised if a in actors for c in actors[a].operating_countries}
+    known = [actors[a] for a in hypothesised if a in actors]
+    sponsors = {(a.country or "").upper() for a in known} | {""}
+
+    def elsewhere(obs: Observation) -> bool:
+        country = (obs.address.country or "").strip().upper()
+        if country in sponsors:
+            return False
+        return not any(a.operates_in(country, obs.event.time) for a in known)
+
     members = [
         obs
         for obs in observations
-        if obs.address.category in EXPOSED
-        and not obs.address.actor
-        and (obs.address.country or "").strip().upper() not in sponsors | {""}
+        if obs.address.category in EXPOSED and not obs.address.actor and elsewhere(obs)
     ]
     if not members:
         return None

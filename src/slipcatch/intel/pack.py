@@ -393,6 +393,7 @@ def _merge_alias_sets(actors: list[Actor], sets: Sequence[AliasSet]) -> list[Act
             country=a.country or s.country, timezones=a.timezones,
             operating_countries=a.operating_countries,
             sources=tuple(dict.fromkeys((*a.sources, cite))), caveats=a.caveats, asns=a.asns,
+            operating_periods=a.operating_periods,
         )
     return out
 
@@ -416,6 +417,7 @@ def _merge_actors(base: list[Actor], extra: list[Actor]) -> list[Actor]:
             operating_countries=union(old.operating_countries, a.operating_countries),
             sources=union(old.sources, a.sources), caveats=union(old.caveats, a.caveats),
             asns=tuple(dict.fromkeys((*old.asns, *a.asns))),
+            operating_periods=tuple(dict.fromkeys((*old.operating_periods, *a.operating_periods))),
         )
     return list(out.values())
 

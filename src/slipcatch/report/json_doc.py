@@ -192,6 +192,10 @@ def _actor(a: Actor) -> dict[str, Any]:
         "country": a.country,
         "timezones": list(a.timezones),
         "operating_countries": list(a.operating_countries),
+        "operating_periods": [
+            {"country": o.country, "valid_from": iso(o.valid_from), "valid_to": iso(o.valid_to)}
+            for o in a.operating_periods
+        ],
         "asns": list(a.asns),
         "sources": list(a.sources),
         "caveats": list(a.caveats),

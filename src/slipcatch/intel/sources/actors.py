@@ -22,7 +22,7 @@ from slipcatch.errors import IntelError
 from slipcatch.intel.addr import parse_cidr, range_text
 from slipcatch.intel.records import FactRow, Loaded
 from slipcatch.intel.sources.timeparse import parse_time
-from slipcatch.model import Actor, Category, Fact, SourceInfo
+from slipcatch.model import Actor, Category, Fact, OperatingPeriod, SourceInfo
 
 __all__ = ["SHIPPED_NAME", "load", "load_bytes", "shipped_bytes", "sniff"]
 
@@ -72,6 +72,39 @@ def _time(value: Any, where: str, file: str) -> datetime | None:
         return parse_time(value)
     except ValueError as exc:
         raise IntelError(f"{where}: {exc}", file) from exc
+
+
+def _operating(
+    value: Any, where: str, file: str
+) -> tuple[list[str], list[OperatingPeriod]]:
+    """Operating countries: a code (undated) or ``{country, valid_from, valid_to}`` (dated)."""
+    where = f"{where}.operating_countries"
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        raise IntelError(f"{where}: expected a list", file)
+    codes: list[str] = []
+    periods: list[OperatingPeriod] = []
+    for k, item in enumerate(value):
+        here = f"{where}[{k}]"
+        if isinstance(item, Mapping):
+            bad = set(item) - {"country", "valid_from", "valid_to"}
+            if bad:
+                raise IntelError(f"{here}: unknown keys {sorted(bad)}", file)
+            code = item.get("country")
+            vfrom = _time(item.get("valid_from"), f"{here}.valid_from", file)
+            vto = _time(item.get("valid_to"), f"{here}.valid_to", file)
+            if vfrom is not None and vto is not None and vfrom >= vto:
+                raise IntelError(f"{here}: valid_from is not before valid_to", file)
+        else:
+            code, vfrom, vto = item, None, None
+        if not isinstance(code, str) or not _CC_RE.match(code):
+            raise IntelError(f"{here}: {code!r} is not an ISO 3166-1 alpha-2 code", file)
+        if vfrom is None and vto is None:
+            codes.append(code)
+        else:
+            periods.append(OperatingPeriod(code, vfrom, vto))
+    return codes, periods
 
 
 def _range(
@@ -163,13 +196,7 @@ def load_bytes(raw: bytes, file: str, source: str) -> Loaded:
         country = entry.get("country")
         if country is not None and (not isinstance(country, str) or not _CC_RE.match(country)):
             raise IntelError(f"{where}: country must be an ISO 3166-1 alpha-2 code", file)
-        operating = _texts(entry.get("operating_countries"), f"{where}.operating_countries", file)
-        for code in operating:
-            if not _CC_RE.match(code):
-                raise IntelError(
-                    f"{where}.operating_countries: {code!r} is not an ISO 3166-1 alpha-2 code",
-                    file,
-                )
+        operating, periods = _operating(entry.get("operating_countries"), where, file)
         asns = entry.get("asns") or []
         if not isinstance(asns, list) or not all(
             isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**32 for n in asns
@@ -182,6 +209,7 @@ def load_bytes(raw: bytes, file: str, source: str) -> Loaded:
             country=country,
             timezones=_texts(entry.get("timezones"), f"{where}.timezones", file),
             operating_countries=tuple(dict.fromkeys(operating)),
+            operating_periods=tuple(dict.fromkeys(periods)),
             sources=_texts(entry.get("sources"), f"{where}.sources", file),
             caveats=_texts(entry.get("caveats"), f"{where}.caveats", file),
             asns=tuple(dict.fromkeys(asns)),
