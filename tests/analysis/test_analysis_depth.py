@@ -437,8 +437,8 @@ def test_contrary_evidence_is_the_margin_of_a_favoured_verdict():
     # than one line may carry (LINE_CAP 10), and the description says so
     flag = rows[hyp(pa, "false_flag").id]
     assert flag.ratio == 15.5 and flag.probability == 0.549828
-    assert "more than the 10 : 1 one line may carry" in flag.description
-    assert "more than" not in unknown.description
+    assert "beyond the 10 : 1 any one line may carry" in flag.description
+    assert "beyond" not in unknown.description
 
 
 def test_contrary_evidence_has_one_row_per_rival_with_two_actors():

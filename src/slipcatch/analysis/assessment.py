@@ -275,7 +275,7 @@ def _tipping_points(core: _Core, actors: Mapping[str, Actor]) -> list[Counterfac
             continue
         other = after(ratio)
         p = round(other.posteriors.get(target, 0.0), 6)
-        cap = f"; more than the {LINE_CAP:g} : 1 one line may carry" if ratio > LINE_CAP else ""
+        cap = f"; beyond the {LINE_CAP:g} : 1 any one line may carry" if ratio > LINE_CAP else ""
         out.append(
             Counterfactual(
                 id=f"{core.persona.id}:{kind}:{spec.id}",
