@@ -470,6 +470,8 @@ def icd203_term(p: float) -> str:
 
 def utc(dt: datetime) -> datetime:
     """Make a datetime UTC-aware (naive times are taken as UTC)."""
+    if dt.tzinfo is UTC:  # the readers' times: nothing to convert (the analysis' hot path)
+        return dt
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 

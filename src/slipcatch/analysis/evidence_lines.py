@@ -881,10 +881,7 @@ def public_share(observations: Sequence[Observation]) -> float:
     and a long sitting of many events is still one chance to forget the cover. 0 for no events.
     """
     sittings = {
-        (
-            _channel_name(obs) in PUBLIC_CHANNELS,
-            utc(obs.event.time).replace(minute=0, second=0, microsecond=0),
-        )
+        (_channel_name(obs) in PUBLIC_CHANNELS, int(utc(obs.event.time).timestamp() // 3600))
         for obs in observations
     }
     if not sittings:

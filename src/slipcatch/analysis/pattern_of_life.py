@@ -135,11 +135,12 @@ class Profile:
 
 def active_hours(observations: Sequence[Observation]) -> tuple[datetime, ...]:
     """The first event time of every distinct UTC hour with activity, in time order."""
-    seen: dict[datetime, datetime] = {}
+    seen: dict[int, datetime] = {}
     for obs in observations:
         t = utc(obs.event.time)
-        key = t.replace(minute=0, second=0, microsecond=0)
-        if key not in seen or t < seen[key]:
+        key = int(t.timestamp() // 3600)  # the UTC hour, as a number (cheaper than replace)
+        first = seen.get(key)
+        if first is None or t < first:
             seen[key] = t
     return tuple(seen[k] for k in sorted(seen))
 

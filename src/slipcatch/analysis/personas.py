@@ -58,9 +58,12 @@ def build_persona(name: str, observations: Sequence[Observation]) -> Persona:
         raise ValueError(f"persona {name!r} has no events")
     identities: set[str] = set()
     for obs in observations:
+        attributes = obs.event.attributes
+        if not attributes:
+            continue
         for key in IDENTITY_KEYS:
-            value = obs.event.attributes.get(key)
-            if isinstance(value, str) and value.strip():
+            value = attributes.get(key)
+            if value and isinstance(value, str) and value.strip():
                 identities.add(value.strip())
     if not identities:
         identities.add(name)
