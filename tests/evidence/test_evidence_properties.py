@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slipcatch.evidence import ReadOptions, authlog, ingest, mail, table, weblog, weblog_json, zeek
+from slipcatch.evidence import (
+    PersonaMap,
+    ReadOptions,
+    authlog,
+    ingest,
+    mail,
+    table,
+    weblog,
+    weblog_json,
+    zeek,
+)
 from slipcatch.evidence._source import Source
 from slipcatch.model import Event, Rejection
 
@@ -18,6 +28,7 @@ WEB = '1.2.3.4 - u [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.0" 200 1 "r" "ua"
 PIECES = {
     weblog: [
         WEB,
+        '1.2.3.5 - - [10/Oct/2000:13:55:36 -0700] "POST /x.php?c=id HTTP/1.1" 200 1',
         '"a, b" 1.1.1.1 - - [01/Jan/2001:00:00:00 +0000] "" 404 -',
         "::1",
         "[",
@@ -73,7 +84,9 @@ def _check(fmt: ModuleType, data: bytes) -> None:
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "f"
         p.write_bytes(data)
-        opts = ReadOptions(trusted_relays=("c", "10.0.0.0/8"), year=2014)
+        # a persona map with identity and request-path rows, as an analyst would give
+        pmap = PersonaMap.from_pairs([("re:^a", "A"), ("path:^/[a-z]*\\.php", "shell"), ("b", "B")])
+        opts = ReadOptions(trusted_relays=("c", "10.0.0.0/8"), year=2014, persona_map=pmap)
         items = list(fmt.read(Source(p, opts)))
         assert all(isinstance(i, Event | Rejection) for i in items)
         compressed = data.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00"))
