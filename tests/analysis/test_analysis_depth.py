@@ -636,6 +636,11 @@ def test_a_claim_in_an_actor_range_is_a_sender_written_episode_and_an_exposed_en
     # about what lay behind it: the claim is not read
     exposed = _mail_via(Category.RESIDENTIAL, 300, kp_claim, ip="95.90.1.7")
     assert read_claim(exposed) is exposed
+    # a claim of a reserved address, or of more cover, behind cover says nothing more
+    for category, ip in ((Category.RESERVED, "10.1.2.3"), (Category.VPN, "45.83.64.9")):
+        inner = observation(at(300), ip, P, category=category).address
+        mail = _mail_via(Category.HOSTING, 300, inner)
+        assert read_claim(mail) is mail
     pa = one([tor(0), tor(60, 2), exposed, tor(430, 3)])
     assert not [h for h in pa.hypotheses if h.kind == "actor"]
 

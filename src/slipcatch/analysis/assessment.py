@@ -434,15 +434,16 @@ def read_claim(obs: Observation) -> Observation:
     """The observation the analysis reads for ``obs`` (model 2.6).
 
     An e-mail that entered through cover and whose headers, written only by the sender, name
-    the client behind the entry relay (``obs.claimed``) is read at that client, as an origin the
-    sender wrote (``OriginTrust.SENDER_WRITTEN``): if true, it is where the operator was; if
-    forged, only a party that wanted it seen put it there. The event id stays, so slips and lines
-    still point at the record. Any other observation is returned as it is: an entry that is
-    itself exposed is better evidence than a claim about what lay behind it.
+    an exposed client behind the entry relay (``obs.claimed``) is read at that client, as an
+    origin the sender wrote (``OriginTrust.SENDER_WRITTEN``): if true, it is where the operator
+    was; if forged, only a party that wanted it seen put it there. The event id stays, so slips
+    and lines still point at the record. Any other observation is returned as it is: an entry
+    that is itself exposed is better evidence than a claim about what lay behind it, and a claim
+    of more cover or of a reserved address says nothing more.
     """
     claimed = obs.claimed
-    if claimed is None or obs.address.category not in COVER:
-        return obs
+    if claimed is None or obs.address.category not in COVER or claimed.category not in EXPOSED:
+        return obs  # a claim of cover behind cover, or of a reserved address, says nothing more
     event = replace(obs.event, src_ip=claimed.ip, origin_trust=OriginTrust.SENDER_WRITTEN)
     return Observation(event=event, address=claimed)
 
