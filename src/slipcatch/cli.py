@@ -86,6 +86,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--cases", type=int, default=1000, help="number of cases (default 1000)")
     sim.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    sim.add_argument(
+        "--seeds",
+        default=None,
+        help="comma-separated seeds: --cases from each, scored together (overrides --seed)",
+    )
     sim.add_argument("--json", action="store_true", help="print JSON")
 
     demo = sub.add_parser("demo", help="analyse the bundled demo case (offline)")
@@ -201,11 +206,20 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from slipcatch.analysis.calibrate import render, run
+    from slipcatch.analysis.calibrate import parse_seeds, render, run, run_seeds
 
     if args.cases < 1:
         raise UsageError(f"simulate: --cases must be at least 1, not {args.cases}")
-    report = run(args.cases, args.seed)
+    if args.seeds is not None:
+        try:
+            seeds = parse_seeds(args.seeds)
+        except ValueError:
+            raise UsageError(
+                f"simulate: --seeds must be integers separated by commas, not {args.seeds!r}"
+            ) from None
+        report = run_seeds(args.cases, seeds)
+    else:
+        report = run(args.cases, args.seed)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
     else:

@@ -127,6 +127,25 @@ def test_cli_simulate_prints_the_report(capsys):
     assert "--cases must be at least 1" in capsys.readouterr().err
 
 
+def test_seeds_are_scored_together(capsys):
+    one, other = calibrate.run(15, 3), calibrate.run(15, 4)
+    pooled = calibrate.run_seeds(15, [3, 4])
+    assert (pooled.cases, pooled.seed, pooled.seeds) == (30, 3, (3, 4))
+    assert pooled.assessable == one.assessable + other.assessable
+    # the pooled Brier score is the mean over both runs' scored forecasts
+    expected = (one.brier * one.assessable + other.brier * other.assessable) / pooled.assessable
+    assert pooled.brier == pytest.approx(expected, abs=1e-5)
+    assert pooled.high == one.high + other.high
+    assert main(["simulate", "--cases", "15", "--seeds", "3,4", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["cases"], doc["seeds"]) == (30, [3, 4])
+    assert main(["simulate", "--seeds", "3,x"]) == 2
+    assert "--seeds must be integers separated by commas" in capsys.readouterr().err
+    assert calibrate.parse_seeds(" 2026, 7,11 ") == [2026, 7, 11]
+    with pytest.raises(ValueError):
+        calibrate.parse_seeds(",")
+
+
 def test_module_entry_point_renders_markdown(capsys):
     calibrate.main(["--cases", "8", "--seed", "5"])
     out = capsys.readouterr().out

@@ -69,7 +69,9 @@ __all__ = [
     "analyst_document",
     "generate",
     "main",
+    "parse_seeds",
     "run",
+    "run_seeds",
     "score",
     "standard_error",
 ]
@@ -695,6 +697,8 @@ class Report:
     # standard errors of the two Brier scores (the cases' squared errors: sd / sqrt(n))
     brier_se: float = 0.0
     brier_all_se: float = 0.0
+    # a pooled run (``run_seeds``): the seeds whose cases it holds, ``cases`` from each
+    seeds: tuple[int, ...] = ()
 
     @property
     def high_error(self) -> float:
@@ -712,6 +716,7 @@ class Report:
         return {
             "cases": self.cases,
             "seed": self.seed,
+            "seeds": list(self.seeds),
             "assessable": self.assessable,
             "brier": self.brier,
             "brier_all_cases": self.brier_all,
@@ -859,6 +864,16 @@ def run(n: int = 1000, seed: int = 2026, analyst_evidence: bool = True) -> Repor
     return score([_outcome(case) for case in cases], seed, analyst_evidence)
 
 
+def run_seeds(n: int, seeds: Sequence[int], analyst_evidence: bool = True) -> Report:
+    """``n`` cases from each of ``seeds``, scored together (one report; ``cases`` counts them
+    all, ``seed`` is the first seed, ``seeds`` all of them)."""
+    if not seeds:
+        raise ValueError("run_seeds needs at least one seed")
+    outcomes = [_outcome(c) for seed in seeds for c in generate(n, seed, analyst_evidence)]
+    report = score(outcomes, seeds[0], analyst_evidence)
+    return replace(report, seeds=tuple(seeds))
+
+
 def _interval(value: float, se: float) -> str:
     return f"{max(0.0, value - 1.96 * se):.4f}-{value + 1.96 * se:.4f}"
 
@@ -866,7 +881,13 @@ def _interval(value: float, se: float) -> str:
 def render(report: Report) -> str:
     """The report as Markdown tables (the form docs/calibration.md quotes)."""
     lines = [
-        f"cases: {report.cases} (seed {report.seed}); forecasts scored: {report.assessable}; "
+        f"cases: {report.cases} ("
+        + (
+            f"seeds {', '.join(map(str, report.seeds))}, pooled"
+            if report.seeds
+            else f"seed {report.seed}"
+        )
+        + f"); forecasts scored: {report.assessable}; "
         f"analyst evidence simulated: {'yes' if report.analyst_evidence else 'no'}",
         f"Brier score (scored forecasts): {report.brier:.4f} (target <= {BRIER_TARGET}; "
         f"standard error {report.brier_se:.4f}, 95 % interval "
@@ -917,6 +938,18 @@ def render(report: Report) -> str:
     return "\n".join(lines)
 
 
+def parse_seeds(text: str) -> list[int]:
+    """``"2026,7,11"`` -> ``[2026, 7, 11]``.
+
+    Raises:
+        ValueError: an item is not an integer, or there is none.
+    """
+    seeds = [int(part) for part in text.split(",") if part.strip()]
+    if not seeds:
+        raise ValueError("no seed given")
+    return seeds
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m slipcatch.analysis.calibrate``: run and print; exit 1 when a target is missed."""
     parser = argparse.ArgumentParser(
@@ -925,6 +958,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--seeds",
+        type=parse_seeds,
+        default=None,
+        help="comma-separated seeds, scored together (overrides --seed)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     parser.add_argument(
         "--no-analyst-evidence",
@@ -932,7 +971,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the same cases without their simulated analyst evidence",
     )
     args = parser.parse_args(argv)
-    report = run(max(1, args.cases), args.seed, not args.no_analyst_evidence)
+    if args.seeds:
+        report = run_seeds(max(1, args.cases), args.seeds, not args.no_analyst_evidence)
+    else:
+        report = run(max(1, args.cases), args.seed, not args.no_analyst_evidence)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
     else:
