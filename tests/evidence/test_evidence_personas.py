@@ -54,6 +54,29 @@ def test_path_rows_match_request_paths_only(tmp_path: Path) -> None:
     assert not PersonaMap.from_pairs([("alice", "A")]).has_path_rows
 
 
+def test_attr_rows_match_a_named_attribute_only(tmp_path: Path) -> None:
+    p = tmp_path / "m.csv"
+    p.write_text(
+        "identity,persona\n"
+        "attr:User_Agent=^curl/7\\.29,tooling\n"
+        "attr:id.resp_p=^8443$,backdoor\n"
+    )
+    m = PersonaMap.load(p)
+    assert m.has_path_rows  # resolved record by record
+    # attribute names compare without case, values by the regular expression (no case)
+    assert m.resolve(None, attributes={"user_agent": "CURL/7.29.0"}) == "tooling"
+    assert m.resolve(None, attributes={"id.resp_p": "8443"}) == "backdoor"
+    assert m.resolve(None, attributes={"id.resp_p": "18443"}) is None
+    # an attr row never matches an identity or a path, nor an attribute of another name
+    assert m.resolve("curl/7.29", path="curl/7.29") is None
+    assert m.resolve(None, attributes={"referer": "curl/7.29"}) is None
+    for bad in ("attr:=x", "attr:user_agent", "attr:ua=(", "attr: =x"):
+        p.write_text(f"identity,persona\n{bad},P\n")
+        with pytest.raises(UsageError) as err:
+            PersonaMap.load(p)
+        assert err.value.locator == "line 2"
+
+
 @pytest.mark.parametrize(
     ("name", "text", "where"),
     [

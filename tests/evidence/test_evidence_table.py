@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from slipcatch.evidence import ingest
+from slipcatch.evidence import PersonaMap, ReadOptions, ingest
 
 
 def _locs(result):  # type: ignore[no-untyped-def]
@@ -116,3 +116,21 @@ def test_zeek_json_is_not_a_table(shared_data: Path) -> None:
 
     head = (shared_data / "weblogs" / "zed-sample-data-wrccdc2018-zeek-ssh.ndjson").read_bytes()
     assert table.sniff(head[:65536], "x.ndjson") == 0.0
+
+
+def test_table_rows_join_a_persona_by_a_column(tmp_path: Path) -> None:
+    # a column the contract does not name (kept as an attribute) can tie rows to one operator
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "time,src_ip,ja3\n"
+        "2014-11-24T00:00:00Z,175.45.176.9,e7d705a3286e19ea42f587b344ee6865\n"
+        "2014-11-24T00:05:00Z,185.220.101.7,e7d705a3286e19ea42f587b344ee6865\n"
+        "2014-11-24T00:09:00Z,1.1.1.1,0123\n"
+    )
+    pmap = PersonaMap.from_pairs([("attr:JA3=^e7d705a3", "implant")])
+    result = ingest(p, ReadOptions(persona_map=pmap))
+    assert [e.persona for e in sorted(result.events, key=lambda e: e.time)] == [
+        "implant",
+        "implant",
+        "(anonymous)",
+    ]

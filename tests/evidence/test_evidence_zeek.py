@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from slipcatch.evidence import ingest
+from slipcatch.evidence import PersonaMap, ReadOptions, ingest
 
 # data lines (non-# lines), counted with `grep -vc '^#'`
 COUNTS = {
@@ -59,6 +59,23 @@ def test_zeek_user_field(tmp_path: Path) -> None:
         ("1.1.1.1", "(anonymous)", "zeek:auth"),
     ]
     assert [(r.locator, r.reason) for r in result.rejections] == [("line 5", "bad-address")]
+
+
+def test_zeek_records_join_a_persona_by_attribute(tmp_path: Path) -> None:
+    # conn.log names nobody: an analyst ties the connections to a backdoor's port to one operator
+    p = tmp_path / "conn.log"
+    p.write_text(
+        "#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\n"
+        "1.5\t175.45.178.1\t10.0.0.5\t8443\n2.5\t185.220.101.7\t10.0.0.5\t8443\n"
+        "3.5\t1.1.1.1\t10.0.0.5\t443\n"
+    )
+    pmap = PersonaMap.from_pairs([("attr:ID.RESP_P=^8443$", "backdoor")])
+    result = ingest(p, ReadOptions(persona_map=pmap))
+    assert [(e.src_ip, e.persona) for e in result.events] == [
+        ("175.45.178.1", "backdoor"),
+        ("185.220.101.7", "backdoor"),
+        ("1.1.1.1", "(anonymous)"),
+    ]
 
 
 def test_zeek_teredo_http_ipv6_spot_values(shared_data: Path) -> None:

@@ -208,12 +208,18 @@ def parse_iso(text: str) -> datetime | None:
     return dt if plausible(dt) else None
 
 
-def persona_for(source: Source, *identities: str | None, path: str | None = None) -> str:
+def persona_for(
+    source: Source,
+    *identities: str | None,
+    path: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+) -> str:
     """The persona for a record: the persona map's answer (``path``: the request path of an
-    access-log record, for ``path:`` rows), else the first identity given."""
+    access-log record, for ``path:`` rows; ``attributes``: the record's, for ``attr:`` rows),
+    else the first identity given."""
     pmap = source.options.persona_map
     if pmap is not None:
-        mapped = pmap.resolve(*identities, path=path)
+        mapped = pmap.resolve(*identities, path=path, attributes=attributes)
         if mapped is not None:
             return mapped
     for ident in identities:

@@ -232,7 +232,7 @@ def _event(
         locator,
         time=when,
         src_ip=ip,
-        persona=persona_for(source, user or None),
+        persona=persona_for(source, user or None, attributes=attrs),
         channel=CHANNEL,
         digest=sha256(raw),
         attributes=attrs,

@@ -2,7 +2,8 @@
 
 Besides identities, a row may name a request path of access-log records (``path:REGEX``): a web
 shell or a C2 endpoint is reached without an account, so the path is what ties its requests to
-one operator.
+one operator; or any attribute of a record (``attr:NAME=REGEX``: a user agent, a Zeek
+responder port, a table column), for evidence that names nobody.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ class _Row:
     pattern: re.Pattern[str] | None
     line: int
     on_path: bool = False  # ``path:`` rows match the request path, never an identity
+    attribute: str | None = None  # ``attr:NAME=`` rows match that attribute (name casefolded)
 
 
 class PersonaMap:
@@ -77,18 +80,33 @@ class PersonaMap:
 
     @property
     def has_path_rows(self) -> bool:
-        """Whether any row matches request paths (readers then resolve line by line)."""
-        return any(row.on_path for row in self._rows)
+        """Whether any row matches request paths or attributes (readers then resolve record by
+        record, not once per account)."""
+        return any(row.on_path or row.attribute is not None for row in self._rows)
 
-    def resolve(self, *identities: str | None, path: str | None = None) -> str | None:
-        """The persona of the first row matching any identity (or, for a ``path:`` row, the
-        request ``path``), or None."""
+    def resolve(
+        self,
+        *identities: str | None,
+        path: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> str | None:
+        """The persona of the first row matching any identity (for a ``path:`` row, the request
+        ``path``; for an ``attr:`` row, that one of the record's ``attributes``), or None."""
         given = [i.strip() for i in identities if i and i.strip()]
-        if not given and not path:
+        if not given and not path and not attributes:
             return None
         folded = [i.casefold() for i in given]
+        named: dict[str, str] | None = None
         for row in self._rows:
-            if row.on_path:
+            if row.attribute is not None:
+                if not attributes or row.pattern is None:
+                    continue
+                if named is None:
+                    named = {str(k).casefold(): v for k, v in attributes.items()}
+                value = named.get(row.attribute)
+                if isinstance(value, str) and row.pattern.search(value):
+                    return row.persona
+            elif row.on_path:
                 if path and row.pattern is not None and row.pattern.search(path):
                     return row.persona
             elif row.pattern is not None:
@@ -103,6 +121,15 @@ def _row(identity: str, persona: str, line: int, name: str) -> _Row:
     identity, persona = identity.strip(), persona.strip()
     if not identity or not persona:
         raise UsageError("empty identity or persona", name, f"line {line}")
+    if identity.startswith("attr:"):
+        attribute, sep, text = identity[5:].partition("=")
+        if not sep or not attribute.strip():
+            raise UsageError("an attr: row is attr:NAME=REGEX", name, f"line {line}")
+        try:
+            pattern = re.compile(text, re.IGNORECASE)
+        except re.error as exc:
+            raise UsageError(f"bad regular expression: {exc}", name, f"line {line}") from exc
+        return _Row(identity, persona, pattern, line, attribute=attribute.strip().casefold())
     for prefix, on_path in (("re:", False), ("path:", True)):
         if identity.startswith(prefix):
             try:

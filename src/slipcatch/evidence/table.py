@@ -199,9 +199,6 @@ def _row(
     if ip is None:
         return reject(source, locator, "bad-address", _text(raw_ip)[:100])
     used = set(roles.values())
-    who = values[roles["persona"]] if "persona" in roles else None
-    who_text = _text(who).strip() if who is not None else ""
-    persona = persona_for(source, who_text or None)
     kind = values[roles["channel"]] if "channel" in roles else None
     kind_text = _text(kind).strip() if kind is not None else ""
     channel = kind_text or "table"
@@ -210,6 +207,9 @@ def _row(
         for i, (n, v) in enumerate(zip(names, values, strict=True))
         if i not in used and v is not None and str(n).strip()
     }
+    who = values[roles["persona"]] if "persona" in roles else None
+    who_text = _text(who).strip() if who is not None else ""
+    persona = persona_for(source, who_text or None, attributes=attrs)
     rid = values[roles["id"]] if "id" in roles else None
     rid_text = _text(rid).strip() if rid is not None else ""
     if rid_text:

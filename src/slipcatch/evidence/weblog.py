@@ -216,8 +216,10 @@ def read(source: Source) -> Iterator[Event | Rejection]:
         who = None if authuser == "-" else authuser
         persona: str
         if by_path:
-            # ``path:`` rows: the request decides, line by line (no memo by account).
-            persona = persona_for(source, who, path=attrs.get("path") or attrs.get("request"))
+            # ``path:``/``attr:`` rows: the record decides, line by line (no memo by account).
+            persona = persona_for(
+                source, who, path=attrs.get("path") or attrs.get("request"), attributes=attrs
+            )
         elif who in personas:
             persona = personas[who]
         else:

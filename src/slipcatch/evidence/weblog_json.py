@@ -151,7 +151,9 @@ def read(source: Source) -> Iterator[Event | Rejection]:
             locator,
             time=when,
             src_ip=ip,
-            persona=persona_for(source, who, path=attrs.get("path") or attrs.get("request")),
+            persona=persona_for(
+                source, who, path=attrs.get("path") or attrs.get("request"), attributes=attrs
+            ),
             channel=CHANNEL,
             digest=sha256(item.data),
             attributes=attrs,

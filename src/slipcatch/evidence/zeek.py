@@ -175,7 +175,7 @@ def _record(source: Source, item: Line, row: dict[str, object], channel: str) ->
         locator,
         time=when,
         src_ip=ip,
-        persona=persona_for(source, who),
+        persona=persona_for(source, who, attributes=attrs),
         channel=channel,
         digest=sha256(item.data),
         attributes=attrs,
