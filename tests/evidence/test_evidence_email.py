@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from slipcatch.evidence import ingest
+from slipcatch.evidence import PersonaMap, ReadOptions, ingest
 from slipcatch.evidence.mail import decode_words
 from slipcatch.model import OriginTrust
 
@@ -246,3 +246,24 @@ def test_unterminated_multipart_still_finds_the_part(tmp_path: Path) -> None:
     p.write_text(text)
     result = ingest(p)
     assert sorted(e.evidence.locator for e in result.events) == ["message 1", "message 1 part 3"]
+
+
+def test_persona_by_an_attribute_of_the_message(tmp_path: Path) -> None:
+    # throwaway senders whose messages share a subject line: one persona by attr:subject; an
+    # identity row above it still wins for its sender
+    box = tmp_path / "box.mbox"
+    box.write_text(
+        "From a@b Mon Nov 24 09:00:00 2014\n"
+        + _msg(frm="x1@throwaway.example").replace("Subject: s", "Subject: Notice to SPE")
+        + "\nFrom a@b Mon Nov 24 09:00:00 2014\n"
+        + _msg(ip="8.8.8.8", frm="x2@throwaway.example").replace("Subject: s", "Subject: Notice")
+        + "\nFrom a@b Mon Nov 24 09:00:00 2014\n"
+        + _msg(ip="9.9.9.9", frm="known@example.org").replace("Subject: s", "Subject: Notice")
+    )
+    pmap = PersonaMap.from_pairs([("known@example.org", "Known"), ("attr:subject=^notice", "GOP")])
+    events = ingest(box, ReadOptions(persona_map=pmap)).events
+    assert sorted((e.src_ip, e.persona) for e in events) == [
+        ("175.45.178.1", "GOP"),
+        ("8.8.8.8", "GOP"),
+        ("9.9.9.9", "Known"),
+    ]

@@ -821,7 +821,6 @@ def _message(
     if when is None:
         return reject(source, locator, "bad-time", "no parseable Received or Date time")
     display, addr = _address(_first(headers, "from") or "")
-    persona = persona_for(source, display, addr) or ANONYMOUS
     below = [h for h in hops if entry is not None and h.index > entry]
     embedded = embedded_in is not None
     model_hops = tuple(
@@ -854,6 +853,7 @@ def _message(
         attrs["embedded_in"] = embedded_in
         if container is not None:
             attrs["container_src_ip"] = container
+    persona = persona_for(source, display, addr, attributes=attrs) or ANONYMOUS
     # The mbox envelope line and the blank lines before the next one are not the message:
     # the same message in an mbox and in its own .eml file is one event.
     start = 1 if lines and lines[0].startswith(b"From ") else 0
