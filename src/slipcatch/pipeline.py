@@ -37,7 +37,8 @@ def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
     e-mail whose sender-written headers name a client behind the entry relay, what that
     claimed client was then: ``Observation.claimed``)."""
     facts = pack.lookup([e.src_ip for e in events], [e.time for e in events])
-    claims: dict[int, str] = {}
+    order: list[int] = []
+    ips: list[str] = []
     for k, e in enumerate(events):
         text = e.attributes.get("claimed_client_ip")
         if not text:
@@ -47,9 +48,9 @@ def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
         except ValueError:
             continue  # the reader records only addresses; a foreign table may hold anything
         if ip != e.src_ip:
-            claims[k] = ip
-    order = sorted(claims)
-    found = pack.lookup([claims[k] for k in order], [events[k].time for k in order])
+            order.append(k)
+            ips.append(ip)
+    found = pack.lookup(ips, [events[k].time for k in order])
     claimed = dict(zip(order, found, strict=True))
     return [
         Observation(event=e, address=f, claimed=claimed.get(k))

@@ -220,9 +220,14 @@ def _counterfactuals(
     return tuple(sorted(out, key=lambda c: (-abs(c.shift), c.id)))
 
 
-def _spec_text(spec: HypothesisSpec, actors: Mapping[str, Actor]) -> str:
+def _spec_actor_name(spec: HypothesisSpec, actors: Mapping[str, Actor]) -> str | None:
+    """The registry name of the hypothesis' actor (its id when unknown; None without one)."""
     known = actors.get(spec.actor) if spec.actor is not None else None
-    name = known.name if known is not None else spec.actor
+    return known.name if known is not None else spec.actor
+
+
+def _spec_text(spec: HypothesisSpec, actors: Mapping[str, Actor]) -> str:
+    name = _spec_actor_name(spec, actors)
     if spec.kind == "actor":
         return str(name)
     if spec.kind == "false_flag":
@@ -321,8 +326,7 @@ def _assess_one(
     lines = core.lines
     hypotheses = []
     for spec in core.specs:
-        known = actors.get(spec.actor) if spec.actor is not None else None
-        actor_name = known.name if known is not None else spec.actor
+        actor_name = _spec_actor_name(spec, actors)
         if spec.kind == "analyst":
             text = spec.statement
         elif spec.kind == "actor":

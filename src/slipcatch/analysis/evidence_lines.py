@@ -209,11 +209,9 @@ def read_asn(obs: Observation, owners: Mapping[int, str]) -> Observation:
     VPN exit in the actor's AS is still someone's VPN)."""
     address = obs.address
     asn = address.asn
-    if asn is None or asn not in owners or address.category not in EXPOSED:
+    actor = owners.get(asn) if asn is not None else None
+    if actor is None or address.category not in (Category.RESIDENTIAL, Category.UNKNOWN):
         return obs
-    if address.category == Category.ACTOR:
-        return obs
-    actor = owners[asn]
     fact = Fact(
         range=f"AS{asn}",
         category=Category.ACTOR,
@@ -538,14 +536,13 @@ def actor_range_lines(
             )
             asn_level = any(f.source == ASN_SOURCE for o in members for f in o.address.facts)
             space = (
-                "an AS of the side of {name}, outside its registered ranges (ASN-level hit"
+                f"an AS of the side of {name}, outside its registered ranges (ASN-level hit; "
                 if asn_level
-                else "exclusive range of {name} ("
-            ).format(name=name)
+                else f"exclusive range of {name} ("
+            )
             summary = (
                 f"{len(members)} event(s) from {', '.join(prefixes)}, {space}"
-                f"{'; ' if asn_level else ''}exclusivity {ep.exclusivity:.2f}, "
-                f"{_trust_text(ep.trust)}{listing}), "
+                f"exclusivity {ep.exclusivity:.2f}, {_trust_text(ep.trust)}{listing}), "
                 f"{_span(ep.first, ep.last)} UTC via {', '.join(channels)}; "
                 f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); channel {ep.channel}; "
                 + (
