@@ -39,7 +39,7 @@ def test_path_rows_match_request_paths_only(tmp_path: Path) -> None:
         "re:shell,by-name\n"
     )
     m = PersonaMap.load(p)
-    assert m.has_path_rows
+    assert m.has_record_rows
     # the path of an unauthenticated request decides
     assert m.resolve(None, path="/wp-content/uploads/cmd.php?c=id") == "webshell"
     assert m.resolve(None, path="/WP-CONTENT/uploads/cmd.PHP") == "webshell"  # case-insensitive
@@ -51,7 +51,7 @@ def test_path_rows_match_request_paths_only(tmp_path: Path) -> None:
     # rows in file order: an account row before the path row wins for that account
     assert m.resolve("alice", path="/wp-content/uploads/cmd.php") == "Alice"
     assert m.resolve("bob", path="/wp-content/uploads/cmd.php") == "webshell"
-    assert not PersonaMap.from_pairs([("alice", "A")]).has_path_rows
+    assert not PersonaMap.from_pairs([("alice", "A")]).has_record_rows
 
 
 def test_attr_rows_match_a_named_attribute_only(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_attr_rows_match_a_named_attribute_only(tmp_path: Path) -> None:
         "attr:id.resp_p=^8443$,backdoor\n"
     )
     m = PersonaMap.load(p)
-    assert m.has_path_rows  # resolved record by record
+    assert m.has_record_rows  # resolved record by record
     # attribute names compare without case, values by the regular expression (no case)
     assert m.resolve(None, attributes={"user_agent": "CURL/7.29.0"}) == "tooling"
     assert m.resolve(None, attributes={"id.resp_p": "8443"}) == "backdoor"

@@ -39,7 +39,8 @@ class PersonaMap:
     ``resolve`` wins. A literal identity matches case-insensitively; ``re:PATTERN`` is a
     regular expression searched (case-insensitively) in each identity; ``path:PATTERN`` is a
     regular expression searched (case-insensitively) in the request path given to ``resolve``
-    (access logs: the path and query of the request line), and in nothing else.
+    (access logs: the path and query of the request line), and in nothing else;
+    ``attr:NAME=PATTERN`` likewise in the record attribute ``NAME`` (compared without case).
     """
 
     def __init__(self, rows: list[_Row], name: str = "<memory>"):
@@ -79,7 +80,7 @@ class PersonaMap:
         return len(self._rows)
 
     @property
-    def has_path_rows(self) -> bool:
+    def has_record_rows(self) -> bool:
         """Whether any row matches request paths or attributes (readers then resolve record by
         record, not once per account)."""
         return any(row.on_path or row.attribute is not None for row in self._rows)
@@ -121,23 +122,23 @@ def _row(identity: str, persona: str, line: int, name: str) -> _Row:
     identity, persona = identity.strip(), persona.strip()
     if not identity or not persona:
         raise UsageError("empty identity or persona", name, f"line {line}")
+    on_path, attribute = False, None
     if identity.startswith("attr:"):
-        attribute, sep, text = identity[5:].partition("=")
-        if not sep or not attribute.strip():
+        named, sep, text = identity[5:].partition("=")
+        attribute = named.strip().casefold()
+        if not sep or not attribute:
             raise UsageError("an attr: row is attr:NAME=REGEX", name, f"line {line}")
-        try:
-            pattern = re.compile(text, re.IGNORECASE)
-        except re.error as exc:
-            raise UsageError(f"bad regular expression: {exc}", name, f"line {line}") from exc
-        return _Row(identity, persona, pattern, line, attribute=attribute.strip().casefold())
-    for prefix, on_path in (("re:", False), ("path:", True)):
-        if identity.startswith(prefix):
-            try:
-                pattern = re.compile(identity[len(prefix) :], re.IGNORECASE)
-            except re.error as exc:
-                raise UsageError(f"bad regular expression: {exc}", name, f"line {line}") from exc
-            return _Row(identity, persona, pattern, line, on_path)
-    return _Row(identity.casefold(), persona, None, line)
+    elif identity.startswith("path:"):
+        text, on_path = identity[5:], True
+    elif identity.startswith("re:"):
+        text = identity[3:]
+    else:
+        return _Row(identity.casefold(), persona, None, line)
+    try:
+        pattern = re.compile(text, re.IGNORECASE)
+    except re.error as exc:
+        raise UsageError(f"bad regular expression: {exc}", name, f"line {line}") from exc
+    return _Row(identity, persona, pattern, line, on_path, attribute)
 
 
 def _load_csv(text: str, name: str) -> list[_Row]:

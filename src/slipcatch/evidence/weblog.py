@@ -153,7 +153,7 @@ def read(source: Source) -> Iterator[Event | Rejection]:
     ref_path, ref_sha = source.name, source.sha256
     personas: dict[str | None, str] = {}
     pmap = source.options.persona_map
-    by_path = pmap is not None and pmap.has_path_rows
+    by_record = pmap is not None and pmap.has_record_rows
     match = _LINE.match
     address = parse_address
     for item in source.lines():
@@ -215,7 +215,7 @@ def read(source: Source) -> Iterator[Event | Rejection]:
             attrs["xff"] = ", ".join(clients)
         who = None if authuser == "-" else authuser
         persona: str
-        if by_path:
+        if by_record:
             # ``path:``/``attr:`` rows: the record decides, line by line (no memo by account).
             persona = persona_for(
                 source, who, path=attrs.get("path") or attrs.get("request"), attributes=attrs
