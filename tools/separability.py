@@ -175,12 +175,8 @@ def scores(train: Sequence[Row], *tests: Sequence[Row]) -> list[dict[str, float]
     return out
 
 
-def _seeds(text: str) -> list[int]:
-    out: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        out += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
-    return out
+#: Seed lists: ``"2026,7,11"`` or ranges ``"101-112"`` (the harness's own parser).
+_seeds = calibrate.parse_seeds
 
 
 def main(argv: Sequence[str] | None = None) -> int:

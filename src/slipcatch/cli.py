@@ -89,7 +89,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--seeds",
         default=None,
-        help="comma-separated seeds: --cases from each, scored together (overrides --seed)",
+        help="comma-separated seeds or ranges (7,101-112): --cases from each, scored together "
+        "(overrides --seed)",
     )
     sim.add_argument("--json", action="store_true", help="print JSON")
 

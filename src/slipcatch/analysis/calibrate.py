@@ -697,7 +697,7 @@ class Report:
     # standard errors of the two Brier scores (the cases' squared errors: sd / sqrt(n))
     brier_se: float = 0.0
     brier_all_se: float = 0.0
-    # a pooled run (``run_seeds``): the seeds whose cases it holds, ``cases`` from each
+    # a pooled run (``run_seeds``): the seeds whose cases it holds (``cases`` counts them all)
     seeds: tuple[int, ...] = ()
 
     @property
@@ -939,12 +939,17 @@ def render(report: Report) -> str:
 
 
 def parse_seeds(text: str) -> list[int]:
-    """``"2026,7,11"`` -> ``[2026, 7, 11]``.
+    """``"2026,7,11"`` -> ``[2026, 7, 11]``; ``"101-103"`` -> ``[101, 102, 103]``.
 
     Raises:
-        ValueError: an item is not an integer, or there is none.
+        ValueError: an item is not an integer or a range of them, or there is none.
     """
-    seeds = [int(part) for part in text.split(",") if part.strip()]
+    seeds: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        seeds += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
     if not seeds:
         raise ValueError("no seed given")
     return seeds
@@ -962,7 +967,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--seeds",
         type=parse_seeds,
         default=None,
-        help="comma-separated seeds, scored together (overrides --seed)",
+        help="comma-separated seeds or ranges (7,101-112), scored together (overrides --seed)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     parser.add_argument(
