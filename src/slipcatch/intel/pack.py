@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -70,6 +70,8 @@ __all__ = [
     "open_pack",
     "save_pack",
 ]
+
+_T = TypeVar("_T")
 
 LAYOUT_VERSION = 2
 _GEO_LAYERS = ("c4", "c6", "a4", "a6")
@@ -399,8 +401,8 @@ def _merge_alias_sets(actors: list[Actor], sets: Sequence[AliasSet]) -> list[Act
 
 
 def _merge_actors(base: list[Actor], extra: list[Actor]) -> list[Actor]:
-    """Layer actors: an id seen again adds aliases, timezones, operating countries, sources,
-    caveats and AS numbers."""
+    """Layer actors: an id seen again adds aliases, timezones, operating countries (undated and
+    dated), sources, caveats and AS numbers."""
     out: dict[str, Actor] = {a.id: a for a in base}
     for a in extra:
         old = out.get(a.id)
@@ -408,7 +410,7 @@ def _merge_actors(base: list[Actor], extra: list[Actor]) -> list[Actor]:
             out[a.id] = a
             continue
 
-        def union(x: tuple[str, ...], y: tuple[str, ...]) -> tuple[str, ...]:
+        def union(x: tuple[_T, ...], y: tuple[_T, ...]) -> tuple[_T, ...]:
             return tuple(dict.fromkeys((*x, *y)))
 
         out[a.id] = Actor(
@@ -416,8 +418,8 @@ def _merge_actors(base: list[Actor], extra: list[Actor]) -> list[Actor]:
             country=old.country or a.country, timezones=union(old.timezones, a.timezones),
             operating_countries=union(old.operating_countries, a.operating_countries),
             sources=union(old.sources, a.sources), caveats=union(old.caveats, a.caveats),
-            asns=tuple(dict.fromkeys((*old.asns, *a.asns))),
-            operating_periods=tuple(dict.fromkeys((*old.operating_periods, *a.operating_periods))),
+            asns=union(old.asns, a.asns),
+            operating_periods=union(old.operating_periods, a.operating_periods),
         )
     return list(out.values())
 
