@@ -15,7 +15,7 @@ building the table or turning integers into the library's input type.
 
 Approaches:
 
-* ``slipcatch-kernel``: ``intel.lookup`` (/24 table + general kernel) on this table alone;
+* ``slipcatch-kernel``: ``intel.kernel`` (/24 table + general kernel) on this table alone;
 * ``slipcatch-pack``: the full default pack with time filtering (``IntelPack.lookup_arrays``,
   all facts and categories computed), compared on its ``as_org`` column;
 * ``maxminddb``: an .mmdb of the same networks (built with ``mmdb-writer``), C extension
@@ -128,20 +128,22 @@ def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str,
     lo = q.astype(np.uint64) | np.uint64(0xFFFF << 32)
     note = ""
     if name == "slipcatch-kernel":
-        from slipcatch.intel import lookup as lk
+        from slipcatch.intel import fastindex as fx
+        from slipcatch.intel import index as ix
+        from slipcatch.intel import kernel as kn
 
-        geo = lk.build_geo_partition(first, last, first, last, False)
-        empty = lk.FactTable.build([], [])
-        p4, p6 = lk.build_fact_partitions(empty)
-        c4 = lk.combine(geo, p4, (np.zeros(len(first), np.int32), value))
-        g6 = lk.GeoPartition(np.zeros(1, "S16"), np.full(1, -1, np.int32),
+        geo = ix.build_geo_partition(first, last, first, last, False)
+        empty = ix.FactTable.build([], [])
+        p4, p6 = ix.build_fact_partitions(empty)
+        c4 = ix.combine(geo, p4, (np.zeros(len(first), np.int32), value))
+        g6 = ix.GeoPartition(np.zeros(1, "S16"), np.full(1, -1, np.int32),
                              np.full(1, -1, np.int32))
-        c6 = lk.combine(g6, p6, (np.zeros(0, np.int32), np.zeros(0, np.int32)))
-        f4, f6 = lk.build_fast4(c4, p4, empty), lk.build_fast6(c6, p6, empty)
+        c6 = ix.combine(g6, p6, (np.zeros(0, np.int32), np.zeros(0, np.int32)))
+        f4, f6 = fx.build_fast4(c4, p4, empty), fx.build_fast6(c6, p6, empty)
         us = np.zeros(n, np.int64)
 
         def go() -> npt.NDArray[Any]:
-            return lk.lookup_arrays(hi, lo, us, parts=(c4, c6), facts=(p4, p6), table=empty,
+            return kn.lookup_arrays(hi, lo, us, parts=(c4, c6), facts=(p4, p6), table=empty,
                                     fast4=f4, fast6=f6).as_org
 
         secs, cpu, got = _timed(go, repeat)
@@ -223,8 +225,8 @@ def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str,
         got[res.column("i").to_numpy()] = np.where(np.isnan(vals.astype(float)), -1, vals)
         con.close()
     elif name == "slipcatch-v6":
+        from slipcatch.intel import kernel as kn
         from slipcatch.intel import load_pack
-        from slipcatch.intel import lookup as lk
 
         pack = load_pack(cache_dir=Path(tempfile.gettempdir()) / "slipcatch-bench-cache")
         n = max(n // 5, 1 << 13)
@@ -233,12 +235,12 @@ def run_one(name: str, n: int, max_ranges: int | None, repeat: int) -> dict[str,
         lo = rng.integers(0, 1 << 63, n, dtype=np.uint64)
         us = np.full(n, 1_417_392_000_000_000, np.int64)
         secs, cpu, r = _timed(lambda: pack.lookup_arrays(hi, lo, us), repeat)
-        saved = lk._FAST_MIN
-        lk._FAST_MIN = n + 1  # the general kernel alone: the reference
+        saved = kn._FAST_MIN
+        kn._FAST_MIN = n + 1  # the general kernel alone: the reference
         try:
             slow = pack.lookup_arrays(hi, lo, us)
         finally:
-            lk._FAST_MIN = saved
+            kn._FAST_MIN = saved
         cols = ("category", "country", "asn", "as_org", "asn_fact", "actor", "decisive",
                 "projected")
         got = np.array([np.array_equal(getattr(r, c), getattr(slow, c)) for c in cols])

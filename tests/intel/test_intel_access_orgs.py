@@ -93,9 +93,9 @@ def test_source_entry_and_pack_id(pack: IntelPack) -> None:
     assert len(access_orgs.ORGS) == 263
     assert access_orgs.label("KT") == "KT (access ISP, by AS organisation)"
     # the table enters the pack id, like the hosting table
-    from slipcatch.intel.pack import _base_inputs
+    from slipcatch.intel.store import base_inputs
 
-    assert ("slipcatch-access-orgs", access_orgs.table_sha256()) in _base_inputs()
+    assert ("slipcatch-access-orgs", access_orgs.table_sha256()) in base_inputs()
 
 
 def test_table_hash_follows_content(monkeypatch: pytest.MonkeyPatch) -> None:

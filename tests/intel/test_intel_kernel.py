@@ -9,20 +9,19 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slipcatch.intel import lookup as lookup_module
+from slipcatch.intel import kernel as kernel_module
 from slipcatch.intel.addr import MAPPED_FIRST, parse_cidr, range_text
-from slipcatch.intel.lookup import (
+from slipcatch.intel.fastindex import build_fast4, build_fast6
+from slipcatch.intel.index import (
     CATEGORY_ORDER,
     FactTable,
     GeoPartition,
     build_fact_partitions,
-    build_fast4,
-    build_fast6,
     build_geo_partition,
     combine,
     key16,
-    lookup_arrays,
 )
+from slipcatch.intel.kernel import lookup_arrays
 from slipcatch.intel.records import FactRow
 from slipcatch.model import Category, Fact
 
@@ -187,17 +186,17 @@ def test_kernel_matches_reference(rows: list[FactRow], geo: Geo, data: st.DataOb
                               min_size=len(ips), max_size=len(ips)))
     run, table = kernel(rows, geo)
     r = run(ips, when)
-    saved = lookup_module._SORT_THRESHOLD, lookup_module._FAST_MIN, lookup_module._CHUNK
+    saved = kernel_module._SORT_THRESHOLD, kernel_module._FAST_MIN, kernel_module._CHUNK
     try:
-        lookup_module._SORT_THRESHOLD = 0  # the sorted path of large batches must agree
+        kernel_module._SORT_THRESHOLD = 0  # the sorted path of large batches must agree
         r_sorted = run(ips, when)
-        lookup_module._FAST_MIN = 0  # and so must the /24 and /64 fast paths,
+        kernel_module._FAST_MIN = 0  # and so must the /24 and /64 fast paths,
         r_fast = run(ips, when, fast=True)
-        lookup_module._CHUNK = data.draw(st.integers(1, 7))  # in chunks, some mixed v4/v6
+        kernel_module._CHUNK = data.draw(st.integers(1, 7))  # in chunks, some mixed v4/v6
         r_chunked = run(ips, when, fast=True)
     finally:
-        (lookup_module._SORT_THRESHOLD, lookup_module._FAST_MIN,
-         lookup_module._CHUNK) = saved
+        (kernel_module._SORT_THRESHOLD, kernel_module._FAST_MIN,
+         kernel_module._CHUNK) = saved
     for name in ("category", "actor", "asn", "decisive", "segment", "fact_ids"):
         assert getattr(r, name).tolist() == getattr(r_sorted, name).tolist(), name
     for other in (r_fast, r_chunked):
@@ -230,12 +229,12 @@ def test_kernel_matches_reference(rows: list[FactRow], geo: Geo, data: st.DataOb
 
 
 def _fast(run, ips: list[int], times: list[datetime]):  # type: ignore[no-untyped-def]
-    saved = lookup_module._FAST_MIN, lookup_module._CHUNK
+    saved = kernel_module._FAST_MIN, kernel_module._CHUNK
     try:
-        lookup_module._FAST_MIN, lookup_module._CHUNK = 0, 4
+        kernel_module._FAST_MIN, kernel_module._CHUNK = 0, 4
         return run(ips, times, fast=True)
     finally:
-        lookup_module._FAST_MIN, lookup_module._CHUNK = saved
+        kernel_module._FAST_MIN, kernel_module._CHUNK = saved
 
 
 def test_fast_path_at_24_boundaries_and_in_time() -> None:
