@@ -30,7 +30,6 @@ __all__ = [
 
 MAPPED_FIRST = 0xFFFF << 32
 MAPPED_LAST = MAPPED_FIRST + (1 << 32) - 1
-ALL_ONES = (1 << 128) - 1
 
 #: Sentinels for an unbounded validity interval, in microseconds since the epoch.
 NO_FROM = int(np.iinfo(np.int64).min)
