@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -181,14 +180,17 @@ def test_geo_agrees_with_geoip2fast(pack: IntelPack) -> None:
             assert a.as_org is None, ip
 
 
-def test_pack_is_cached_and_loads_fast(pack: IntelPack, pack_cache: Path) -> None:
+def test_pack_is_cached_and_reloads(pack: IntelPack, pack_cache: Path) -> None:
+    # correctness only: the load time is a benchmark figure (benchmarks/lookup/pack_load.py)
     assert pack.pack_id == base_pack_id()
-    assert (pack_cache / "intel" / pack.pack_id / "manifest.json").is_file()
-    t0 = time.perf_counter()
+    manifest = pack_cache / "intel" / pack.pack_id / "manifest.json"
+    assert manifest.is_file()
+    written = manifest.stat().st_mtime_ns
     again = load_pack(cache_dir=pack_cache)
-    assert time.perf_counter() - t0 < 1.0
+    assert manifest.stat().st_mtime_ns == written  # read from the cache, not rebuilt
     assert again.pack_id == pack.pack_id
     assert again.describe() == pack.describe()
+    assert again.lookup_one("175.45.176.27", T2014) == pack.lookup_one("175.45.176.27", T2014)
 
 
 def test_describe_is_deterministic(pack: IntelPack) -> None:
@@ -274,15 +276,17 @@ def test_extra_warninglist(pack: IntelPack, pack_cache: Path, tmp_path: Path) ->
     assert [(r.locator, r.reason) for r in p.rejections] == [("list[1]", "host-bits")]
 
 
-def test_bulk_ipv4_speed(pack: IntelPack) -> None:
+def test_bulk_ipv4_agrees_with_small_batches(pack: IntelPack) -> None:
+    # correctness only: the bulk rate is a benchmark figure (benchmarks/lookup/run.py,
+    # slipcatch-pack); a large batch takes the /24 table, a small one the general kernel
     rng = np.random.default_rng(1)
-    n = 2_000_000
+    n = 200_000
     lo = rng.integers(0, 2**32, n, dtype=np.uint64) | np.uint64(0xFFFF << 32)
     hi = np.zeros(n, np.uint64)
     us = np.full(n, int(T2014.timestamp() * 1_000_000), np.int64)
-    pack.lookup_arrays(hi, lo, us)  # warm up page mappings
-    t0 = time.perf_counter()
     r = pack.lookup_arrays(hi, lo, us)
-    rate = n / (time.perf_counter() - t0)
-    assert rate > 2_000_000, rate  # ~16 M/s measured on the 2-core reference machine
     assert r.category.shape == (n,)
+    small = pack.lookup_arrays(hi[:2000], lo[:2000], us[:2000])
+    for col in ("category", "country", "asn", "as_org", "asn_fact", "actor", "decisive",
+                "projected"):
+        assert np.array_equal(getattr(r, col)[:2000], getattr(small, col)), col
