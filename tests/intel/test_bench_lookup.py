@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "lookup" / "run.py"
+PACK_LOAD = RUN.with_name("pack_load.py")
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +25,16 @@ def bench():  # type: ignore[no-untyped-def]
     spec.loader.exec_module(mod)
     yield mod
     del sys.modules[spec.name]
+
+
+def test_pack_load_benchmark_reloads_the_same_pack(pack_cache: Path) -> None:
+    spec = importlib.util.spec_from_file_location("slipcatch_bench_pack_load", PACK_LOAD)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    r = mod.measure(1, cache_dir=pack_cache, cold=False)
+    assert r["correct"] is True and r["compile"] is None and len(r["reloads"]) == 1
+    assert "reload (warm cache)" in mod.report(r)
 
 
 def test_every_approach_matches_the_reference(bench) -> None:  # type: ignore[no-untyped-def]
