@@ -189,11 +189,11 @@ class IntelPack:
     ) -> LookupArrays:
         """Bulk lookup on integer arrays: addresses as ``(hi, lo)`` uint64 halves (IPv4
         mapped, as in ``model.EVENT_SCHEMA``), times as int64 microseconds since the epoch.
-        Category codes index ``lookup.CATEGORY_ORDER``.
+        Category codes index ``slipcatch.intel.CATEGORY_ORDER``.
 
         Large batches use a /24 table of the IPv4 space (64 MiB, plus 1 KiB per /24 split by
         a longer network: about 20 MiB for the default pack; built on the first large batch,
-        about 0.5 s); see ``lookup.Fast4``.
+        about 0.5 s); see ``slipcatch.intel.fastindex.Fast4``.
 
         Raises:
             ValueError: the arrays differ in length.
