@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from slipcatch.evidence import ANONYMOUS
 from slipcatch.model import (
+    ANONYMOUS,
     COVER,
     ICD203_BANDS,
     Actor,

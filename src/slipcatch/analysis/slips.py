@@ -35,7 +35,6 @@ __all__ = [
     "EXPOSED",
     "MIN_COVERED_EVENTS",
     "MIN_COVER_RATIO",
-    "NEUTRAL",
     "TRUST_ORDER",
     "find_slips",
     "network_of",
@@ -44,7 +43,6 @@ __all__ = [
 ]
 
 EXPOSED: frozenset[Category] = frozenset({Category.ACTOR, Category.RESIDENTIAL, Category.UNKNOWN})
-NEUTRAL: frozenset[Category] = frozenset({Category.RESERVED})
 MIN_COVER_RATIO = 0.5
 MIN_COVERED_EVENTS = 2
 
