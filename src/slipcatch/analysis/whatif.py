@@ -30,9 +30,9 @@ from slipcatch.model import (
     utc,
 )
 
-from .analyst import reliability_weight
-from .evidence_lines import channel_kind
-from .hypotheses import LINE_CAP, HypothesisSpec, temper
+from .episodes import channel_kind
+from .hypotheses import HypothesisSpec
+from .rules.analyst import RULE_ANALYST, effective_likelihoods
 
 __all__ = [
     "CLOSE_SECONDS",
@@ -169,15 +169,16 @@ def _line(
     ratios: Mapping[str, float],
     specs: Sequence[HypothesisSpec],
 ) -> EvidenceLine:
-    w = reliability_weight(WHATIF_RELIABILITY)
-    likelihoods = {s.id: ratios.get(s.id, 1.0) ** w for s in specs}
+    """A hypothetical analyst item stating ``ratios`` (hypothesis id -> ratio) at
+    ``WHATIF_RELIABILITY``, weighed as the analyst-evidence rule weighs a stated item."""
+    likelihoods = effective_likelihoods(lambda spec: ratios.get(spec.id), WHATIF_RELIABILITY, specs)
     return EvidenceLine(
         id=stable_id("line", persona.id, _SOURCE, kind),
         kind="analyst",
         summary=text,
-        likelihoods={k: round(v, 6) for k, v in sorted(temper(likelihoods, LINE_CAP).items())},
+        likelihoods={k: round(v, 6) for k, v in sorted(likelihoods.items())},
         reliability=WHATIF_RELIABILITY,
-        rule="analyst evidence",
+        rule=RULE_ANALYST,
     )
 
 
@@ -367,7 +368,7 @@ def ratio_line(
         summary=text,
         likelihoods={hypothesis: ratio},
         reliability="A1",
-        rule="analyst evidence",
+        rule=RULE_ANALYST,
     )
 
 
