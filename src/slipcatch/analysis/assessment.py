@@ -120,7 +120,7 @@ def _linchpins(
     """(linchpins, sensitive items).
 
     A linchpin's removal changes the key judgement: the verdict's actor, or its likelihood by
-    more than one ICD 203 band (model 2.3; "very likely" to "roughly even chance"). A sensitive
+    more than one ICD 203 band ("very likely" to "roughly even chance"). A sensitive
     item's removal moves the likelihood by one band or changes the confidence.
     """
     base = core.judgement

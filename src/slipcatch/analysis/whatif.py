@@ -3,7 +3,9 @@
 Each ``WhatIf`` is a concrete change to the persona's input: observations added or altered, or
 an extra evidence line. The caller (``assessment``) re-runs the whole model on it, so the
 resulting probability is what the model would actually say, not an estimate (docs/model.md,
-"What would change our mind").
+"What would change our mind"): the changed observations go through every rule (``RULES``), and
+an extra line is a stated item weighed as the analyst-evidence rule weighs one
+(``rules.analyst.effective_likelihoods``), passed through by ``rules.hypothetical``.
 """
 
 from __future__ import annotations
@@ -130,8 +132,8 @@ def _slip(
 
 def _fresh(address: AddressFacts, used: set[str]) -> AddressFacts:
     """``address`` moved to the first host of its prefix the persona has not used: a hypothetical
-    further slip is a new lapse, not the same host again (which counts once, model 2.5). The
-    address itself when it has no prefix or every host is used."""
+    further slip is a new lapse, not the same host again (which counts once,
+    ``Episode.repeat``). The address itself when it has no prefix or every host is used."""
     try:
         network = ipaddress.ip_network(address.prefix or "", strict=False)
     except ValueError:
