@@ -28,11 +28,10 @@ from slipcatch.model import (
     OriginTrust,
 )
 
-from .slips import EXPOSED
-
 __all__ = [
     "ASN_EXCLUSIVITY",
     "ASN_SOURCE",
+    "EXPOSED",
     "TRUST_WEIGHT",
     "asn_owners",
     "claimed_address",
@@ -43,8 +42,11 @@ __all__ = [
     "read_asn",
     "read_claim",
     "read_observation",
+    "stated_trust",
 ]
 
+#: The categories of an address that exposes its user (no cover between it and the operator).
+EXPOSED: frozenset[Category] = frozenset({Category.ACTOR, Category.RESIDENTIAL, Category.UNKNOWN})
 #: ASN-level hit: an exposed address announced by an AS the registry says the actor's side
 #: operates (``Actor.asns``), outside every registered range, is read as an address of the
 #: actor's space of this exclusivity: the AS is the actor's, but nobody vouched for the prefix,
@@ -68,6 +70,12 @@ def claimed_address(obs: Observation) -> AddressFacts | None:
     return obs.claimed
 
 
+def stated_trust(obs: Observation) -> OriginTrust | None:
+    """Who the event says wrote its origin address; None when it says nothing (the one place the
+    analysis reads the event's stated trust)."""
+    return obs.event.origin_trust
+
+
 def is_email(obs: Observation) -> bool:
     return obs.event.channel == "email" or obs.event.channel.startswith("email")
 
@@ -77,8 +85,9 @@ def event_trust(obs: Observation) -> OriginTrust | None:
 
     An e-mail without a stated trust is taken as sender-written: nothing vouches for it.
     """
-    if obs.event.origin_trust is not None:
-        return obs.event.origin_trust
+    stated = stated_trust(obs)
+    if stated is not None:
+        return stated
     return OriginTrust.SENDER_WRITTEN if is_email(obs) else None
 
 

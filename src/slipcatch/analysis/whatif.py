@@ -34,6 +34,7 @@ from slipcatch.model import (
 
 from .episodes import channel_kind
 from .hypotheses import HypothesisSpec
+from .reading import stated_trust
 from .rules.analyst import RULE_ANALYST, effective_likelihoods
 
 __all__ = [
@@ -299,7 +300,7 @@ def what_ifs(
         weak = [
             o
             for o in mine
-            if o.event.origin_trust in (OriginTrust.SENDER_WRITTEN, OriginTrust.SENDER_PROVIDER)
+            if stated_trust(o) in (OriginTrust.SENDER_WRITTEN, OriginTrust.SENDER_PROVIDER)
         ]
         if weak:
             ids = {o.event.id for o in weak}

@@ -27,6 +27,7 @@ from ..pattern_of_life import (
     zone_share,
 )
 from ..persona_case import PersonaCase
+from ..reading import stated_trust
 
 __all__ = [
     "POL_MIMIC",
@@ -100,7 +101,7 @@ def pattern_score(case: PersonaCase) -> PatternScore | None:
     # Relative to the unknown-party hypothesis (which the line leaves at 1), when there is one.
     base = next((tempered[s.id] for s in specs if s.kind == "unknown"), 1.0)
     sender = sum(
-        1 for obs in case.observations if obs.event.origin_trust == OriginTrust.SENDER_WRITTEN
+        1 for obs in case.observations if stated_trust(obs) == OriginTrust.SENDER_WRITTEN
     )
     return PatternScore(
         prof,
