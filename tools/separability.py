@@ -39,7 +39,7 @@ from typing import Any
 from slipcatch.analysis import calibrate
 from slipcatch.analysis import pattern_of_life as pol
 from slipcatch.analysis.assessment import assess
-from slipcatch.analysis.evidence_lines import event_trust
+from slipcatch.analysis.reading import event_trust
 from slipcatch.model import COVER, Category
 
 __all__ = ["Row", "features", "main", "rows", "scores"]

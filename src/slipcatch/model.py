@@ -4,7 +4,8 @@ Data flows one way::
 
     evidence  -> Event | Rejection            (slipcatch.evidence)
     intel     -> Fact, AddressFacts           (slipcatch.intel)
-    Event + AddressFacts -> Observation       (slipcatch.analysis.categorise)
+    Event + AddressFacts -> Observation       (slipcatch.pipeline)
+    Observation as the analysis reads it      (slipcatch.analysis.reading)
     Observations -> Persona, Slip             (slipcatch.analysis.personas / slips)
     -> EvidenceLine, Hypothesis, Verdict      (slipcatch.analysis.hypotheses / confidence)
     -> Assessment                             (slipcatch.pipeline)
@@ -29,6 +30,7 @@ from typing import Literal
 import pyarrow as pa
 
 __all__ = [
+    "ANONYMOUS",
     "COVER",
     "EVENT_SCHEMA",
     "ICD203_BANDS",
@@ -61,6 +63,9 @@ __all__ = [
     "stable_id",
     "utc",
 ]
+
+#: Persona of a record that names nobody (set by the readers, read by the analysis).
+ANONYMOUS = "(anonymous)"
 
 
 class Category(StrEnum):

@@ -50,7 +50,8 @@ def kp(
 
 def pol_likelihoods(hours: Sequence[datetime], zone: str) -> tuple[float, float]:
     """(likelihood in ``zone``, likelihood at an unknown offset) of active ``hours`` under the
-    model 2.3 routine, recomputed from its definition for the tests, not by the module's code:
+    working routine (``analysis.pattern_of_life``), recomputed from its definition for the
+    tests, not by the module's code:
     an office day starting 06:00-11:00 local every 30 minutes and lasting 8, 9 or 10 hours
     (33 days, equally likely); an hour at minute m of the local day is inside when
     start <= m < start + 60 x length (no office day crosses midnight); each day contributes

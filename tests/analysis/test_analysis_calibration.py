@@ -9,7 +9,8 @@ import pytest
 from slipcatch.analysis import assess
 from slipcatch.analysis import simulate as sim
 from slipcatch.analysis.hypotheses import LINE_CAP, temper
-from slipcatch.analysis.pattern_of_life import POL_MIMIC, POL_OFF_HOURS, profile, zone_ratio
+from slipcatch.analysis.pattern_of_life import profile, zone_ratio
+from slipcatch.analysis.rules.pattern_of_life import POL_MIMIC, POL_OFF_HOURS
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.model import Category, OriginTrust
 

@@ -14,8 +14,9 @@ import pytest
 from slipcatch.analysis import assess
 from slipcatch.analysis.analyst import load_evidence_file, parse_evidence, reliability_weight
 from slipcatch.analysis.assessment import read_claim
-from slipcatch.analysis.evidence_lines import ASN_EXCLUSIVITY, read_asn
-from slipcatch.analysis.pattern_of_life import POL_MIN_HOURS, RULE_PATTERN, active_hours, profile
+from slipcatch.analysis.pattern_of_life import POL_MIN_HOURS, active_hours, profile
+from slipcatch.analysis.reading import ASN_EXCLUSIVITY, read_asn
+from slipcatch.analysis.rules.pattern_of_life import RULE_PATTERN
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.analysis.whatif import tipping_ratio
 from slipcatch.errors import UsageError

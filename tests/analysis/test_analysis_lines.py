@@ -14,21 +14,8 @@ from hypothesis import strategies as st
 
 from slipcatch.analysis import Priors, assess
 from slipcatch.analysis import pattern_of_life as pol
-from slipcatch.analysis.analyst import RULE_ANALYST
 from slipcatch.analysis.confidence import ADDRESS_KINDS
-from slipcatch.analysis.evidence_lines import (
-    CHANNEL_RATIOS,
-    OPEN_ADDRESS_FACTOR,
-    PROJECTED_OPEN_FACTOR,
-    RULE_ACCESS,
-    RULE_ACTOR_RANGE,
-    RULE_CHANNELS,
-    RULE_COUNTRY,
-    RULE_SLIP_PATTERN,
-    STAGING_PLAN_SHARE,
-    channel_plan_factor,
-    public_share,
-)
+from slipcatch.analysis.episodes import OPEN_ADDRESS_FACTOR, PROJECTED_OPEN_FACTOR
 from slipcatch.analysis.hypotheses import (
     LINE_CAP,
     combine,
@@ -36,14 +23,24 @@ from slipcatch.analysis.hypotheses import (
     hypothesis_specs,
     temper,
 )
-from slipcatch.analysis.pattern_of_life import (
-    POL_MIMIC,
-    POL_OFF_HOURS,
+from slipcatch.analysis.pattern_of_life import active_hours, routine_log_likelihood
+from slipcatch.analysis.persona_case import persona_case
+from slipcatch.analysis.rules import (
+    RULE_ACCESS,
+    RULE_ACTOR_RANGE,
+    RULE_ANALYST,
+    RULE_CHANNELS,
+    RULE_COUNTRY,
     RULE_PATTERN,
-    active_hours,
-    routine_log_likelihood,
+    RULE_SLIP_PATTERN,
 )
-from slipcatch.analysis.personas import build_persona
+from slipcatch.analysis.rules.channels import (
+    STAGING_PLAN_SHARE,
+    channel_plan_factor,
+    public_share,
+)
+from slipcatch.analysis.rules.pattern_of_life import POL_MIMIC, POL_OFF_HOURS, pattern_lines
+from slipcatch.analysis.rules.slip_pattern import CHANNEL_RATIOS
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import (
@@ -781,12 +778,13 @@ def test_pattern_line_is_bounded_and_ordered_for_any_hours(stamps):
     ]
     obs.append(kp(0, base=datetime.fromtimestamp(stamps[0], UTC)))
     obs.sort(key=lambda o: o.event.time)
-    specs = hypothesis_specs(build_persona(P, obs).id, [ACTOR.id], Priors())
-    line = pol.pattern_line(build_persona(P, obs), obs, specs, {ACTOR.id: ACTOR})
+    case = persona_case(P, obs, {ACTOR.id: ACTOR}, Priors())
+    specs = case.specs
+    lines = pattern_lines(case)
     if pol.profile(obs) is None:
-        assert line is None  # fewer than 3 active hours
+        assert lines == []  # fewer than 3 active hours
         return
-    assert line is not None
+    [line] = lines
     ids = {s.kind: s.id for s in specs}
     actor, flag, unknown = (line.likelihoods[ids[k]] for k in ("actor", "false_flag", "unknown"))
     assert unknown == 1.0

@@ -17,9 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slipcatch.analysis import assess
-from slipcatch.analysis.assessment import read_claim
-from slipcatch.analysis.evidence_lines import read_asn
 from slipcatch.analysis.hypotheses import LINE_CAP, TOTAL_CAP
+from slipcatch.analysis.reading import read_asn, read_claim
 from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.model import Category, OriginTrust
 

@@ -29,24 +29,20 @@ from typing import Any
 import yaml
 
 from slipcatch.errors import UsageError
-from slipcatch.model import EvidenceLine, stable_id
 
-from .hypotheses import ANALYST_PRIOR, LINE_CAP, HypothesisSpec, Priors, temper
+from .hypotheses import ANALYST_PRIOR, Priors
 
 __all__ = [
     "CREDIBILITY_WEIGHT",
     "KINDS",
-    "RULE_ANALYST",
     "SOURCE_WEIGHT",
     "AnalystEvidence",
     "AnalystItem",
-    "analyst_lines",
     "load_evidence_file",
     "parse_evidence",
     "reliability_weight",
 ]
 
-RULE_ANALYST = "analyst evidence"
 
 #: Hypothesis kinds a likelihood may be stated for (applies to every hypothesis of that kind).
 KINDS: tuple[str, ...] = ("actor", "false_flag", "unknown", "analyst")
@@ -304,55 +300,3 @@ def load_evidence_file(
         where = f"line {mark.line + 1}" if mark is not None else None
         raise UsageError("not valid YAML", source, where) from exc
     return parse_evidence(data, source, actor_ids, persona_names)
-
-
-def _stated(item: AnalystItem, spec: HypothesisSpec) -> float | None:
-    """The ratio the item states for ``spec``: a named entry before a kind entry."""
-    table = dict(item.likelihoods)
-    if spec.kind == "analyst":
-        return table.get(spec.key or "", table.get("analyst"))
-    if spec.actor is not None and f"{spec.kind}:{spec.actor}" in table:
-        return table[f"{spec.kind}:{spec.actor}"]
-    return table.get(spec.kind)
-
-
-def analyst_lines(
-    persona_id: str,
-    persona_name: str,
-    evidence: AnalystEvidence | None,
-    specs: Sequence[HypothesisSpec],
-) -> list[EvidenceLine]:
-    """One line per evidence item that applies to the persona.
-
-    Effective likelihood = stated ratio ** ``reliability_weight(code)`` (hypotheses the item
-    does not mention get 1), then tempered to ``LINE_CAP``.
-    """
-    if evidence is None:
-        return []
-    out = []
-    for item in evidence.items:
-        if not item.applies_to(persona_name):
-            continue
-        w = reliability_weight(item.reliability)
-        likelihoods = {}
-        for spec in specs:
-            ratio = _stated(item, spec)
-            likelihoods[spec.id] = 1.0 if ratio is None else ratio**w
-        stated = ", ".join(f"{k} {v:g}" for k, v in item.likelihoods)
-        out.append(
-            EvidenceLine(
-                # Not the file name: the same item read from a copy is the same line.
-                id=stable_id("line", persona_id, "analyst", item.key),
-                kind="analyst",
-                summary=(
-                    f"{item.summary} (analyst item '{item.key}' from {evidence.source}; stated "
-                    f"ratios {stated}; {item.reliability} keeps {w:.0%} of their weight)"
-                ),
-                likelihoods={
-                    k: round(v, 6) for k, v in sorted(temper(likelihoods, LINE_CAP).items())
-                },
-                reliability=item.reliability,
-                rule=RULE_ANALYST,
-            )
-        )
-    return out

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from slipcatch.evidence import ANONYMOUS
 from slipcatch.model import (
-    COVER,
+    ANONYMOUS,
     ICD203_BANDS,
     Actor,
-    Category,
     Counterfactual,
     EvidenceLine,
     Hypothesis,
     Observation,
-    OriginTrust,
     Persona,
     PersonaAssessment,
     Slip,
@@ -25,7 +22,7 @@ from slipcatch.model import (
 )
 
 from .ach import annotate
-from .analyst import AnalystEvidence, analyst_lines, load_evidence_file
+from .analyst import AnalystEvidence, load_evidence_file
 from .confidence import (
     Judgement,
     alternatives,
@@ -34,16 +31,7 @@ from .confidence import (
     statement,
     supporting,
 )
-from .evidence_lines import (
-    Episode,
-    access_lines,
-    actor_range_lines,
-    country_lines,
-    elsewhere_line,
-    exposure_channel_lines,
-    read_asn,
-    slip_pattern_lines,
-)
+from .episodes import Episode
 from .hypotheses import (
     LINE_CAP,
     HypothesisSpec,
@@ -53,9 +41,11 @@ from .hypotheses import (
     hypothesis_specs,
     posterior,
 )
-from .pattern_of_life import pattern_line
+from .persona_case import PersonaCase, persona_case
 from .personas import build_persona, group_by_persona
-from .slips import EXPOSED, find_slips
+from .reading import asn_owners, read_claim, read_observation
+from .rules import RULE_ACTOR_RANGE, RULE_COUNTRY, RULES
+from .slips import EXPOSED
 from .whatif import ratio_line, tipping_ratio, what_ifs
 
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess", "read_claim"]
@@ -76,17 +66,31 @@ LOO_LINE_LIMIT = 400
 
 @dataclass(frozen=True)
 class _Core:
-    persona: Persona
-    slips: tuple[Slip, ...]
-    specs: tuple[HypothesisSpec, ...]
-    episodes: tuple[tuple[EvidenceLine, Episode], ...]
-    country: tuple[EvidenceLine, ...]
-    other: tuple[EvidenceLine, ...]  # pattern of life, analyst items, hypothetical lines
+    case: PersonaCase
+    lines: tuple[EvidenceLine, ...]
     judgement: Judgement
 
     @property
-    def lines(self) -> tuple[EvidenceLine, ...]:
-        return tuple(line for line, _ in self.episodes) + self.country + self.other
+    def persona(self) -> Persona:
+        return self.case.persona
+
+    @property
+    def slips(self) -> tuple[Slip, ...]:
+        return self.case.slips
+
+    @property
+    def specs(self) -> tuple[HypothesisSpec, ...]:
+        return self.case.specs
+
+    @property
+    def episodes(self) -> tuple[tuple[EvidenceLine, Episode], ...]:
+        """The actor-range lines with their episodes (one line per episode, in order)."""
+        ranged = [line for line in self.lines if line.rule == RULE_ACTOR_RANGE]
+        return tuple(zip(ranged, self.case.episodes, strict=True))
+
+    @property
+    def country(self) -> tuple[EvidenceLine, ...]:
+        return tuple(line for line in self.lines if line.rule == RULE_COUNTRY)
 
 
 def _judge_lines(lines: Sequence[EvidenceLine], specs: Sequence[HypothesisSpec]) -> Judgement:
@@ -101,39 +105,9 @@ def _core(
     analyst: AnalystEvidence | None = None,
     extra: Sequence[EvidenceLine] = (),
 ) -> _Core:
-    persona = build_persona(name, observations)
-    slips = find_slips(persona, observations)
-    hit = {
-        obs.address.actor
-        for obs in observations
-        if obs.address.category == Category.ACTOR and obs.address.actor
-    }
-    items = [i for i in analyst.items if i.applies_to(name)] if analyst is not None else []
-    # An actor an analyst item names has support too, and gets its pair of hypotheses.
-    hit.update(a for item in items for a in item.actors)
-    specs = tuple(
-        hypothesis_specs(
-            persona.id,
-            sorted(a for a in hit if a),
-            priors,
-            analyst.hypotheses if analyst is not None else (),
-        )
-    )
-    episodes = tuple(actor_range_lines(persona, observations, slips, specs, actors))
-    country = tuple(country_lines(persona, observations, slips, specs, actors))
-    pattern = pattern_line(persona, observations, specs, actors)
-    elsewhere = elsewhere_line(persona, observations, specs, actors)
-    other = (
-        tuple(slip_pattern_lines(persona, episodes, specs))
-        + tuple(access_lines(persona, episodes, specs))
-        + tuple(exposure_channel_lines(persona, observations, episodes, specs))
-        + ((pattern,) if pattern is not None else ())
-        + ((elsewhere,) if elsewhere is not None else ())
-        + tuple(analyst_lines(persona.id, name, analyst, specs))
-        + tuple(extra)
-    )
-    lines = tuple(line for line, _ in episodes) + country + other
-    return _Core(persona, slips, specs, episodes, country, other, _judge_lines(lines, specs))
+    case = persona_case(name, observations, actors, priors, analyst, extra)
+    lines = tuple(line for rule in RULES for line in rule(case))
+    return _Core(case, lines, _judge_lines(lines, case.specs))
 
 
 def _linchpins(
@@ -146,7 +120,7 @@ def _linchpins(
     """(linchpins, sensitive items).
 
     A linchpin's removal changes the key judgement: the verdict's actor, or its likelihood by
-    more than one ICD 203 band (model 2.3; "very likely" to "roughly even chance"). A sensitive
+    more than one ICD 203 band ("very likely" to "roughly even chance"). A sensitive
     item's removal moves the likelihood by one band or changes the confidence.
     """
     base = core.judgement
@@ -434,24 +408,6 @@ def _merge_priors(given: Priors | None, analyst: AnalystEvidence | None) -> Prio
     return Priors(given.unknown, given.false_flag_share, stated.analyst)
 
 
-def read_claim(obs: Observation) -> Observation:
-    """The observation the analysis reads for ``obs`` (model 2.6).
-
-    An e-mail that entered through cover and whose headers, written only by the sender, name
-    an exposed client behind the entry relay (``obs.claimed``) is read at that client, as an
-    origin the sender wrote (``OriginTrust.SENDER_WRITTEN``): if true, it is where the operator
-    was; if forged, only a party that wanted it seen put it there. The event id stays, so slips
-    and lines still point at the record. Any other observation is returned as it is: an entry
-    that is itself exposed is better evidence than a claim about what lay behind it, and a claim
-    of more cover or of a reserved address says nothing more.
-    """
-    claimed = obs.claimed
-    if claimed is None or obs.address.category not in COVER or claimed.category not in EXPOSED:
-        return obs  # a claim of cover behind cover, or of a reserved address, says nothing more
-    event = replace(obs.event, src_ip=claimed.ip, origin_trust=OriginTrust.SENDER_WRITTEN)
-    return Observation(event=event, address=claimed)
-
-
 def assess(
     observations: Sequence[Observation],
     actors: Sequence[Actor],
@@ -474,22 +430,17 @@ def assess(
 
     An e-mail that entered through cover (a VPN, proxy, hosting or Tor address) and whose
     sender-written headers name a client behind it (``Observation.claimed``) is read at that
-    client, with sender-written trust (``read_claim``; docs/model.md, "Claimed origins"). An
+    client, with sender-written trust (``reading.read_claim``; docs/model.md, "Claimed origins"). An
     exposed address announced by an AS one actor's side operates (``Actor.asns``), outside its
-    registered ranges, is read as an ASN-level hit (``evidence_lines.read_asn``).
+    registered ranges, is read as an ASN-level hit (``reading.read_asn``).
 
     Raises:
         UsageError: ``priors`` holds a share outside (0, 1) (raised when ``Priors`` is built);
             the evidence file cannot be read or has a bad entry (naming the file and entry).
     """
     by_id = {a.id: a for a in sorted(actors, key=lambda a: (a.id, a.name), reverse=True)}
-    claimed_by: dict[int, set[str]] = {}
-    for a in by_id.values():
-        for asn in a.asns:
-            claimed_by.setdefault(asn, set()).add(a.id)
-    # an AS two actors claim tells neither apart: no ASN-level hit for it
-    owners = {asn: ids.pop() for asn, ids in claimed_by.items() if len(ids) == 1}
-    groups = group_by_persona([read_asn(read_claim(o), owners) for o in observations])
+    owners = asn_owners(by_id.values())
+    groups = group_by_persona([read_observation(o, owners) for o in observations])
     analyst: AnalystEvidence | None
     if evidence_file is None or isinstance(evidence_file, AnalystEvidence):
         analyst = evidence_file

@@ -21,8 +21,10 @@ from slipcatch.model import (
     icd203_term,
 )
 
-from .evidence_lines import SLIP_PATTERNS, Episode, listing_texts
+from .episodes import Episode
 from .hypotheses import KIND_RANK, HypothesisSpec, bayes_factor
+from .reading import listing_texts
+from .rules.slip_pattern import SLIP_PATTERNS
 
 __all__ = [
     "ACTIVITY_KIND",
@@ -163,9 +165,7 @@ def base_confidence(
         )
     # Kinds of *reliable* supporting lines: a weak item of another kind (a D4 tip) does not
     # corroborate what the adversary's own activity shows.
-    kinds = sorted(
-        {ACTIVITY_KIND if line.kind in ADDRESS_KINDS else line.kind for line in strong}
-    )
+    kinds = sorted({ACTIVITY_KIND if line.kind in ADDRESS_KINDS else line.kind for line in strong})
     level: Confidence
     if n >= 3 and not con and best_letter in ("A", "B") and len(kinds) >= HIGH_KINDS:
         level = "high"

@@ -1,8 +1,11 @@
 """Pattern of life: when the persona works, against each actor's time zone as it was then.
 
+This module holds the persona's profile and the likelihood arithmetic; the evidence line it
+feeds is the rule ``rules.pattern_of_life``.
+
 The persona's activity is reduced to *active hours* (distinct UTC hours with at least one event;
-events in one hour are one sitting, so a burst cannot weigh more than a quiet hour). Model 2.3
-reads them as draws from a working routine: an operator works an office day of ``w`` hours with
+events in one hour are one sitting, so a burst cannot weigh more than a quiet hour). They are
+read as draws from a working routine: an operator works an office day of ``w`` hours with
 an unknown discipline ``d`` and at any hour otherwise, so an active hour falls on a given office
 hour with density ``d / w + (1 - d) / 24`` and on any other hour with ``(1 - d) / 24``.
 Integrating ``d`` over a uniform prior, and the office day over starts from 06:00 to 11:00 local
@@ -15,13 +18,10 @@ zone. (``WORK_START``-``WORK_END``, 08:00-18:00, is used only to describe the pr
 - *Anywhere*: the mixture over UTC offsets weighted by the world's Internet users
   (``INTERNET_USERS_BY_OFFSET``): a party whose location nothing tells.
 
-``R`` = likelihood in the actor's zone / likelihood anywhere. The actor hypothesis gets
-``(1 - POL_OFF_HOURS) R + POL_OFF_HOURS`` (some operators work nights or to a target's day), its
-false flag ``POL_MIMIC R + (1 - POL_MIMIC)`` (a careful framer keeps the actor's hours), every
-other hypothesis 1; the line is tempered to ``LINE_CAP``. A match is weak by construction
-(every country in the same band of offsets shares it, and the ratio is bounded by how few
-offsets fit); the line's credibility is 4 so that it never counts toward confidence
-(docs/model.md, "pattern of life").
+``R`` = likelihood in the actor's zone / likelihood anywhere (``zone_ratio``); the rule turns
+it into the line's likelihoods. A match is weak by construction (every country in the same band
+of offsets shares it, and the ratio is bounded by how few offsets fit; docs/model.md,
+"pattern of life").
 """
 
 from __future__ import annotations
@@ -34,38 +34,28 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slipcatch.model import Actor, EvidenceLine, Observation, OriginTrust, Persona, stable_id, utc
-
-from .hypotheses import LINE_CAP, HypothesisSpec, temper
+from slipcatch.model import Observation, utc
 
 __all__ = [
     "INTERNET_USERS_BY_OFFSET",
-    "POL_MIMIC",
     "POL_MIN_HOURS",
-    "POL_OFF_HOURS",
-    "RULE_PATTERN",
+    "WEEKDAYS",
     "WORK_END",
     "WORK_START",
     "Profile",
     "active_hours",
-    "pattern_line",
+    "offsets_text",
     "profile",
     "routine_log_likelihood",
+    "zone_offsets",
     "zone_ratio",
     "zone_share",
 ]
 
-RULE_PATTERN = "pattern of life"
 #: Fewer active hours than this give no line: too little to speak of a routine.
 POL_MIN_HOURS = 3
 #: Local working hours, [start, end).
 WORK_START, WORK_END = 8, 18
-#: Share of an actor's operators whose routine is not the actor's office day (night shifts,
-#: working to a target's day, travel). Bounds the line against the actor at 1 / POL_OFF_HOURS.
-POL_OFF_HOURS = 0.1
-#: Share of framers who keep the framed actor's office hours. Bounds actor : false flag at
-#: (1 - POL_OFF_HOURS) / POL_MIMIC.
-POL_MIMIC = 0.25
 #: The office day is not known to the hour: it starts between 06:00 and 11:00 local (every
 #: half hour, equally likely) and lasts 8, 9 or 10 hours.
 _STARTS = tuple(range(6 * 60, 11 * 60 + 1, 30))
@@ -110,7 +100,7 @@ INTERNET_USERS_BY_OFFSET: Mapping[int, int] = {
 _DISCIPLINE = tuple((i + 0.5) / 20 for i in range(20))
 
 _OFFSETS = tuple(range(-12 * 60, 14 * 60 + 1, 15))  # minutes east of UTC
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
@@ -291,7 +281,7 @@ def _offset_text(minutes: int) -> str:
     return f"UTC{sign}{h:02d}:{m:02d}"
 
 
-def _offsets_text(offsets: Sequence[int]) -> str:
+def offsets_text(offsets: Sequence[int]) -> str:
     # Contiguous runs of 15-minute steps read as ranges: "UTC+06:00 to UTC+09:00".
     runs: list[list[int]] = []
     for off in offsets:
@@ -305,7 +295,7 @@ def _offsets_text(offsets: Sequence[int]) -> str:
     )
 
 
-def _zone_offsets(hours: Sequence[datetime], zone: str) -> str:
+def zone_offsets(hours: Sequence[datetime], zone: str) -> str:
     tz = _zone(zone)
     if tz is None:
         return "unknown zone"
@@ -313,66 +303,3 @@ def _zone_offsets(hours: Sequence[datetime], zone: str) -> str:
         {int((t.astimezone(tz).utcoffset() or timedelta()).total_seconds() // 60) for t in hours}
     )
     return "/".join(_offset_text(o) for o in offs)
-
-
-def pattern_line(
-    persona: Persona,
-    observations: Sequence[Observation],
-    specs: Sequence[HypothesisSpec],
-    actors: Mapping[str, Actor],
-) -> EvidenceLine | None:
-    """The pattern-of-life line of one persona, or None below ``POL_MIN_HOURS`` active hours.
-
-    Per actor hypothesis whose actor states a known time zone, with ``R`` its best zone's
-    ``zone_ratio``: actor ``(1 - POL_OFF_HOURS) R + POL_OFF_HOURS``, that actor's false flag
-    ``POL_MIMIC R + (1 - POL_MIMIC)``; every other hypothesis 1; then tempered to ``LINE_CAP``.
-    """
-    prof = profile(observations)
-    if prof is None:
-        return None
-    likelihoods = {s.id: 1.0 for s in specs}
-    parts = []
-    for spec in specs:
-        if spec.kind != "actor" or spec.actor is None:
-            continue
-        actor = actors.get(spec.actor)
-        zones = actor.timezones if actor is not None else ()
-        scored = [(zone_ratio(prof, z), z) for z in zones]
-        known = [(r, z) for r, z in scored if r is not None]
-        if not known:
-            parts.append(f"{spec.actor}: no known time zone")
-            continue
-        ratio, zone = max(known, key=lambda item: (item[0], item[1]))
-        likelihoods[spec.id] = (1.0 - POL_OFF_HOURS) * ratio + POL_OFF_HOURS
-        for other in specs:
-            if other.kind == "false_flag" and other.actor == spec.actor:
-                likelihoods[other.id] = POL_MIMIC * ratio + (1.0 - POL_MIMIC)
-        share = zone_share(prof.hours, zone) or 0.0
-        parts.append(
-            f"{spec.actor} ({zone}, {_zone_offsets(prof.hours, zone)} then): {share:.0%} "
-            f"in {WORK_START:02d}-{WORK_END:02d} local; with an office day starting 06:00-11:00 "
-            f"the hours are {ratio:.2f} times as likely there as for a party located anywhere"
-        )
-    tempered = temper(likelihoods, LINE_CAP) if likelihoods else {}
-    # Relative to the unknown-party hypothesis (which the line leaves at 1), when there is one.
-    base = next((tempered[s.id] for s in specs if s.kind == "unknown"), 1.0)
-    scaled = {k: v / base for k, v in tempered.items()}
-    n = len(prof.hours)
-    days = " ".join(f"{d} {c}" for d, c in zip(_WEEKDAYS, prof.by_weekday, strict=True))
-    summary = (
-        f"{prof.events} events in {n} active hours over {prof.days} days; at best "
-        f"{prof.best_share:.0%} of active hours fall in {WORK_START:02d}-{WORK_END:02d} local, "
-        f"at {_offsets_text(prof.best_offsets)}; weekdays {prof.weekday_share:.0%} ({days}); "
-        + ("; ".join(parts) if parts else "no actor hypothesis to compare")
-    )
-    sender = sum(1 for obs in observations if obs.event.origin_trust == OriginTrust.SENDER_WRITTEN)
-    letter = "E" if 2 * sender > len(observations) else "B"
-    return EvidenceLine(
-        id=stable_id("line", persona.id, "pattern-of-life"),
-        kind="pattern-of-life",
-        summary=summary,
-        likelihoods={k: round(v, 6) for k, v in sorted(scaled.items())},
-        reliability=letter + "4",
-        rule=RULE_PATTERN,
-        event_ids=(),
-    )

@@ -31,11 +31,12 @@ from slipcatch.model import (
     utc,
 )
 
+from .reading import EXPOSED, stated_trust
+
 __all__ = [
     "EXPOSED",
     "MIN_COVERED_EVENTS",
     "MIN_COVER_RATIO",
-    "NEUTRAL",
     "TRUST_ORDER",
     "find_slips",
     "network_of",
@@ -43,8 +44,6 @@ __all__ = [
     "works_under_cover",
 ]
 
-EXPOSED: frozenset[Category] = frozenset({Category.ACTOR, Category.RESIDENTIAL, Category.UNKNOWN})
-NEUTRAL: frozenset[Category] = frozenset({Category.RESERVED})
 MIN_COVER_RATIO = 0.5
 MIN_COVERED_EVENTS = 2
 
@@ -75,7 +74,7 @@ def works_under_cover(persona: Persona, observations: Sequence[Observation]) -> 
 
 def weakest_trust(observations: Sequence[Observation]) -> OriginTrust | None:
     """The weakest origin trust among the e-mail events, None when there is none."""
-    found = {obs.event.origin_trust for obs in observations if obs.event.origin_trust is not None}
+    found = {stated_trust(obs) for obs in observations} - {None}
     for trust in reversed(TRUST_ORDER):
         if trust in found:
             return trust

@@ -3,7 +3,9 @@
 Each ``WhatIf`` is a concrete change to the persona's input: observations added or altered, or
 an extra evidence line. The caller (``assessment``) re-runs the whole model on it, so the
 resulting probability is what the model would actually say, not an estimate (docs/model.md,
-"What would change our mind").
+"What would change our mind"): the changed observations go through every rule (``RULES``), and
+an extra line is a stated item weighed as the analyst-evidence rule weighs one
+(``rules.analyst.effective_likelihoods``), passed through by ``rules.hypothetical``.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from slipcatch.model import (
     utc,
 )
 
-from .analyst import reliability_weight
-from .evidence_lines import channel_kind
-from .hypotheses import LINE_CAP, HypothesisSpec, temper
+from .episodes import channel_kind
+from .hypotheses import HypothesisSpec
+from .reading import stated_trust
+from .rules.analyst import RULE_ANALYST, effective_likelihoods
 
 __all__ = [
     "CLOSE_SECONDS",
@@ -130,8 +133,8 @@ def _slip(
 
 def _fresh(address: AddressFacts, used: set[str]) -> AddressFacts:
     """``address`` moved to the first host of its prefix the persona has not used: a hypothetical
-    further slip is a new lapse, not the same host again (which counts once, model 2.5). The
-    address itself when it has no prefix or every host is used."""
+    further slip is a new lapse, not the same host again (which counts once,
+    ``Episode.repeat``). The address itself when it has no prefix or every host is used."""
     try:
         network = ipaddress.ip_network(address.prefix or "", strict=False)
     except ValueError:
@@ -169,15 +172,16 @@ def _line(
     ratios: Mapping[str, float],
     specs: Sequence[HypothesisSpec],
 ) -> EvidenceLine:
-    w = reliability_weight(WHATIF_RELIABILITY)
-    likelihoods = {s.id: ratios.get(s.id, 1.0) ** w for s in specs}
+    """A hypothetical analyst item stating ``ratios`` (hypothesis id -> ratio) at
+    ``WHATIF_RELIABILITY``, weighed as the analyst-evidence rule weighs a stated item."""
+    likelihoods = effective_likelihoods(lambda spec: ratios.get(spec.id), WHATIF_RELIABILITY, specs)
     return EvidenceLine(
         id=stable_id("line", persona.id, _SOURCE, kind),
         kind="analyst",
         summary=text,
-        likelihoods={k: round(v, 6) for k, v in sorted(temper(likelihoods, LINE_CAP).items())},
+        likelihoods={k: round(v, 6) for k, v in sorted(likelihoods.items())},
         reliability=WHATIF_RELIABILITY,
-        rule="analyst evidence",
+        rule=RULE_ANALYST,
     )
 
 
@@ -296,7 +300,7 @@ def what_ifs(
         weak = [
             o
             for o in mine
-            if o.event.origin_trust in (OriginTrust.SENDER_WRITTEN, OriginTrust.SENDER_PROVIDER)
+            if stated_trust(o) in (OriginTrust.SENDER_WRITTEN, OriginTrust.SENDER_PROVIDER)
         ]
         if weak:
             ids = {o.event.id for o in weak}
@@ -367,7 +371,7 @@ def ratio_line(
         summary=text,
         likelihoods={hypothesis: ratio},
         reliability="A1",
-        rule="analyst evidence",
+        rule=RULE_ANALYST,
     )
 
 

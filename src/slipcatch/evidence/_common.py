@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slipcatch.evidence._source import Line, Problem, Source
-from slipcatch.model import Event, EvidenceRef, OriginTrust, Rejection, canonical_ip
+from slipcatch.model import ANONYMOUS, Event, EvidenceRef, OriginTrust, Rejection, canonical_ip
 
 __all__ = [
     "ANONYMOUS",
@@ -28,9 +28,6 @@ __all__ = [
     "reject_problem",
     "sha256",
 ]
-
-#: Persona of a record that names nobody.
-ANONYMOUS = "(anonymous)"
 
 #: Rejection reason code -> meaning.
 REASONS: dict[str, str] = {

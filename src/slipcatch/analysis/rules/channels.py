@@ -1,0 +1,152 @@
+"""Rule "exposure channels": did an actor's exposures fall only on public-statement channels?
+
+A framer needs its staging found, so it may plan to be seen only where investigators look
+(public statements); an operator's mistakes fall wherever it works. One line per actor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slipcatch.model import EvidenceLine, Observation, utc
+
+from ..episodes import PUBLIC_CHANNELS, Episode, channel_name
+from ..hypotheses import LINE_CAP
+from ..persona_case import PersonaCase
+from ..reading import TRUST_WEIGHT
+from ._lines import TRUST_LETTER, by_actor, false_flag_line, group_ids, trust_text
+
+__all__ = [
+    "RULE_CHANNELS",
+    "STAGING_PLAN_SHARE",
+    "ChannelScore",
+    "channel_plan_factor",
+    "channel_scores",
+    "channel_summary",
+    "exposure_channel_lines",
+    "public_share",
+]
+
+RULE_CHANNELS = "exposure channels"
+#: Share of framers who confine their staged exposure to public statements. Nobody has counted
+#: it; P(all exposure public | framer) is linear in the share, so averaging over a uniform prior
+#: on it is the same as taking its mean, 1/2.
+STAGING_PLAN_SHARE = 0.5
+
+
+def public_share(observations: Sequence[Observation]) -> float:
+    """The share of the persona's sittings that were on a public-statement channel.
+
+    A sitting is a (channel kind, UTC hour) with at least one event: a slip happens in a sitting,
+    and a long sitting of many events is still one chance to forget the cover. 0 for no events.
+    """
+    sittings = {
+        (channel_name(obs) in PUBLIC_CHANNELS, int(utc(obs.event.time).timestamp() // 3600))
+        for obs in observations
+    }
+    if not sittings:
+        return 0.0
+    return sum(1 for public, _ in sittings if public) / len(sittings)
+
+
+def channel_plan_factor(episodes: int, all_public: bool, share: float) -> float:
+    """actor : false flag from where an actor's ``episodes`` exposures fell.
+
+    An operator's mistakes fall on its channels in proportion to its sittings there, so all k
+    of them land on public channels with probability ``q ** k`` (``q``: ``share``). A framer
+    confines its staging to public statements with probability ``STAGING_PLAN_SHARE`` (π) and
+    otherwise spreads it as a mistake would: ``π + (1 - π) q ** k``. All public: the ratio is
+    ``q ** k / (π + (1 - π) q ** k)`` (at most 1); not all public: ``1 / (1 - π)``.
+    """
+    if episodes < 1:
+        return 1.0
+    plan = STAGING_PLAN_SHARE
+    if not all_public:
+        return 1.0 / (1.0 - plan)
+    chance = min(1.0, max(0.0, share)) ** episodes
+    return chance / (plan + (1.0 - plan) * chance)
+
+
+@dataclass(frozen=True)
+class ChannelScore:
+    actor: str
+    episodes: tuple[Episode, ...]
+    public: int  # episodes on public-statement channels only
+    share: float  # ``public_share`` of the persona
+    strongest: Episode  # the strongest episode that decides the line
+    ratio: float  # actor : false flag, within LINE_CAP
+
+    @property
+    def all_public(self) -> bool:
+        return self.public == len(self.episodes)
+
+
+def channel_scores(case: PersonaCase) -> list[ChannelScore]:
+    """One score per actor with episodes whose ratio is not 1, by actor id.
+
+    The ratio is ``channel_plan_factor`` over the actor's episodes (an episode is public when
+    every event in it was on a public-statement channel), raised to the trust weight of the
+    strongest episode that decides it (the strongest public one when all are public, else the
+    strongest other one): an exposure read off a header the sender may have written may itself
+    be staging, and says where the sender chose to be seen rather than where it slipped. Kept
+    within ``LINE_CAP``. A ratio of 1 (a persona that only ever posts: its mistakes could fall
+    nowhere else) gives no score.
+    """
+    groups = by_actor(case.episodes)
+    share = public_share(case.observations)
+    out = []
+    for actor in sorted(groups):
+        group = groups[actor]
+        public = sum(1 for ep in group if ep.channel == "public")
+        all_public = public == len(group)
+        deciding = [ep for ep in group if (ep.channel == "public") == all_public]
+        strongest = max(deciding, key=lambda ep: (TRUST_WEIGHT[ep.trust], ep.weight))
+        trust = TRUST_WEIGHT[strongest.trust]
+        ratio = channel_plan_factor(len(group), all_public, share) ** trust
+        ratio = min(LINE_CAP, max(1.0 / LINE_CAP, ratio))
+        if not math.isclose(ratio, 1.0):
+            out.append(ChannelScore(actor, tuple(group), public, share, strongest, ratio))
+    return out
+
+
+def channel_summary(score: ChannelScore) -> str:
+    k, actor, share = len(score.episodes), score.actor, score.share
+    if score.all_public:
+        what = (
+            f"all {k} exposure episode(s) from the range of {actor} fell on public-"
+            f"statement channels, where {share:.0%} of the persona's sittings were: "
+            f"{share:.2f}^{k} for an operator's mistakes, {STAGING_PLAN_SHARE:.0%} "
+            "or more for a framer who plans to be seen"
+        )
+    else:
+        what = (
+            f"{k - score.public} of {k} exposure episode(s) from the range of "
+            f"{actor} fell outside public-statement channels: not a plan to be seen only "
+            f"in public (assumed for {STAGING_PLAN_SHARE:.0%} of framers)"
+        )
+    return f"{what}; {trust_text(score.strongest.trust)}; actor : false flag {score.ratio:.2f}"
+
+
+def exposure_channel_lines(case: PersonaCase) -> list[EvidenceLine]:
+    """Likelihoods: false flag ``1 / ratio``, every other hypothesis 1."""
+    out = []
+    for score in channel_scores(case):
+        event_ids, slip_ids = group_ids(score.episodes)
+        out.append(
+            false_flag_line(
+                case.persona,
+                score.actor,
+                case.specs,
+                kind="exposure-channels",
+                rule=RULE_CHANNELS,
+                ratio=score.ratio,
+                summary=channel_summary(score),
+                # A framer can spread its staging over channels as a mistake would.
+                reliability=TRUST_LETTER[score.strongest.trust] + "3",
+                event_ids=event_ids,
+                slip_ids=slip_ids,
+            )
+        )
+    return out
