@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from slipcatch.analysis import assess
 from slipcatch.analysis.analyst import parse_evidence
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.evidence import ANONYMOUS
 from slipcatch.model import Category
 

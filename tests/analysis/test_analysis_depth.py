@@ -16,8 +16,8 @@ from slipcatch.analysis.analyst import load_evidence_file, parse_evidence, relia
 from slipcatch.analysis.assessment import read_claim
 from slipcatch.analysis.evidence_lines import ASN_EXCLUSIVITY, read_asn
 from slipcatch.analysis.pattern_of_life import POL_MIN_HOURS, RULE_PATTERN, active_hours, profile
-from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.analysis.whatif import tipping_ratio
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, OriginTrust
 

@@ -44,7 +44,7 @@ from slipcatch.analysis.pattern_of_life import (
     routine_log_likelihood,
 )
 from slipcatch.analysis.personas import build_persona
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import (
     Actor,

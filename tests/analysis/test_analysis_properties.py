@@ -20,7 +20,7 @@ from slipcatch.analysis import assess
 from slipcatch.analysis.assessment import read_claim
 from slipcatch.analysis.evidence_lines import read_asn
 from slipcatch.analysis.hypotheses import LINE_CAP, TOTAL_CAP
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.model import Category, OriginTrust
 
 from .builders import T0, P
