@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipcatch import calibration
+from slipcatch.analysis import assess
 from slipcatch.analysis import pattern_of_life as pol
-from slipcatch.analysis.assessment import assess
 from slipcatch.analysis.evidence_lines import event_trust
 from slipcatch.model import COVER, Category
 
