@@ -106,4 +106,3 @@ def analyst_document(case: SimCase, rng: random.Random) -> tuple[str | None, dic
             }
         )
     return actor, {"evidence": items} if items else {}
-

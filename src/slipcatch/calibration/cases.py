@@ -207,7 +207,6 @@ _MAKERS = {
 }
 
 
-
 def generate(n: int, seed: int, analyst_evidence: bool = True) -> list[SimCase]:
     """``n`` cases; case ``i`` depends only on (seed, i), so a prefix of a run is a smaller run.
 

@@ -76,7 +76,6 @@ def render(report: Report) -> str:
     return "\n".join(lines)
 
 
-
 class ProgressLine:
     """Cases done of the total and the rate, rewritten in place on ``stream`` (a terminal).
 

@@ -253,7 +253,6 @@ def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = T
     )
 
 
-
 def _outcomes(cases: Iterable[SimCase], total: int, progress: Progress | None) -> list[Outcome]:
     out = []
     for case in cases:

@@ -321,4 +321,3 @@ def hops(g: CaseBuilder, rng: random.Random, days: Sequence[date], discipline: f
         close = g.closure()
         if close is not None:
             g.cover(t + timedelta(seconds=close))
-
