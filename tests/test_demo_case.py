@@ -42,13 +42,18 @@ TOR_LINE = re.compile(
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def mails() -> dict[str, email.message.Message]:
-    return {p.name: email.message_from_bytes(p.read_bytes())
-            for p in sorted((DEMO / "evidence" / "mail").glob("*.eml"))}
+    return {
+        p.name: email.message_from_bytes(p.read_bytes())
+        for p in sorted((DEMO / "evidence" / "mail").glob("*.eml"))
+    }
 
 
 def unfold(value: str) -> str:
@@ -96,7 +101,7 @@ def resolve(*identities: str | None) -> str | None:
 
 
 def mail_persona(msg: email.message.Message) -> str:
-    (name, addr), = getaddresses([str(msg["From"])])
+    ((name, addr),) = getaddresses([str(msg["From"])])
     return resolve(name, addr) or name or addr
 
 
@@ -180,8 +185,7 @@ def slips(events: list[Ev]) -> list[tuple[list[Ev], Ev]]:
 
 def test_regenerating_gives_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    subprocess.run([sys.executable, str(TOOL), "--out", str(out)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, str(TOOL), "--out", str(out)], check=True, capture_output=True)
     committed, fresh = tree(DEMO), tree(out)
     assert sorted(fresh) == sorted(committed)
     changed = [name for name in committed if committed[name] != fresh[name]]
@@ -192,9 +196,14 @@ def test_case_has_the_documented_files() -> None:
     files = tree(DEMO)
     assert len([f for f in files if f.startswith("evidence/mail/")]) == 9
     assert len([f for f in files if f.startswith("intel/tor-exit-")]) == 32
-    for name in ("README.md", "ground-truth.json", "evidence/postings.csv",
-                 "evidence/fileshare-access.log", "evidence/persona-map.csv",
-                 "intel/demo-ranges.csv"):
+    for name in (
+        "README.md",
+        "ground-truth.json",
+        "evidence/postings.csv",
+        "evidence/fileshare-access.log",
+        "evidence/persona-map.csv",
+        "intel/demo-ranges.csv",
+    ):
         assert name in files
 
 
@@ -223,8 +232,10 @@ def test_mail_header_styles_and_origin_kinds() -> None:
     assert "with ESMTPSA" in text and "Microsoft SMTP Server" in text
     assert "with HTTP;" in text
     xoip = {n: str(m["X-Originating-IP"]) for n, m in found.items() if m["X-Originating-IP"]}
-    assert xoip == {"2014-11-28-data-links-slip.eml": "[175.45.176.71]",
-                    "2014-12-10-re-sony-pictures-data.eml": "[61.216.152.77]"}
+    assert xoip == {
+        "2014-11-28-data-links-slip.eml": "[175.45.176.71]",
+        "2014-12-10-re-sony-pictures-data.eml": "[61.216.152.77]",
+    }
     # The 5 Dec threat names its client only in a header the sender's own server wrote.
     threat = received(found["2014-12-05-employee-threat.eml"])
     assert len(threat) == 4
@@ -255,21 +266,35 @@ def test_real_quotes_are_in_the_messages_they_belong_to() -> None:
         return payload.decode("utf-8")
 
     assert "Pay the damage, or Sony Pictures will be bombarded as a whole." in body(
-        "2014-11-21-notice-to-spe.eml")
+        "2014-11-21-notice-to-spe.eml"
+    )
     assert "From God'sApstls" in body("2014-11-21-notice-to-spe.eml")
     assert "Please sign your name to object the false of the company" in body(
-        "2014-12-05-employee-threat.eml")
+        "2014-12-05-employee-threat.eml"
+    )
     assert "Remember the 11th of September 2001" in body("2014-12-16-warning.eml")
     assert "It's very wise that you have made the decision to cancel the release" in body(
-        "2014-12-18-message-from-gop.eml")
+        "2014-12-18-message-from-gop.eml"
+    )
 
 
 def test_csv_files_have_the_contract_headers() -> None:
     assert read_csv(DEMO / "evidence" / "postings.csv")[0] == [
-        "time", "src_ip", "persona", "channel", "url", "title"]
+        "time",
+        "src_ip",
+        "persona",
+        "channel",
+        "url",
+        "title",
+    ]
     assert read_csv(DEMO / "evidence" / "persona-map.csv")[0] == ["identity", "persona"]
     assert read_csv(DEMO / "intel" / "demo-ranges.csv")[0] == [
-        "cidr", "category", "label", "valid_from", "valid_to"]
+        "cidr",
+        "category",
+        "label",
+        "valid_from",
+        "valid_to",
+    ]
 
 
 def test_postings_rows_are_well_formed() -> None:
@@ -353,8 +378,7 @@ def test_every_gop_address_is_known_to_the_demo_intel() -> None:
     cats = [category(e.ip, e.time) for e in gop_events()]
     assert "unknown" not in cats
     counts = {c: cats.count(c) for c in sorted(set(cats))}
-    assert counts == {"actor": 6, "hosting": 6, "proxy": 3, "residential": 5, "tor": 68,
-                      "vpn": 25}
+    assert counts == {"actor": 6, "hosting": 6, "proxy": 3, "residential": 5, "tor": 68, "vpn": 25}
 
 
 def test_cover_ratio_is_as_documented() -> None:
@@ -369,8 +393,16 @@ def test_slips_are_where_the_docs_say() -> None:
     assert sum(ipaddress.ip_address(e.ip) in STAR_JV for e in events) == 5
     assert sum(ipaddress.ip_address(e.ip) in KPTC for e in events) == 1
     found = slips(events)
-    summary = [(run[0].channel, run[0].ip, run[0].time.isoformat(), len(run),
-                (nxt.time - run[-1].time).total_seconds()) for run, nxt in found]
+    summary = [
+        (
+            run[0].channel,
+            run[0].ip,
+            run[0].time.isoformat(),
+            len(run),
+            (nxt.time - run[-1].time).total_seconds(),
+        )
+        for run, nxt in found
+    ]
     assert summary == [
         ("email", "175.45.176.71", "2014-11-28T02:14:13+00:00", 1, 270.0),
         ("web", "175.45.179.36", "2014-12-03T01:40:12+00:00", 3, 149.0),
@@ -378,15 +410,21 @@ def test_slips_are_where_the_docs_say() -> None:
         ("posting", "175.45.177.140", "2014-12-13T03:12:05+00:00", 1, 445.0),
     ]
     assert [run[0].where for run, _ in found] == [
-        "2014-11-28-data-links-slip.eml", "fileshare-access.log line 126",
-        "postings.csv line 22", "postings.csv line 35"]
+        "2014-11-28-data-links-slip.eml",
+        "fileshare-access.log line 126",
+        "postings.csv line 22",
+        "postings.csv line 35",
+    ]
     for _, nxt in found:
         assert category(nxt.ip, nxt.time) in COVER
 
 
 def test_weak_hops_are_where_the_docs_say() -> None:
-    exposed = [(e.channel, e.ip, e.time.isoformat()) for e in gop_events()
-               if category(e.ip, e.time) == "residential"]
+    exposed = [
+        (e.channel, e.ip, e.time.isoformat())
+        for e in gop_events()
+        if category(e.ip, e.time) == "residential"
+    ]
     assert exposed == [
         ("web", "171.97.64.18", "2014-12-01T17:25:04+00:00"),
         ("web", "171.97.64.18", "2014-12-01T17:26:47+00:00"),
@@ -423,8 +461,9 @@ def test_ground_truth_file_agrees_with_the_evidence() -> None:
     assert truth["persona"] == PERSONA
     assert truth["events"]["total"] == len(gop_events()) == 113
     assert truth["cover_ratio"] == pytest.approx(102 / 113, abs=1e-4)
-    assert [(s["ip"], s["first_seen"], s["closed_after_seconds"])
-            for s in truth["actor_slips"]] == [
+    assert [
+        (s["ip"], s["first_seen"], s["closed_after_seconds"]) for s in truth["actor_slips"]
+    ] == [
         ("175.45.176.71", "2014-11-28T02:14:13Z", 270.0),
         ("175.45.179.36", "2014-12-03T01:40:12Z", 149.0),
         ("210.52.109.22", "2014-12-08T06:31:40Z", 195.0),

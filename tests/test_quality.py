@@ -23,7 +23,10 @@ def _tool(name: str) -> str:
 def test_ruff_is_clean():
     proc = subprocess.run(
         [_tool("ruff"), "check", "src", "tests", "tools", "benchmarks", "fuzz"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -31,6 +34,9 @@ def test_ruff_is_clean():
 def test_mypy_is_clean():
     proc = subprocess.run(
         [_tool("mypy"), "--no-error-summary"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -7,7 +7,7 @@ import math
 import sys
 from pathlib import Path
 
-from slipcatch.analysis import calibrate
+from slipcatch import calibration
 
 _PATH = Path(__file__).resolve().parents[1] / "tools" / "separability.py"
 _SPEC = importlib.util.spec_from_file_location("separability", _PATH)
@@ -19,7 +19,7 @@ _SPEC.loader.exec_module(sep)
 
 def test_rows_are_the_harness_scored_cases_with_its_forecasts():
     rows = sep.rows(60, [2026])
-    report = calibrate.run(60, 2026)
+    report = calibration.run(60, 2026)
     assert len(rows) == report.assessable
     brier = math.fsum((r.model_p - r.y) ** 2 for r in rows) / len(rows)
     assert round(brier, 6) == report.brier
@@ -43,7 +43,7 @@ def test_scores_name_every_forecaster_and_the_model_score_is_the_harness_score()
         "lines, boosted",
         "all features, boosted",
     ]
-    assert round(got["model"], 6) == calibrate.run(60, 2026).brier
+    assert round(got["model"], 6) == calibration.run(60, 2026).brier
     assert all(0.0 <= v <= 1.0 for v in got.values())
 
 

@@ -26,12 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 
-def _calibration():  # the harness moved out of the analysis package; accept either home
-    try:
-        from slipcatch import calibration as cal
-    except ImportError:
-        from slipcatch.analysis import calibrate as cal
-    return cal
+def _calibration():
+    from slipcatch import calibration
+
+    return calibration
 
 
 def demo_hash() -> str:

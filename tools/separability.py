@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How separable is the simulated world? A learned upper bound for the calibration harness.
 
-The calibration harness (``slipcatch.analysis.calibrate``) scores the model's forecasts on
+The calibration harness (``slipcatch.calibration``) scores the model's forecasts on
 simulated cases. Whether a Brier score is good depends on how much the simulated evidence can
 tell at all. This tool estimates that: it trains classifiers on simulated cases *with their
 truth* (seeds that are not scored) and scores them on the harness's cases, next to the model:
@@ -36,9 +36,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slipcatch.analysis import calibrate
+from slipcatch import calibration
+from slipcatch.analysis import assess
 from slipcatch.analysis import pattern_of_life as pol
-from slipcatch.analysis.assessment import assess
 from slipcatch.analysis.reading import event_trust
 from slipcatch.model import COVER, Category
 
@@ -57,9 +57,9 @@ class Row:
     x: Mapping[str, float]
 
 
-def features(case: calibrate.SimCase) -> tuple[float, dict[str, float]] | None:
+def features(case: calibration.SimCase) -> tuple[float, dict[str, float]] | None:
     """(model forecast, features) of a case the harness scores; None when it scores none."""
-    [pa] = assess(case.observations, calibrate.ACTORS, evidence_file=case.analyst)
+    [pa] = assess(case.observations, calibration.ACTORS, evidence_file=case.analyst)
     mine = [h for h in pa.hypotheses if h.kind == "actor" and h.actor == case.actor]
     if case.actor is None or not mine:
         return None
@@ -91,7 +91,7 @@ def features(case: calibrate.SimCase) -> tuple[float, dict[str, float]] | None:
     x["raw:residential_countries"] = len({o.address.country for o in residential})
     prof = pol.profile(obs)
     if prof is not None:
-        zone = next(a.timezones[0] for a in calibrate.ACTORS if a.id == case.actor)
+        zone = next(a.timezones[0] for a in calibration.ACTORS if a.id == case.actor)
         x["raw:timing_log_r"] = math.log(pol.zone_ratio(prof, zone) or 1.0)
         x["raw:timing_share"] = pol.zone_share(prof.hours, zone) or 0.0
         x["raw:active_hours"] = len(prof.hours)
@@ -107,7 +107,7 @@ def rows(cases: int, seeds: Sequence[int]) -> list[Row]:
     """The scored cases of ``seeds``, ``cases`` each, with their features."""
     out = []
     for seed in seeds:
-        for case in calibrate.generate(cases, seed):
+        for case in calibration.generate(cases, seed):
             got = features(case)
             if got is not None:
                 p, x = got
@@ -176,7 +176,7 @@ def scores(train: Sequence[Row], *tests: Sequence[Row]) -> list[dict[str, float]
 
 
 #: Seed lists: ``"2026,7,11"`` or ranges ``"101-112"`` (the harness's own parser).
-_seeds = calibrate.parse_seeds
+_seeds = calibration.parse_seeds
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slipcatch.analysis.pattern_of_life import INTERNET_USERS_BY_OFFSET, routine_log_likelihood
-from slipcatch.analysis.simulate import observation
+from slipcatch.calibration.scenarios import observation
 from slipcatch.model import Category, Observation
 
 T0 = datetime(2014, 11, 24, 0, 0, tzinfo=UTC)  # 09:00 in Pyongyang

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from slipcatch.analysis import assess
 from slipcatch.analysis.analyst import parse_evidence
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.evidence import ANONYMOUS
 from slipcatch.model import Category
 
@@ -70,10 +70,19 @@ def test_anonymous_events_form_no_slip_no_hypothesis_and_no_verdict():
 def test_anonymous_is_kept_apart_from_named_personas_and_from_analyst_items():
     doc = {
         "evidence": [
-            {"id": "code", "summary": "code reuse", "reliability": "A1",
-             "likelihoods": {"actor:dprk-rgb": 10}},
-            {"id": "tip", "summary": "a tip", "reliability": "B2", "personas": ["(anonymous)"],
-             "likelihoods": {"actor:dprk-rgb": 3}},
+            {
+                "id": "code",
+                "summary": "code reuse",
+                "reliability": "A1",
+                "likelihoods": {"actor:dprk-rgb": 10},
+            },
+            {
+                "id": "tip",
+                "summary": "a tip",
+                "reliability": "B2",
+                "personas": ["(anonymous)"],
+                "likelihoods": {"actor:dprk-rgb": 3},
+            },
         ]
     }
     evidence = parse_evidence(doc, "analyst.yaml", [ACTOR.id], ["(anonymous)", "GoP"])

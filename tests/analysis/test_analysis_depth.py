@@ -17,8 +17,8 @@ from slipcatch.analysis.assessment import read_claim
 from slipcatch.analysis.pattern_of_life import POL_MIN_HOURS, active_hours, profile
 from slipcatch.analysis.reading import ASN_EXCLUSIVITY, read_asn
 from slipcatch.analysis.rules.pattern_of_life import RULE_PATTERN
-from slipcatch.analysis.simulate import ACTOR, observation
 from slipcatch.analysis.whatif import tipping_ratio
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import Actor, Category, OriginTrust
 

@@ -41,7 +41,7 @@ from slipcatch.analysis.rules.channels import (
 )
 from slipcatch.analysis.rules.pattern_of_life import POL_MIMIC, POL_OFF_HOURS, pattern_lines
 from slipcatch.analysis.rules.slip_pattern import CHANNEL_RATIOS
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.errors import UsageError
 from slipcatch.model import (
     Actor,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from slipcatch.analysis import assess
 from slipcatch.analysis.hypotheses import LINE_CAP, TOTAL_CAP
 from slipcatch.analysis.reading import read_asn, read_claim
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.model import Category, OriginTrust
 
 from .builders import T0, P

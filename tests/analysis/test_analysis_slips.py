@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from slipcatch.analysis.personas import group_by_persona, in_time_order
-from slipcatch.analysis.simulate import observation
 from slipcatch.analysis.slips import find_slips, network_of, works_under_cover
+from slipcatch.calibration.scenarios import observation
 from slipcatch.model import Category, OriginTrust, stable_id
 
 from .builders import P

@@ -10,7 +10,7 @@ import pytest
 from slipcatch.analysis import MODEL_VERSION, Priors, assess
 from slipcatch.analysis.pattern_of_life import profile, zone_ratio
 from slipcatch.analysis.rules.pattern_of_life import POL_MIMIC, POL_OFF_HOURS
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.model import Category, OriginTrust, icd203_term
 
 from .builders import P, at, kp, pol_likelihoods, tor

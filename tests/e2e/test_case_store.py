@@ -26,7 +26,7 @@ def _write_log(path: Path, lines: int, seed: int) -> None:
             ip = f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{n % 250 + 1}"
             minute, second = divmod(n % 3600, 60)
             fh.write(
-                f'{ip} - user{n % 5} [01/Dec/2014:10:{minute:02d}:{second:02d} +0000] '
+                f"{ip} - user{n % 5} [01/Dec/2014:10:{minute:02d}:{second:02d} +0000] "
                 f'"GET /f/{n} HTTP/1.1" 200 {n} "-" "agent"\n'
             )
         fh.write("not a log line at all\n")

@@ -108,8 +108,9 @@ def test_demo_html_escapes_the_hostile_user_agent(demo_run: tuple[Path, str]):
 def test_readme_shows_the_real_demo_output(demo_run: tuple[Path, str]):
     out, stdout = demo_run
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- demo-output:start -->\n```\n(.*?)```\n<!-- demo-output:end -->",
-                      readme, re.S)
+    block = re.search(
+        r"<!-- demo-output:start -->\n```\n(.*?)```\n<!-- demo-output:end -->", readme, re.S
+    )
     assert block, "README lost its demo-output block"
     shown = stdout.replace(str(out), "slipcatch-out")
     assert block.group(1) == shown

@@ -57,9 +57,7 @@ def test_path_rows_match_request_paths_only(tmp_path: Path) -> None:
 def test_attr_rows_match_a_named_attribute_only(tmp_path: Path) -> None:
     p = tmp_path / "m.csv"
     p.write_text(
-        "identity,persona\n"
-        "attr:User_Agent=^curl/7\\.29,tooling\n"
-        "attr:id.resp_p=^8443$,backdoor\n"
+        "identity,persona\nattr:User_Agent=^curl/7\\.29,tooling\nattr:id.resp_p=^8443$,backdoor\n"
     )
     m = PersonaMap.load(p)
     assert m.has_record_rows  # resolved record by record

@@ -45,8 +45,11 @@ def test_every_approach_matches_the_reference(bench) -> None:  # type: ignore[no
     results = bench.run_all(200_000, 20_000, repeat=1, isolate=False)
     assert [r["name"] for r in results] == list(bench.APPROACHES)
     queries = {r["name"]: r["queries"] for r in results}
-    assert queries == {**{name: 200_000 for name in bench.APPROACHES},
-                       "slipcatch-v6": 40_000, "text-ipaddress": 20_000}
+    assert queries == {
+        **{name: 200_000 for name in bench.APPROACHES},
+        "slipcatch-v6": 40_000,
+        "text-ipaddress": 20_000,
+    }
     for r in results:
         assert r["correct"] is True, r
         assert r["rate"] > 0 and len(r["rates"]) == 1 and r["cpu_wall"] > 0

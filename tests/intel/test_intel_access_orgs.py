@@ -29,51 +29,78 @@ def test_table_does_not_overlap_hosting_table() -> None:
     assert set(access_orgs.ORGS) & set(hosting_orgs.ORGS) == set()
     assert "GOOGLE-FIBER" in access_orgs.ORGS  # an access ISP, not Google's cloud
     # national backbones that mix access, transit and data centres are left out
-    for org in ("Chinanet", "CHINA UNICOM China169 Backbone",
-                "China Mobile Communications Group Co., Ltd.", "CHARTER-16787-DC"):
+    for org in (
+        "Chinanet",
+        "CHINA UNICOM China169 Backbone",
+        "China Mobile Communications Group Co., Ltd.",
+        "CHARTER-16787-DC",
+    ):
         assert org not in access_orgs.ORGS
 
 
 def test_comcast_is_residential_with_label(pack: IntelPack) -> None:
     a = pack.lookup_one("73.0.0.1", T2014)
     assert (a.category, a.as_org, a.prefix, a.projected) == (
-        Category.RESIDENTIAL, "COMCAST-7922", "73.0.0.0/13", True)
+        Category.RESIDENTIAL,
+        "COMCAST-7922",
+        "73.0.0.0/13",
+        True,
+    )
     facts = [f for f in a.facts if f.category is Category.RESIDENTIAL]
     assert len(facts) == 1
     f = facts[0]
     assert (f.source, f.label, f.range, f.projected) == (
-        "slipcatch-access-orgs", "Comcast (access ISP, by AS organisation)", "73.0.0.0/13", True)
+        "slipcatch-access-orgs",
+        "Comcast (access ISP, by AS organisation)",
+        "73.0.0.0/13",
+        True,
+    )
     assert f.valid_from is None and f.valid_to is None
     assert f.note is not None and f.note.startswith("COMCAST-7922: ")
     assert "2024-06-18" in f.note
 
 
-@pytest.mark.parametrize(("ip", "prefix", "label"), [
-    ("2601::1", "2601::/26", "Comcast (access ISP, by AS organisation)"),
-    ("79.192.0.1", "79.192.0.0/10", "Deutsche Telekom (access ISP, by AS organisation)"),
-    ("90.0.0.1", "90.0.0.0/13", "Orange France (access ISP, by AS organisation)"),
-    ("126.0.0.1", "126.0.0.0/12", "SoftBank (access ISP, by AS organisation)"),
-])
+@pytest.mark.parametrize(
+    ("ip", "prefix", "label"),
+    [
+        ("2601::1", "2601::/26", "Comcast (access ISP, by AS organisation)"),
+        ("79.192.0.1", "79.192.0.0/10", "Deutsche Telekom (access ISP, by AS organisation)"),
+        ("90.0.0.1", "90.0.0.0/13", "Orange France (access ISP, by AS organisation)"),
+        ("126.0.0.1", "126.0.0.0/12", "SoftBank (access ISP, by AS organisation)"),
+    ],
+)
 def test_other_access_isps(pack: IntelPack, ip: str, prefix: str, label: str) -> None:
     assert _decisive(pack, ip) == (Category.RESIDENTIAL, prefix, "slipcatch-access-orgs", label)
 
 
 def test_cover_actor_and_reserved_still_win(pack: IntelPack) -> None:
     assert _decisive(pack, "8.8.8.8") == (
-        Category.HOSTING, "8.8.8.0/24", "slipcatch-hosting-orgs", "Google")
+        Category.HOSTING,
+        "8.8.8.0/24",
+        "slipcatch-hosting-orgs",
+        "Google",
+    )
     kp = pack.lookup_one("175.45.176.27", T2014)
     assert (kp.category, kp.actor, kp.prefix) == (Category.ACTOR, "dprk-rgb", "175.45.176.0/22")
     assert _decisive(pack, "10.1.1.1")[0] is Category.RESERVED
     # a VPN range inside AT&T's AS: the catch-all vpn list still outranks residential
     att = pack.lookup_one("102.129.178.1", T2014)
     assert (att.category, att.as_org, att.prefix) == (
-        Category.VPN, "ATT-INTERNET4", "102.129.178.0/24")
+        Category.VPN,
+        "ATT-INTERNET4",
+        "102.129.178.0/24",
+    )
     assert [(f.source, f.label) for f in att.facts if f.category] == [
         ("misp-warninglist:vpn-ipv4", "VPN provider"),
-        ("slipcatch-access-orgs", "AT&T (access ISP, by AS organisation)")]
+        ("slipcatch-access-orgs", "AT&T (access ISP, by AS organisation)"),
+    ]
     # an Akamai cache inside PLDT's AS is hosting
     assert _decisive(pack, "104.105.0.1") == (
-        Category.HOSTING, "104.64.0.0/10", "misp-warninglist:akamai", "Akamai")
+        Category.HOSTING,
+        "104.64.0.0/10",
+        "misp-warninglist:akamai",
+        "Akamai",
+    )
 
 
 def test_org_not_in_table_stays_unknown(pack: IntelPack) -> None:

@@ -27,16 +27,18 @@ ITEMS: dict[str, tuple[object, object]] = {
 
 
 def _tuple_fields() -> list[str]:
-    return [f.name for f in dataclasses.fields(Actor)
-            if isinstance(getattr(Actor("x", "X"), f.name), tuple)]
+    return [
+        f.name
+        for f in dataclasses.fields(Actor)
+        if isinstance(getattr(Actor("x", "X"), f.name), tuple)
+    ]
 
 
 def test_every_tuple_field_is_layered() -> None:
     # a new tuple field of Actor fails here until it has sample items, never silently
     assert sorted(ITEMS) == sorted(_tuple_fields())
     base = Actor("a", "A", **{k: (v[0],) for k, v in ITEMS.items()})  # type: ignore[arg-type]
-    extra = Actor("a", "B", country="KP",
-                  **{k: (v[1], v[0]) for k, v in ITEMS.items()})  # type: ignore[arg-type]
+    extra = Actor("a", "B", country="KP", **{k: (v[1], v[0]) for k, v in ITEMS.items()})  # type: ignore[arg-type]
     (merged,) = merge_actors([base], [extra])
     for name, (first, second) in ITEMS.items():
         assert getattr(merged, name) == (first, second), name
@@ -51,18 +53,22 @@ def test_new_ids_and_alias_sets_keep_every_field() -> None:
     other = Actor("b", "B", asns=(64500,))
     out = merge_actors([base], [other])
     assert out == [base, other]
-    (named, _) = merge_alias_sets(out, [AliasSet("misp-galaxy", "uuid-1", "Lazarus",
-                                                 ("ZINC",), "KP", ("G0032",))])
+    (named, _) = merge_alias_sets(
+        out, [AliasSet("misp-galaxy", "uuid-1", "Lazarus", ("ZINC",), "KP", ("G0032",))]
+    )
     assert named.asns == (131279,) and named.operating_periods == (P2011,)
     assert named.aliases == ("ZINC", "G0032") and named.sources == ("misp-galaxy (uuid-1)",)
 
 
 def test_asns_and_dated_countries_survive_layering_and_pack_files(
-        pack: IntelPack, pack_cache: Path, tmp_path: Path) -> None:
+    pack: IntelPack, pack_cache: Path, tmp_path: Path
+) -> None:
     reg = tmp_path / "layer.yaml"
-    reg.write_text("actors:\n  - id: dprk-rgb\n    name: X\n    asns: [64500]\n"
-                   "    operating_countries:\n      - CN\n"
-                   "      - {country: RU, valid_from: 2011-01-01, valid_to: 2015-01-01}\n")
+    reg.write_text(
+        "actors:\n  - id: dprk-rgb\n    name: X\n    asns: [64500]\n"
+        "    operating_countries:\n      - CN\n"
+        "      - {country: RU, valid_from: 2011-01-01, valid_to: 2015-01-01}\n"
+    )
     layered = load_pack([reg], cache_dir=pack_cache)
     actor = layered.actors[0]
     assert actor.asns == (*pack.actors[0].asns, 64500)

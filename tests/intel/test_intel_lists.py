@@ -27,9 +27,10 @@ def test_text_list_rejections_and_category(tmp_path: Path) -> None:
     )
     out = cidrlist.read(f, f.read_bytes())
     assert [(r.locator, r.reason) for r in out.rejections] == [
-        ("line 4", "host-bits"), ("line 5", "bad-cidr")]
-    assert [r.fact.range for r in out.facts] == ["198.51.100.0/24", "2001:db8::/32",
-                                                 "192.0.2.7/32"]
+        ("line 4", "host-bits"),
+        ("line 5", "bad-cidr"),
+    ]
+    assert [r.fact.range for r in out.facts] == ["198.51.100.0/24", "2001:db8::/32", "192.0.2.7/32"]
     assert {r.fact.category for r in out.facts} == {Category.PROXY}
     assert out.sources[0].records == 5
     assert out.sources[0].kind == "cidr-list"
@@ -63,26 +64,35 @@ def test_csv_list(tmp_path: Path) -> None:
     )
     out = cidrlist.read(f, f.read_bytes())
     assert [(r.locator, r.reason) for r in out.rejections] == [
-        ("line 4", "host-bits"), ("line 5", "bad-category"), ("line 6", "bad-time"),
-        ("line 7", "bad-row")]
+        ("line 4", "host-bits"),
+        ("line 5", "bad-category"),
+        ("line 6", "bad-time"),
+        ("line 7", "bad-row"),
+    ]
     assert len(out.facts) == 2
     f0 = out.facts[0].fact
     assert (f0.category, f0.label, f0.valid_from) == (
-        Category.PROXY, "ProxyCo", datetime(2014, 1, 1, tzinfo=UTC))
+        Category.PROXY,
+        "ProxyCo",
+        datetime(2014, 1, 1, tzinfo=UTC),
+    )
     assert out.sources[0].records == 6
 
 
-def test_csv_list_in_pack_is_time_bounded(pack: IntelPack, pack_cache: Path,
-                                          tmp_path: Path) -> None:
+def test_csv_list_in_pack_is_time_bounded(
+    pack: IntelPack, pack_cache: Path, tmp_path: Path
+) -> None:
     f = tmp_path / "list.csv"
-    f.write_text("cidr,category,label,valid_from,valid_to\n"
-                 "203.0.114.0/24,proxy,ProxyCo,2014-01-01,2015-01-01\nbad,proxy,,,\n")
+    f.write_text(
+        "cidr,category,label,valid_from,valid_to\n"
+        "203.0.114.0/24,proxy,ProxyCo,2014-01-01,2015-01-01\nbad,proxy,,,\n"
+    )
     p = load_pack([f], cache_dir=pack_cache)
     assert p.lookup_one("203.0.114.5", T).category is Category.PROXY
-    assert p.lookup_one("203.0.114.5", datetime(2015, 1, 1, tzinfo=UTC)).category \
-        is Category.UNKNOWN
-    assert [(r.path, r.locator, r.reason) for r in p.rejections] == [
-        (str(f), "line 3", "bad-cidr")]
+    assert (
+        p.lookup_one("203.0.114.5", datetime(2015, 1, 1, tzinfo=UTC)).category is Category.UNKNOWN
+    )
+    assert [(r.path, r.locator, r.reason) for r in p.rejections] == [(str(f), "line 3", "bad-cidr")]
 
 
 GOOD_ACTOR = """
@@ -104,8 +114,10 @@ actors:
         ("cidr: not-a-net", r"actors\[0\]\.ranges\[0\]: bad cidr"),
         ("exclusivity: 1.5", "exclusivity must be a number in 0..1"),
         ("exclusivity: -0.1", "exclusivity must be a number in 0..1"),
-        ("exclusivity: 0.5\n        valid_from: 2015-01-01\n        valid_to: 2014-01-01",
-         "valid_from .* is not before valid_to"),
+        (
+            "exclusivity: 0.5\n        valid_from: 2015-01-01\n        valid_to: 2014-01-01",
+            "valid_from .* is not before valid_to",
+        ),
         ("exclusivity: 0.5\n        colour: red", "unknown keys"),
         ("exclusivity: 0.5\n        valid_from: someday", "valid_from"),
     ],
@@ -131,11 +143,14 @@ def test_actor_registry_errors_name_file(tmp_path: Path) -> None:
 
 def test_extra_actor_registry_layers(pack: IntelPack, pack_cache: Path, tmp_path: Path) -> None:
     f = tmp_path / "more-actors.yaml"
-    f.write_text(GOOD_ACTOR + """
+    f.write_text(
+        GOOD_ACTOR
+        + """
   - id: dprk-rgb
     name: Ignored name
     aliases: [Andariel]
-""")
+"""
+    )
     p = load_pack([f], cache_dir=pack_cache)
     assert [a.id for a in p.actors] == ["dprk-rgb", "test-actor"]
     dprk = p.actors[0]
@@ -204,6 +219,9 @@ def test_shipped_registry_is_valid() -> None:
     # DOJ (Park Jin Hyok, Dalian) and Recorded Future 2017 (operations likely run from abroad)
     assert out.actors[0].operating_countries == ("CN", "IN", "MY", "NZ", "NP", "KE", "MZ", "ID")
     assert [r.fact.range for r in out.facts] == [
-        "175.45.176.0/22", "210.52.109.0/24", "77.94.35.0/24"]
+        "175.45.176.0/22",
+        "210.52.109.0/24",
+        "77.94.35.0/24",
+    ]
     assert [r.fact.exclusivity for r in out.facts] == [0.95, 0.8, 0.6]
     assert all("source:" in (r.fact.note or "") for r in out.facts)

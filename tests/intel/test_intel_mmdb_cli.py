@@ -37,7 +37,7 @@ def build_mmdb(path: Path, dbtype: str, nets: dict[str, dict[str, object]], epoc
     ctrl = raw[i]
     size = ctrl & 0x1F
     assert ctrl >> 5 == 0 and raw[i + 1] == 2, "uint64 expected"  # extended type 9 = uint64
-    raw[i + 2:i + 2 + size] = epoch.to_bytes(size, "big")
+    raw[i + 2 : i + 2 + size] = epoch.to_bytes(size, "big")
     path.write_bytes(bytes(raw))
     return path
 
@@ -46,22 +46,40 @@ EPOCH_2014 = int(at(2014, 12, 1).timestamp())
 
 
 def test_anonymous_ip_and_asn_mmdb(pack: IntelPack, pack_cache: Path, tmp_path: Path) -> None:
-    anon = build_mmdb(tmp_path / "GeoIP2-Anonymous-IP.mmdb", "GeoIP2-Anonymous-IP", {
-        "203.0.114.0/24": {"is_anonymous": True, "is_tor_exit_node": True},
-        "203.0.115.0/24": {"is_anonymous": True, "is_anonymous_vpn": True,
-                           "is_hosting_provider": True},
-        "2001:db9::/32": {"is_residential_proxy": True},
-    }, EPOCH_2014)
-    asn = build_mmdb(tmp_path / "GeoLite2-ASN.mmdb", "GeoLite2-ASN", {
-        "203.0.114.0/23": {"autonomous_system_number": 64500,
-                           "autonomous_system_organization": "Example Hosting"},
-    }, EPOCH_2014)
+    anon = build_mmdb(
+        tmp_path / "GeoIP2-Anonymous-IP.mmdb",
+        "GeoIP2-Anonymous-IP",
+        {
+            "203.0.114.0/24": {"is_anonymous": True, "is_tor_exit_node": True},
+            "203.0.115.0/24": {
+                "is_anonymous": True,
+                "is_anonymous_vpn": True,
+                "is_hosting_provider": True,
+            },
+            "2001:db9::/32": {"is_residential_proxy": True},
+        },
+        EPOCH_2014,
+    )
+    asn = build_mmdb(
+        tmp_path / "GeoLite2-ASN.mmdb",
+        "GeoLite2-ASN",
+        {
+            "203.0.114.0/23": {
+                "autonomous_system_number": 64500,
+                "autonomous_system_organization": "Example Hosting",
+            },
+        },
+        EPOCH_2014,
+    )
     out = mmdb.read(anon)
     assert out.sources[0].records == 3
     assert out.sources[0].version == "GeoIP2-Anonymous-IP 2014-12-01"
     assert sorted((r.fact.range, str(r.fact.category)) for r in out.facts) == [
-        ("2001:db9::/32", "proxy"), ("203.0.114.0/24", "tor"), ("203.0.115.0/24", "hosting"),
-        ("203.0.115.0/24", "vpn")]
+        ("2001:db9::/32", "proxy"),
+        ("203.0.114.0/24", "tor"),
+        ("203.0.115.0/24", "hosting"),
+        ("203.0.115.0/24", "vpn"),
+    ]
     p = load_pack([anon, asn], cache_dir=pack_cache)
     t = p.lookup_one("203.0.114.7", at(2014, 12, 2))
     assert (t.category, t.asn, t.as_org) == (Category.TOR, 64500, "Example Hosting")
@@ -75,10 +93,15 @@ def test_anonymous_ip_and_asn_mmdb(pack: IntelPack, pack_cache: Path, tmp_path: 
 
 
 def test_country_mmdb(pack_cache: Path, tmp_path: Path) -> None:
-    f = build_mmdb(tmp_path / "GeoLite2-Country.mmdb", "GeoLite2-Country", {
-        "203.0.114.0/24": {"country": {"iso_code": "KP"}},
-        "203.0.115.0/24": {"registered_country": {"iso_code": "NZ"}},
-    }, EPOCH_2014)
+    f = build_mmdb(
+        tmp_path / "GeoLite2-Country.mmdb",
+        "GeoLite2-Country",
+        {
+            "203.0.114.0/24": {"country": {"iso_code": "KP"}},
+            "203.0.115.0/24": {"registered_country": {"iso_code": "NZ"}},
+        },
+        EPOCH_2014,
+    )
     p = load_pack([f], cache_dir=pack_cache)
     for ip, cc in (("203.0.114.1", "KP"), ("203.0.115.1", "NZ")):
         a = p.lookup_one(ip, at(2010, 1, 1))
@@ -88,8 +111,12 @@ def test_country_mmdb(pack_cache: Path, tmp_path: Path) -> None:
 
 
 def test_corrupt_mmdb_names_the_file(pack_cache: Path, tmp_path: Path) -> None:
-    f = build_mmdb(tmp_path / "x.mmdb", "GeoLite2-ASN", {
-        "203.0.114.0/24": {"autonomous_system_number": 1}}, EPOCH_2014)
+    f = build_mmdb(
+        tmp_path / "x.mmdb",
+        "GeoLite2-ASN",
+        {"203.0.114.0/24": {"autonomous_system_number": 1}},
+        EPOCH_2014,
+    )
     raw = bytearray(f.read_bytes())
     bad = tmp_path / "corrupt.mmdb"
     bad.write_bytes(b"\xff" * 64 + bytes(raw[64:]))  # tree overwritten, metadata intact
@@ -101,41 +128,83 @@ def test_corrupt_mmdb_names_the_file(pack_cache: Path, tmp_path: Path) -> None:
         mmdb.read(cut)
 
 
-def test_cli_build_info_lookup_diff(pack: IntelPack, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_build_info_lookup_diff(
+    pack: IntelPack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     assert main(["intel", "build", "--out", str(a)]) == 0
-    assert main(["intel", "build", str(TOR / "exit-list-2018-11-01-00-02-01"),
-                 "--out", str(b), "--json"]) == 0
+    assert (
+        main(
+            [
+                "intel",
+                "build",
+                str(TOR / "exit-list-2018-11-01-00-02-01"),
+                "--out",
+                str(b),
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    built = json.loads(out[out.index("{"):])
+    built = json.loads(out[out.index("{") :])
     assert built["path"] == str(b) and built["pack_id"] == open_pack(b).pack_id
     assert open_pack(a).pack_id == pack.pack_id
     assert main(["intel", "info", "--pack", str(b), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert "tordnsel:exit-list-2018-11-01-00-02-01" in [s["name"] for s in info["sources"]]
-    assert main(["intel", "lookup", "41.100.114.28", "--pack", str(b),
-                 "--at", "2018-11-01T00:00:00Z", "--json"]) == 0
+    assert (
+        main(
+            [
+                "intel",
+                "lookup",
+                "41.100.114.28",
+                "--pack",
+                str(b),
+                "--at",
+                "2018-11-01T00:00:00Z",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)[0]["category"] == "tor"
-    assert main(["intel", "diff", str(a), str(b), "--ip", "41.100.114.28", "--ip", "8.8.8.8",
-                 "--at", "2018-11-01T00:00:00Z", "--json"]) == 0
+    assert (
+        main(
+            [
+                "intel",
+                "diff",
+                str(a),
+                str(b),
+                "--ip",
+                "41.100.114.28",
+                "--ip",
+                "8.8.8.8",
+                "--at",
+                "2018-11-01T00:00:00Z",
+                "--json",
+            ]
+        )
+        == 0
+    )
     d = json.loads(capsys.readouterr().out)
-    assert [s["name"] for s in d["sources"]["added"]] == [
-        "tordnsel:exit-list-2018-11-01-00-02-01"]
+    assert [s["name"] for s in d["sources"]["added"]] == ["tordnsel:exit-list-2018-11-01-00-02-01"]
     assert d["sources"]["removed"] == [] and d["sources"]["changed"] == []
     x, g = d["addresses"]
     assert x["fields"]["category"] == {"from": "residential", "to": "tor"}  # Algerie Telecom
     assert len(x["facts_added"]) == 1 and x["facts_added"][0].startswith("tordnsel:")
     assert (g["ip"], g["changed"]) == ("8.8.8.8", False)
-    assert main(["intel", "diff", str(a), str(b), "--ip", "41.100.114.28",
-                 "--at", "2018-11-01"]) == 0
+    assert (
+        main(["intel", "diff", str(a), str(b), "--ip", "41.100.114.28", "--at", "2018-11-01"]) == 0
+    )
     text = capsys.readouterr().out
     assert "+ tordnsel:exit-list-2018-11-01-00-02-01" in text
     assert "category residential -> tor" in text
 
 
-def test_cli_build_refuses_to_overwrite_other_dirs(tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_build_refuses_to_overwrite_other_dirs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = tmp_path / "precious"
     d.mkdir()
     (d / "notes.txt").write_text("keep me")

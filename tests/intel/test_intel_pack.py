@@ -50,8 +50,15 @@ def test_other_actor_ranges_and_registry(pack: IntelPack) -> None:
     assert [a.id for a in pack.actors] == ["dprk-rgb"]
     actor = pack.actors[0]
     assert actor.country == "KP" and actor.timezones == ("Asia/Pyongyang",)
-    assert {"Lazarus Group", "Guardians of Peace", "GOP", "Hidden Cobra", "APT38", "ZINC",
-            "Diamond Sleet"} <= set(actor.aliases)
+    assert {
+        "Lazarus Group",
+        "Guardians of Peace",
+        "GOP",
+        "Hidden Cobra",
+        "APT38",
+        "ZINC",
+        "Diamond Sleet",
+    } <= set(actor.aliases)
     assert any("Trend Micro" in c for c in actor.caveats)
     kptc = pack.lookup_one("210.52.109.9", datetime(2000, 1, 1, tzinfo=UTC))
     assert (kptc.category, kptc.actor) == (Category.ACTOR, "dprk-rgb")
@@ -66,7 +73,10 @@ def test_reserved_wins_and_all_facts_kept(pack: IntelPack) -> None:
     assert a.category is Category.RESERVED
     assert a.country is None
     assert {f.source for f in a.facts if f.category is Category.RESERVED} == {
-        "iana-special-purpose", "misp-warninglist:rfc1918", "misp-warninglist:rfc5735"}
+        "iana-special-purpose",
+        "misp-warninglist:rfc1918",
+        "misp-warninglist:rfc5735",
+    }
     for ip in ("fe80::1", "2001:db8::5", "::1", "192.0.2.7", "ff02::1", "100.64.1.1"):
         assert pack.lookup_one(ip, T2014).category is Category.RESERVED, ip
 
@@ -75,8 +85,9 @@ def test_hosting_and_vpn_from_warninglists(pack: IntelPack) -> None:
     aws = pack.lookup_one("103.53.48.1", T2014)  # amazon-aws lists 103.53.48.0/22
     assert aws.category is Category.HOSTING
     assert aws.prefix == "103.53.48.0/22"
-    assert any(f.source == "misp-warninglist:amazon-aws" and f.label == "Amazon AWS"
-               for f in aws.facts)
+    assert any(
+        f.source == "misp-warninglist:amazon-aws" and f.label == "Amazon AWS" for f in aws.facts
+    )
     # the generic MISP vpn list also holds datacentre space: all facts kept, and the
     # provider-specific hosting fact wins over the catch-all list (docs/intel.md)
     both = pack.lookup_one("3.5.140.1", T2014)
@@ -85,7 +96,9 @@ def test_hosting_and_vpn_from_warninglists(pack: IntelPack) -> None:
     tencent = pack.lookup_one("1.116.0.1", T2014)
     assert tencent.category is Category.HOSTING
     assert [(f.source, f.label) for f in tencent.facts if f.category] == [
-        ("slipcatch-hosting-orgs", "Tencent Cloud"), ("misp-warninglist:vpn-ipv4", "VPN provider")]
+        ("slipcatch-hosting-orgs", "Tencent Cloud"),
+        ("misp-warninglist:vpn-ipv4", "VPN provider"),
+    ]
     assert tencent.prefix == "1.116.0.0/15"
 
 
@@ -150,8 +163,7 @@ def test_lookup_arrays_matches_lookup(pack: IntelPack) -> None:
     r = pack.lookup_arrays(hi, lo, us)
     objs = pack.lookup(ips, [T2014] * len(ips))
     assert [CATEGORY_ORDER[c] for c in r.category] == [o.category for o in objs]
-    assert [pack.countries[c] if c >= 0 else None for c in r.country] == [
-        o.country for o in objs]
+    assert [pack.countries[c] if c >= 0 else None for c in r.country] == [o.country for o in objs]
     assert [pack.as_orgs[c] if c >= 0 else None for c in r.as_org] == [o.as_org for o in objs]
 
 
@@ -167,8 +179,7 @@ def test_geo_agrees_with_geoip2fast(pack: IntelPack) -> None:
     got = pack.lookup(ips, [T2014] * len(ips))
     for ip, a in zip(ips, got, strict=True):
         ref = g.lookup(ip)
-        want = ref.country_code if len(ref.country_code) == 2 and ref.country_code != "--" \
-            else None
+        want = ref.country_code if len(ref.country_code) == 2 and ref.country_code != "--" else None
         assert a.country == want, ip
         # geoip2fast 1.2.2 checks an IPv4 address against its AS network with IPv6 sizes in
         # the v4+v6 file, so it names an AS whose network does not hold the address
@@ -216,14 +227,16 @@ def test_corrupt_cache_is_rebuilt(tmp_path: Path, pack: IntelPack) -> None:
     assert not [p for p in (tmp_path / "intel").iterdir() if p.name.startswith(".")]
 
 
-def test_env_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                       pack_cache: Path, pack: IntelPack) -> None:
+def test_env_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pack_cache: Path, pack: IntelPack
+) -> None:
     monkeypatch.setenv("SLIPCATCH_CACHE", str(pack_cache))
     assert load_pack().pack_id == pack.pack_id
 
 
-def test_extras_change_id_and_stay_out_of_base_cache(pack: IntelPack, pack_cache: Path,
-                                                     tmp_path: Path) -> None:
+def test_extras_change_id_and_stay_out_of_base_cache(
+    pack: IntelPack, pack_cache: Path, tmp_path: Path
+) -> None:
     lst = tmp_path / "proxies.txt"
     lst.write_text("# category: proxy\n# label: test proxies\n203.0.114.0/24\n")
     p2 = load_pack([lst], cache_dir=pack_cache)
@@ -245,10 +258,13 @@ def test_unrecognised_intel_file(pack_cache: Path, tmp_path: Path) -> None:
 
 def test_misp_events_and_stix_indicators_are_not_intel_sources(pack_cache: Path) -> None:
     data = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-    for name in ("misp-event-circl-osint-sednit-2017-12-21.json",
-                 "misp-event-circl-osint-xorist-2016-08-29.json",
-                 "stix21-oasis-example-indicator-c2-ip.json",
-                 "stix21-oasis-example-infrastructure-ipv4.json", "MITRE-ATTACK-LICENSE.txt"):
+    for name in (
+        "misp-event-circl-osint-sednit-2017-12-21.json",
+        "misp-event-circl-osint-xorist-2016-08-29.json",
+        "stix21-oasis-example-indicator-c2-ip.json",
+        "stix21-oasis-example-infrastructure-ipv4.json",
+        "MITRE-ATTACK-LICENSE.txt",
+    ):
         with pytest.raises(IntelError, match="unrecognised") as err:
             load_pack([data / "intel" / name], cache_dir=pack_cache)
         assert name in str(err.value)
@@ -262,15 +278,25 @@ def test_reserved_blocks_agree_with_ipaddress() -> None:
     for cidr, _label in BLOCKS:
         net = ipaddress.ip_network(cidr)
         a = net.network_address
-        assert (a.is_private or a.is_reserved or a.is_multicast or a.is_loopback
-                or a.is_link_local or a.is_unspecified or not a.is_global), cidr
+        assert (
+            a.is_private
+            or a.is_reserved
+            or a.is_multicast
+            or a.is_loopback
+            or a.is_link_local
+            or a.is_unspecified
+            or not a.is_global
+        ), cidr
 
 
 def test_extra_warninglist(pack: IntelPack, pack_cache: Path, tmp_path: Path) -> None:
     d = tmp_path / "zscaler"
     d.mkdir()
-    (d / "list.json").write_text(json.dumps(
-        {"name": "Z", "type": "cidr", "version": 7, "list": ["203.0.114.0/24", "1.2.3.4/8"]}))
+    (d / "list.json").write_text(
+        json.dumps(
+            {"name": "Z", "type": "cidr", "version": 7, "list": ["203.0.114.0/24", "1.2.3.4/8"]}
+        )
+    )
     p = load_pack([d / "list.json"], cache_dir=pack_cache)
     assert p.lookup_one("203.0.114.1", T2014).category is Category.PROXY
     assert [(r.locator, r.reason) for r in p.rejections] == [("list[1]", "host-bits")]
@@ -287,6 +313,14 @@ def test_bulk_ipv4_agrees_with_small_batches(pack: IntelPack) -> None:
     r = pack.lookup_arrays(hi, lo, us)
     assert r.category.shape == (n,)
     small = pack.lookup_arrays(hi[:2000], lo[:2000], us[:2000])
-    for col in ("category", "country", "asn", "as_org", "asn_fact", "actor", "decisive",
-                "projected"):
+    for col in (
+        "category",
+        "country",
+        "asn",
+        "as_org",
+        "asn_fact",
+        "actor",
+        "decisive",
+        "projected",
+    ):
         assert np.array_equal(getattr(r, col)[:2000], getattr(small, col)), col

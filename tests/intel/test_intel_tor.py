@@ -85,8 +85,9 @@ def test_snapshot_absence_ends_interval(tor_pack: IntelPack) -> None:
     ip = "41.100.114.28"
     assert tor_pack.lookup_one(ip, at(2018, 11, 1)).category is Category.TOR
     assert tor_pack.lookup_one(ip, at(2018, 11, 2, 2)).category is not Category.TOR
-    fact = next(f for f in tor_pack.lookup_one(ip, at(2018, 11, 1)).facts
-                if f.category is Category.TOR)
+    fact = next(
+        f for f in tor_pack.lookup_one(ip, at(2018, 11, 1)).facts if f.category is Category.TOR
+    )
     assert fact.valid_from == at(2018, 10, 30, 12, 7, 53)
     assert fact.valid_to == at(2018, 11, 1, 12, 7, 53)  # window ends before 11-02's snapshot
     assert fact.source == "tordnsel:exit-list-2018-11-01-00-02-01"
@@ -97,8 +98,9 @@ def test_snapshot_absence_starts_interval(tor_pack: IntelPack) -> None:
     ip = "31.131.25.154"
     assert tor_pack.lookup_one(ip, at(2018, 11, 1, 0, 0)).category is not Category.TOR
     assert tor_pack.lookup_one(ip, at(2018, 11, 1, 18)).category is Category.TOR
-    fact = next(f for f in tor_pack.lookup_one(ip, at(2018, 11, 1, 18)).facts
-                if f.category is Category.TOR)
+    fact = next(
+        f for f in tor_pack.lookup_one(ip, at(2018, 11, 1, 18)).facts if f.category is Category.TOR
+    )
     assert fact.valid_from == at(2018, 11, 1, 0, 2, 1) + timedelta(microseconds=1)
 
 
@@ -112,8 +114,7 @@ def test_present_in_both_is_merged(tor_pack: IntelPack) -> None:
     assert a.category is Category.TOR
 
 
-def test_later_exit_is_not_cover_earlier(pack: IntelPack, pack_cache: Path,
-                                         tor_dir: Path) -> None:
+def test_later_exit_is_not_cover_earlier(pack: IntelPack, pack_cache: Path, tor_dir: Path) -> None:
     p = load_pack([tor_dir / "exit-list-2018-11-02-01-02-01"], cache_dir=pack_cache)
     ip = "31.131.25.154"
     assert p.lookup_one(ip, at(2018, 11, 1, 18)).category is Category.TOR
@@ -145,6 +146,9 @@ def test_tordnsel_bad_lines_are_rejections(tmp_path: Path) -> None:
     )
     snap = tordnsel.read(f)
     assert [(r.locator, r.reason) for r in snap.rejections] == [
-        ("line 3", "bad-line"), ("line 5", "bad-cidr"), ("line 6", "bad-time"),
-        ("line 7", "bad-line")]
+        ("line 3", "bad-line"),
+        ("line 5", "bad-cidr"),
+        ("line 6", "bad-time"),
+        ("line 7", "bad-line"),
+    ]
     assert list(snap.observations) == [parse_cidr("1.2.3.6")]

@@ -48,8 +48,9 @@ class Browser:
     stderr: list[str] = field(default_factory=list)
     _next_id: int = 0
 
-    def call(self, method: str, params: dict[str, Any] | None = None,
-             session: bool = True) -> dict[str, Any]:
+    def call(
+        self, method: str, params: dict[str, Any] | None = None, session: bool = True
+    ) -> dict[str, Any]:
         self._next_id += 1
         msg: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session and self.session:
@@ -78,8 +79,10 @@ class Browser:
         raise AssertionError(f"no {method} within {TIMEOUT} s")
 
     def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True})
+        result = self.call(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+        )
         if "exceptionDetails" in result:
             raise AssertionError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -107,11 +110,14 @@ class Browser:
         self.evaluate("1")
 
     def screenshot(self, target: Path, height: int) -> bytes:
-        data = self.call("Page.captureScreenshot", {
-            "format": "png",
-            "clip": {"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1},
-            "captureBeyondViewport": True,
-        })["data"]
+        data = self.call(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "clip": {"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1},
+                "captureBeyondViewport": True,
+            },
+        )["data"]
         png = base64.b64decode(data)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(png)
@@ -124,16 +130,22 @@ class Browser:
             p = e["params"]
             if e["method"] == "Runtime.exceptionThrown":
                 out.append(f"exception: {p['exceptionDetails']}")
-            elif e["method"] == "Runtime.consoleAPICalled" and p["type"] in {"error", "warning",
-                                                                              "assert"}:
+            elif e["method"] == "Runtime.consoleAPICalled" and p["type"] in {
+                "error",
+                "warning",
+                "assert",
+            }:
                 out.append(f"console.{p['type']}: {p['args']}")
             elif e["method"] == "Log.entryAdded" and p["entry"]["level"] in {"error", "warning"}:
                 out.append(f"log {p['entry']['source']}: {p['entry']['text']}")
         return out
 
     def requests(self) -> list[str]:
-        return [e["params"]["request"]["url"] for e in self.events
-                if e["method"] == "Network.requestWillBeSent"]
+        return [
+            e["params"]["request"]["url"]
+            for e in self.events
+            if e["method"] == "Network.requestWillBeSent"
+        ]
 
 
 def _drain(stream: Any, lines: list[str], port: queue.Queue[str]) -> None:
@@ -156,13 +168,28 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
         )
     profile = tmp_path_factory.mktemp("chromium-profile")
     proc = subprocess.Popen(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-extensions", "--disable-default-apps",
-         # Any request that escapes the page's CSP would fail here rather than leave the box.
-         "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
-         f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-default-apps",
+            # Any request that escapes the page's CSP would fail here rather than leave the box.
+            "--proxy-server=http://127.0.0.1:9",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     lines: list[str] = []
     urls: queue.Queue[str] = queue.Queue()
@@ -176,13 +203,17 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
         ws = websocket.create_connection(url, timeout=TIMEOUT, suppress_origin=True)
         b = Browser(proc, ws, stderr=lines)
         target = b.call("Target.createTarget", {"url": "about:blank"}, session=False)
-        b.session = b.call("Target.attachToTarget",
-                           {"targetId": target["targetId"], "flatten": True},
-                           session=False)["sessionId"]
+        b.session = b.call(
+            "Target.attachToTarget",
+            {"targetId": target["targetId"], "flatten": True},
+            session=False,
+        )["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             b.call(f"{domain}.enable")
-        b.call("Emulation.setDeviceMetricsOverride",
-               {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+        b.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        )
         yield b
         ws.close()
     finally:
@@ -260,9 +291,7 @@ def test_attributed_persona_comes_first_with_its_slips(demo_page: Browser, demo:
         ".map(a => a.textContent)"
     )
     assert labels == [f"S{i}" for i in range(1, len(slips) + 1)]
-    countries = demo_page.evaluate(
-        "document.getElementById('countries-1').data.map(t => t.name)"
-    )
+    countries = demo_page.evaluate("document.getElementById('countries-1').data.map(t => t.name)")
     assert "actor range" in countries
 
 
@@ -329,8 +358,9 @@ def test_hostile_evidence_stays_text(browser: Browser, tmp_path: Path, cache: No
         ".map(h => h.textContent).join('|')"
     )
     assert f"channel {HOSTILE_CHANNEL}" in hover
-    assert browser.evaluate("document.querySelectorAll('.hoverlayer img, .hoverlayer a')"
-                            ".length") == 0
+    assert (
+        browser.evaluate("document.querySelectorAll('.hoverlayer img, .hoverlayer a').length") == 0
+    )
     time.sleep(0.3)
     assert browser.evaluate("document.title") == TITLE
     assert browser.problems() == []

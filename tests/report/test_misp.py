@@ -51,13 +51,24 @@ def _summary(event: MISPEvent) -> dict[str, Any]:
         "info": event.info,
         "tags": sorted(t.name for t in event.tags),
         "attributes": sorted(
-            (a.uuid, a.type, a.value, a.to_ids, a.comment, tuple(t.name for t in a.tags),
-             tuple((s.uuid, str(s.timestamp)) for s in a.sightings))
+            (
+                a.uuid,
+                a.type,
+                a.value,
+                a.to_ids,
+                a.comment,
+                tuple(t.name for t in a.tags),
+                tuple((s.uuid, str(s.timestamp)) for s in a.sightings),
+            )
             for a in event.attributes
         ),
         "objects": sorted(
-            (o.uuid, o.name, o.comment,
-             tuple((x.uuid, x.object_relation, x.value) for x in o.attributes))
+            (
+                o.uuid,
+                o.name,
+                o.comment,
+                tuple((x.uuid, x.object_relation, x.value) for x in o.attributes),
+            )
             for o in event.objects
         ),
         "reports": [(r.uuid, r.name, r.content) for r in event.event_reports],
@@ -147,10 +158,14 @@ def test_email_objects_carry_subject_and_received_hops() -> None:
     rel = [(x.object_relation, x.value) for x in second.attributes]
     assert rel == [
         ("subject", 'Pay the damage & "behave wisely"'),
-        ("header", "Received: from relay.mail.example ([192.0.2.25]) by mx1.spe.example "
-                   "with ESMTPS"),
-        ("header", "Received: from [<unknown>] ([175.45.176.10]) by relay.mail.example "
-                   "with ESMTPSA"),
+        (
+            "header",
+            "Received: from relay.mail.example ([192.0.2.25]) by mx1.spe.example with ESMTPS",
+        ),
+        (
+            "header",
+            "Received: from [<unknown>] ([175.45.176.10]) by relay.mail.example with ESMTPSA",
+        ),
         ("header", "Received: from localhost by gop | `box`"),
         ("received-header-ip", "192.0.2.25"),
         ("received-header-ip", SLIP_IP),
@@ -197,8 +212,9 @@ def test_rerun_gives_identical_bytes_and_timestamps_are_fixed() -> None:
     stamps = {a["timestamp"] for a in doc["Attribute"]}
     stamps |= {x["timestamp"] for o in doc["Object"] for x in o["Attribute"]}
     assert stamps == {str(GENERATED_TS)}
-    later = _doc(render_misp(replace(build_assessment(),
-                                     generated_at=GENERATED_AT.replace(hour=13))))
+    later = _doc(
+        render_misp(replace(build_assessment(), generated_at=GENERATED_AT.replace(hour=13)))
+    )
     assert later["uuid"] != doc["uuid"]
     assert [a["value"] for a in later["Attribute"]] == [a["value"] for a in doc["Attribute"]]
 
@@ -218,11 +234,14 @@ def test_hostile_persona_name_is_kept_as_data() -> None:
 
 def test_galaxy_value_prefers_the_registry_citation() -> None:
     real = Actor(
-        id="dprk-rgb", name="DPRK Reconnaissance General Bureau (Lazarus Group)",
+        id="dprk-rgb",
+        name="DPRK Reconnaissance General Bureau (Lazarus Group)",
         aliases=("Lazarus Group", "Guardians of Peace"),
-        sources=("Novetta, Operation Blockbuster",
-                 "MISP galaxy threat-actor 'Lazarus Group' (uuid 68391641-859f-4a9a-9a1e-"
-                 "3e5cf71ec376), country KP"),
+        sources=(
+            "Novetta, Operation Blockbuster",
+            "MISP galaxy threat-actor 'Lazarus Group' (uuid 68391641-859f-4a9a-9a1e-"
+            "3e5cf71ec376), country KP",
+        ),
     )
     assert galaxy_value(real) == "Lazarus Group"
     assert galaxy_value(Actor(id="apt28", name="APT28", aliases=("Sofacy",))) == "APT28"
@@ -245,14 +264,18 @@ def test_estimative_language_covers_every_icd203_term() -> None:
 def test_admiralty_tags_take_the_strongest_valid_code(
     codes: tuple[str, ...], expected: tuple[str, str] | None
 ) -> None:
-    lines = [EvidenceLine(id=f"L{i}", kind="k", summary="s", likelihoods={}, reliability=c,
-                          rule="r") for i, c in enumerate(codes)]
+    lines = [
+        EvidenceLine(id=f"L{i}", kind="k", summary="s", likelihoods={}, reliability=c, rule="r")
+        for i, c in enumerate(codes)
+    ]
     tags = admiralty_tags(lines)
     if expected is None:
         assert tags == []
     else:
-        assert tags == [f'admiralty-scale:information-credibility="{expected[1]}"',
-                        f'admiralty-scale:source-reliability="{expected[0]}"']
+        assert tags == [
+            f'admiralty-scale:information-credibility="{expected[1]}"',
+            f'admiralty-scale:source-reliability="{expected[0]}"',
+        ]
 
 
 def test_only_actor_range_addresses_are_ids_indicators() -> None:

@@ -98,8 +98,7 @@ def test_a_persona_with_no_actor_in_question_reads_not_assessable():
     pa2 = dataclasses.replace(pa, hypotheses=unknown_only, verdict=verdict)
     a2 = dataclasses.replace(a, personas=(*a.personas[:-1], pa2))
     md_row = next(
-        r for r in render_markdown(a2).splitlines()
-        if r.startswith("| ") and "not assessable" in r
+        r for r in render_markdown(a2).splitlines() if r.startswith("| ") and "not assessable" in r
     )
     assert "| not assessable (no actor range hit) | – |" in md_row
     html = render_html(a2)

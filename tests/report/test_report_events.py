@@ -30,10 +30,25 @@ def test_required_fields_and_categories() -> None:
     for r in recs:
         assert r.keys() >= REQUIRED
     assert [r["category"] for r in recs] == [
-        "tor", "vpn", "actor", "actor", "tor", "residential", "unknown", "hosting", "hosting",
+        "tor",
+        "vpn",
+        "actor",
+        "actor",
+        "tor",
+        "residential",
+        "unknown",
+        "hosting",
+        "hosting",
     ]
     assert [r["locator"] for r in recs] == [
-        "message 1", "row 2", "message 2", "row 3", "row 4", "row 5", "row 6", "row 10",
+        "message 1",
+        "row 2",
+        "message 2",
+        "row 3",
+        "row 4",
+        "row 5",
+        "row 6",
+        "row 10",
         "row 12",
     ]
 
@@ -46,7 +61,9 @@ def test_email_events_carry_origin_trust_entry_ip_and_hops() -> None:
     assert slip_mail["entry_ip"] == SLIP_IP
     assert [h["index"] for h in slip_mail["hops"]] == [0, 1, 2]
     assert [h["trust"] for h in slip_mail["hops"]] == [
-        "trusted-relay", "sender-provider", "sender-written",
+        "trusted-relay",
+        "sender-provider",
+        "sender-written",
     ]
     assert slip_mail["hops"][2]["time"] is None
     assert slip_mail["attributes"] == {"subject": 'Pay the damage & "behave wisely"'}
@@ -60,7 +77,11 @@ def test_address_facts_and_slip_links() -> None:
     assert [r["src_ip"] for r in slip_events] == [SLIP_IP, SLIP_IP]
     first = slip_events[0]
     assert (first["country"], first["asn"], first["prefix"], first["actor"], first["cover"]) == (
-        "KP", 131279, "175.45.176.0/22", "lazarus", False,
+        "KP",
+        131279,
+        "175.45.176.0/22",
+        "lazarus",
+        False,
     )
     assert [f["source"] for f in first["facts"]] == ["actor-registry", "geoip2fast"]
     assert first["persona"] == HOSTILE_NAME

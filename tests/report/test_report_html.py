@@ -91,7 +91,9 @@ def test_hostile_persona_name_is_escaped(page: str) -> None:
 def test_exactly_three_scripts_and_no_external_load(parsed: _Collector, page: str) -> None:
     names = [t for t, _ in parsed.tags]
     assert [a for t, a in parsed.tags if t == "script"] == [
-        {"type": "application/json", "id": "slipcatch-figures"}, {}, {},
+        {"type": "application/json", "id": "slipcatch-figures"},
+        {},
+        {},
     ]
     assert not {"link", "img", "iframe", "object", "embed", "base", "form"} & set(names)
     assert names.count("style") == 1
@@ -137,9 +139,7 @@ def test_content_security_policy_allows_only_the_two_inline_scripts(
 
 def test_script_json_cannot_leave_its_element() -> None:
     text = script_json({"b": "</script><!-- \u2028\u2029 & x", "a": 1})
-    assert text == (
-        '{"a":1,"b":"\\u003c/script\\u003e\\u003c!-- \\u2028\\u2029 \\u0026 x"}'
-    )
+    assert text == ('{"a":1,"b":"\\u003c/script\\u003e\\u003c!-- \\u2028\\u2029 \\u0026 x"}')
     assert json.loads(text) == {"a": 1, "b": "</script><!-- \u2028\u2029 & x"}
     with pytest.raises(ValueError):
         script_json({"x": float("nan")})
@@ -172,7 +172,9 @@ def test_figures_are_valid_plotly(page: str) -> None:
 def test_timeline_figure_of_the_attributed_persona(page: str) -> None:
     fig = _figures(page)["timeline-1"]
     assert [(t["name"], len(t["x"])) for t in fig["data"]] == [
-        ("cover", 4), ("slip event", 2), ("time to close", 3),
+        ("cover", 4),
+        ("slip event", 2),
+        ("time to close", 3),
     ]
     slip, close = fig["data"][1], fig["data"][2]
     assert slip["x"] == ["2014-11-21 09:00:00", "2014-11-21 09:02:00"]
@@ -204,8 +206,8 @@ def test_verdict_banner_keeps_likelihood_and_confidence_apart(parsed: _Collector
 
 
 def test_provenance_rows_name_file_locator_hash_and_intel(page: str) -> None:
-    section = page[page.index('id="persona-1"'):page.index('id="persona-2"')]
-    table = section[section.index('<table class="provenance">'):]
+    section = page[page.index('id="persona-1"') : page.index('id="persona-2"')]
+    table = section[section.index('<table class="provenance">') :]
     table = table[: table.index("</table>")]
     assert table.count("<tr>") == 3  # header + the two slip events
     assert "evidence/gop-mail.mbox<br>message 2 · " in table
@@ -219,7 +221,7 @@ def test_provenance_rows_name_file_locator_hash_and_intel(page: str) -> None:
 
 
 def test_rejection_reasons_are_explained(page: str) -> None:
-    method = page[page.index('id="method"'):]
+    method = page[page.index('id="method"') :]
     assert f"<td>bad-address</td><td>{html.escape(REASONS['bad-address'])}</td>" in method
 
 
@@ -264,8 +266,11 @@ def test_timeline_points_and_episode() -> None:
         ("24 10:00:00", "cover", None, 1),
     ]
     assert tl.points[2].hover == (
-        "2014-11-21T09:00:00Z", "175.45.176.10 · actor · KP · AS131279 · Ryugyong-dong",
-        "channel email", "evidence/gop-mail.mbox message 2", "slip S1",
+        "2014-11-21T09:00:00Z",
+        "175.45.176.10 · actor · KP · AS131279 · Ryugyong-dong",
+        "channel email",
+        "evidence/gop-mail.mbox message 2",
+        "slip S1",
     )
     (ep,) = tl.episodes
     assert (ep.label, ep.lane, ep.closed_after) == ("S1", "actor", "210 s (3 min 30 s)")
@@ -295,11 +300,15 @@ def test_country_breakdown_orders_and_folds_the_tail() -> None:
     obs, _, _ = _gop_observations()
     rows = country_breakdown(obs)
     assert [(r.country, r.counts, r.addresses) for r in rows] == [
-        ("KP", (0, 0, 2), 1), ("SE", (2, 0, 0), 1), ("RO", (1, 0, 0), 1), ("US", (1, 0, 0), 1),
+        ("KP", (0, 0, 2), 1),
+        ("SE", (2, 0, 0), 1),
+        ("RO", (1, 0, 0), 1),
+        ("US", (1, 0, 0), 1),
     ]
     folded = country_breakdown(obs, limit=2)
     assert [(r.country, r.counts, r.addresses) for r in folded] == [
-        ("KP", (0, 0, 2), 1), ("other (3 countries)", (4, 0, 0), 3),
+        ("KP", (0, 0, 2), 1),
+        ("other (3 countries)", (4, 0, 0), 3),
     ]
 
 
@@ -307,7 +316,14 @@ def test_lane_of_categories() -> None:
     from slipcatch.model import Category
 
     assert [lane_of(c) for c in Category] == [
-        "cover", "cover", "cover", "cover", "exposed", "exposed", "actor", "exposed",
+        "cover",
+        "cover",
+        "cover",
+        "cover",
+        "exposed",
+        "exposed",
+        "actor",
+        "exposed",
     ]
 
 

@@ -25,8 +25,8 @@ from .fixtures import (
     build_assessment,
 )
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "contracts" / (
-    "assessment.schema.json"
+SCHEMA_PATH = (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "contracts" / ("assessment.schema.json")
 )
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
 
@@ -62,7 +62,12 @@ def test_top_level_values(doc: dict) -> None:
     assert doc["model_version"] == "0.1.0"
     assert doc["events"] == 9
     assert doc["event_categories"] == {
-        "actor": 2, "hosting": 2, "residential": 1, "tor": 2, "unknown": 1, "vpn": 1,
+        "actor": 2,
+        "hosting": 2,
+        "residential": 1,
+        "tor": 2,
+        "unknown": 1,
+        "vpn": 1,
     }
     assert [f["path"] for f in doc["evidence"]] == [MBOX, CSV]
     assert doc["evidence"][1]["records"] == 10
@@ -78,7 +83,9 @@ def test_top_level_values(doc: dict) -> None:
 
 def test_rejections_sorted_by_path_then_natural_locator(doc: dict) -> None:
     assert [(r["path"], r["locator"]) for r in doc["rejections"]] == [
-        (MBOX, "message 3"), (CSV, "row 9"), (CSV, "row 11"),
+        (MBOX, "message 3"),
+        (CSV, "row 9"),
+        (CSV, "row 11"),
     ]
     assert doc["rejections_by_reason"] == {"bad-address": 2, "no-origin": 1}
 
@@ -113,7 +120,9 @@ def test_hypotheses_most_probable_first_with_icd203_terms(doc: dict) -> None:
 def test_evidence_lines_carry_likelihoods_and_lead_ratio(doc: dict) -> None:
     lines = doc["personas"][0]["assessment"]["evidence_lines"]
     assert [(x["id"], x["likelihood_ratio"]["value"]) for x in lines] == [
-        ("L1-actor-range", 18.0), ("L2-slip-pattern", 2.0), ("L3-country", 1.0),
+        ("L1-actor-range", 18.0),
+        ("L2-slip-pattern", 2.0),
+        ("L3-country", 1.0),
     ]
     assert lines[0]["likelihoods"] == {"H-lazarus": 0.9, "H-false-flag": 0.05, "H-unknown": 0.001}
     assert lines[0]["rule"] == "R1 actor-range slip"
@@ -121,14 +130,20 @@ def test_evidence_lines_carry_likelihoods_and_lead_ratio(doc: dict) -> None:
     noise_lines = doc["personas"][1]["assessment"]["evidence_lines"]
     # L5 states a likelihood only for the lead hypothesis: there is no rival to divide by.
     assert noise_lines[1]["likelihood_ratio"] == {
-        "hypothesis": "H-n-unknown", "against": None, "value": None, "unbounded": False,
+        "hypothesis": "H-n-unknown",
+        "against": None,
+        "value": None,
+        "unbounded": False,
     }
 
 
 def test_verdicts(doc: dict) -> None:
     v = doc["personas"][0]["assessment"]["verdict"]
     assert (v["actor"], v["probability"], v["likelihood"], v["confidence"]) == (
-        "lazarus", 0.93, "very likely", "moderate",
+        "lazarus",
+        0.93,
+        "very likely",
+        "moderate",
     )
     assert v["linchpins"][0] == "L1-actor-range"
     assert len(v["confidence_reasons"]) == 2
@@ -140,13 +155,18 @@ def test_verdicts(doc: dict) -> None:
 def test_unbounded_ratio_when_every_rival_is_impossible() -> None:
     a = build_assessment()
     gop = a.personas[1]
-    line = replace(gop.evidence[2], likelihoods={"H-lazarus": 0.5, "H-false-flag": 0.0,
-                                                 "H-unknown": 0.0})
+    line = replace(
+        gop.evidence[2], likelihoods={"H-lazarus": 0.5, "H-false-flag": 0.0, "H-unknown": 0.0}
+    )
     a = replace(a, personas=(a.personas[0], replace(gop, evidence=(line,))))
     d = assessment_document(a)
     ratio = d["personas"][0]["assessment"]["evidence_lines"][0]["likelihood_ratio"]
-    assert ratio == {"hypothesis": "H-lazarus", "against": "H-false-flag", "value": None,
-                     "unbounded": True}
+    assert ratio == {
+        "hypothesis": "H-lazarus",
+        "against": "H-false-flag",
+        "value": None,
+        "unbounded": True,
+    }
     dumps_document(d)  # no inf/NaN reaches the JSON text (allow_nan=False would raise)
 
 
@@ -168,9 +188,7 @@ def test_order_of_inputs_does_not_change_the_document() -> None:
         personas=a.personas[::-1],
         actors=a.actors[::-1],
     )
-    assert dumps_document(assessment_document(shuffled)) == dumps_document(
-        assessment_document(a)
-    )
+    assert dumps_document(assessment_document(shuffled)) == dumps_document(assessment_document(a))
 
 
 def test_generated_at_is_the_only_field_that_follows_the_clock() -> None:
@@ -197,7 +215,10 @@ def test_iso_keeps_microseconds_only_when_present() -> None:
 
 def test_natural_key_orders_numbers_numerically() -> None:
     assert sorted(["line 12", "line 2", "byte 4096", "line 1"], key=natural_key) == [
-        "byte 4096", "line 1", "line 2", "line 12",
+        "byte 4096",
+        "line 1",
+        "line 2",
+        "line 12",
     ]
 
 

@@ -29,8 +29,14 @@ def test_verdicts_come_first_then_personas_then_accounting_and_method(text: str)
 def test_persona_sections_in_reading_order(text: str) -> None:
     first = text.split("## Persona: ")[1]
     order = [
-        "### Verdict", "### Slips", "### Evidence lines", "### Hypotheses", "### ACH matrix",
-        "### Linchpins", "### Alternatives", "### E-mail origins",
+        "### Verdict",
+        "### Slips",
+        "### Evidence lines",
+        "### Hypotheses",
+        "### ACH matrix",
+        "### Linchpins",
+        "### Alternatives",
+        "### E-mail origins",
     ]
     positions = [first.index(h) for h in order]
     assert positions == sorted(positions)
@@ -92,7 +98,8 @@ def test_md_neutralises_controls_surrogates_and_bidi_overrides() -> None:
 def test_unbounded_ratio_is_shown_as_infinity() -> None:
     a = build_assessment()
     gop = a.personas[1]
-    line = replace(gop.evidence[2], likelihoods={"H-lazarus": 0.5, "H-false-flag": 0.0,
-                                                 "H-unknown": 0.0})
+    line = replace(
+        gop.evidence[2], likelihoods={"H-lazarus": 0.5, "H-false-flag": 0.0, "H-unknown": 0.0}
+    )
     a = replace(a, personas=(a.personas[0], replace(gop, evidence=(line,))))
     assert "| D4 | R5 country | ∞ | H2 false flag |" in render_markdown(a)

@@ -36,7 +36,11 @@ def test_writes_the_six_files_with_the_rendered_bytes(tmp_path: Path) -> None:
         "misp": "misp-event.json",
     }
     assert sorted(p.name for p in out.iterdir()) == [
-        "assessment.json", "events.jsonl", "misp-event.json", "report.html", "report.md",
+        "assessment.json",
+        "events.jsonl",
+        "misp-event.json",
+        "report.html",
+        "report.md",
         "stix.json",
     ]
     assert paths["assessment"].read_text("utf-8") == dumps_document(assessment_document(a))

@@ -152,7 +152,8 @@ def test_sighting_of_the_slip_points_at_its_observed_data() -> None:
     assert sorted(r["type"] for r in refs) == ["email-message", "ipv4-addr"]
     assert [r["value"] for r in refs if r["type"] == "ipv4-addr"] == [SLIP_IP]
     assert {e["description"] for e in od["external_references"]} == {
-        "evidence/gop-mail.mbox", "evidence/posts & <logins>.csv",
+        "evidence/gop-mail.mbox",
+        "evidence/posts & <logins>.csv",
     }
 
 
@@ -167,7 +168,8 @@ def test_observed_data_groups_events_by_persona_and_address() -> None:
     (od,) = tor
     assert od["number_observed"] == 2  # an e-mail and a web event from the Tor exit
     assert (od["first_observed"], od["last_observed"]) == (
-        "2014-11-21T08:00:00Z", "2014-11-21T09:05:30Z",
+        "2014-11-21T08:00:00Z",
+        "2014-11-21T09:05:30Z",
     )
     (msg,) = [index[r] for r in od["object_refs"] if r.startswith("email-message--")]
     assert msg["subject"] == "Notice to Sony Pictures Entertainment"
@@ -211,7 +213,10 @@ def test_rerun_gives_identical_bytes_and_a_new_run_new_sdo_ids() -> None:
     same = {o["id"] for o in a} & {o["id"] for o in b}
     # The producer and the SCOs (ids from their values) are the same objects in both runs.
     assert {i.split("--")[0] for i in same} == {
-        "identity", "ipv4-addr", "ipv6-addr", "email-message",
+        "identity",
+        "ipv4-addr",
+        "ipv6-addr",
+        "email-message",
     }
     assert len(same) == 1 + 5 + 1 + 2
 
@@ -238,8 +243,18 @@ def test_lone_surrogate_in_a_persona_name_does_not_break_the_bundle() -> None:
 
 @pytest.mark.parametrize(
     ("p", "expected"),
-    [(0.0, 0), (0.004, 0), (0.25, 25), (0.5, 50), (0.93, 93), (0.999, 100), (1.0, 100),
-     (1.0000001, 100), (-0.01, 0), (math.nan, 0)],
+    [
+        (0.0, 0),
+        (0.004, 0),
+        (0.25, 25),
+        (0.5, 50),
+        (0.93, 93),
+        (0.999, 100),
+        (1.0, 100),
+        (1.0000001, 100),
+        (-0.01, 0),
+        (math.nan, 0),
+    ],
 )
 def test_stix_confidence_is_the_probability_in_percent(p: float, expected: int) -> None:
     assert stix_confidence(p) == expected

@@ -9,7 +9,6 @@ Public surface::
     Priors(unknown=0.75, false_flag_share=0.2, analyst=())
     load_evidence_file(path, actor_ids=(), persona_names=None) -> AnalystEvidence
     MODEL_VERSION
-    python -m slipcatch.analysis.calibrate [--cases N] [--seed S] [--json]   (or slipcatch simulate)
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from slipcatch.analysis.hypotheses import Priors, hypothesis_id
 from slipcatch.analysis.persona_case import PersonaCase, persona_case
 from slipcatch.analysis.personas import group_by_persona
 from slipcatch.analysis.reading import asn_owners, read_observation
-from slipcatch.analysis.simulate import ACTOR
+from slipcatch.calibration.scenarios import ACTOR
 from slipcatch.model import Actor, Observation
 
 from ..builders import P

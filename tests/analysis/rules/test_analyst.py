@@ -12,7 +12,7 @@ from slipcatch.analysis.rules.analyst import (
     analyst_summary,
     effective_likelihoods,
 )
-from slipcatch.analysis.simulate import ACTOR
+from slipcatch.calibration.scenarios import ACTOR
 
 from ..builders import P, kp, tor
 from .cases import case_of, hyp

@@ -8,7 +8,7 @@ from slipcatch.analysis.rules.country import (
     country_scores,
     country_summary,
 )
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.model import Actor, Category, OperatingPeriod, OriginTrust
 
 from ..builders import P, at, kp, tor

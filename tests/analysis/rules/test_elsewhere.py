@@ -8,7 +8,7 @@ from slipcatch.analysis.rules.elsewhere import (
     elsewhere_score,
     elsewhere_summary,
 )
-from slipcatch.analysis.simulate import observation
+from slipcatch.calibration.scenarios import observation
 from slipcatch.model import Category, OriginTrust
 
 from ..builders import P, at, kp, tor

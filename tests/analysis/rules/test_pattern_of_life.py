@@ -13,7 +13,7 @@ from slipcatch.analysis.rules.pattern_of_life import (
     pattern_score,
     pattern_summary,
 )
-from slipcatch.analysis.simulate import ACTOR
+from slipcatch.calibration.scenarios import ACTOR
 from slipcatch.model import Actor
 
 from ..builders import kp, tor

@@ -12,7 +12,7 @@ from slipcatch.analysis.reading import (
     read_claim,
     read_observation,
 )
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.model import Actor, Category, OriginTrust
 
 from ..builders import P, at, tor

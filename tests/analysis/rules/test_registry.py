@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slipcatch.analysis import assess
 from slipcatch.analysis.rules import RULES, evidence_lines
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.model import Category
 
 from ..builders import P, at, kp, tor

@@ -1,4 +1,5 @@
-"""Calibration on generated cases (slipcatch.analysis.simulate), over several seeds."""
+"""The model on seeded personas with known truth (slipcatch.calibration.scenarios), over several
+seeds."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from slipcatch.analysis import assess
-from slipcatch.analysis import simulate as sim
 from slipcatch.analysis.hypotheses import LINE_CAP, temper
 from slipcatch.analysis.pattern_of_life import profile, zone_ratio
 from slipcatch.analysis.rules.pattern_of_life import POL_MIMIC, POL_OFF_HOURS
-from slipcatch.analysis.simulate import ACTOR, observation
+from slipcatch.calibration import scenarios as sim
+from slipcatch.calibration.scenarios import ACTOR, observation
 from slipcatch.model import Category, OriginTrust
 
 SEEDS = [1, 2, 3, 7, 11, 19]

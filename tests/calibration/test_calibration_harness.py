@@ -1,15 +1,17 @@
-"""The calibration harness (slipcatch.analysis.calibrate) and the CLI surfaces of this stage."""
+"""The calibration harness (slipcatch.calibration) and its command line, `slipcatch simulate`."""
 
 from __future__ import annotations
 
+import io
 import json
-from pathlib import Path
+import sys
 
 import pytest
 import yaml
 
-from slipcatch.analysis import assess, calibrate, load_evidence_file
-from slipcatch.cli import main
+from slipcatch import calibration
+from slipcatch.analysis import assess, load_evidence_file
+from slipcatch.cli import _build_parser, _cmd_simulate, main
 
 SEED = 2026
 CASES = 500
@@ -18,16 +20,16 @@ CASES = 500
 # model 2.5 on simulator 4 scores 0.0986 (scored forecasts, 293 of 500) and 0.0978 (all cases),
 # with 26 high-confidence verdicts, none wrong, and every judged band inside its range or next
 # to it. (150 cases were too few: one band of 20 forecasts landed two bands off.) The issue's
-# target, Brier <= calibrate.BRIER_TARGET = 0.10, is asserted on this run for both scores; at
+# target, Brier <= calibration.BRIER_TARGET = 0.10, is asserted on this run for both scores; at
 # 1000 cases it holds on two seeds of three, at 5000 on all three (docs/calibration.md).
-BRIER_BOUND = calibrate.BRIER_TARGET
-BRIER_ALL_BOUND = calibrate.BRIER_TARGET
+BRIER_BOUND = calibration.BRIER_TARGET
+BRIER_ALL_BOUND = calibration.BRIER_TARGET
 HIGH_REACHED = 23
 
 
 @pytest.fixture(scope="module")
-def short_run() -> calibrate.Report:
-    return calibrate.run(CASES, SEED)
+def short_run() -> calibration.Report:
+    return calibration.run(CASES, SEED)
 
 
 def test_short_run_brier_and_high_confidence_bounds(short_run):
@@ -35,7 +37,7 @@ def test_short_run_brier_and_high_confidence_bounds(short_run):
     assert short_run.brier <= BRIER_BOUND
     assert short_run.brier_all <= BRIER_ALL_BOUND
     assert short_run.high >= HIGH_REACHED  # high confidence is reachable...
-    assert short_run.high_error <= calibrate.HIGH_ERROR_TARGET  # ...and is rarely wrong
+    assert short_run.high_error <= calibration.HIGH_ERROR_TARGET  # ...and is rarely wrong
     assert short_run.bands_ok  # every judged band inside its range or next to it
     judged = {term: j for term, _, _, _, j in short_run.bands}
     assert judged["very unlikely"] == judged["very likely"] == judged["almost certain"] == "inside"
@@ -48,13 +50,13 @@ def test_high_confidence_comes_only_with_analyst_evidence(short_run):
     by_group = {g: (n, high) for g, n, _, _, high, _ in short_run.by_analyst}
     assert sum(high for g, (_, high) in by_group.items() if g.endswith("/none")) == 0
     assert by_group["actor/code-reuse"][1] == 26  # all of them right on this run
-    bare = calibrate.run(40, SEED, analyst_evidence=False)
+    bare = calibration.run(40, SEED, analyst_evidence=False)
     assert not bare.analyst_evidence and bare.high == 0
     assert {g.rsplit("/", 1)[1] for g, *_ in bare.by_analyst} == {"none"}
 
 
 def test_ground_truth_includes_the_ambiguous_cases():
-    variants = {case.variant for case in calibrate.generate(CASES, SEED)}
+    variants = {case.variant for case in calibration.generate(CASES, SEED)}
     assert {
         "framed/mimic",
         "framed/forged-headers",
@@ -68,10 +70,10 @@ def test_ground_truth_includes_the_ambiguous_cases():
 
 def test_parties_other_than_the_actor_use_one_to_three_hosts_in_its_range():
     # simulator 4: a host is an address; the actor's own operators use any address of the range
-    def range_addresses(case: calibrate.SimCase) -> set[str]:
+    def range_addresses(case: calibration.SimCase) -> set[str]:
         return {o.address.ip for o in case.observations if o.address.category.value == "actor"}
 
-    cases = calibrate.generate(CASES, SEED)
+    cases = calibration.generate(CASES, SEED)
     staged = [c for c in cases if c.variant in ("framed/mimic", "framed/public-statements")]
     assert staged and all(1 <= len(range_addresses(c)) <= 3 for c in staged)
     assert {len(range_addresses(c)) for c in staged} == {1, 2, 3}
@@ -82,22 +84,22 @@ def test_parties_other_than_the_actor_use_one_to_three_hosts_in_its_range():
 
 
 def test_cases_are_deterministic_and_a_prefix_is_a_smaller_run():
-    a = calibrate.generate(30, 7)
-    b = calibrate.generate(60, 7)
+    a = calibration.generate(30, 7)
+    b = calibration.generate(60, 7)
     assert repr(a) == repr(b[:30])
-    assert repr(calibrate.generate(30, 8)) != repr(a)
+    assert repr(calibration.generate(30, 8)) != repr(a)
 
 
 def test_score_on_hand_made_outcomes():
-    case_true = calibrate.SimCase(0, "actor", "actor/x", "dprk-rgb", "dprk-rgb", ())
-    case_false = calibrate.SimCase(1, "framed", "framed/x", "dprk-rgb", None, ())
-    case_none = calibrate.SimCase(2, "noise", "noise/plain", None, None, ())
+    case_true = calibration.SimCase(0, "actor", "actor/x", "dprk-rgb", "dprk-rgb", ())
+    case_false = calibration.SimCase(1, "framed", "framed/x", "dprk-rgb", None, ())
+    case_none = calibration.SimCase(2, "noise", "noise/plain", None, None, ())
     outcomes = [
-        calibrate.Outcome(case_true, 0.9, "dprk-rgb", "actor", "very likely", "high"),
-        calibrate.Outcome(case_false, 0.6, "dprk-rgb", "actor", "likely", "high"),
-        calibrate.Outcome(case_none, None, None, "unknown", "almost no chance", "low"),
+        calibration.Outcome(case_true, 0.9, "dprk-rgb", "actor", "very likely", "high"),
+        calibration.Outcome(case_false, 0.6, "dprk-rgb", "actor", "likely", "high"),
+        calibration.Outcome(case_none, None, None, "unknown", "almost no chance", "low"),
     ]
-    report = calibrate.score(outcomes, seed=1)
+    report = calibration.score(outcomes, seed=1)
     assert report.assessable == 2
     assert report.brier == pytest.approx((0.1**2 + 0.6**2) / 2, abs=1e-6)
     assert report.brier_all == pytest.approx((0.1**2 + 0.6**2 + 0.0) / 3, abs=1e-6)
@@ -109,9 +111,9 @@ def test_score_on_hand_made_outcomes():
     # (0.01, 0.36, 0) -> mean 0.123333, sd 0.205020 / sqrt 3
     assert report.brier_se == pytest.approx(0.175, abs=1e-6)
     assert report.brier_all_se == pytest.approx(0.118369, abs=1e-6)
-    assert calibrate.standard_error([0.0, 1.0]) == pytest.approx(0.5)
-    assert calibrate.standard_error([0.3]) == 0.0
-    text = calibrate.render(report)
+    assert calibration.standard_error([0.0, 1.0]) == pytest.approx(0.5)
+    assert calibration.standard_error([0.3]) == 0.0
+    text = calibration.render(report)
     assert "standard error 0.1750, 95 % interval 0.0000-0.5280" in text
     # 0.185 misses the 0.10 target, but the target lies inside its interval: the report says so
     assert "TARGETS MISSED\n(the Brier target 0.1 lies inside the score's 95 % interval" in text
@@ -128,8 +130,8 @@ def test_cli_simulate_prints_the_report(capsys):
 
 
 def test_seeds_are_scored_together(capsys):
-    one, other = calibrate.run(15, 3), calibrate.run(15, 4)
-    pooled = calibrate.run_seeds(15, [3, 4])
+    one, other = calibration.run(15, 3), calibration.run(15, 4)
+    pooled = calibration.run_seeds(15, [3, 4])
     assert (pooled.cases, pooled.seed, pooled.seeds) == (30, 3, (3, 4))
     assert pooled.assessable == one.assessable + other.assessable
     # the pooled Brier score is the mean over both runs' scored forecasts
@@ -141,57 +143,79 @@ def test_seeds_are_scored_together(capsys):
     assert (doc["cases"], doc["seeds"]) == (30, [3, 4])
     assert main(["simulate", "--seeds", "3,x"]) == 2
     assert "--seeds must be integers separated by commas" in capsys.readouterr().err
-    assert calibrate.parse_seeds(" 2026, 7,11 ") == [2026, 7, 11]
+    assert calibration.parse_seeds(" 2026, 7,11 ") == [2026, 7, 11]
     with pytest.raises(ValueError):
-        calibrate.parse_seeds(",")
+        calibration.parse_seeds(",")
 
 
-def test_module_entry_point_renders_markdown(capsys):
-    calibrate.main(["--cases", "8", "--seed", "5"])
+def test_cli_simulate_renders_markdown(capsys):
+    assert main(["simulate", "--cases", "8", "--seed", "5"]) == 0
     out = capsys.readouterr().out
     assert "| ICD 203 band | cases | mean forecast | observed | judgement |" in out
 
 
-def _table(tmp_path: Path) -> Path:
-    path = tmp_path / "events.csv"
-    rows = ["time,src_ip,persona,channel"]
-    for day in range(3):
-        rows.append(f"2014-11-2{day}T01:00:00Z,175.45.176.{day + 5},GoP,web")
-        rows.append(f"2014-11-2{day}T01:05:00Z,198.51.100.{day + 1},GoP,web")
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+def test_cli_simulate_without_analyst_evidence(capsys):
+    assert main(["simulate", "--cases", "8", "--seed", "5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["analyst_evidence"] is True
+    assert main(["simulate", "--cases", "8", "--seed", "5", "--json", "--no-analyst-evidence"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["analyst_evidence"] is False
+    assert doc == calibration.run(8, 5, analyst_evidence=False).as_dict()
 
 
-def test_cli_analyze_with_an_evidence_file(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("SLIPCATCH_CACHE", str(tmp_path / "cache"))
-    table = _table(tmp_path)
-    good = tmp_path / "analyst.yaml"
-    good.write_text(
-        "hypotheses:\n  - {id: insider, statement: An insider did it.}\n"
-        "evidence:\n  - {id: code, summary: code reuse, reliability: B2, "
-        "likelihoods: {actor: 3, insider: 0.5}}\n",
-        encoding="utf-8",
+def test_cli_simulate_exits_0_when_a_target_is_missed(capsys):
+    # 6 cases of seed 2 miss the Brier target: the run still completed, so the exit status is 0
+    # and the report says so
+    assert main(["simulate", "--cases", "6", "--seed", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["passed"] is False
+    assert main(["simulate", "--cases", "6", "--seed", "2"]) == 0
+    assert "TARGETS MISSED" in capsys.readouterr().out
+
+
+def test_progress_line_counts_cases_and_rate():
+    stream = io.StringIO()
+    ticks = iter([0.0, 0.1, 0.2, 1.0, 2.0])
+    line = calibration.ProgressLine(stream, interval=0.5, clock=lambda: next(ticks))
+    line(1, 3)  # shown: the first call
+    line(2, 3)  # 0.2 s: within the interval, not shown
+    line(3, 3)  # the last case: always shown, ends the line
+    assert stream.getvalue() == (
+        "\rsimulate: 1/3 cases, 10.0 cases/s\rsimulate: 3/3 cases, 3.0 cases/s\n"
     )
-    out = tmp_path / "out"
-    assert main(["analyze", str(table), "--evidence-file", str(good), "--out", str(out)]) == 0
-    doc = json.loads((out / "assessment.json").read_text(encoding="utf-8"))
-    [persona] = [p for p in doc["personas"] if p["name"] == "GoP"]
-    kinds = {h["kind"] for h in persona["assessment"]["hypotheses"]}
-    assert "analyst" in kinds
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(
-        "evidence:\n  - {id: tip, summary: s, reliability: Z9, likelihoods: {actor: 2}}\n",
-        encoding="utf-8",
-    )
-    capsys.readouterr()
-    assert main(["analyze", str(table), "--evidence-file", str(bad), "--out", str(out)]) == 2
+
+
+def test_run_tells_progress_after_each_case():
+    seen: list[tuple[int, int]] = []
+    report = calibration.run(4, 3, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert report == calibration.run(4, 3)
+    seen.clear()
+    calibration.run_seeds(2, [3, 4], progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_cli_simulate_progress_only_when_forced_or_on_a_terminal(capsys):
+    args = _build_parser().parse_args(["simulate", "--cases", "3", "--seed", "5"])
+    assert _cmd_simulate(args, progress=True) == 0
     err = capsys.readouterr().err
-    assert str(bad) in err and "evidence[0] 'tip'" in err and "Z9" in err
-    assert "Traceback" not in err
+    assert err.startswith("\rsimulate: 1/3 cases") and "simulate: 3/3 cases" in err
+    assert err.endswith("\n")
+    # under pytest stderr is not a terminal: silent, as in a pipe
+    assert main(["simulate", "--cases", "3", "--seed", "5"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_cli_simulate_quiet_is_silent_on_a_terminal(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    args = _build_parser().parse_args(["simulate", "--cases", "3", "--seed", "5"])
+    assert _cmd_simulate(args) == 0
+    assert "simulate: 3/3 cases" in capsys.readouterr().err
+    assert main(["simulate", "--cases", "3", "--seed", "5", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_analyst_evidence_rates_and_form():
-    cases = calibrate.generate(1000, SEED)
+    cases = calibration.generate(1000, SEED)
     found: dict[str, list[int]] = {}
     codes: dict[str, set[str]] = {"code-reuse": set(), "language": set()}
     for case in cases:
@@ -207,7 +231,7 @@ def test_analyst_evidence_rates_and_form():
             assert "code-reuse" in keys or any(
                 o.address.actor == case.actor for o in case.observations
             )
-    for scenario, rate in calibrate.CODE_REUSE_RATES.items():
+    for scenario, rate in calibration.CODE_REUSE_RATES.items():
         hits = found[scenario]
         sigma = (rate * (1 - rate) / len(hits)) ** 0.5
         assert abs(sum(hits) / len(hits) - rate) <= 3 * sigma, scenario
@@ -221,15 +245,14 @@ def test_analyst_evidence_rates_and_form():
             if item.key == "code-reuse":
                 table = {k.split(":")[0]: v for k, v in item.likelihoods}
                 assert table.get("false_flag", table["actor"] / 2) == table["actor"] / 2
-                forms.setdefault(case.scenario, set()).add(
-                    (table["actor"], "false_flag" in table)
-                )
+                forms.setdefault(case.scenario, set()).add((table["actor"], "false_flag" in table))
     assert forms["actor"] == {(float(r), f) for r in range(3, 11) for f in (False, True)}
     assert forms["framed"] <= forms["actor"] and len(forms["framed"]) >= 8
 
 
 def test_analyst_evidence_takes_the_evidence_file_path(tmp_path):
-    case = next(c for c in calibrate.generate(60, SEED) if c.analyst and len(c.analyst.items) == 2)
+    cases = calibration.generate(60, SEED)
+    case = next(c for c in cases if c.analyst and len(c.analyst.items) == 2)
     doc = {
         "evidence": [
             {
@@ -244,18 +267,18 @@ def test_analyst_evidence_takes_the_evidence_file_path(tmp_path):
     }
     path = tmp_path / "analyst.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    from_file = load_evidence_file(path, [a.id for a in calibrate.ACTORS])
+    from_file = load_evidence_file(path, [a.id for a in calibration.ACTORS])
     assert from_file.items == case.analyst.items
-    by_file = assess(case.observations, calibrate.ACTORS, evidence_file=path)
-    by_harness = assess(case.observations, calibrate.ACTORS, evidence_file=case.analyst)
+    by_file = assess(case.observations, calibration.ACTORS, evidence_file=path)
+    by_harness = assess(case.observations, calibration.ACTORS, evidence_file=case.analyst)
     assert [pa.verdict for pa in by_file] == [pa.verdict for pa in by_harness]
     [pa] = by_harness
     assert sorted(line.kind for line in pa.evidence if line.kind == "analyst") == ["analyst"] * 2
 
 
 def test_analyst_evidence_leaves_the_observations_alone():
-    with_items = calibrate.generate(40, 7)
-    without = calibrate.generate(40, 7, analyst_evidence=False)
+    with_items = calibration.generate(40, 7)
+    without = calibration.generate(40, 7, analyst_evidence=False)
     assert [c.observations for c in with_items] == [c.observations for c in without]
     assert all(c.analyst is None for c in without)
     assert any(c.analyst is not None for c in with_items)
@@ -267,7 +290,7 @@ def test_harness_actor_knows_what_the_shipped_registry_knows():
     from slipcatch.intel.sources import actors as registry
 
     shipped = {a.id: a for a in registry.load().actors}["dprk-rgb"]
-    [dprk] = [a for a in calibrate.ACTORS if a.id == "dprk-rgb"]
+    [dprk] = [a for a in calibration.ACTORS if a.id == "dprk-rgb"]
     assert (dprk.country, dprk.timezones, dprk.operating_countries) == (
         shipped.country,
         shipped.timezones,

@@ -3,8 +3,9 @@
 Everything here builds ``model.Observation`` objects directly (no evidence files, no intel pack),
 so the analytic model can be checked in isolation: ``observation`` makes one, and the case
 generators make whole personas whose truth is known by construction. The same seed always gives
-the same case. A full calibration harness can sweep seeds and parameters and compare
-``assess(case.observations, case.actors)`` against ``case.truth``.
+the same case. Tests compare ``assess(case.observations, case.actors)`` against ``case.truth``
+over several seeds; the scored harness (``cases``, ``scoring``) builds its personas with
+``observation`` too.
 """
 
 from __future__ import annotations
