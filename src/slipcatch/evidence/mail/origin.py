@@ -16,7 +16,7 @@ from slipcatch.evidence.mail.headers import Header
 from slipcatch.evidence.mail.received import BREAKS_CHAIN, ReceivedHop, ips_in
 from slipcatch.model import OriginTrust
 
-__all__ = ["Origin", "Trusted", "analyse", "cap_embedded", "hop_trust"]
+__all__ = ["Analysis", "Origin", "Trusted", "analyse", "cap_embedded", "hop_trust"]
 
 _CLIENT_IP = re.compile(r"client-ip=([^;\s]+)", re.I)
 
@@ -113,9 +113,19 @@ def _provider_chain(hops: Sequence[ReceivedHop], entry: int | None) -> set[int]:
     return chain
 
 
-def analyse(
-    hops: list[ReceivedHop], headers: Sequence[Header], trusted: Trusted
-) -> tuple[int | None, Origin | None, dict[str, str], set[int]]:
+@dataclass
+class Analysis:
+    """What origin analysis found in one message's chain."""
+
+    entry: int | None  # index of the entry hop, None when no hop qualifies
+    origin: Origin | None  # None: no usable address anywhere (a ``no-address`` rejection)
+    notes: dict[str, str]  # spf_client_ip, client_evidence: recorded for the report
+    provider: set[int]  # hops the sender's provider wrote about its own network
+    # The client the sender-written part of the chain names behind the entry relay.
+    claim: Origin | None = None
+
+
+def analyse(hops: list[ReceivedHop], headers: Sequence[Header], trusted: Trusted) -> Analysis:
     entry = _entry(hops, trusted)
     notes: dict[str, str] = {}
     below = [h for h in hops if entry is not None and h.index > entry]
@@ -171,28 +181,26 @@ def analyse(
         )
     for c in candidates:
         if c.trust is OriginTrust.SENDER_PROVIDER and not is_internal(c.ip):
-            return entry, c, notes, provider
+            return Analysis(entry, c, notes, provider)
     if entry is not None:
         entry_ip = hops[entry].from_ip
         if entry_ip is not None:  # always: _entry only returns hops with an address
             claim = _claimed_client(entry_ip, candidates, below, provider)
-            if claim is not None:
-                notes["claimed_client_ip"] = claim.ip
-                notes["claimed_client_trust"] = claim.trust.value
-                notes["claimed_client_evidence"] = claim.evidence
             origin = Origin(entry_ip, OriginTrust.TRUSTED_RELAY, f"entry hop {entry}")
-            return entry, origin, notes, provider
+            return Analysis(entry, origin, notes, provider, claim)
     for ip, name in inside_x:
         if not is_internal(ip):
-            return None, Origin(ip, OriginTrust.TRUSTED_RELAY, name), notes, provider
+            return Analysis(None, Origin(ip, OriginTrust.TRUSTED_RELAY, name), notes, provider)
     if "spf_client_ip" in notes:
         spf = notes["spf_client_ip"]
-        return None, Origin(spf, OriginTrust.TRUSTED_RELAY, "received-spf"), notes, provider
+        return Analysis(
+            None, Origin(spf, OriginTrust.TRUSTED_RELAY, "received-spf"), notes, provider
+        )
     for hop in reversed(hops):
         if hop.from_ip is not None and not is_loopback(hop.from_ip):
             origin = Origin(hop.from_ip, OriginTrust.TRUSTED_RELAY, f"hop {hop.index}")
-            return None, origin, notes, provider
-    return None, None, notes, provider
+            return Analysis(None, origin, notes, provider)
+    return Analysis(None, None, notes, provider)
 
 
 def _claimed_client(

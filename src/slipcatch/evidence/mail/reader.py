@@ -16,8 +16,8 @@ from slipcatch.evidence.mail.headers import (
     parse_headers,
 )
 from slipcatch.evidence.mail.origin import Trusted, analyse, cap_embedded, hop_trust
-from slipcatch.evidence.mail.received import chain_flags, parse_received
-from slipcatch.model import Event, Hop, Rejection
+from slipcatch.evidence.mail.received import ReceivedHop, chain_flags, parse_received
+from slipcatch.model import Event, Hop, MailOrigin, Rejection
 
 __all__ = ["CHANNEL", "MAX_MESSAGE", "NAME", "read", "sniff"]
 
@@ -138,7 +138,8 @@ def message_event(
         hop.raw = h.raw.decode("utf-8", "surrogateescape").strip(" \t")
     chain_flags(hops)
     trusted = Trusted(source.options.trusted_relays)
-    entry, origin, notes, provider = analyse(hops, headers, trusted)
+    found = analyse(hops, headers, trusted)
+    entry, origin = found.entry, found.origin
     if origin is None:
         return reject(source, locator, "no-address", f"{len(hops)} Received headers, no address")
     when = hops[entry].time if entry is not None else None
@@ -149,30 +150,23 @@ def message_event(
     if when is None:
         return reject(source, locator, "bad-time", "no parseable Received or Date time")
     display, addr = parse_from(first_header(headers, "from") or "")
-    below = [h for h in hops if entry is not None and h.index > entry]
     embedded = embedded_in is not None
-    model_hops = tuple(
-        Hop(
-            index=h.index,
-            from_host=h.from_host,
-            from_ip=h.from_ip,
-            by_host=h.by_host,
-            protocol=h.protocol,
-            time=h.time,
-            trust=cap_embedded(hop_trust(h, entry, below, provider), embedded),
-            flags=tuple(sorted(h.flags)),
-            raw=h.raw,
-        )
-        for h in hops
+    claim = found.claim
+    mail = MailOrigin(
+        from_addr=addr,
+        display_name=display,
+        claimed_client_ip=claim.ip if claim is not None else None,
+        claimed_client_trust=claim.trust if claim is not None else None,
+        claimed_client_evidence=claim.evidence if claim is not None else None,
     )
-    attrs = dict(notes)
+    # The flat view of the typed part stays in the attributes: persona-map ``attr:`` rows and
+    # the events.jsonl ``attributes`` read it there.
+    attrs = dict(found.notes) | mail.attributes()
     attrs["origin_evidence"] = origin.evidence
     for key, name in (("message_id", "message-id"), ("subject", "subject"), ("to", "to")):
         value = first_header(headers, name)
         if value is not None:
             attrs[key] = decode_words(value)
-    if addr:
-        attrs["from_addr"] = addr
     if embedded_in is not None:
         if "client_evidence" in attrs:
             attrs["client_evidence"] = attrs["client_evidence"].replace(
@@ -200,5 +194,27 @@ def message_event(
         attributes=attrs,
         origin_trust=cap_embedded(origin.trust, embedded),
         entry_ip=hops[entry].from_ip if entry is not None else None,
-        hops=model_hops,
+        hops=_model_hops(hops, entry, found.provider, embedded),
+        mail=mail,
+    )
+
+
+def _model_hops(
+    hops: list[ReceivedHop], entry: int | None, provider: set[int], embedded: bool
+) -> tuple[Hop, ...]:
+    """The parsed hops as the event carries them, each with who wrote it."""
+    below = [h for h in hops if entry is not None and h.index > entry]
+    return tuple(
+        Hop(
+            index=h.index,
+            from_host=h.from_host,
+            from_ip=h.from_ip,
+            by_host=h.by_host,
+            protocol=h.protocol,
+            time=h.time,
+            trust=cap_embedded(hop_trust(h, entry, below, provider), embedded),
+            flags=tuple(sorted(h.flags)),
+            raw=h.raw,
+        )
+        for h in hops
     )
