@@ -2,7 +2,7 @@
 
 The reader is in five modules, one job each:
 
-- ``framing``: mbox splitting helpers and the embedded messages of a MIME tree;
+- ``framing``: a file's messages (mbox splitting) and the embedded messages of a MIME tree;
 - ``headers``: header fields from bytes (UTF-8, else Latin-1), RFC 2047 words, From and Date;
 - ``received``: the Received-header grammar (one header -> one hop) and the chain's flags;
 - ``origin``: which hop is the entry, the trust boundary, who wrote each hop, provider-written

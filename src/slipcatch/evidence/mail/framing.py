@@ -1,4 +1,5 @@
-"""Message framing: mbox splitting and the embedded messages inside a message's MIME tree."""
+"""Message framing: a file's messages (mbox splitting) and the embedded messages inside a
+message's MIME tree."""
 
 from __future__ import annotations
 
@@ -6,14 +7,66 @@ import base64
 import binascii
 import quopri
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from slipcatch.evidence._source import Problem, Source
 from slipcatch.evidence.mail.headers import Header, first_header, parse_headers
 
-__all__ = ["MAX_DEPTH", "MAX_PARTS", "MBOXRD", "embedded_messages"]
+__all__ = ["MAX_DEPTH", "MAX_PARTS", "Framed", "embedded_messages", "split_messages"]
 
-MBOXRD = re.compile(rb"^>+From ")
+_MBOXRD = re.compile(rb"^>+From ")
+
+
+@dataclass
+class Framed:
+    """One message's lines as framed (an mbox envelope line included), or only the fact that
+    it was over the size limit (``too_large``: no lines are kept)."""
+
+    lines: list[bytes]
+    too_large: bool = False
+
+
+def split_messages(source: Source, max_message: int) -> Iterator[Framed | Problem]:
+    """The messages of a file in order: the whole file, or each message of an mbox.
+
+    An mbox (the file starts with ``From ``) is split at ``From `` separator lines that follow
+    a blank line; mboxrd quoting is undone (``>From `` -> ``From ``, ``>>From `` -> ``>From ``).
+    A message over ``max_message`` bytes, or with a line over it, keeps no lines. A read fault
+    other than a long line ends the file: it is yielded last, and the message it interrupted is
+    not.
+    """
+    mbox = source.head().startswith(b"From ")
+    current: list[bytes] = []
+    size = 0
+    too_large = False
+    prev_blank = True
+    for item in source.lines(max_line=max_message, keep_blank=True):
+        if isinstance(item, Problem):
+            if item.reason == "line-too-long":
+                too_large = True
+                current = []
+                continue
+            yield item
+            return
+        line = item.data
+        if mbox and prev_blank and line.startswith(b"From ") and (current or too_large):
+            yield Framed(current, too_large)
+            current, size, too_large = [], 0, False
+        prev_blank = not line.strip()
+        if too_large:
+            continue
+        size += len(line) + 1
+        if size > max_message:
+            too_large = True
+            current = []
+            continue
+        if mbox and _MBOXRD.match(line):
+            line = line[1:]
+        current.append(line)
+    if current or too_large:
+        yield Framed(current, too_large)
+
 
 #: Content types whose body is a whole message (or its header block) quoted by a bounce,
 #: an abuse (ARF) report or a forward-as-attachment.

@@ -6,7 +6,12 @@ from collections.abc import Iterator
 
 from slipcatch.evidence._common import ANONYMOUS, event, persona_for, reject, sha256
 from slipcatch.evidence._source import Problem, Source
-from slipcatch.evidence.mail.framing import MAX_DEPTH, MAX_PARTS, MBOXRD, embedded_messages
+from slipcatch.evidence.mail.framing import (
+    MAX_DEPTH,
+    MAX_PARTS,
+    embedded_messages,
+    split_messages,
+)
 from slipcatch.evidence.mail.headers import (
     HEADER_NAME,
     decode_words,
@@ -55,45 +60,15 @@ def sniff(head: bytes, name: str) -> float:
 def read(source: Source) -> Iterator[Event | Rejection]:
     """One event or rejection per message, then one per embedded message.
 
-    An mbox (the file starts with ``From ``) is split at ``From `` separator lines that follow
-    a blank line; mboxrd quoting is undone (``>From `` -> ``From ``, ``>>From `` -> ``>From ``).
-    Each ``message/rfc822`` (also ``message/global``, ``text/rfc822-headers``) part is a record
-    of its own, located ``message N part M`` with IMAP-style section numbers.
+    The messages are the file's, or its mbox's (``framing.split_messages``). Each
+    ``message/rfc822`` (also ``message/global``, ``text/rfc822-headers``) part is a record of its
+    own, located ``message N part M`` with IMAP-style section numbers.
     """
-    mbox = source.head().startswith(b"From ")
-    number = 0
-    current: list[bytes] = []
-    size = 0
-    too_large = False
-    prev_blank = True
-    for item in source.lines(max_line=MAX_MESSAGE, keep_blank=True):
+    for number, item in enumerate(split_messages(source, MAX_MESSAGE), 1):
         if isinstance(item, Problem):
-            if item.reason == "line-too-long":
-                too_large = True
-                current = []
-                continue
-            number += 1
             yield reject(source, f"message {number}", item.reason, item.detail)
             return
-        line = item.data
-        if mbox and prev_blank and line.startswith(b"From ") and (current or too_large):
-            number += 1
-            yield from finish_message(source, number, current, too_large)
-            current, size, too_large = [], 0, False
-        prev_blank = not line.strip()
-        if too_large:
-            continue
-        size += len(line) + 1
-        if size > MAX_MESSAGE:
-            too_large = True
-            current = []
-            continue
-        if mbox and MBOXRD.match(line):
-            line = line[1:]
-        current.append(line)
-    if current or too_large:
-        number += 1
-        yield from finish_message(source, number, current, too_large)
+        yield from finish_message(source, number, item.lines, item.too_large)
 
 
 def finish_message(
