@@ -5,7 +5,8 @@ Tables (keyed by content, so ingesting or recording the same thing twice adds no
 - ``evidence_files``: one row per input file — sha256, path, size, format, reader version,
   ingest time and the exact record account (records = events + rejected + duplicates, where
   duplicates include events the case already held) — the chain of custody;
-- ``events``: one row per distinct event (id from content), with attributes and e-mail hops;
+- ``events``: one row per distinct event (id from content), with attributes, e-mail hops and
+  the typed e-mail part (``mail``: sender, claimed client);
 - ``rejections``: records that produced no event, with file, locator and reason;
 - ``runs``: one row per analysis run (pack id, model version, the assessment document, and a
   lossless snapshot of the whole ``Assessment`` (``slipcatch.codec``) for ``export``);
@@ -39,6 +40,7 @@ from slipcatch.model import (
     EvidenceFile,
     EvidenceRef,
     Hop,
+    MailOrigin,
     Observation,
     OriginTrust,
     Rejection,
@@ -63,7 +65,7 @@ CREATE TABLE IF NOT EXISTS events (
     id VARCHAR PRIMARY KEY, time TIMESTAMPTZ NOT NULL, src_ip VARCHAR NOT NULL,
     persona VARCHAR NOT NULL, channel VARCHAR NOT NULL, path VARCHAR NOT NULL,
     sha256 VARCHAR NOT NULL, locator VARCHAR NOT NULL, origin_trust VARCHAR,
-    entry_ip VARCHAR, attributes VARCHAR NOT NULL, hops VARCHAR NOT NULL
+    entry_ip VARCHAR, attributes VARCHAR NOT NULL, hops VARCHAR NOT NULL, mail VARCHAR
 );
 CREATE TABLE IF NOT EXISTS rejections (
     sha256 VARCHAR NOT NULL, path VARCHAR NOT NULL, locator VARCHAR NOT NULL,
@@ -122,6 +124,10 @@ def events_table(events: Iterable[Event]) -> pa.Table:
             # ensure_ascii keeps lone surrogates as \\udcXX escapes: lossless round trip.
             "attributes": pa.array([_json(dict(e.attributes)) for e in rows], pa.string()),
             "hops": pa.array([_json(codec.encode(e.hops)) for e in rows], pa.string()),
+            "mail": pa.array(
+                [None if e.mail is None else _json(codec.encode(e.mail)) for e in rows],
+                pa.string(),
+            ),
         }
     )
 
@@ -180,6 +186,9 @@ class Case:
             path.parent.mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(str(path))
             con.execute(_SCHEMA)
+            # A case written before events had their typed e-mail part: add the column (its
+            # rows read their e-mail part back from their attributes, see ``events``).
+            con.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS mail VARCHAR")
             row = con.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
             if row is None:
                 con.execute("INSERT INTO meta VALUES ('layout', ?)", [LAYOUT_VERSION])
@@ -327,10 +336,18 @@ class Case:
         """Every event in the case, sorted by (time, id)."""
         rows = self._con.execute(
             "SELECT id, time, src_ip, persona, channel, path, sha256, locator, origin_trust, "
-            "entry_ip, attributes, hops FROM events ORDER BY time, id"
+            "entry_ip, attributes, hops, mail FROM events ORDER BY time, id"
         ).fetchall()
         out = []
         for r in rows:
+            attributes = json.loads(r[10])
+            mail: MailOrigin | None
+            if r[12] is not None:
+                mail = codec.decode(MailOrigin, json.loads(r[12]))
+            elif r[4] == "email":  # stored before the column existed: the attributes' view
+                mail = MailOrigin.from_attributes(attributes)
+            else:
+                mail = None
             out.append(
                 Event(
                     id=r[0],
@@ -339,10 +356,11 @@ class Case:
                     persona=r[3],
                     channel=r[4],
                     evidence=EvidenceRef(path=r[5], sha256=r[6], locator=r[7]),
-                    attributes=json.loads(r[10]),
+                    attributes=attributes,
                     origin_trust=OriginTrust(r[8]) if r[8] else None,
                     entry_ip=r[9],
                     hops=tuple(codec.decode(Hop, h) for h in json.loads(r[11])),
+                    mail=mail,
                 )
             )
         return out

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pyarrow as pa
 
@@ -48,6 +48,7 @@ __all__ = [
     "Fact",
     "Hop",
     "Hypothesis",
+    "MailOrigin",
     "Observation",
     "OperatingPeriod",
     "OriginTrust",
@@ -157,6 +158,63 @@ class Hop:
 
 
 @dataclass(frozen=True, slots=True)
+class MailOrigin:
+    """The e-mail part of an event (``Event.mail``): who the message says sent it, and the
+    client that headers only the sender wrote name behind the entry relay.
+
+    The e-mail reader fills it; a table row on channel ``email`` gets one from its columns of
+    the same names (``from_attributes``). ``attributes()`` is the flat view the event also
+    carries in ``Event.attributes`` (persona-map ``attr:`` rows, ``events.jsonl``). Where the
+    message entered and who wrote each hop stay on the event (``origin_trust``, ``entry_ip``,
+    ``hops``).
+    """
+
+    from_addr: str | None = None  # the From address: an identity of the persona
+    display_name: str | None = None  # the From display name, RFC 2047 decoded
+    # A client named behind the entry relay by headers only the sender wrote (the origin stays
+    # the entry relay); the analysis looks it up (``Observation.claimed``).
+    claimed_client_ip: str | None = None
+    claimed_client_trust: OriginTrust | None = None
+    claimed_client_evidence: str | None = None  # "hop 2", "x-originating-ip", ...
+
+    #: The fields that are also event attributes, under their own names.
+    KEYS: ClassVar[tuple[str, ...]] = (
+        "from_addr",
+        "claimed_client_ip",
+        "claimed_client_trust",
+        "claimed_client_evidence",
+    )
+
+    def attributes(self) -> dict[str, str]:
+        """The fields as event attributes (the display name is not one: it names the persona)."""
+        out: dict[str, str] = {}
+        for key in self.KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = str(value)
+        return out
+
+    @classmethod
+    def from_attributes(
+        cls, attributes: Mapping[str, str], display_name: str | None = None
+    ) -> MailOrigin | None:
+        """The e-mail part held in flat attributes (a table row, a case stored without it);
+        None when they hold none of ``KEYS``. An unknown trust value is dropped."""
+        if not any(attributes.get(k) for k in cls.KEYS):
+            return None
+        trust = attributes.get("claimed_client_trust")
+        return cls(
+            from_addr=attributes.get("from_addr") or None,
+            display_name=display_name,
+            claimed_client_ip=attributes.get("claimed_client_ip") or None,
+            claimed_client_trust=(
+                OriginTrust(trust) if trust in {t.value for t in OriginTrust} else None
+            ),
+            claimed_client_evidence=attributes.get("claimed_client_evidence") or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One act of the adversary (or of anyone) seen in the evidence."""
 
@@ -170,6 +228,7 @@ class Event:
     origin_trust: OriginTrust | None = None  # e-mail only
     entry_ip: str | None = None  # e-mail only: where the message entered the receiving side
     hops: tuple[Hop, ...] = ()  # e-mail only
+    mail: MailOrigin | None = None  # e-mail only: sender and claimed client
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +319,7 @@ class Observation:
     event: Event
     address: AddressFacts
     # E-mail: what the client a header only the sender wrote names behind the entry relay
-    # (the event's ``claimed_client_ip`` attribute) was at the event's time; else None.
+    # (``event.mail.claimed_client_ip``) was at the event's time; else None.
     claimed: AddressFacts | None = None
 
     @property

@@ -40,13 +40,13 @@ def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
     order: list[int] = []
     ips: list[str] = []
     for k, e in enumerate(events):
-        text = e.attributes.get("claimed_client_ip")
+        text = e.mail.claimed_client_ip if e.mail is not None else None
         if not text:
             continue
         try:
             ip = canonical_ip(text)
         except ValueError:
-            continue  # the reader records only addresses; a foreign table may hold anything
+            continue  # the e-mail reader records only addresses; a table may hold anything
         if ip != e.src_ip:
             order.append(k)
             ips.append(ip)

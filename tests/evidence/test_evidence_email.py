@@ -9,7 +9,7 @@ from pathlib import Path
 
 from slipcatch.evidence import PersonaMap, ReadOptions, ingest
 from slipcatch.evidence.mail import decode_words
-from slipcatch.model import OriginTrust
+from slipcatch.model import MailOrigin, OriginTrust
 
 TR = OriginTrust.TRUSTED_RELAY
 SP = OriginTrust.SENDER_PROVIDER
@@ -160,6 +160,15 @@ def test_claimed_client_recorded_origin_stays_entry(tmp_path: Path) -> None:
     assert ev.attributes["claimed_client_trust"] == "sender-written"
     assert ev.attributes["claimed_client_evidence"] == "hop 1"
     assert ev.hops[1].trust is SW
+    # the typed e-mail part holds the same, and the attributes are its flat view
+    assert ev.mail == MailOrigin(
+        from_addr="gop@x.example",
+        display_name="GOP",
+        claimed_client_ip="126.5.6.7",
+        claimed_client_trust=SW,
+        claimed_client_evidence="hop 1",
+    )
+    assert ev.mail.attributes().items() <= ev.attributes.items()
 
 
 def test_raw_hop_bytes_survive_and_serialise(tmp_path: Path) -> None:

@@ -243,7 +243,7 @@ def test_all_messages_accounted(shared_data: Path) -> None:
 
 def test_unparsed_hop_flag_without_address(shared_data: Path) -> None:
     # `from jsj1wlrmd001.webex.com (by ...` never closes its comment.
-    from slipcatch.evidence.mail import _parse_received
+    from slipcatch.evidence.mail.received import parse_received as _parse_received
 
     raw = (shared_data / "email" / "mikelmail-euc-kr-string-in-date.eml").read_bytes()
     text = raw.split(b"Received: ", 1)[1].split(b"\nMessage-Id", 1)[0].decode()

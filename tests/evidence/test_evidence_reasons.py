@@ -61,7 +61,7 @@ def test_every_reason_has_a_case() -> None:
 
 @pytest.mark.parametrize("reason", sorted(CASES))
 def test_reason_is_produced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reason: str) -> None:
-    monkeypatch.setattr(mail, "MAX_MESSAGE", 4096)  # stands in for 64 MiB
+    monkeypatch.setattr(mail.reader, "MAX_MESSAGE", 4096)  # stands in for 64 MiB
     name, data = CASES[reason]
     p = tmp_path / name
     p.write_bytes(data)

@@ -1,8 +1,9 @@
 """Group observations into personas: who the events claim to be.
 
 A persona is the ``Event.persona`` name; every event carrying that name belongs to it. Its
-identities are the distinct sender/account values the evidence readers kept in the event
-attributes (see ``IDENTITY_KEYS``); when none was kept, the persona name is its only identity.
+identities are the distinct sender addresses of its e-mails (``Event.mail.from_addr``) and the
+sender/account values the evidence readers kept in the event attributes (see
+``IDENTITY_KEYS``); when there is none, the persona name is its only identity.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ def build_persona(name: str, observations: Sequence[Observation]) -> Persona:
         raise ValueError(f"persona {name!r} has no events")
     identities: set[str] = set()
     for obs in observations:
+        mail = obs.event.mail
+        if mail is not None and mail.from_addr and mail.from_addr.strip():
+            identities.add(mail.from_addr.strip())
         attributes = obs.event.attributes
         if not attributes:
             continue

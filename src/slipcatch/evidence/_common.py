@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slipcatch.evidence._source import Line, Problem, Source
-from slipcatch.model import ANONYMOUS, Event, EvidenceRef, OriginTrust, Rejection, canonical_ip
+from slipcatch.model import (
+    ANONYMOUS,
+    Event,
+    EvidenceRef,
+    MailOrigin,
+    OriginTrust,
+    Rejection,
+    canonical_ip,
+)
 
 __all__ = [
     "ANONYMOUS",
@@ -244,6 +252,7 @@ def event(
     origin_trust: OriginTrust | None = None,
     entry_ip: str | None = None,
     hops: tuple = (),
+    mail: MailOrigin | None = None,
 ) -> Event | Rejection:
     """The event of one record, or a ``bad-time`` rejection when its time is implausible."""
     if not plausible(time):
@@ -259,4 +268,5 @@ def event(
         origin_trust=origin_trust,
         entry_ip=entry_ip,
         hops=hops,
+        mail=mail,
     )

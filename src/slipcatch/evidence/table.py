@@ -26,7 +26,7 @@ from slipcatch.evidence._common import (
     sha256,
 )
 from slipcatch.evidence._source import Line, Problem, Source
-from slipcatch.model import Event, Rejection
+from slipcatch.model import Event, MailOrigin, Rejection
 
 __all__ = ["COLUMNS", "NAME", "read", "sniff"]
 
@@ -226,4 +226,7 @@ def _row(
         channel=channel,
         digest=digest,
         attributes=attrs,
+        # A row on channel ``email`` carries the e-mail part in columns of its field names
+        # (``from_addr``, ``claimed_client_ip``, ...): the analysis reads it from there.
+        mail=MailOrigin.from_attributes(attrs) if channel == "email" else None,
     )

@@ -243,10 +243,3 @@ def _event_id(iso: str, ip: str, persona: str, data: bytes) -> str:
     digest = hashlib.sha256(data).hexdigest()
     key = f"{CHANNEL}\x1f{iso}\x1f{ip}\x1f{persona}\x1f{digest}\x1f"
     return "ev--" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-
-
-def _split_users(pre: str) -> tuple[str | None, str, str]:
-    parts = pre.rsplit(None, 2)
-    if len(parts) < 3:
-        return None, "", ""
-    return parts[0], parts[1], parts[2]

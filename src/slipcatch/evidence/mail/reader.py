@@ -1,0 +1,195 @@
+"""The e-mail reader: one event or rejection per message and per embedded message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from slipcatch.evidence._common import ANONYMOUS, event, persona_for, reject, sha256
+from slipcatch.evidence._source import Problem, Source
+from slipcatch.evidence.mail.framing import (
+    MAX_DEPTH,
+    MAX_PARTS,
+    embedded_messages,
+    split_messages,
+)
+from slipcatch.evidence.mail.headers import (
+    HEADER_NAME,
+    decode_words,
+    first_header,
+    parse_date,
+    parse_from,
+    parse_headers,
+)
+from slipcatch.evidence.mail.origin import Trusted, analyse, cap_embedded, hop_trust
+from slipcatch.evidence.mail.received import ReceivedHop, chain_flags, parse_received
+from slipcatch.model import Event, Hop, MailOrigin, Rejection
+
+__all__ = ["CHANNEL", "MAX_MESSAGE", "NAME", "read", "sniff"]
+
+NAME = "email"
+CHANNEL = "email"
+MAX_MESSAGE = 64 * 1024 * 1024
+_KEY_HEADERS = frozenset(
+    {b"received", b"from", b"date", b"message-id", b"subject", b"to", b"return-path",
+     b"delivered-to", b"mime-version", b"x-originating-ip"}
+)  # fmt: skip
+
+
+def sniff(head: bytes, name: str) -> float:
+    """0.9 when the first lines are header fields including at least two common ones."""
+    lines = head.split(b"\n", 200)[:200]
+    if lines and lines[0].startswith(b"From "):
+        lines = lines[1:]
+    if not lines or not HEADER_NAME.match(lines[0]):
+        return 0.0
+    seen: set[bytes] = set()
+    for line in lines:
+        if not line.strip(b"\r"):
+            break
+        m = HEADER_NAME.match(line)
+        if m:
+            seen.add(m.group(1).lower())
+        elif line[:1] not in (b" ", b"\t"):
+            break
+    return 0.9 if len(seen & _KEY_HEADERS) >= 2 else 0.0
+
+
+# -- messages ----------------------------------------------------------------------------------
+
+
+def read(source: Source) -> Iterator[Event | Rejection]:
+    """One event or rejection per message, then one per embedded message.
+
+    The messages are the file's, or its mbox's (``framing.split_messages``). Each
+    ``message/rfc822`` (also ``message/global``, ``text/rfc822-headers``) part is a record of its
+    own, located ``message N part M`` with IMAP-style section numbers.
+    """
+    for number, item in enumerate(split_messages(source, MAX_MESSAGE), 1):
+        if isinstance(item, Problem):
+            yield reject(source, f"message {number}", item.reason, item.detail)
+            return
+        yield from finish_message(source, number, item.lines, item.too_large)
+
+
+def finish_message(
+    source: Source, number: int, lines: list[bytes], too_large: bool
+) -> Iterator[Event | Rejection]:
+    locator = f"message {number}"
+    if too_large:
+        yield reject(source, locator, "message-too-large", f"over {MAX_MESSAGE} bytes")
+        return
+    outer = message_event(source, locator, lines)
+    yield outer
+    container = outer.src_ip if isinstance(outer, Event) else None
+    found, limited = embedded_messages(lines)
+    for section, inner in found:
+        yield message_event(
+            source, f"{locator} part {section}", inner, embedded_in=locator, container=container
+        )
+    if limited:
+        # What lies beyond the limits is not silently ignored: it is one stated rejection.
+        yield reject(
+            source,
+            f"{locator} parts beyond limits",
+            "mime-limit",
+            f"MIME nesting deeper than {MAX_DEPTH} or more than {MAX_PARTS} parts: "
+            "the rest of the message was not examined for embedded messages",
+        )
+
+
+def message_event(
+    source: Source,
+    locator: str,
+    lines: list[bytes],
+    *,
+    embedded_in: str | None = None,
+    container: str | None = None,
+) -> Event | Rejection:
+    headers, _ = parse_headers(lines)
+    received = [x for x in headers if x.name == "received"]
+    hops = [parse_received(i, h.value) for i, h in enumerate(received)]
+    for hop, h in zip(hops, received, strict=True):
+        # Lossless: undecodable bytes survive as surrogates (JSON writes them as \udcXX).
+        hop.raw = h.raw.decode("utf-8", "surrogateescape").strip(" \t")
+    chain_flags(hops)
+    trusted = Trusted(source.options.trusted_relays)
+    found = analyse(hops, headers, trusted)
+    entry, origin = found.entry, found.origin
+    if origin is None:
+        return reject(source, locator, "no-address", f"{len(hops)} Received headers, no address")
+    when = hops[entry].time if entry is not None else None
+    if when is None:
+        when = next((h.time for h in hops if h.time is not None), None)
+    if when is None:
+        when = parse_date(first_header(headers, "date"))
+    if when is None:
+        return reject(source, locator, "bad-time", "no parseable Received or Date time")
+    display, addr = parse_from(first_header(headers, "from") or "")
+    embedded = embedded_in is not None
+    claim = found.claim
+    mail = MailOrigin(
+        from_addr=addr,
+        display_name=display,
+        claimed_client_ip=claim.ip if claim is not None else None,
+        claimed_client_trust=claim.trust if claim is not None else None,
+        claimed_client_evidence=claim.evidence if claim is not None else None,
+    )
+    # The flat view of the typed part stays in the attributes: persona-map ``attr:`` rows and
+    # the events.jsonl ``attributes`` read it there.
+    attrs = dict(found.notes) | mail.attributes()
+    attrs["origin_evidence"] = origin.evidence
+    for key, name in (("message_id", "message-id"), ("subject", "subject"), ("to", "to")):
+        value = first_header(headers, name)
+        if value is not None:
+            attrs[key] = decode_words(value)
+    if embedded_in is not None:
+        if "client_evidence" in attrs:
+            attrs["client_evidence"] = attrs["client_evidence"].replace(
+                "(trusted-relay)", "(sender-provider)"
+            )
+        attrs["embedded_in"] = embedded_in
+        if container is not None:
+            attrs["container_src_ip"] = container
+    persona = persona_for(source, display, addr, attributes=attrs) or ANONYMOUS
+    # The mbox envelope line and the blank lines before the next one are not the message:
+    # the same message in an mbox and in its own .eml file is one event.
+    start = 1 if lines and lines[0].startswith(b"From ") else 0
+    end = len(lines)
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    digest = sha256(b"\n".join(lines[start:end]))
+    return event(
+        source,
+        locator,
+        time=when,
+        src_ip=origin.ip,
+        persona=persona,
+        channel=CHANNEL,
+        digest=digest,
+        attributes=attrs,
+        origin_trust=cap_embedded(origin.trust, embedded),
+        entry_ip=hops[entry].from_ip if entry is not None else None,
+        hops=_model_hops(hops, entry, found.provider, embedded),
+        mail=mail,
+    )
+
+
+def _model_hops(
+    hops: list[ReceivedHop], entry: int | None, provider: set[int], embedded: bool
+) -> tuple[Hop, ...]:
+    """The parsed hops as the event carries them, each with who wrote it."""
+    below = [h for h in hops if entry is not None and h.index > entry]
+    return tuple(
+        Hop(
+            index=h.index,
+            from_host=h.from_host,
+            from_ip=h.from_ip,
+            by_host=h.by_host,
+            protocol=h.protocol,
+            time=h.time,
+            trust=cap_embedded(hop_trust(h, entry, below, provider), embedded),
+            flags=tuple(sorted(h.flags)),
+            raw=h.raw,
+        )
+        for h in hops
+    )
