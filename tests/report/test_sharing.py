@@ -92,7 +92,7 @@ def test_stix_holds_only_the_attributed_persona_and_passes_the_validator(shared:
         assert persona not in names
     # Observed-data only for GOP's slip addresses and the addresses the verdict rests on.
     addresses = {o["value"] for o in objs if o["type"] in {"ipv4-addr", "ipv6-addr"}}
-    assert RESTING <= addresses and len(addresses) <= 7
+    assert addresses >= RESTING and len(addresses) <= 7
     indicators = sorted(o["pattern"] for o in objs if o["type"] == "indicator")
     assert indicators == sorted(f"[ipv4-addr:value = '{ip}']" for ip in RESTING)
 
