@@ -227,3 +227,31 @@ def test_html_minor_personas_share_one_table_and_sources_are_collapsed(shared: P
     style = page.split("<style>", 1)[1].split("</style>", 1)[0]
     assert "serif;" not in style.replace("sans-serif;", "") and "monospace" not in style
     assert "@media (prefers-color-scheme: dark)" in style
+
+
+def test_export_takes_the_same_flags(tmp_path: Path, cache: None) -> None:
+    table = tmp_path / "events.csv"
+    table.write_text(
+        "time,src_ip,persona\n"
+        "2014-12-01T10:00:00Z,175.45.176.9,gop\n"
+        "2014-12-01T10:03:00Z,185.220.101.7,gop\n",
+        encoding="utf-8",
+    )
+    case = str(tmp_path / "spe-case")
+    assert cli.main(["analyze", str(table), "--case", case, "--out", str(tmp_path / "a")]) == 0
+    out = tmp_path / "x"
+    assert cli.main([
+        "export", case, "--format", "stix", "--format", "md", "--format", "misp",
+        "--out", str(out), "--tlp", "red", "--share", "all",
+    ]) == 0
+    objs = _stix(out)
+    assert TLP_MARKINGS["red"] in {o["id"] for o in objs}
+    assert [o["name"] for o in objs if o["type"] == "intrusion-set"] == ["gop"]
+    assert str(tmp_path) not in (out / "stix.json").read_text("utf-8")
+    assert (out / "report.md").read_text("utf-8").startswith(
+        "# slipcatch assessment: spe-case\n\n**TLP:RED**\n"
+    )
+    event = _misp(out)
+    assert event["distribution"] == "0" and event["date"] == "2014-12-01"
+    assert cli.main(["export", case, "--format", "md", "--out", str(out), "--title", "T"]) == 0
+    assert (out / "report.md").read_text("utf-8").startswith("# T\n")
