@@ -304,10 +304,23 @@ def map_figure(
         })
     placed = [s for s in slips if s.country and s.country in _geo.by_code()]
     if placed:
+        # Slips in one country sit on a small ring around its centre, so each label shows.
+        spots: list[tuple[float, float]] = []
+        per_country = Counter(s.country for s in placed)
+        seen: Counter[str] = Counter()
+        for s in placed:
+            code = s.country or ""
+            x, y = _geo.by_code()[code].centre
+            n, k = per_country[code], seen[code]
+            seen[code] += 1
+            if n > 1:
+                angle = 2 * math.pi * k / n
+                x, y = x + 2.5 * math.cos(angle), y + 2.5 * math.sin(angle)
+            spots.append((round(x, 2), round(y, 2)))
         data.append({
             "type": "scattergeo", "mode": "markers+text", "name": "slip",
-            "lon": [_geo.by_code()[s.country].centre[0] for s in placed if s.country],
-            "lat": [_geo.by_code()[s.country].centre[1] for s in placed if s.country],
+            "lon": [x for x, _ in spots],
+            "lat": [y for _, y in spots],
             "text": [labels.get(s.id, "") for s in placed], "textposition": "top right",
             "textfont": {"size": 10},
             "marker": {"symbol": "diamond", "size": 12, "color": "rgba(255,255,255,0.85)",
