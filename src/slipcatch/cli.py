@@ -18,10 +18,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from slipcatch.errors import SlipcatchError, UsageError
 from slipcatch.model import AddressFacts, Assessment
+
+if TYPE_CHECKING:
+    from slipcatch.report import ReportOptions
 
 __all__ = ["main"]
 
@@ -54,6 +57,41 @@ def _parse_time(text: str) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def _add_report_flags(p: argparse.ArgumentParser) -> None:
+    """--title, --tlp, --share, --keep-paths: options of the written reports (docs/sharing.md)."""
+    p.add_argument("--title", help="report title (default: from the case, else generic)")
+    p.add_argument(
+        "--tlp",
+        choices=["clear", "green", "amber", "amber+strict", "red"],
+        help="TLP 2.0 marking of every report and export",
+    )
+    p.add_argument(
+        "--share",
+        choices=["attributed", "slips", "all"],
+        default="attributed",
+        help="personas in the STIX and MISP exports: attributed (default: actor verdict above "
+        "roughly even chance), slips (also every persona with a slip) or all",
+    )
+    p.add_argument(
+        "--keep-paths",
+        action="store_true",
+        help="keep local evidence paths in the exports (default: file names and SHA-256)",
+    )
+
+
+def _report_options(args: argparse.Namespace, case_name: str | None) -> ReportOptions:
+    from slipcatch.report import ReportOptions
+
+    title = args.title
+    if not title and case_name:
+        title = f"slipcatch assessment: {case_name}"
+    return ReportOptions(title=title, tlp=args.tlp, share=args.share, keep_paths=args.keep_paths)
+
+
+def _case_name(case: str | None) -> str | None:
+    return Path(case).stem if case else None
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="slipcatch",
@@ -82,6 +120,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="analyst evidence (YAML): code reuse, language, tips, with Admiralty codes and "
         "likelihood ratios; optional analyst hypotheses and priors (docs/model.md)",
     )
+    _add_report_flags(an)
 
     sim = sub.add_parser(
         "simulate",
@@ -112,6 +151,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="analyse the bundled demo case (offline)")
     demo.add_argument("--out", default=DEFAULT_OUT, help="output directory")
+    _add_report_flags(demo)
 
     intel = sub.add_parser("intel", help="the intelligence pack")
     isub = intel.add_subparsers(dest="intel_command", required=True, parser_class=_Parser)
@@ -154,6 +194,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--out", default=DEFAULT_OUT, help="output directory")
     exp.add_argument("--run", help="run id (default: the latest run)")
+    _add_report_flags(exp)
 
     ing = sub.add_parser("ingest", help="add evidence to a case store (idempotent)")
     ing.add_argument("case")
@@ -217,6 +258,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         out_dir=Path(args.out),
         case=args.case,
         evidence_file=args.evidence_file,
+        report_options=_report_options(args, _case_name(args.case)),
     )
     _print_run(result.assessment, result.outputs)
     return 0
@@ -270,6 +312,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         evidence_file=root / manifest["evidence_file"] if manifest.get("evidence_file") else None,
         trusted_relays=manifest.get("trusted_relays", []),
         out_dir=Path(args.out),
+        report_options=_report_options(args, manifest.get("title")),
     )
     print(f"Demo case: {manifest.get('title', 'bundled demo')}")
     _print_run(result.assessment, result.outputs)
@@ -406,7 +449,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     with Case.open(args.case, create=False) as store:
         assessment = store.load_run(args.run)
     only = [key for name in args.format for key in EXPORT_FORMATS[name]]
-    outputs = write_reports(assessment, Path(args.out), only=only)
+    outputs = write_reports(
+        assessment, Path(args.out), only=only, options=_report_options(args, _case_name(args.case))
+    )
     for name in sorted(outputs):
         print(f"{name}: {outputs[name]}")
     return 0

@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slipcatch.analysis import MODEL_VERSION, assess
 from slipcatch.evidence import IngestResult, PersonaMap, ReadOptions, ingest
 from slipcatch.intel import IntelPack, load_pack
 from slipcatch.model import Assessment, Observation, canonical_ip
+
+if TYPE_CHECKING:
+    from slipcatch.report import ReportOptions
 
 __all__ = ["RunResult", "analyze", "observe", "run_time"]
 
@@ -81,12 +85,14 @@ def analyze(
     case: str | Path | None = None,
     cache_dir: Path | None = None,
     evidence_file: str | Path | None = None,
+    report_options: ReportOptions | None = None,
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
     With ``case``, the paths are first ingested into that case store (files it already holds
     are not read again) and the analysis covers everything the case holds; the run is then
     recorded in the case. ``paths`` may be empty to analyse a case as it is.
+    ``report_options`` (title, TLP, share, keep_paths) go to the report writers.
 
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
@@ -122,7 +128,7 @@ def analyze(
     if out_dir is not None:
         from slipcatch.report import write_reports
 
-        outputs = write_reports(assessment, Path(out_dir))
+        outputs = write_reports(assessment, Path(out_dir), options=report_options)
     if case is not None:
         from slipcatch.case import Case
 

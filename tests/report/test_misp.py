@@ -11,7 +11,8 @@ import pytest
 from pymisp import MISPEvent
 
 from slipcatch.model import ICD203_BANDS, Actor, Assessment, EvidenceLine
-from slipcatch.report import render_misp
+from slipcatch.report import ReportOptions
+from slipcatch.report import render_misp as _render_misp
 from slipcatch.report.misp import (
     ESTIMATIVE_LANGUAGE,
     admiralty_tags,
@@ -20,6 +21,14 @@ from slipcatch.report.misp import (
 )
 
 from .fixtures import GENERATED_AT, HOSTILE_NAME, SLIP_IP, TOR_IP, build_assessment
+
+#: These tests look at everything the export can carry: every persona, paths kept. What
+#: ``--share`` and ``--keep-paths`` leave out is tested in test_sharing.py.
+ALL = ReportOptions(share="all", keep_paths=True)
+
+
+def render_misp(a: Assessment, options: ReportOptions = ALL) -> str:
+    return _render_misp(a, options)
 
 GENERATED_TS = int(GENERATED_AT.timestamp())
 GOP = f"persona {HOSTILE_NAME}"
@@ -90,7 +99,8 @@ def test_event_header() -> None:
         f"slipcatch assessment 2024-05-01T12:00:00Z: {HOSTILE_NAME} is very likely Lazarus "
         "Group (93.0%, moderate confidence); 1 persona without attribution"
     )
-    assert (doc["date"], doc["timestamp"]) == ("2024-05-01", str(GENERATED_TS))
+    # The incident's date (the case's first event), not the day the export was made.
+    assert (doc["date"], doc["timestamp"]) == ("2014-11-21", str(GENERATED_TS))
     assert (doc["distribution"], doc["threat_level_id"], doc["analysis"]) == ("0", "4", "1")
     assert doc["published"] is False
 
@@ -132,7 +142,9 @@ def test_ip_src_attributes_per_persona_and_address() -> None:
 def test_slip_address_has_a_sighting_per_slip_event_and_the_line_admiralty_tags() -> None:
     event = _load(render_misp(build_assessment()))
     slip = next(a for a in event.attributes if a.value == SLIP_IP)
-    assert slip.comment.endswith("; slips slip--0268cc4cb7892eea")
+    assert slip.comment.endswith(
+        "; slips slip--0268cc4cb7892eea; the attribution rests on this address"
+    )
     assert sorted(int(s.timestamp) for s in slip.sightings) == [
         int(datetime(2014, 11, 21, 9, 0, tzinfo=UTC).timestamp()),
         int(datetime(2014, 11, 21, 9, 2, tzinfo=UTC).timestamp()),

@@ -78,13 +78,12 @@ def test_markdown_shows_the_judgements_and_the_counterfactual():
     assert "-52.0 pts" in text
     assert "Priors: unknown 0.75, actor 0.2, false flag 0.05" in text
     # The analysis' own ACH judgement wins over the supporting/contradicting lists.
-    matrices = [part.split("\n### ")[0] for part in text.split("### ACH matrix")[1:]]
-    row = next(
-        r for m in matrices for r in m.splitlines() if r.startswith(f"| {pa.evidence[0].id} |")
-    )
+    (section,) = [part for part in text.split("## Persona: ") if f"Id {pa.persona.id}" in part]
+    matrix = section.split("### ACH matrix")[1].split("\n### ")[0]
+    row = next(r for r in matrix.splitlines() if r.startswith("| L1 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert len(cells) == 1 + len(hyp_ids)
-    assert all(c.startswith("− ") for c in cells[1:])
+    assert len(cells) == 1 + len(hyp_ids) + 1  # label, one cell a hypothesis, diagnosticity
+    assert all(c.startswith("− ") for c in cells[1:-1])
 
 
 def test_a_persona_with_no_actor_in_question_reads_not_assessable():

@@ -164,9 +164,13 @@ def test_hostile_channel_reaches_plotly_only_escaped(page: str) -> None:
 
 def test_figures_are_valid_plotly(page: str) -> None:
     figures = _figures(page)
-    assert sorted(figures) == ["countries-1", "countries-2", "timeline-1", "timeline-2"]
+    assert sorted(figures) == [
+        "countries-1", "countries-2", "map-1", "map-2", "outline", "timeline-1", "timeline-2",
+    ]
+    outline = figures.pop("outline")["data"]
     for fig in figures.values():
-        go.Figure(data=fig["data"], layout=fig["layout"])  # raises on an unknown property
+        data = outline + fig["data"] if fig.get("outline") else fig["data"]
+        go.Figure(data=data, layout=fig["layout"])  # raises on an unknown property
 
 
 def test_timeline_figure_of_the_attributed_persona(page: str) -> None:

@@ -67,13 +67,18 @@ def test_every_table_row_has_its_header_column_count(text: str) -> None:
 
 
 def test_key_rows(text: str) -> None:
-    assert "| L1-actor-range | + 0.9 | − 0.05 | − 0.001 |" in text
-    assert "| L5-partial | 0.5 | n/a |" in text
+    # ACH rows are named by line label (L1...), with the Diagnosticity column last.
+    assert "| L1 | + 0.9 | − 0.05 | − 0.001 | 1 |" in text
+    assert "| L2 | 0.5 | n/a | 1 |" in text
     assert "| 2 | 210 s (3 min 30 s) | email, web | trusted-relay |" in text
+    # Label, id, ..., LR vs the strongest rival, that rival, LR vs the unknown party.
     assert (
-        "| L1-actor-range | actor-range-slip | 2 events from 175.45.176.0/22 (Star JV, KP), "
-        "exclusive to lazarus | B2 | R1 actor-range slip | 18 | H2 false flag |"
+        "| L1 | L1-actor-range | actor-range-slip | 2 events from 175.45.176.0/22 (Star JV, KP), "
+        "exclusive to lazarus | B2 | R1 actor-range slip | 18 | H2 false flag | 900 | 1 | S1 |"
     ) in text
+    assert "| S1 | slip--0268cc4cb7892eea | 175.45.176.10 |" in text
+    assert "- L1 (L1-actor-range): evidence line (actor-range-slip)" in text
+    assert "Closed after: seconds from the slip's last exposed event" in text
     assert "| bad-address | 2 |" in text
     assert "Totals: records 13, events analysed 9, rejected 3, duplicates 1." in text
     assert "- Intel pack: pack--0123456789abcdef" in text

@@ -13,10 +13,19 @@ import stix2
 from stix2validator import ValidationOptions, validate_string
 
 from slipcatch.model import Assessment
-from slipcatch.report import render_stix
+from slipcatch.report import ReportOptions
+from slipcatch.report import render_stix as _render_stix
 from slipcatch.report.stix import PRODUCER_CREATED, stix_confidence
 
 from .fixtures import GENERATED_AT, HOSTILE_NAME, SLIP_IP, TOR_IP, build_assessment
+
+#: These tests look at everything the export can carry: every persona, paths kept. What
+#: ``--share`` and ``--keep-paths`` leave out is tested in test_sharing.py.
+ALL = ReportOptions(share="all", keep_paths=True)
+
+
+def render_stix(a: Assessment, options: ReportOptions = ALL) -> str:
+    return _render_stix(a, options)
 
 FROM_ADDR = "gop.2014+sony@example.net"
 BAD_FROM = "gop <b>@example.net"
@@ -58,7 +67,7 @@ def test_bundle_passes_the_oasis_validator_with_only_uuid_version_warnings() -> 
     warnings = _validate(render_stix(build_assessment()))
     # Deterministic ids are UUIDv5; the validator recommends (does not require) UUIDv4 for
     # SDOs, SROs and bundles. No other warning.
-    assert len(warnings) == 17  # bundle + 16 SDOs/SROs
+    assert len(warnings) == 19  # bundle + 18 SDOs/SROs
     assert all("is not a valid UUIDv4 ID" in w for w in warnings), warnings
 
 
@@ -79,7 +88,7 @@ def test_sender_that_is_not_an_addr_spec_is_left_out() -> None:
 def test_bundle_reparses_with_stix2_without_custom_content() -> None:
     bundle = stix2.parse(render_stix(build_assessment()), allow_custom=False)
     assert bundle.type == "bundle"
-    assert len(bundle.objects) == 24
+    assert len(bundle.objects) == 26
     assert all(o.spec_version == "2.1" for o in bundle.objects)
 
 
@@ -94,7 +103,8 @@ def test_object_counts_for_the_fixture() -> None:
         "ipv6-addr": 1,
         "email-message": 2,
         "sighting": 1,
-        "relationship": 1,  # only GOP's verdict names an actor
+        "relationship": 2,  # GOP's attributed-to, and its indicator's indicates
+        "indicator": 1,  # the slip address GOP's verdict rests on
         "note": 2,  # one per verdict
         "grouping": 1,
     }
@@ -114,7 +124,7 @@ def test_sender_address_becomes_an_email_addr_referenced_by_the_message() -> Non
 def test_attribution_relationship_confidence_and_note() -> None:
     objs = _objects(render_stix(build_assessment()))
     index = _index(objs)
-    (rel,) = _by_type(objs, "relationship")
+    (rel,) = [r for r in _by_type(objs, "relationship") if r["relationship_type"] != "indicates"]
     assert rel["relationship_type"] == "attributed-to"
     assert rel["confidence"] == 93
     source, target = index[rel["source_ref"]], index[rel["target_ref"]]
@@ -196,7 +206,7 @@ def test_created_and_modified_are_generated_at_except_for_the_producer() -> None
     assert producer["type"] == "identity" and producer["name"] == "slipcatch"
     assert producer["created"] == PRODUCER_CREATED.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     stamped = [o for o in objs if "created" in o and o is not producer]
-    assert len(stamped) == 15
+    assert len(stamped) == 17
     assert {(o["created"], o["modified"]) for o in stamped} == {
         ("2024-05-01T12:00:00.000Z", "2024-05-01T12:00:00.000Z")
     }

@@ -11,10 +11,12 @@ from .html import render_html
 from .json_doc import assessment_document, events_lines
 from .markdown import render_markdown
 from .misp import render_misp
+from .options import ReportOptions
 from .stix import render_stix
 from .writer import write_reports
 
 __all__ = [
+    "ReportOptions",
     "assessment_document",
     "events_lines",
     "render_html",

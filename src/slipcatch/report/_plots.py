@@ -11,8 +11,9 @@ inlined once in the page (no CDN). Two things keep hostile evidence text inert:
   escapes ``<``, ``>``, ``&`` (and, being ASCII-only, U+2028/U+2029) so no string can close the
   element or open a comment.
 
-A choropleth map is not used: Plotly's geo traces fetch their topojson from cdn.plot.ly and the
-``plotly`` package does not ship it, so the country breakdown is a bar chart.
+Plotly's own geo base layers fetch their topojson from cdn.plot.ly (the ``plotly`` package does
+not ship it), so the map (:func:`map_figure`) turns every base layer off and draws the bundled
+Natural Earth outline (:mod:`._geo`) as ``scattergeo`` lines instead; nothing is fetched.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from slipcatch.model import Observation, Slip
+
+from . import _geo
 from ._format import clean_text
-from ._timeline import LANE_LABEL, LANES, CountryRow, Episode, Point, Timeline
+from ._timeline import LANE_LABEL, LANES, CountryRow, Episode, Point, Timeline, lane_of
 
 #: Lane colours; the page's CSS legend uses the same values.
 COLOURS: dict[str, str] = {"cover": "#2f6fb0", "exposed": "#d98a00", "actor": "#c0262d"}
@@ -232,4 +237,119 @@ def country_figure(rows: Sequence[CountryRow]) -> dict[str, Any]:
         },
         # A stacked bar has nothing to zoom into; the mode bar would cover the top bar.
         "config": {**CONFIG, "displayModeBar": False},
+    }
+
+
+#: Fill of the world outline and of the countries a persona's events came from.
+MAP_LAND = "rgba(140, 150, 160, 0.18)"
+MAP_BORDER = "rgba(110, 120, 130, 0.6)"
+MAP_FILL: dict[str, str] = {
+    "cover": "rgba(47, 111, 176, 0.28)",
+    "exposed": "rgba(217, 138, 0, 0.55)",
+    "actor": "rgba(192, 38, 45, 0.6)",
+}
+
+
+def world_outline_trace() -> dict[str, Any]:
+    """Every country's outline as one filled ``scattergeo`` trace (drawn once per page and
+    shared by every map; the bootstrap script puts it under each map's own traces)."""
+    lon, lat = _geo.outline()
+    return {
+        "type": "scattergeo", "mode": "lines", "lon": lon, "lat": lat, "fill": "toself",
+        "fillcolor": MAP_LAND, "line": {"color": MAP_BORDER, "width": 0.5},
+        "hoverinfo": "skip", "showlegend": False, "name": "world",
+    }
+
+
+def map_figure(
+    observations: Sequence[Observation], slips: Sequence[Slip], labels: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """Where a persona's events came from: countries of cover events (blue) apart from those
+    of exposed ones (orange; actor ranges red), and each slip as a diamond at its country.
+
+    None when no event's country is on the outline. The outline itself is not in the figure
+    (``"outline": true`` asks the bootstrap to add the shared trace).
+    """
+    counts: dict[str, Counter[str]] = {}
+    for o in observations:
+        code = o.address.country
+        if code and code in _geo.by_code():
+            counts.setdefault(lane_of(o.address.category), Counter())[code] += 1
+    if not counts:
+        return None
+    data: list[dict[str, Any]] = []
+    for key, label in LANES:
+        if key not in counts:
+            continue
+        codes = sorted(counts[key])
+        lon, lat = _geo.outline(codes)
+        data.append({
+            "type": "scattergeo", "mode": "lines", "lon": lon, "lat": lat, "fill": "toself",
+            "fillcolor": MAP_FILL[key], "line": {"color": COLOURS[key], "width": 0.8},
+            "hoverinfo": "skip", "legendgroup": key, "showlegend": False, "name": label,
+        })
+        centres = [_geo.by_code()[c].centre for c in codes]
+        data.append({
+            "type": "scattergeo", "mode": "markers", "name": f"{label} countries",
+            "legendgroup": key,
+            "lon": [c[0] for c in centres], "lat": [c[1] for c in centres],
+            "marker": {"color": COLOURS[key], "size": 7 if key == "cover" else 9,
+                       "symbol": "circle-open" if key == "cover" else "circle",
+                       "line": {"width": 2 if key == "cover" else 0}},
+            "hovertext": [
+                hover_text([f"{_geo.by_code()[c].name} ({c})",
+                            f"{counts[key][c]} {label} events"]) for c in codes
+            ],
+            "hoverinfo": "text",
+        })
+    placed = [s for s in slips if s.country and s.country in _geo.by_code()]
+    if placed:
+        # Slips in one country sit on a small ring around its centre, so each label shows.
+        spots: list[tuple[float, float]] = []
+        per_country = Counter(s.country for s in placed)
+        seen: Counter[str] = Counter()
+        for s in placed:
+            code = s.country or ""
+            x, y = _geo.by_code()[code].centre
+            n, k = per_country[code], seen[code]
+            seen[code] += 1
+            if n > 1:
+                angle = 2 * math.pi * k / n
+                x, y = x + 2.5 * math.cos(angle), y + 2.5 * math.sin(angle)
+            spots.append((round(x, 2), round(y, 2)))
+        data.append({
+            "type": "scattergeo", "mode": "markers+text", "name": "slip",
+            "lon": [x for x, _ in spots],
+            "lat": [y for _, y in spots],
+            "text": [labels.get(s.id, "") for s in placed], "textposition": "top right",
+            "textfont": {"size": 10},
+            "marker": {"symbol": "diamond", "size": 12, "color": "rgba(255,255,255,0.85)",
+                       "line": {"color": SLIP_OUTLINE, "width": 2}},
+            "hovertext": [
+                hover_text([f"{labels.get(s.id, '')} {s.ip} ({s.category})",
+                            f"{s.country}, {s.events} events"]) for s in placed
+            ],
+            "hoverinfo": "text",
+        })
+    off = {f"show{layer}": False for layer in
+           ("land", "coastlines", "countries", "ocean", "lakes", "rivers", "subunits", "frame")}
+    return {
+        "data": data,
+        "outline": True,
+        "layout": {
+            "height": 330,
+            "margin": {"l": 0, "r": 0, "t": 4, "b": 4},
+            "font": FONT,
+            "paper_bgcolor": "#ffffff",
+            "plot_bgcolor": "#ffffff",
+            "showlegend": True,
+            "legend": {"orientation": "h", "y": -0.02, "x": 0},
+            "geo": {
+                **off,
+                "projection": {"type": "natural earth"},
+                "lataxis": {"range": [-58, 84]},
+                "bgcolor": "rgba(0,0,0,0)",
+            },
+        },
+        "config": CONFIG,
     }

@@ -58,8 +58,10 @@ class Cell:
 @dataclass(frozen=True, slots=True)
 class LineView:
     line: EvidenceLine
-    ratio: LeadRatio
+    ratio: LeadRatio  # against the strongest rival
     cells: tuple[Cell, ...]  # in the order of PersonaView.hypotheses
+    label: str = ""  # "L1", "L2", ... in the persona's line order
+    unknown: LeadRatio = LeadRatio(None, None, None)  # against the "unknown party" hypothesis
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,16 @@ class PersonaView:
     emails_omitted: int
     linchpins: tuple[tuple[str, str], ...]  # (id, what it is)
     slip_of_event: Mapping[str, str]
+
+    @property
+    def hypothesis_labels(self) -> dict[str, str]:
+        """``H1``, ``H2``, ... by probability (most probable first), keyed by hypothesis id."""
+        return {h.id: f"H{n}" for n, h in enumerate(self.hypotheses, 1)}
+
+    @property
+    def line_labels(self) -> dict[str, str]:
+        """``L1`` ... ``Ln`` in the order of the evidence lines, keyed by line id."""
+        return {lv.line.id: lv.label for lv in self.lines}
 
     @property
     def lead(self) -> Hypothesis | None:
@@ -127,12 +139,31 @@ def lead_ratio(line: EvidenceLine, hypotheses: tuple[Hypothesis, ...]) -> LeadRa
     return LeadRatio(lead, rival, math.inf if top > 0 else None)
 
 
+def unknown_ratio(line: EvidenceLine, hypotheses: tuple[Hypothesis, ...]) -> LeadRatio:
+    """The line's likelihood ratio for the leading hypothesis against "an unknown party" (the
+    ``unknown`` hypothesis): how much the line moves the lead away from "nobody we know".
+
+    An actor-range slip is as likely under the actor as under a false flag by that actor
+    (ratio 1 against that rival) yet several times likelier than under an unknown party.
+    """
+    if not hypotheses or hypotheses[0].id not in line.likelihoods:
+        return LeadRatio(None, None, None)
+    lead = hypotheses[0]
+    unknown = next((h for h in hypotheses[1:] if h.kind == "unknown"), None)
+    if unknown is None or unknown.id not in line.likelihoods:
+        return LeadRatio(lead.id, None, None)
+    top, other = line.likelihoods[lead.id], line.likelihoods[unknown.id]
+    if other > 0:
+        return LeadRatio(lead.id, unknown.id, top / other)
+    return LeadRatio(lead.id, unknown.id, math.inf if top > 0 else None)
+
+
 def _persona_view(
     pa: PersonaAssessment, by_event: Mapping[str, Observation], slip_of_event: Mapping[str, str]
 ) -> PersonaView:
     hyps = tuple(sorted(pa.hypotheses, key=lambda h: (-h.probability, h.id)))
     lines = []
-    for line in pa.evidence:
+    for n, line in enumerate(pa.evidence, 1):
         cells = []
         for h in hyps:
             judged = line.consistency.get(h.id)
@@ -141,7 +172,9 @@ def _persona_view(
             else:
                 mark = "+" if line.id in h.supporting else "-" if line.id in h.contradicting else ""
             cells.append(Cell(h.id, mark, line.likelihoods.get(h.id)))
-        lines.append(LineView(line, lead_ratio(line, hyps), tuple(cells)))
+        lines.append(
+            LineView(line, lead_ratio(line, hyps), tuple(cells), f"L{n}", unknown_ratio(line, hyps))
+        )
     obs = tuple(
         sorted(
             (by_event[e] for e in set(pa.persona.event_ids) if e in by_event),

@@ -29,9 +29,16 @@ from slipcatch.evidence import REASONS
 from slipcatch.model import Assessment, Fact, Observation, SourceInfo
 
 from ._format import clean_text, decimal, duration, iso, pct, ratio
-from ._plots import country_figure, script_json, timeline_figure
+from ._plots import (
+    country_figure,
+    map_figure,
+    script_json,
+    timeline_figure,
+    world_outline_trace,
+)
 from ._timeline import LANES, build_timeline, country_breakdown, lane_of, slip_labels
 from ._view import MAX_REJECTIONS_SHOWN, PersonaView, ReportView, build_view, likelihood_term
+from .options import ReportOptions
 
 #: Events listed one by one in a persona's provenance table (all are in events.jsonl).
 MAX_PROVENANCE_ROWS = 200
@@ -111,6 +118,12 @@ class ProvenanceRow:
     intel: tuple[str, ...]
 
 
+def _when(dt: datetime | None) -> str | None:
+    """ISO 8601 with a space for the ``T``, so a narrow cell wraps between date and time."""
+    text = iso(dt)
+    return None if text is None else text.replace("T", " ")
+
+
 def _date(dt: datetime | None) -> str:
     text = iso(dt)
     return text[:10] if text else "…"
@@ -152,6 +165,11 @@ def _provenance(
     return rows, max(0, len(obs) - MAX_PROVENANCE_ROWS)
 
 
+def is_minor(pv: PersonaView) -> bool:
+    """No actor hit (no actor hypothesis) and no slip: listed in one table, not a section."""
+    return not pv.attributable and not pv.slips
+
+
 def _ordered(view: ReportView) -> list[PersonaView]:
     # The page leads with what was attributed (most probable first); the rest keep the shared
     # order (by name) of the other reports.
@@ -182,34 +200,55 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(
         iso=iso, pct=pct, decimal=decimal, ratio=ratio, duration=duration,
-        term=likelihood_term,
+        term=likelihood_term, when=_when,
     )
     return env
 
 
-def _render(view: ReportView) -> str:
+def _render(view: ReportView, options: ReportOptions) -> str:
     template = _environment().get_template("report.html.j2")
     sources = {s.name: s for s in view.assessment.sources}
     figures: dict[str, Any] = {}
     personas = []
-    for i, pv in enumerate(_ordered(view), 1):
+    anchors: dict[str, str] = {}  # persona id -> its section's (or minor row's) anchor
+    ordered = _ordered(view)
+    major = [pv for pv in ordered if not is_minor(pv)]
+    minor = [pv for pv in ordered if is_minor(pv)]
+    for i, pv in enumerate(major, 1):
+        anchors[pv.assessment.persona.id] = f"persona-{i}"
         labels = slip_labels(pv.slips)
         tl = build_timeline(pv.observations, pv.slip_of_event, pv.slips)
         countries = country_breakdown(pv.observations)
+        has_map = False
         if pv.observations:
             figures[f"timeline-{i}"] = timeline_figure(tl)
             figures[f"countries-{i}"] = country_figure(countries)
+            world = map_figure(pv.observations, pv.slips, labels)
+            if world is not None:
+                figures[f"map-{i}"] = world
+                has_map = True
         rows, omitted = _provenance(pv, labels, sources)
         personas.append({
             "pv": pv, "index": i, "labels": labels, "timeline": tl, "countries": countries,
-            "provenance": rows, "provenance_omitted": omitted,
+            "provenance": rows, "provenance_omitted": omitted, "has_map": has_map,
+            "hyp": pv.hypothesis_labels, "lines": pv.line_labels,
+            "items": {**pv.line_labels, **labels, **pv.hypothesis_labels},
         })
+    for n, pv in enumerate(minor, 1):
+        anchors[pv.assessment.persona.id] = f"minor-{n}"
+    if any(f.get("outline") for f in figures.values()):
+        figures["outline"] = {"data": [world_outline_trace()]}
     plotly_js, bootstrap_js = _plotly_js(), _bootstrap_js()
     return template.render(
+        options=options,
+        anchors=anchors,
+        minor=[(anchors[pv.assessment.persona.id], pv, country_breakdown(pv.observations, 3))
+               for pv in minor],
         view=view,
         a=view.assessment,
         personas=personas,
         key_judgements=_key_judgements(view),
+        view_order=ordered,
         lanes=LANES,
         csp=csp([script_hash(plotly_js), script_hash(bootstrap_js)]),
         figures_json=_Verbatim(script_json(figures)),
@@ -221,7 +260,7 @@ def _render(view: ReportView) -> str:
     )
 
 
-def render_html(assessment: Assessment) -> str:
+def render_html(assessment: Assessment, options: ReportOptions | None = None) -> str:
     """The HTML report: key judgements first, then per persona the verdict, a timeline and a
     country breakdown (Plotly), slips, cited evidence with provenance, evidence lines,
     hypotheses, ACH matrix, linchpins, the skeptic's view and e-mail hops; then the evidence
@@ -230,4 +269,4 @@ def render_html(assessment: Assessment) -> str:
     Raises ``jinja2.TemplateError`` only if the packaged template is broken, and ``ValueError``
     if the installed plotly.js could not be inlined safely.
     """
-    return _render(build_view(assessment))
+    return _render(build_view(assessment), options or ReportOptions())

@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 from slipcatch.model import Assessment
 
 from ._format import decimal, duration, iso, md, pct, ratio
+from ._timeline import slip_labels
 from ._view import MAX_REJECTIONS_SHOWN, PersonaView, ReportView, build_view, likelihood_term
+from .options import ReportOptions
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -41,6 +43,20 @@ def _hypothesis_names(pv: PersonaView) -> dict[str, str]:
         kind = h.kind.replace("_", " ")
         names[h.id] = f"H{n} {md(kind)}" + (f" {md(h.actor)}" if h.actor else "")
     return names
+
+
+def _item_label(pv: PersonaView, item: str) -> str:
+    """``L3`` for an evidence line, ``S2`` for a slip, ``H1`` for a hypothesis, with the id."""
+    label = (
+        pv.line_labels.get(item) or slip_labels(pv.slips).get(item)
+        or pv.hypothesis_labels.get(item)
+    )
+    return f"{label} ({md(item)})" if label else md(item)
+
+
+def _labels(pv: PersonaView, items: Sequence[str]) -> str:
+    labels = {**pv.line_labels, **slip_labels(pv.slips)}
+    return ", ".join(labels.get(x) or md(x) for x in items) or "–"
 
 
 def _ach_cell(mark: str, likelihood: float | None) -> str:
@@ -93,12 +109,19 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
 
     out += ["", "### Slips", ""]
     if pv.slips:
+        slabels = slip_labels(pv.slips)
+        out += [
+            "Closed after: seconds from the slip's last exposed event to the persona's next "
+            "event under cover (how fast the operator went back behind cover); the exposure "
+            "an evidence line states runs from the slip's first exposed event to that point.",
+            "",
+        ]
         out += _table(
-            ("Slip", "IP", "Prefix", "ASN", "Country", "Category", "Attributed to",
+            ("#", "Slip", "IP", "Prefix", "ASN", "Country", "Category", "Attributed to",
              "First seen", "Last seen", "Events", "Closed after", "Channels", "Origin trust"),
             (
                 (
-                    md(s.id), md(s.ip), _opt(s.prefix), _opt(s.asn), _opt(s.country),
+                    slabels[s.id], md(s.id), md(s.ip), _opt(s.prefix), _opt(s.asn), _opt(s.country),
                     md(s.category), _opt(s.attributed_to), iso(s.first_seen) or "",
                     iso(s.last_seen) or "", str(s.events), duration(s.closed_after_seconds),
                     ", ".join(md(c) for c in sorted(s.channels)) or "–", _opt(s.origin_trust),
@@ -115,19 +138,21 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
     if pv.lines:
         if lead is not None:
             out.append(
-                f"LR = P(line | {names[lead.id]}) / P(line | strongest rival), "
-                f"{names[lead.id]} being the most probable hypothesis."
+                f"LR = P(line | {names[lead.id]}) / P(line | other), {names[lead.id]} being the "
+                "most probable hypothesis: against its strongest rival, and against an unknown "
+                "party. Diagnosticity: the largest ratio between any two hypotheses' "
+                "likelihoods of the line (1 = tells none apart)."
             )
             out.append("")
         out += _table(
-            ("Line", "Kind", "Summary", "Reliability", "Rule", "LR", "Against",
-             "Diagnosticity", "Slips", "Events"),
+            ("Line", "Id", "Kind", "Summary", "Reliability", "Rule", "LR vs rival", "Rival",
+             "LR vs unknown", "Diagnosticity", "Slips", "Events"),
             (
                 (
-                    md(lv.line.id), md(lv.line.kind), md(lv.line.summary),
+                    lv.label, md(lv.line.id), md(lv.line.kind), md(lv.line.summary),
                     md(lv.line.reliability), md(lv.line.rule), ratio(lv.ratio.value),
-                    names.get(lv.ratio.against or "", "–"), decimal(lv.line.diagnosticity),
-                    ", ".join(md(s) for s in lv.line.slip_ids) or "–",
+                    names.get(lv.ratio.against or "", "–"), ratio(lv.unknown.value),
+                    decimal(lv.line.diagnosticity), _labels(pv, lv.line.slip_ids),
                     str(len(lv.line.event_ids)),
                 )
                 for lv in pv.lines
@@ -145,8 +170,8 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
                 names[h.id], md(h.id), md(h.kind), _opt(h.actor), md(h.statement),
                 decimal(h.prior),
                 pct(h.probability), md(likelihood_term(h.probability)),
-                ", ".join(md(x) for x in h.supporting) or "–",
-                ", ".join(md(x) for x in h.contradicting) or "–",
+                _labels(pv, h.supporting),
+                _labels(pv, h.contradicting),
             )
             for h in pv.hypotheses
         ),
@@ -160,11 +185,12 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
         )
         out.append("")
         out += _table(
-            ("Evidence", *(names[h.id] for h in pv.hypotheses)),
+            ("Evidence", *(names[h.id] for h in pv.hypotheses), "Diagnosticity"),
             (
                 (
-                    md(lv.line.id),
+                    lv.label,
                     *(_ach_cell(c.mark, c.likelihood) for c in lv.cells),
+                    decimal(lv.line.diagnosticity),
                 )
                 for lv in pv.lines
             ),
@@ -184,7 +210,7 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
             "those.",
             "",
         ]
-        out += [f"- {md(i)}: {md(what)}" for i, what in pv.linchpins]
+        out += [f"- {_item_label(pv, i)}: {md(what)}" for i, what in pv.linchpins]
     else:
         out.append("None stated.")
 
@@ -192,7 +218,10 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
     if pa.alternatives:
         out += _table(
             ("Item", "Other explanation", "What would tell them apart"),
-            ((md(a.item), md(a.explanation), md(a.discriminator)) for a in pa.alternatives),
+            (
+                (_item_label(pv, a.item), md(a.explanation), md(a.discriminator))
+                for a in pa.alternatives
+            ),
         )
     else:
         out.append("None stated.")
@@ -312,9 +341,11 @@ def _method(view: ReportView) -> list[str]:
     return out
 
 
-def _render(view: ReportView) -> str:
+def _render(view: ReportView, options: ReportOptions) -> str:
     a = view.assessment
-    out = ["# slipcatch assessment", ""]
+    out = [f"# {md(options.heading)}", ""]
+    if options.tlp_label:
+        out += [f"**{options.tlp_label}**", ""]
     out.append(
         f"Generated {iso(a.generated_at)} · model {_opt(a.model_version)} · "
         f"intel pack {md(a.pack_id)} · {len(view.observations)} events · "
@@ -332,13 +363,15 @@ def _render(view: ReportView) -> str:
     out += _accounting(view)
     out.append("")
     out += _method(view)
+    if options.tlp_label:
+        out += ["", f"**{options.tlp_label}**"]
     return "\n".join(out) + "\n"
 
 
-def render_markdown(assessment: Assessment) -> str:
+def render_markdown(assessment: Assessment, options: ReportOptions | None = None) -> str:
     """The Markdown report: verdicts first, then per persona slips, evidence lines with ratios,
     hypotheses, ACH matrix, linchpins and alternatives, then evidence accounting and method.
 
     Raises nothing for a well-formed ``Assessment``.
     """
-    return _render(build_view(assessment))
+    return _render(build_view(assessment), options or ReportOptions())

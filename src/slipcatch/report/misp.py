@@ -15,6 +15,13 @@ What goes in (see docs/sharing.md for the reasoning):
   its subject, message id and Received hops;
 * an event report with every persona's verdict statement (Markdown, evidence text made inert).
 
+Only the personas ``ReportOptions.share`` selects go in (default ``attributed``: actor verdicts
+above "roughly even chance"); with ``attributed`` or ``slips`` only their slips' addresses and
+the addresses the verdict rests on, and only the e-mail events among those. ``to_ids`` is set
+on the addresses the verdict rests on and on nothing else. ``ReportOptions.tlp`` adds the
+``tlp:`` tag and sets the matching distribution; the event's date is the case's first event.
+Local paths leave as file names with SHA-256 unless ``keep_paths``.
+
 Deterministic: uuids are UUIDv5 under :data:`slipcatch.report.stix.NAMESPACE`, timestamps are
 ``generated_at`` or the events' times, attributes and objects are sorted, keys are sorted.
 """
@@ -38,6 +45,7 @@ from slipcatch.model import Actor, Assessment, EvidenceLine, Observation
 
 from ._format import iso, md, pct
 from ._view import PersonaView, ReportView, build_view
+from .options import PathScrubber, ReportOptions, resting_addresses, shared_personas
 from .stix import NAMESPACE, _canonical, _emails, _scope
 
 __all__ = [
@@ -63,6 +71,11 @@ ESTIMATIVE_LANGUAGE: dict[str, str] = {
 # MISP enums: distribution 0 = your organisation only; threat level 4 = undefined;
 # analysis 1 = ongoing (a machine assessment awaiting an analyst's review).
 DISTRIBUTION = 0
+#: TLP level -> MISP distribution: 0 your organisation only, 1 this community only,
+#: 2 connected communities, 3 all communities.
+TLP_DISTRIBUTION: dict[str, int] = {
+    "red": 0, "amber+strict": 0, "amber": 1, "green": 2, "clear": 3,
+}
 THREAT_LEVEL = 4
 ANALYSIS = 1
 SIGHTING_SOURCE = "slipcatch"
@@ -103,7 +116,9 @@ def to_ids_for(categories: Iterable[str]) -> bool:
 
     Every other category is shared with innocent users at some time (Tor exits, VPN and proxy
     nodes, hosting, residential lines, unknown space), so an IDS hit on it says nothing about
-    the actor and would flood a consumer with false positives.
+    the actor and would flood a consumer with false positives. The export now marks the
+    addresses the verdict rests on (:func:`.options.resting_addresses`: exposed addresses cited
+    by supporting lines); this older test is kept for callers.
     """
     return "actor" in set(categories)
 
@@ -148,30 +163,35 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _info(view: ReportView) -> str:
+def _info(view: ReportView, personas: list[PersonaView], options: ReportOptions) -> str:
     parts = []
-    others = 0
-    for pv in view.personas:
+    unattributed = 0
+    for pv in personas:
         v = pv.assessment.verdict
         name = view.actor_name(v.actor)
         if name is None:
-            others += 1
+            unattributed += 1
             continue
         parts.append(
             f"{pv.assessment.persona.name} is {v.likelihood} {name} "
             f"({pct(v.probability)}, {v.confidence} confidence)"
         )
+    if unattributed:
+        parts.append(
+            f"{unattributed} persona{'s' if unattributed != 1 else ''} without attribution"
+        )
+    others = len(view.personas) - len(personas)
     if others:
-        parts.append(f"{others} persona{'s' if others != 1 else ''} without attribution")
-    return _one_line(
-        f"slipcatch assessment {iso(view.assessment.generated_at)}: " + "; ".join(parts)
-    )
+        parts.append(f"{others} other persona{'s' if others != 1 else ''} not shared")
+    return _one_line(f"{options.heading} {iso(view.assessment.generated_at)}: " + "; ".join(parts))
 
 
-def _event_tags(view: ReportView) -> list[str]:
+def _event_tags(view: ReportView, personas: list[PersonaView], options: ReportOptions) -> list[str]:
     tags: set[str] = set()
+    if options.tlp is not None:
+        tags.add(f"tlp:{options.tlp}")
     actors = {a.id: a for a in view.actors}
-    for pv in view.personas:
+    for pv in personas:
         v = pv.assessment.verdict
         if v.actor is None or v.actor not in actors:
             continue
@@ -197,12 +217,17 @@ def _ts(dt: datetime) -> int:
 
 
 def _ip_attributes(
-    pv: PersonaView, uuids: _Uuids, generated: datetime
+    pv: PersonaView,
+    uuids: _Uuids,
+    generated: datetime,
+    wanted: set[str] | None,
+    resting: set[str],
 ) -> list[MISPAttribute]:
     pa = pv.assessment
     by_ip: dict[str, list[Observation]] = defaultdict(list)
     for o in pv.observations:
-        by_ip[o.event.src_ip].append(o)
+        if wanted is None or o.event.src_ip in wanted:
+            by_ip[o.event.src_ip].append(o)
     slip_events = {e: s for s in pv.slips for e in s.event_ids}
     out = []
     for ip in sorted(by_ip):
@@ -217,12 +242,14 @@ def _ip_attributes(
         )
         if slips:
             comment += f"; slips {', '.join(slips)}"
+        if ip in resting:
+            comment += "; the attribution rests on this address"
         attr = MISPAttribute()
         attr.from_dict(
             type="ip-src",
             value=ip,
             category="Network activity",
-            to_ids=to_ids_for(categories),
+            to_ids=ip in resting,
             comment=_one_line(comment),
             uuid=uuids("ip-src", pa.persona.id, ip),
             timestamp=generated,
@@ -283,7 +310,7 @@ def _sender_attributes(
 
 
 def _email_object(
-    o: Observation, persona: str, uuids: _Uuids, generated: datetime
+    o: Observation, persona: str, uuids: _Uuids, generated: datetime, scrub: PathScrubber
 ) -> MISPObject | None:
     """An ``email`` object for one e-mail event, or None if it has neither subject nor hops."""
     e = o.event
@@ -309,7 +336,8 @@ def _email_object(
     obj.last_seen = e.time
     obj.distribution = 5  # inherit the event's
     obj.comment = _one_line(
-        f"persona {persona}; {e.evidence.path} {e.evidence.locator}; origin trust "
+        f"persona {persona}; {scrub.record(e.evidence.path, e.evidence.sha256)} "
+        f"{e.evidence.locator}; origin trust "
         f"{e.origin_trust or 'unknown'}; event {e.id}"
     )
     for n, (relation, value) in enumerate(rows):
@@ -326,9 +354,13 @@ def _email_object(
     return obj
 
 
-def _report_markdown(view: ReportView) -> str:
-    out = [f"# slipcatch assessment {iso(view.assessment.generated_at)}", ""]
-    for pv in view.personas:
+def _report_markdown(
+    view: ReportView, personas: list[PersonaView], options: ReportOptions, scrub: PathScrubber
+) -> str:
+    out = [f"# {md(options.heading)} {iso(view.assessment.generated_at)}", ""]
+    if options.tlp_label:
+        out += [f"**{options.tlp_label}**", ""]
+    for pv in personas:
         v = pv.assessment.verdict
         out += [
             f"## {md(pv.assessment.persona.name)}",
@@ -343,31 +375,40 @@ def _report_markdown(view: ReportView) -> str:
         out += [f"- confidence reason: {md(r)}" for r in v.confidence_reasons]
         out += [f"- linchpin: {md(x)}" for x in v.linchpins]
         out.append("")
-    return "\n".join(out)
+    return scrub.text("\n".join(out))
 
 
-def _event(view: ReportView) -> MISPEvent:
+def _event(view: ReportView, options: ReportOptions) -> MISPEvent:
     a = view.assessment
     uuids = _Uuids(_scope(a))
+    scrub = PathScrubber.for_assessment(a, options)
+    personas = shared_personas(view.personas, options.share)
     generated = a.generated_at
     event = MISPEvent()
     event.uuid = uuids("event")
-    event.info = _info(view)
-    event.date = generated.date()
+    event.info = scrub.text(_info(view, personas, options))
+    # The incident's date: the case's first event (the run's date only for an empty case).
+    event.date = (view.observations[0].event.time if view.observations else generated).date()
     event.timestamp = generated
-    event.distribution = DISTRIBUTION
+    event.distribution = (
+        DISTRIBUTION if options.tlp is None else TLP_DISTRIBUTION[options.tlp]
+    )
     event.threat_level_id = THREAT_LEVEL
     event.analysis = ANALYSIS
     event.published = False
-    for tag in _event_tags(view):
+    for tag in _event_tags(view, personas, options):
         event.add_tag(tag)
     attrs: list[MISPAttribute] = []
     objects: list[tuple[datetime, str, MISPObject]] = []
-    for pv in view.personas:
-        attrs += _ip_attributes(pv, uuids, generated)
+    for pv in personas:
+        resting = resting_addresses(pv)
+        wanted = None if options.share == "all" else resting | {s.ip for s in pv.slips}
+        attrs += _ip_attributes(pv, uuids, generated, wanted, resting)
         attrs += _sender_attributes(pv, uuids, generated)
         for o in _emails(pv):
-            obj = _email_object(o, pv.assessment.persona.name, uuids, generated)
+            if wanted is not None and o.event.src_ip not in wanted:
+                continue
+            obj = _email_object(o, pv.assessment.persona.name, uuids, generated, scrub)
             if obj is not None:
                 objects.append((o.event.time, o.event.id, obj))
     for attr in sorted(attrs, key=lambda x: (x.type, x.value, x.uuid)):
@@ -376,7 +417,7 @@ def _event(view: ReportView) -> MISPEvent:
         event.add_object(obj)
     event.add_event_report(
         name="slipcatch verdicts",
-        content=_report_markdown(view),
+        content=_report_markdown(view, personas, options, scrub),
         uuid=uuids("report"),
         timestamp=generated,
         distribution=5,
@@ -412,7 +453,7 @@ def _dumps(event: MISPEvent) -> str:
     )
 
 
-def render_misp(assessment: Assessment) -> str:
+def render_misp(assessment: Assessment, options: ReportOptions | None = None) -> str:
     """The assessment as one MISP event (JSON text ``{"Event": {...}}``, sorted keys).
 
     Loads with ``pymisp.MISPEvent().load(text)``. Same assessment (including
@@ -422,8 +463,8 @@ def render_misp(assessment: Assessment) -> str:
         pymisp.exceptions.PyMISPError: only for values MISP cannot hold, which a well-formed
             ``Assessment`` does not contain.
     """
-    return _render(build_view(assessment))
+    return _render(build_view(assessment), options or ReportOptions())
 
 
-def _render(view: ReportView) -> str:
-    return _dumps(_event(view))
+def _render(view: ReportView, options: ReportOptions) -> str:
+    return _dumps(_event(view, options))

@@ -14,6 +14,14 @@ What goes in (see docs/sharing.md for the reasoning):
   statement verbatim;
 * a ``grouping`` (context ``suspicious-activity``) referencing everything else.
 
+Only the personas ``ReportOptions.share`` selects go in (default ``attributed``: actor verdicts
+above "roughly even chance"); with ``attributed`` or ``slips`` their observed-data covers only
+their slips' addresses and the addresses the verdict rests on, each of the latter also an
+``indicator`` that ``indicates`` the intrusion-set. With ``ReportOptions.tlp`` the TLP 2.0
+``marking-definition`` is in the bundle and every object but the producer identity (the same
+object in every bundle) names it in ``object_marking_refs``. Local paths leave as file names
+(with SHA-256 in the external references) unless ``keep_paths``.
+
 Deterministic: SDO/SRO ids are UUIDv5 over canonical content under :data:`NAMESPACE`, SCO ids are
 the STIX-defined UUIDv5, ``created``/``modified`` are the assessment's ``generated_at`` and the
 bundle is serialized with sorted keys.
@@ -38,8 +46,9 @@ from slipcatch.model import Actor, Assessment, Observation, Verdict
 
 from ._format import iso, pct
 from ._view import PersonaView, ReportView, build_view
+from .options import PathScrubber, ReportOptions, resting_addresses, shared_personas
 
-__all__ = ["NAMESPACE", "PRODUCER_CREATED", "render_stix", "stix_confidence"]
+__all__ = ["NAMESPACE", "PRODUCER_CREATED", "TLP_MARKINGS", "render_stix", "stix_confidence"]
 
 #: Namespace of every slipcatch SDO/SRO id (UUIDv5 of the project's name in the URL namespace).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://slipcatch.invalid/stix/2.1")
@@ -55,6 +64,27 @@ PRODUCER_NAME = "slipcatch"
 _ADDR_SPEC = re.compile(r"^[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+$")
 #: STIX ``number_observed`` / ``count`` upper bound (STIX 2.1 sections 4.13 and 5.2).
 MAX_COUNT = 999_999_999
+#: The OASIS TLP 2.0 extension (cti-stix-common-objects, extension-definition-specifications).
+TLP_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+#: The published TLP 2.0 marking-definition ids: fixed, never generated.
+TLP_MARKINGS: dict[str, str] = {
+    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+TLP_CREATED = datetime(2022, 10, 1, tzinfo=UTC)
+
+
+def tlp_marking(level: str) -> stix.MarkingDefinition:
+    """The published TLP 2.0 marking-definition object of a level (``clear`` ... ``red``)."""
+    return stix.MarkingDefinition(
+        id=TLP_MARKINGS[level],
+        created=TLP_CREATED,
+        name="TLP:" + level.upper(),
+        extensions={TLP_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": level}},
+    )
 
 
 def stix_confidence(probability: float) -> int:
@@ -115,10 +145,10 @@ class _Bundle:
         return str(obj.id)
 
 
-def _supported_actors(view: ReportView) -> list[Actor]:
-    """Actors that a verdict or a slip names; others in the pack are not part of this case."""
+def _supported_actors(view: ReportView, personas: Sequence[PersonaView]) -> list[Actor]:
+    """Actors that a shared verdict or slip names; others in the pack are not part of this."""
     named = set()
-    for pv in view.personas:
+    for pv in personas:
         if pv.assessment.verdict.actor:
             named.add(pv.assessment.verdict.actor)
         named.update(s.attributed_to for s in pv.slips if s.attributed_to)
@@ -161,12 +191,12 @@ def _intrusion_set(pv: PersonaView, ids: _Ids, common: dict[str, Any]) -> stix.I
     )
 
 
-def _address_sco(ip: str) -> Any:
+def _address_sco(ip: str, marks: dict[str, Any]) -> Any:
     # stix2 derives the id from the value (UUIDv5), so one address is one object everywhere.
-    return stix.IPv6Address(value=ip) if ":" in ip else stix.IPv4Address(value=ip)
+    return stix.IPv6Address(value=ip, **marks) if ":" in ip else stix.IPv4Address(value=ip, **marks)
 
 
-def _email_message(o: Observation, sender: str | None) -> stix.EmailMessage:
+def _email_message(o: Observation, sender: str | None, marks: dict[str, Any]) -> stix.EmailMessage:
     """The e-mail event as an ``email-message`` SCO with its Received lines.
 
     The STIX contributing properties (from, subject, body) would merge two different messages
@@ -183,6 +213,7 @@ def _email_message(o: Observation, sender: str | None) -> stix.EmailMessage:
         subject=e.attributes.get("subject"),
         message_id=e.attributes.get("message_id"),
         received_lines=received or None,
+        **marks,
     )
 
 
@@ -197,27 +228,35 @@ def _emails(pv: PersonaView) -> list[Observation]:
 
 
 def _observed(
-    pv: PersonaView, bundle: _Bundle, ids: _Ids, common: dict[str, Any]
+    pv: PersonaView,
+    bundle: _Bundle,
+    ids: _Ids,
+    common: dict[str, Any],
+    scrub: PathScrubber,
+    addresses: set[str] | None,
 ) -> dict[str, str]:
-    """One observed-data per address of the persona; returns address -> observed-data id."""
+    """One observed-data per address of the persona (only ``addresses`` unless None);
+    returns address -> observed-data id."""
+    marks = _marks(common)
     by_ip: dict[str, list[Observation]] = defaultdict(list)
     for o in pv.observations:
-        by_ip[o.event.src_ip].append(o)
+        if addresses is None or o.event.src_ip in addresses:
+            by_ip[o.event.src_ip].append(o)
     out: dict[str, str] = {}
     pid = pv.assessment.persona.id
     for ip in sorted(by_ip):
         obs = by_ip[ip]  # in time order (from the view)
-        refs = [bundle.add(_address_sco(ip))]
+        refs = [bundle.add(_address_sco(ip, marks))]
         for o in obs:
             if not _is_email(o):
                 continue
             sender = o.event.attributes.get("from_addr")
             if sender and not _ADDR_SPEC.match(sender):
                 sender = None
-            sender_ref = bundle.add(stix.EmailAddress(value=sender)) if sender else None
+            sender_ref = bundle.add(stix.EmailAddress(value=sender, **marks)) if sender else None
             if sender_ref:
                 refs.append(sender_ref)
-            refs.append(bundle.add(_email_message(o, sender_ref)))
+            refs.append(bundle.add(_email_message(o, sender_ref, marks)))
         categories = sorted({str(o.address.category) for o in obs})
         files = sorted({(o.event.evidence.path, o.event.evidence.sha256) for o in obs})
         od = stix.ObservedData(
@@ -230,7 +269,7 @@ def _observed(
             external_references=[
                 {
                     "source_name": "slipcatch-evidence",
-                    "description": path,
+                    "description": scrub.name(path),
                     "hashes": {"SHA-256": sha},
                 }
                 for path, sha in files
@@ -241,6 +280,10 @@ def _observed(
         )
         out[ip] = bundle.add(od)
     return out
+
+
+def _marks(common: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in common.items() if k == "object_marking_refs"}
 
 
 def _verdict_text(v: Verdict, actor_name: str | None) -> str:
@@ -268,10 +311,43 @@ def _persona_objects(
     ids: _Ids,
     common: dict[str, Any],
     actor_refs: dict[str, str],
+    options: ReportOptions,
+    scrub: PathScrubber,
 ) -> None:
     pa = pv.assessment
     intrusion = bundle.add(_intrusion_set(pv, ids, common))
-    observed = _observed(pv, bundle, ids, common)
+    resting = resting_addresses(pv)
+    wanted = None if options.share == "all" else resting | {s.ip for s in pv.slips}
+    observed = _observed(pv, bundle, ids, common, scrub, wanted)
+    first_seen: dict[str, datetime] = {}
+    for o in pv.observations:
+        first_seen.setdefault(o.event.src_ip, o.event.time)
+    for ip in sorted(resting):
+        kind = "ipv6-addr" if ":" in ip else "ipv4-addr"
+        indicator = bundle.add(
+            stix.Indicator(
+                id=ids("indicator", pa.persona.id, ip),
+                name=f"{ip}: exposed address of persona {pa.persona.name}",
+                description=(
+                    f"An address the attribution of persona {pa.persona.name} rests on: "
+                    "an exposed (not cover) address cited by a line supporting the verdict."
+                ),
+                indicator_types=["attribution"],
+                pattern=f"[{kind}:value = '{ip}']",
+                pattern_type="stix",
+                valid_from=first_seen.get(ip, pv.observations[0].event.time),
+                **common,
+            )
+        )
+        bundle.add(
+            stix.Relationship(
+                id=ids("relationship", pa.persona.id, "indicates", ip),
+                relationship_type="indicates",
+                source_ref=indicator,
+                target_ref=intrusion,
+                **common,
+            )
+        )
     for s in pv.slips:
         od = observed.get(s.ip)
         bundle.add(
@@ -314,20 +390,19 @@ def _persona_objects(
         stix.Note(
             id=ids("note", pa.persona.id, "verdict"),
             abstract=abstract,
-            content=_verdict_text(v, actor_name),
+            content=scrub.text(_verdict_text(v, actor_name)),
             authors=[PRODUCER_NAME],
             object_refs=refs,
-            created_by_ref=common["created_by_ref"],
-            created=common["created"],
-            modified=common["modified"],
+            **common,
         )
     )
 
 
-def _objects(view: ReportView) -> list[Any]:
+def _objects(view: ReportView, options: ReportOptions) -> list[Any]:
     """The STIX objects of the bundle, in a fixed order (identity first, grouping last)."""
     assessment = view.assessment
     ids = _Ids(_scope(assessment))
+    scrub = PathScrubber.for_assessment(assessment, options)
     producer = _producer()
     bundle = _Bundle()
     bundle.add(producer)
@@ -336,17 +411,22 @@ def _objects(view: ReportView) -> list[Any]:
         "created": assessment.generated_at,
         "modified": assessment.generated_at,
     }
+    if options.tlp is not None:
+        common["object_marking_refs"] = [bundle.add(tlp_marking(options.tlp))]
+    personas = shared_personas(view.personas, options.share)
     actor_refs = {
-        a.id: bundle.add(_threat_actor(a, ids, common)) for a in _supported_actors(view)
+        a.id: bundle.add(_threat_actor(a, ids, common))
+        for a in _supported_actors(view, personas)
     }
-    for pv in view.personas:
-        _persona_objects(pv, view, bundle, ids, common, actor_refs)
-    refs = sorted(bundle.objects)
+    for pv in personas:
+        _persona_objects(pv, view, bundle, ids, common, actor_refs, options, scrub)
+    refs = sorted(i for i in bundle.objects if not i.startswith("marking-definition--"))
     grouping = stix.Grouping(
         id=ids("grouping", "case"),
-        name=f"slipcatch assessment {iso(assessment.generated_at)}",
+        name=f"{options.heading} {iso(assessment.generated_at)}",
         description=(
-            f"{len(view.personas)} personas, {len(view.observations)} events, intel pack "
+            f"{len(personas)} of {len(view.personas)} personas shared ({options.share}), "
+            f"{len(view.observations)} events, intel pack "
             f"{assessment.pack_id}, model {assessment.model_version or 'unversioned'}."
         ),
         context="suspicious-activity",
@@ -363,7 +443,7 @@ def _serialize(objects: Sequence[Any]) -> str:
     return bundle.serialize(sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_stix(assessment: Assessment) -> str:
+def render_stix(assessment: Assessment, options: ReportOptions | None = None) -> str:
     """The assessment as a STIX 2.1 bundle (JSON text, sorted keys, trailing newline).
 
     Same assessment (including ``generated_at``), same bytes. Evidence text (persona names,
@@ -374,8 +454,8 @@ def render_stix(assessment: Assessment) -> str:
             (e.g. an e-mail event whose source address is not an address), which a well-formed
             ``Assessment`` does not.
     """
-    return _render(build_view(assessment))
+    return _render(build_view(assessment), options or ReportOptions())
 
 
-def _render(view: ReportView) -> str:
-    return _serialize(_objects(view))
+def _render(view: ReportView, options: ReportOptions) -> str:
+    return _serialize(_objects(view, options))

@@ -15,6 +15,7 @@ from .html import _render as _render_html
 from .json_doc import _document, _event_lines, dumps_document
 from .markdown import _render as _render_markdown
 from .misp import _render as _render_misp
+from .options import ReportOptions
 from .stix import _render as _render_stix
 
 #: Keys of the mapping write_reports returns, with the file each names.
@@ -46,14 +47,19 @@ def _write(path: Path, chunks: Iterable[str]) -> None:
 
 
 def write_reports(
-    assessment: Assessment, out_dir: Path, only: Collection[str] | None = None
+    assessment: Assessment,
+    out_dir: Path,
+    only: Collection[str] | None = None,
+    options: ReportOptions | None = None,
 ) -> dict[str, Path]:
     """Write assessment.json, events.jsonl, report.md, report.html, stix.json (STIX 2.1 bundle)
     and misp-event.json (MISP event) into ``out_dir`` — or only the ``FILES`` keys in ``only``.
 
     The directory is created if needed; existing report files are replaced atomically.
     Returns the paths written, keyed ``assessment``, ``events``, ``markdown``, ``html``,
-    ``stix``, ``misp``.
+    ``stix``, ``misp``. ``options`` (title, TLP, what to share, whether local paths may
+    leave) default to ``ReportOptions()``; ``assessment.json`` and ``events.jsonl`` do not
+    depend on them.
 
     Raises:
         UsageError: ``out_dir`` cannot be created or written (names the path and the cause),
@@ -63,15 +69,16 @@ def write_reports(
     wanted = set(FILES) if only is None else set(only)
     if wanted - set(FILES):
         raise UsageError(f"unknown report output(s): {', '.join(sorted(wanted - set(FILES)))}")
+    opts = options or ReportOptions()
     view = build_view(assessment)
     paths = {key: out / name for key, name in FILES.items() if key in wanted}
     renderers: dict[str, Callable[[], Iterable[str]]] = {
         "assessment": lambda: [dumps_document(_document(view))],
         "events": lambda: (line + "\n" for line in _event_lines(view)),
-        "markdown": lambda: [_render_markdown(view)],
-        "html": lambda: [_render_html(view)],
-        "stix": lambda: [_render_stix(view)],
-        "misp": lambda: [_render_misp(view)],
+        "markdown": lambda: [_render_markdown(view, opts)],
+        "html": lambda: [_render_html(view, opts)],
+        "stix": lambda: [_render_stix(view, opts)],
+        "misp": lambda: [_render_misp(view, opts)],
     }
     try:
         out.mkdir(parents=True, exist_ok=True)
