@@ -31,7 +31,7 @@ import duckdb
 from slipcatch.errors import CaseError
 from slipcatch.model import Assessment
 
-__all__ = ["EventFilter", "NOTE_KINDS", "PAGE_SIZE", "Store", "open_store"]
+__all__ = ["NOTE_KINDS", "PAGE_SIZE", "EventFilter", "Store", "open_store"]
 
 PAGE_SIZE = 50
 NOTE_KINDS = ("persona", "line", "event")
@@ -178,9 +178,11 @@ class Store:
         return rec
 
     def persona_events(self, name: str, limit: int = 5000) -> tuple[list[dict[str, Any]], int]:
-        """Up to ``limit`` events of the persona for its timeline (evenly thinned), and the count."""
+        """Up to ``limit`` events of the persona for its timeline (evenly thinned), and count."""
         with self.cursor() as cur:
-            row = cur.execute(f"SELECT count(*) FROM {self.tables[0]} WHERE persona = ?", [name]).fetchone()
+            row = cur.execute(
+                f"SELECT count(*) FROM {self.tables[0]} WHERE persona = ?", [name]
+            ).fetchone()
             total = int(row[0]) if row else 0
             step = max(1, -(-total // limit))
             rows = cur.execute(
@@ -300,7 +302,6 @@ def _iso(t: datetime | None) -> str | None:
 
 def _open_case(path: Path) -> Store:
     from slipcatch.case import Case
-    from slipcatch.report import events_lines
 
     with Case.open(path, create=False) as case:
         document = case.latest_document()
@@ -330,11 +331,34 @@ def _open_case(path: Path) -> Store:
         "GROUP BY event_id) o ON o.event_id = e.id ORDER BY e.time, e.id",
         [run_id],
     )
-    records = {}
-    for line in events_lines(assessment):
-        rec = json.loads(line)
-        records[rec["id"]] = rec
+    records = _records(assessment, document)
     return Store("case", path, con, document, records, CASE_TABLES, assessment, runs)
+
+
+def _records(assessment: Assessment, document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the run said of each event, beyond the event's row (as in events.jsonl)."""
+    persona_ids = {p["name"]: p["id"] for p in document.get("personas", [])}
+    slip_of = {
+        e: s["id"] for p in document.get("personas", []) for s in p.get("slips", [])
+        for e in s.get("event_ids", [])
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for o in assessment.observations:
+        e, a = o.event, o.address
+        rec: dict[str, Any] = {
+            "persona_id": persona_ids.get(e.persona),
+            "slip": slip_of.get(e.id),
+            "asn": a.asn,
+            "as_org": a.as_org,
+            "prefix": a.prefix,
+            "actor": a.actor,
+            "projected": a.projected,
+        }
+        if e.origin_trust is not None:
+            rec["origin_trust"] = str(e.origin_trust)
+            rec["entry_ip"] = e.entry_ip
+        out[e.id] = rec
+    return out
 
 
 def _open_out(path: Path) -> Store:

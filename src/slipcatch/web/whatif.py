@@ -107,11 +107,15 @@ def _specs(pa: PersonaAssessment, unknown: float, ff_share: float) -> list[Hypot
     base = hypothesis_specs(pa.persona.id, actors, Priors(unknown, ff_share))
     rest = 1.0 - sum(h.prior for h in analyst)
     specs = [replace(s, prior=s.prior * rest) for s in base]
-    specs += [HypothesisSpec(h.id, "analyst", None, h.prior, statement=h.statement) for h in analyst]
+    specs += [
+        HypothesisSpec(h.id, "analyst", None, h.prior, statement=h.statement) for h in analyst
+    ]
     return specs
 
 
-def _exclusive(observations: Sequence[Observation], actors: set[str], e: float) -> list[Observation]:
+def _exclusive(
+    observations: Sequence[Observation], actors: set[str], e: float
+) -> list[Observation]:
     out = []
     for o in observations:
         a = o.address
@@ -143,7 +147,8 @@ def recompute(assessment: Assessment, req: WhatIfRequest) -> dict[str, Any]:
         obs = [o for o in assessment.observations if o.event.persona == pa.persona.name]
         obs = _exclusive(obs, actors, req.exclusivity)
         priors = Priors(unknown, ff_share)
-        [fresh] = [p for p in assess(obs, assessment.actors, priors) if p.persona.id == pa.persona.id]
+        rerun = assess(obs, assessment.actors, priors)
+        [fresh] = [p for p in rerun if p.persona.id == pa.persona.id]
         analyst = [line for line in pa.evidence if line.kind == "analyst"]
         lines = [line for line in fresh.evidence if line.kind != "analyst"] + analyst
         notes.append(
