@@ -10,6 +10,10 @@
   const baseLayout = { paper_bgcolor: paper, plot_bgcolor: paper, font: { color: ink, family: "system-ui, sans-serif", size: 12 } };
 
   function text(el, value) { if (el) { el.textContent = value; } }
+  // Plotly reads a few HTML tags in labels: evidence strings go in as entities, shown as text.
+  function esc(value) {
+    return String(value == null ? "" : value).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
   function pct(p) { return (100 * (p || 0)).toFixed(1) + "%"; }
 
   async function postJSON(url, body) {
@@ -32,19 +36,19 @@
       (byChannel[ch] = byChannel[ch] || { x: [], y: [], text: [] });
       byChannel[ch].x.push(e.time);
       byChannel[ch].y.push(LANES[e.category] || "other");
-      byChannel[ch].text.push((e.src_ip || "") + " " + (e.category || "") + " " + (e.country || ""));
+      byChannel[ch].text.push(esc((e.src_ip || "") + " " + (e.category || "") + " " + (e.country || "")));
     }
     const traces = Object.keys(byChannel).sort().map((ch) => ({
-      type: "scatter", mode: "markers", name: ch, x: byChannel[ch].x, y: byChannel[ch].y,
+      type: "scatter", mode: "markers", name: esc(ch), x: byChannel[ch].x, y: byChannel[ch].y,
       text: byChannel[ch].text, hoverinfo: "x+text+name", marker: { size: 7, opacity: 0.75 },
     }));
     const slips = data.slips || [];
     traces.push({
       type: "scatter", mode: "markers+text", name: "slips", x: slips.map((s) => s.first_seen),
       y: slips.map((s) => (s.category === "actor" ? "actor" : "exposed")),
-      text: slips.map((s) => s.label), textposition: "top center",
-      hovertext: slips.map((s) => s.label + " " + s.ip + (s.closed_after_seconds != null ?
-        " — back under cover after " + Math.round(s.closed_after_seconds) + " s" : "")),
+      text: slips.map((s) => esc(s.label)), textposition: "top center",
+      hovertext: slips.map((s) => esc(s.label + " " + s.ip + (s.closed_after_seconds != null ?
+        " — back under cover after " + Math.round(s.closed_after_seconds) + " s" : ""))),
       hoverinfo: "text", marker: { size: 14, symbol: "diamond-open", color: "#c0392b", line: { width: 2 } },
     });
     const shapes = slips.filter((s) => s.closed_after_seconds != null).map((s) => ({
@@ -84,7 +88,7 @@
     const marker = (codes, counts, name, color) => {
       const known = codes.filter((c) => centre[c]);
       return { type: "scatter", mode: "markers", name: name, x: known.map((c) => centre[c][0]),
-        y: known.map((c) => centre[c][1]), text: known.map((c) => (data.names[c] || c) + ": " + counts[c] + " " + name),
+        y: known.map((c) => centre[c][1]), text: known.map((c) => esc((data.names[c] || c) + ": " + counts[c] + " " + name)),
         hoverinfo: "text", marker: { color: color, size: known.map((c) => 6 + 3 * Math.log2(1 + counts[c])), opacity: 0.8 } };
     };
     traces.push(marker(Object.keys(data.cover), data.cover, "cover events", "#34495e"));
