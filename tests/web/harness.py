@@ -208,7 +208,7 @@ def chromium(profile: Path, width: int = 1280, height: int = 900) -> Iterator[Br
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--disable-extensions", "--disable-default-apps",
          # Loopback goes direct; anything else would hit a dead proxy and fail, not leave.
-         "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+         "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=127.0.0.1",
          "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
          f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
