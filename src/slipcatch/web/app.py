@@ -156,18 +156,20 @@ def create_app(store: Store, token: str) -> ASGIApp:
 
     async def overview(request: Request) -> Response:
         twin = request.url.path in ("/.json", "/index.json")
-        return render(request, "overview.html", views.overview(store), twin)
+        return render(request, "overview.html", await run_in_threadpool(views.overview, store),
+                      twin)
 
     async def persona(request: Request) -> Response:
         pid, twin = _split(request.path_params["pid"])
-        data = views.persona(store, pid)
+        data = await run_in_threadpool(views.persona, store, pid)
         if data is None:
             return PlainTextResponse("no such persona", status_code=404)
         return render(request, "persona.html", data, twin)
 
     async def address(request: Request) -> Response:
         ip, twin = _split(request.path_params["ip"])
-        return render(request, "address.html", views.address(store, ip), twin)
+        return render(request, "address.html", await run_in_threadpool(views.address, store, ip),
+                      twin)
 
     async def evidence(request: Request) -> Response:
         twin = request.url.path.endswith(".json")
@@ -192,18 +194,21 @@ def create_app(store: Store, token: str) -> ASGIApp:
 
     async def event(request: Request) -> Response:
         eid, twin = _split(request.path_params["eid"])
-        data = views.event(store, eid)
+        data = await run_in_threadpool(views.event, store, eid)
         if data is None:
             return PlainTextResponse("no such event", status_code=404)
         return render(request, "event.html", data, twin)
 
     async def world_map(request: Request) -> Response:
         twin = request.url.path.endswith(".json")
-        data = views.world_map(store, request.query_params.get("persona", ""))
+        data = await run_in_threadpool(
+            views.world_map, store, request.query_params.get("persona", "")
+        )
         return render(request, "map.html", data, twin)
 
     async def notes(request: Request) -> Response:
-        return JSONResponse({"writable": store.writable, "notes": store.notes()})
+        found = await run_in_threadpool(store.notes)
+        return JSONResponse({"writable": store.writable, "notes": found})
 
     async def add_note(request: Request) -> Response:
         if not store.writable:
@@ -216,10 +221,11 @@ def create_app(store: Store, token: str) -> ASGIApp:
             return JSONResponse({"error": "expected JSON with target_kind, target_id"}, 400)
         if kind not in NOTE_KINDS or not target or not (tag.strip() or text.strip()):
             return JSONResponse({"error": "a note needs a kind, a target and a tag or text"}, 400)
-        return JSONResponse(store.add_note(kind, target, tag, text), status_code=201)
+        note = await run_in_threadpool(store.add_note, kind, target, tag, text)
+        return JSONResponse(note, status_code=201)
 
     async def delete_note(request: Request) -> Response:
-        ok = store.delete_note(request.path_params["nid"])
+        ok = await run_in_threadpool(store.delete_note, request.path_params["nid"])
         return JSONResponse({"deleted": ok}, status_code=200 if ok else 404)
 
     async def whatif(request: Request) -> Response:

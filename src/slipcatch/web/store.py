@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,6 +103,17 @@ class Store:
     assessment: Assessment | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The served data never changes (only notes do): results are cached per argument.
+    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def _cached(self, key: tuple[Any, ...], make: Any) -> Any:
+        if key in self._cache:
+            return self._cache[key]
+        value = make()
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key] = value
+        return value
 
     @property
     def writable(self) -> bool:
@@ -122,9 +133,15 @@ class Store:
     def events_page(self, flt: EventFilter) -> dict[str, Any]:
         where, params = flt.where(self.tables[1])
         page = max(1, flt.page)
+
+        def count() -> int:
+            with self.cursor() as cur:
+                sql = f"SELECT count(*) FROM {self.tables[0]}{where}"
+                row = cur.execute(sql, params).fetchone()
+            return int(row[0]) if row else 0
+
+        total = self._cached(("count", where, *params), count)
         with self.cursor() as cur:
-            row = cur.execute(f"SELECT count(*) FROM {self.tables[0]}{where}", params).fetchone()
-            total = int(row[0]) if row else 0
             rows = cur.execute(
                 "SELECT id, strftime(time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), src_ip, "
                 f"persona, channel, category, country FROM {self.tables[0]}{where} "
@@ -143,6 +160,9 @@ class Store:
 
     def facets(self) -> dict[str, list[str]]:
         """Values offered in the filter's drop-downs (the most frequent 200 of each)."""
+        return dict(self._cached(("facets",), self._facets))
+
+    def _facets(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         with self.cursor() as cur:
             for column in ("channel", "category"):
@@ -179,6 +199,12 @@ class Store:
 
     def persona_events(self, name: str, limit: int = 5000) -> tuple[list[dict[str, Any]], int]:
         """Up to ``limit`` events of the persona for its timeline (evenly thinned), and count."""
+        result: tuple[list[dict[str, Any]], int] = self._cached(
+            ("persona", name, limit), lambda: self._persona_events(name, limit)
+        )
+        return result
+
+    def _persona_events(self, name: str, limit: int) -> tuple[list[dict[str, Any]], int]:
         with self.cursor() as cur:
             row = cur.execute(
                 f"SELECT count(*) FROM {self.tables[0]} WHERE persona = ?", [name]
@@ -255,14 +281,20 @@ class Store:
 
     # -- notes ------------------------------------------------------------------------------
 
-    def notes(self, kind: str | None = None, target: str | None = None) -> list[dict[str, Any]]:
+    def notes(
+        self, kind: str | None = None, target: str | Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Notes, all or on one kind of object: one target id, or any of several."""
         if not self.writable:
             return []
         sql = "SELECT id, target_kind, target_id, tag, note, created_at FROM web_notes"
         params: list[Any] = []
-        if kind is not None and target is not None:
+        if kind is not None and isinstance(target, str):
             sql += " WHERE target_kind = ? AND target_id = ?"
             params = [kind, target]
+        elif kind is not None and target is not None:
+            sql += " WHERE target_kind = ? AND list_contains(?::VARCHAR[], target_id)"
+            params = [kind, list(target)]
         with self.lock, self.cursor() as cur:
             rows = cur.execute(sql + " ORDER BY created_at, id", params).fetchall()
         keys = ("id", "target_kind", "target_id", "tag", "note")

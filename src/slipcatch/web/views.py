@@ -100,6 +100,7 @@ def persona(store: Store, pid: str) -> dict[str, Any] | None:
     p = _find(store, pid)
     if p is None:
         return None
+    p = json.loads(json.dumps(p))  # labels are added below: never to the served document
     a = p["assessment"]
     hyps = a.get("hypotheses", [])
     lines = a.get("evidence_lines", [])
@@ -137,8 +138,15 @@ def persona(store: Store, pid: str) -> dict[str, Any] | None:
         "timeline": {"events": events, "total": total, "shown": len(events)},
         "whatif": {"available": store.assessment is not None},
         "notes": store.notes("persona", p["id"]),
-        "line_notes": {line["id"]: store.notes("line", line["id"]) for line in lines},
+        "line_notes": _by_target(store.notes("line", [line["id"] for line in lines])),
     }
+
+
+def _by_target(notes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for n in notes:
+        out.setdefault(n["target_id"], []).append(n)
+    return out
 
 
 def address(store: Store, ip: str) -> dict[str, Any]:
