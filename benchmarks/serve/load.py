@@ -44,6 +44,7 @@ def build_case(case: Path, events: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     analyze_demo(case=case)
     con = duckdb.connect(str(case))
+    con.execute("SET enable_progress_bar = false")
     try:
         (run_id,) = con.execute(
             "SELECT run_id FROM runs ORDER BY generated_at DESC, run_id LIMIT 1"

@@ -144,15 +144,27 @@ def create_app(store: Store, token: str) -> ASGIApp:
     )
     env.filters["duration"] = views.duration
 
-    def render(request: Request, template: str, data: dict[str, Any], json_twin: bool) -> Response:
+    # Pages are rendered with a placeholder nonce, replaced by the response's own: a page whose
+    # data cannot change (a persona's, until its notes do) is rendered once and cached.
+    placeholder = "nonce-placeholder-" + secrets.token_hex(16)
+    pages: dict[tuple[Any, ...], str] = {}
+
+    def render(request: Request, template: str, data: dict[str, Any], json_twin: bool,
+               cache_key: tuple[Any, ...] | None = None) -> Response:
         if json_twin or request.query_params.get("format") == "json":
             return JSONResponse(data)
         nonce = request.scope.get("state", {}).get("nonce", "")
-        html = env.get_template(template).render(
-            data=data, nonce=nonce, writable=store.writable, source_kind=store.kind,
-            case_name=views.case_title(store),
-        )
-        return Response(html, media_type="text/html; charset=utf-8")
+        html = pages.get(cache_key) if cache_key is not None else None
+        if html is None:
+            html = env.get_template(template).render(
+                data=data, nonce=placeholder, writable=store.writable,
+                source_kind=store.kind, case_name=views.case_title(store),
+            )
+            if cache_key is not None:
+                if len(pages) > 256:
+                    pages.clear()
+                pages[cache_key] = html
+        return Response(html.replace(placeholder, nonce), media_type="text/html; charset=utf-8")
 
     async def overview(request: Request) -> Response:
         twin = request.url.path in ("/.json", "/index.json")
@@ -164,7 +176,7 @@ def create_app(store: Store, token: str) -> ASGIApp:
         data = await run_in_threadpool(views.persona, store, pid)
         if data is None:
             return PlainTextResponse("no such persona", status_code=404)
-        return render(request, "persona.html", data, twin)
+        return render(request, "persona.html", data, twin, ("persona", pid, store.notes_version))
 
     async def address(request: Request) -> Response:
         ip, twin = _split(request.path_params["ip"])

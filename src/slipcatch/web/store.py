@@ -105,8 +105,10 @@ class Store:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The served data never changes (only notes do): results are cached per argument.
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    #: Bumped on every change of notes: keys cached pages that show them.
+    notes_version: int = 0
 
-    def _cached(self, key: tuple[Any, ...], make: Any) -> Any:
+    def cached(self, key: tuple[Any, ...], make: Any) -> Any:
         if key in self._cache:
             return self._cache[key]
         value = make()
@@ -140,7 +142,7 @@ class Store:
                 row = cur.execute(sql, params).fetchone()
             return int(row[0]) if row else 0
 
-        total = self._cached(("count", where, *params), count)
+        total = self.cached(("count", where, *params), count)
         with self.cursor() as cur:
             rows = cur.execute(
                 "SELECT id, strftime(time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), src_ip, "
@@ -160,7 +162,7 @@ class Store:
 
     def facets(self) -> dict[str, list[str]]:
         """Values offered in the filter's drop-downs (the most frequent 200 of each)."""
-        return dict(self._cached(("facets",), self._facets))
+        return dict(self.cached(("facets",), self._facets))
 
     def _facets(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -199,7 +201,7 @@ class Store:
 
     def persona_events(self, name: str, limit: int = 5000) -> tuple[list[dict[str, Any]], int]:
         """Up to ``limit`` events of the persona for its timeline (evenly thinned), and count."""
-        result: tuple[list[dict[str, Any]], int] = self._cached(
+        result: tuple[list[dict[str, Any]], int] = self.cached(
             ("persona", name, limit), lambda: self._persona_events(name, limit)
         )
         return result
@@ -314,6 +316,7 @@ class Store:
                 "INSERT INTO web_notes VALUES (?, ?, ?, ?, ?, ?)",
                 [note_id, kind, target, tag.strip()[:100], note[:10_000], now],
             )
+            self.notes_version += 1
         return {"id": note_id, "target_kind": kind, "target_id": target, "tag": tag.strip()[:100],
                 "note": note[:10_000], "created_at": _iso(now)}
 
@@ -322,7 +325,9 @@ class Store:
             return False
         with self.lock, self.cursor() as cur:
             row = cur.execute("DELETE FROM web_notes WHERE id = ? RETURNING id", [note_id])
-            return row.fetchone() is not None
+            deleted = row.fetchone() is not None
+            self.notes_version += 1
+            return deleted
 
     def close(self) -> None:
         self.con.close()
@@ -347,6 +352,7 @@ def _open_case(path: Path) -> Store:
         latest = case.runs()[-1][0] if runs else ""
     # The latest run by time; the store's own query so that ties resolve as load_run does.
     con = duckdb.connect(str(path))
+    con.execute("SET enable_progress_bar = false")
     con.execute(_NOTES_SCHEMA)
     row = con.execute(
         "SELECT run_id FROM runs ORDER BY generated_at DESC, run_id LIMIT 1"
@@ -402,6 +408,7 @@ def _open_out(path: Path) -> Store:
     records: dict[str, dict[str, Any]] = {}
     jsonl = path / "events.jsonl"
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
     if jsonl.exists():
         with jsonl.open(encoding="utf-8") as fh:
             for line in fh:

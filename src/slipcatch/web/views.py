@@ -97,6 +97,18 @@ def _find(store: Store, pid: str) -> dict[str, Any] | None:
 
 
 def persona(store: Store, pid: str) -> dict[str, Any] | None:
+    """The persona page's data; all but the notes is computed once per persona."""
+    base: dict[str, Any] | None = store.cached(("persona-view", pid), lambda: _persona(store, pid))
+    if base is None:
+        return None
+    return {
+        **base,
+        "notes": store.notes("persona", pid),
+        "line_notes": _by_target(store.notes("line", [ln["id"] for ln in base["lines"]])),
+    }
+
+
+def _persona(store: Store, pid: str) -> dict[str, Any] | None:
     p = _find(store, pid)
     if p is None:
         return None
@@ -137,8 +149,6 @@ def persona(store: Store, pid: str) -> dict[str, Any] | None:
         "priors": a.get("priors"),
         "timeline": {"events": events, "total": total, "shown": len(events)},
         "whatif": {"available": store.assessment is not None},
-        "notes": store.notes("persona", p["id"]),
-        "line_notes": _by_target(store.notes("line", [line["id"] for line in lines])),
     }
 
 
