@@ -143,12 +143,17 @@ class Store:
             return int(row[0]) if row else 0
 
         total = self.cached(("count", where, *params), count)
+        if where:
+            page_sql, page_params = f"{where} ORDER BY n LIMIT ? OFFSET ?", [
+                *params, PAGE_SIZE, (page - 1) * PAGE_SIZE]
+        else:  # unfiltered: the page is a range of n
+            page_sql, page_params = " WHERE n > ? AND n <= ? ORDER BY n", [
+                (page - 1) * PAGE_SIZE, page * PAGE_SIZE]
         with self.cursor() as cur:
             rows = cur.execute(
                 "SELECT id, strftime(time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), src_ip, "
-                f"persona, channel, category, country FROM {self.tables[0]}{where} "
-                "ORDER BY time, id LIMIT ? OFFSET ?",
-                [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+                f"persona, channel, category, country FROM {self.tables[0]}{page_sql}",
+                page_params,
             ).fetchall()
         keys = ("id", "time", "src_ip", "persona", "channel", "category", "country")
         return {
@@ -199,7 +204,7 @@ class Store:
         rec.setdefault("hops", [])
         return rec
 
-    def persona_events(self, name: str, limit: int = 5000) -> tuple[list[dict[str, Any]], int]:
+    def persona_events(self, name: str, limit: int = 2000) -> tuple[list[dict[str, Any]], int]:
         """Up to ``limit`` events of the persona for its timeline (evenly thinned), and count."""
         result: tuple[list[dict[str, Any]], int] = self.cached(
             ("persona", name, limit), lambda: self._persona_events(name, limit)
@@ -216,9 +221,9 @@ class Store:
             rows = cur.execute(
                 "SELECT id, strftime(time AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ'), src_ip, "
                 "channel, category, country FROM ("
-                "  SELECT *, row_number() OVER (ORDER BY time, id) AS n "
+                "  SELECT *, row_number() OVER (ORDER BY n) AS k "
                 f"  FROM {self.tables[0]} WHERE persona = ?"
-                ") WHERE (n - 1) % ? = 0 ORDER BY time, id",
+                ") WHERE (k - 1) % ? = 0 ORDER BY n",
                 [name, step],
             ).fetchall()
         keys = ("id", "time", "src_ip", "channel", "category", "country")
@@ -362,8 +367,9 @@ def _open_case(path: Path) -> Store:
     # the events with what the latest run observed of their address.
     con.execute("ATTACH ':memory:' AS web")
     con.execute(
-        "CREATE TABLE web.ev AS SELECT e.id, e.time, e.src_ip, e.persona, e.channel, e.path, "
-        "e.locator, o.category, o.country FROM events e "
+        "CREATE TABLE web.ev AS SELECT row_number() OVER (ORDER BY e.time, e.id) AS n, "
+        "e.id, e.time, e.src_ip, e.persona, e.channel, e.path, e.locator, o.category, "
+        "o.country FROM events e "
         "LEFT JOIN (SELECT event_id, any_value(category) AS category, "
         "any_value(country) AS country FROM observations WHERE run_id = ? "
         "GROUP BY event_id) o ON o.event_id = e.id ORDER BY e.time, e.id",
@@ -424,21 +430,25 @@ def _open_out(path: Path) -> Store:
             for r in records.values()
         ]
         con.execute(
-            "CREATE TABLE ev (id VARCHAR, time TIMESTAMPTZ, src_ip VARCHAR, persona VARCHAR, "
+            "CREATE TABLE ev0 (id VARCHAR, time TIMESTAMPTZ, src_ip VARCHAR, persona VARCHAR, "
             "channel VARCHAR, path VARCHAR, locator VARCHAR, attributes VARCHAR, hops VARCHAR, "
             "category VARCHAR, country VARCHAR)"
         )
         if rows:
-            con.executemany("INSERT INTO ev VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            con.executemany("INSERT INTO ev0 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     elif (path / "events.parquet").exists():
         con.execute(
-            "CREATE TABLE ev AS SELECT id, CAST(time AS TIMESTAMPTZ) AS time, src_ip, persona, "
+            "CREATE TABLE ev0 AS SELECT id, CAST(time AS TIMESTAMPTZ) AS time, src_ip, persona, "
             "channel, path, locator, CAST(to_json(attributes) AS VARCHAR) AS attributes, "
             "CAST(to_json(hops) AS VARCHAR) AS hops, category, country FROM read_parquet(?)",
             [str(path / "events.parquet")],
         )
     else:
         raise CaseError("no events.jsonl or events.parquet beside assessment.json", str(path))
+    # n: the position in (time, id) order, so that pages sort on one integer
+    con.execute("CREATE TABLE ev AS SELECT row_number() OVER (ORDER BY time, id) AS n, * "
+                "FROM ev0 ORDER BY time, id")
+    con.execute("DROP TABLE ev0")
     return Store("out", path, con, document, records, OUT_TABLES)
 
 
