@@ -294,6 +294,14 @@ class Store:
         """Notes, all or on one kind of object: one target id, or any of several."""
         if not self.writable:
             return []
+        key = ("notes", self.notes_version, kind,
+               target if target is None or isinstance(target, str) else tuple(target))
+        found: list[dict[str, Any]] = self.cached(key, lambda: self._notes(kind, target))
+        return [dict(n) for n in found]
+
+    def _notes(
+        self, kind: str | None, target: str | Sequence[str] | None
+    ) -> list[dict[str, Any]]:
         sql = "SELECT id, target_kind, target_id, tag, note, created_at FROM web_notes"
         params: list[Any] = []
         if kind is not None and isinstance(target, str):
