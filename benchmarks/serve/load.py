@@ -98,6 +98,7 @@ def start_server(case: Path) -> tuple[subprocess.Popen[str], str]:
     url = proc.stdout.readline().strip()
     if not url.startswith("http://127.0.0.1:"):
         proc.kill()
+        proc.communicate()
         raise RuntimeError(f"serve printed {url!r}")
     return proc, url
 
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run_load(url, args.clients, args.seconds)
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.communicate(timeout=30)
         tmp.cleanup()
     load = os.getloadavg()
     print(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
