@@ -203,6 +203,16 @@ def _build_parser() -> argparse.ArgumentParser:
     ing.add_argument(
         "--trusted-relay", action="append", default=[], help="receiving-side mail host or CIDR"
     )
+
+    srv = sub.add_parser(
+        "serve", help="browse a case (or an analyze --out directory) in a local web workbench"
+    )
+    srv.add_argument(
+        "source", nargs="?", default=".", metavar="CASE | OUT_DIR",
+        help="a case store, or an analyze --out directory (default: the current directory)",
+    )
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
     return parser
 
 
@@ -476,6 +486,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from slipcatch.web import serve
+
+    # The one line of output: the URL with its token (flushed: a script may be waiting for it).
+    serve(args.source, host=args.host, port=args.port, echo=lambda url: print(url, flush=True))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``slipcatch`` console script; returns the exit status."""
     parser = _build_parser()
@@ -489,6 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ingest": _cmd_ingest,
             "export": _cmd_export,
             "simulate": _cmd_simulate,
+            "serve": _cmd_serve,
         }[args.command]
         return handler(args)
     except SlipcatchError as exc:
