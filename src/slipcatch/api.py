@@ -51,6 +51,7 @@ __all__ = [
     "UsageError",
     "Verdict",
     "analyze",
+    "demo_case",
     "enrich",
     "lookup",
 ]
@@ -158,12 +159,44 @@ def _time_micros(value: Any, n: int, what: str = "at") -> tuple[npt.NDArray[np.i
         series.dtype
     ):
         parsed = pd.to_datetime(series, utc=True)
+    elif series.dtype == object:  # mixed kinds (texts, numbers, datetimes): one by one
+        parsed = pd.to_datetime(pd.Series([_one_time(v) for v in series], dtype=object),
+                                utc=True)
     else:
         parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+        missing = parsed.isna() & series.notna()
+        if missing.any():  # epoch seconds as text ("1417140853")
+            epochs = pd.to_numeric(series.where(missing), errors="coerce")
+            parsed = parsed.where(~missing, pd.to_datetime(epochs, unit="s", utc=True))
     valid = ~np.asarray(parsed.isna(), np.bool_)
     stamps = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
     us = np.where(valid, (stamps - _EPOCH_US).astype(np.int64), 0).astype(np.int64)
     return us, valid
+
+
+def _one_time(v: Any) -> datetime | None:
+    """One time of a column of mixed kinds; None when it cannot be read."""
+    import pandas as pd
+
+    try:
+        if v is None or (isinstance(v, float) and v != v):
+            return None
+        if isinstance(v, bool):
+            return None
+        if isinstance(v, int | float | np.integer | np.floating):
+            return datetime.fromtimestamp(float(v), tz=UTC)
+        if isinstance(v, str):
+            text = v.strip()
+            if text.isdigit():
+                return datetime.fromtimestamp(int(text), tz=UTC)
+            stamp = pd.Timestamp(text)
+        else:
+            stamp = pd.Timestamp(v)
+        if pd.isna(stamp):
+            return None
+        return stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
+    except (ValueError, TypeError, OverflowError, OSError):
+        return None
 
 
 # -- the vectorised lookup ------------------------------------------------------------------
@@ -318,7 +351,8 @@ def lookup(ips: Any, at: Any = None, *, pack: Any = None) -> pd.DataFrame:
     or None for the default pack.
 
     Columns: ``ip``, ``at`` (UTC), ``category``, ``country``, ``asn`` (nullable integer),
-    ``as_org``, ``prefix`` (the range that decided the category), ``actor``, ``tor`` (a Tor
+    ``as_org``, ``prefix`` (the range that decided the category; null when only the
+    geolocation layer knows the address), ``actor``, ``tor`` (a Tor
     exit list names the address then), ``projected`` (a fact behind the category comes from
     data dated after ``at``), ``sources`` (list of the sources that know the address).
 
@@ -608,6 +642,16 @@ def _read_options(persona_map: str | Path | None, trusted_relays: Sequence[str])
     )
 
 
+def _hypothesis_name(h: Any) -> str:
+    if h.kind == "actor" and h.actor:
+        return str(h.actor)
+    if h.kind == "false_flag":
+        return f"false-flag:{h.actor}" if h.actor else "false-flag"
+    if h.kind == "unknown":
+        return "unknown"
+    return str(h.id)
+
+
 class Result:
     """An analysis run's result: the ``model.Assessment`` and views of it as DataFrames."""
 
@@ -707,21 +751,25 @@ class Result:
                               kind="stable").reset_index(drop=True)
 
     def lines(self) -> pd.DataFrame:
-        """Evidence lines: persona, id, kind, summary, reliability, diagnosticity, and one
-        ``lr:<hypothesis>`` column per hypothesis (the line's likelihood ratio for it)."""
+        """Evidence lines: persona, id, kind, summary, reliability, rule, diagnosticity,
+        likelihoods (hypothesis -> likelihood), and one ``lr:<hypothesis>`` column per
+        hypothesis with the line's likelihood ratio (Bayes factor) for it. Hypotheses are
+        named by actor id (``lr:dprk-rgb``), ``unknown``, ``false-flag:<actor>`` or, for an
+        analyst's hypothesis, its id."""
         import pandas as pd
 
         rows: list[dict[str, Any]] = []
         for p in self.assessment.personas:
+            names = {h.id: _hypothesis_name(h) for h in p.hypotheses}
             for line in p.evidence:
                 row: dict[str, Any] = {
                     "persona": p.persona.name, "id": line.id, "kind": line.kind,
                     "summary": line.summary, "reliability": line.reliability,
                     "rule": line.rule, "diagnosticity": line.diagnosticity,
-                    "likelihoods": dict(line.likelihoods),
+                    "likelihoods": {names.get(h, h): v for h, v in line.likelihoods.items()},
                 }
                 for h, v in line.bayes_factors.items():
-                    row[f"lr:{h}"] = v
+                    row[f"lr:{names.get(h, h)}"] = v
                 rows.append(row)
         base = ["persona", "id", "kind", "summary", "reliability", "rule", "diagnosticity",
                 "likelihoods"]
@@ -755,6 +803,24 @@ class Result:
         from slipcatch._notebook import result_html
 
         return result_html(self)
+
+
+def demo_case() -> dict[str, Any]:
+    """The bundled demo case's inputs, as keyword arguments of ``analyze``:
+    ``analyze(**slipcatch.api.demo_case())`` is ``slipcatch demo``. Keys: evidence (paths),
+    intel (paths), persona_map, analyst, trusted_relays, and title (pop it first)."""
+    from slipcatch.cli import demo_case_dir
+
+    root = demo_case_dir()
+    m = json.loads((root / "case.json").read_text(encoding="utf-8"))
+    return {
+        "evidence": [root / p for p in m["evidence"]],
+        "intel": [root / p for p in m.get("intel", [])],
+        "persona_map": root / m["persona_map"] if m.get("persona_map") else None,
+        "analyst": root / m["evidence_file"] if m.get("evidence_file") else None,
+        "trusted_relays": list(m.get("trusted_relays", [])),
+        "title": str(m.get("title", "")),
+    }
 
 
 # -- case stores ----------------------------------------------------------------------------
