@@ -466,7 +466,7 @@ class Case:
             sources = [s.get("name") for s in (doc.get("intel") or {}).get("sources", [])]
             verdicts = []
             for p in doc.get("personas", []):
-                v = p.get("verdict") or {}
+                v = (p.get("assessment") or {}).get("verdict") or {}
                 if v.get("actor"):
                     verdicts.append(f"{v.get('statement')} Confidence: {v.get('confidence')}.")
             out.append({"run_id": str(run_id), "generated_at": at.astimezone(UTC),

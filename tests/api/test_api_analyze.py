@@ -154,6 +154,8 @@ def test_case_by_name(tmp_path: Path, _cases_dir: Path) -> None:
     assert list(runs.columns) == ["run_id", "generated_at", "pack_id", "model_version",
                                   "sources", "verdicts"]
     assert len(runs) == 1 and runs.loc[0, "run_id"].startswith("run--")
+    (statement,) = runs.loc[0, "verdicts"]
+    assert "persona 'gop' is operated by" in statement and "(dprk-rgb)" in statement
     actor = case.events(where="category = 'actor'")
     assert list(actor["src_ip"]) == ["175.45.176.9", "175.45.176.10"]
     assert set(actor["actor"]) == {"dprk-rgb"}
