@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -215,54 +215,106 @@ def _dictionary(codes: npt.NDArray[Any], names: Sequence[str]) -> pa.Array:
     )
 
 
+class _Facts:
+    """Per-fact fields for arrays of fact ids, as (codes, names): ``names[codes[i]]`` is the
+    field of ``fids[i]`` (-1: none). Reads the pack's fact table arrays directly when they are
+    there (no Python object per fact), else ``IntelPack.fact`` once per distinct fact."""
+
+    _FIELDS: ClassVar[dict[str, str]] = {"source": "source", "range": "rng", "label": "label"}
+
+    def __init__(self, pack: IntelPack):
+        self.pack = pack
+        table = getattr(getattr(pack, "_d", None), "table", None)
+        needed = ("source", "rng", "label", "cat", "strings")
+        self.table = table if table is not None and all(
+            hasattr(table, a) for a in needed) else None
+
+    def column(self, fids: npt.NDArray[np.int64], field: str
+               ) -> tuple[npt.NDArray[np.int64], list[str]]:
+        import pandas as pd
+
+        if self.table is not None:
+            idx = np.asarray(getattr(self.table, self._FIELDS[field]))[fids]
+            codes, uniq = pd.factorize(idx)
+            strings = self.table.strings
+            texts: list[str | None] = [strings[int(i)] if i >= 0 else None for i in uniq]
+        else:
+            codes, uniq = pd.factorize(fids)
+            texts = [getattr(self.pack.fact(int(f)), field) for f in uniq]
+        codes = np.asarray(codes, np.int64)
+        # distinct names; None (no value) becomes code -1
+        first: dict[str, int] = {}
+        remap = np.asarray([-1 if t is None else first.setdefault(t, len(first))
+                            for t in texts] or [-1], np.int64)
+        out = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        return out, list(first)
+
+    def tor(self, fids: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        import pandas as pd
+
+        from slipcatch.intel import CATEGORY_ORDER
+        from slipcatch.model import Category
+
+        if self.table is not None:
+            code = CATEGORY_ORDER.index(Category.TOR)
+            return np.asarray(np.asarray(self.table.cat)[fids] == code, np.bool_)
+        codes, uniq = pd.factorize(fids)
+        flags = np.asarray([self.pack.fact(int(f)).category == Category.TOR for f in uniq]
+                           or [False], np.bool_)
+        return np.asarray(flags[np.asarray(codes, np.int64)], np.bool_)
+
+
+def _per_row(values: npt.NDArray[Any], offsets: npt.NDArray[np.int64], n: int,
+             ufunc: Any) -> npt.NDArray[Any]:
+    """``ufunc.reduce`` of each row's slice ``values[offsets[i]:offsets[i + 1]]`` (0 when
+    empty)."""
+    out = np.zeros(n, values.dtype)
+    nonempty = np.diff(offsets) > 0
+    if len(values) and nonempty.any():
+        out[nonempty] = ufunc.reduceat(values, offsets[:-1][nonempty])
+    return out
+
+
 def _fact_columns(
     pack: IntelPack, r: LookupArrays, n: int, ok: npt.NDArray[np.bool_]
 ) -> tuple[pa.Array, npt.NDArray[np.bool_], npt.NDArray[np.int32], pa.Array]:
     """Per row: the sources of its valid facts (a list column), whether a Tor fact lists it,
-    the fact behind its AS organisation when the geo table has none, and the prefix of
-    the fact that decided its category."""
-    from slipcatch.model import Category
+    the fact behind its AS number, and the range of the fact that decided its category."""
+    import pandas as pd
 
+    facts = _Facts(pack)
     offsets = np.asarray(r.fact_offsets, np.int64)
     fids = np.asarray(r.fact_ids, np.int64)
-    uniq, inverse = np.unique(fids, return_inverse=True)
-    facts = [pack.fact(int(f)) for f in uniq]  # one Python object per distinct fact
-    names = sorted({f.source for f in facts})
+    src_codes, src_names = facts.column(fids, "source")
     geo_name = _geo_source(pack)
-    if geo_name is not None and geo_name not in names:
-        names = sorted([*names, geo_name])
-    code = {name: i for i, name in enumerate(names)}
-    fact_src = np.asarray([code[f.source] for f in facts], np.int64).reshape(-1)
-    fact_tor = np.asarray([f.category == Category.TOR for f in facts], np.bool_).reshape(-1)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
-    src = fact_src[inverse] if len(fids) else np.zeros(0, np.int64)
-    tor = np.zeros(n, np.bool_)
-    if len(fids):
-        tor[rows[fact_tor[inverse]]] = True
+    names = sorted({*src_names, *([geo_name] if geo_name else [])})
+    if len(names) > 63:
+        raise UsageError(f"lookup: more than 63 intel sources ({len(names)}) in one pack")
+    order = {name: i for i, name in enumerate(names)}
+    remap = np.asarray([order[x] for x in src_names] or [0], np.uint64)
+    bits = np.left_shift(np.uint64(1), remap[np.maximum(src_codes, 0)])
+    bits[src_codes < 0] = 0
+    mask = _per_row(bits, offsets, n, np.bitwise_or)
     # the geo layer (country / AS organisation of the whole address space) is a source too
-    geo = (np.asarray(r.as_org) >= 0) | (
-        (np.asarray(r.country) >= 0) & (np.asarray(r.asn_fact) < 0)
-    )
     if geo_name is not None:
-        rows = np.concatenate([rows, np.flatnonzero(geo & ok)])
-        src = np.concatenate([src, np.full(int((geo & ok).sum()), code[geo_name], np.int64)])
-    keep = ok[rows]  # rows whose address or time could not be read know nothing
-    rows, src = rows[keep], src[keep]
-    # distinct (row, source) pairs, in row order then source-name order
-    key = np.unique(rows * max(len(names), 1) + src)
-    krow, ksrc = key // max(len(names), 1), key % max(len(names), 1)
-    counts = np.bincount(krow, minlength=n)
-    list_offsets = np.zeros(n + 1, np.int32)
-    np.cumsum(counts, out=list_offsets[1:])
-    sources = pa.ListArray.from_arrays(
-        pa.array(list_offsets, pa.int32()), _dictionary(ksrc, names).dictionary_decode()
-    )
-    ranges = [f.range for f in facts]
+        geo = (np.asarray(r.as_org) >= 0) | (
+            (np.asarray(r.country) >= 0) & (np.asarray(r.asn_fact) < 0)
+        )
+        mask[geo] |= np.uint64(1) << np.uint64(order[geo_name])
+    mask[~ok] = 0  # rows whose address or time could not be read know nothing
+    codes, uniq = pd.factorize(mask)
+    lists = [[names[b] for b in range(len(names)) if (int(m) >> b) & 1] for m in uniq]
+    sources = pa.array(lists, pa.list_(pa.string())).take(
+        pa.array(np.asarray(codes, np.int64)))
+    tor = _per_row(facts.tor(fids).astype(np.uint8), offsets, n, np.maximum).astype(np.bool_)
     dec = np.asarray(r.decisive, np.int64)
-    pos = np.searchsorted(uniq, dec) if len(uniq) else np.zeros(n, np.int64)
-    found = (dec >= 0) & (pos < len(uniq))
-    found &= uniq[np.minimum(pos, max(len(uniq) - 1, 0))] == dec if len(uniq) else found
-    prefix = _dictionary(np.where(found, pos, -1), ranges) if ranges else pa.nulls(n, pa.string())
+    has = (dec >= 0) & ok
+    rng_codes = np.full(n, -1, np.int64)
+    rng_names: list[str] = []
+    if has.any():
+        got, rng_names = facts.column(dec[has], "range")
+        rng_codes[has] = got
+    prefix = _dictionary(rng_codes, rng_names)
     return sources, tor & ok, np.asarray(r.asn_fact, np.int32), prefix
 
 
@@ -300,13 +352,10 @@ def _lookup_table(pack: IntelPack, ips: pa.Array, us: npt.NDArray[np.int64],
     org_codes = np.where(none, -1, np.asarray(r.as_org, np.int64))
     need = (org_codes < 0) & (asn_fact >= 0) & ok
     if need.any():
-        extra_fids, inv = np.unique(asn_fact[need], return_inverse=True)
-        labels = [pack.fact(int(f)).label for f in extra_fids]
+        got, labels = _Facts(pack).column(asn_fact[need].astype(np.int64), "label")
         base = len(orgs)
-        orgs.extend(label or "" for label in labels)
-        codes = base + np.asarray(inv, np.int64).reshape(-1)
-        has = np.asarray([bool(label) for label in labels], np.bool_)[inv.reshape(-1)]
-        org_codes[np.flatnonzero(need)] = np.where(has, codes, -1)
+        orgs.extend(labels)
+        org_codes[np.flatnonzero(need)] = np.where(got >= 0, base + got, -1)
     columns: dict[str, pa.Array] = {
         "category": _dictionary(category, [str(c) for c in CATEGORY_ORDER]),
         "country": _dictionary(country, pack.countries),
@@ -330,16 +379,26 @@ def _mask(arr: pa.Array, none: npt.NDArray[np.bool_]) -> pa.Array:
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """The lookup columns as pandas columns, without a Python object per row: dictionary
+    columns become ``category`` columns (from their codes), lists Arrow-backed list columns,
+    nullable integers ``Int64``."""
     import pandas as pd
 
-    def types(t: pa.DataType) -> Any:
-        return pd.ArrowDtype(t) if pa.types.is_list(t) else None
-
-    df: pd.DataFrame = table.to_pandas(types_mapper=types)
-    for name, field in zip(table.column_names, table.schema, strict=True):
-        if pa.types.is_int64(field.type) and field.nullable:
-            df[name] = df[name].astype("Int64")
-    return df
+    cols: dict[str, Any] = {}
+    for name in table.column_names:
+        arr = table.column(name).combine_chunks()
+        if pa.types.is_dictionary(arr.type):
+            codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            cols[name] = pd.Categorical.from_codes(codes, arr.dictionary.to_pylist())
+        elif pa.types.is_list(arr.type):
+            cols[name] = pd.arrays.ArrowExtensionArray(arr)
+        elif pa.types.is_int64(arr.type):
+            values = arr.fill_null(0).to_numpy(zero_copy_only=False)
+            mask = arr.is_null().to_numpy(zero_copy_only=False)
+            cols[name] = pd.arrays.IntegerArray(values, mask)
+        else:
+            cols[name] = arr.to_pandas()
+    return pd.DataFrame(cols, copy=False)
 
 
 def lookup(ips: Any, at: Any = None, *, pack: Any = None) -> pd.DataFrame:
