@@ -56,3 +56,15 @@ def __getattr__(name: str) -> Any:
 
         return pipeline.RunResult
     raise AttributeError(f"module 'slipcatch' has no attribute {name!r}")
+
+
+def _accessor_if_pandas() -> None:
+    # `df.slipcatch.enrich(...)` works as soon as both are imported: here when pandas came
+    # first, else when the API is first used (slipcatch.api registers the accessor).
+    import sys
+
+    if "pandas" in sys.modules:
+        from slipcatch import api  # noqa: F401
+
+
+_accessor_if_pandas()

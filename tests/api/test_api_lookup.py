@@ -152,3 +152,19 @@ def test_enrich_datetime_and_epoch_columns() -> None:
     epoch = pd.DataFrame({"t": [1417140853, 1417570812], "ip": ["175.45.176.27", "8.8.8.8"]})
     out2 = slipcatch.enrich(epoch, ip="ip", time="t")
     assert list(out2["category"].astype(str)) == ["actor", "hosting"]
+
+
+def test_import_stays_light_and_accessor_registers() -> None:
+    import subprocess
+    import sys
+
+    light = subprocess.run(
+        [sys.executable, "-c", "import sys, slipcatch.model; "
+         "print('pandas' in sys.modules, 'slipcatch.api' in sys.modules)"],
+        capture_output=True, text=True, check=True)
+    assert light.stdout.split() == ["False", "False"]
+    accessor = subprocess.run(
+        [sys.executable, "-c", "import pandas as pd, slipcatch; "
+         "print(hasattr(pd.DataFrame(), 'slipcatch'))"],
+        capture_output=True, text=True, check=True)
+    assert accessor.stdout.strip() == "True"
