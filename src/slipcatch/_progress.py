@@ -29,6 +29,13 @@ class Progress:
         self.stream.flush()
         self._open = True
 
+    def clear(self) -> None:
+        """Take the status line away (before printing a line of output)."""
+        if self.enabled and self._open:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._open = False
+
     def done(self, text: str | None = None) -> None:
         if not self.enabled:
             return

@@ -279,9 +279,11 @@ def _options(args: argparse.Namespace) -> ReadOptions:
 
 
 def _ingest_with_progress(
-    case: str, paths: Sequence[str], options: ReadOptions, progress: Progress
+    case: str, paths: Sequence[str], options: ReadOptions, progress: Progress,
+    report: bool = False,
 ) -> list[FileIngest]:
-    """Ingest into a case, one status line per file when stderr is a terminal."""
+    """Ingest into a case, with a status line per file when stderr is a terminal; with
+    ``report``, print each file's account as soon as it is committed."""
     from slipcatch.case import Case
     from slipcatch.evidence import walk
 
@@ -290,6 +292,15 @@ def _ingest_with_progress(
     with Case.open(case) as store:
         for item in store.iter_ingest(paths, options):
             done.append(item)
+            if report:
+                progress.clear()
+                f = item.file
+                state = "already in case" if item.already_present else "ingested"
+                print(
+                    f"{state}: {f.path} ({f.format}) {f.records} records = {f.events} events "
+                    f"+ {f.rejected} rejected + {f.duplicates} duplicates",
+                    flush=True,
+                )
             progress.step(f"ingest {len(done)}/{total} files: {item.file.path}")
     progress.done()
     return done
@@ -572,15 +583,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from slipcatch._progress import Progress
 
-    done = _ingest_with_progress(args.case, args.evidence, _options(args),
-                                 Progress(args.quiet))
-    for item in done:
-        f = item.file
-        state = "already in case" if item.already_present else "ingested"
-        print(
-            f"{state}: {f.path} ({f.format}) {f.records} records = {f.events} events + "
-            f"{f.rejected} rejected + {f.duplicates} duplicates"
-        )
+    _ingest_with_progress(args.case, args.evidence, _options(args), Progress(args.quiet),
+                          report=True)
     return 0
 
 
