@@ -1,30 +1,70 @@
 """slipcatch: who is behind hostile activity, judging by where it came from, and how sure we are.
 
-The public API is small: ``slipcatch.analyze(paths, ...)`` runs the whole pipeline and returns a
-``RunResult`` (the ``model.Assessment`` and the outputs written); ``slipcatch.Case`` opens a case
-store. Everything else is reached through the stage packages (evidence, intel, analysis, report).
+The public API (``../shared/contracts/API.md``, docs/api.md) is pandas-first::
+
+    slipcatch.lookup(ips, at=None)            -> DataFrame: what each address was then
+    slipcatch.enrich(df, ip=..., time=...)    -> the frame with those columns added
+    slipcatch.analyze(evidence, intel=...)    -> Result (.verdicts, .events(), .slips() ...)
+    slipcatch.Case(name)                      -> a case store (.ingest, .runs, .events)
+
+Errors are ``slipcatch.SlipcatchError`` and its subclasses. Names are imported lazily so that
+``import slipcatch.model`` stays light for readers and tests.
 """
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-__all__ = ["Case", "RunResult", "__version__", "analyze"]
+from slipcatch.errors import CaseError, EvidenceError, IntelError, SlipcatchError, UsageError
+
+try:
+    __version__: str = _metadata.version("slipcatch")
+except _metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "Case",
+    "CaseError",
+    "EvidenceError",
+    "IntelError",
+    "Result",
+    "RunResult",
+    "SlipcatchError",
+    "UsageError",
+    "Verdict",
+    "__version__",
+    "analyze",
+    "enrich",
+    "lookup",
+]
 
 if TYPE_CHECKING:
-    from slipcatch.case import Case
-    from slipcatch.pipeline import RunResult, analyze
+    from slipcatch.api import Case, Result, Verdict, analyze, enrich, lookup
+    from slipcatch.pipeline import RunResult
+
+_API = frozenset({"Case", "Result", "Verdict", "analyze", "enrich", "lookup"})
 
 
 def __getattr__(name: str) -> Any:
-    # Imported lazily so that `import slipcatch.model` stays light for readers and tests.
-    if name in ("analyze", "RunResult"):
+    if name in _API:
+        from slipcatch import api
+
+        return getattr(api, name)
+    if name == "RunResult":
         from slipcatch import pipeline
 
-        return getattr(pipeline, name)
-    if name == "Case":
-        from slipcatch.case import Case
-
-        return Case
+        return pipeline.RunResult
     raise AttributeError(f"module 'slipcatch' has no attribute {name!r}")
+
+
+def _accessor_if_pandas() -> None:
+    # `df.slipcatch.enrich(...)` works as soon as both are imported: here when pandas came
+    # first, else when the API is first used (slipcatch.api registers the accessor).
+    import sys
+
+    if "pandas" in sys.modules:
+        from slipcatch import api  # noqa: F401
+
+
+_accessor_if_pandas()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ from slipcatch.model import (
     stable_id,
 )
 
-__all__ = ["Case", "FileIngest", "case_path", "events_table"]
+__all__ = ["TABLES", "Case", "FileIngest", "case_path", "cases_dir", "events_table", "list_cases"]
 
 LAYOUT_VERSION = "1"
 #: Records per insert while a file is ingested: memory stays bounded whatever the file's size.
@@ -79,13 +80,55 @@ CREATE TABLE IF NOT EXISTS observations (
     run_id VARCHAR NOT NULL, event_id VARCHAR NOT NULL, category VARCHAR NOT NULL,
     country VARCHAR, asn BIGINT, as_org VARCHAR, prefix VARCHAR, actor VARCHAR
 );
+CREATE TABLE IF NOT EXISTS run_inputs (
+    run_id VARCHAR PRIMARY KEY, intel VARCHAR NOT NULL, persona_map VARCHAR,
+    evidence_file VARCHAR, trusted_relays VARCHAR NOT NULL, recorded_at TIMESTAMPTZ NOT NULL
+);
 """
+
+#: Every table of the store, in the order docs/case-store.md describes them.
+TABLES = ("meta", "evidence_files", "events", "rejections", "runs", "observations",
+          "run_inputs")
+
+
+def cases_dir() -> Path:
+    """Where cases named by a plain name live: ``$SLIPCATCH_CASES``, else
+    ``$XDG_DATA_HOME/slipcatch/cases``, else ``~/.local/share/slipcatch/cases``."""
+    env = os.environ.get("SLIPCATCH_CASES")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "slipcatch" / "cases"
+
+
+def is_case_name(name: str | Path) -> bool:
+    """True for a plain case name (no ``/`` and not ending in ``.duckdb``), which resolves in
+    ``cases_dir()``; anything else is a path (relative to the working directory)."""
+    text = str(name)
+    return not (isinstance(name, Path) and name.is_absolute()) and "/" not in text and (
+        os.sep not in text) and not text.endswith(".duckdb")
 
 
 def case_path(name: str | Path) -> Path:
-    """The database file of a case: NAME itself if it has a suffix, else NAME.duckdb."""
-    p = Path(name)
+    """The database file of a case.
+
+    A plain name (``sony``) is ``cases_dir()/sony.duckdb``, whatever the working directory.
+    A path (containing ``/``, or ending in ``.duckdb``) is that file: ``NAME`` itself if it
+    has a suffix, else ``NAME.duckdb``.
+    """
+    if is_case_name(name):
+        return cases_dir() / f"{name}.duckdb"
+    p = Path(name).expanduser()
     return p if p.suffix else p.with_suffix(".duckdb")
+
+
+def list_cases() -> list[Path]:
+    """The case files in ``cases_dir()``, by name."""
+    root = cases_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob("*.duckdb") if p.is_file())
 
 
 def _text(value: str | None) -> str | None:
@@ -98,6 +141,10 @@ def _text(value: str | None) -> str | None:
     except UnicodeEncodeError:
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     return value
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _json(value: Any) -> str:
@@ -367,10 +414,13 @@ class Case:
 
     # -- runs -----------------------------------------------------------------------------
 
-    def record_run(self, assessment: Assessment) -> str:
+    def record_run(self, assessment: Assessment, inputs: dict[str, Any] | None = None) -> str:
         """Store a run's document and observations; returns its id (from its content).
 
         Recording the same result twice (same inputs, pack and model) adds nothing.
+        ``inputs`` (``intel``: list of paths, ``persona_map``, ``evidence_file``,
+        ``trusted_relays``) are what the run was given, so that a later ``analyze --case``
+        can reuse them (``latest_inputs``).
         """
         from slipcatch.report import assessment_document
 
@@ -395,7 +445,84 @@ class Case:
                 con.register("new_obs", obs)
                 con.execute("INSERT INTO observations SELECT * FROM new_obs")
                 con.unregister("new_obs")
+            if inputs is not None:
+                con.execute("DELETE FROM run_inputs WHERE run_id = ?", [run_id])
+                con.execute(
+                    "INSERT INTO run_inputs VALUES (?, ?, ?, ?, ?, ?)",
+                    [run_id, json.dumps([str(p) for p in inputs.get("intel") or []]),
+                     _opt(inputs.get("persona_map")), _opt(inputs.get("evidence_file")),
+                     json.dumps(list(inputs.get("trusted_relays") or [])),
+                     datetime.now(tz=UTC)],
+                )
         return run_id
+
+    def latest_inputs(self) -> dict[str, Any] | None:
+        """The inputs recorded with the most recent run that has them (see ``record_run``),
+        or None: ``{"run_id", "intel", "persona_map", "evidence_file", "trusted_relays"}``."""
+        row = self._con.execute(
+            "SELECT i.run_id, i.intel, i.persona_map, i.evidence_file, i.trusted_relays "
+            "FROM run_inputs i JOIN runs r USING (run_id) "
+            "ORDER BY r.generated_at DESC, i.recorded_at DESC, i.run_id LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return {"run_id": row[0], "intel": json.loads(row[1]), "persona_map": row[2],
+                "evidence_file": row[3], "trusted_relays": json.loads(row[4])}
+
+    def run_summaries(self) -> list[dict[str, Any]]:
+        """Every run, oldest first: run_id, generated_at, pack_id, model_version, intel (the
+        recorded ``--intel`` paths, None when not recorded), sources (names of the pack's
+        sources), verdicts (statements of attributed personas)."""
+        rows = self._con.execute(
+            "SELECT r.run_id, r.generated_at, r.pack_id, r.model_version, r.assessment, "
+            "i.intel FROM runs r LEFT JOIN run_inputs i USING (run_id) "
+            "ORDER BY r.generated_at, r.run_id"
+        ).fetchall()
+        out = []
+        for run_id, at, pack_id, model, body, intel in rows:
+            doc = json.loads(body)
+            sources = [s.get("name") for s in (doc.get("intel") or {}).get("sources", [])]
+            verdicts = []
+            for p in doc.get("personas", []):
+                v = (p.get("assessment") or {}).get("verdict") or {}
+                if v.get("actor"):
+                    verdicts.append(f"{v.get('statement')} Confidence: {v.get('confidence')}.")
+            out.append({"run_id": str(run_id), "generated_at": at.astimezone(UTC),
+                        "pack_id": str(pack_id), "model_version": str(model),
+                        "intel": json.loads(intel) if intel is not None else None,
+                        "sources": sources, "verdicts": verdicts})
+        return out
+
+    def rename_paths(self, names: dict[str, str]) -> None:
+        """Rename evidence paths (old -> new) in every table that holds them."""
+        with self._transaction() as con:
+            for old, new in names.items():
+                for table in ("evidence_files", "events", "rejections"):
+                    con.execute(f"UPDATE {table} SET path = ? WHERE path = ?", [new, old])
+
+    def events_frame(self, where: str | None = None) -> Any:
+        """The events as a pandas DataFrame with the latest run's observation columns
+        (category, country, asn, as_org, prefix, actor; null before any run), filtered by
+        the SQL condition ``where``.
+
+        Raises:
+            CaseError: ``where`` is not a valid condition over those columns.
+        """
+        sql = (
+            "SELECT * FROM (SELECT e.id, e.time, e.src_ip, e.persona, e.channel, e.path, "
+            "e.sha256, e.locator, e.origin_trust, e.entry_ip, o.category, o.country, o.asn, "
+            "o.as_org, o.prefix, o.actor, e.attributes FROM events e LEFT JOIN observations o "
+            "ON o.event_id = e.id AND o.run_id = (SELECT run_id FROM runs "
+            "ORDER BY generated_at DESC, run_id LIMIT 1))"
+        )
+        if where:
+            sql += f" WHERE {where}"
+        sql += " ORDER BY time, id"
+        try:
+            return self._con.execute(sql).df()
+        except duckdb.Error as exc:
+            raise CaseError(f"events(where=...): {str(exc).splitlines()[0]}",
+                            str(self.path)) from exc
 
     def load_run(self, run_id: str | None = None) -> Assessment:
         """The whole ``Assessment`` of a recorded run (the latest when ``run_id`` is None).

@@ -24,6 +24,9 @@ from slipcatch.errors import SlipcatchError, UsageError
 from slipcatch.model import AddressFacts, Assessment
 
 if TYPE_CHECKING:
+    from slipcatch._progress import Progress
+    from slipcatch.case import Case, FileIngest
+    from slipcatch.evidence import ReadOptions
     from slipcatch.report import ReportOptions
 
 __all__ = ["main"]
@@ -98,6 +101,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Who is behind hostile activity, judging by where it came from on the "
         "network, and how sure can we be? See README.md and docs/.",
     )
+    from slipcatch import __version__
+
+    parser.add_argument("--version", action="version", version=f"slipcatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     an = sub.add_parser("analyze", help="analyse evidence files or directories")
@@ -121,6 +127,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "likelihood ratios; optional analyst hypotheses and priors (docs/model.md)",
     )
     _add_report_flags(an)
+    an.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --case: do not reuse the intel sources, persona map, trusted relays and "
+        "analyst evidence recorded with the case's latest run",
+    )
+    an.add_argument("--quiet", action="store_true", help="no progress on standard error")
 
     sim = sub.add_parser(
         "simulate",
@@ -159,12 +172,16 @@ def _build_parser() -> argparse.ArgumentParser:
     info.add_argument("--intel", action="append", default=[], help="extra intel source")
     info.add_argument("--json", action="store_true", help="print JSON")
     lookup = isub.add_parser("lookup", help="every fact known about addresses at a time")
-    lookup.add_argument("ip", nargs="+")
+    lookup.add_argument(
+        "ip", nargs="+",
+        help="addresses or CIDR prefixes; '-' reads lines 'ADDRESS[,TIME]' from standard input",
+    )
     lookup.add_argument("--at", help="ISO 8601 time or Unix epoch (default: now)")
     lookup.add_argument("--intel", action="append", default=[], help="extra intel source")
     lookup.add_argument("--json", action="store_true", help="print JSON")
     for p in (info, lookup):
         p.add_argument("--pack", help="use this pack directory (from 'intel build')")
+        p.add_argument("--quiet", action="store_true", help="no progress on standard error")
     build = isub.add_parser("build", help="compile intel sources into a pack directory")
     build.add_argument("sources", nargs="*", help="extra intel sources (files, dirs, archives)")
     build.add_argument("--out", default="slipcatch-intel-pack", help="pack directory to write")
@@ -178,8 +195,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     case = sub.add_parser("case", help="case stores")
     csub = case.add_subparsers(dest="case_command", required=True, parser_class=_Parser)
-    cinfo = csub.add_parser("info", help="files, counts and rejections of a case")
-    cinfo.add_argument("case")
+    cinfo = csub.add_parser("info", help="files, counts, rejections and runs of a case")
+    cinfo.add_argument("case", help="case name (in the cases directory) or path")
+    csub.add_parser(
+        "list", help="cases in the cases directory ($SLIPCATCH_CASES, else "
+        "~/.local/share/slipcatch/cases)"
+    )
     ccreate = csub.add_parser("create", help="create an empty case store")
     ccreate.add_argument("case")
 
@@ -203,6 +224,8 @@ def _build_parser() -> argparse.ArgumentParser:
     ing.add_argument(
         "--trusted-relay", action="append", default=[], help="receiving-side mail host or CIDR"
     )
+
+    ing.add_argument("--quiet", action="store_true", help="no progress on standard error")
 
     srv = sub.add_parser(
         "serve", help="browse a case (or an analyze --out directory) in a local web workbench"
@@ -254,12 +277,50 @@ def _facts_json(f: AddressFacts) -> dict[str, object]:
     return encoded
 
 
+def _case_inputs(args: argparse.Namespace) -> None:
+    """``analyze --case``: reuse what the case's latest run was given for every input not
+    given now (unless ``--fresh``), and say which inputs were used."""
+    from slipcatch.case import Case, case_path
+
+    path = case_path(args.case)
+    recorded = None
+    if not args.fresh and path.exists():
+        with Case.open(path, create=False) as store:
+            recorded = store.latest_inputs()
+    given = {
+        "intel": args.intel, "persona_map": args.persona_map,
+        "evidence_file": args.evidence_file, "trusted_relays": args.trusted_relay,
+    }
+    flags = {"intel": "--intel", "persona_map": "--persona-map",
+             "evidence_file": "--evidence-file", "trusted_relays": "--trusted-relay"}
+    for key, value in given.items():
+        if value:
+            shown = value if isinstance(value, list) else [value]
+            print(f"case inputs: {flags[key]} as given: {', '.join(map(str, shown))}")
+        elif recorded and recorded.get(key):
+            old = recorded[key]
+            setattr(args, key if key != "trusted_relays" else "trusted_relay", old)
+            shown = old if isinstance(old, list) else [old]
+            print(f"case inputs: {flags[key]} reused from run {recorded['run_id']}: "
+                  f"{', '.join(map(str, shown))}")
+        else:
+            print(f"case inputs: {flags[key]}: none")
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
+    from slipcatch._progress import Progress, pack_needs_build
     from slipcatch.pipeline import analyze
 
     if not args.evidence and not args.case:
         raise UsageError("analyze: give evidence paths, or --case NAME, or both")
-
+    progress = Progress(args.quiet)
+    if args.case:
+        _case_inputs(args)
+        if args.evidence:
+            _ingest_with_progress(args.case, args.evidence, _options(args), progress)
+    if pack_needs_build():
+        progress.step("building the intel pack (first use: about a minute)...")
+    progress.step("analysing...")
     result = analyze(
         args.evidence,
         intel=args.intel,
@@ -270,8 +331,46 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         evidence_file=args.evidence_file,
         report_options=_report_options(args, _case_name(args.case)),
     )
+    progress.done()
     _print_run(result.assessment, result.outputs)
     return 0
+
+
+def _options(args: argparse.Namespace) -> ReadOptions:
+    from slipcatch.evidence import PersonaMap, ReadOptions
+
+    return ReadOptions(
+        trusted_relays=tuple(args.trusted_relay),
+        persona_map=PersonaMap.load(args.persona_map) if args.persona_map else None,
+    )
+
+
+def _ingest_with_progress(
+    case: str, paths: Sequence[str], options: ReadOptions, progress: Progress,
+    report: bool = False,
+) -> list[FileIngest]:
+    """Ingest into a case, with a status line per file when stderr is a terminal; with
+    ``report``, print each file's account as soon as it is committed."""
+    from slipcatch.case import Case
+    from slipcatch.evidence import walk
+
+    total = len(list(walk(paths)))
+    done: list[FileIngest] = []
+    with Case.open(case) as store:
+        for item in store.iter_ingest(paths, options):
+            done.append(item)
+            if report:
+                progress.clear()
+                f = item.file
+                state = "already in case" if item.already_present else "ingested"
+                print(
+                    f"{state}: {f.path} ({f.format}) {f.records} records = {f.events} events "
+                    f"+ {f.rejected} rejected + {f.duplicates} duplicates",
+                    flush=True,
+                )
+            progress.step(f"ingest {len(done)}/{total} files: {item.file.path}")
+    progress.done()
+    return done
 
 
 def _cmd_simulate(args: argparse.Namespace, progress: bool | None = None) -> int:
@@ -384,9 +483,15 @@ def _cmd_intel(args: argparse.Namespace) -> int:
         return _cmd_intel_build(args)
     if args.intel_command == "diff":
         return _cmd_intel_diff(args)
+    from slipcatch._progress import Progress, pack_needs_build
+
     if args.pack and args.intel:
         raise UsageError("--pack and --intel cannot be combined (build a pack with both)")
+    progress = Progress(args.quiet)
+    if not args.pack and pack_needs_build():
+        progress.step("building the intel pack (first use: about a minute)...")
     pack = open_pack(Path(args.pack)) if args.pack else load_pack(args.intel)
+    progress.done()
     if args.intel_command == "info":
         info = pack.describe()
         if args.json:
@@ -403,12 +508,27 @@ def _cmd_intel(args: argparse.Namespace) -> int:
         print(f"  actors: {len(pack.actors)}")
         return 0
     at = _parse_time(args.at) if args.at else datetime.now(tz=UTC).replace(microsecond=0)
+    queries = _lookup_queries(args.ip, at)
+    prefixes = [(q, t) for q, t in queries if "/" in q]
+    if prefixes:
+        from slipcatch._prefix import prefix_facts, render_prefix
+
+        if len(prefixes) != len(queries):
+            raise UsageError("intel lookup: give addresses or CIDR prefixes, not both")
+        found = [prefix_facts(pack, q, t) for q, t in prefixes]
+        if args.json:
+            print(json.dumps(found, indent=2, ensure_ascii=False, sort_keys=True))
+        else:
+            for item in found:
+                print(render_prefix(item))
+        return 0
     results = []
-    for ip in args.ip:
+    for k, (ip, when) in enumerate(queries):
         try:
-            results.append(pack.lookup_one(ip, at))
+            results.append(pack.lookup_one(ip, when))
         except ValueError as exc:
-            raise UsageError(f"not an IP address: {ip!r}") from exc
+            where = f" (standard input line {k + 1})" if args.ip == ["-"] else ""
+            raise UsageError(f"not an IP address: {ip!r}{where}") from exc
     if args.json:
         print(json.dumps([_facts_json(f) for f in results], indent=2, ensure_ascii=False))
         return 0
@@ -427,9 +547,79 @@ def _cmd_intel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lookup_queries(items: Sequence[str], at: datetime) -> list[tuple[str, datetime]]:
+    """(address or CIDR, time) pairs: the arguments, or with ``-`` the lines of standard
+    input (``ADDRESS`` or ``ADDRESS,TIME``; blank lines and ``#`` comments skipped)."""
+    if list(items) != ["-"]:
+        if "-" in items:
+            raise UsageError("intel lookup: '-' (standard input) cannot be mixed with addresses")
+        return [(ip, at) for ip in items]
+    out = []
+    for number, line in enumerate(sys.stdin, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        ip, _, when = text.partition(",")
+        if ip.strip().lower() in ("ip", "address", "src_ip") and number == 1:
+            continue  # a header line
+        try:
+            t = _parse_time(when) if when.strip() else at
+        except UsageError:
+            raise UsageError(
+                f"standard input line {number}: not an ISO 8601 time or Unix epoch: {when!r}"
+            ) from None
+        out.append((ip.strip(), t))
+    if not out:
+        raise UsageError("intel lookup: no addresses on standard input")
+    return out
+
+
+def _cmd_case_list() -> int:
+    from slipcatch.case import Case, cases_dir, list_cases
+
+    root = cases_dir()
+    found = list_cases()
+    if not found:
+        print(f"no cases in {root}")
+        return 0
+    print(f"cases in {root}:")
+    for path in found:
+        try:
+            with Case.open(path, create=False) as store:
+                counts = store.counts()
+                runs = store.runs()
+        except SlipcatchError as exc:
+            print(f"  {path.stem}: unreadable ({exc.reason})")
+            continue
+        last = runs[-1][1].isoformat() if runs else "never"
+        print(f"  {path.stem}: {counts['evidence_files']} files, {counts['events']} events, "
+              f"{counts['runs']} runs (latest {last})")
+    return 0
+
+
+def _print_runs(store: Case) -> None:
+    runs = store.run_summaries()
+    if not runs:
+        print("  runs: none (slipcatch analyze --case)")
+    for r in runs:
+        print(f"  run {r['run_id']} at {r['generated_at'].isoformat()} pack {r['pack_id'][:12]}")
+        intel = r["intel"]
+        if intel is None:
+            print("    intel: not recorded")
+        else:
+            print("    intel: " + (", ".join(intel) if intel else "default pack only"))
+        extra = [s for s in r["sources"] if s]
+        print(f"    sources: {len(extra)} ({', '.join(extra[:8])}"
+              + (", ..." if len(extra) > 8 else "") + ")")
+        for v in r["verdicts"] or ["No persona's activity could be attributed."]:
+            print(f"    verdict: {v}")
+
+
 def _cmd_case(args: argparse.Namespace) -> int:
     from slipcatch.case import Case, case_path
 
+    if args.case_command == "list":
+        return _cmd_case_list()
     path = case_path(args.case)
     if args.case_command == "create":
         if path.exists():
@@ -449,6 +639,7 @@ def _cmd_case(args: argparse.Namespace) -> int:
                 f"  file {f.path} sha256 {f.sha256[:16]}… {f.format}: {f.records} records = "
                 f"{f.events} events + {f.rejected} rejected + {f.duplicates} duplicates"
             )
+        _print_runs(store)
     return 0
 
 
@@ -468,21 +659,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from slipcatch.case import Case
-    from slipcatch.evidence import PersonaMap, ReadOptions
+    from slipcatch._progress import Progress
 
-    options = ReadOptions(
-        trusted_relays=tuple(args.trusted_relay),
-        persona_map=PersonaMap.load(args.persona_map) if args.persona_map else None,
-    )
-    with Case.open(args.case) as store:
-        for item in store.iter_ingest(args.evidence, options):
-            f = item.file
-            state = "already in case" if item.already_present else "ingested"
-            print(
-                f"{state}: {f.path} ({f.format}) {f.records} records = {f.events} events + "
-                f"{f.rejected} rejected + {f.duplicates} duplicates"
-            )
+    _ingest_with_progress(args.case, args.evidence, _options(args), Progress(args.quiet),
+                          report=True)
     return 0
 
 
@@ -513,6 +693,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SlipcatchError as exc:
         print(f"slipcatch: error: {exc}", file=sys.stderr)
         return 2
+    except SystemExit as exc:  # --version and --help have printed and are done
+        return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
         print("slipcatch: interrupted", file=sys.stderr)
         return 130

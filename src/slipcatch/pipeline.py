@@ -132,6 +132,12 @@ def analyze(
     if case is not None:
         from slipcatch.case import Case
 
+        inputs = {
+            "intel": [str(Path(p).resolve()) for p in intel],
+            "persona_map": str(Path(persona_map).resolve()) if persona_map else None,
+            "evidence_file": str(Path(evidence_file).resolve()) if evidence_file else None,
+            "trusted_relays": list(trusted_relays),
+        }
         with Case.open(case) as store:
-            store.record_run(assessment)
+            store.record_run(assessment, inputs)
     return RunResult(assessment=assessment, outputs=outputs)

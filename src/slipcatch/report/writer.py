@@ -29,6 +29,13 @@ FILES: dict[str, str] = {
 }
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _write(path: Path, chunks: Iterable[str]) -> None:
     """Write text atomically (temp file + rename) so a reader never sees half a report.
 
@@ -37,6 +44,7 @@ def _write(path: Path, chunks: Iterable[str]) -> None:
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; reports follow the umask
         with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
                 fh.write(chunk.encode("utf-8", "backslashreplace"))

@@ -1,0 +1,118 @@
+"""``slipcatch.enrich`` against the kernel's own array lookup, on the same rows, in one run.
+
+One command (from the repository root)::
+
+    .venv/bin/python benchmarks/api/enrich.py                 # 10 M rows, 3 timed passes
+    .venv/bin/python benchmarks/api/enrich.py --rows 1000000  # shorter
+
+Rows: IPv4 address texts (80 % inside a range of the default pack's fact table, 20 % uniform)
+with times spread over 2014-2024, as a pandas DataFrame (``src_ip`` Arrow-backed strings, the
+pandas 3 default; ``time`` datetime64[us, UTC]). Measured, each after one untimed warm-up:
+
+* ``kernel``: ``IntelPack.lookup_arrays(hi, lo, times_us)`` on the already parsed integers
+  (the lookup benchmark's ``slipcatch-pack`` row);
+* ``kernel+text``: ``addresses_from_arrow`` on the same texts, then ``lookup_arrays``: what
+  any text column costs before the kernel can run;
+* ``enrich``: ``slipcatch.enrich(df)`` end to end: texts and times in, a new pandas frame with
+  all lookup columns (category, country, asn, as_org, prefix, actor, tor, projected,
+  sources) out;
+* ``enrich-polars``: the same on a polars DataFrame.
+
+Prints the median of the timed passes, rows/s and the ratio of each to ``kernel`` and to
+``kernel+text``, with the 1-minute load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _rows(n: int, seed: int = 7):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from slipcatch.intel import load_pack
+
+    rng = np.random.default_rng(seed)
+    pack = load_pack()
+    # addresses inside ranges: around the IPv4 networks the pack's facts know
+    sample = pack.lookup_arrays(
+        np.zeros(200_000, np.uint64),
+        (np.uint64(0xFFFF << 32) | rng.integers(1 << 24, 0xDF000000, 200_000, dtype=np.uint64)),
+        np.zeros(200_000, np.int64),
+    )
+    known = np.flatnonzero(np.asarray(sample.category) != 7)  # not "unknown"
+    base = rng.integers(1 << 24, 0xDF000000, 200_000, dtype=np.uint64)[known]
+    inside = rng.random(n) < 0.8
+    v4 = np.where(inside, base[rng.integers(0, len(base), n)] ^ rng.integers(0, 256, n,
+                                                                          dtype=np.uint64),
+                  rng.integers(1 << 24, 0xDF000000, n, dtype=np.uint64)).astype(np.uint32)
+    octets = [(v4 >> s) & 0xFF for s in (24, 16, 8, 0)]
+    texts = (pd.Series(octets[0]).astype(str) + "." + pd.Series(octets[1]).astype(str) + "."
+             + pd.Series(octets[2]).astype(str) + "." + pd.Series(octets[3]).astype(str))
+    lo_us, hi_us = 1_388_534_400_000_000, 1_735_689_600_000_000  # 2014-01-01 .. 2025-01-01
+    us = rng.integers(lo_us, hi_us, n, dtype=np.int64)
+    df = pd.DataFrame({
+        "time": pd.to_datetime(us, unit="us", utc=True),
+        "src_ip": texts.astype("str"),
+        "persona": "p",
+    })
+    hi = np.zeros(n, np.uint64)
+    lo = np.uint64(0xFFFF << 32) | v4.astype(np.uint64)
+    return pack, df, hi, lo, us
+
+
+def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    fn()  # warm-up: page faults of fresh memory, lazy tables
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    import polars as pl
+    import pyarrow as pa
+
+    import slipcatch
+    from slipcatch.intel import addresses_from_arrow
+
+    load0 = os.getloadavg()[0]
+    pack, df, hi, lo, us = _rows(args.rows)
+    texts = pa.array(df["src_ip"])
+    pdf = pl.from_pandas(df)
+    runs: dict[str, Callable[[], object]] = {
+        "kernel": lambda: pack.lookup_arrays(hi, lo, us),
+        "kernel+text": lambda: pack.lookup_arrays(*addresses_from_arrow(texts)[:2], us),
+        "enrich": lambda: slipcatch.enrich(df, pack=pack),
+        "enrich-polars": lambda: slipcatch.enrich(pdf, pack=pack),
+    }
+    medians = {name: statistics.median(_timed(fn, args.repeat)) for name, fn in runs.items()}
+    out = slipcatch.enrich(df, pack=pack)
+    check = pack.lookup_arrays(hi, lo, us)
+    same = bool((out["category"].cat.codes.to_numpy() == np.asarray(check.category)).all())
+    load1 = os.getloadavg()[0]
+    print(f"rows {args.rows:,}, {args.repeat} timed passes each (median), "
+          f"load average {load0:.2f} before, {load1:.2f} after; enrich == kernel: {same}")
+    print(f"{'approach':<15}{'seconds':>9}{'rows/s':>12}{'vs kernel':>11}{'vs k+text':>11}")
+    for name, sec in medians.items():
+        print(f"{name:<15}{sec:9.3f}{args.rows / sec / 1e6:10.2f} M"
+              f"{sec / medians['kernel']:10.2f}x{sec / medians['kernel+text']:10.2f}x")
+
+
+if __name__ == "__main__":
+    main()
