@@ -174,7 +174,7 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A record that produced no event, with the reason (a code from evidence.REASONS)."""
+    """A record that produced no event, with the reason (a code from ``reasons.REASONS``)."""
 
     path: str
     sha256: str
