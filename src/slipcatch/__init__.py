@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from slipcatch._version import __version__
+
 __all__ = ["Case", "RunResult", "__version__", "analyze"]
 
 if TYPE_CHECKING:

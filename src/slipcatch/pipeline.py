@@ -125,7 +125,8 @@ def analyze(
         outputs = write_reports(assessment, Path(out_dir))
     if case is not None:
         from slipcatch.case import Case
+        from slipcatch.report import assessment_document
 
         with Case.open(case) as store:
-            store.record_run(assessment)
+            store.record_run(assessment, assessment_document(assessment))
     return RunResult(assessment=assessment, outputs=outputs)
