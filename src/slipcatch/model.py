@@ -12,9 +12,9 @@ Data flows one way::
     -> JSON, Markdown, HTML, ...              (slipcatch.report)
 
 Every object here is immutable once built. Times are timezone-aware UTC ``datetime``s.
-Addresses are kept as canonical text (``ipaddress`` compressed form) on the objects; the bulk
-tables (``EVENT_SCHEMA``, ``OBSERVATION_SCHEMA``) carry them as text and as 128-bit integers
-split into two ``uint64`` halves for vectorised lookups.
+Addresses are kept as canonical text (``ipaddress`` compressed form) on the objects; the
+vectorised lookups (``slipcatch.intel``) take them as 128-bit integers split into two ``uint64``
+halves, IPv4 as the IPv4-mapped IPv6 address.
 """
 
 from __future__ import annotations
@@ -27,14 +27,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
-import pyarrow as pa
-
 __all__ = [
     "ANONYMOUS",
     "COVER",
-    "EVENT_SCHEMA",
     "ICD203_BANDS",
-    "OBSERVATION_SCHEMA",
     "Actor",
     "AddressFacts",
     "Alternative",
@@ -479,36 +475,3 @@ def utc(dt: datetime) -> datetime:
         return dt
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
-
-#: Arrow schema of the bulk event table (case store, events.jsonl, vectorised paths).
-EVENT_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("time", pa.timestamp("us", tz="UTC")),
-        ("src_ip", pa.string()),
-        ("ip_hi", pa.uint64()),  # high 64 bits of the IPv6 (or IPv4-mapped) address
-        ("ip_lo", pa.uint64()),
-        ("ip_version", pa.uint8()),
-        ("persona", pa.string()),
-        ("channel", pa.string()),
-        ("path", pa.string()),
-        ("sha256", pa.string()),
-        ("locator", pa.string()),
-        ("origin_trust", pa.string()),
-        ("entry_ip", pa.string()),
-        ("attributes", pa.map_(pa.string(), pa.string())),
-    ]
-)
-
-#: Arrow schema of observations: events plus what their address was at the time.
-OBSERVATION_SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("category", pa.string()),
-        ("country", pa.string()),
-        ("asn", pa.int64()),
-        ("as_org", pa.string()),
-        ("prefix", pa.string()),
-        ("actor", pa.string()),
-    ]
-)
