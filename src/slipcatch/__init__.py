@@ -2,7 +2,8 @@
 
 The public API is small: ``slipcatch.analyze(paths, ...)`` runs the whole pipeline and returns a
 ``RunResult`` (the ``model.Assessment`` and the outputs written); ``slipcatch.Case`` opens a case
-store. Everything else is reached through the stage packages (evidence, intel, analysis, report).
+store. Everything else is reached through the stage packages (evidence, intel, analysis,
+report) and the command line (``slipcatch.cli``); ``slipcatch.calibration`` is the test bench.
 """
 
 from __future__ import annotations

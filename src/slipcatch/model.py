@@ -7,7 +7,8 @@ Data flows one way::
     Event + AddressFacts -> Observation       (slipcatch.pipeline)
     Observation as the analysis reads it      (slipcatch.analysis.reading)
     Observations -> Persona, Slip             (slipcatch.analysis.personas / slips)
-    -> EvidenceLine, Hypothesis, Verdict      (slipcatch.analysis.hypotheses / confidence)
+    -> EvidenceLine                           (slipcatch.analysis.rules)
+    -> Hypothesis, Verdict                    (slipcatch.analysis.hypotheses / confidence)
     -> Assessment                             (slipcatch.pipeline)
     -> JSON, Markdown, HTML, ...              (slipcatch.report)
 
