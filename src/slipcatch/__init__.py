@@ -9,19 +9,17 @@ The public API (``../shared/contracts/API.md``, docs/api.md) is pandas-first::
 
 Errors are ``slipcatch.SlipcatchError`` and its subclasses. Names are imported lazily so that
 ``import slipcatch.model`` stays light for readers and tests.
+
+Everything else is reached through the stage packages (evidence, intel, analysis, report)
+and the command line (``slipcatch.cli``); ``slipcatch.calibration`` is the test bench.
 """
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
+from slipcatch._version import __version__
 from slipcatch.errors import CaseError, EvidenceError, IntelError, SlipcatchError, UsageError
-
-try:
-    __version__: str = _metadata.version("slipcatch")
-except _metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "Case",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -287,7 +287,7 @@ class Case:
         Raises:
             EvidenceError: a path does not exist or cannot be read.
         """
-        from slipcatch import __version__
+        from slipcatch._version import __version__
         from slipcatch.evidence import FileRead, ReadOptions, walk
 
         opts = options or ReadOptions()
@@ -414,17 +414,21 @@ class Case:
 
     # -- runs -----------------------------------------------------------------------------
 
-    def record_run(self, assessment: Assessment, inputs: dict[str, Any] | None = None) -> str:
-        """Store a run's document and observations; returns its id (from its content).
+    def record_run(
+        self,
+        assessment: Assessment,
+        document: Mapping[str, Any],
+        inputs: dict[str, Any] | None = None,
+    ) -> str:
+        """Store a run's document (``report.assessment_document(assessment)``, built by the
+        caller: the case stores and reads, it builds no report) and its observations; returns
+        the run's id (from the document's content).
 
         Recording the same result twice (same inputs, pack and model) adds nothing.
         ``inputs`` (``intel``: list of paths, ``persona_map``, ``evidence_file``,
         ``trusted_relays``) are what the run was given, so that a later ``analyze --case``
         can reuse them (``latest_inputs``).
         """
-        from slipcatch.report import assessment_document
-
-        document = assessment_document(assessment)
         body = json.dumps(document, sort_keys=True, ensure_ascii=True)
         stable = dict(document, generated_at=None)
         run_id = stable_id("run", json.dumps(stable, sort_keys=True, ensure_ascii=True))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from slipcatch._progress import Progress
     from slipcatch.case import Case, FileIngest
     from slipcatch.evidence import ReadOptions
+    from slipcatch.intel import IntelPack
     from slipcatch.report import ReportOptions
 
 __all__ = ["main"]
@@ -507,6 +508,10 @@ def _cmd_intel(args: argparse.Namespace) -> int:
             print(f"  {s.name} ({s.kind}) version {s.version}: {s.records} records{span}")
         print(f"  actors: {len(pack.actors)}")
         return 0
+    return _cmd_intel_lookup(args, pack)
+
+
+def _cmd_intel_lookup(args: argparse.Namespace, pack: IntelPack) -> int:
     at = _parse_time(args.at) if args.at else datetime.now(tz=UTC).replace(microsecond=0)
     queries = _lookup_queries(args.ip, at)
     prefixes = [(q, t) for q, t in queries if "/" in q]

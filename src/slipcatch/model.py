@@ -7,14 +7,15 @@ Data flows one way::
     Event + AddressFacts -> Observation       (slipcatch.pipeline)
     Observation as the analysis reads it      (slipcatch.analysis.reading)
     Observations -> Persona, Slip             (slipcatch.analysis.personas / slips)
-    -> EvidenceLine, Hypothesis, Verdict      (slipcatch.analysis.hypotheses / confidence)
+    -> EvidenceLine                           (slipcatch.analysis.rules)
+    -> Hypothesis, Verdict                    (slipcatch.analysis.hypotheses / confidence)
     -> Assessment                             (slipcatch.pipeline)
     -> JSON, Markdown, HTML, ...              (slipcatch.report)
 
 Every object here is immutable once built. Times are timezone-aware UTC ``datetime``s.
-Addresses are kept as canonical text (``ipaddress`` compressed form) on the objects; the bulk
-tables (``EVENT_SCHEMA``, ``OBSERVATION_SCHEMA``) carry them as text and as 128-bit integers
-split into two ``uint64`` halves for vectorised lookups.
+Addresses are kept as canonical text (``ipaddress`` compressed form) on the objects; the
+vectorised lookups (``slipcatch.intel``) take them as 128-bit integers split into two ``uint64``
+halves, IPv4 as the IPv4-mapped IPv6 address.
 """
 
 from __future__ import annotations
@@ -27,14 +28,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-import pyarrow as pa
-
 __all__ = [
     "ANONYMOUS",
     "COVER",
-    "EVENT_SCHEMA",
     "ICD203_BANDS",
-    "OBSERVATION_SCHEMA",
     "Actor",
     "AddressFacts",
     "Alternative",
@@ -233,7 +230,7 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A record that produced no event, with the reason (a code from evidence.REASONS)."""
+    """A record that produced no event, with the reason (a code from ``reasons.REASONS``)."""
 
     path: str
     sha256: str
@@ -538,36 +535,3 @@ def utc(dt: datetime) -> datetime:
         return dt
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
-
-#: Arrow schema of the bulk event table (case store, events.jsonl, vectorised paths).
-EVENT_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("time", pa.timestamp("us", tz="UTC")),
-        ("src_ip", pa.string()),
-        ("ip_hi", pa.uint64()),  # high 64 bits of the IPv6 (or IPv4-mapped) address
-        ("ip_lo", pa.uint64()),
-        ("ip_version", pa.uint8()),
-        ("persona", pa.string()),
-        ("channel", pa.string()),
-        ("path", pa.string()),
-        ("sha256", pa.string()),
-        ("locator", pa.string()),
-        ("origin_trust", pa.string()),
-        ("entry_ip", pa.string()),
-        ("attributes", pa.map_(pa.string(), pa.string())),
-    ]
-)
-
-#: Arrow schema of observations: events plus what their address was at the time.
-OBSERVATION_SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("category", pa.string()),
-        ("country", pa.string()),
-        ("asn", pa.int64()),
-        ("as_org", pa.string()),
-        ("prefix", pa.string()),
-        ("actor", pa.string()),
-    ]
-)

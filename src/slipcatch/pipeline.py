@@ -131,6 +131,7 @@ def analyze(
         outputs = write_reports(assessment, Path(out_dir), options=report_options)
     if case is not None:
         from slipcatch.case import Case
+        from slipcatch.report import assessment_document
 
         inputs = {
             "intel": [str(Path(p).resolve()) for p in intel],
@@ -139,5 +140,5 @@ def analyze(
             "trusted_relays": list(trusted_relays),
         }
         with Case.open(case) as store:
-            store.record_run(assessment, inputs)
+            store.record_run(assessment, assessment_document(assessment), inputs)
     return RunResult(assessment=assessment, outputs=outputs)

@@ -35,7 +35,7 @@ from slipcatch.model import (
 from .episodes import channel_kind
 from .hypotheses import HypothesisSpec
 from .reading import stated_trust
-from .rules.analyst import RULE_ANALYST, effective_likelihoods
+from .rules.analyst import RULE_ANALYST, analyst_line, effective_likelihoods
 
 __all__ = [
     "CLOSE_SECONDS",
@@ -175,13 +175,8 @@ def _line(
     """A hypothetical analyst item stating ``ratios`` (hypothesis id -> ratio) at
     ``WHATIF_RELIABILITY``, weighed as the analyst-evidence rule weighs a stated item."""
     likelihoods = effective_likelihoods(lambda spec: ratios.get(spec.id), WHATIF_RELIABILITY, specs)
-    return EvidenceLine(
-        id=stable_id("line", persona.id, _SOURCE, kind),
-        kind="analyst",
-        summary=text,
-        likelihoods={k: round(v, 6) for k, v in sorted(likelihoods.items())},
-        reliability=WHATIF_RELIABILITY,
-        rule=RULE_ANALYST,
+    return analyst_line(
+        stable_id("line", persona.id, _SOURCE, kind), text, likelihoods, WHATIF_RELIABILITY
     )
 
 
@@ -364,7 +359,11 @@ def ratio_line(
     persona: Persona, kind: str, text: str, hypothesis: str, ratio: float
 ) -> EvidenceLine:
     """A hypothetical independent line favouring ``hypothesis`` over every other by ``ratio``
-    (an effective ratio: no reliability discount, no ``LINE_CAP``)."""
+    (an effective ratio: no reliability discount, no ``LINE_CAP``).
+
+    Not built with ``rules.analyst.analyst_line``: ``tipping_ratio`` searches this ratio to
+    three significant figures and past ``LINE_CAP``, which that rule's rounding to six decimals
+    and tempering would change."""
     return EvidenceLine(
         id=stable_id("line", persona.id, _SOURCE, kind, hypothesis),
         kind="analyst",

@@ -1,8 +1,8 @@
 """Address arithmetic shared by the intel loaders, the compiler and the lookup kernel.
 
 Every address and range lives in one 128-bit space: IPv6 as is, IPv4 as the IPv4-mapped
-IPv6 address (``::ffff:a.b.c.d``), the same convention as ``model.EVENT_SCHEMA``'s
-``ip_hi``/``ip_lo`` columns. Ranges are inclusive ``[first, last]`` pairs of Python ints.
+IPv6 address (``::ffff:a.b.c.d``), split for the vectorised paths into ``hi``/``lo`` uint64
+halves. Ranges are inclusive ``[first, last]`` pairs of Python ints.
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def addresses_from_arrow(array: object) -> tuple[
     IPv4 dotted quads are parsed with NumPy byte arithmetic on the Arrow buffers (no Python
     object per row); anything else (IPv6, surrounding spaces) falls back to ``ip_to_int``
     row by row. IPv4 comes out IPv4-mapped (``hi == 0``, ``lo == 0xffff << 32 | v4``), as
-    in ``model.EVENT_SCHEMA``. Nulls and non-addresses give ``valid == False`` and 0, 0.
+    everywhere in the 128-bit space. Nulls and non-addresses give ``valid == False`` and 0, 0.
     Strict like ``model.canonical_ip``: leading zeros in an octet are refused.
 
     Raises:

@@ -188,7 +188,7 @@ class IntelPack:
         times_us: npt.NDArray[np.int64],
     ) -> LookupArrays:
         """Bulk lookup on integer arrays: addresses as ``(hi, lo)`` uint64 halves (IPv4
-        mapped, as in ``model.EVENT_SCHEMA``), times as int64 microseconds since the epoch.
+        mapped, as in ``intel.addr``), times as int64 microseconds since the epoch.
         Category codes index ``slipcatch.intel.CATEGORY_ORDER``.
 
         Large batches use a /24 table of the IPv4 space (64 MiB, plus 1 KiB per /24 split by

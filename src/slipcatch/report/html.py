@@ -25,8 +25,8 @@ import jinja2
 import markupsafe
 import plotly.offline
 
-from slipcatch.evidence import REASONS
 from slipcatch.model import Assessment, Fact, Observation, SourceInfo
+from slipcatch.reasons import REASONS
 
 from ._format import clean_text, decimal, duration, iso, pct, ratio
 from ._plots import (

@@ -134,7 +134,7 @@ def _split(value: str) -> tuple[str, bool]:
     return (value[:-5], True) if value.endswith(".json") else (value, False)
 
 
-def create_app(store: Store, token: str) -> ASGIApp:
+def create_app(store: Store, token: str) -> ASGIApp:  # noqa: C901 - small route closures over one store
     """The workbench over ``store``; every request must carry ``token`` (see ``TokenGate``)."""
     env = Environment(
         loader=PackageLoader("slipcatch.web", "templates"),

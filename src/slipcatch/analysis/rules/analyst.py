@@ -6,7 +6,7 @@ hypotheses and a reliability code, which keeps a share of their weight.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,6 +20,7 @@ from ._lines import rounded
 __all__ = [
     "RULE_ANALYST",
     "AnalystScore",
+    "analyst_line",
     "analyst_lines",
     "analyst_scores",
     "analyst_summary",
@@ -83,17 +84,30 @@ def analyst_summary(score: AnalystScore, source: str) -> str:
     )
 
 
+def analyst_line(
+    line_id: str, summary: str, likelihoods: Mapping[str, float], reliability: str
+) -> EvidenceLine:
+    """The line of one stated item: its effective ``likelihoods`` (``effective_likelihoods``,
+    rounded here) at the item's reliability. The what-ifs build their stated items with it."""
+    return EvidenceLine(
+        id=line_id,
+        kind="analyst",
+        summary=summary,
+        likelihoods=rounded(likelihoods),
+        reliability=reliability,
+        rule=RULE_ANALYST,
+    )
+
+
 def analyst_lines(case: PersonaCase) -> list[EvidenceLine]:
     source = case.analyst.source if case.analyst is not None else ""
     return [
-        EvidenceLine(
+        analyst_line(
             # Not the file name: the same item read from a copy is the same line.
-            id=stable_id("line", case.persona.id, "analyst", score.item.key),
-            kind="analyst",
-            summary=analyst_summary(score, source),
-            likelihoods=rounded(score.likelihoods),
-            reliability=score.item.reliability,
-            rule=RULE_ANALYST,
+            stable_id("line", case.persona.id, "analyst", score.item.key),
+            analyst_summary(score, source),
+            score.likelihoods,
+            score.item.reliability,
         )
         for score in analyst_scores(case)
     ]

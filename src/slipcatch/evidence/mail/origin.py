@@ -125,7 +125,9 @@ class Analysis:
     claim: Origin | None = None
 
 
-def analyse(hops: list[ReceivedHop], headers: Sequence[Header], trusted: Trusted) -> Analysis:
+def analyse(  # noqa: C901 - one rule per origin header, in order of trust
+    hops: list[ReceivedHop], headers: Sequence[Header], trusted: Trusted
+) -> Analysis:
     entry = _entry(hops, trusted)
     notes: dict[str, str] = {}
     below = [h for h in hops if entry is not None and h.index > entry]

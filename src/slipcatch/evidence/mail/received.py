@@ -118,7 +118,7 @@ def ips_in(text: str) -> Iterator[tuple[str, bool]]:
                 yield ip, zone
 
 
-def parse_received(index: int, text: str) -> ReceivedHop:
+def parse_received(index: int, text: str) -> ReceivedHop:  # noqa: C901, PLR0915 - one branch per clause of the Received grammar
     hop = ReceivedHop(index=index, raw=text)
     skel, comments, balanced = _skeleton(text)
     if not balanced:

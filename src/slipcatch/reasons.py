@@ -1,0 +1,38 @@
+"""The rejection-reason vocabulary: why a record of an evidence file produced no event.
+
+The readers (``slipcatch.evidence``) reject records with these codes and the reports explain
+them; both import the table from here, so a report never imports a reader.
+"""
+
+from __future__ import annotations
+
+__all__ = ["REASONS"]
+
+#: Rejection reason code -> meaning.
+REASONS: dict[str, str] = {
+    "unrecognised-format": "the file's content matches no supported format (or is binary); "
+    "the whole file is one rejected record",
+    "decompression-limit": "decompression stopped: more than 2 GiB out, or a ratio above 200:1 "
+    "past 10 MiB (a likely decompression bomb); the rest of the file is one rejection",
+    "truncated-compression": "the compressed stream is truncated or corrupt; records read before "
+    "the fault are kept, the rest of the file is one rejection",
+    "line-too-long": "a line longer than 64 KiB (discarded unread)",
+    "bad-encoding": "a log or table line that is not valid UTF-8",
+    "bad-quoting": "a CSV row with an unterminated or misplaced quote (a record is one line; "
+    "quoted fields cannot span lines)",
+    "column-count": "a CSV row with a different number of fields than the header",
+    "bad-json": "a JSON-lines record that is not a JSON object",
+    "unparsed-line": "a line that does not match the file's recognised format",
+    "no-client-event": "a well-formed auth-log line that records no remote client (cron, sudo, "
+    "session and daemon messages, sshd lines other than Accepted/Failed/Invalid user)",
+    "missing-time": "a record without a time",
+    "bad-time": "a time that cannot be read (or, for e-mail, no parseable Received or Date time)",
+    "missing-address": "a record without a source address",
+    "bad-address": "a source address that is not a valid IPv4/IPv6 address: a host name, "
+    "out-of-range octets (999.1.1.1), too few parts (1.2.3), or zero-padded octets (010.1.1.1, "
+    "refused rather than guessed as octal or decimal)",
+    "no-address": "an e-mail with no usable address in its Received chain or origin headers",
+    "message-too-large": "an e-mail message larger than the 64 MiB limit",
+    "mime-limit": "an e-mail's MIME structure nests deeper than 8 levels or has more than "
+    "1000 parts; embedded messages beyond that were not examined (the message itself is read)",
+}
