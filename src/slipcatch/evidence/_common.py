@@ -17,6 +17,8 @@ from slipcatch.model import Event, EvidenceRef, OriginTrust, Rejection, canonica
 __all__ = [
     "ANONYMOUS",
     "REASONS",
+    "clean_text",
+    "escaped_text",
     "event",
     "event_id_fast",
     "is_internal",
@@ -41,7 +43,9 @@ REASONS: dict[str, str] = {
     "truncated-compression": "the compressed stream is truncated or corrupt; records read before "
     "the fault are kept, the rest of the file is one rejection",
     "line-too-long": "a line longer than 64 KiB (discarded unread)",
-    "bad-encoding": "a log or table line that is not valid UTF-8",
+    "bad-encoding": "a log or table line that is not valid UTF-8 (a JSON string escaping a lone "
+    "surrogate, \\ud800, is not rejected: it is read as U+FFFD, the original kept escaped in "
+    "attribute NAME.escaped)",
     "bad-quoting": "a CSV row with an unterminated or misplaced quote (a record is one line; "
     "quoted fields cannot span lines)",
     "column-count": "a CSV row with a different number of fields than the header",
@@ -66,10 +70,66 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def clean_text(text: str) -> str:
+    """``text`` as valid Unicode: each lone surrogate (a JSON ``\\ud800`` escape, or an
+    undecodable byte kept by ``surrogateescape``) becomes U+FFFD. Valid text is returned as is.
+
+    Every string leaving a reader passes through here (JSON records, file names, rejection
+    details), so writers never meet text they cannot encode; the raw bytes stay in the record's
+    hash and, for JSON fields, escaped in a ``NAME.escaped`` attribute (``escaped_text``).
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
+def escaped_text(text: str) -> str:
+    """The ASCII-escaped form of text holding lone surrogates (``\\ud800``), reversible."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _clean_json(v) for k, v in value.items()}
+    return value
+
+
+def _needs_cleaning(data: bytes) -> bool:
+    # A lone surrogate can only come from a \uD800-\uDFFF escape in the JSON text.
+    lowered = data.lower()
+    return any(f"\\ud{c}".encode() in lowered for c in "89abcdef")
+
+
+def clean_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """A parsed JSON object with every key and string cleaned (``clean_text``); a top-level
+    string field that changed keeps its escaped original as attribute ``NAME.escaped``."""
+    out: dict[str, Any] = {}
+    escaped: dict[str, str] = {}
+    for key, value in obj.items():
+        name = clean_text(str(key))
+        out[name] = _clean_json(value)
+        if isinstance(value, str) and out[name] != value:
+            escaped[f"{name}.escaped"] = escaped_text(value)
+    for key, value in escaped.items():
+        out.setdefault(key, value)
+    return out
+
+
 def reject(source: Source, locator: str, reason: str, detail: str = "") -> Rejection:
     if reason not in REASONS:  # a programming error, not bad evidence
         raise KeyError(f"unknown rejection reason {reason!r}")
-    return Rejection(source.name, source.sha256, locator, reason, detail[:500])
+    return Rejection(source.name, source.sha256, locator, reason, clean_text(detail[:500]))
 
 
 def reject_problem(source: Source, problem: Problem) -> Rejection:
@@ -104,7 +164,7 @@ def json_objects(source: Source) -> Iterator[tuple[Line, dict[str, Any]] | Rejec
             detail = f"a JSON {type(obj).__name__}, not an object"
             yield reject(source, f"line {line.number}", "bad-json", detail)
             continue
-        yield line, obj
+        yield line, clean_object(obj) if _needs_cleaning(line.data) else obj
 
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"

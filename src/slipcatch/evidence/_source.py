@@ -129,7 +129,9 @@ class Source:
         ratio_floor: int = RATIO_FLOOR,
     ):
         self.path = path
-        self.name = str(path)
+        # A file name that is not UTF-8 holds surrogateescape'd bytes: shown with U+FFFD (the
+        # file is still opened by its real path).
+        self.name = str(path).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         self.options = options
         self._limits = (max_total, max_ratio, ratio_floor)
         if not path.exists():
