@@ -233,10 +233,15 @@ class Case:
         """
         from slipcatch import __version__
         from slipcatch.evidence import FileRead, ReadOptions, walk
+        from slipcatch.evidence._ingest import Skipped, skipped_file
 
         opts = options or ReadOptions()
-        files = list(walk(paths))  # fail on a missing path before reading anything
+        # Fail on a missing path before reading anything.
+        files = list(walk(paths, follow_outside=opts.follow_outside))
         for path in files:
+            if isinstance(path, Skipped):
+                yield self._skipped(*skipped_file(path))
+                continue
             sha = _file_sha256(path)
             row = self._con.execute(
                 "SELECT path, size, format, records, events, rejected, duplicates, "
@@ -281,6 +286,24 @@ class Case:
                 )
             yield FileIngest(account, False)
 
+    def _skipped(self, account: EvidenceFile, rejection: Rejection) -> FileIngest:
+        """Record a directory entry that was not read (its one rejection says why)."""
+        from slipcatch import __version__
+
+        held = self._con.execute(
+            "SELECT 1 FROM evidence_files WHERE sha256 = ?", [account.sha256]
+        ).fetchone()
+        if held is not None:
+            return FileIngest(account, True)
+        with self._transaction() as con:
+            self._insert_batch(con, [], [rejection])
+            con.execute(
+                "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [account.sha256, _text(account.path), 0, account.format,
+                 f"skipped/slipcatch-{__version__}", 1, 0, 1, 0, datetime.now(tz=UTC), None],
+            )
+        return FileIngest(account, False)
+
     @staticmethod
     def _insert_batch(
         con: duckdb.DuckDBPyConnection, events: list[Event], rejections: list[Rejection]
@@ -316,12 +339,26 @@ class Case:
         ).fetchall()
         return [EvidenceFile(*r) for r in rows]
 
-    def rejections(self) -> list[Rejection]:
+    def rejections(self, limit: int | None = None) -> list[Rejection]:
+        """The case's rejections by file and locator (the first ``limit`` of them)."""
         rows = self._con.execute(
             "SELECT path, sha256, locator, reason, detail FROM rejections "
-            "ORDER BY path, sha256, locator"
+            "ORDER BY path, sha256, locator" + (f" LIMIT {int(limit)}" if limit is not None else "")
         ).fetchall()
         return [Rejection(*r) for r in rows]
+
+    def iter_rejections(self, batch: int = BATCH) -> Iterator[Rejection]:
+        """Every rejection, streamed in batches (memory stays bounded)."""
+        cur = self._con.cursor()
+        try:
+            cur.execute(
+                "SELECT path, sha256, locator, reason, detail FROM rejections "
+                "ORDER BY path, sha256, locator"
+            )
+            while rows := cur.fetchmany(batch):
+                yield from (Rejection(*r) for r in rows)
+        finally:
+            cur.close()
 
     def events(self) -> list[Event]:
         """Every event in the case, sorted by (time, id)."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from slipcatch.errors import SlipcatchError, UsageError
 from slipcatch.model import AddressFacts, Assessment
@@ -74,6 +75,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--case",
         help="ingest the evidence into this case store (DuckDB), analyse everything the case "
         "holds, and record the run there",
+    )
+    an.add_argument(
+        "--follow-outside",
+        action="store_true",
+        help="follow symbolic links that lead out of the evidence directories given "
+        "(by default each is skipped and counted as outside-tree)",
     )
     an.add_argument(
         "--evidence-file",
@@ -146,6 +153,11 @@ def _build_parser() -> argparse.ArgumentParser:
     ing.add_argument(
         "--trusted-relay", action="append", default=[], help="receiving-side mail host or CIDR"
     )
+    ing.add_argument(
+        "--follow-outside",
+        action="store_true",
+        help="follow symbolic links that lead out of the evidence directories given",
+    )
     return parser
 
 
@@ -165,18 +177,39 @@ def _verdict_lines(assessment: Assessment) -> list[str]:
     return lines
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _safe(text: str) -> str:
+    """Evidence text made harmless for a terminal: control characters (ESC, BEL, CR, C1,
+    bidi overrides) shown as ``\\xNN``/``\\uNNNN`` escapes, lone surrogates as U+FFFD."""
+    text = _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+        else f"\\u{ord(m.group()):04x}",
+        text,
+    )
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _say(text: str, file: TextIO | None = None) -> None:
+    print(_safe(text), file=file or sys.stdout)
+
+
 def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
     total = sum(f.records for f in assessment.evidence)
-    print(
+    rejected = sum(f.rejected for f in assessment.evidence)
+    _say(
         f"slipcatch: {len(assessment.evidence)} files, {total} records, "
-        f"{len(assessment.observations)} events, {len(assessment.rejections)} rejected, "
+        f"{len(assessment.observations)} events, {rejected} rejected, "
         f"{len(assessment.personas)} personas"
     )
     print("Verdicts:")
     for line in _verdict_lines(assessment):
-        print(line)
+        _say(line)
     for name in sorted(outputs):
-        print(f"{name}: {outputs[name]}")
+        _say(f"{name}: {outputs[name]}")
+    for warning in assessment.warnings:
+        _say(f"slipcatch: warning: {warning}", sys.stderr)
 
 
 def _facts_json(f: AddressFacts) -> dict[str, object]:
@@ -192,7 +225,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     if not args.evidence and not args.case:
         raise UsageError("analyze: give evidence paths, or --case NAME, or both")
-
+    _check_names(args)
     result = analyze(
         args.evidence,
         intel=args.intel,
@@ -201,9 +234,18 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         out_dir=Path(args.out),
         case=args.case,
         evidence_file=args.evidence_file,
+        follow_outside=args.follow_outside,
     )
     _print_run(result.assessment, result.outputs)
     return 0
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    """Empty names are usage errors, not the working directory (``--out ''``, ``case ''``)."""
+    if getattr(args, "out", None) is not None and not args.out.strip():
+        raise UsageError(f"{args.command}: --out must name a directory, not ''")
+    if getattr(args, "case", None) is not None and not str(args.case).strip():
+        raise UsageError(f"{args.command}: the case name must not be empty")
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -237,6 +279,7 @@ def demo_case_dir() -> Path:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from slipcatch.pipeline import analyze
 
+    _check_names(args)
     root = demo_case_dir()
     manifest = json.loads((root / "case.json").read_text(encoding="utf-8"))
     result = analyze(
@@ -353,6 +396,7 @@ def _cmd_intel(args: argparse.Namespace) -> int:
 def _cmd_case(args: argparse.Namespace) -> int:
     from slipcatch.case import Case, case_path
 
+    _check_names(args)
     path = case_path(args.case)
     if args.case_command == "create":
         if path.exists():
@@ -368,7 +412,7 @@ def _cmd_case(args: argparse.Namespace) -> int:
         for reason, n in store.rejections_by_reason():
             print(f"  rejected ({reason}): {n}")
         for f in store.files():
-            print(
+            _say(
                 f"  file {f.path} sha256 {f.sha256[:16]}… {f.format}: {f.records} records = "
                 f"{f.events} events + {f.rejected} rejected + {f.duplicates} duplicates"
             )
@@ -379,6 +423,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from slipcatch.case import Case
     from slipcatch.report import write_reports
 
+    _check_names(args)
     with Case.open(args.case, create=False) as store:
         assessment = store.load_run(args.run)
     only = [key for name in args.format for key in EXPORT_FORMATS[name]]
@@ -392,18 +437,22 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from slipcatch.case import Case
     from slipcatch.evidence import PersonaMap, ReadOptions
 
+    _check_names(args)
     options = ReadOptions(
         trusted_relays=tuple(args.trusted_relay),
         persona_map=PersonaMap.load(args.persona_map) if args.persona_map else None,
+        follow_outside=args.follow_outside,
     )
     with Case.open(args.case) as store:
         for item in store.iter_ingest(args.evidence, options):
             f = item.file
             state = "already in case" if item.already_present else "ingested"
-            print(
+            _say(
                 f"{state}: {f.path} ({f.format}) {f.records} records = {f.events} events + "
                 f"{f.rejected} rejected + {f.duplicates} duplicates"
             )
+    for warning in options.persona_map.warnings() if options.persona_map else ():
+        _say(f"slipcatch: warning: {warning}", sys.stderr)
     return 0
 
 
@@ -423,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }[args.command]
         return handler(args)
     except SlipcatchError as exc:
-        print(f"slipcatch: error: {exc}", file=sys.stderr)
+        _say(f"slipcatch: error: {exc}", sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("slipcatch: interrupted", file=sys.stderr)

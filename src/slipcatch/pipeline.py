@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-from collections.abc import Sequence
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from slipcatch.analysis import MODEL_VERSION, assess
-from slipcatch.evidence import IngestResult, PersonaMap, ReadOptions, ingest
+from slipcatch.errors import UsageError
+from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadOptions, ingest
 from slipcatch.intel import IntelPack, load_pack
-from slipcatch.model import Assessment, Observation, canonical_ip
+from slipcatch.model import Assessment, Observation, Rejection, canonical_ip
 
-__all__ = ["RunResult", "analyze", "observe", "run_time"]
+__all__ = ["RunResult", "analyze", "check_out_dir", "observe", "run_time"]
 
 
 @dataclass(frozen=True)
@@ -59,16 +64,87 @@ def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
 
 
 def _ingest_into_case(
-    case: str | Path, paths: Sequence[str | Path], options: ReadOptions
+    case: str | Path,
+    paths: Sequence[str | Path],
+    options: ReadOptions,
+    sink: Callable[[Rejection], None] | None,
 ) -> IngestResult:
-    """Ingest ``paths`` into the case (idempotent), then read back everything the case holds."""
+    """Ingest ``paths`` into the case (idempotent), then read back everything the case holds
+    (the rejections as counts, a sample, and every one of them passed to ``sink``)."""
     from slipcatch.case import Case
 
     with Case.open(case) as store:
         store.ingest(list(paths), options)
+        if sink is not None:
+            for r in store.iter_rejections():
+                sink(r)
         return IngestResult(
-            events=store.events(), rejections=store.rejections(), files=store.files()
+            events=store.events(),
+            rejections=store.rejections(limit=REJECTION_SAMPLE),
+            files=store.files(),
+            rejection_counts=Counter(dict(store.rejections_by_reason())),
         )
+
+
+class _RejectionFile:
+    """rejections.jsonl being written beside the outputs: a hidden temporary file in the output
+    directory until the reports are written, then renamed into place with them."""
+
+    NAME = "rejections.jsonl"
+
+    def __init__(self, out: Path):
+        fd, name = tempfile.mkstemp(prefix=".rejections.", suffix=".tmp", dir=out)
+        self.path = Path(name)
+        self._fh = os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace")
+
+    def __call__(self, r: Rejection) -> None:
+        from slipcatch.report.json_doc import _rejection
+
+        try:
+            self._fh.write(json.dumps(_rejection(r), sort_keys=True, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write rejections: {exc.strerror or exc}; no report was written",
+                source=str(self.path),
+            ) from exc
+
+    def close(self) -> None:
+        try:
+            self._fh.close()
+        except OSError as exc:
+            self.discard()
+            raise UsageError(
+                f"cannot write rejections: {exc.strerror or exc}; no report was written",
+                source=str(self.path),
+            ) from exc
+
+    def discard(self) -> None:
+        if not self._fh.closed:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """The output directory, created and checked writable before any analysis starts.
+
+    Raises:
+        UsageError: an empty name, or a path that cannot be created or written.
+    """
+    if not str(out_dir).strip():
+        raise UsageError("--out: the output directory must be named (not empty)")
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create output directory: {exc.strerror or exc}", source=str(out)
+        ) from exc
+    if not out.is_dir():
+        raise UsageError("output path is not a directory", source=str(out))
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError("output directory is not writable", source=str(out))
+    return out
 
 
 def analyze(
@@ -81,6 +157,7 @@ def analyze(
     case: str | Path | None = None,
     cache_dir: Path | None = None,
     evidence_file: str | Path | None = None,
+    follow_outside: bool = False,
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -88,41 +165,60 @@ def analyze(
     are not read again) and the analysis covers everything the case holds; the run is then
     recorded in the case. ``paths`` may be empty to analyse a case as it is.
 
+    With ``out_dir``, the directory is checked before anything is read, every rejection streams
+    to ``rejections.jsonl`` there (the assessment keeps counts by reason and a sample), and the
+    outputs are written as a set (``report.write_reports``). ``follow_outside``: follow
+    symbolic links out of the directories given (``ReadOptions.follow_outside``).
+
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
         IntelError: an ``intel`` source cannot be recognised or loaded.
-        UsageError: the persona map is malformed; the analyst evidence file (``evidence_file``,
+        UsageError: the output directory is empty, cannot be created or written; the persona
+            map is malformed; the analyst evidence file (``evidence_file``,
             passed to ``analysis.assess``) cannot be read or has a bad entry.
         CaseError: the case store cannot be opened.
     """
+    out = check_out_dir(out_dir) if out_dir is not None else None
     options = ReadOptions(
         trusted_relays=tuple(trusted_relays),
         persona_map=PersonaMap.load(persona_map) if persona_map else None,
+        follow_outside=follow_outside,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)
-    if case is None:
-        ingested: IngestResult = ingest(list(paths), options)
-    else:
-        ingested = _ingest_into_case(case, paths, options)
-    observations = observe(ingested.events, pack)
-    personas = assess(observations, pack.actors, evidence_file=evidence_file)
-    assessment = Assessment(
-        generated_at=run_time(),
-        evidence=tuple(ingested.files),
-        rejections=tuple(ingested.rejections),
-        pack_id=pack.pack_id,
-        sources=tuple(pack.sources),
-        observations=tuple(observations),
-        personas=tuple(personas),
-        actors=tuple(pack.actors),
-        model_version=MODEL_VERSION,
-        intel_rejections=tuple(pack.rejections),
-    )
-    outputs: dict[str, Path] = {}
-    if out_dir is not None:
-        from slipcatch.report import write_reports
+    rejected = _RejectionFile(out) if out is not None else None
+    try:
+        if case is None:
+            ingested: IngestResult = ingest(list(paths), options, sink=rejected)
+        else:
+            ingested = _ingest_into_case(case, paths, options, rejected)
+        if rejected is not None:
+            rejected.close()
+        observations = observe(ingested.events, pack)
+        personas = assess(observations, pack.actors, evidence_file=evidence_file)
+        assessment = Assessment(
+            generated_at=run_time(),
+            evidence=tuple(ingested.files),
+            rejections=tuple(ingested.rejections),
+            pack_id=pack.pack_id,
+            sources=tuple(pack.sources),
+            observations=tuple(observations),
+            personas=tuple(personas),
+            actors=tuple(pack.actors),
+            model_version=MODEL_VERSION,
+            intel_rejections=tuple(pack.rejections),
+            rejection_counts=tuple(sorted(ingested.rejection_counts.items()))
+            if ingested.sampled
+            else (),
+            warnings=tuple(options.persona_map.warnings()) if options.persona_map else (),
+        )
+        outputs: dict[str, Path] = {}
+        if out is not None and rejected is not None:
+            from slipcatch.report import write_reports
 
-        outputs = write_reports(assessment, Path(out_dir))
+            outputs = write_reports(assessment, out, extra={rejected.NAME: rejected.path})
+    finally:
+        if rejected is not None:
+            rejected.discard()  # written and moved into place, or left unfinished: gone
     if case is not None:
         from slipcatch.case import Case
 
