@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from slipcatch import codec
-from slipcatch.errors import CaseError, EvidenceError
+from slipcatch.errors import CaseError, EvidenceError, UsageError
 from slipcatch.model import (
     Assessment,
     Event,
@@ -142,6 +142,22 @@ def _observations_table(run_id: str, observations: Iterable[Observation]) -> pa.
     )
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _options_fingerprint(opts: Any) -> str:
+    """What of the reading options changes what is read from a file: the persona map's rows
+    and the trusted relays."""
+    pmap = getattr(opts, "persona_map", None)
+    key = {
+        "persona_map": pmap.fingerprint() if pmap is not None else None,
+        "trusted_relays": sorted(getattr(opts, "trusted_relays", ()) or ()),
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
 def _file_sha256(path: Path) -> str:
     try:
         with path.open("rb") as fh:
@@ -187,7 +203,13 @@ class Case:
                 con.close()
                 raise CaseError(f"case layout {row[0]} is not {LAYOUT_VERSION}", str(path))
         except (duckdb.Error, OSError) as exc:
-            raise CaseError(f"cannot open case store: {exc}", source=str(path)) from exc
+            if "lock" in str(exc).lower():
+                raise CaseError(
+                    "the case is in use by another slipcatch process (one writer at a time); "
+                    "nothing was changed: run again when it has finished",
+                    source=str(path),
+                ) from exc
+            raise CaseError(f"cannot open case store: {_one_line(exc)}", source=str(path)) from exc
         return cls(con, path)
 
     def close(self) -> None:
@@ -231,60 +253,102 @@ class Case:
         Raises:
             EvidenceError: a path does not exist or cannot be read.
         """
-        from slipcatch import __version__
-        from slipcatch.evidence import FileRead, ReadOptions, walk
-        from slipcatch.evidence._ingest import Skipped, skipped_file
+        from slipcatch.evidence import ReadOptions, walk
 
         opts = options or ReadOptions()
+        self._check_options(opts)
         # Fail on a missing path before reading anything.
         files = list(walk(paths, follow_outside=opts.follow_outside))
-        for path in files:
-            if isinstance(path, Skipped):
-                yield self._skipped(*skipped_file(path))
-                continue
-            sha = _file_sha256(path)
-            row = self._con.execute(
-                "SELECT path, size, format, records, events, rejected, duplicates, "
-                "format_confidence FROM evidence_files WHERE sha256 = ?",
-                [sha],
-            ).fetchone()
-            if row is not None:
-                yield FileIngest(EvidenceFile(row[0], sha, *row[1:]), True)
-                continue
-            reading = FileRead(path, opts)
-            with self._transaction() as con:
-                inserted = 0
-                events: list[Event] = []
-                rejections: list[Rejection] = []
-                for item in reading.items():
-                    if isinstance(item, Rejection):
-                        rejections.append(item)
-                    else:
-                        events.append(item)
-                    if len(events) >= BATCH or len(rejections) >= BATCH:
-                        inserted += self._insert_batch(con, events, rejections)
-                        events, rejections = [], []
-                inserted += self._insert_batch(con, events, rejections)
-                account = reading.account(
-                    inserted, reading.records - reading.rejected - inserted
+        for done, path in enumerate(files):
+            try:
+                yield self._ingest_one(path, opts)
+            except (duckdb.Error, OSError, EvidenceError) as exc:
+                kept = (
+                    f"the case is as it was before this file ({done} earlier file(s) of this "
+                    "run kept)"
                 )
-                con.execute(
-                    "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        account.sha256,
-                        _text(account.path),
-                        account.size,
-                        account.format,
-                        f"{account.format}/slipcatch-{__version__}",
-                        account.records,
-                        account.events,
-                        account.rejected,
-                        account.duplicates,
-                        datetime.now(tz=UTC),
-                        account.confidence,
-                    ],
-                )
-            yield FileIngest(account, False)
+                if isinstance(exc, EvidenceError):
+                    raise EvidenceError(f"{exc.reason}; {kept}", exc.source, exc.locator) from exc
+                what = exc.strerror if isinstance(exc, OSError) else _one_line(exc)
+                raise CaseError(
+                    f"cannot ingest {path}: {what}; {kept}", source=str(self.path)
+                ) from exc
+
+    def _check_options(self, opts: Any) -> None:
+        """Refuse reading options that differ from those the case's files were read with: they
+        could not apply to the files the case already holds (which are never read again).
+
+        Raises:
+            UsageError: the case holds files read with other ``--persona-map``/``--trusted-relay``.
+        """
+        mine = _options_fingerprint(opts)
+        row = self._con.execute("SELECT value FROM meta WHERE key = 'read_options'").fetchone()
+        held = self._con.execute("SELECT count(*) FROM evidence_files").fetchone()
+        n = int(held[0]) if held else 0
+        if row is None or n == 0:
+            try:
+                self._con.execute("INSERT OR REPLACE INTO meta VALUES ('read_options', ?)", [mine])
+            except duckdb.Error as exc:
+                raise CaseError(f"cannot write: {_one_line(exc)}", str(self.path)) from exc
+            return
+        if row[0] != mine:
+            raise UsageError(
+                f"--persona-map/--trusted-relay differ from those the case's {n} file(s) were "
+                "read with, and could not apply to them (held files are never read again): use "
+                "the same options, or a new case",
+                source=str(self.path),
+            )
+
+    def _ingest_one(self, path: Any, opts: Any) -> FileIngest:
+        """Ingest one walked entry in one transaction (see ``iter_ingest``)."""
+        from slipcatch import __version__
+        from slipcatch.evidence import FileRead
+        from slipcatch.evidence._ingest import Skipped, skipped_file
+
+        if isinstance(path, Skipped):
+            return self._skipped(*skipped_file(path))
+        sha = _file_sha256(path)
+        row = self._con.execute(
+            "SELECT path, size, format, records, events, rejected, duplicates, "
+            "format_confidence FROM evidence_files WHERE sha256 = ?",
+            [sha],
+        ).fetchone()
+        if row is not None:
+            return FileIngest(EvidenceFile(row[0], sha, *row[1:]), True)
+        reading = FileRead(path, opts)
+        with self._transaction() as con:
+            inserted = 0
+            events: list[Event] = []
+            rejections: list[Rejection] = []
+            for item in reading.items():
+                if isinstance(item, Rejection):
+                    rejections.append(item)
+                else:
+                    events.append(item)
+                if len(events) >= BATCH or len(rejections) >= BATCH:
+                    inserted += self._insert_batch(con, events, rejections)
+                    events, rejections = [], []
+            inserted += self._insert_batch(con, events, rejections)
+            account = reading.account(
+                inserted, reading.records - reading.rejected - inserted
+            )
+            con.execute(
+                "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    account.sha256,
+                    _text(account.path),
+                    account.size,
+                    account.format,
+                    f"{account.format}/slipcatch-{__version__}",
+                    account.records,
+                    account.events,
+                    account.rejected,
+                    account.duplicates,
+                    datetime.now(tz=UTC),
+                    account.confidence,
+                ],
+            )
+        return FileIngest(account, False)
 
     def _skipped(self, account: EvidenceFile, rejection: Rejection) -> FileIngest:
         """Record a directory entry that was not read (its one rejection says why)."""

@@ -14,6 +14,7 @@ the assessment and the console) with the number of records it gave up on; the ru
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,6 +68,11 @@ class PersonaMap:
         except TimeoutError:
             self._timeouts[row.line] = self._timeouts.get(row.line, 0) + 1
             return False
+
+    def fingerprint(self) -> str:
+        """A digest of the rows (identity, persona, in order): equal maps read alike."""
+        key = "\x1e".join(f"{r.identity}\x1f{r.persona}" for r in self._rows)
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
     def warnings(self) -> list[str]:
         """One line per row whose pattern exceeded its time budget (the records it gave up on
