@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import tempfile
@@ -18,7 +19,7 @@ from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadO
 from slipcatch.intel import IntelPack, load_pack
 from slipcatch.model import Assessment, Observation, Rejection, canonical_ip
 
-__all__ = ["RunResult", "analyze", "check_out_dir", "observe", "run_time"]
+__all__ = ["RunResult", "analyze", "check_out_dir", "lookup_address", "observe", "run_time"]
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,35 @@ def run_time() -> datetime:
     return datetime.now(tz=UTC).replace(microsecond=0)
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def lookup_address(ip: str) -> str:
+    """The address to look ``ip`` up as: the IPv4 address an IPv6 form carries — NAT64
+    (``64:ff9b::/96``, RFC 6052), 6to4 (``2002::/16``, RFC 3056) or IPv4-compatible
+    (``::a.b.c.d``, not ``::`` or ``::1``) — else ``ip`` itself. The event keeps the text it was
+    seen with (``Event.src_ip``); only the intel lookup uses the IPv4 address.
+    """
+    if ":" not in ip:
+        return ip
+    try:
+        addr = ipaddress.IPv6Address(ip)
+    except ValueError:
+        return ip
+    if addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):
+        return str(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+    if addr.sixtofour is not None:
+        return str(addr.sixtofour)
+    return ip
+
+
 def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
     """Pair every event with what its source address was at the event's time (and, for an
     e-mail whose sender-written headers name a client behind the entry relay, what that
-    claimed client was then: ``Observation.claimed``)."""
-    facts = pack.lookup([e.src_ip for e in events], [e.time for e in events])
+    claimed client was then: ``Observation.claimed``). IPv6 forms that carry an IPv4 address
+    are looked up as that address (``lookup_address``)."""
+    facts = pack.lookup([lookup_address(e.src_ip) for e in events], [e.time for e in events])
     order: list[int] = []
     ips: list[str] = []
     for k, e in enumerate(events):
@@ -54,7 +79,7 @@ def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
             continue  # the reader records only addresses; a foreign table may hold anything
         if ip != e.src_ip:
             order.append(k)
-            ips.append(ip)
+            ips.append(lookup_address(ip))
     found = pack.lookup(ips, [events[k].time for k in order])
     claimed = dict(zip(order, found, strict=True))
     return [

@@ -264,7 +264,8 @@ class FileRead:
         else:
             name = "unknown"
         comp = self.source.compression
-        return name if comp is None else f"{name}+{comp}"
+        name = name if comp is None else f"{name}+{comp}"
+        return f"{name}+utf-16" if self.source.encoding == "utf-16" else name
 
     def items(self) -> Iterator[Event | Rejection]:
         for item in self._outcomes():

@@ -10,13 +10,14 @@ file becomes one ``decompression-limit`` rejection. A truncated or corrupt strea
 from __future__ import annotations
 
 import bz2
+import codecs
 import hashlib
 import lzma
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from slipcatch.errors import EvidenceError
 
@@ -231,6 +232,31 @@ def _scan_gzip(path: Path, limit: int) -> tuple[int | None, Exception | None]:
         return None, None  # unreadable now: the real pass reports it
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class _Utf16:
+    """UTF-16 text (recognised by its byte order mark) re-encoded as UTF-8 as it streams, so
+    that every reader sees the text it would in UTF-8; invalid UTF-16 (a lone surrogate, an
+    odd last byte) becomes U+FFFD."""
+
+    def __init__(self, inner: Any):
+        self._inner = inner
+        self._decoder = codecs.getincrementaldecoder("utf-16")("replace")
+        self._buf = b""
+        self._eof = False
+
+    def read(self, n: int) -> bytes:
+        while len(self._buf) < n and not self._eof:
+            data = self._inner.read(max(n, _CHUNK))
+            if not data:
+                self._eof = True
+            text = self._decoder.decode(data, final=not data)
+            self._buf += text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode()
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+
 class Source:
     """An evidence file: identity (path, SHA-256, size), compression and record access.
 
@@ -280,10 +306,29 @@ class Source:
         self._head: bytes | None = None
         self.head_fault: str | None = None
         self._gzip: tuple[int | None, Exception | None] | None = None
+        #: "utf-16" for text with a UTF-16 byte order mark (read re-encoded as UTF-8), "" for
+        #: anything else, None until the first read.
+        self.encoding: str | None = None
 
     # -- raw access -----------------------------------------------------------------------
 
-    def _open(self, verified: bool = True) -> tuple[IO[bytes], _Limited | IO[bytes]]:
+    def _open(self, verified: bool = True) -> tuple[IO[bytes], Any]:
+        """The raw file and its reader: decompressed, and UTF-16 text re-encoded as UTF-8."""
+        if self.encoding is None:
+            raw, reader = self._open_bytes(verified=False)
+            try:
+                first = reader.read(2)
+            except _StreamFault:
+                first = b""
+            finally:
+                if reader is not raw:
+                    _close(reader)
+                raw.close()
+            self.encoding = "utf-16" if first in _UTF16_BOMS else ""
+        raw, reader = self._open_bytes(verified)
+        return (raw, _Utf16(reader)) if self.encoding else (raw, reader)
+
+    def _open_bytes(self, verified: bool = True) -> tuple[IO[bytes], _Limited | IO[bytes]]:
         # Callers close both ends in a `finally`; a context manager cannot span a generator.
         try:
             raw: IO[bytes] = self.path.open("rb")
