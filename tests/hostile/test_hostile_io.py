@@ -54,8 +54,7 @@ def test_disk_full_during_ingest(
     ))  # fmt: skip
     case = tiny_fs / "c.duckdb"
     assert main(["ingest", str(case), str(small), str(big)]) == 2
-    out, err = capsys.readouterr()
-    line = _one_error_line(err)
+    line = _one_error_line(capsys.readouterr().err)
     assert "big.csv" in line and "No space left on device" in line
     assert "as it was before this file (1 earlier file(s) of this run kept)" in line
     assert main(["case", "info", str(case)]) == 0

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from report.fixtures import build_assessment  # tests/report (rootdir on sys.path)
 from slipcatch.cli import _print_run, main
 
-from report.fixtures import build_assessment  # tests/report (rootdir on sys.path)
 from .corpus import web_lines
 
 EVIL = "\x1b[2J\x1b]0;owned\x07\x1b[31mAPT-FAKE\x9b1m\u202e"
