@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from slipcatch.analysis import MODEL_VERSION, assess
-from slipcatch.errors import UsageError
+from slipcatch.errors import EvidenceError, UsageError
 from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadOptions, ingest
 from slipcatch.intel import IntelPack, load_pack
 from slipcatch.model import Assessment, Observation, Rejection, canonical_ip
@@ -212,10 +212,17 @@ def analyze(
     pack = load_pack(list(intel), cache_dir=cache_dir)
     rejected = _RejectionFile(out) if out is not None else None
     try:
-        if case is None:
-            ingested: IngestResult = ingest(list(paths), options, sink=rejected)
-        else:
-            ingested = _ingest_into_case(case, paths, options, rejected)
+        try:
+            if case is None:
+                ingested: IngestResult = ingest(list(paths), options, sink=rejected)
+            else:
+                ingested = _ingest_into_case(case, paths, options, rejected)
+        except EvidenceError as exc:
+            if out is None:
+                raise
+            raise EvidenceError(
+                f"{exc.reason}; no report was written ({out} unchanged)", exc.source, exc.locator
+            ) from exc
         if rejected is not None:
             rejected.close()
         observations = observe(ingested.events, pack)

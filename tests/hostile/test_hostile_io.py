@@ -157,3 +157,25 @@ def test_vanished_file(
     assert main(["ingest", str(case), str(d)]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "b.log" in line and "1 earlier file(s) of this run kept" in line
+
+
+def test_vanished_file_without_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = tmp_path / "e"
+    d.mkdir()
+    (d / "a.log").write_bytes(web_lines(2))
+    (d / "b.log").write_bytes(web_lines(2, 10))
+    real = _source.Source.__init__
+
+    def vanish(self: _source.Source, path: Path, *a: object, **k: object) -> None:
+        if path.name == "b.log" and path.exists():
+            os.unlink(path)
+        real(self, path, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_source.Source, "__init__", vanish)
+    out = tmp_path / "out"
+    assert main(["analyze", str(d), "--out", str(out)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "b.log" in line and "no report was written" in line
+    assert list(out.iterdir()) == []  # no half-written rejections file left

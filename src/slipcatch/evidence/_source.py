@@ -381,6 +381,10 @@ class Source:
                 except _StreamFault as fault:
                     yield fault
                     return
+                except OSError as exc:  # the disk or the file went away under us
+                    raise EvidenceError(
+                        f"cannot read: {exc.strerror or exc}", source=self.name
+                    ) from exc
                 if not chunk:
                     return
                 yield chunk
