@@ -256,7 +256,8 @@ class Case:
         from slipcatch.evidence import ReadOptions, walk
 
         opts = options or ReadOptions()
-        self._check_options(opts)
+        if paths or _options_fingerprint(opts) != _options_fingerprint(ReadOptions()):
+            self._check_options(opts)  # (analysing a case as it is, with no options, reads nothing)
         # Fail on a missing path before reading anything.
         files = list(walk(paths, follow_outside=opts.follow_outside))
         for done, path in enumerate(files):

@@ -44,8 +44,11 @@ def test_case_options_that_cannot_apply_are_refused(
         status = main(["analyze", "--case", case, "--out", str(tmp_path / "o"), *extra])
         assert status == 2
         assert "could not apply to them" in capsys.readouterr().err
-    # The same options as before are fine; so is a new case with the map.
+    # The same options as before are fine; so is a new case with the map, and analysing that
+    # case as it is (nothing to read) without repeating them.
     assert main(["ingest", case, str(log)]) == 0
     new = str(tmp_path / "d.duckdb")
     assert main(["ingest", new, str(log), "--persona-map", str(pmap)]) == 0
     assert main(["ingest", new, str(log), "--persona-map", str(pmap)]) == 0
+    assert main(["analyze", "--case", new, "--out", str(tmp_path / "o2")]) == 0
+    assert main(["ingest", new, str(log)]) == 2  # would read new files without the map
