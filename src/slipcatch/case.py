@@ -248,21 +248,28 @@ class Case:
 
         A file whose SHA-256 the case already holds is not read again. Events the case already
         holds (same id, e.g. the same message in another mailbox) count as duplicates in the
-        new file's account.
+        new file's account. Entries of a directory that are not read (loops, dangling links,
+        FIFOs, ...) are recorded as skipped files with their one rejection.
 
         Raises:
-            EvidenceError: a path does not exist or cannot be read.
+            EvidenceError: a path does not exist or cannot be read; a file vanishes or cannot be
+                read during the ingest (the case is as it was before that file).
+            CaseError: the case cannot be written (disk full, read-only); likewise.
+            UsageError: the reading options differ from those the case's files were read with.
         """
-        from slipcatch.evidence import ReadOptions, walk
+        from slipcatch.evidence import ReadOptions
 
         opts = options or ReadOptions()
         if paths or _options_fingerprint(opts) != _options_fingerprint(ReadOptions()):
             self._check_options(opts)  # (analysing a case as it is, with no options, reads nothing)
-        # Fail on a missing path before reading anything.
-        files = list(walk(paths, follow_outside=opts.follow_outside))
-        for done, path in enumerate(files):
+        done = 0
+        self._current: Path | None = None
+        files = self._iter_files(paths, opts)
+        while True:
             try:
-                yield self._ingest_one(path, opts)
+                item = next(files)
+            except StopIteration:
+                return
             except (duckdb.Error, OSError, EvidenceError) as exc:
                 kept = (
                     f"the case is as it was before this file ({done} earlier file(s) of this "
@@ -272,8 +279,66 @@ class Case:
                     raise EvidenceError(f"{exc.reason}; {kept}", exc.source, exc.locator) from exc
                 what = exc.strerror if isinstance(exc, OSError) else _one_line(exc)
                 raise CaseError(
-                    f"cannot ingest {path}: {what}; {kept}", source=str(self.path)
+                    f"cannot ingest {self._current}: {what}; {kept}", source=str(self.path)
                 ) from exc
+            done += 1
+            yield item
+
+    def _iter_files(self, paths: Sequence[str | Path], opts: Any) -> Iterator[FileIngest]:
+        from slipcatch import __version__
+        from slipcatch.evidence import FileRead, walk
+        from slipcatch.evidence._ingest import Skipped, skipped_file
+
+        # Fail on a missing path before reading anything.
+        files = list(walk(paths, follow_outside=opts.follow_outside))
+        for path in files:
+            if isinstance(path, Skipped):
+                yield self._skipped(*skipped_file(path))
+                continue
+            self._current = path
+            sha = _file_sha256(path)
+            row = self._con.execute(
+                "SELECT path, size, format, records, events, rejected, duplicates, "
+                "format_confidence FROM evidence_files WHERE sha256 = ?",
+                [sha],
+            ).fetchone()
+            if row is not None:
+                yield FileIngest(EvidenceFile(row[0], sha, *row[1:]), True)
+                continue
+            reading = FileRead(path, opts)
+            with self._transaction() as con:
+                inserted = 0
+                events: list[Event] = []
+                rejections: list[Rejection] = []
+                for item in reading.items():
+                    if isinstance(item, Rejection):
+                        rejections.append(item)
+                    else:
+                        events.append(item)
+                    if len(events) >= BATCH or len(rejections) >= BATCH:
+                        inserted += self._insert_batch(con, events, rejections)
+                        events, rejections = [], []
+                inserted += self._insert_batch(con, events, rejections)
+                account = reading.account(
+                    inserted, reading.records - reading.rejected - inserted
+                )
+                con.execute(
+                    "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        account.sha256,
+                        _text(account.path),
+                        account.size,
+                        account.format,
+                        f"{account.format}/slipcatch-{__version__}",
+                        account.records,
+                        account.events,
+                        account.rejected,
+                        account.duplicates,
+                        datetime.now(tz=UTC),
+                        account.confidence,
+                    ],
+                )
+            yield FileIngest(account, False)
 
     def _check_options(self, opts: Any) -> None:
         """Refuse reading options that differ from those the case's files were read with: they
@@ -299,57 +364,6 @@ class Case:
                 "the same options, or a new case",
                 source=str(self.path),
             )
-
-    def _ingest_one(self, path: Any, opts: Any) -> FileIngest:
-        """Ingest one walked entry in one transaction (see ``iter_ingest``)."""
-        from slipcatch import __version__
-        from slipcatch.evidence import FileRead
-        from slipcatch.evidence._ingest import Skipped, skipped_file
-
-        if isinstance(path, Skipped):
-            return self._skipped(*skipped_file(path))
-        sha = _file_sha256(path)
-        row = self._con.execute(
-            "SELECT path, size, format, records, events, rejected, duplicates, "
-            "format_confidence FROM evidence_files WHERE sha256 = ?",
-            [sha],
-        ).fetchone()
-        if row is not None:
-            return FileIngest(EvidenceFile(row[0], sha, *row[1:]), True)
-        reading = FileRead(path, opts)
-        with self._transaction() as con:
-            inserted = 0
-            events: list[Event] = []
-            rejections: list[Rejection] = []
-            for item in reading.items():
-                if isinstance(item, Rejection):
-                    rejections.append(item)
-                else:
-                    events.append(item)
-                if len(events) >= BATCH or len(rejections) >= BATCH:
-                    inserted += self._insert_batch(con, events, rejections)
-                    events, rejections = [], []
-            inserted += self._insert_batch(con, events, rejections)
-            account = reading.account(
-                inserted, reading.records - reading.rejected - inserted
-            )
-            con.execute(
-                "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    account.sha256,
-                    _text(account.path),
-                    account.size,
-                    account.format,
-                    f"{account.format}/slipcatch-{__version__}",
-                    account.records,
-                    account.events,
-                    account.rejected,
-                    account.duplicates,
-                    datetime.now(tz=UTC),
-                    account.confidence,
-                ],
-            )
-        return FileIngest(account, False)
 
     def _skipped(self, account: EvidenceFile, rejection: Rejection) -> FileIngest:
         """Record a directory entry that was not read (its one rejection says why)."""
