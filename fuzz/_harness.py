@@ -78,7 +78,7 @@ def check(reader: ModuleType, data: bytes, *, line_records: str | None = None) -
             assert item.id.startswith("ev--")
             _valid_text(item.persona, item.channel, item.evidence.path, *item.attributes,
                         *item.attributes.values())
-    plain = source.compression is None and len(data) <= MAX_LINE
+    plain = source.compression is None and source.encoding != "utf-16" and len(data) <= MAX_LINE
     if line_records is not None and plain:
         # Zeek JSON logs (first record a JSON object) have no directives.
         first = next((ln for ln in data.split(b"\n") if ln.strip()), b"")
