@@ -7,7 +7,8 @@ Each ``fuzz_<reader>.py`` target calls :func:`check` from its ``one_input(data)`
 - records = events + rejections: for line readers the number of items equals the number of
   records the file holds (non-blank lines; for Zeek, non-``#`` lines), and ``ingest``'s
   account of the file reconciles (records = events + rejected + duplicates);
-- reading is deterministic: a second read gives equal items.
+- reading is deterministic: a second read gives equal items;
+- every string of every item is valid Unicode (encodes as UTF-8: no lone surrogate).
 
 :func:`main` runs a target under atheris when it is installed (``-atheris_runs=N`` and other
 libFuzzer flags pass through), else as a plain seeded random-input loop (``--runs N
@@ -17,6 +18,7 @@ libFuzzer flags pass through), else as a plain seeded random-input loop (``--run
 from __future__ import annotations
 
 import atexit
+import itertools
 import random
 import shutil
 import sys
@@ -70,10 +72,13 @@ def check(reader: ModuleType, data: bytes, *, line_records: str | None = None) -
         assert isinstance(item, Event | Rejection), type(item)
         if isinstance(item, Rejection):
             assert item.reason in REASONS, item.reason
+            _valid_text(item.path, item.locator, item.detail)
         else:
             assert item.time.tzinfo is not None
             assert item.id.startswith("ev--")
-    plain = source.compression is None and len(data) <= MAX_LINE
+            _valid_text(item.persona, item.channel, item.evidence.path, *item.attributes,
+                        *item.attributes.values())
+    plain = source.compression is None and source.encoding != "utf-16" and len(data) <= MAX_LINE
     if line_records is not None and plain:
         # Zeek JSON logs (first record a JSON object) have no directives.
         first = next((ln for ln in data.split(b"\n") if ln.strip()), b"")
@@ -87,6 +92,12 @@ def check(reader: ModuleType, data: bytes, *, line_records: str | None = None) -
         assert f.records == f.events + f.rejected + f.duplicates, f
     assert len(result.events) == sum(f.events for f in result.files)
     assert len(result.rejections) == sum(f.rejected for f in result.files)
+
+
+def _valid_text(*texts: str) -> None:
+    """Every string leaving a reader is valid Unicode (no lone surrogate: issue 18)."""
+    for text in texts:
+        text.encode("utf-8")  # raises UnicodeEncodeError, which the fuzzer reports
 
 
 def corpus(*globs: str) -> list[bytes]:
@@ -158,7 +169,7 @@ def main(one_input: Callable[[bytes], None], seeds: list[bytes], tokens: list[by
             seed = int(arg.split("=", 1)[1])
         elif arg.startswith("-atheris_runs="):
             runs = int(arg.split("=", 1)[1])
-    for n, data in enumerate(seeds + list(random_inputs(seed, runs, seeds, tokens))):
+    for n, data in enumerate(itertools.chain(seeds, random_inputs(seed, runs, seeds, tokens))):
         try:
             one_input(data)
         except Exception:
@@ -166,4 +177,6 @@ def main(one_input: Callable[[bytes], None], seeds: list[bytes], tokens: list[by
             crash.write_bytes(data)
             print(f"failing input written to {crash}", file=sys.stderr)
             raise
+        if n and n % 50_000 == 0:  # long campaigns: a figure survives an interruption
+            print(f"{n} inputs, no failure so far", flush=True)
     print(f"{len(seeds) + runs} inputs, no failure")

@@ -19,6 +19,7 @@ from slipcatch.evidence import table
 
 SEEDS = corpus("intel/*.json")
 TOKENS = [
+    b'"\\ud800"',  # a lone surrogate escape (issue 18)
     b"time,ip,user\n",
     b"2014-01-01T00:00:00Z,1.1.1.1,x\n",
     b'"',

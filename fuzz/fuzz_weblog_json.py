@@ -19,6 +19,7 @@ from slipcatch.evidence import weblog_json
 
 SEEDS = corpus("weblogs/zed-*.ndjson")
 TOKENS = [
+    b'"\\ud800"',  # a lone surrogate escape (issue 18)
     b'{"time_local": "10/Oct/2000:13:55:36 -0700", "remote_addr": "1.2.3.4", "status": 200}',
     b'"remote_addr"',
     b'"@timestamp"',

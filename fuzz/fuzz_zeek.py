@@ -19,6 +19,7 @@ from slipcatch.evidence import zeek
 
 SEEDS = corpus("weblogs/zeek-*.log", "weblogs/zed-*")
 TOKENS = [
+    b'"\\ud800"',  # a lone surrogate escape (issue 18)
     b"#separator \\\\x09\n",
     b"#fields\tts\tid.orig_h\n",
     b"#path\tconn\n",

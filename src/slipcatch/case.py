@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 
 from slipcatch import codec
-from slipcatch.errors import CaseError, EvidenceError
+from slipcatch.errors import CaseError, EvidenceError, UsageError
 from slipcatch.model import (
     Assessment,
     Event,
@@ -195,6 +195,22 @@ def _observations_table(run_id: str, observations: Iterable[Observation]) -> pa.
     )
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _options_fingerprint(opts: Any) -> str:
+    """What of the reading options changes what is read from a file: the persona map's rows
+    and the trusted relays."""
+    pmap = getattr(opts, "persona_map", None)
+    key = {
+        "persona_map": pmap.fingerprint() if pmap is not None else None,
+        "trusted_relays": sorted(getattr(opts, "trusted_relays", ()) or ()),
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
 def _file_sha256(path: Path) -> str:
     try:
         with path.open("rb") as fh:
@@ -243,7 +259,13 @@ class Case:
                 con.close()
                 raise CaseError(f"case layout {row[0]} is not {LAYOUT_VERSION}", str(path))
         except (duckdb.Error, OSError) as exc:
-            raise CaseError(f"cannot open case store: {exc}", source=str(path)) from exc
+            if "lock" in str(exc).lower():
+                raise CaseError(
+                    "the case is in use by another slipcatch process (one writer at a time); "
+                    "nothing was changed: run again when it has finished",
+                    source=str(path),
+                ) from exc
+            raise CaseError(f"cannot open case store: {_one_line(exc)}", source=str(path)) from exc
         return cls(con, path)
 
     def close(self) -> None:
@@ -282,17 +304,54 @@ class Case:
 
         A file whose SHA-256 the case already holds is not read again. Events the case already
         holds (same id, e.g. the same message in another mailbox) count as duplicates in the
-        new file's account.
+        new file's account. Entries of a directory that are not read (loops, dangling links,
+        FIFOs, ...) are recorded as skipped files with their one rejection.
 
         Raises:
-            EvidenceError: a path does not exist or cannot be read.
+            EvidenceError: a path does not exist or cannot be read; a file vanishes or cannot be
+                read during the ingest (the case is as it was before that file).
+            CaseError: the case cannot be written (disk full, read-only); likewise.
+            UsageError: the reading options differ from those the case's files were read with.
         """
-        from slipcatch._version import __version__
-        from slipcatch.evidence import FileRead, ReadOptions, walk
+        from slipcatch.evidence import ReadOptions
 
         opts = options or ReadOptions()
-        files = list(walk(paths))  # fail on a missing path before reading anything
+        if paths or _options_fingerprint(opts) != _options_fingerprint(ReadOptions()):
+            self._check_options(opts)  # (analysing a case as it is, with no options, reads nothing)
+        done = 0
+        self._current: Path | None = None
+        files = self._iter_files(paths, opts)
+        while True:
+            try:
+                item = next(files)
+            except StopIteration:
+                return
+            except (duckdb.Error, OSError, EvidenceError) as exc:
+                kept = (
+                    f"the case is as it was before this file ({done} earlier file(s) of this "
+                    "run kept)"
+                )
+                if isinstance(exc, EvidenceError):
+                    raise EvidenceError(f"{exc.reason}; {kept}", exc.source, exc.locator) from exc
+                what = exc.strerror if isinstance(exc, OSError) else _one_line(exc)
+                raise CaseError(
+                    f"cannot ingest {self._current}: {what}; {kept}", source=str(self.path)
+                ) from exc
+            done += 1
+            yield item
+
+    def _iter_files(self, paths: Sequence[str | Path], opts: Any) -> Iterator[FileIngest]:
+        from slipcatch._version import __version__
+        from slipcatch.evidence import FileRead, walk
+        from slipcatch.evidence._ingest import Skipped, skipped_file
+
+        # Fail on a missing path before reading anything.
+        files = list(walk(paths, follow_outside=opts.follow_outside))
         for path in files:
+            if isinstance(path, Skipped):
+                yield self._skipped(*skipped_file(path))
+                continue
+            self._current = path
             sha = _file_sha256(path)
             row = self._con.execute(
                 "SELECT path, size, format, records, events, rejected, duplicates, "
@@ -337,6 +396,49 @@ class Case:
                 )
             yield FileIngest(account, False)
 
+    def _check_options(self, opts: Any) -> None:
+        """Refuse reading options that differ from those the case's files were read with: they
+        could not apply to the files the case already holds (which are never read again).
+
+        Raises:
+            UsageError: the case holds files read with other ``--persona-map``/``--trusted-relay``.
+        """
+        mine = _options_fingerprint(opts)
+        row = self._con.execute("SELECT value FROM meta WHERE key = 'read_options'").fetchone()
+        held = self._con.execute("SELECT count(*) FROM evidence_files").fetchone()
+        n = int(held[0]) if held else 0
+        if row is None or n == 0:
+            try:
+                self._con.execute("INSERT OR REPLACE INTO meta VALUES ('read_options', ?)", [mine])
+            except duckdb.Error as exc:
+                raise CaseError(f"cannot write: {_one_line(exc)}", str(self.path)) from exc
+            return
+        if row[0] != mine:
+            raise UsageError(
+                f"--persona-map/--trusted-relay differ from those the case's {n} file(s) were "
+                "read with, and could not apply to them (held files are never read again): use "
+                "the same options, or a new case",
+                source=str(self.path),
+            )
+
+    def _skipped(self, account: EvidenceFile, rejection: Rejection) -> FileIngest:
+        """Record a directory entry that was not read (its one rejection says why)."""
+        from slipcatch._version import __version__
+
+        held = self._con.execute(
+            "SELECT 1 FROM evidence_files WHERE sha256 = ?", [account.sha256]
+        ).fetchone()
+        if held is not None:
+            return FileIngest(account, True)
+        with self._transaction() as con:
+            self._insert_batch(con, [], [rejection])
+            con.execute(
+                "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [account.sha256, _text(account.path), 0, account.format,
+                 f"skipped/slipcatch-{__version__}", 1, 0, 1, 0, datetime.now(tz=UTC), None],
+            )
+        return FileIngest(account, False)
+
     @staticmethod
     def _insert_batch(
         con: duckdb.DuckDBPyConnection, events: list[Event], rejections: list[Rejection]
@@ -372,12 +474,26 @@ class Case:
         ).fetchall()
         return [EvidenceFile(*r) for r in rows]
 
-    def rejections(self) -> list[Rejection]:
+    def rejections(self, limit: int | None = None) -> list[Rejection]:
+        """The case's rejections by file and locator (the first ``limit`` of them)."""
         rows = self._con.execute(
             "SELECT path, sha256, locator, reason, detail FROM rejections "
-            "ORDER BY path, sha256, locator"
+            "ORDER BY path, sha256, locator" + (f" LIMIT {int(limit)}" if limit is not None else "")
         ).fetchall()
         return [Rejection(*r) for r in rows]
+
+    def iter_rejections(self, batch: int = BATCH) -> Iterator[Rejection]:
+        """Every rejection, streamed in batches (memory stays bounded)."""
+        cur = self._con.cursor()
+        try:
+            cur.execute(
+                "SELECT path, sha256, locator, reason, detail FROM rejections "
+                "ORDER BY path, sha256, locator"
+            )
+            while rows := cur.fetchmany(batch):
+                yield from (Rejection(*r) for r in rows)
+        finally:
+            cur.close()
 
     def events(self) -> list[Event]:
         """Every event in the case, sorted by (time, id)."""

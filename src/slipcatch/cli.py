@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from slipcatch.errors import SlipcatchError, UsageError
 from slipcatch.model import AddressFacts, Assessment
@@ -123,6 +124,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "holds, and record the run there",
     )
     an.add_argument(
+        "--follow-outside",
+        action="store_true",
+        help="follow symbolic links that lead out of the evidence directories given "
+        "(by default each is skipped and counted as outside-tree)",
+    )
+    an.add_argument(
         "--evidence-file",
         help="analyst evidence (YAML): code reuse, language, tips, with Admiralty codes and "
         "likelihood ratios; optional analyst hypotheses and priors (docs/model.md)",
@@ -194,6 +201,12 @@ def _build_parser() -> argparse.ArgumentParser:
     idiff.add_argument("--at", help="ISO 8601 time or Unix epoch (default: now)")
     idiff.add_argument("--json", action="store_true", help="print JSON")
 
+    _add_case_commands(sub)
+    return parser
+
+
+def _add_case_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """The case-store commands: case, export, ingest and serve."""
     case = sub.add_parser("case", help="case stores")
     csub = case.add_subparsers(dest="case_command", required=True, parser_class=_Parser)
     cinfo = csub.add_parser("info", help="files, counts, rejections and runs of a case")
@@ -225,7 +238,11 @@ def _build_parser() -> argparse.ArgumentParser:
     ing.add_argument(
         "--trusted-relay", action="append", default=[], help="receiving-side mail host or CIDR"
     )
-
+    ing.add_argument(
+        "--follow-outside",
+        action="store_true",
+        help="follow symbolic links that lead out of the evidence directories given",
+    )
     ing.add_argument("--quiet", action="store_true", help="no progress on standard error")
 
     srv = sub.add_parser(
@@ -237,7 +254,6 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     srv.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
-    return parser
 
 
 def _verdict_lines(assessment: Assessment) -> list[str]:
@@ -256,18 +272,39 @@ def _verdict_lines(assessment: Assessment) -> list[str]:
     return lines
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _safe(text: str) -> str:
+    """Evidence text made harmless for a terminal: control characters (ESC, BEL, CR, C1,
+    bidi overrides) shown as ``\\xNN``/``\\uNNNN`` escapes, lone surrogates as U+FFFD."""
+    text = _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+        else f"\\u{ord(m.group()):04x}",
+        text,
+    )
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _say(text: str, file: TextIO | None = None) -> None:
+    print(_safe(text), file=file or sys.stdout)
+
+
 def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
     total = sum(f.records for f in assessment.evidence)
-    print(
+    rejected = sum(f.rejected for f in assessment.evidence)
+    _say(
         f"slipcatch: {len(assessment.evidence)} files, {total} records, "
-        f"{len(assessment.observations)} events, {len(assessment.rejections)} rejected, "
+        f"{len(assessment.observations)} events, {rejected} rejected, "
         f"{len(assessment.personas)} personas"
     )
     print("Verdicts:")
     for line in _verdict_lines(assessment):
-        print(line)
+        _say(line)
     for name in sorted(outputs):
-        print(f"{name}: {outputs[name]}")
+        _say(f"{name}: {outputs[name]}")
+    for warning in assessment.warnings:
+        _say(f"slipcatch: warning: {warning}", sys.stderr)
 
 
 def _facts_json(f: AddressFacts) -> dict[str, object]:
@@ -314,6 +351,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     if not args.evidence and not args.case:
         raise UsageError("analyze: give evidence paths, or --case NAME, or both")
+    _check_names(args)
     progress = Progress(args.quiet)
     if args.case:
         _case_inputs(args)
@@ -331,6 +369,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         case=args.case,
         evidence_file=args.evidence_file,
         report_options=_report_options(args, _case_name(args.case)),
+        follow_outside=args.follow_outside,
     )
     progress.done()
     _print_run(result.assessment, result.outputs)
@@ -343,6 +382,7 @@ def _options(args: argparse.Namespace) -> ReadOptions:
     return ReadOptions(
         trusted_relays=tuple(args.trusted_relay),
         persona_map=PersonaMap.load(args.persona_map) if args.persona_map else None,
+        follow_outside=getattr(args, "follow_outside", False),
     )
 
 
@@ -355,7 +395,7 @@ def _ingest_with_progress(
     from slipcatch.case import Case
     from slipcatch.evidence import walk
 
-    total = len(list(walk(paths)))
+    total = len(list(walk(paths, follow_outside=options.follow_outside)))
     done: list[FileIngest] = []
     with Case.open(case) as store:
         for item in store.iter_ingest(paths, options):
@@ -364,14 +404,21 @@ def _ingest_with_progress(
                 progress.clear()
                 f = item.file
                 state = "already in case" if item.already_present else "ingested"
-                print(
+                _say(
                     f"{state}: {f.path} ({f.format}) {f.records} records = {f.events} events "
-                    f"+ {f.rejected} rejected + {f.duplicates} duplicates",
-                    flush=True,
+                    f"+ {f.rejected} rejected + {f.duplicates} duplicates"
                 )
             progress.step(f"ingest {len(done)}/{total} files: {item.file.path}")
     progress.done()
     return done
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    """Empty names are usage errors, not the working directory (``--out ''``, ``case ''``)."""
+    if getattr(args, "out", None) is not None and not args.out.strip():
+        raise UsageError(f"{args.command}: --out must name a directory, not ''")
+    if getattr(args, "case", None) is not None and not str(args.case).strip():
+        raise UsageError(f"{args.command}: the case name must not be empty")
 
 
 def _cmd_simulate(args: argparse.Namespace, progress: bool | None = None) -> int:
@@ -413,6 +460,7 @@ def demo_case_dir() -> Path:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from slipcatch.pipeline import analyze
 
+    _check_names(args)
     root = demo_case_dir()
     manifest = json.loads((root / "case.json").read_text(encoding="utf-8"))
     result = analyze(
@@ -623,6 +671,7 @@ def _print_runs(store: Case) -> None:
 def _cmd_case(args: argparse.Namespace) -> int:
     from slipcatch.case import Case, case_path
 
+    _check_names(args)
     if args.case_command == "list":
         return _cmd_case_list()
     path = case_path(args.case)
@@ -640,7 +689,7 @@ def _cmd_case(args: argparse.Namespace) -> int:
         for reason, n in store.rejections_by_reason():
             print(f"  rejected ({reason}): {n}")
         for f in store.files():
-            print(
+            _say(
                 f"  file {f.path} sha256 {f.sha256[:16]}… {f.format}: {f.records} records = "
                 f"{f.events} events + {f.rejected} rejected + {f.duplicates} duplicates"
             )
@@ -652,6 +701,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from slipcatch.case import Case
     from slipcatch.report import write_reports
 
+    _check_names(args)
     with Case.open(args.case, create=False) as store:
         assessment = store.load_run(args.run)
     only = [key for name in args.format for key in EXPORT_FORMATS[name]]
@@ -666,8 +716,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from slipcatch._progress import Progress
 
-    _ingest_with_progress(args.case, args.evidence, _options(args), Progress(args.quiet),
-                          report=True)
+    _check_names(args)
+    options = _options(args)
+    _ingest_with_progress(args.case, args.evidence, options, Progress(args.quiet), report=True)
+    for warning in options.persona_map.warnings() if options.persona_map else ():
+        _say(f"slipcatch: warning: {warning}", sys.stderr)
     return 0
 
 
@@ -696,7 +749,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }[args.command]
         return handler(args)
     except SlipcatchError as exc:
-        print(f"slipcatch: error: {exc}", file=sys.stderr)
+        _say(f"slipcatch: error: {exc}", sys.stderr)
         return 2
     except SystemExit as exc:  # --version and --help have printed and are done
         return exc.code if isinstance(exc.code, int) else 0

@@ -507,6 +507,12 @@ class Assessment:
     # Lines of intel sources that could not be used (file, line, reason); evidence rejections
     # are in ``rejections`` and reconcile with the evidence accounts, these do not.
     intel_rejections: tuple[Rejection, ...] = ()
+    # Evidence rejections by reason over the whole run, when ``rejections`` is only a sample
+    # (at most ``evidence.REJECTION_SAMPLE``; all stream to rejections.jsonl and the case store).
+    # Empty when ``rejections`` holds them all.
+    rejection_counts: tuple[tuple[str, int], ...] = ()
+    # Warnings about the run itself (a persona-map pattern over its time budget, ...).
+    warnings: tuple[str, ...] = ()
 
 
 # ICD 203 expressions of likelihood, with their probability bands [low, high).

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import json
 import os
-from collections.abc import Sequence
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slipcatch.analysis import MODEL_VERSION, assess
-from slipcatch.evidence import IngestResult, PersonaMap, ReadOptions, ingest
+from slipcatch.errors import EvidenceError, UsageError
+from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadOptions, ingest
 from slipcatch.intel import IntelPack, load_pack
-from slipcatch.model import Assessment, Observation, canonical_ip
+from slipcatch.model import Assessment, Observation, Rejection, canonical_ip
 
 if TYPE_CHECKING:
     from slipcatch.report import ReportOptions
 
-__all__ = ["RunResult", "analyze", "observe", "run_time"]
+__all__ = ["RunResult", "analyze", "check_out_dir", "lookup_address", "observe", "run_time"]
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,35 @@ def run_time() -> datetime:
     return datetime.now(tz=UTC).replace(microsecond=0)
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def lookup_address(ip: str) -> str:
+    """The address to look ``ip`` up as: the IPv4 address an IPv6 form carries — NAT64
+    (``64:ff9b::/96``, RFC 6052), 6to4 (``2002::/16``, RFC 3056) or IPv4-compatible
+    (``::a.b.c.d``, not ``::`` or ``::1``) — else ``ip`` itself. The event keeps the text it was
+    seen with (``Event.src_ip``); only the intel lookup uses the IPv4 address.
+    """
+    if ":" not in ip:
+        return ip
+    try:
+        addr = ipaddress.IPv6Address(ip)
+    except ValueError:
+        return ip
+    if addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):
+        return str(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+    if addr.sixtofour is not None:
+        return str(addr.sixtofour)
+    return ip
+
+
 def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
     """Pair every event with what its source address was at the event's time (and, for an
     e-mail whose sender-written headers name a client behind the entry relay, what that
-    claimed client was then: ``Observation.claimed``)."""
-    facts = pack.lookup([e.src_ip for e in events], [e.time for e in events])
+    claimed client was then: ``Observation.claimed``). IPv6 forms that carry an IPv4 address
+    are looked up as that address (``lookup_address``)."""
+    facts = pack.lookup([lookup_address(e.src_ip) for e in events], [e.time for e in events])
     order: list[int] = []
     ips: list[str] = []
     for k, e in enumerate(events):
@@ -53,7 +83,7 @@ def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
             continue  # the e-mail reader records only addresses; a table may hold anything
         if ip != e.src_ip:
             order.append(k)
-            ips.append(ip)
+            ips.append(lookup_address(ip))
     found = pack.lookup(ips, [events[k].time for k in order])
     claimed = dict(zip(order, found, strict=True))
     return [
@@ -63,16 +93,90 @@ def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
 
 
 def _ingest_into_case(
-    case: str | Path, paths: Sequence[str | Path], options: ReadOptions
+    case: str | Path,
+    paths: Sequence[str | Path],
+    options: ReadOptions,
+    sink: Callable[[Rejection], None] | None,
 ) -> IngestResult:
-    """Ingest ``paths`` into the case (idempotent), then read back everything the case holds."""
+    """Ingest ``paths`` into the case (idempotent), then read back everything the case holds
+    (the rejections as counts, a sample, and every one of them passed to ``sink``)."""
     from slipcatch.case import Case
 
     with Case.open(case) as store:
         store.ingest(list(paths), options)
+        if sink is not None:
+            for r in store.iter_rejections():
+                sink(r)
         return IngestResult(
-            events=store.events(), rejections=store.rejections(), files=store.files()
+            events=store.events(),
+            rejections=store.rejections(limit=REJECTION_SAMPLE),
+            files=store.files(),
+            rejection_counts=Counter(dict(store.rejections_by_reason())),
         )
+
+
+class _RejectionFile:
+    """rejections.jsonl being written beside the outputs: a hidden temporary file in the output
+    directory until the reports are written, then renamed into place with them."""
+
+    NAME = "rejections.jsonl"
+
+    def __init__(self, out: Path):
+        from slipcatch.report.writer import file_mode
+
+        fd, name = tempfile.mkstemp(prefix=".rejections.", suffix=".tmp", dir=out)
+        os.fchmod(fd, file_mode())  # like the reports it is moved in with
+        self.path = Path(name)
+        self._fh = os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace")
+
+    def __call__(self, r: Rejection) -> None:
+        from slipcatch.report.json_doc import _rejection
+
+        try:
+            self._fh.write(json.dumps(_rejection(r), sort_keys=True, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write rejections: {exc.strerror or exc}; no report was written",
+                source=str(self.path),
+            ) from exc
+
+    def close(self) -> None:
+        try:
+            self._fh.close()
+        except OSError as exc:
+            self.discard()
+            raise UsageError(
+                f"cannot write rejections: {exc.strerror or exc}; no report was written",
+                source=str(self.path),
+            ) from exc
+
+    def discard(self) -> None:
+        if not self._fh.closed:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """The output directory, created and checked writable before any analysis starts.
+
+    Raises:
+        UsageError: an empty name, or a path that cannot be created or written.
+    """
+    if not str(out_dir).strip():
+        raise UsageError("--out: the output directory must be named (not empty)")
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create output directory: {exc.strerror or exc}", source=str(out)
+        ) from exc
+    if not out.is_dir():
+        raise UsageError("output path is not a directory", source=str(out))
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError("output directory is not writable", source=str(out))
+    return out
 
 
 def analyze(
@@ -86,6 +190,7 @@ def analyze(
     cache_dir: Path | None = None,
     evidence_file: str | Path | None = None,
     report_options: ReportOptions | None = None,
+    follow_outside: bool = False,
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -94,41 +199,72 @@ def analyze(
     recorded in the case. ``paths`` may be empty to analyse a case as it is.
     ``report_options`` (title, TLP, share, keep_paths) go to the report writers.
 
+    With ``out_dir``, the directory is checked before anything is read, every rejection streams
+    to ``rejections.jsonl`` there (the assessment keeps counts by reason and a sample), and the
+    outputs are written as a set (``report.write_reports``). ``follow_outside``: follow
+    symbolic links out of the directories given (``ReadOptions.follow_outside``).
+
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
         IntelError: an ``intel`` source cannot be recognised or loaded.
-        UsageError: the persona map is malformed; the analyst evidence file (``evidence_file``,
+        UsageError: the output directory is empty, cannot be created or written; the persona
+            map is malformed; the analyst evidence file (``evidence_file``,
             passed to ``analysis.assess``) cannot be read or has a bad entry.
         CaseError: the case store cannot be opened.
     """
+    out = check_out_dir(out_dir) if out_dir is not None else None
     options = ReadOptions(
         trusted_relays=tuple(trusted_relays),
         persona_map=PersonaMap.load(persona_map) if persona_map else None,
+        follow_outside=follow_outside,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)
-    if case is None:
-        ingested: IngestResult = ingest(list(paths), options)
-    else:
-        ingested = _ingest_into_case(case, paths, options)
-    observations = observe(ingested.events, pack)
-    personas = assess(observations, pack.actors, evidence_file=evidence_file)
-    assessment = Assessment(
-        generated_at=run_time(),
-        evidence=tuple(ingested.files),
-        rejections=tuple(ingested.rejections),
-        pack_id=pack.pack_id,
-        sources=tuple(pack.sources),
-        observations=tuple(observations),
-        personas=tuple(personas),
-        actors=tuple(pack.actors),
-        model_version=MODEL_VERSION,
-        intel_rejections=tuple(pack.rejections),
-    )
-    outputs: dict[str, Path] = {}
-    if out_dir is not None:
-        from slipcatch.report import write_reports
+    rejected = _RejectionFile(out) if out is not None else None
+    try:
+        try:
+            if case is None:
+                ingested: IngestResult = ingest(list(paths), options, sink=rejected)
+            else:
+                ingested = _ingest_into_case(case, paths, options, rejected)
+        except EvidenceError as exc:
+            if out is None:
+                raise
+            raise EvidenceError(
+                f"{exc.reason}; no report was written ({out} unchanged)", exc.source, exc.locator
+            ) from exc
+        if rejected is not None:
+            rejected.close()
+        observations = observe(ingested.events, pack)
+        personas = assess(observations, pack.actors, evidence_file=evidence_file)
+        assessment = Assessment(
+            generated_at=run_time(),
+            evidence=tuple(ingested.files),
+            rejections=tuple(ingested.rejections),
+            pack_id=pack.pack_id,
+            sources=tuple(pack.sources),
+            observations=tuple(observations),
+            personas=tuple(personas),
+            actors=tuple(pack.actors),
+            model_version=MODEL_VERSION,
+            intel_rejections=tuple(pack.rejections),
+            rejection_counts=tuple(sorted(ingested.rejection_counts.items()))
+            if ingested.sampled
+            else (),
+            warnings=tuple(options.persona_map.warnings()) if options.persona_map else (),
+        )
+        outputs: dict[str, Path] = {}
+        if out is not None and rejected is not None:
+            from slipcatch.report import write_reports
 
-        outputs = write_reports(assessment, Path(out_dir), options=report_options)
+            outputs = write_reports(
+                assessment,
+                out,
+                extra={rejected.NAME: rejected.path},
+                options=report_options,
+            )
+    finally:
+        if rejected is not None:
+            rejected.discard()  # written and moved into place, or left unfinished: gone
     if case is not None:
         from slipcatch.case import Case
         from slipcatch.report import assessment_document

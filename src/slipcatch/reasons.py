@@ -16,8 +16,18 @@ REASONS: dict[str, str] = {
     "past 10 MiB (a likely decompression bomb); the rest of the file is one rejection",
     "truncated-compression": "the compressed stream is truncated or corrupt; records read before "
     "the fault are kept, the rest of the file is one rejection",
+    "symlink-loop": "a directory entry that is a symbolic link into a directory already walked "
+    "(or a link cycle): each directory is walked once, by device and inode",
+    "dangling-link": "a directory entry that is a symbolic link to nothing",
+    "not-regular-file": "a directory entry that is a FIFO, socket or device (never opened: "
+    "reading one could block or never end)",
+    "unreadable": "a directory entry that cannot be examined, opened or listed (permission)",
+    "outside-tree": "a symbolic link leading out of the directory given (followed only with "
+    "--follow-outside)",
     "line-too-long": "a line longer than 64 KiB (discarded unread)",
-    "bad-encoding": "a log or table line that is not valid UTF-8",
+    "bad-encoding": "a log or table line that is not valid UTF-8 (a JSON string escaping a lone "
+    "surrogate, \\ud800, is not rejected: it is read as U+FFFD, the original kept escaped in "
+    "attribute NAME.escaped)",
     "bad-quoting": "a CSV row with an unterminated or misplaced quote (a record is one line; "
     "quoted fields cannot span lines)",
     "column-count": "a CSV row with a different number of fields than the header",

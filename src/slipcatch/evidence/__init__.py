@@ -8,7 +8,7 @@ file ``records = events + rejected + duplicates``. See docs/formats.md.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from slipcatch.evidence._common import ANONYMOUS, REASONS
@@ -17,6 +17,7 @@ from slipcatch.evidence.personas import PersonaMap
 __all__ = [
     "ANONYMOUS",
     "REASONS",
+    "REJECTION_SAMPLE",
     "FileRead",
     "IngestResult",
     "PersonaMap",
@@ -32,31 +33,43 @@ class ReadOptions:
 
     ``trusted_relays``: host names (matched exactly or as a domain suffix) or CIDRs/addresses
     of the receiving organisation's mail hosts. ``persona_map``: identities -> persona names.
-    ``year``: for syslog-style logs without a year.
+    ``year``: for syslog-style logs without a year. ``follow_outside``: follow symbolic links
+    that lead out of a directory given (by default such a link is skipped as ``outside-tree``).
     """
 
     trusted_relays: tuple[str, ...] = ()
     persona_map: PersonaMap | None = None
     year: int | None = None
+    follow_outside: bool = False
 
 
-from slipcatch.evidence._ingest import FileRead, IngestResult, ingest_paths, walk  # noqa: E402
+from slipcatch.evidence._ingest import (  # noqa: E402
+    REJECTION_SAMPLE,
+    FileRead,
+    IngestResult,
+    ingest_paths,
+    walk,
+)
+from slipcatch.model import Rejection  # noqa: E402
 
 
 def ingest(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     options: ReadOptions | None = None,
+    sink: Callable[[Rejection], None] | None = None,
 ) -> IngestResult:
     """Read every evidence file under ``paths`` (files or directories).
 
     Directories are walked recursively in sorted order; hidden files and directories (names
     starting with ``.``) inside them are skipped. Events are de-duplicated by id across all
     files (a later copy counts as a duplicate in its own file's account) and returned sorted
-    by (time, id). An unrecognised or broken file is accounted, not raised.
+    by (time, id). An unrecognised or broken file is accounted, not raised. Every rejection is
+    passed to ``sink`` as it happens; the result keeps counts by reason and the first
+    ``REJECTION_SAMPLE`` (memory does not grow with the number of rejected records).
 
     Raises:
         EvidenceError: a path does not exist or cannot be read.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    return ingest_paths(paths, options or ReadOptions())
+    return ingest_paths(paths, options or ReadOptions(), sink)

@@ -26,6 +26,8 @@ from slipcatch.reasons import REASONS
 __all__ = [
     "ANONYMOUS",
     "REASONS",
+    "clean_text",
+    "escaped_text",
     "event",
     "event_id_fast",
     "is_internal",
@@ -43,10 +45,68 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def clean_text(text: str) -> str:
+    """``text`` as valid Unicode: each lone surrogate (a JSON ``\\ud800`` escape, or an
+    undecodable byte kept by ``surrogateescape``) becomes U+FFFD. Valid text is returned as is.
+
+    Every string leaving a reader passes through here (JSON records, file names, rejection
+    details), so writers never meet text they cannot encode; the raw bytes stay in the record's
+    hash and, for JSON fields, escaped in a ``NAME.escaped`` attribute (``escaped_text``).
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
+def escaped_text(text: str) -> str:
+    """The ASCII-escaped form of text holding lone surrogates (``\\ud800``), reversible."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _clean_json(v) for k, v in value.items()}
+    return value
+
+
+def _needs_cleaning(data: bytes) -> bool:
+    # A lone surrogate can only come from a \uD800-\uDFFF escape in the JSON text.
+    if b"\\u" not in data and b"\\U" not in data:
+        return False  # the common case: one search in C
+    lowered = data.lower()
+    return any(f"\\ud{c}".encode() in lowered for c in "89abcdef")
+
+
+def clean_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """A parsed JSON object with every key and string cleaned (``clean_text``); a top-level
+    string field that changed keeps its escaped original as attribute ``NAME.escaped``."""
+    out: dict[str, Any] = {}
+    escaped: dict[str, str] = {}
+    for key, value in obj.items():
+        name = clean_text(str(key))
+        out[name] = _clean_json(value)
+        if isinstance(value, str) and out[name] != value:
+            escaped[f"{name}.escaped"] = escaped_text(value)
+    for key, value in escaped.items():
+        out.setdefault(key, value)
+    return out
+
+
 def reject(source: Source, locator: str, reason: str, detail: str = "") -> Rejection:
     if reason not in REASONS:  # a programming error, not bad evidence
         raise KeyError(f"unknown rejection reason {reason!r}")
-    return Rejection(source.name, source.sha256, locator, reason, detail[:500])
+    return Rejection(source.name, source.sha256, locator, reason, clean_text(detail[:500]))
 
 
 def reject_problem(source: Source, problem: Problem) -> Rejection:
@@ -81,7 +141,7 @@ def json_objects(source: Source) -> Iterator[tuple[Line, dict[str, Any]] | Rejec
             detail = f"a JSON {type(obj).__name__}, not an object"
             yield reject(source, f"line {line.number}", "bad-json", detail)
             continue
-        yield line, obj
+        yield line, clean_object(obj) if _needs_cleaning(line.data) else obj
 
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import gc
+import hashlib
 import os
-from collections.abc import Iterable, Iterator
+import stat
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -19,60 +23,185 @@ from slipcatch.model import Event, EvidenceFile, Rejection
 if TYPE_CHECKING:
     from slipcatch.evidence import ReadOptions
 
-__all__ = ["FORMATS", "FileRead", "IngestResult", "ingest_paths", "recognise", "scores", "walk"]
+__all__ = [
+    "FORMATS",
+    "FileRead",
+    "IngestResult",
+    "Skipped",
+    "ingest_paths",
+    "recognise",
+    "scores",
+    "skipped_file",
+    "walk",
+]
 
 #: Registered formats, in tie-break order (an equal sniff score goes to the earlier one).
 FORMATS: tuple[ModuleType, ...] = (mail, weblog, weblog_json, zeek, authlog, table)
 _MIN_SCORE = 0.5
 
 
+#: Rejections an ``IngestResult`` (and so an ``Assessment``) holds in memory: a hostile file of
+#: millions of garbage lines must not exhaust the investigator's machine. Every rejection still
+#: goes to the ``sink`` given to ``ingest_paths`` (rejections.jsonl, the case store) and is
+#: counted by reason.
+REJECTION_SAMPLE = 1000
+
+
 @dataclass
 class IngestResult:
-    """Everything read: events (de-duplicated, sorted by time then id), rejections, accounts."""
+    """Everything read: events (de-duplicated, sorted by time then id), rejections (the first
+    ``REJECTION_SAMPLE``), rejection counts by reason (all of them), accounts."""
 
     events: list[Event] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     files: list[EvidenceFile] = field(default_factory=list)
+    rejection_counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def sampled(self) -> bool:
+        """Whether ``rejections`` holds only a sample of them."""
+        return sum(self.rejection_counts.values()) > len(self.rejections)
+
+    def add_rejection(self, rejection: Rejection, sink: Callable[[Rejection], None] | None) -> None:
+        self.rejection_counts[rejection.reason] += 1
+        if len(self.rejections) < REJECTION_SAMPLE:
+            self.rejections.append(rejection)
+        if sink is not None:
+            sink(rejection)
 
 
-def walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+@dataclass(frozen=True)
+class Skipped:
+    """A directory entry that is not read, and why (a reason code of ``REASONS``)."""
+
+    path: Path
+    reason: str
+    detail: str
+
+
+def _key(st: os.stat_result) -> tuple[int, int]:
+    return (st.st_dev, st.st_ino)
+
+
+def _stat_entry(e: os.DirEntry[str], child: Path) -> tuple[bool, os.stat_result | Skipped]:
+    """Whether a directory entry is a symbolic link, and what it leads to (followed), or why it
+    cannot be examined."""
+    try:
+        link = e.is_symlink()
+        try:
+            return link, os.stat(child)
+        except FileNotFoundError:
+            if link:
+                return link, Skipped(child, "dangling-link", f"-> {os.readlink(child)}")
+            raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return True, Skipped(child, "symlink-loop", "too many levels of symbolic links")
+        return False, Skipped(child, "unreadable", exc.strerror or str(exc))
+
+
+def _stat_given(p: Path) -> os.stat_result:
+    """What a path given on the command line leads to; an error names it when it leads nowhere."""
+    try:
+        return os.stat(p)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and not p.is_symlink():
+            raise EvidenceError("no such file or directory", str(p)) from exc
+        reason = "symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror
+        raise EvidenceError(f"cannot read: {reason or exc}", str(p)) from exc
+
+
+def walk(
+    paths: Iterable[str | os.PathLike[str]], *, follow_outside: bool = False
+) -> Iterator[Path | Skipped]:
     """Files under ``paths``: directories recursively in sorted order, hidden entries skipped.
 
-    A file named explicitly is read even when hidden. Each resolved file is yielded once.
+    A file named explicitly is read even when hidden. Each file (by device and inode) is yielded
+    once. Inside a directory every other entry is yielded as ``Skipped`` with its reason: a
+    symbolic link followed a second time into a directory already walked (``symlink-loop``), a
+    dangling link (``dangling-link``), a FIFO, socket or device (``not-regular-file``), an
+    entry that cannot be examined or listed (``unreadable``), and a link leading out of the
+    tree given (``outside-tree``, unless ``follow_outside``).
 
     Raises:
-        EvidenceError: a path does not exist or a directory cannot be listed.
+        EvidenceError: a path given does not exist or a directory given cannot be listed.
     """
-    seen: set[Path] = set()
+    seen: set[tuple[int, int]] = set()
+    walked: set[tuple[int, int]] = set()
 
-    def once(p: Path) -> Iterator[Path]:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
+    def once(p: Path, st: os.stat_result) -> Iterator[Path]:
+        if _key(st) not in seen:
+            seen.add(_key(st))
             yield p
 
-    def descend(d: Path) -> Iterator[Path]:
+    def inside(target: Path, root: Path) -> bool:
+        return follow_outside or target == root or target.is_relative_to(root)
+
+    def descend(d: Path, root: Path, top: bool) -> Iterator[Path | Skipped]:
         try:
             entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError as exc:
-            raise EvidenceError(f"cannot list directory: {exc.strerror or exc}", str(d)) from exc
+            if top:
+                raise EvidenceError(
+                    f"cannot list directory: {exc.strerror or exc}", str(d)
+                ) from exc
+            yield Skipped(d, "unreadable", f"cannot list directory: {exc.strerror or exc}")
+            return
         for e in entries:
             if e.name.startswith("."):
                 continue
             child = d / e.name
-            if e.is_dir(follow_symlinks=False):
-                yield from descend(child)
-            elif e.is_file():
-                yield from once(child)
+            link, st = _stat_entry(e, child)
+            if isinstance(st, Skipped):
+                yield st
+                continue
+            if link and not inside(Path(os.path.realpath(child)), root):
+                yield Skipped(child, "outside-tree", f"-> {os.path.realpath(child)}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if _key(st) in walked:
+                    yield Skipped(child, "symlink-loop", "a directory already walked")
+                    continue
+                walked.add(_key(st))
+                yield from descend(child, root, False)
+            elif stat.S_ISREG(st.st_mode):
+                if not os.access(child, os.R_OK):
+                    yield Skipped(child, "unreadable", "permission denied")
+                    continue
+                yield from once(child, st)
+            else:
+                yield Skipped(child, "not-regular-file", _kind(st.st_mode))
 
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
-            yield from descend(p)
-        elif p.exists():
-            yield from once(p)
+        st = _stat_given(p)
+        if stat.S_ISDIR(st.st_mode):
+            walked.add(_key(st))
+            yield from descend(p, Path(os.path.realpath(p)), True)
         else:
-            raise EvidenceError("no such file or directory", str(p))
+            yield from once(p, st)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def skipped_file(entry: Skipped) -> tuple[EvidenceFile, Rejection]:
+    """The account of a skipped entry: one record, rejected with the entry's reason (its
+    ``sha256`` is that of ``skipped:PATH``, since the entry has no content to hash)."""
+    name = str(entry.path).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    digest = hashlib.sha256(f"skipped:{name}".encode()).hexdigest()
+    account = EvidenceFile(
+        path=name, sha256=digest, size=0, format="skipped", records=1, events=0, rejected=1,
+        duplicates=0, confidence=None,
+    )  # fmt: skip
+    return account, Rejection(name, digest, "file", entry.reason, entry.detail[:500])
 
 
 def _binary(head: bytes) -> bool:
@@ -104,14 +233,18 @@ def recognise(source: Source) -> tuple[ModuleType, float] | None:
     return (best[1], best[0]) if best else None
 
 
-def ingest_paths(paths: Iterable[str | os.PathLike[str]], options: ReadOptions) -> IngestResult:
+def ingest_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    options: ReadOptions,
+    sink: Callable[[Rejection], None] | None = None,
+) -> IngestResult:
     # Reading builds millions of small acyclic objects that all stay alive; the cyclic garbage
     # collector would rescan them again and again (a quarter of the time on large logs). Nothing
     # here creates reference cycles, so collection is paused while reading and then restored.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _ingest_paths(paths, options)
+        return _ingest_paths(paths, options, sink)
     finally:
         if paused:
             gc.enable()
@@ -142,7 +275,8 @@ class FileRead:
         else:
             name = "unknown"
         comp = self.source.compression
-        return name if comp is None else f"{name}+{comp}"
+        name = name if comp is None else f"{name}+{comp}"
+        return f"{name}+utf-16" if self.source.encoding == "utf-16" else name
 
     def items(self) -> Iterator[Event | Rejection]:
         for item in self._outcomes():
@@ -179,16 +313,25 @@ class FileRead:
         )
 
 
-def _ingest_paths(paths: Iterable[str | os.PathLike[str]], options: ReadOptions) -> IngestResult:
+def _ingest_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    options: ReadOptions,
+    sink: Callable[[Rejection], None] | None,
+) -> IngestResult:
     result = IngestResult()
     seen: set[str] = set()
-    files = list(walk(paths))  # fail on a missing path before reading anything
+    files = list(walk(paths, follow_outside=options.follow_outside))  # fail on a missing path
     for path in files:
+        if isinstance(path, Skipped):
+            account, rejection = skipped_file(path)
+            result.add_rejection(rejection, sink)
+            result.files.append(account)
+            continue
         reading = FileRead(path, options)
         events = duplicates = 0
         for item in reading.items():
             if isinstance(item, Rejection):
-                result.rejections.append(item)
+                result.add_rejection(item, sink)
             elif item.id in seen:
                 duplicates += 1
             else:

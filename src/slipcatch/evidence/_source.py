@@ -10,14 +10,14 @@ file becomes one ``decompression-limit`` rejection. A truncated or corrupt strea
 from __future__ import annotations
 
 import bz2
-import gzip
+import codecs
 import hashlib
 import lzma
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from slipcatch.errors import EvidenceError
 
@@ -94,6 +94,8 @@ class _Limited:
             data = self._inner.read(n)
         except EOFError as exc:
             raise _StreamFault("truncated-compression", f"stream ended early: {exc}") from exc
+        except _TrailingGarbage as exc:
+            raise _StreamFault("truncated-compression", f"{exc} (ignored)") from exc
         except (OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
             raise _StreamFault("truncated-compression", f"corrupt stream: {exc}") from exc
         self.produced += len(data)
@@ -109,6 +111,150 @@ class _Limited:
                     f"ratio {self.produced // consumed}:1 exceeds {self._ratio}:1",
                 )
         return data
+
+
+class _TrailingGarbage(Exception):
+    """Bytes after the last gzip member that are not another member (``gzip -dc`` ignores them
+    with a warning; so do we, with a rejection saying how many)."""
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+#: Compressed bytes fed at a time: small, so that the file position the bomb ratio is judged by
+#: follows the decompressed output closely.
+_GZ_IN = 8 * 1024
+
+
+def _gzip_members(raw: IO[bytes]) -> Generator[bytes, None, None]:
+    """The decompressed bytes of every gzip member in turn, as ``gzip -dc`` reads them; an
+    empty ``b""`` marks the end of each member (its CRC and length verified).
+
+    Raises (after yielding all the output before the fault): ``EOFError`` for a stream cut
+    short, ``zlib.error`` for a corrupt member (bad deflate data, or a CRC/length mismatch at
+    its end), ``_TrailingGarbage`` for bytes after the last member that start no member.
+    """
+    d = zlib.decompressobj(31)
+    started = False
+    while True:
+        chunk = raw.read(_GZ_IN)
+        if not chunk:
+            if started and not d.eof:
+                raise EOFError("compressed file ended before the end-of-stream marker")
+            return
+        while chunk:
+            if not started:
+                if len(chunk) < 2:
+                    chunk += raw.read(1)
+                if not chunk.startswith(_GZIP_MAGIC):
+                    rest = len(chunk)
+                    while more := raw.read(_GZ_IN):
+                        rest += len(more)
+                    raise _TrailingGarbage(f"{rest} bytes of trailing garbage after the last gzip")
+                started = True
+            out = d.decompress(chunk, _CHUNK)  # bounded output per call (bombs)
+            if out:
+                yield out
+            if d.eof:
+                yield b""
+                chunk = d.unused_data
+                d = zlib.decompressobj(31)
+                started = False
+            else:
+                chunk = d.unconsumed_tail
+
+
+class _Gunzip:
+    """A ``read(n)`` reader over ``_gzip_members`` that never yields more than ``trusted``
+    bytes: the output of the members whose CRC was verified by a first pass (``Source``),
+    so that the garbage a damaged member decodes to never becomes events."""
+
+    def __init__(self, raw: IO[bytes], trusted: int | None, fault: Exception | None):
+        self._members = _gzip_members(raw)
+        self._trusted = trusted
+        self._fault = fault
+        self._buf = b""
+        self._given = 0
+        self._ended = False
+
+    def read(self, n: int) -> bytes:
+        while len(self._buf) < n and not self._ended:
+            try:
+                self._buf += next(self._members)
+            except StopIteration:
+                self._ended = True
+            except (EOFError, zlib.error, _TrailingGarbage) as exc:
+                self._ended = True
+                self._fault = self._fault or exc
+        data, self._buf = self._buf[:n], self._buf[n:]
+        if self._trusted is not None and self._given + len(data) >= self._trusted:
+            data = data[: self._trusted - self._given]
+            self._buf, self._ended = b"", True
+        self._given += len(data)
+        if not data and self._fault is not None:
+            fault, self._fault = self._fault, None
+            raise fault
+        return data
+
+    def close(self) -> None:
+        self._members.close()
+
+
+def _scan_gzip(path: Path, limit: int) -> tuple[int | None, Exception | None]:
+    """First pass over a gzip file: how many decompressed bytes can be trusted (those of the
+    members that end with a matching CRC, and of a last member that is merely cut short), and
+    the fault after them. Stops counting past ``limit`` (the bomb limits act in the real pass).
+    """
+    verified = total = 0  # output of the complete members so far, and in all
+    verified_lines = lines = 0
+    try:
+        with path.open("rb") as raw:
+            for out in _gzip_members(raw):
+                total += len(out)
+                lines += out.count(b"\n")
+                if not out:
+                    verified, verified_lines = total, lines
+                if total > limit:
+                    return None, None
+            return total, None
+    except EOFError as exc:  # cut short, not damaged: what came out is what was written
+        return total, exc
+    except _TrailingGarbage as exc:
+        return total, exc
+    except zlib.error as exc:
+        # The damaged member's output cannot be told from garbage (deflate finds the damage at
+        # the member's CRC, long after it): only the members before it are trusted.
+        seen = lines - verified_lines
+        count = f", at least {seen} lines," if seen else ""
+        return verified, zlib.error(
+            f"corrupt gzip member after decompressed byte {verified} ({exc}): the rest{count} "
+            "cannot be verified and is not read"
+        )
+    except OSError:
+        return None, None  # unreadable now: the real pass reports it
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class _Utf16:
+    """UTF-16 text (recognised by its byte order mark) re-encoded as UTF-8 as it streams, so
+    that every reader sees the text it would in UTF-8; invalid UTF-16 (a lone surrogate, an
+    odd last byte) becomes U+FFFD."""
+
+    def __init__(self, inner: Any):
+        self._inner = inner
+        self._decoder = codecs.getincrementaldecoder("utf-16")("replace")
+        self._buf = b""
+        self._eof = False
+
+    def read(self, n: int) -> bytes:
+        while len(self._buf) < n and not self._eof:
+            data = self._inner.read(max(n, _CHUNK))
+            if not data:
+                self._eof = True
+            text = self._decoder.decode(data, final=not data)
+            self._buf += text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode()
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
 
 
 class Source:
@@ -129,7 +275,9 @@ class Source:
         ratio_floor: int = RATIO_FLOOR,
     ):
         self.path = path
-        self.name = str(path)
+        # A file name that is not UTF-8 holds surrogateescape'd bytes: shown with U+FFFD (the
+        # file is still opened by its real path).
+        self.name = str(path).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         self.options = options
         self._limits = (max_total, max_ratio, ratio_floor)
         if not path.exists():
@@ -157,10 +305,30 @@ class Source:
                 break
         self._head: bytes | None = None
         self.head_fault: str | None = None
+        self._gzip: tuple[int | None, Exception | None] | None = None
+        #: "utf-16" for text with a UTF-16 byte order mark (read re-encoded as UTF-8), "" for
+        #: anything else, None until the first read.
+        self.encoding: str | None = None
 
     # -- raw access -----------------------------------------------------------------------
 
-    def _open(self) -> tuple[IO[bytes], _Limited | IO[bytes]]:
+    def _open(self, verified: bool = True) -> tuple[IO[bytes], Any]:
+        """The raw file and its reader: decompressed, and UTF-16 text re-encoded as UTF-8."""
+        if self.encoding is None:
+            raw, reader = self._open_bytes(verified=False)
+            try:
+                first = reader.read(2)
+            except _StreamFault:
+                first = b""
+            finally:
+                if reader is not raw:
+                    _close(reader)
+                raw.close()
+            self.encoding = "utf-16" if first in _UTF16_BOMS else ""
+        raw, reader = self._open_bytes(verified)
+        return (raw, _Utf16(reader)) if self.encoding else (raw, reader)
+
+    def _open_bytes(self, verified: bool = True) -> tuple[IO[bytes], _Limited | IO[bytes]]:
         # Callers close both ends in a `finally`; a context manager cannot span a generator.
         try:
             raw: IO[bytes] = self.path.open("rb")
@@ -170,7 +338,11 @@ class Source:
             return raw, raw
         inner: _Readable
         if self.compression == "gzip":
-            inner = gzip.GzipFile(fileobj=raw, mode="rb")
+            if self._gzip is None:
+                self._gzip = _scan_gzip(self.path, self._limits[0])
+            # Sniffing (``verified`` false) may look at a damaged member's first bytes: it only
+            # names the format; records come from verified bytes only.
+            inner = _Gunzip(raw, *self._gzip) if verified else _Gunzip(raw, None, None)
         elif self.compression == "bz2":
             inner = bz2.BZ2File(raw, mode="rb")
         else:
@@ -180,7 +352,7 @@ class Source:
     def head(self) -> bytes:
         """The first ``HEAD_SIZE`` bytes after decompression (for sniffing)."""
         if self._head is None:
-            raw, reader = self._open()
+            raw, reader = self._open(verified=False)
             parts: list[bytes] = []
             got = 0
             try:
@@ -209,6 +381,10 @@ class Source:
                 except _StreamFault as fault:
                     yield fault
                     return
+                except OSError as exc:  # the disk or the file went away under us
+                    raise EvidenceError(
+                        f"cannot read: {exc.strerror or exc}", source=self.name
+                    ) from exc
                 if not chunk:
                     return
                 yield chunk

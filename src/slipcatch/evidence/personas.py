@@ -4,29 +4,39 @@ Besides identities, a row may name a request path of access-log records (``path:
 shell or a C2 endpoint is reached without an account, so the path is what ties its requests to
 one operator; or any attribute of a record (``attr:NAME=REGEX``: a user agent, a Zeek
 responder port, a table column), for evidence that names nobody.
+
+The analyst writes the patterns, but the adversary writes the text they run on: each search runs
+under the ``regex`` engine with a time budget (``REGEX_BUDGET`` seconds). A search that exceeds
+it counts as no match, and the row is reported once in ``PersonaMap.warnings()`` (carried into
+the assessment and the console) with the number of records it gave up on; the run goes on.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import regex
 import yaml
 
 from slipcatch.errors import UsageError
 
-__all__ = ["PersonaMap"]
+__all__ = ["REGEX_BUDGET", "PersonaMap"]
+
+#: Seconds one pattern may search one value before it is given up as no match.
+REGEX_BUDGET = 0.05
 
 
 @dataclass(frozen=True, slots=True)
 class _Row:
     identity: str  # case-folded literal, or the pattern text for regex rows
     persona: str
-    pattern: re.Pattern[str] | None
+    pattern: Any  # a compiled ``regex`` pattern, or None for a literal identity
     line: int
     on_path: bool = False  # ``path:`` rows match the request path, never an identity
     attribute: str | None = None  # ``attr:NAME=`` rows match that attribute (name casefolded)
@@ -46,6 +56,33 @@ class PersonaMap:
     def __init__(self, rows: list[_Row], name: str = "<memory>"):
         self._rows = tuple(rows)
         self.name = name
+        self._timeouts: dict[int, int] = {}  # row line -> searches given up
+
+    def _search(self, row: _Row, text: str) -> bool:
+        """Whether ``row``'s pattern is found in ``text`` within the time budget."""
+        if row.line in self._timeouts and self._timeouts[row.line] >= _GIVE_UP:
+            self._timeouts[row.line] += 1
+            return False  # a pattern that keeps blowing its budget is not tried any more
+        try:
+            return row.pattern.search(text, timeout=REGEX_BUDGET) is not None
+        except TimeoutError:
+            self._timeouts[row.line] = self._timeouts.get(row.line, 0) + 1
+            return False
+
+    def fingerprint(self) -> str:
+        """A digest of the rows (identity, persona, in order): equal maps read alike."""
+        key = "\x1e".join(f"{r.identity}\x1f{r.persona}" for r in self._rows)
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def warnings(self) -> list[str]:
+        """One line per row whose pattern exceeded its time budget (the records it gave up on
+        were treated as unmatched)."""
+        rows = {row.line: row for row in self._rows}
+        return [
+            f"persona map {self.name} line {line}: pattern {rows[line].identity!r} exceeded its "
+            f"{REGEX_BUDGET:g} s budget on {n} record(s), treated as no match"
+            for line, n in sorted(self._timeouts.items())
+        ]
 
     @classmethod
     def from_pairs(cls, pairs: list[tuple[str, str]], name: str = "<memory>") -> PersonaMap:
@@ -105,17 +142,21 @@ class PersonaMap:
                 if named is None:
                     named = {str(k).casefold(): v for k, v in attributes.items()}
                 value = named.get(row.attribute)
-                if isinstance(value, str) and row.pattern.search(value):
+                if isinstance(value, str) and self._search(row, value):
                     return row.persona
             elif row.on_path:
-                if path and row.pattern is not None and row.pattern.search(path):
+                if path and row.pattern is not None and self._search(row, path):
                     return row.persona
             elif row.pattern is not None:
-                if any(row.pattern.search(i) for i in given):
+                if any(self._search(row, i) for i in given):
                     return row.persona
             elif row.identity in folded:
                 return row.persona
         return None
+
+
+#: After this many timeouts a row's pattern is no longer tried (each costs the whole budget).
+_GIVE_UP = 20
 
 
 def _row(identity: str, persona: str, line: int, name: str) -> _Row:
@@ -135,8 +176,8 @@ def _row(identity: str, persona: str, line: int, name: str) -> _Row:
     else:
         return _Row(identity.casefold(), persona, None, line)
     try:
-        pattern = re.compile(text, re.IGNORECASE)
-    except re.error as exc:
+        pattern = regex.compile(text, regex.IGNORECASE)
+    except (regex.error, ValueError, OverflowError) as exc:
         raise UsageError(f"bad regular expression: {exc}", name, f"line {line}") from exc
     return _Row(identity, persona, pattern, line, on_path, attribute)
 

@@ -97,6 +97,10 @@ def _minute(head: str, zone: str) -> tuple[datetime, str] | None:
     return (when, when.isoformat()[:17]) if when is not None else None
 
 
+#: The largest real UTC offset is +14:00 (Kiribati), the smallest -12:00.
+_MAX_ZONE = timedelta(hours=14)
+
+
 def _parse_time(text: str) -> datetime | None:
     m = _TIME.match(text)
     if m is None:
@@ -108,6 +112,8 @@ def _parse_time(text: str) -> datetime | None:
     try:
         local = datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
         offset = timedelta(hours=int(zh), minutes=int(zm))
+        if int(zm) >= 60 or offset > _MAX_ZONE:
+            return None  # no zone is that far from UTC (+9999 would shift the time ~4 days)
         return local - offset if sign == "+" else local + offset
     except (ValueError, OverflowError):
         return None

@@ -109,6 +109,11 @@ class ReportView:
     actors: tuple[Actor, ...]
     persona_of_event: Mapping[str, str]  # event id -> persona id
     slip_of_event: Mapping[str, str]  # event id -> slip id
+    rejected_total: int = 0  # all evidence rejections (``rejections`` may be a sample)
+
+    @property
+    def rejections_sampled(self) -> bool:
+        return self.rejected_total > len(self.rejections)
 
     def actor_name(self, actor_id: str | None) -> str | None:
         for a in self.actors:
@@ -226,7 +231,11 @@ def build_view(assessment: Assessment) -> ReportView:
             key=lambda r: (r.path, natural_key(r.locator), r.reason, r.detail, r.sha256),
         )
     )
-    reasons = Counter(r.reason for r in rejections)
+    reasons = (
+        Counter(dict(assessment.rejection_counts))
+        if assessment.rejection_counts
+        else Counter(r.reason for r in rejections)
+    )
     categories = Counter(str(o.address.category) for o in observations)
     return ReportView(
         assessment=assessment,
@@ -238,6 +247,7 @@ def build_view(assessment: Assessment) -> ReportView:
         actors=tuple(sorted(assessment.actors, key=lambda a: a.id)),
         persona_of_event=persona_of_event,
         slip_of_event=slip_of_event,
+        rejected_total=max(len(rejections), sum(reasons.values())),
     )
 
 

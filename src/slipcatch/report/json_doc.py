@@ -226,7 +226,20 @@ def _document(view: ReportView) -> dict[str, Any]:
         "rejections_by_reason": dict(view.rejections_by_reason),
         "personas": [_persona(pv) for pv in view.personas],
         "actors": [_actor(x) for x in view.actors],
+        **_sampling(view),
     }
+
+
+def _sampling(view: ReportView) -> dict[str, Any]:
+    """Fields present only when needed: the rejection total when ``rejections`` is a sample
+    (every rejection is in rejections.jsonl), and the run's warnings."""
+    extra: dict[str, Any] = {}
+    if view.rejections_sampled:
+        extra["rejections_total"] = view.rejected_total
+        extra["rejections_file"] = "rejections.jsonl"
+    if view.assessment.warnings:
+        extra["warnings"] = list(view.assessment.warnings)
+    return extra
 
 
 def assessment_document(assessment: Assessment) -> dict[str, Any]:

@@ -282,7 +282,7 @@ def _accounting(view: ReportView) -> list[str]:
     out.append("")
     out.append(
         f"Totals: records {sum(f.records for f in files)}, events analysed "
-        f"{len(view.observations)}, rejected {len(view.rejections)}, duplicates "
+        f"{len(view.observations)}, rejected {view.rejected_total}, duplicates "
         f"{sum(f.duplicates for f in files)}."
     )
     if view.categories:
@@ -299,11 +299,15 @@ def _accounting(view: ReportView) -> list[str]:
             ("File", "Locator", "Reason", "Detail"),
             ((md(r.path), md(r.locator), md(r.reason), _opt(r.detail)) for r in shown),
         )
-        if len(view.rejections) > len(shown):
+        if view.rejected_total > len(shown):
+            where = "rejections.jsonl" if view.rejections_sampled else "assessment.json"
             out.append("")
-            out.append(f"… {len(view.rejections) - len(shown)} more in assessment.json")
+            out.append(f"… {view.rejected_total - len(shown)} more in {where}")
     else:
         out.append("None.")
+    if view.assessment.warnings:
+        out += ["", "### Warnings", ""]
+        out += [f"- {md(w)}" for w in view.assessment.warnings]
     return out
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 
 from slipcatch.errors import UsageError
@@ -29,11 +30,12 @@ FILES: dict[str, str] = {
 }
 
 
-def _umask() -> int:
-    """The process's umask (read by setting it and putting it back)."""
+def file_mode() -> int:
+    """The mode a new report file gets: 0666 less the process's umask (read by setting it and
+    putting it back), as ``open`` would give; ``mkstemp`` alone makes 0600."""
     mask = os.umask(0o022)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def _write(path: Path, chunks: Iterable[str]) -> None:
@@ -44,7 +46,7 @@ def _write(path: Path, chunks: Iterable[str]) -> None:
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; reports follow the umask
+        os.fchmod(fd, file_mode())  # reports follow the umask
         with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
                 fh.write(chunk.encode("utf-8", "backslashreplace"))
@@ -59,15 +61,20 @@ def write_reports(
     out_dir: Path,
     only: Collection[str] | None = None,
     options: ReportOptions | None = None,
+    extra: Mapping[str, Path] | None = None,
 ) -> dict[str, Path]:
     """Write assessment.json, events.jsonl, report.md, report.html, stix.json (STIX 2.1 bundle)
     and misp-event.json (MISP event) into ``out_dir`` — or only the ``FILES`` keys in ``only``.
 
-    The directory is created if needed; existing report files are replaced atomically.
+    The directory is created if needed. The outputs are written as a set: each is rendered
+    into a staging directory inside ``out_dir`` first, and only when all are written are they
+    renamed into place, so a failure leaves the previous reports as they were (no mix of new
+    and stale files). ``extra``: files already written elsewhere in ``out_dir`` (final name ->
+    staged path, e.g. rejections.jsonl) moved into place with the set.
     Returns the paths written, keyed ``assessment``, ``events``, ``markdown``, ``html``,
-    ``stix``, ``misp``. ``options`` (title, TLP, what to share, whether local paths may
-    leave) default to ``ReportOptions()``; ``assessment.json`` and ``events.jsonl`` do not
-    depend on them.
+    ``stix``, ``misp`` (and each ``extra`` name without its suffix). ``options`` (title, TLP,
+    what to share, whether local paths may leave) default to ``ReportOptions()``;
+    ``assessment.json`` and ``events.jsonl`` do not depend on them.
 
     Raises:
         UsageError: ``out_dir`` cannot be created or written (names the path and the cause),
@@ -90,8 +97,17 @@ def write_reports(
     }
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for key, path in paths.items():
-            _write(path, renderers[key]())
+        stage = Path(tempfile.mkdtemp(prefix=".slipcatch-staging-", dir=out))
+        try:
+            for key, path in paths.items():
+                _write(stage / path.name, renderers[key]())
+            for path in list(paths.values()):  # all rendered and written: swap the set in
+                os.replace(stage / path.name, path)
+            for name, staged in (extra or {}).items():
+                os.replace(staged, out / name)
+                paths[name.partition(".")[0]] = out / name
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
     except OSError as exc:
         raise UsageError(
             f"cannot write reports: {exc.strerror or exc}", source=str(exc.filename or out)
