@@ -231,8 +231,9 @@ def test_70kb_sender_header_before_from(tmp_path: Path) -> None:
     for pad in (one_line, folded):
         p = tmp_path / "long.eml"
         p.write_bytes(pad + _msg())
-        assert _accounted(p) == (_accounted(p)[0], [])
-        assert len(_accounted(p)[0]) == 1
+        events, reasons = _accounted(p)
+        assert (len(events), reasons) == (1, [])
+        assert "x-sender-junk" not in events[0].attributes  # read, not mistaken for anything
         box = tmp_path / "long.mbox"
         box.write_bytes(_mbox([pad + _msg(0)] + [_msg(n) for n in range(1, 4)]))
         events, reasons = _accounted(box)
@@ -250,7 +251,17 @@ def test_header_block_over_the_limit_is_rejected_loudly_and_the_mbox_goes_on(
     single = tmp_path / "one.eml"
     single.write_bytes(_msg(0, headers=pad))
     assert _accounted(single) == ([], ["oversized-header"])
+    # an embedded message over the limit is rejected alone; its container is read
+    bounce = _msg(9).replace(b"Subject: s\n", b"Subject: s\nContent-Type: message/rfc822\n")
+    single.write_bytes(bounce.replace(b"body 9\n", _msg(10, headers=pad)))
+    events, reasons = _accounted(single)
+    assert (len(events), reasons) == (1, ["oversized-header"])
     _analyze(tmp_path, p)
+
+
+def test_a_short_file_of_one_field_is_not_mail() -> None:
+    assert reader.sniff(b"Note: something", "n.txt") == 0.0
+    assert reader.sniff(b"X-Pad: " + b"a" * 70_000, "p.eml") == 0.6
 
 
 # -- 3. impossible times -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from slipcatch.evidence._common import ANONYMOUS, event, persona_for, reject, sha256
-from slipcatch.evidence._source import Problem, Source
+from slipcatch.evidence._source import HEAD_SIZE, Problem, Source
 from slipcatch.evidence.mail.framing import (
     MAX_DEPTH,
     MAX_PARTS,
@@ -69,7 +69,8 @@ def sniff(head: bytes, name: str) -> float:
             break
     if len(seen & _KEY_HEADERS) >= 2:
         return 0.9
-    return 0.6 if not ended and tokens else 0.0
+    # only when the head is full: a short file that ends inside its first field is not mail
+    return 0.6 if not ended and tokens and len(head) >= HEAD_SIZE else 0.0
 
 
 # -- messages ----------------------------------------------------------------------------------
