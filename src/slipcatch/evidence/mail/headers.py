@@ -154,7 +154,7 @@ def _fold(token: str) -> int:
     """RFC 5322 section 4.3: a two-digit year 00-49 is 20xx, 50-99 is 19xx; a three-digit year
     is 1900 plus it; four digits or more are the year as written (``0001`` is year 1)."""
     n = int(token)
-    if len(token) == 2:
+    if len(token) <= 2:  # a one-digit year (not RFC 5322) folds as a two-digit one
         return n + (2000 if n < 50 else 1900)
     if len(token) == 3:
         return n + 1900
