@@ -42,6 +42,8 @@ REASONS: dict[str, str] = {
     "out-of-range octets (999.1.1.1), too few parts (1.2.3), or zero-padded octets (010.1.1.1, "
     "refused rather than guessed as octal or decimal)",
     "no-address": "an e-mail with no usable address in its Received chain or origin headers",
+    "oversized-header": "an e-mail whose header block (up to the first blank line) is over "
+    "1 MiB; the other messages of the file are read",
     "message-too-large": "an e-mail message larger than the 64 MiB limit",
     "mime-limit": "an e-mail's MIME structure nests deeper than 8 levels or has more than "
     "1000 parts; embedded messages beyond that were not examined (the message itself is read)",

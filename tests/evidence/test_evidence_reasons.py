@@ -48,6 +48,7 @@ CASES: dict[str, tuple[str, bytes]] = {
     "no-address": ("na.eml", MSG.replace(b"[175.45.178.1]", b"[hostname]")),
     "message-too-large": ("big.eml", MSG + b"x" * 5000 + b"\n"),
     "mime-limit": ("deep.eml", _nested(12)),
+    "oversized-header": ("pad.eml", b"X-Pad: a\n" + b" " + b"a" * 5000 + b"\n" + MSG),
 }  # fmt: skip
 
 
@@ -66,6 +67,9 @@ def test_every_reason_has_a_case() -> None:
 @pytest.mark.parametrize("reason", sorted(CASES))
 def test_reason_is_produced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reason: str) -> None:
     monkeypatch.setattr(mail.reader, "MAX_MESSAGE", 4096)  # stands in for 64 MiB
+    if reason == "oversized-header":
+        monkeypatch.setattr(mail.reader, "MAX_MESSAGE", 64 * 1024)
+        monkeypatch.setattr(mail.reader, "MAX_HEADER", 2048)  # stands in for 1 MiB
     name, data = CASES[reason]
     p = tmp_path / name
     p.write_bytes(data)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from slipcatch.evidence._common import ANONYMOUS, event, persona_for, reject, sha256
-from slipcatch.evidence._source import Problem, Source
+from slipcatch.evidence._source import HEAD_SIZE, Problem, Source
 from slipcatch.evidence.mail.framing import (
     MAX_DEPTH,
     MAX_PARTS,
@@ -14,21 +15,24 @@ from slipcatch.evidence.mail.framing import (
 )
 from slipcatch.evidence.mail.headers import (
     HEADER_NAME,
-    decode_words,
+    decode_words_checked,
     first_header,
-    parse_date,
     parse_from,
     parse_headers,
+    parse_time,
 )
 from slipcatch.evidence.mail.origin import Trusted, analyse, cap_embedded, hop_trust
 from slipcatch.evidence.mail.received import ReceivedHop, chain_flags, parse_received
 from slipcatch.model import Event, Hop, MailOrigin, Rejection
 
-__all__ = ["CHANNEL", "MAX_MESSAGE", "NAME", "read", "sniff"]
+__all__ = ["CHANNEL", "MAX_HEADER", "MAX_MESSAGE", "NAME", "read", "sniff"]
 
 NAME = "email"
 CHANNEL = "email"
 MAX_MESSAGE = 64 * 1024 * 1024
+#: A header block (up to the first blank line) over this many bytes is ``oversized-header``.
+MAX_HEADER = 1024 * 1024
+_TOKEN_NAME = re.compile(rb"^[A-Za-z0-9-]+:")
 _KEY_HEADERS = frozenset(
     {b"received", b"from", b"date", b"message-id", b"subject", b"to", b"return-path",
      b"delivered-to", b"mime-version", b"x-originating-ip"}
@@ -36,22 +40,37 @@ _KEY_HEADERS = frozenset(
 
 
 def sniff(head: bytes, name: str) -> float:
-    """0.9 when the first lines are header fields including at least two common ones."""
-    lines = head.split(b"\n", 200)[:200]
+    """Whether the file starts with a message's header block (an mbox ``From `` line may lead).
+
+    The block is judged as a whole, up to its blank line, however many lines it has: 0.9 when
+    it holds at least two common header fields. A block longer than the head (padded with
+    forged Received headers or one long sender-written field) cannot be judged on its key
+    fields: 0.6 when every line of the head belongs to it (fields with token names, or folded
+    continuation lines). The reader then reads it, or rejects it as ``oversized-header``.
+    """
+    lines = head.split(b"\n")
     if lines and lines[0].startswith(b"From "):
         lines = lines[1:]
     if not lines or not HEADER_NAME.match(lines[0]):
         return 0.0
     seen: set[bytes] = set()
+    tokens = True
+    ended = False
     for line in lines:
         if not line.strip(b"\r"):
+            ended = True
             break
         m = HEADER_NAME.match(line)
         if m:
             seen.add(m.group(1).lower())
+            tokens = tokens and _TOKEN_NAME.match(line) is not None
         elif line[:1] not in (b" ", b"\t"):
+            ended = True
             break
-    return 0.9 if len(seen & _KEY_HEADERS) >= 2 else 0.0
+    if len(seen & _KEY_HEADERS) >= 2:
+        return 0.9
+    # only when the head is full: a short file that ends inside its first field is not mail
+    return 0.6 if not ended and tokens and len(head) >= HEAD_SIZE else 0.0
 
 
 # -- messages ----------------------------------------------------------------------------------
@@ -78,14 +97,22 @@ def finish_message(
     if too_large:
         yield reject(source, locator, "message-too-large", f"over {MAX_MESSAGE} bytes")
         return
+    size = _header_size(lines)
+    if size > MAX_HEADER:
+        yield reject(
+            source, locator, "oversized-header", f"header block over {MAX_HEADER} bytes ({size}+)"
+        )
+        return
     outer = message_event(source, locator, lines)
     yield outer
     container = outer.src_ip if isinstance(outer, Event) else None
     found, limited = embedded_messages(lines)
     for section, inner in found:
-        yield message_event(
-            source, f"{locator} part {section}", inner, embedded_in=locator, container=container
-        )
+        where = f"{locator} part {section}"
+        if _header_size(inner) > MAX_HEADER:
+            yield reject(source, where, "oversized-header", f"header block over {MAX_HEADER} bytes")
+            continue
+        yield message_event(source, where, inner, embedded_in=locator, container=container)
     if limited:
         # What lies beyond the limits is not silently ignored: it is one stated rejection.
         yield reject(
@@ -95,6 +122,18 @@ def finish_message(
             f"MIME nesting deeper than {MAX_DEPTH} or more than {MAX_PARTS} parts: "
             "the rest of the message was not examined for embedded messages",
         )
+
+
+def _header_size(lines: list[bytes]) -> int:
+    """Bytes of the header block (up to the first blank line), counted up to MAX_HEADER + 1."""
+    size = 0
+    for line in lines:
+        if not line.strip():
+            break
+        size += len(line) + 1
+        if size > MAX_HEADER:
+            break
+    return size
 
 
 def message_event(
@@ -109,22 +148,30 @@ def message_event(
     received = [x for x in headers if x.name == "received"]
     hops = [parse_received(i, h.value) for i, h in enumerate(received)]
     for hop, h in zip(hops, received, strict=True):
-        # Lossless: undecodable bytes survive as surrogates (JSON writes them as \udcXX).
-        hop.raw = h.raw.decode("utf-8", "surrogateescape").strip(" \t")
+        # Valid text for every writer: undecodable bytes are kept escaped as \xNN (the record's
+        # digest hashes the bytes themselves).
+        hop.raw = h.raw.decode("utf-8", "backslashreplace").strip(" \t")
     chain_flags(hops)
     trusted = Trusted(source.options.trusted_relays)
     found = analyse(hops, headers, trusted)
     entry, origin = found.entry, found.origin
     if origin is None:
         return reject(source, locator, "no-address", f"{len(hops)} Received headers, no address")
+    # An impossible date (a year outside 1970-2099) is no date: the next rule applies.
     when = hops[entry].time if entry is not None else None
     if when is None:
         when = next((h.time for h in hops if h.time is not None), None)
+    date, bad_date = parse_time(first_header(headers, "date"))
     if when is None:
-        when = parse_date(first_header(headers, "date"))
+        when = date
     if when is None:
+        impossible = [h.bad_time for h in hops if h.bad_time] + ([bad_date] if bad_date else [])
+        if impossible:
+            detail = f"{impossible[0]!r} is outside 1970-2099; no usable Received or Date time"
+            return reject(source, locator, "bad-time", detail)
         return reject(source, locator, "bad-time", "no parseable Received or Date time")
-    display, addr = parse_from(first_header(headers, "from") or "")
+    from_value = first_header(headers, "from") or ""
+    display, addr = parse_from(from_value)
     embedded = embedded_in is not None
     claim = found.claim
     mail = MailOrigin(
@@ -138,10 +185,15 @@ def message_event(
     # the events.jsonl ``attributes`` read it there.
     attrs = dict(found.notes) | mail.attributes()
     attrs["origin_evidence"] = origin.evidence
+    if display is not None and "\ufffd" in display and decode_words_checked(from_value)[1]:
+        # a lone surrogate was replaced: the header as written (encoded words undecoded) stays
+        attrs["from_raw"] = from_value
     for key, name in (("message_id", "message-id"), ("subject", "subject"), ("to", "to")):
         value = first_header(headers, name)
         if value is not None:
-            attrs[key] = decode_words(value)
+            attrs[key], replaced = decode_words_checked(value)
+            if replaced:
+                attrs[f"{key}_raw"] = value
     if embedded_in is not None:
         if "client_evidence" in attrs:
             attrs["client_evidence"] = attrs["client_evidence"].replace(

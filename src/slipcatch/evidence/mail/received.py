@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slipcatch.evidence._common import parse_address
-from slipcatch.evidence.mail.headers import parse_date
+from slipcatch.evidence.mail.headers import parse_time
 
 __all__ = [
     "BREAKS_CHAIN",
@@ -63,6 +63,7 @@ class ReceivedHop:
     by_ip: str | None = None  # the by token itself as an IP literal
     protocol: str | None = None
     time: datetime | None = None
+    bad_time: str | None = None  # the date as written when it names an impossible time
     auth: bool = False
     fetch: bool = False
     flags: set[str] = field(default_factory=set)
@@ -128,9 +129,9 @@ def parse_received(index: int, text: str) -> ReceivedHop:  # noqa: C901, PLR0915
     semi = skel.rfind(";")
     clause = skel if semi < 0 else skel[:semi]
     if semi >= 0:
-        hop.time = parse_date(_PH.sub(" ", skel[semi + 1 :]))
-    if hop.time is None and text.rfind(";") >= 0:
-        hop.time = parse_date(text[text.rfind(";") + 1 :])
+        hop.time, hop.bad_time = parse_time(_PH.sub(" ", skel[semi + 1 :]))
+    if hop.time is None and hop.bad_time is None and text.rfind(";") >= 0:
+        hop.time, hop.bad_time = parse_time(text[text.rfind(";") + 1 :])
     words = clause.split()
     lower = [w.lower() for w in words]
     # -- from clause
