@@ -34,11 +34,13 @@ import numpy as np
 import numpy.typing as npt
 
 from slipcatch.errors import PackError
+from slipcatch.intel import torhistory
 from slipcatch.intel.index import (
     FactPartition,
     FactTable,
     build_fact_partitions,
     build_geo_partition,
+    concat_tables,
 )
 from slipcatch.intel.records import Loaded
 from slipcatch.intel.sources import (
@@ -87,6 +89,7 @@ def base_inputs() -> list[tuple[str, str]]:
                 hashlib.sha256(actor_source.shipped_bytes()).hexdigest()))
     out.append((hosting_orgs.SOURCE_NAME, hosting_orgs.table_sha256()))
     out.append((access_orgs.SOURCE_NAME, access_orgs.table_sha256()))
+    out.append((torhistory.SOURCE_NAME, torhistory.file_sha256()))
     return out
 
 
@@ -175,8 +178,12 @@ def compile_base(pack_id: str) -> PackData:
     loaded.extend(hosting_orgs.load(geo))
     loaded.extend(access_orgs.load(geo))
     countries = list(geo.countries)
-    table = FactTable.build(loaded.facts, countries)
-    arrays: dict[str, npt.NDArray[Any]] = {}
+    tor = torhistory.load()
+    table = concat_tables(
+        FactTable.build(loaded.facts, countries),
+        torhistory.fact_table(tor.table_rows, tor.meta["source_names"], countries),
+    )
+    arrays: dict[str, npt.NDArray[Any]] = dict(tor.table_rows)
     for name, layer in zip(_GEO_LAYERS, (geo.country4, geo.country6, geo.asn4, geo.asn6),
                            strict=True):
         arrays[f"{name}_first"], arrays[f"{name}_last"] = layer.first, layer.last
@@ -188,7 +195,7 @@ def compile_base(pack_id: str) -> PackData:
             g.starts, g.country, g.asn)
     return PackData(
         pack_id=pack_id,
-        sources=[geo.info, *loaded.sources],
+        sources=[geo.info, *loaded.sources, tor.info],
         actors=loaded.actors,
         countries=countries,
         orgs=geo.orgs,
