@@ -172,11 +172,29 @@ def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
         f"{len(assessment.observations)} events, {len(assessment.rejections)} rejected, "
         f"{len(assessment.personas)} personas"
     )
+    from slipcatch.report._coverage import coverage_warnings
+
+    for warning in coverage_warnings(assessment):
+        print(f"warning: {warning}")
     print("Verdicts:")
     for line in _verdict_lines(assessment):
         print(line)
     for name in sorted(outputs):
         print(f"{name}: {outputs[name]}")
+
+
+def tor_text(status: str, days: int | None) -> str:
+    """``listed`` / ``not listed`` / ``no Tor data``, with the nearest listing in words."""
+    text = {"listed": "listed (tor)", "not-listed": "not listed",
+            "no-data": "no Tor data"}.get(status, status)
+    if status != "listed" and days is not None:
+        if days > 0:
+            text += f"; listed {days} days later"
+        elif days < 0:
+            text += f"; listed {-days} days earlier"
+        else:
+            text += "; listed the same day"
+    return text
 
 
 def _facts_json(f: AddressFacts) -> dict[str, object]:
@@ -324,6 +342,10 @@ def _cmd_intel(args: argparse.Namespace) -> int:
                 span = f" [{lo} – {hi}]"
             print(f"  {s.name} ({s.kind}) version {s.version}: {s.records} records{span}")
         print(f"  actors: {len(pack.actors)}")
+        for c in info["coverage"]:
+            span = (f"{c['from'][:10]} – {c['to'][:10]}" if c["from"] else "no dated data")
+            days = f", {c['snapshot_days']} snapshot days" if "snapshot_days" in c else ""
+            print(f"  coverage {c['layer']}: {span}{days}")
         return 0
     at = _parse_time(args.at) if args.at else datetime.now(tz=UTC).replace(microsecond=0)
     results = []
@@ -339,6 +361,7 @@ def _cmd_intel(args: argparse.Namespace) -> int:
         where = ", ".join(x for x in (f.country, f.as_org, f.prefix) if x)
         actor = f" actor={f.actor}" if f.actor else ""
         print(f"{f.ip} at {f.time.isoformat()}: {f.category}{actor} ({where})")
+        print(f"    Tor exit history: {tor_text(f.tor, f.tor_nearest_listing_days)}")
         for x in f.facts:
             said = [str(x.category) if x.category else None, x.range, x.country,
                     f"AS{x.asn}" if x.asn else None, x.label]

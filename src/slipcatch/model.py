@@ -46,6 +46,7 @@ __all__ = [
     "Fact",
     "Hop",
     "Hypothesis",
+    "LayerCoverage",
     "Observation",
     "OperatingPeriod",
     "OriginTrust",
@@ -435,6 +436,17 @@ class PersonaAssessment:
 
 
 @dataclass(frozen=True, slots=True)
+class LayerCoverage:
+    """The period a dated intel layer covers, and how many of the run's events lie outside
+    it (``assessment.json``: ``intel.coverage``; docs/intel.md, "Coverage")."""
+
+    layer: str  # "tor", "routing", "geolocation"
+    valid_from: datetime | None
+    valid_to: datetime | None
+    events_outside: int
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     """The whole result of one analysis run."""
 
@@ -450,6 +462,8 @@ class Assessment:
     # Lines of intel sources that could not be used (file, line, reason); evidence rejections
     # are in ``rejections`` and reconcile with the evidence accounts, these do not.
     intel_rejections: tuple[Rejection, ...] = ()
+    # Per dated layer (Tor, routing, geolocation): its period and the events outside it.
+    coverage: tuple[LayerCoverage, ...] = ()
 
 
 # ICD 203 expressions of likelihood, with their probability bands [low, high).

@@ -90,7 +90,7 @@ def test_source_entry_and_pack_id(pack: IntelPack) -> None:
     assert (src["kind"], src["version"]) == ("access-orgs", "1 (geo 2024-06-18)")
     assert src["sha256"] == access_orgs.table_sha256()
     assert src["records"] == 117271
-    assert len(access_orgs.ORGS) == 263
+    assert len(access_orgs.ORGS) == 262
     assert access_orgs.label("KT") == "KT (access ISP, by AS organisation)"
     # the table enters the pack id, like the hosting table
     from slipcatch.intel.store import base_inputs

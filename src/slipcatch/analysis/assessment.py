@@ -56,6 +56,7 @@ from .hypotheses import (
 from .pattern_of_life import pattern_line
 from .personas import build_persona, group_by_persona
 from .slips import EXPOSED, find_slips
+from .tor_coverage import cap_for_tor_coverage, read_tor
 from .whatif import ratio_line, tipping_ratio, what_ifs
 
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess", "read_claim"]
@@ -323,6 +324,8 @@ def _assess_one(
             reasons.append(
                 "a verdict that rests on a single item cannot be held with high confidence"
             )
+    confidence, tor_reasons = cap_for_tor_coverage(confidence, core.slips, observations)
+    reasons.extend(tor_reasons)
     lines = core.lines
     hypotheses = []
     for spec in core.specs:
@@ -489,7 +492,7 @@ def assess(
             claimed_by.setdefault(asn, set()).add(a.id)
     # an AS two actors claim tells neither apart: no ASN-level hit for it
     owners = {asn: ids.pop() for asn, ids in claimed_by.items() if len(ids) == 1}
-    groups = group_by_persona([read_asn(read_claim(o), owners) for o in observations])
+    groups = group_by_persona([read_asn(read_claim(read_tor(o)), owners) for o in observations])
     analyst: AnalystEvidence | None
     if evidence_file is None or isinstance(evidence_file, AnalystEvidence):
         analyst = evidence_file

@@ -37,7 +37,6 @@ from slipcatch.intel.layering import merge_actors, merge_alias_sets, norm
 from slipcatch.intel.records import FactRow
 from slipcatch.intel.sources import geoip2fast_data, load_extras
 from slipcatch.intel.sources.routing import WINDOW as ROUTING_WINDOW
-from slipcatch.intel.torhistory import LISTED, NO_DAYS, STATUS_TEXT, TorIndex
 from slipcatch.intel.store import (
     LAYOUT_VERSION,
     PackData,
@@ -47,6 +46,7 @@ from slipcatch.intel.store import (
     read_pack_dir,
     write_pack_dir,
 )
+from slipcatch.intel.torhistory import LISTED, NO_DAYS, STATUS_TEXT, TorIndex
 from slipcatch.model import (
     Actor,
     AddressFacts,
@@ -309,7 +309,16 @@ class IntelPack:
 
     def _tor_index(self) -> TorIndex | None:
         if self._tor is None and "th_hi" in self._d.geo:
-            self._tor = TorIndex({k: v for k, v in self._d.geo.items() if k.startswith("th_")})
+            days = []
+            for s in self.sources:
+                if s.kind == "tor-exit":
+                    try:
+                        when = utc(datetime.fromisoformat(s.version))
+                    except ValueError:
+                        continue
+                    days.append(int(when.timestamp()) // 86400)
+            self._tor = TorIndex({k: v for k, v in self._d.geo.items() if k.startswith("th_")},
+                                 np.array(days, np.int32))
         return self._tor
 
     def tor_status(
@@ -439,6 +448,14 @@ class IntelPack:
             "actors": len(self.actors),
             "facts": len(self._d.table),
             "rejections": len(self.rejections),
+            "coverage": [
+                {"layer": c["layer"],
+                 "from": c["from"].isoformat() if c["from"] else None,
+                 "to": c["to"].isoformat() if c["to"] else None,
+                 **({"snapshot_days": len(self._tor.days4)}
+                    if c["layer"] == "tor" and self._tor is not None else {})}
+                for c in self.coverage()
+            ],
             "sources": [
                 {
                     "name": s.name,

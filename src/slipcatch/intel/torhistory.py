@@ -172,14 +172,18 @@ def _covered(days: npt.NDArray[np.int32]) -> tuple[int, npt.NDArray[np.bool_]]:
 class TorIndex:
     """Vectorised three-way Tor answers over the ``th_*`` arrays of a pack."""
 
-    def __init__(self, th: dict[str, npt.NDArray[Any]]):
+    def __init__(self, th: dict[str, npt.NDArray[Any]],
+                 extra_days: npt.NDArray[np.int32] | None = None):
+        """``extra_days``: snapshot days of other Tor sources in the pack (dated exit lists
+        given with ``--intel``); they count as coverage for both families."""
         self.keys = key16(th["th_hi"], th["th_lo"])  # sorted by address, then first
         self.first = th["th_first"]
         self.last = th["th_last"]
-        self.d4 = _covered(th["th_days4"])
-        self.d6 = _covered(th["th_days6"])
-        self.days4 = th["th_days4"]
-        self.days6 = th["th_days6"]
+        extra = np.zeros(0, np.int32) if extra_days is None else extra_days.astype(np.int32)
+        self.days4 = np.unique(np.concatenate([th["th_days4"], extra])).astype(np.int32)
+        self.days6 = np.unique(np.concatenate([th["th_days6"], extra])).astype(np.int32)
+        self.d4 = _covered(self.days4)
+        self.d6 = _covered(self.days6)
 
     def coverage(self) -> tuple[datetime | None, datetime | None]:
         if len(self.days4) == 0:

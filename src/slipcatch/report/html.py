@@ -28,6 +28,7 @@ import plotly.offline
 from slipcatch.evidence import REASONS
 from slipcatch.model import Assessment, Fact, Observation, SourceInfo
 
+from ._coverage import coverage_warnings
 from ._format import clean_text, decimal, duration, iso, pct, ratio
 from ._plots import country_figure, script_json, timeline_figure
 from ._timeline import LANES, build_timeline, country_breakdown, lane_of, slip_labels
@@ -210,6 +211,7 @@ def _render(view: ReportView) -> str:
         a=view.assessment,
         personas=personas,
         key_judgements=_key_judgements(view),
+        coverage_warnings=coverage_warnings(view.assessment),
         lanes=LANES,
         csp=csp([script_hash(plotly_js), script_hash(bootstrap_js)]),
         figures_json=_Verbatim(script_json(figures)),
