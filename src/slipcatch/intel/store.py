@@ -169,7 +169,9 @@ class PackData:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def compile_base(pack_id: str) -> PackData:
+def compile_base(pack_id: str, tor_history: bool = True) -> PackData:
+    """Compile the default sources (``tor_history=False`` leaves the shipped Tor history out:
+    only for the before/after benchmark, ``benchmarks/lookup/tor_history.py``)."""
     geo = geoip2fast_data.load()
     loaded = Loaded()
     loaded.extend(reserved.load())
@@ -179,11 +181,12 @@ def compile_base(pack_id: str) -> PackData:
     loaded.extend(access_orgs.load(geo))
     countries = list(geo.countries)
     tor = torhistory.load()
-    table = concat_tables(
-        FactTable.build(loaded.facts, countries),
-        torhistory.fact_table(tor.table_rows, tor.meta["source_names"], countries),
-    )
-    arrays: dict[str, npt.NDArray[Any]] = dict(tor.table_rows)
+    table = FactTable.build(loaded.facts, countries)
+    arrays: dict[str, npt.NDArray[Any]] = {}
+    if tor_history:
+        table = concat_tables(
+            table, torhistory.fact_table(tor.table_rows, tor.meta["source_names"], countries))
+        arrays.update(tor.table_rows)
     for name, layer in zip(_GEO_LAYERS, (geo.country4, geo.country6, geo.asn4, geo.asn6),
                            strict=True):
         arrays[f"{name}_first"], arrays[f"{name}_last"] = layer.first, layer.last
@@ -195,7 +198,7 @@ def compile_base(pack_id: str) -> PackData:
             g.starts, g.country, g.asn)
     return PackData(
         pack_id=pack_id,
-        sources=[geo.info, *loaded.sources, tor.info],
+        sources=[geo.info, *loaded.sources, *([tor.info] if tor_history else [])],
         actors=loaded.actors,
         countries=countries,
         orgs=geo.orgs,
