@@ -26,10 +26,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import queries, table  # noqa: E402
+from run import queries, table
 
-from slipcatch.intel.pack import IntelPack  # noqa: E402
-from slipcatch.intel.store import base_pack_id, compile_base  # noqa: E402
+from slipcatch.intel.pack import IntelPack
+from slipcatch.intel.store import base_pack_id, compile_base
 
 
 def main() -> int:
@@ -44,7 +44,8 @@ def main() -> int:
     pid = base_pack_id()
     packs = {"before (no history)": IntelPack(compile_base(pid, tor_history=False)),
              "after (history)": IntelPack(compile_base(pid, tor_history=True))}
-    for label, when in (("2014-12-01", 1_417_392_000_000_000), ("2020-07-15", 1_594_814_400_000_000)):
+    dates = (("2014-12-01", 1_417_392_000_000_000), ("2020-07-15", 1_594_814_400_000_000))
+    for label, when in dates:
         us = np.full(len(q), when, np.int64)
         res: dict[str, list[tuple[float, float]]] = {k: [] for k in packs}
         for p in packs.values():

@@ -120,6 +120,18 @@ def _build_parser() -> argparse.ArgumentParser:
     idiff.add_argument("--at", help="ISO 8601 time or Unix epoch (default: now)")
     idiff.add_argument("--json", action="store_true", help="print JSON")
 
+    upd = isub.add_parser("update", help="fetch dated layers from the public sources and "
+                          "build a pack (docs/intel.md, 'intel update')")
+    upd.add_argument("kinds", nargs="*", metavar="SOURCE_KIND",
+                     help="tor-exits, tor-consensus, rir, routing, warninglists "
+                          "(default: all but tor-consensus)")
+    upd.add_argument("--since", help="first month (YYYY-MM; default: this month)")
+    upd.add_argument("--until", help="last month (YYYY-MM; default: --since)")
+    upd.add_argument("--out", default="slipcatch-intel-update",
+                     help="directory for downloads/ and pack/")
+    upd.add_argument("--base", action="append", default=[], metavar="NAME=URL",
+                     help="base URL of collector, rir, routeviews or misp")
+
     case = sub.add_parser("case", help="case stores")
     csub = case.add_subparsers(dest="case_command", required=True, parser_class=_Parser)
     cinfo = csub.add_parser("info", help="files, counts and rejections of a case")
@@ -285,6 +297,22 @@ def _cmd_intel_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_intel_update(args: argparse.Namespace) -> int:
+    from slipcatch.intel.update import DEFAULT_KINDS, update
+
+    bases = {}
+    for item in args.base:
+        name, sep, url = item.partition("=")
+        if not sep or not url:
+            raise UsageError(f"--base wants NAME=URL: {item!r}")
+        bases[name] = url
+    r = update(Path(args.out), args.kinds or DEFAULT_KINDS, args.since, args.until, bases)
+    print(f"pack {r.pack_id}")
+    print(f"  written to {r.pack_dir}: {len(r.files)} files ({r.fetched} fetched, "
+          f"{r.resumed} resumed, {r.reused} reused from {Path(args.out) / 'downloads'})")
+    return 0
+
+
 def _cmd_intel_diff(args: argparse.Namespace) -> int:
     from slipcatch.intel import diff_packs, open_pack
 
@@ -325,6 +353,8 @@ def _cmd_intel(args: argparse.Namespace) -> int:
         return _cmd_intel_build(args)
     if args.intel_command == "diff":
         return _cmd_intel_diff(args)
+    if args.intel_command == "update":
+        return _cmd_intel_update(args)
     if args.pack and args.intel:
         raise UsageError("--pack and --intel cannot be combined (build a pack with both)")
     pack = open_pack(Path(args.pack)) if args.pack else load_pack(args.intel)
