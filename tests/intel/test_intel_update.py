@@ -26,7 +26,8 @@ from slipcatch.cli import main
 from slipcatch.intel import IntelPack, save_pack
 from slipcatch.intel.update import BASES, fetch, update
 
-from .conftest import DATA, TOR
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+TOR = DATA / "tor"
 
 LISTING = """<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">
 <html><head><title>Index of /{path}</title></head><body><h1>Index of /{path}</h1>

@@ -45,6 +45,7 @@ from slipcatch.intel.index import (
 from slipcatch.intel.records import Loaded
 from slipcatch.intel.sources import (
     access_orgs,
+    asn_subset,
     geoip2fast_data,
     hosting_orgs,
     reserved,
@@ -90,6 +91,7 @@ def base_inputs() -> list[tuple[str, str]]:
     out.append((hosting_orgs.SOURCE_NAME, hosting_orgs.table_sha256()))
     out.append((access_orgs.SOURCE_NAME, access_orgs.table_sha256()))
     out.append((torhistory.SOURCE_NAME, torhistory.file_sha256()))
+    out.append((asn_subset.SOURCE_NAME, asn_subset.file_sha256()))
     return out
 
 
@@ -179,6 +181,7 @@ def compile_base(pack_id: str, tor_history: bool = True) -> PackData:
     loaded.extend(actor_source.load())
     loaded.extend(hosting_orgs.load(geo))
     loaded.extend(access_orgs.load(geo))
+    loaded.extend(asn_subset.load())
     countries = list(geo.countries)
     tor = torhistory.load()
     table = FactTable.build(loaded.facts, countries)
