@@ -56,7 +56,7 @@ def _site(root: Path) -> None:
             tar.addfile(info, io.BytesIO(raw))
     (exits / "exit-list-2018-11.tar.xz").write_bytes(buf.getvalue())
     (exits / "index.html").write_bytes(_listing("archive/exit-lists", [
-        "exit-list-2018-10.tar.xz", "exit-list-2018-11.tar.xz"]))
+        "exit-list-2018-11.tar.xz"]))
     rir = root / "stats" / "apnic"
     rir.mkdir(parents=True)
     (rir / "delegated-apnic-extended-latest").write_bytes(
