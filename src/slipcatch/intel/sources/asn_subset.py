@@ -26,7 +26,7 @@ _FILE = "ip2asn-v4-google-cloudflare-subset.tsv"
 
 
 def _raw() -> bytes:
-    return resources.files("slipcatch.data").joinpath("asn", _FILE).read_bytes()
+    return resources.files("slipcatch.data").joinpath("asn").joinpath(_FILE).read_bytes()
 
 
 def file_sha256() -> str:
