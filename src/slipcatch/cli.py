@@ -195,10 +195,10 @@ def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
         print(f"{name}: {outputs[name]}")
 
 
-def tor_text(status: str, days: int | None) -> str:
+def tor_text(status: str | None, days: int | None) -> str:
     """``listed`` / ``not listed`` / ``no Tor data``, with the nearest listing in words."""
     text = {"listed": "listed (tor)", "not-listed": "not listed",
-            "no-data": "no Tor data"}.get(status, status)
+            "no-data": "no Tor data"}.get(status or "", "not looked up")
     if status != "listed" and days is not None:
         if days > 0:
             text += f"; listed {days} days later"

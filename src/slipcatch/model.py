@@ -247,9 +247,10 @@ class AddressFacts:
     facts: tuple[Fact, ...] = ()
     # True when the fact that decided ``category`` is projected (``Fact.projected``).
     projected: bool = False
-    # Dated Tor exit history (docs/intel.md): "listed", "not-listed" or "no-data", and the
-    # signed calendar days to the nearest interval listing the address when not listed.
-    tor: str = "no-data"
+    # Dated Tor exit history (docs/intel.md): "listed", "not-listed" or "no-data" (None: not
+    # looked up, e.g. an answer built outside a pack), and the signed calendar days to the
+    # nearest interval listing the address when not listed.
+    tor: str | None = None
     tor_nearest_listing_days: int | None = None
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Literal
 
 from slipcatch.model import Category, Fact, Observation, Slip
 
@@ -53,9 +54,12 @@ def read_tor(obs: Observation) -> Observation:
     return dataclasses.replace(obs, address=address)
 
 
+Confidence = Literal["low", "moderate", "high"]
+
+
 def cap_for_tor_coverage(
-    confidence: str, slips: Sequence[Slip], observations: Sequence[Observation]
-) -> tuple[str, list[str]]:
+    confidence: Confidence, slips: Sequence[Slip], observations: Sequence[Observation]
+) -> tuple[Confidence, list[str]]:
     """The confidence after the Tor-coverage cap, and the reasons to state."""
     ids = {e for s in slips for e in s.event_ids}
     if not ids:
