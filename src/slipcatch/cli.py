@@ -310,6 +310,8 @@ def _cmd_intel_update(args: argparse.Namespace) -> int:
     print(f"pack {r.pack_id}")
     print(f"  written to {r.pack_dir}: {len(r.files)} files ({r.fetched} fetched, "
           f"{r.resumed} resumed, {r.reused} reused from {Path(args.out) / 'downloads'})")
+    for url in r.missing:
+        print(f"  not on the server (HTTP 404), skipped: {url}")
     return 0
 
 

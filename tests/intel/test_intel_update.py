@@ -178,6 +178,7 @@ def test_interrupted_download_resumes_and_gives_the_same_pack(
     assert again.resumed == 1
     assert (archive, "bytes=20000-") in _Handler.requests
     assert again.pack_id == clean.pack_id
+    assert len(again.missing) == 4  # only APNIC's file is recorded (afrinic, arin, ... 404)
 
 
 def test_offline_is_one_clear_line_and_exit_2(tmp_path: Path,
@@ -205,4 +206,4 @@ def test_cached_file_is_checksummed(server: str, tmp_path: Path) -> None:
     assert r.reused == 1
     f.write_bytes(b"damaged")
     fetch(url, d / "apnic", idx, r)
-    assert r.fetched == 2 and f.read_bytes().startswith(b"2|apnic")
+    assert r.fetched == 2 and b"apnic|KP|ipv4|175.45.176.0|1024" in f.read_bytes()

@@ -70,6 +70,7 @@ class UpdateResult:
     fetched: int = 0
     reused: int = 0
     resumed: int = 0
+    missing: list[str] = field(default_factory=list)  # URLs the server does not have (404)
     pack_dir: Path | None = None
     pack_id: str = ""
 
@@ -273,7 +274,12 @@ def update(out: Path, kinds: Sequence[str] = DEFAULT_KINDS, since: str | None = 
     all_bases = _bases(bases or {})
     show = _progress()
     for url, name in _plan(kinds, since, until, all_bases):
-        result.files.append(fetch(url, downloads / name, index, result, show))
+        try:
+            result.files.append(fetch(url, downloads / name, index, result, show))
+        except IntelError as exc:
+            if "HTTP 404" not in str(exc):
+                raise
+            result.missing.append(url)  # e.g. a registry's file not published there
     if not result.files:
         raise IntelError(f"no files for {', '.join(kinds)} between {since} and {until}",
                          str(out))
