@@ -442,6 +442,7 @@ class IntelPack:
 
     def describe(self) -> dict[str, Any]:
         """A deterministic summary for ``slipcatch intel info``."""
+        self._tor_index()  # the Tor coverage below needs it
         return {
             "pack_id": self.pack_id,
             "layout": LAYOUT_VERSION,
