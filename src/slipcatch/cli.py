@@ -201,6 +201,18 @@ def _build_parser() -> argparse.ArgumentParser:
     idiff.add_argument("--at", help="ISO 8601 time or Unix epoch (default: now)")
     idiff.add_argument("--json", action="store_true", help="print JSON")
 
+    upd = isub.add_parser("update", help="fetch dated layers from the public sources and "
+                          "build a pack (docs/intel.md, 'intel update')")
+    upd.add_argument("kinds", nargs="*", metavar="SOURCE_KIND",
+                     help="tor-exits, tor-consensus, rir, routing, warninglists "
+                          "(default: all but tor-consensus)")
+    upd.add_argument("--since", help="first month (YYYY-MM; default: this month)")
+    upd.add_argument("--until", help="last month (YYYY-MM; default: --since)")
+    upd.add_argument("--out", default="slipcatch-intel-update",
+                     help="directory for downloads/ and pack/")
+    upd.add_argument("--base", action="append", default=[], metavar="NAME=URL",
+                     help="base URL of collector, rir, routeviews or misp")
+
     _add_case_commands(sub)
     return parser
 
@@ -298,6 +310,10 @@ def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
         f"{len(assessment.observations)} events, {rejected} rejected, "
         f"{len(assessment.personas)} personas"
     )
+    from slipcatch.report._coverage import coverage_warnings
+
+    for warning in coverage_warnings(assessment):
+        print(f"warning: {warning}")
     print("Verdicts:")
     for line in _verdict_lines(assessment):
         _say(line)
@@ -305,6 +321,20 @@ def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
         _say(f"{name}: {outputs[name]}")
     for warning in assessment.warnings:
         _say(f"slipcatch: warning: {warning}", sys.stderr)
+
+
+def tor_text(status: str | None, days: int | None) -> str:
+    """``listed`` / ``not listed`` / ``no Tor data``, with the nearest listing in words."""
+    text = {"listed": "listed (tor)", "not-listed": "not listed",
+            "no-data": "no Tor data"}.get(status or "", "not looked up")
+    if status != "listed" and days is not None:
+        if days > 0:
+            text += f"; listed {days} days later"
+        elif days < 0:
+            text += f"; listed {-days} days earlier"
+        else:
+            text += "; listed the same day"
+    return text
 
 
 def _facts_json(f: AddressFacts) -> dict[str, object]:
@@ -492,6 +522,24 @@ def _cmd_intel_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_intel_update(args: argparse.Namespace) -> int:
+    from slipcatch.intel.update import DEFAULT_KINDS, update
+
+    bases = {}
+    for item in args.base:
+        name, sep, url = item.partition("=")
+        if not sep or not url:
+            raise UsageError(f"--base wants NAME=URL: {item!r}")
+        bases[name] = url
+    r = update(Path(args.out), args.kinds or DEFAULT_KINDS, args.since, args.until, bases)
+    print(f"pack {r.pack_id}")
+    print(f"  written to {r.pack_dir}: {len(r.files)} files ({r.fetched} fetched, "
+          f"{r.resumed} resumed, {r.reused} reused from {Path(args.out) / 'downloads'})")
+    for url in r.missing:
+        print(f"  not on the server (HTTP 404), skipped: {url}")
+    return 0
+
+
 def _cmd_intel_diff(args: argparse.Namespace) -> int:
     from slipcatch.intel import diff_packs, open_pack
 
@@ -532,6 +580,8 @@ def _cmd_intel(args: argparse.Namespace) -> int:
         return _cmd_intel_build(args)
     if args.intel_command == "diff":
         return _cmd_intel_diff(args)
+    if args.intel_command == "update":
+        return _cmd_intel_update(args)
     from slipcatch._progress import Progress, pack_needs_build
 
     if args.pack and args.intel:
@@ -555,6 +605,10 @@ def _cmd_intel(args: argparse.Namespace) -> int:
                 span = f" [{lo} – {hi}]"
             print(f"  {s.name} ({s.kind}) version {s.version}: {s.records} records{span}")
         print(f"  actors: {len(pack.actors)}")
+        for c in info["coverage"]:
+            span = (f"{c['from'][:10]} – {c['to'][:10]}" if c["from"] else "no dated data")
+            days = f", {c['snapshot_days']} snapshot days" if "snapshot_days" in c else ""
+            print(f"  coverage {c['layer']}: {span}{days}")
         return 0
     return _cmd_intel_lookup(args, pack)
 
@@ -589,6 +643,7 @@ def _cmd_intel_lookup(args: argparse.Namespace, pack: IntelPack) -> int:
         where = ", ".join(x for x in (f.country, f.as_org, f.prefix) if x)
         actor = f" actor={f.actor}" if f.actor else ""
         print(f"{f.ip} at {f.time.isoformat()}: {f.category}{actor} ({where})")
+        print(f"    Tor exit history: {tor_text(f.tor, f.tor_nearest_listing_days)}")
         for x in f.facts:
             said = [str(x.category) if x.category else None, x.range, x.country,
                     f"AS{x.asn}" if x.asn else None, x.label]

@@ -45,6 +45,7 @@ __all__ = [
     "Fact",
     "Hop",
     "Hypothesis",
+    "LayerCoverage",
     "MailOrigin",
     "Observation",
     "OperatingPeriod",
@@ -307,6 +308,11 @@ class AddressFacts:
     facts: tuple[Fact, ...] = ()
     # True when the fact that decided ``category`` is projected (``Fact.projected``).
     projected: bool = False
+    # Dated Tor exit history (docs/intel.md): "listed", "not-listed" or "no-data" (None: not
+    # looked up, e.g. an answer built outside a pack), and the signed calendar days to the
+    # nearest interval listing the address when not listed.
+    tor: str | None = None
+    tor_nearest_listing_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,6 +498,17 @@ class PersonaAssessment:
 
 
 @dataclass(frozen=True, slots=True)
+class LayerCoverage:
+    """The period a dated intel layer covers, and how many of the run's events lie outside
+    it (``assessment.json``: ``intel.coverage``; docs/intel.md, "Coverage")."""
+
+    layer: str  # "tor", "routing", "geolocation"
+    valid_from: datetime | None
+    valid_to: datetime | None
+    events_outside: int
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     """The whole result of one analysis run."""
 
@@ -513,6 +530,8 @@ class Assessment:
     rejection_counts: tuple[tuple[str, int], ...] = ()
     # Warnings about the run itself (a persona-map pattern over its time budget, ...).
     warnings: tuple[str, ...] = ()
+    # Per dated layer (Tor, routing, geolocation): its period and the events outside it.
+    coverage: tuple[LayerCoverage, ...] = ()
 
 
 # ICD 203 expressions of likelihood, with their probability bands [low, high).

@@ -18,12 +18,20 @@ from slipcatch.analysis import MODEL_VERSION, assess
 from slipcatch.errors import EvidenceError, UsageError
 from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadOptions, ingest
 from slipcatch.intel import IntelPack, load_pack
-from slipcatch.model import Assessment, Observation, Rejection, canonical_ip
+from slipcatch.model import Assessment, LayerCoverage, Observation, Rejection, canonical_ip
 
 if TYPE_CHECKING:
     from slipcatch.report import ReportOptions
 
-__all__ = ["RunResult", "analyze", "check_out_dir", "lookup_address", "observe", "run_time"]
+__all__ = [
+    "RunResult",
+    "analyze",
+    "check_out_dir",
+    "coverage",
+    "lookup_address",
+    "observe",
+    "run_time",
+]
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,23 @@ def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
         Observation(event=e, address=f, claimed=claimed.get(k))
         for k, (e, f) in enumerate(zip(events, facts, strict=True))
     ]
+
+
+def coverage(observations: Sequence[Observation], pack: IntelPack) -> tuple[LayerCoverage, ...]:
+    """Per dated layer of ``pack`` (Tor, routing, geolocation), its period and the number of
+    events whose time no snapshot of the layer covers (docs/intel.md, "Coverage")."""
+    import numpy as np
+
+    from slipcatch.intel.addr import to_micros
+
+    us = np.array([to_micros(o.event.time) for o in observations], np.int64)
+    is_v4 = np.array([":" not in o.address.ip for o in observations], np.bool_)
+    out = []
+    for c in pack.coverage():
+        inside = pack.covered(c["layer"], is_v4, us)
+        out.append(LayerCoverage(layer=c["layer"], valid_from=c["from"], valid_to=c["to"],
+                                 events_outside=int((~inside).sum())))
+    return tuple(out)
 
 
 def _ingest_into_case(
@@ -251,6 +276,7 @@ def analyze(
             if ingested.sampled
             else (),
             warnings=tuple(options.persona_map.warnings()) if options.persona_map else (),
+            coverage=coverage(observations, pack),
         )
         outputs: dict[str, Path] = {}
         if out is not None and rejected is not None:

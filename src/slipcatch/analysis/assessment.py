@@ -46,6 +46,7 @@ from .personas import build_persona, group_by_persona
 from .reading import asn_owners, read_claim, read_observation
 from .rules import RULE_ACTOR_RANGE, RULE_COUNTRY, RULES
 from .slips import EXPOSED
+from .tor_coverage import cap_for_tor_coverage
 from .whatif import ratio_line, tipping_ratio, what_ifs
 
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess", "read_claim"]
@@ -297,6 +298,8 @@ def _assess_one(
             reasons.append(
                 "a verdict that rests on a single item cannot be held with high confidence"
             )
+    confidence, tor_reasons = cap_for_tor_coverage(confidence, core.slips, observations)
+    reasons.extend(tor_reasons)
     lines = core.lines
     hypotheses = []
     for spec in core.specs:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from slipcatch.analysis.tor_coverage import read_tor
 from slipcatch.model import (
     COVER,
     Actor,
@@ -153,9 +154,10 @@ def read_asn(obs: Observation, owners: Mapping[int, str]) -> Observation:
 
 
 def read_observation(obs: Observation, owners: Mapping[int, str]) -> Observation:
-    """``obs`` as the analysis reads it: at its claimed client (``read_claim``), then as an
-    ASN-level hit where one applies (``read_asn``)."""
-    return read_asn(read_claim(obs), owners)
+    """``obs`` as the analysis reads it: a near Tor listing as probable cover (``read_tor``),
+    at its claimed client (``read_claim``), then as an ASN-level hit where one applies
+    (``read_asn``)."""
+    return read_asn(read_claim(read_tor(obs)), owners)
 
 
 def open_listings(obs: Observation) -> tuple[Fact, ...]:

@@ -7,13 +7,14 @@ Pack files and the cache are in :mod:`slipcatch.intel.store`, actor layering in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 import os
 import secrets
 import shutil
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from slipcatch.intel.kernel import LookupArrays, lookup_arrays
 from slipcatch.intel.layering import merge_actors, merge_alias_sets, norm
 from slipcatch.intel.records import FactRow
 from slipcatch.intel.sources import geoip2fast_data, load_extras
+from slipcatch.intel.sources.routing import WINDOW as ROUTING_WINDOW
 from slipcatch.intel.store import (
     LAYOUT_VERSION,
     PackData,
@@ -44,7 +46,17 @@ from slipcatch.intel.store import (
     read_pack_dir,
     write_pack_dir,
 )
-from slipcatch.model import Actor, AddressFacts, Fact, Rejection, SourceInfo, canonical_ip, utc
+from slipcatch.intel.torhistory import LISTED, NO_DAYS, STATUS_TEXT, TorIndex
+from slipcatch.model import (
+    Actor,
+    AddressFacts,
+    Category,
+    Fact,
+    Rejection,
+    SourceInfo,
+    canonical_ip,
+    utc,
+)
 
 __all__ = [
     "LAYOUT_VERSION",
@@ -165,6 +177,7 @@ class IntelPack:
         self._facts: dict[int, Fact] = {}
         self._geo_facts: dict[tuple[str, int], Fact] = {}
         self._caveat = geoip2fast_data.CAVEAT.format(date=data.geo_snapshot)
+        self._tor: TorIndex | None = None
 
     @property
     def countries(self) -> tuple[str, ...]:
@@ -294,6 +307,85 @@ class IntelPack:
             projected=dec >= 0 and self.fact(dec).projected,
         )
 
+    def _tor_index(self) -> TorIndex | None:
+        if self._tor is None and "th_hi" in self._d.geo:
+            days = []
+            for s in self.sources:
+                if s.kind == "tor-exit":
+                    try:
+                        when = utc(datetime.fromisoformat(s.version))
+                    except ValueError:
+                        continue
+                    days.append(int(when.timestamp()) // 86400)
+            self._tor = TorIndex({k: v for k, v in self._d.geo.items() if k.startswith("th_")},
+                                 np.array(days, np.int32))
+        return self._tor
+
+    def tor_status(
+        self, hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
+        times_us: npt.NDArray[np.int64],
+    ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int32]]:
+        """The three-way Tor answer per query, vectorised (docs/intel.md, "Tor exit
+        history"): status codes index ``torhistory.STATUS_TEXT`` (listed, not-listed,
+        no-data), and the signed calendar days to the nearest interval that lists the
+        address (``torhistory.NO_DAYS`` when none does, or when listed).
+
+        A pack without the history layer answers ``no-data`` everywhere.
+        """
+        idx = self._tor_index()
+        if idx is None:
+            return (np.full(len(hi), 2, np.int8), np.full(len(hi), NO_DAYS, np.int32))
+        status, near, _ = idx.status(hi, lo, times_us)
+        near = np.where(status == LISTED, NO_DAYS, near).astype(np.int32)
+        return status, near
+
+    def coverage(self) -> list[dict[str, Any]]:
+        """Periods the dated layers cover: ``{layer, from, to}`` for ``tor`` (first to last
+        snapshot day of the history and any dated exit list), ``routing`` (routing snapshots'
+        windows) and ``geolocation`` (the geo snapshot ± the routing window). ``from`` and
+        ``to`` are None when the pack has no such layer."""
+        out: list[dict[str, Any]] = []
+        idx = self._tor_index()
+        tor_from, tor_to = idx.coverage() if idx is not None else (None, None)
+        for s in self.sources:
+            if s.kind in ("tor-exit", "tor-consensus", "tor-bulk") and s.valid_from:
+                tor_from = min(tor_from or s.valid_from, s.valid_from)
+                tor_to = max(tor_to or s.valid_to or s.valid_from, s.valid_to or s.valid_from)
+        out.append({"layer": "tor", "from": tor_from, "to": tor_to})
+        r_from: datetime | None = None
+        r_to: datetime | None = None
+        for s in self.sources:
+            if s.kind in ("routing", "ip-asn") and s.valid_from:
+                lo_, hi_ = s.valid_from, s.valid_to or s.valid_from
+                r_from = lo_ if r_from is None else min(r_from, lo_)
+                r_to = hi_ if r_to is None else max(r_to, hi_)
+        out.append({"layer": "routing", "from": r_from, "to": r_to})
+        try:
+            geo_day = datetime.fromisoformat(self._d.geo_snapshot).replace(tzinfo=UTC)
+            out.append({"layer": "geolocation", "from": geo_day - ROUTING_WINDOW,
+                        "to": geo_day + ROUTING_WINDOW})
+        except ValueError:
+            out.append({"layer": "geolocation", "from": None, "to": None})
+        return out
+
+    def covered(self, layer: str, is_v4: npt.NDArray[np.bool_],
+                times_us: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Whether a snapshot of ``layer`` covers each time: for ``tor`` the three-way rule's
+        coverage (a snapshot day, or a gap of at most 3 days, of a source carrying the
+        family); for the others the period of :meth:`coverage`."""
+        t = np.asarray(times_us, np.int64)
+        if layer == "tor":
+            idx = self._tor_index()
+            if idx is not None:
+                hi = np.where(is_v4, 0, 1).astype(np.uint64)
+                lo = np.where(is_v4, np.uint64(0xFFFF << 32), 0).astype(np.uint64)
+                status, _, _ = idx.status(hi, lo, t)
+                return status != 2  # a probe address without intervals: coverage only
+        for c in self.coverage():
+            if c["layer"] == layer and c["from"] is not None:
+                return (t >= to_micros(c["from"])) & (t < to_micros(c["to"]))
+        return np.zeros(len(t), np.bool_)
+
     def lookup(self, ips: Sequence[str], times: Sequence[datetime]) -> list[AddressFacts]:
         """What each address was at the paired time (naive times are taken as UTC).
 
@@ -309,9 +401,20 @@ class IntelPack:
         whens = [utc(t) for t in times]
         us = np.fromiter((to_micros(t) for t in whens), dtype=np.int64, count=len(whens))
         r = self.lookup_arrays(hi, lo, us)
-        return [
-            self._address_facts(r, i, canonical_ip(ip), whens[i]) for i, ip in enumerate(ips)
-        ]
+        status, near = self.tor_status(hi, lo, us)
+        tor_code = CATEGORY_ORDER.index(Category.TOR)
+        out = []
+        for i, ip in enumerate(ips):
+            a = self._address_facts(r, i, canonical_ip(ip), whens[i])
+            st = int(status[i])
+            if int(r.category[i]) == tor_code or any(
+                    f.category == Category.TOR for f in a.facts):
+                st = LISTED  # a Tor fact valid at the time (history or an extra exit list)
+            out.append(dataclasses.replace(
+                a, tor=STATUS_TEXT[st],
+                tor_nearest_listing_days=None if st == LISTED or near[i] == NO_DAYS
+                else int(near[i])))
+        return out
 
     def lookup_one(self, ip: str, at: datetime) -> AddressFacts:
         """What ``ip`` was at ``at``.
@@ -339,12 +442,21 @@ class IntelPack:
 
     def describe(self) -> dict[str, Any]:
         """A deterministic summary for ``slipcatch intel info``."""
+        self._tor_index()  # the Tor coverage below needs it
         return {
             "pack_id": self.pack_id,
             "layout": LAYOUT_VERSION,
             "actors": len(self.actors),
             "facts": len(self._d.table),
             "rejections": len(self.rejections),
+            "coverage": [
+                {"layer": c["layer"],
+                 "from": c["from"].isoformat() if c["from"] else None,
+                 "to": c["to"].isoformat() if c["to"] else None,
+                 **({"snapshot_days": len(self._tor.days4)}
+                    if c["layer"] == "tor" and self._tor is not None else {})}
+                for c in self.coverage()
+            ],
             "sources": [
                 {
                     "name": s.name,

@@ -34,15 +34,18 @@ import numpy as np
 import numpy.typing as npt
 
 from slipcatch.errors import PackError
+from slipcatch.intel import torhistory
 from slipcatch.intel.index import (
     FactPartition,
     FactTable,
     build_fact_partitions,
     build_geo_partition,
+    concat_tables,
 )
 from slipcatch.intel.records import Loaded
 from slipcatch.intel.sources import (
     access_orgs,
+    asn_subset,
     geoip2fast_data,
     hosting_orgs,
     reserved,
@@ -87,6 +90,8 @@ def base_inputs() -> list[tuple[str, str]]:
                 hashlib.sha256(actor_source.shipped_bytes()).hexdigest()))
     out.append((hosting_orgs.SOURCE_NAME, hosting_orgs.table_sha256()))
     out.append((access_orgs.SOURCE_NAME, access_orgs.table_sha256()))
+    out.append((torhistory.SOURCE_NAME, torhistory.file_sha256()))
+    out.append((asn_subset.SOURCE_NAME, asn_subset.file_sha256()))
     return out
 
 
@@ -166,7 +171,9 @@ class PackData:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def compile_base(pack_id: str) -> PackData:
+def compile_base(pack_id: str, tor_history: bool = True) -> PackData:
+    """Compile the default sources (``tor_history=False`` leaves the shipped Tor history out:
+    only for the before/after benchmark, ``benchmarks/lookup/tor_history.py``)."""
     geo = geoip2fast_data.load()
     loaded = Loaded()
     loaded.extend(reserved.load())
@@ -174,9 +181,15 @@ def compile_base(pack_id: str) -> PackData:
     loaded.extend(actor_source.load())
     loaded.extend(hosting_orgs.load(geo))
     loaded.extend(access_orgs.load(geo))
+    loaded.extend(asn_subset.load())
     countries = list(geo.countries)
+    tor = torhistory.load()
     table = FactTable.build(loaded.facts, countries)
     arrays: dict[str, npt.NDArray[Any]] = {}
+    if tor_history:
+        table = concat_tables(
+            table, torhistory.fact_table(tor.table_rows, tor.meta["source_names"], countries))
+        arrays.update(tor.table_rows)
     for name, layer in zip(_GEO_LAYERS, (geo.country4, geo.country6, geo.asn4, geo.asn6),
                            strict=True):
         arrays[f"{name}_first"], arrays[f"{name}_last"] = layer.first, layer.last
@@ -188,7 +201,7 @@ def compile_base(pack_id: str) -> PackData:
             g.starts, g.country, g.asn)
     return PackData(
         pack_id=pack_id,
-        sources=[geo.info, *loaded.sources],
+        sources=[geo.info, *loaded.sources, *([tor.info] if tor_history else [])],
         actors=loaded.actors,
         countries=countries,
         orgs=geo.orgs,

@@ -28,6 +28,7 @@ import plotly.offline
 from slipcatch.model import Assessment, Fact, Observation, SourceInfo
 from slipcatch.reasons import REASONS
 
+from ._coverage import coverage_warnings
 from ._format import clean_text, decimal, duration, iso, pct, ratio
 from ._plots import (
     country_figure,
@@ -249,6 +250,7 @@ def _render(view: ReportView, options: ReportOptions) -> str:
         personas=personas,
         key_judgements=_key_judgements(view),
         view_order=ordered,
+        coverage_warnings=coverage_warnings(view.assessment),
         lanes=LANES,
         csp=csp([script_hash(plotly_js), script_hash(bootstrap_js)]),
         figures_json=_Verbatim(script_json(figures)),

@@ -219,6 +219,13 @@ def _document(view: ReportView) -> dict[str, Any]:
                 _rejection(r)
                 for r in sorted(a.intel_rejections, key=lambda r: (r.path, r.locator, r.reason))
             ],
+            "coverage": [
+                {"layer": c.layer,
+                 "from": None if c.valid_from is None else iso(c.valid_from),
+                 "to": None if c.valid_to is None else iso(c.valid_to),
+                 "events_outside": c.events_outside}
+                for c in a.coverage
+            ],
         },
         "events": len(view.observations),
         "event_categories": dict(view.categories),
@@ -287,6 +294,9 @@ def event_record(o: Observation, view: ReportView) -> dict[str, Any]:
         "as_org": addr.as_org,
         "prefix": addr.prefix,
         "actor": addr.actor,
+        "projected": addr.projected,
+        "tor": addr.tor,
+        "tor_nearest_listing_days": addr.tor_nearest_listing_days,
         "slip": view.slip_of_event.get(e.id),
         "facts": [
             {
@@ -297,6 +307,7 @@ def event_record(o: Observation, view: ReportView) -> dict[str, Any]:
                 "actor": f.actor,
                 "country": f.country,
                 "asn": f.asn,
+                "projected": f.projected,
             }
             for f in sorted(
                 addr.facts, key=lambda f: (f.source, f.range, str(f.category), f.label or "")
@@ -321,6 +332,7 @@ def events_lines(assessment: Assessment) -> Iterator[str]:
 
     Each string is one line without its newline. Keys: id, time, src_ip, persona, persona_id,
     channel, path, sha256, locator, category (at the event's time), cover, country, asn, as_org,
-    prefix, actor, slip, facts, attributes; for e-mail also origin_trust, entry_ip and hops.
+    prefix, actor, projected, tor, tor_nearest_listing_days, slip, facts (each with projected),
+    attributes; for e-mail also origin_trust, entry_ip and hops.
     """
     return _event_lines(build_view(assessment))

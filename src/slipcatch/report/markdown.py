@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from slipcatch.model import Assessment
 
+from ._coverage import coverage_warnings
 from ._format import decimal, duration, iso, md, pct, ratio
 from ._timeline import slip_labels
 from ._view import MAX_REJECTIONS_SHOWN, PersonaView, ReportView, build_view, likelihood_term
@@ -356,6 +357,9 @@ def _render(view: ReportView, options: ReportOptions) -> str:
         f"{len(view.personas)} personas"
     )
     out += ["", "## Verdicts", ""]
+    warnings = coverage_warnings(a)
+    if warnings:
+        out += [f"> **{md(w)}**" for w in warnings] + [""]
     if view.personas:
         out += _verdict_summary(view)
     else:

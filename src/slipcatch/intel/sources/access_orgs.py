@@ -31,7 +31,7 @@ from slipcatch.model import Category
 __all__ = ["ORGS", "SOURCE_NAME", "label", "load", "table_sha256"]
 
 SOURCE_NAME = "slipcatch-access-orgs"
-VERSION = "1"
+VERSION = "2"
 
 _COMCAST, _CHARTER, _ATT, _VZ = "Comcast", "Charter (Spectrum)", "AT&T", "Verizon"
 _CT_MAN = "China Telecom (metro access)"
@@ -56,7 +56,8 @@ ORGS: dict[str, str] = {
             "TWC-13343-CHARLOTTE", "TWC-20001-PACWEST", "TWC-20231-NE-KS-C3",
             "TWC-40264-WI-MN-UPPERMI-C3", "TWC-7843-BB", "BHN-33363"),
     **_same(_ATT, "ATT-INTERNET4", "ATT-MOBILITY-LLC-AS20057", "BELLSOUTH-NET-BLK"),
-    **_same(_VZ, "CELLCO-PART", "CELLCO", "UUNET"),
+    # UUNET (AS701) is Verizon Business: enterprise access and transit, not households
+    **_same(_VZ, "CELLCO-PART", "CELLCO"),
     "ASN-CXA-ALL-CCI-22773-RDC": "Cox",
     "T-MOBILE-AS21928": "T-Mobile US",
     "CENTURYLINK-US-LEGACY-QWEST": "CenturyLink (Lumen)",

@@ -21,7 +21,7 @@ from slipcatch.model import Category
 __all__ = ["ORGS", "SOURCE_NAME", "load", "table_sha256"]
 
 SOURCE_NAME = "slipcatch-hosting-orgs"
-VERSION = "1"
+VERSION = "2"
 _GOOGLE, _AWS, _MS = "Google", "Amazon AWS", "Microsoft"
 #: GeoLite2 AS organisation name -> provider label.
 ORGS: dict[str, str] = {
@@ -49,6 +49,11 @@ ORGS: dict[str, str] = {
     "Contabo GmbH": "Contabo",
     "Leaseweb Deutschland GmbH": "Leaseweb",
     "SOFTLAYER": "IBM Cloud (SoftLayer)",
+    # data-centre operators whose ranges MISP's catch-all vpn-ipv4 list also holds: their own
+    # AS names make them hosting, not vpn (issue 14)
+    "Hetzner Online GmbH": "Hetzner",
+    "PT. Wowrack Cepat Teknologi Nusantara": "Wowrack",
+    "CENTURYLINK-LEGACY-SAVVIS": "Savvis (CenturyLink/Lumen data centres)",
 }
 
 
