@@ -52,6 +52,8 @@ REASONS: dict[str, str] = {
     "bad-address": "a source address that is not a valid IPv4/IPv6 address: a host name, "
     "out-of-range octets (999.1.1.1), too few parts (1.2.3), or zero-padded octets (010.1.1.1, "
     "refused rather than guessed as octal or decimal)",
+    "bad-origin-trust": "a table row whose origin_trust is not trusted-relay, sender-provider or "
+    "sender-written",
     "no-address": "an e-mail with no usable address in its Received chain or origin headers",
     "message-too-large": "an e-mail message larger than the 64 MiB limit",
     "mime-limit": "an e-mail's MIME structure nests deeper than 8 levels or has more than "

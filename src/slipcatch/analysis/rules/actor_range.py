@@ -7,14 +7,15 @@ and the framer apart.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from slipcatch.model import EvidenceLine
+from slipcatch.model import EvidenceLine, stable_id
 
-from ..episodes import Episode
+from ..episodes import Episode, pool_effective_count
 from ..hypotheses import hypothesis_id
 from ..persona_case import PersonaCase
-from ..reading import ASN_SOURCE, listing_texts
+from ..reading import ASN_SOURCE, is_email, listing_texts, stated_trust
 from ._lines import episode_line_id, reliability, rounded, span, trust_text
 from .slip_pattern import SLIP_PATTERNS, episode_ratio
 
@@ -22,9 +23,12 @@ __all__ = [
     "RULE_ACTOR_RANGE",
     "R_EPISODE",
     "EpisodeScore",
+    "PoolScore",
     "actor_range_lines",
     "actor_range_scores",
     "episode_summary",
+    "pool_scores",
+    "pool_summary",
     "range_ratio",
 ]
 
@@ -68,6 +72,54 @@ def actor_range_scores(case: PersonaCase) -> list[EpisodeScore]:
     ]
 
 
+@dataclass(frozen=True)
+class PoolScore:
+    """The numbers of one dependent pool's line: its episodes count as
+    ``pool_effective_count(n)`` of their typical (geometric mean) ratio, n the episodes with a
+    new address (a repeated host adds nothing, as for a lone episode)."""
+
+    actor: str
+    pool: str
+    scores: tuple[EpisodeScore, ...]
+    counted: int  # episodes with a new address
+    effective: float  # pool_effective_count(counted)
+    ratio: float  # actor or false flag : unknown of the whole pool
+
+
+def pool_scores(scores: list[EpisodeScore]) -> tuple[list[EpisodeScore], list[PoolScore]]:
+    """(the episodes that stand alone, the pools) of ``actor_range_scores``."""
+    alone: list[EpisodeScore] = []
+    pools: dict[tuple[str, str], list[EpisodeScore]] = {}
+    for score in scores:
+        if score.episode.pool is None:
+            alone.append(score)
+        else:
+            pools.setdefault((score.episode.actor, score.episode.pool), []).append(score)
+    out = []
+    for (actor, pool), group in pools.items():
+        logs = [math.log(sc.ratio) for sc in group if not sc.episode.repeat]
+        effective = pool_effective_count(len(logs))
+        ratio = math.exp(math.fsum(logs) / len(logs) * effective) if logs else 1.0
+        out.append(PoolScore(actor, pool, tuple(group), len(logs), effective, ratio))
+    return alone, out
+
+
+def pool_summary(score: PoolScore, name: str) -> str:
+    """The pool line's text; ``name`` is the actor's registry name."""
+    eps = [sc.episode for sc in score.scores]
+    events = sum(len(ep.observations) for ep in eps)
+    addresses = {o.address.ip for ep in eps for o in ep.observations}
+    exclusivity = max(ep.exclusivity for ep in eps)
+    return (
+        f"dependent pool of {len(eps)} episodes ({events} events from {len(addresses)} "
+        f"addresses) in {score.pool}, range of {name} with exclusivity {exclusivity:.2f}, "
+        f"{span(eps[0].first, eps[-1].last)} UTC: addresses of one pool of a shared range are "
+        f"one source, not {len(eps)}; {score.counted} episode(s) with a new address count as "
+        f"1 + ln {score.counted} = {score.effective:.2f} independent ones; actor or false flag "
+        f": unknown {score.ratio:.2f}"
+    )
+
+
 def episode_summary(score: EpisodeScore, name: str) -> str:
     """The line's text; ``name`` is the actor's registry name."""
     ep = score.episode
@@ -95,9 +147,15 @@ def episode_summary(score: EpisodeScore, name: str) -> str:
         if ep.repeat
         else ""
     )
+    unstated = (
+        "; no origin trust stated (e.g. a table without an origin_trust column): e-mail read "
+        "as sender-written, the conservative reading"
+        if any(is_email(o) and stated_trust(o) is None for o in ep.observations)
+        else ""
+    )
     return (
         f"{len(ep.observations)} event(s) from {', '.join(prefixes)}, {space}"
-        f"exclusivity {ep.exclusivity:.2f}, {trust_text(ep.trust)}{listing}), "
+        f"exclusivity {ep.exclusivity:.2f}, {trust_text(ep.trust)}{unstated}{listing}), "
         f"{span(ep.first, ep.last)} UTC via {', '.join(channels)}; "
         f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); channel {ep.channel}; "
         f"{repeat}actor or false flag : unknown {score.ratio:.2f}; pattern ratio "
@@ -107,8 +165,29 @@ def episode_summary(score: EpisodeScore, name: str) -> str:
 
 def actor_range_lines(case: PersonaCase) -> list[EvidenceLine]:
     """Likelihoods: the actor and its false flag ``r`` each, every other hypothesis 1."""
+    alone, pools = pool_scores(actor_range_scores(case))
     out = []
-    for score in actor_range_scores(case):
+    for pool in pools:
+        likelihoods = dict.fromkeys(case.spec_ids, 1.0)
+        likelihoods[hypothesis_id(case.persona.id, "actor", pool.actor)] = pool.ratio
+        likelihoods[hypothesis_id(case.persona.id, "false_flag", pool.actor)] = pool.ratio
+        known = case.actors.get(pool.actor)
+        strongest = max(pool.scores, key=lambda sc: sc.episode.weight).episode
+        out.append(
+            EvidenceLine(
+                id=stable_id("line", case.persona.id, "actor-range-pool", pool.actor, pool.pool),
+                kind="actor-range-episode",
+                summary=pool_summary(pool, known.name if known is not None else pool.actor),
+                likelihoods=rounded(likelihoods),
+                reliability=reliability(strongest.trust, strongest.exclusivity),
+                rule=RULE_ACTOR_RANGE,
+                event_ids=tuple(e for sc in pool.scores for e in sc.episode.event_ids),
+                slip_ids=tuple(
+                    sorted({s.id for sc in pool.scores for s in sc.episode.slips})
+                ),
+            )
+        )
+    for score in alone:
         ep = score.episode
         likelihoods = dict.fromkeys(case.spec_ids, 1.0)
         # A framer staging through the range produces an episode as readily as the actor's
