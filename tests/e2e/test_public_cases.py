@@ -355,8 +355,11 @@ def _staged_persona_table(tmp_path: Path) -> Path:
     for day, ip in ((days[5], "175.45.176.71"), (days[12], "175.45.178.9")):
         t = datetime(day.year, day.month, day.day, 3, 15, tzinfo=UTC)
         rows = [(u, a) for u, a in rows if abs((u - t).total_seconds()) > 3600]
-        rows += [(t, PROXIES[1]), (t + timedelta(seconds=40), ip), (t + timedelta(seconds=160),
-                 PROXIES[1])]
+        rows += [
+            (t, PROXIES[1]),
+            (t + timedelta(seconds=40), ip),
+            (t + timedelta(seconds=160), PROXIES[1]),
+        ]
     table = tmp_path / "c2-access.csv"
     table.write_text(
         "time,src_ip,user,channel\n"

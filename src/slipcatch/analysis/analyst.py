@@ -43,11 +43,11 @@ from .hypotheses import ANALYST_PRIOR, Priors
 
 __all__ = [
     "CREDIBILITY_WEIGHT",
+    "EFFECTS",
     "KINDS",
     "SOURCE_WEIGHT",
     "AnalystEvidence",
     "AnalystItem",
-    "EFFECTS",
     "load_evidence_file",
     "parse_evidence",
     "reliability_weight",
@@ -186,9 +186,7 @@ def _effect(
     if not isinstance(staging, bool):
         raise UsageError(f"'staging_proven' must be true or false, not {staging!r}", source, where)
     if effect not in EFFECTS:
-        raise UsageError(
-            f"unknown effect {effect!r} (one of: {', '.join(EFFECTS)})", source, where
-        )
+        raise UsageError(f"unknown effect {effect!r} (one of: {', '.join(EFFECTS)})", source, where)
     if staging:
         effect = "staging"
     raw = entry.get("refutes")
@@ -201,8 +199,7 @@ def _effect(
     if effect == "weighs":
         if refutes or entry.get("justification") is not None:
             raise UsageError(
-                "'refutes' and 'justification' go with 'effect: refutes' or "
-                "'staging_proven: true'",
+                "'refutes' and 'justification' go with 'effect: refutes' or 'staging_proven: true'",
                 source,
                 where,
             )

@@ -10,8 +10,8 @@ computed once per persona (``actor_episodes``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -350,7 +350,7 @@ def pool_episodes(episodes: Sequence[Episode]) -> list[Episode]:
     for k in low:
         members.setdefault(_find(parent, k), []).append(k)
     out = list(episodes)
-    for root, ks in members.items():
+    for ks in members.values():
         if len(ks) < 2:
             continue
         first = episodes[min(ks)]

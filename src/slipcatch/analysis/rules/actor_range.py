@@ -182,9 +182,7 @@ def actor_range_lines(case: PersonaCase) -> list[EvidenceLine]:
                 reliability=reliability(strongest.trust, strongest.exclusivity),
                 rule=RULE_ACTOR_RANGE,
                 event_ids=tuple(e for sc in pool.scores for e in sc.episode.event_ids),
-                slip_ids=tuple(
-                    sorted({s.id for sc in pool.scores for s in sc.episode.slips})
-                ),
+                slip_ids=tuple(sorted({s.id for sc in pool.scores for s in sc.episode.slips})),
             )
         )
     for score in alone:

@@ -74,7 +74,7 @@ def refuted_specs(item: AnalystItem, specs: Sequence[HypothesisSpec]) -> list[Hy
     """The persona's hypotheses the item refutes (a kind names every hypothesis of it)."""
     out = []
     for spec in specs:
-        names = {spec.kind, spec.key or ""} if spec.kind == "analyst" else {spec.kind}
+        names: set[str] = {spec.kind, spec.key or ""} if spec.kind == "analyst" else {spec.kind}
         if spec.actor is not None:
             names.add(f"{spec.kind}:{spec.actor}")
         if names & set(item.refutes):
@@ -98,9 +98,7 @@ def refutation_scores(case: PersonaCase) -> list[RefutationScore]:
             continue
         ratio = refute_ratio(item.reliability)
         out.append(
-            RefutationScore(
-                item, ratio, tuple(refuted_specs(item, case.specs)), ratio > LINE_CAP
-            )
+            RefutationScore(item, ratio, tuple(refuted_specs(item, case.specs)), ratio > LINE_CAP)
         )
     return out
 
