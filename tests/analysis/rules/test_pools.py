@@ -80,3 +80,14 @@ def test_a_pool_ends_after_thirty_days_without_an_episode():
         "dependent pool of 3",
         "dependent pool of 3",
     ]
+
+
+def test_an_email_without_stated_trust_says_it_is_read_as_sender_written():
+    obs = [kp(0, channel="email"), kp(7200, "175.45.176.11", channel="email", origin_trust=None)]
+    [first, *_] = actor_range_lines(case_of(obs))
+    assert "no origin trust stated" in first.summary and "sender-written" in first.summary
+    from slipcatch.model import OriginTrust
+
+    stated = [kp(0, channel="email", origin_trust=OriginTrust.TRUSTED_RELAY)]
+    [line] = actor_range_lines(case_of(stated))
+    assert "no origin trust stated" not in line.summary
