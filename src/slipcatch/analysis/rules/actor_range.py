@@ -110,9 +110,16 @@ def pool_summary(score: PoolScore, name: str) -> str:
     events = sum(len(ep.observations) for ep in eps)
     addresses = {o.address.ip for ep in eps for o in ep.observations}
     exclusivity = max(ep.exclusivity for ep in eps)
+    listed = listing_texts([o for ep in eps for o in ep.observations])
+    listing = (
+        f" (addresses listed as {', '.join(listed)} then, so a third party could use them)"
+        if listed
+        else ""
+    )
     return (
         f"dependent pool of {len(eps)} episodes ({events} events from {len(addresses)} "
-        f"addresses) in {score.pool}, range of {name} with exclusivity {exclusivity:.2f}, "
+        f"addresses) in {score.pool}, range of {name} with exclusivity {exclusivity:.2f}"
+        f"{listing}, "
         f"{span(eps[0].first, eps[-1].last)} UTC: addresses of one pool of a shared range are "
         f"one source, not {len(eps)}; {score.counted} episode(s) with a new address count as "
         f"1 + ln {score.counted} = {score.effective:.2f} independent ones; actor or false flag "
