@@ -91,3 +91,17 @@ def test_an_email_without_stated_trust_says_it_is_read_as_sender_written():
     stated = [kp(0, channel="email", origin_trust=OriginTrust.TRUSTED_RELAY)]
     [line] = actor_range_lines(case_of(stated))
     assert "no origin trust stated" not in line.summary
+
+
+def test_a_large_persona_keeps_a_bounded_number_of_episode_lines():
+    from slipcatch.analysis.rules.actor_range import MAX_EPISODE_LINES
+
+    case = case_of(logins(40, 1.0))
+    lines = actor_range_lines(case)
+    assert len(case.episodes) == 40 and len(lines) == MAX_EPISODE_LINES == 24
+    group = next(line for line in lines if "further episodes" in line.summary)
+    assert group.summary.startswith("17 further episodes")
+    # the same product as 17 separate lines of 6
+    assert group.likelihoods[hyp(case, "actor")] == pytest.approx(6.0**17, rel=1e-6)
+    [pa] = assess(logins(40, 1.0), [ACTOR])
+    assert len(pa.evidence) < 30

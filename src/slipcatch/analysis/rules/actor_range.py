@@ -20,6 +20,7 @@ from ._lines import episode_line_id, reliability, rounded, span, trust_text
 from .slip_pattern import SLIP_PATTERNS, episode_ratio
 
 __all__ = [
+    "MAX_EPISODE_LINES",
     "RULE_ACTOR_RANGE",
     "R_EPISODE",
     "EpisodeScore",
@@ -35,6 +36,10 @@ __all__ = [
 RULE_ACTOR_RANGE = "actor-range episode"
 #: actor : unknown ratio of one episode at full exclusivity and full origin trust.
 R_EPISODE = 6.0
+#: Most episode lines one actor's episodes that stand alone get: beyond it, the later ones share
+#: one grouped line (their ratios multiply, as separate lines would), so that a large persona
+#: keeps a bounded number of lines and every line can be tested as a linchpin.
+MAX_EPISODE_LINES = 24
 
 
 def range_ratio(exclusivity: float) -> float:
@@ -174,6 +179,38 @@ def actor_range_lines(case: PersonaCase) -> list[EvidenceLine]:
     """Likelihoods: the actor and its false flag ``r`` each, every other hypothesis 1."""
     alone, pools = pool_scores(actor_range_scores(case))
     out = []
+    by_actor: dict[str, list[EpisodeScore]] = {}
+    for score in alone:
+        by_actor.setdefault(score.episode.actor, []).append(score)
+    grouped: set[int] = set()
+    for actor, scores in sorted(by_actor.items()):
+        if len(scores) <= MAX_EPISODE_LINES:
+            continue
+        rest = scores[MAX_EPISODE_LINES - 1 :]
+        grouped.update(id(sc) for sc in rest)
+        ratio = math.exp(math.fsum(math.log(sc.ratio) for sc in rest))
+        likelihoods = dict.fromkeys(case.spec_ids, 1.0)
+        likelihoods[hypothesis_id(case.persona.id, "actor", actor)] = ratio
+        likelihoods[hypothesis_id(case.persona.id, "false_flag", actor)] = ratio
+        strongest = max(rest, key=lambda sc: sc.episode.weight).episode
+        out.append(
+            EvidenceLine(
+                id=stable_id("line", case.persona.id, "actor-range-group", actor),
+                kind="actor-range-episode",
+                summary=(
+                    f"{len(rest)} further episodes from the range of {actor} grouped into one "
+                    f"line (more than {MAX_EPISODE_LINES} episodes), "
+                    f"{span(rest[0].episode.first, rest[-1].episode.last)} UTC: their ratios "
+                    f"multiply as separate lines would; actor or false flag : unknown {ratio:.2f}"
+                ),
+                likelihoods=rounded(likelihoods),
+                reliability=reliability(strongest.trust, strongest.exclusivity),
+                rule=RULE_ACTOR_RANGE,
+                event_ids=tuple(e for sc in rest for e in sc.episode.event_ids),
+                slip_ids=tuple(sorted({s.id for sc in rest for s in sc.episode.slips})),
+            )
+        )
+    alone = [sc for sc in alone if id(sc) not in grouped]
     for pool in pools:
         likelihoods = dict.fromkeys(case.spec_ids, 1.0)
         likelihoods[hypothesis_id(case.persona.id, "actor", pool.actor)] = pool.ratio
