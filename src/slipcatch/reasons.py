@@ -41,6 +41,8 @@ REASONS: dict[str, str] = {
     "bad-address": "a source address that is not a valid IPv4/IPv6 address: a host name, "
     "out-of-range octets (999.1.1.1), too few parts (1.2.3), or zero-padded octets (010.1.1.1, "
     "refused rather than guessed as octal or decimal)",
+    "bad-origin-trust": "a table row whose origin_trust is not trusted-relay, sender-provider or "
+    "sender-written",
     "no-address": "an e-mail with no usable address in its Received chain or origin headers",
     "oversized-header": "an e-mail whose header block (up to the first blank line) is over "
     "1 MiB; the other messages of the file are read",

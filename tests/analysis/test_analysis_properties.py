@@ -111,8 +111,10 @@ def test_assessment_invariants_on_any_persona(rows):
     for line in pa.evidence:
         values = list(line.likelihoods.values())
         assert all(math.isfinite(v) and v > 0 for v in values)
-        # every line keeps its hypotheses within the line cap (rounded to 6 decimals)
-        assert max(values) / min(values) <= LINE_CAP * (1 + 1e-5)
+        # every line keeps its hypotheses within the line cap (rounded to 6 decimals), but a
+        # grouped line of more than MAX_EPISODE_LINES episodes (model 2.7), a product of lines
+        if "further episodes" not in line.summary:
+            assert max(values) / min(values) <= LINE_CAP * (1 + 1e-5)
     v = pa.verdict
     # the adversary's own activity is one kind of evidence: never high without an analyst item
     assert v.confidence != "high"

@@ -361,7 +361,7 @@ def test_personas_sorted_and_model_version_stated():
     a = observation(at(0), "185.220.101.1", "zeta", category=Category.TOR)
     b = observation(at(0), "185.220.101.1", "alpha", category=Category.TOR)
     assert [pa.persona.name for pa in assess([a, b], [])] == ["alpha", "zeta"]
-    assert MODEL_VERSION == "slipcatch-analysis/2.6"
+    assert MODEL_VERSION == "slipcatch-analysis/2.7"
 
 
 def test_percent_never_rounds_across_an_icd203_band_edge():

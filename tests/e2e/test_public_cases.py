@@ -335,3 +335,122 @@ def test_asn_level_hit_from_a_routing_snapshot_is_weak_evidence(tmp_path: Path) 
     v = p["assessment"]["verdict"]
     assert v["probability"] < 0.55 and v["confidence"] == "low"  # one weak hit: no attribution
     assert next(a for a in doc["actors"] if a["id"] == ACTOR)["asns"] == [131279]
+
+
+def _staged_persona_table(tmp_path: Path) -> Path:
+    """Olympic Destroyer (2018), as the issue rebuilds it: an operator behind hosting and VPN
+    exits who, on two days, shows itself for a minute or two from North Korean space
+    (175.45.176.0/22; the staged addresses were not published) and returns to cover at once.
+    Its hours are made to fit Pyongyang (UTC+8:30 in 2018) as a careful stager's would, so that
+    the timing does not decide the case: the slips alone point at North Korea."""
+    rng = random.Random(2018)
+    rows: list[tuple[datetime, str]] = []
+    days = _office_days(date(2018, 1, 8), 20, saturdays=False)
+    for day in days:
+        for _ in range(rng.randint(2, 5)):
+            t = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
+                minutes=rng.randint(40, 9 * 60 + 20)
+            )
+            rows.append((t, rng.choice(PROXIES)))
+    for day, ip in ((days[5], "175.45.176.71"), (days[12], "175.45.178.9")):
+        t = datetime(day.year, day.month, day.day, 3, 15, tzinfo=UTC)
+        rows = [(u, a) for u, a in rows if abs((u - t).total_seconds()) > 3600]
+        rows += [
+            (t, PROXIES[1]),
+            (t + timedelta(seconds=40), ip),
+            (t + timedelta(seconds=160), PROXIES[1]),
+        ]
+    table = tmp_path / "c2-access.csv"
+    table.write_text(
+        "time,src_ip,user,channel\n"
+        + "".join(f"{t:%Y-%m-%dT%H:%M:%SZ},{ip},od-operator,web\n" for t, ip in sorted(rows))
+    )
+    return table
+
+
+def test_olympic_destroyer_proven_forgery_refutes_the_staged_actor(tmp_path: Path) -> None:
+    """Kaspersky (March 2018) proved the Lazarus-like Rich header of Olympic Destroyer forged;
+    the US indicted GRU Unit 74455 (2020). With that proof graded B2 as proven staging, the
+    North Korean actor hypothesis falls below 35 % and the report names the refutation."""
+    table = _staged_persona_table(tmp_path)
+    before = _persona(_run(tmp_path / "plain", [table]), "od-operator")
+    # without the proof the slips and the hours point at North Korea
+    assert before["assessment"]["verdict"]["actor"] == ACTOR
+    assert before["assessment"]["verdict"]["probability"] > 0.6
+    evidence = tmp_path / "evidence.yaml"
+    evidence.write_text(
+        "evidence:\n"
+        "  - id: rich-header-forged\n"
+        "    summary: The Rich header of the wiper was planted to imitate Lazarus\n"
+        "    reliability: B2\n"
+        "    staging_proven: true\n"
+        "    refutes: actor:dprk-rgb\n"
+        "    justification: >-\n"
+        "      Kaspersky (8 March 2018) showed the header does not match the linker that built\n"
+        "      the code; a deliberate forgery\n"
+    )
+    out = tmp_path / "staged"
+    doc = _run(out, [table], "--evidence-file", str(evidence))
+    p = _persona(doc, "od-operator")
+    probs = {h["kind"]: h["probability"] for h in p["assessment"]["hypotheses"]}
+    assert probs["actor"] < 0.35
+    assert probs["false_flag"] > probs["actor"]
+    [line] = _lines(p, "analyst-refutation")
+    assert line["summary"].startswith("Proven staging:")
+    assert line["likelihoods"][_hypothesis(p, "actor")] == round(1 / 30, 6)  # beyond the cap
+    [pattern] = _lines(p, "slip-pattern")
+    assert "read under proven staging" in pattern["summary"]
+    assert pattern["likelihoods"][_hypothesis(p, "false_flag")] == 1.0
+    report = (out / "out" / "report.md").read_text(encoding="utf-8")
+    assert "Proven staging: The Rich header of the wiper was planted" in report
+
+
+def test_apt1_thousand_logins_from_one_isp_range_saturate(tmp_path: Path) -> None:
+    """Mandiant, APT1 (2013): logins to hop points from four Shanghai ISP blocks, in Shanghai
+    office hours. About a thousand logins from hundreds of addresses of one low-exclusivity
+    range (0.1, the analyst's registry; 116.224.0.0/12 stands in for the blocks) are one pool of
+    one access network, not a thousand independent slips: at most "very likely", a few lines."""
+    rng = random.Random(2013)
+    rows: list[datetime] = []
+    for day in _office_days(date(2012, 9, 3), 100, saturdays=False):
+        for _ in range(10):
+            # 08:00-17:00 in Shanghai (UTC+8): 00:00-09:00 UTC
+            rows.append(
+                datetime(day.year, day.month, day.day, tzinfo=UTC)
+                + timedelta(minutes=rng.randint(5, 9 * 60 - 5))
+            )
+    table = tmp_path / "hop-logins.csv"
+    table.write_text(
+        "time,src_ip,user,channel\n"
+        + "".join(
+            f"{t:%Y-%m-%dT%H:%M:%SZ},116.{rng.randint(224, 239)}.{rng.randint(0, 255)}."
+            f"{rng.randint(1, 254)},uglygorilla,rdp\n"
+            for t in sorted(rows)
+        )
+    )
+    registry = tmp_path / "actors.yaml"
+    registry.write_text(
+        'version: "case-apt1"\n'
+        "actors:\n"
+        "  - id: cn-pla-61398\n"
+        '    name: "China / PLA Unit 61398 (APT1)"\n'
+        "    country: CN\n"
+        "    timezones: [Asia/Shanghai]\n"
+        '    sources: ["Mandiant, APT1, 2013"]\n'
+        "    ranges:\n"
+        "      - cidr: 116.224.0.0/12\n"
+        "        country: CN\n"
+        "        valid_from: 2012-01-01\n"
+        "        exclusivity: 0.1\n"
+        '        sources: ["stand-in for the Shanghai ISP blocks (China Unicom)"]\n'
+    )
+    doc = _run(tmp_path, [table], "--intel", str(registry))
+    p = _persona(doc, "uglygorilla")
+    v = p["assessment"]["verdict"]
+    assert v["probability"] <= 0.95 and v["likelihood"] != "almost certain"
+    lines = p["assessment"]["evidence_lines"]
+    assert len(lines) <= 30
+    [pool] = _lines(p, "actor-range-episode")
+    assert pool["summary"].startswith("dependent pool of ")
+    assert len(pool["event_ids"]) == 1000
+    assert pool["likelihoods"][_hypothesis(p, "actor")] < 2.5

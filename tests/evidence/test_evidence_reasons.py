@@ -38,6 +38,10 @@ CASES: dict[str, tuple[str, bytes]] = {
     "bad-encoding": ("enc.log", WEB + WEB.replace(b"GET /", b"GET /\xff")),
     "bad-quoting": ("q.csv", b'time,ip\n2014-01-01T00:00:00Z,"1.1.1.1\n'),
     "column-count": ("c.csv", b"time,ip\n2014-01-01T00:00:00Z,1.1.1.1,extra\n"),
+    "bad-origin-trust": (
+        "t.csv",
+        b"time,ip,channel,origin_trust\n2014-01-01T00:00:00Z,1.1.1.1,email,trust-me\n",
+    ),
     "bad-json": ("j.jsonl", b'{"time": "2014-01-01T00:00:00Z", "ip": "1.1.1.1"}\n{nope\n'),
     "unparsed-line": ("u.log", WEB * 3 + b"not an access log line\n"),
     "no-client-event": ("auth.log", b"Jan  1 00:00:03 h CRON[1]: session opened\n"),

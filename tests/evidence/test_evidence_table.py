@@ -134,3 +134,23 @@ def test_table_rows_join_a_persona_by_a_column(tmp_path: Path) -> None:
         "implant",
         "(anonymous)",
     ]
+
+
+def test_origin_trust_column_states_who_wrote_the_address(tmp_path: Path) -> None:
+    from slipcatch.model import OriginTrust
+
+    p = tmp_path / "mail-log.csv"
+    p.write_text(
+        "time,src_ip,sender,channel,origin_trust\n"
+        "2014-11-24T08:00:00Z,175.45.178.1,a,email,trusted-relay\n"
+        "2014-11-24T08:01:00Z,175.45.178.2,a,email,Sender-Provider\n"
+        "2014-11-24T08:02:00Z,175.45.178.3,a,email,\n"
+        "2014-11-24T08:03:00Z,175.45.178.4,a,email,believe-me\n"
+    )
+    result = ingest(p)
+    events = _locs(result)
+    assert events["line 2"].origin_trust == OriginTrust.TRUSTED_RELAY
+    assert events["line 3"].origin_trust == OriginTrust.SENDER_PROVIDER
+    assert events["line 4"].origin_trust is None  # not stated: the conservative reading
+    assert "origin_trust" not in events["line 2"].attributes
+    assert [(r.locator, r.reason) for r in result.rejections] == [("line 5", "bad-origin-trust")]

@@ -15,6 +15,15 @@ weaker sources are in docs/model.md, "analyst evidence"::
         reliability: B2
         personas: [Guardians of Peace]          # optional, default: every persona
         likelihoods: {actor: 3, false_flag: 1.5, insider: 0.5}
+      - id: rich-header-forged                  # refuting evidence (model 2.7)
+        summary: The Rich header was planted to imitate Lazarus
+        reliability: B2
+        staging_proven: true                    # or: effect: refutes, refutes: actor:dprk-rgb
+        refutes: actor:dprk-rgb                 # optional with staging_proven: every actor
+        justification: Kaspersky matched the header against the real linker's output
+
+A refuting item states no ratios: its treatment (``REFUTE_RATIO`` by grade, and for proven
+staging the changed reading of the staged exposures) is in docs/model.md, "refuting evidence".
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from .hypotheses import ANALYST_PRIOR, Priors
 
 __all__ = [
     "CREDIBILITY_WEIGHT",
+    "EFFECTS",
     "KINDS",
     "SOURCE_WEIGHT",
     "AnalystEvidence",
@@ -70,7 +80,23 @@ CREDIBILITY_WEIGHT: Mapping[str, float] = {
 _CODE = re.compile(r"^[A-F][1-6]$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _TOP_KEYS = frozenset({"priors", "hypotheses", "evidence", "version"})
-_ITEM_KEYS = frozenset({"id", "summary", "reliability", "likelihoods", "personas"})
+_ITEM_KEYS = frozenset(
+    {
+        "id",
+        "summary",
+        "reliability",
+        "likelihoods",
+        "personas",
+        "effect",
+        "refutes",
+        "staging_proven",
+        "justification",
+    }
+)
+#: ``effect`` values: "weighs" (stated likelihoods, the default), "refutes" (refutes the
+#: hypotheses named by ``refutes``) and "staging" (``staging_proven: true``: a planted artefact
+#: is proven, which refutes the careless actor and changes how its exposures are read).
+EFFECTS: tuple[str, ...] = ("weighs", "refutes", "staging")
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,15 @@ class AnalystItem:
     reliability: str
     likelihoods: tuple[tuple[str, float], ...]  # (kind | "actor:<id>" | analyst key, ratio)
     personas: tuple[str, ...] = ()  # empty: every persona
+    effect: str = "weighs"  # one of EFFECTS
+    # Hypotheses refuted: kind, "kind:<actor id>" or an analyst key; for "staging" the actor
+    # hypotheses ("actor" alone: every actor).
+    refutes: tuple[str, ...] = ()
+    justification: str = ""
+
+    @property
+    def refuting(self) -> bool:
+        return self.effect in ("refutes", "staging")
 
     def applies_to(self, persona: str) -> bool:
         return not self.personas or persona in self.personas
@@ -89,7 +124,8 @@ class AnalystItem:
     @property
     def actors(self) -> tuple[str, ...]:
         """Actor ids this item names (``actor:<id>`` / ``false_flag:<id>``)."""
-        return tuple(sorted({k.split(":", 1)[1] for k, _ in self.likelihoods if ":" in k}))
+        named = [k for k, _ in self.likelihoods] + list(self.refutes)
+        return tuple(sorted({k.split(":", 1)[1] for k in named if ":" in k}))
 
 
 @dataclass(frozen=True)
@@ -119,6 +155,73 @@ def _number(value: Any) -> float | None:
         return None
     out = float(value)
     return out if math.isfinite(out) else None
+
+
+def _check_hypothesis(
+    hyp: str, source: str, where: str, known_actors: set[str], analyst_keys: set[str]
+) -> None:
+    kind, _, actor = hyp.partition(":")
+    if actor:
+        if kind not in ("actor", "false_flag") or actor not in known_actors:
+            raise UsageError(f"unknown hypothesis {hyp!r}", source, where)
+    elif hyp not in KINDS and hyp not in analyst_keys:
+        raise UsageError(f"unknown hypothesis {hyp!r}", source, where)
+
+
+def _effect(
+    entry: Mapping[str, Any],
+    source: str,
+    where: str,
+    known_actors: set[str],
+    analyst_keys: set[str],
+) -> tuple[str, tuple[str, ...], str]:
+    """(effect, refuted hypotheses, justification) of one item; a refuting item must say why.
+
+    Raises:
+        UsageError: an unknown effect, ``staging_proven`` not a boolean, ``refutes`` missing or
+            naming an unknown hypothesis, or a refuting item without a justification.
+    """
+    effect = entry.get("effect", "weighs")
+    staging = entry.get("staging_proven", False)
+    if not isinstance(staging, bool):
+        raise UsageError(f"'staging_proven' must be true or false, not {staging!r}", source, where)
+    if effect not in EFFECTS:
+        raise UsageError(f"unknown effect {effect!r} (one of: {', '.join(EFFECTS)})", source, where)
+    if staging:
+        effect = "staging"
+    raw = entry.get("refutes")
+    names = [raw] if isinstance(raw, str) else raw
+    if raw is not None and (
+        not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names)
+    ):
+        raise UsageError("'refutes' names a hypothesis or a list of them", source, where)
+    refutes = tuple(sorted(set(names or [])))
+    if effect == "weighs":
+        if refutes or entry.get("justification") is not None:
+            raise UsageError(
+                "'refutes' and 'justification' go with 'effect: refutes' or 'staging_proven: true'",
+                source,
+                where,
+            )
+        return effect, (), ""
+    if effect == "refutes" and not refutes:
+        raise UsageError("'effect: refutes' needs 'refutes: <hypothesis>'", source, where)
+    if effect == "staging":
+        refutes = refutes or ("actor",)
+        if any(n.partition(":")[0] != "actor" for n in refutes):
+            raise UsageError(
+                "proven staging refutes actor hypotheses ('actor' or 'actor:<id>')", source, where
+            )
+    for name in refutes:
+        _check_hypothesis(name, source, where, known_actors, analyst_keys)
+    justification = entry.get("justification")
+    if not isinstance(justification, str) or not justification.strip():
+        raise UsageError(
+            "a refuting item needs a 'justification' (what was proven, by whom, how)",
+            source,
+            where,
+        )
+    return effect, refutes, " ".join(justification.split())
 
 
 # Long by design (C901, PLR0915): one check per field of the analyst file, in file order,
@@ -238,11 +341,19 @@ def parse_evidence(  # noqa: C901, PLR0915
                 source,
                 where,
             )
-        raw_l = entry.get("likelihoods")
-        if not isinstance(raw_l, dict) or not raw_l:
-            raise UsageError("'likelihoods' must map hypotheses to ratios", source, where)
+        effect, refutes, justification = _effect(entry, source, where, known_actors, analyst_keys)
         ratios: list[tuple[str, float]] = []
-        for name, value in sorted(raw_l.items(), key=lambda kv: str(kv[0])):
+        raw_l = entry.get("likelihoods")
+        if effect != "weighs":
+            if raw_l is not None:
+                raise UsageError(
+                    "a refuting item states no likelihoods (its treatment is the model's)",
+                    source,
+                    where,
+                )
+        elif not isinstance(raw_l, dict) or not raw_l:
+            raise UsageError("'likelihoods' must map hypotheses to ratios", source, where)
+        for name, value in sorted((raw_l or {}).items(), key=lambda kv: str(kv[0])):
             hyp = str(name)
             ratio = _number(value)
             if ratio is None or ratio <= 0.0:
@@ -251,12 +362,7 @@ def parse_evidence(  # noqa: C901, PLR0915
                     source,
                     where,
                 )
-            kind, _, actor = hyp.partition(":")
-            if actor:
-                if kind not in ("actor", "false_flag") or actor not in known_actors:
-                    raise UsageError(f"unknown hypothesis {hyp!r}", source, where)
-            elif hyp not in KINDS and hyp not in analyst_keys:
-                raise UsageError(f"unknown hypothesis {hyp!r}", source, where)
+            _check_hypothesis(hyp, source, where, known_actors, analyst_keys)
             ratios.append((hyp, ratio))
         personas = entry.get("personas") or []
         if isinstance(personas, str):
@@ -274,6 +380,9 @@ def parse_evidence(  # noqa: C901, PLR0915
                 reliability=code_text,
                 likelihoods=tuple(ratios),
                 personas=tuple(sorted(set(personas))),
+                effect=effect,
+                refutes=refutes,
+                justification=justification,
             )
         )
     return AnalystEvidence(

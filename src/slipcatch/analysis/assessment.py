@@ -44,7 +44,7 @@ from .hypotheses import (
 from .persona_case import PersonaCase, persona_case
 from .personas import build_persona, group_by_persona
 from .reading import asn_owners, read_claim, read_observation
-from .rules import RULE_ACTOR_RANGE, RULE_COUNTRY, RULES
+from .rules import RULE_ACTOR_RANGE, RULE_COUNTRY, evidence_lines
 from .slips import EXPOSED
 from .tor_coverage import cap_for_tor_coverage
 from .whatif import ratio_line, tipping_ratio, what_ifs
@@ -52,7 +52,7 @@ from .whatif import ratio_line, tipping_ratio, what_ifs
 __all__ = ["LOO_LINE_LIMIT", "LOO_SLIP_LIMIT", "MODEL_VERSION", "assess", "read_claim"]
 
 #: Version of the analytic model (rules, numbers, caps); bump when any of them changes.
-MODEL_VERSION = "slipcatch-analysis/2.6"
+MODEL_VERSION = "slipcatch-analysis/2.7"
 #: A removal that moves the likelihood by more than this many ICD 203 bands is a linchpin.
 LINCHPIN_BANDS = 1
 _TERMS = tuple(term for term, _, _ in ICD203_BANDS)
@@ -85,9 +85,21 @@ class _Core:
 
     @property
     def episodes(self) -> tuple[tuple[EvidenceLine, Episode], ...]:
-        """The actor-range lines with their episodes (one line per episode, in order)."""
+        """The actor-range lines with their episodes, in order: one line per episode, or per
+        dependent pool (paired with the pool's strongest episode)."""
+        line_of = {
+            eid: line
+            for line in self.lines
+            if line.rule == RULE_ACTOR_RANGE
+            for eid in line.event_ids
+        }
+        best: dict[str, Episode] = {}
+        for ep in self.case.episodes:
+            line = line_of[ep.event_ids[0]]
+            if line.id not in best or ep.weight > best[line.id].weight:
+                best[line.id] = ep
         ranged = [line for line in self.lines if line.rule == RULE_ACTOR_RANGE]
-        return tuple(zip(ranged, self.case.episodes, strict=True))
+        return tuple((line, best[line.id]) for line in ranged)
 
     @property
     def country(self) -> tuple[EvidenceLine, ...]:
@@ -107,7 +119,7 @@ def _core(
     extra: Sequence[EvidenceLine] = (),
 ) -> _Core:
     case = persona_case(name, observations, actors, priors, analyst, extra)
-    lines = tuple(line for rule in RULES for line in rule(case))
+    lines = evidence_lines(case)
     return _Core(case, lines, _judge_lines(lines, case.specs))
 
 

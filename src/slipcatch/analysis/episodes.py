@@ -10,14 +10,15 @@ computed once per persona (``actor_episodes``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slipcatch.model import COVER, Category, Observation, OriginTrust, Persona, Slip, utc
 
 from .reading import TRUST_WEIGHT, event_trust, open_listings
-from .slips import works_under_cover
+from .slips import network_of, works_under_cover
 
 __all__ = [
     "ADDRESS_WINDOW_SECONDS",
@@ -25,6 +26,8 @@ __all__ = [
     "BURST_SECONDS",
     "DEFAULT_EXCLUSIVITY",
     "OPEN_ADDRESS_FACTOR",
+    "POOL_EXCLUSIVITY",
+    "POOL_WINDOW_SECONDS",
     "PROJECTED_OPEN_FACTOR",
     "PUBLIC_CHANNELS",
     "Episode",
@@ -35,6 +38,8 @@ __all__ = [
     "event_exclusivity",
     "exposure_runs",
     "group_episodes",
+    "pool_effective_count",
+    "pool_episodes",
     "slip_pattern",
 ]
 
@@ -61,6 +66,14 @@ ADDRESS_WINDOW_SECONDS = 12 * 3600.0
 #: "zeek:ssh" and the like, the part after the last colon.
 BACKEND_CHANNELS: frozenset[str] = frozenset({"ssh", "rdp", "login", "auth"})
 PUBLIC_CHANNELS: frozenset[str] = frozenset({"posting", "post", "statement", "paste"})
+#: Repetition is not independence (model 2.7). Episodes of one actor from a low-exclusivity
+#: range (the strongest event's exclusivity below POOL_EXCLUSIVITY: space many others use, such
+#: as an ISP's dynamic pool) form one dependent *pool* when they share a /24 (/48), or share an
+#: access network (the actor range that names them, else their AS) with less than
+#: POOL_WINDOW_SECONDS between one episode and the next: addresses of one DHCP pool or NAT are
+#: one source, not hundreds. A pool's evidence saturates (``pool_effective_count``).
+POOL_EXCLUSIVITY = 0.5
+POOL_WINDOW_SECONDS = 30 * 86400.0
 #: Exposure-time thresholds of the slip patterns (``slip_pattern``), in seconds.
 _QUICK, _HOUR, _DAY = 600.0, 3600.0, 86400.0
 
@@ -104,6 +117,8 @@ class Episode:
     # Its addresses when every one was used in an earlier episode of the actor (the same host
     # again, which counts once); else empty.
     repeat: tuple[str, ...] = ()
+    # The dependent pool it belongs to (``pool_episodes``), None when it stands alone.
+    pool: str | None = None
 
     @property
     def first(self) -> datetime:
@@ -293,4 +308,54 @@ def actor_episodes(
             repeat = sorted(addresses) if addresses <= counted else []
             counted |= addresses
             out.append(build_episode(actor, members, slip_of, persona, repeat))
-    return tuple(out)
+    return tuple(pool_episodes(out))
+
+
+def pool_effective_count(n: int) -> float:
+    """How many independent episodes ``n`` episodes of one pool count as: ``1 + ln n``
+    (1 -> 1, 10 -> 3.30, 100 -> 5.61, 1000 -> 7.91): each tenfold more adds 2.3."""
+    return 1.0 + math.log(n) if n > 1 else float(max(n, 0))
+
+
+def _access_network(ep: Episode) -> str | None:
+    obs = ep.observations[0]
+    ranges = sorted(
+        (-(f.exclusivity or 0.0), f.range) for f in obs.address.facts if f.actor == ep.actor
+    )
+    if ranges:
+        return ranges[0][1]
+    return f"AS{obs.address.asn}" if obs.address.asn is not None else None
+
+
+def pool_episodes(episodes: Sequence[Episode]) -> list[Episode]:
+    """``episodes`` (by actor, each actor's in time order) with ``Episode.pool`` set for those
+    that belong to a dependent pool of two or more (see ``POOL_EXCLUSIVITY``)."""
+    low = [k for k, ep in enumerate(episodes) if ep.exclusivity < POOL_EXCLUSIVITY]
+    parent = list(range(len(episodes)))
+    by_net: dict[tuple[str, str], int] = {}
+    by_access: dict[tuple[str, str], tuple[datetime, int]] = {}
+    for k in low:
+        ep = episodes[k]
+        for net in sorted({network_of(o.address.ip) for o in ep.observations}):
+            if (ep.actor, net) in by_net:
+                _union(parent, k, by_net[(ep.actor, net)])
+            by_net[(ep.actor, net)] = k
+        access = _access_network(ep)
+        if access is not None:
+            seen = by_access.get((ep.actor, access))
+            if seen is not None and (ep.first - seen[0]).total_seconds() <= POOL_WINDOW_SECONDS:
+                _union(parent, k, seen[1])
+            by_access[(ep.actor, access)] = (ep.last, k)
+    members: dict[int, list[int]] = {}
+    for k in low:
+        members.setdefault(_find(parent, k), []).append(k)
+    out = list(episodes)
+    for ks in members.values():
+        if len(ks) < 2:
+            continue
+        first = episodes[min(ks)]
+        where = _access_network(first) or network_of(first.observations[0].address.ip)
+        label = f"{where} from {first.first:%Y-%m-%d %H:%M}"
+        for k in ks:
+            out[k] = replace(episodes[k], pool=label)
+    return out

@@ -14,6 +14,16 @@ Four kinds of truth, drawn with fixed shares (``SCENARIO_SHARES``):
   inside an actor's range (one to three addresses there, as for a framer);
 - ``noise``: uncovered activity from many networks, now and then from a shared actor range.
 
+Two classes added with model 2.7 (issue 19) replace a share of the cases, drawn from their own
+stream (seed, i, "class") so that every other case stays as it was (``EXTRA_SHARES``):
+
+- ``proven-staging``: a framer's mimicked quick slips through a host in the range, with the
+  analyst's proof of a planted artefact (``staging_proven``) graded A1-C3; and, for a sixth of the
+  class, the real actor's slips with a mistaken "proof" graded at most B3;
+- ``pool-heavy``: tens to hundreds of uncovered logins from a low-exclusivity range (0.1-0.3: an
+  ISP's dynamic pool) by its actor (half the class) or by somebody else using the same pool, in
+  the actor's time zone (a quarter) or elsewhere (a quarter).
+
 Each case may also carry simulated analyst evidence (``analyst.analyst_document``), given to
 ``assess`` exactly as a user's ``--evidence-file`` would be.
 """
@@ -40,7 +50,7 @@ from .world import (
     hops,
 )
 
-__all__ = ["FEW_HOSTS_IN_RANGE", "SCENARIO_SHARES", "generate"]
+__all__ = ["EXTRA_SHARES", "FEW_HOSTS_IN_RANGE", "SCENARIO_SHARES", "generate"]
 
 #: A party that uses hosts in an actor's range without being the actor (a framer staging
 #: through them, an unknown party hopping through one) has 1-3 of them, not the whole range.
@@ -53,6 +63,95 @@ SCENARIO_SHARES: Mapping[str, float] = {
     "unknown": 0.30,
     "noise": 0.20,
 }
+
+
+#: Classes of model 2.7 and the share of cases each replaces (drawn from a separate stream).
+EXTRA_SHARES: Mapping[str, float] = {"proven-staging": 0.04, "pool-heavy": 0.06}
+_PROVEN_GRADES = ("A1", "A2", "B1", "B2", "B2", "B3", "C2", "C3")
+_MISTAKEN_GRADES = ("B3", "C2", "C3", "D3")
+
+
+def _staging_document(actor: str, grade: str) -> dict:
+    return {
+        "evidence": [
+            {
+                "id": "planted-artefact",
+                "summary": "A planted artefact imitating the actor's tooling (simulated)",
+                "reliability": grade,
+                "staging_proven": True,
+                "refutes": f"actor:{actor}",
+                "justification": "simulated forensic finding",
+            }
+        ]
+    }
+
+
+def _proven_staging_case(rng: random.Random, index: int) -> SimCase:
+    actor = rng.choice(ACTORS)
+    mistaken = rng.random() < 1 / 6
+    zone = actor.timezones[0] if mistaken or rng.random() < 0.5 else rng.choice(OTHER_ZONES)
+    g = CaseBuilder(rng, f"persona-{index}", zone)
+    days = g.days(rng.randint(5, 30))
+    discipline = rng.uniform(0.6, 0.95)
+    g.covered_activity(days, (1, 5), discipline)
+    if not mistaken:
+        g.exclusivity = hop_exclusivity(rng)
+        g.few_hosts = FEW_HOSTS_IN_RANGE
+    for _ in range(rng.randint(1, 3)):
+        g.lapse(
+            g.moment(rng.choice(days), discipline),
+            actor.id,
+            events=rng.randint(1, 2),
+            close=float(rng.randint(30, 600)),
+            channel=rng.choice(("web", "ssh", "posting")),
+            trust=None,
+        )
+    grade = rng.choice(_MISTAKEN_GRADES if mistaken else _PROVEN_GRADES)
+    evidence = parse_evidence(
+        _staging_document(actor.id, grade),
+        f"simulated-staging-{index}",
+        [a.id for a in ACTORS],
+        [f"persona-{index}"],
+    )
+    if mistaken:
+        return SimCase(
+            index,
+            "actor",
+            "actor/staging-claimed-wrongly",
+            actor.id,
+            actor.id,
+            tuple(g.items),
+            evidence,
+        )
+    return SimCase(
+        index, "framed", "framed/proven-staging", actor.id, None, tuple(g.items), evidence
+    )
+
+
+def _pool_heavy_case(rng: random.Random, index: int) -> SimCase:
+    actor = rng.choice(ACTORS)
+    roll = rng.random()
+    zone = actor.timezones[0] if roll < 0.75 else rng.choice(OTHER_ZONES)
+    g = CaseBuilder(rng, f"persona-{index}", zone)
+    g.exclusivity = rng.choice((0.1, 0.2, 0.3))
+    days = g.days(rng.randint(10, 60))
+    discipline = rng.uniform(0.6, 0.95)
+    for day in days:
+        for _ in range(rng.randint(2, 12)):
+            g.actor_event(
+                g.moment(day, discipline),
+                actor.id,
+                g.actor_ip(actor.id),
+                rng.choice(("ssh", "rdp", "web")),
+                None,
+            )
+    if roll < 0.5:
+        return SimCase(index, "actor", "actor/pool-heavy", actor.id, actor.id, tuple(g.items))
+    variant = "unknown/pool-same-zone" if roll < 0.75 else "unknown/pool-elsewhere"
+    return SimCase(index, "unknown", variant, actor.id, None, tuple(g.items))
+
+
+_EXTRA_MAKERS = {"proven-staging": _proven_staging_case, "pool-heavy": _pool_heavy_case}
 
 
 def _actor_case(rng: random.Random, index: int) -> SimCase:
@@ -220,7 +319,17 @@ def generate(n: int, seed: int, analyst_evidence: bool = True) -> list[SimCase]:
         rng = random.Random(f"{seed}:{i}")
         scenario = rng.choices(names, [SCENARIO_SHARES[k] for k in names])[0]
         case = _MAKERS[scenario](rng, i)
-        if analyst_evidence:
+        roll, extra = random.Random(f"{seed}:{i}:class").random(), None
+        for name, share in EXTRA_SHARES.items():
+            if roll < share:
+                extra = name
+                break
+            roll -= share
+        if extra is not None:
+            case = _EXTRA_MAKERS[extra](random.Random(f"{seed}:{i}:{extra}"), i)
+            if not analyst_evidence:
+                case = replace(case, analyst=None)
+        elif analyst_evidence:
             actor, doc = analyst_document(case, random.Random(f"{seed}:{i}:analyst"))
             if doc:
                 # The path a user's --evidence-file takes after YAML parsing.

@@ -63,7 +63,8 @@ class Outcome:
         return self.verdict_actor == self.case.truth
 
 
-def _outcome(case: SimCase) -> Outcome:
+def outcome(case: SimCase) -> Outcome:
+    """What the model says about one simulated case (its forecast for the actor of interest)."""
     [pa] = assess(case.observations, ACTORS, evidence_file=case.analyst)
     v = pa.verdict
     best = max(pa.hypotheses, key=lambda h: (h.probability, h.kind == "unknown"))
@@ -256,7 +257,7 @@ def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = T
 def _outcomes(cases: Iterable[SimCase], total: int, progress: Progress | None) -> list[Outcome]:
     out = []
     for case in cases:
-        out.append(_outcome(case))
+        out.append(outcome(case))
         if progress is not None:
             progress(len(out), total)
     return out

@@ -26,7 +26,7 @@ from slipcatch.evidence._common import (
     sha256,
 )
 from slipcatch.evidence._source import Line, Problem, Source
-from slipcatch.model import Event, MailOrigin, Rejection
+from slipcatch.model import Event, MailOrigin, OriginTrust, Rejection
 
 __all__ = ["COLUMNS", "NAME", "read", "sniff"]
 
@@ -39,6 +39,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "persona": ("persona", "actor_alias", "account", "user", "username", "sender", "handle"),
     "channel": ("channel", "kind", "type", "source"),
     "id": ("id", "event_id"),
+    # Who wrote the row's address (model.OriginTrust values); without it an ``email`` row is
+    # read as sender-written (analysis/reading.py), and the report says so.
+    "origin_trust": ("origin_trust",),
 }
 
 _DELIMITERS = (",", "\t", ";")
@@ -198,6 +201,14 @@ def _row(
     ip, _ = parse_address(raw_ip) if isinstance(raw_ip, str) else (None, False)
     if ip is None:
         return reject(source, locator, "bad-address", _text(raw_ip)[:100])
+    trust: OriginTrust | None = None
+    raw_trust = values[roles["origin_trust"]] if "origin_trust" in roles else None
+    trust_text = _text(raw_trust).strip().lower() if raw_trust is not None else ""
+    if trust_text:
+        try:
+            trust = OriginTrust(trust_text)
+        except ValueError:
+            return reject(source, locator, "bad-origin-trust", trust_text[:100])
     used = set(roles.values())
     kind = values[roles["channel"]] if "channel" in roles else None
     kind_text = _text(kind).strip() if kind is not None else ""
@@ -229,4 +240,5 @@ def _row(
         # A row on channel ``email`` carries the e-mail part in columns of its field names
         # (``from_addr``, ``claimed_client_ip``, ...): the analysis reads it from there.
         mail=MailOrigin.from_attributes(attrs) if channel == "email" else None,
+        origin_trust=trust,
     )

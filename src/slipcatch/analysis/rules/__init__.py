@@ -22,6 +22,7 @@ from .elsewhere import RULE_ELSEWHERE, elsewhere_lines
 from .hypothetical import hypothetical_lines
 from .pattern_of_life import RULE_PATTERN, pattern_lines
 from .range_access import RULE_ACCESS, access_lines
+from .refutation import RULE_REFUTATION, read_under_staging, refutation_lines
 from .slip_pattern import RULE_SLIP_PATTERN, slip_pattern_lines
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "RULE_COUNTRY",
     "RULE_ELSEWHERE",
     "RULE_PATTERN",
+    "RULE_REFUTATION",
     "RULE_SLIP_PATTERN",
     "Rule",
     "evidence_lines",
@@ -50,10 +52,12 @@ RULES: tuple[Rule, ...] = (
     pattern_lines,
     elsewhere_lines,
     analyst_lines,
+    refutation_lines,
     hypothetical_lines,
 )
 
 
 def evidence_lines(case: PersonaCase) -> tuple[EvidenceLine, ...]:
-    """The lines of every rule for ``case``, in ``RULES`` order."""
-    return tuple(line for rule in RULES for line in rule(case))
+    """The lines of every rule for ``case``, in ``RULES`` order; with proven staging, the
+    staged actor's exposures read as possibly staged (``refutation.read_under_staging``)."""
+    return tuple(read_under_staging(case, [line for rule in RULES for line in rule(case)]))

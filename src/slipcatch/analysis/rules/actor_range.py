@@ -7,30 +7,39 @@ and the framer apart.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from slipcatch.model import EvidenceLine
+from slipcatch.model import EvidenceLine, stable_id
 
-from ..episodes import Episode
+from ..episodes import Episode, pool_effective_count
 from ..hypotheses import hypothesis_id
 from ..persona_case import PersonaCase
-from ..reading import ASN_SOURCE, listing_texts
+from ..reading import ASN_SOURCE, is_email, listing_texts, stated_trust
 from ._lines import episode_line_id, reliability, rounded, span, trust_text
 from .slip_pattern import SLIP_PATTERNS, episode_ratio
 
 __all__ = [
+    "MAX_EPISODE_LINES",
     "RULE_ACTOR_RANGE",
     "R_EPISODE",
     "EpisodeScore",
+    "PoolScore",
     "actor_range_lines",
     "actor_range_scores",
     "episode_summary",
+    "pool_scores",
+    "pool_summary",
     "range_ratio",
 ]
 
 RULE_ACTOR_RANGE = "actor-range episode"
 #: actor : unknown ratio of one episode at full exclusivity and full origin trust.
 R_EPISODE = 6.0
+#: Most episode lines one actor's episodes that stand alone get: beyond it, the later ones share
+#: one grouped line (their ratios multiply, as separate lines would), so that a large persona
+#: keeps a bounded number of lines and every line can be tested as a linchpin.
+MAX_EPISODE_LINES = 24
 
 
 def range_ratio(exclusivity: float) -> float:
@@ -68,6 +77,61 @@ def actor_range_scores(case: PersonaCase) -> list[EpisodeScore]:
     ]
 
 
+@dataclass(frozen=True)
+class PoolScore:
+    """The numbers of one dependent pool's line: its episodes count as
+    ``pool_effective_count(n)`` of their typical (geometric mean) ratio, n the episodes with a
+    new address (a repeated host adds nothing, as for a lone episode)."""
+
+    actor: str
+    pool: str
+    scores: tuple[EpisodeScore, ...]
+    counted: int  # episodes with a new address
+    effective: float  # pool_effective_count(counted)
+    ratio: float  # actor or false flag : unknown of the whole pool
+
+
+def pool_scores(scores: list[EpisodeScore]) -> tuple[list[EpisodeScore], list[PoolScore]]:
+    """(the episodes that stand alone, the pools) of ``actor_range_scores``."""
+    alone: list[EpisodeScore] = []
+    pools: dict[tuple[str, str], list[EpisodeScore]] = {}
+    for score in scores:
+        if score.episode.pool is None:
+            alone.append(score)
+        else:
+            pools.setdefault((score.episode.actor, score.episode.pool), []).append(score)
+    out = []
+    for (actor, pool), group in pools.items():
+        logs = [math.log(sc.ratio) for sc in group if not sc.episode.repeat]
+        effective = pool_effective_count(len(logs))
+        ratio = math.exp(math.fsum(logs) / len(logs) * effective) if logs else 1.0
+        out.append(PoolScore(actor, pool, tuple(group), len(logs), effective, ratio))
+    return alone, out
+
+
+def pool_summary(score: PoolScore, name: str) -> str:
+    """The pool line's text; ``name`` is the actor's registry name."""
+    eps = [sc.episode for sc in score.scores]
+    events = sum(len(ep.observations) for ep in eps)
+    addresses = {o.address.ip for ep in eps for o in ep.observations}
+    exclusivity = max(ep.exclusivity for ep in eps)
+    listed = listing_texts([o for ep in eps for o in ep.observations])
+    listing = (
+        f" (addresses listed as {', '.join(listed)} then, so a third party could use them)"
+        if listed
+        else ""
+    )
+    return (
+        f"dependent pool of {len(eps)} episodes ({events} events from {len(addresses)} "
+        f"addresses) in {score.pool}, range of {name} with exclusivity {exclusivity:.2f}"
+        f"{listing}, "
+        f"{span(eps[0].first, eps[-1].last)} UTC: addresses of one pool of a shared range are "
+        f"one source, not {len(eps)}; {score.counted} episode(s) with a new address count as "
+        f"1 + ln {score.counted} = {score.effective:.2f} independent ones; actor or false flag "
+        f": unknown {score.ratio:.2f}"
+    )
+
+
 def episode_summary(score: EpisodeScore, name: str) -> str:
     """The line's text; ``name`` is the actor's registry name."""
     ep = score.episode
@@ -95,9 +159,15 @@ def episode_summary(score: EpisodeScore, name: str) -> str:
         if ep.repeat
         else ""
     )
+    unstated = (
+        "; no origin trust stated (e.g. a table without an origin_trust column): e-mail read "
+        "as sender-written, the conservative reading"
+        if any(is_email(o) and stated_trust(o) is None for o in ep.observations)
+        else ""
+    )
     return (
         f"{len(ep.observations)} event(s) from {', '.join(prefixes)}, {space}"
-        f"exclusivity {ep.exclusivity:.2f}, {trust_text(ep.trust)}{listing}), "
+        f"exclusivity {ep.exclusivity:.2f}, {trust_text(ep.trust)}{unstated}{listing}), "
         f"{span(ep.first, ep.last)} UTC via {', '.join(channels)}; "
         f"{SLIP_PATTERNS[ep.pattern][1]} ({closing}); channel {ep.channel}; "
         f"{repeat}actor or false flag : unknown {score.ratio:.2f}; pattern ratio "
@@ -107,8 +177,59 @@ def episode_summary(score: EpisodeScore, name: str) -> str:
 
 def actor_range_lines(case: PersonaCase) -> list[EvidenceLine]:
     """Likelihoods: the actor and its false flag ``r`` each, every other hypothesis 1."""
+    alone, pools = pool_scores(actor_range_scores(case))
     out = []
-    for score in actor_range_scores(case):
+    by_actor: dict[str, list[EpisodeScore]] = {}
+    for score in alone:
+        by_actor.setdefault(score.episode.actor, []).append(score)
+    grouped: set[int] = set()
+    for actor, scores in sorted(by_actor.items()):
+        if len(scores) <= MAX_EPISODE_LINES:
+            continue
+        rest = scores[MAX_EPISODE_LINES - 1 :]
+        grouped.update(id(sc) for sc in rest)
+        ratio = math.exp(math.fsum(math.log(sc.ratio) for sc in rest))
+        likelihoods = dict.fromkeys(case.spec_ids, 1.0)
+        likelihoods[hypothesis_id(case.persona.id, "actor", actor)] = ratio
+        likelihoods[hypothesis_id(case.persona.id, "false_flag", actor)] = ratio
+        strongest = max(rest, key=lambda sc: sc.episode.weight).episode
+        out.append(
+            EvidenceLine(
+                id=stable_id("line", case.persona.id, "actor-range-group", actor),
+                kind="actor-range-episode",
+                summary=(
+                    f"{len(rest)} further episodes from the range of {actor} grouped into one "
+                    f"line (more than {MAX_EPISODE_LINES} episodes), "
+                    f"{span(rest[0].episode.first, rest[-1].episode.last)} UTC: their ratios "
+                    f"multiply as separate lines would; actor or false flag : unknown {ratio:.2f}"
+                ),
+                likelihoods=rounded(likelihoods),
+                reliability=reliability(strongest.trust, strongest.exclusivity),
+                rule=RULE_ACTOR_RANGE,
+                event_ids=tuple(e for sc in rest for e in sc.episode.event_ids),
+                slip_ids=tuple(sorted({s.id for sc in rest for s in sc.episode.slips})),
+            )
+        )
+    alone = [sc for sc in alone if id(sc) not in grouped]
+    for pool in pools:
+        likelihoods = dict.fromkeys(case.spec_ids, 1.0)
+        likelihoods[hypothesis_id(case.persona.id, "actor", pool.actor)] = pool.ratio
+        likelihoods[hypothesis_id(case.persona.id, "false_flag", pool.actor)] = pool.ratio
+        known = case.actors.get(pool.actor)
+        strongest = max(pool.scores, key=lambda sc: sc.episode.weight).episode
+        out.append(
+            EvidenceLine(
+                id=stable_id("line", case.persona.id, "actor-range-pool", pool.actor, pool.pool),
+                kind="actor-range-episode",
+                summary=pool_summary(pool, known.name if known is not None else pool.actor),
+                likelihoods=rounded(likelihoods),
+                reliability=reliability(strongest.trust, strongest.exclusivity),
+                rule=RULE_ACTOR_RANGE,
+                event_ids=tuple(e for sc in pool.scores for e in sc.episode.event_ids),
+                slip_ids=tuple(sorted({s.id for sc in pool.scores for s in sc.episode.slips})),
+            )
+        )
+    for score in alone:
         ep = score.episode
         likelihoods = dict.fromkeys(case.spec_ids, 1.0)
         # A framer staging through the range produces an episode as readily as the actor's

@@ -72,6 +72,7 @@ def analyst_scores(case: PersonaCase) -> list[AnalystScore]:
             effective_likelihoods(partial(stated_ratio, item), item.reliability, case.specs),
         )
         for item in case.analyst_items
+        if not item.refuting  # refuting items: rules/refutation.py
     ]
 
 

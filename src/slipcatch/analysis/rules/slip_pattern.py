@@ -93,7 +93,11 @@ def slip_pattern_scores(case: PersonaCase) -> list[SlipPatternScore]:
     out = []
     for actor in sorted(groups):
         group = groups[actor]
-        ratios = [episode_ratio(ep) for ep in group]
+        # A dependent pool (episodes.pool_episodes) is one item: its episodes' mean log-ratio.
+        items: dict[str, list[float]] = {}
+        for k, ep in enumerate(group):
+            items.setdefault(ep.pool or f"#{k}", []).append(math.log(episode_ratio(ep)))
+        ratios = [math.exp(math.fsum(v) / len(v)) for v in items.values()]
         # k episodes of one habit are not k independent observations (a framer who imitates a
         # mistake once imitates it every time) nor one (an operator's lapses are separate
         # events): they count as sqrt(k) observations of their typical (geometric mean) ratio.
