@@ -170,6 +170,11 @@ def test_any_unicode_in_from_and_subject(
     path = tmp / "m.eml"
     path.write_bytes(msg)
     events, reasons = _accounted(path)
+    if b"\x00" in msg:
+        # a raw NUL in the first 8000 bytes makes the file binary: one loud rejection, as for
+        # any evidence file (test_a_raw_nul_in_a_header_is_a_loud_rejection)
+        assert events == [] and reasons == ["unrecognised-format"]
+        return
     assert len(events) == 1 and reasons == []
     ev = events[0]
     for text in [ev.persona, *ev.attributes.keys(), *map(str, ev.attributes.values())]:
@@ -309,3 +314,14 @@ def test_folded_years_before_1970_are_bad_time(tmp_path: Path, year: bytes) -> N
     p = tmp_path / "m.eml"
     p.write_bytes(_dated(year))
     assert _accounted(p) == ([], ["bad-time"])
+
+
+def test_a_raw_nul_in_a_header_is_a_loud_rejection(tmp_path: Path) -> None:
+    # Not a quiet mis-reading: the file is one rejection that says why, counted and shown.
+    path = tmp_path / "nul.eml"
+    path.write_bytes(RECEIVED % (1, 1) + b"From: a@b.example\nSubject: x\x00y\n\nbody\n")
+    result = ingest(path, ReadOptions())
+    [f] = result.files
+    assert (f.records, f.events, f.rejected) == (1, 0, 1)
+    [r] = result.rejections
+    assert (r.reason, r.detail) == ("unrecognised-format", "binary content")
