@@ -283,7 +283,7 @@ def _sender_attributes(
     pa = pv.assessment
     senders: dict[str, list[Observation]] = defaultdict(list)
     for o in _emails(pv):
-        addr = o.event.attributes.get("from_addr")
+        addr = o.event.mail.from_addr if o.event.mail else None
         if addr and _ADDR_SPEC.match(addr):
             senders[addr].append(o)
     out = []
@@ -320,7 +320,7 @@ def _email_object(
         value = e.attributes.get(key)
         if value:
             rows.append((relation, value))
-    sender = e.attributes.get("from_addr")
+    sender = e.mail.from_addr if e.mail else None
     if sender and _ADDR_SPEC.match(sender):
         rows.append(("from", sender))
     rows += [("header", f"Received: {h.raw}") for h in hops if h.raw]

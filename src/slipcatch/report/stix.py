@@ -250,7 +250,7 @@ def _observed(
         for o in obs:
             if not _is_email(o):
                 continue
-            sender = o.event.attributes.get("from_addr")
+            sender = o.event.mail.from_addr if o.event.mail else None
             if sender and not _ADDR_SPEC.match(sender):
                 sender = None
             sender_ref = bundle.add(stix.EmailAddress(value=sender, **marks)) if sender else None
