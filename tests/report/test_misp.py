@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pymisp import MISPEvent
 
-from slipcatch.model import ICD203_BANDS, Actor, Assessment, EvidenceLine
+from slipcatch.model import ICD203_BANDS, Actor, Assessment, EvidenceLine, MailOrigin
 from slipcatch.report import ReportOptions
 from slipcatch.report import render_misp as _render_misp
 from slipcatch.report.misp import (
@@ -49,7 +49,8 @@ def _with_sender(a: Assessment, sender: str) -> Assessment:
     for o in a.observations:
         if o.event.evidence.locator == "message 2":
             attrs = {**o.event.attributes, "from_addr": sender, "message_id": "<1@gop>"}
-            o = replace(o, event=replace(o.event, attributes=attrs))
+            mail = replace(o.event.mail or MailOrigin(), from_addr=sender)
+            o = replace(o, event=replace(o.event, attributes=attrs, mail=mail))
         obs.append(o)
     return replace(a, observations=tuple(obs))
 

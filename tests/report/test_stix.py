@@ -12,7 +12,7 @@ import pytest
 import stix2
 from stix2validator import ValidationOptions, validate_string
 
-from slipcatch.model import Assessment
+from slipcatch.model import Assessment, MailOrigin
 from slipcatch.report import ReportOptions
 from slipcatch.report import render_stix as _render_stix
 from slipcatch.report.stix import PRODUCER_CREATED, stix_confidence
@@ -51,7 +51,8 @@ def _with_sender(a: Assessment, sender: str = FROM_ADDR) -> Assessment:
     for o in a.observations:
         if o.event.evidence.locator == "message 2":
             attrs = {**o.event.attributes, "from_addr": sender}
-            o = replace(o, event=replace(o.event, attributes=attrs))
+            mail = replace(o.event.mail or MailOrigin(), from_addr=sender)
+            o = replace(o, event=replace(o.event, attributes=attrs, mail=mail))
         obs.append(o)
     return replace(a, observations=tuple(obs))
 
