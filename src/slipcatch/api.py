@@ -275,38 +275,85 @@ def _per_row(values: npt.NDArray[Any], offsets: npt.NDArray[np.int64], n: int,
     return out
 
 
+def _fact_bits(pack: IntelPack, facts: _Facts, fids: npt.NDArray[np.int64],
+               names: list[str]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+    """Per fact in ``fids``: its source as one bit (``names`` order) and whether it is a Tor
+    fact. With the pack's fact table, both are read from per-fact arrays (one gather per
+    row, no factorize); else once per distinct fact."""
+    from slipcatch.intel import CATEGORY_ORDER
+    from slipcatch.model import Category
+
+    order = {name: i for i, name in enumerate(names)}
+    if facts.table is not None and len(fids):
+        src = np.asarray(facts.table.source, np.int64)
+        strings = facts.table.strings
+        uniq = np.unique(src)
+        bit_of = np.zeros(int(uniq.max()) + 2 if len(uniq) else 1, np.uint64)
+        for i in uniq:  # a few distinct sources
+            name = strings[int(i)] if i >= 0 else None
+            if name is not None:
+                bit_of[int(i) + 1] = np.uint64(1) << np.uint64(order[name])
+        per_fact = bit_of[src + 1]
+        tor_code = CATEGORY_ORDER.index(Category.TOR)
+        return per_fact[fids], np.asarray(facts.table.cat)[fids] == tor_code
+    src_codes, src_names = facts.column(fids, "source")
+    remap = np.asarray([order[x] for x in src_names] or [0], np.uint64)
+    bits = np.left_shift(np.uint64(1), remap[np.maximum(src_codes, 0)])
+    bits[src_codes < 0] = 0
+    return bits, facts.tor(fids)
+
+
+def _source_lists(mask: npt.NDArray[np.uint64], names: list[str]) -> pa.Array:
+    """A list<string> column, row ``i`` the names of the bits set in ``mask[i]`` (in
+    ``names`` order), built from offsets: one small list per distinct mask, then gathers."""
+    import pandas as pd
+
+    codes, uniq = pd.factorize(mask)
+    codes = np.asarray(codes, np.int64)
+    per = [[b for b in range(len(names)) if (int(m) >> b) & 1] for m in uniq]
+    lens = np.asarray([len(x) for x in per] or [0], np.int64)
+    flat = np.asarray([b for x in per for b in x], np.int32)
+    starts = np.zeros(len(lens), np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    row_len = lens[codes] if len(codes) else np.zeros(0, np.int64)
+    offsets = np.zeros(len(codes) + 1, np.int64)
+    np.cumsum(row_len, out=offsets[1:])
+    total = int(offsets[-1])
+    pos = np.repeat(starts[codes] - offsets[:-1], row_len) + np.arange(total, dtype=np.int64)
+    values = pa.array(names, pa.string()).take(pa.array(flat[pos] if total else
+                                                         np.zeros(0, np.int32)))
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
+
+
 def _fact_columns(
     pack: IntelPack, r: LookupArrays, n: int, ok: npt.NDArray[np.bool_]
 ) -> tuple[pa.Array, npt.NDArray[np.bool_], npt.NDArray[np.int32], pa.Array]:
     """Per row: the sources of its valid facts (a list column), whether a Tor fact lists it,
     the fact behind its AS number, and the range of the fact that decided its category."""
-    import pandas as pd
-
     facts = _Facts(pack)
     offsets = np.asarray(r.fact_offsets, np.int64)
     fids = np.asarray(r.fact_ids, np.int64)
-    src_codes, src_names = facts.column(fids, "source")
     geo_name = _geo_source(pack)
+    if facts.table is not None:
+        strings = facts.table.strings
+        src_names = [strings[int(i)] for i in np.unique(np.asarray(facts.table.source))
+                     if i >= 0]
+    else:
+        src_names = facts.column(fids, "source")[1]
     names = sorted({*src_names, *([geo_name] if geo_name else [])})
     if len(names) > 63:
         raise UsageError(f"lookup: more than 63 intel sources ({len(names)}) in one pack")
-    order = {name: i for i, name in enumerate(names)}
-    remap = np.asarray([order[x] for x in src_names] or [0], np.uint64)
-    bits = np.left_shift(np.uint64(1), remap[np.maximum(src_codes, 0)])
-    bits[src_codes < 0] = 0
+    bits, tor_fact = _fact_bits(pack, facts, fids, names)
     mask = _per_row(bits, offsets, n, np.bitwise_or)
     # the geo layer (country / AS organisation of the whole address space) is a source too
     if geo_name is not None:
         geo = (np.asarray(r.as_org) >= 0) | (
             (np.asarray(r.country) >= 0) & (np.asarray(r.asn_fact) < 0)
         )
-        mask[geo] |= np.uint64(1) << np.uint64(order[geo_name])
+        mask[geo] |= np.uint64(1) << np.uint64(names.index(geo_name))
     mask[~ok] = 0  # rows whose address or time could not be read know nothing
-    codes, uniq = pd.factorize(mask)
-    lists = [[names[b] for b in range(len(names)) if (int(m) >> b) & 1] for m in uniq]
-    sources = pa.array(lists, pa.list_(pa.string())).take(
-        pa.array(np.asarray(codes, np.int64)))
-    tor = _per_row(facts.tor(fids).astype(np.uint8), offsets, n, np.maximum).astype(np.bool_)
+    sources = _source_lists(mask, names)
+    tor = _per_row(tor_fact.astype(np.uint8), offsets, n, np.maximum).astype(np.bool_)
     dec = np.asarray(r.decisive, np.int64)
     has = (dec >= 0) & ok
     rng_codes = np.full(n, -1, np.int64)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -108,7 +108,11 @@ class LookupArrays:
     @property
     def segment(self) -> npt.NDArray[np.int32]:
         """Segment of each query in its family's CombinedPartition."""
-        return self._details()[0]
+        seg = self._details()[0]
+        if callable(seg):  # the fact lists did not need every row's segment
+            seg = seg()
+            self._detail = (seg, *self._details()[1:])
+        return cast("npt.NDArray[np.int32]", seg)
 
     @property
     def fact_offsets(self) -> npt.NDArray[np.int64]:
@@ -306,6 +310,39 @@ def _slice(a: Answers, s: int, e: int) -> Answers:
     return Answers(**{k: getattr(a, k)[s:e] for k in Answers.FIELDS})
 
 
+def _detail(hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
+            times: npt.NDArray[np.int64], is4: npt.NDArray[np.bool_],
+            lo32: npt.NDArray[np.uint32] | None, code24: npt.NDArray[np.int32],
+            index: tuple[tuple[CombinedPartition, CombinedPartition],
+                         tuple[FactPartition, FactPartition], FactTable],
+            ) -> tuple[Any, Any, Any]:
+    """Segments and per-query fact lists of the fast path's queries. IPv4 addresses whose
+    /24 code is plain lie in a segment no fact covers: their lists are empty, so the general
+    kernel runs on the other queries only and its lists are spread back over every query;
+    the segments, which the lists do not need, are then computed on demand."""
+    parts, facts, table = index
+    n = len(hi)
+    may = ~is4
+    if lo32 is not None:
+        may |= code24[lo32 >> np.uint32(8)] < 0
+    else:
+        may |= code24[(lo & np.uint64(0xFFFFFFFF)) >> np.uint64(8)] < 0
+    if n == 0 or may.all():
+        full = _lookup_full(hi, lo, times, parts, facts, table)
+        return full.segment, full.fact_offsets, full.fact_ids
+    rows = np.flatnonzero(may)
+    part = _lookup_full(hi[rows], lo[rows], times[rows], parts, facts, table)
+    counts = np.zeros(n, np.int64)
+    counts[rows] = np.diff(part.fact_offsets)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+
+    def segment() -> npt.NDArray[np.int32]:  # a search over every query
+        return _lookup_full(hi, lo, times, parts, facts, table).segment
+
+    return segment, offsets, part.fact_ids
+
+
 def lookup_arrays(
     hi: npt.NDArray[np.uint64],
     lo: npt.NDArray[np.uint64],
@@ -392,8 +429,7 @@ def lookup_arrays(
                  slice(None))
 
     def detail() -> tuple[Any, Any, Any]:
-        full = _lookup_full(hi, lo, times, parts, facts, table)
-        return full.segment, full.fact_offsets, full.fact_ids
+        return _detail(hi, lo, times, is4, lo32, fast4.code24, (parts, facts, table))
 
     return LookupArrays(
         category=out.category, country=out.country, asn=out.asn, as_org=out.as_org,
