@@ -9,6 +9,7 @@ from slipcatch.model import EvidenceLine, OriginTrust, Persona, stable_id
 
 from ..episodes import Episode
 from ..hypotheses import HypothesisSpec, hypothesis_id
+from ..persona_case import PersonaCase
 
 __all__ = [
     "TRUST_LETTER",
@@ -100,6 +101,35 @@ def false_flag_line(
         likelihoods=rounded(likelihoods),
         reliability=reliability,
         rule=rule,
+        event_ids=event_ids,
+        slip_ids=slip_ids,
+    )
+
+
+def episode_false_flag_line(
+    case: PersonaCase,
+    actor: str,
+    episodes: Sequence[Episode],
+    strongest: Episode,
+    *,
+    kind: str,
+    rule: str,
+    ratio: float,
+    summary: str,
+) -> EvidenceLine:
+    """A ``false_flag_line`` over an actor's episodes (their events and slips), graded by who
+    wrote the strongest episode's origin, at credibility 3: what such a line reads off the
+    adversary's own activity, a framer can imitate."""
+    event_ids, slip_ids = group_ids(episodes)
+    return false_flag_line(
+        case.persona,
+        actor,
+        case.specs,
+        kind=kind,
+        rule=rule,
+        ratio=ratio,
+        summary=summary,
+        reliability=TRUST_LETTER[strongest.trust] + "3",
         event_ids=event_ids,
         slip_ids=slip_ids,
     )

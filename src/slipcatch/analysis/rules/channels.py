@@ -16,7 +16,7 @@ from ..episodes import PUBLIC_CHANNELS, Episode, channel_name
 from ..hypotheses import LINE_CAP
 from ..persona_case import PersonaCase
 from ..reading import TRUST_WEIGHT
-from ._lines import TRUST_LETTER, by_actor, false_flag_line, group_ids, trust_text
+from ._lines import by_actor, episode_false_flag_line, trust_text
 
 __all__ = [
     "RULE_CHANNELS",
@@ -133,20 +133,17 @@ def exposure_channel_lines(case: PersonaCase) -> list[EvidenceLine]:
     """Likelihoods: false flag ``1 / ratio``, every other hypothesis 1."""
     out = []
     for score in channel_scores(case):
-        event_ids, slip_ids = group_ids(score.episodes)
+        # A framer can spread its staging over channels as a mistake would.
         out.append(
-            false_flag_line(
-                case.persona,
+            episode_false_flag_line(
+                case,
                 score.actor,
-                case.specs,
+                score.episodes,
+                score.strongest,
                 kind="exposure-channels",
                 rule=RULE_CHANNELS,
                 ratio=score.ratio,
                 summary=channel_summary(score),
-                # A framer can spread its staging over channels as a mistake would.
-                reliability=TRUST_LETTER[score.strongest.trust] + "3",
-                event_ids=event_ids,
-                slip_ids=slip_ids,
             )
         )
     return out

@@ -17,7 +17,7 @@ from ..episodes import Episode
 from ..hypotheses import LINE_CAP
 from ..persona_case import PersonaCase
 from ..reading import TRUST_WEIGHT
-from ._lines import TRUST_LETTER, by_actor, episode_line_id, false_flag_line, group_ids
+from ._lines import by_actor, episode_false_flag_line, episode_line_id
 
 __all__ = [
     "CHANNEL_RATIOS",
@@ -132,20 +132,17 @@ def slip_pattern_lines(case: PersonaCase) -> list[EvidenceLine]:
     """Likelihoods: false flag ``1 / S``, every other hypothesis 1."""
     out = []
     for score in slip_pattern_scores(case):
-        event_ids, slip_ids = group_ids(score.episodes)
+        # A framer can imitate a quick return: possibly true at best.
         out.append(
-            false_flag_line(
-                case.persona,
+            episode_false_flag_line(
+                case,
                 score.actor,
-                case.specs,
+                score.episodes,
+                score.strongest,
                 kind="slip-pattern",
                 rule=RULE_SLIP_PATTERN,
                 ratio=score.ratio,
                 summary=slip_pattern_summary(score),
-                # A framer can imitate a quick return: possibly true at best.
-                reliability=TRUST_LETTER[score.strongest.trust] + "3",
-                event_ids=event_ids,
-                slip_ids=slip_ids,
             )
         )
     return out
