@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 
-from .harness import CHROMIUM, GOP, ROOT, Browser, Live, analyze_demo, chromium, live_server
+from devtools import CHROMIUM, Browser, chromium
+
+from .harness import GOP, ROOT, Live, analyze_demo, live_server
 from .test_web_app import HOSTILE
 
 SCREENSHOT = ROOT / "docs" / "images" / "workbench-persona.png"
@@ -75,7 +77,7 @@ def test_screenshot_of_the_persona_page_at_1024(browser: Browser, live: Live) ->
     browser.goto(f"{live.base}/persona/{_gop(live)['id']}")
     width = browser.evaluate("document.documentElement.scrollWidth")
     assert width <= 1024, "the persona page must fit 1024 px"
-    png = browser.screenshot(ARTIFACTS / "workbench-persona.png", 1024, 1800)
+    png = browser.screenshot(ARTIFACTS / "workbench-persona.png", width=1024, height=1800)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ARTIFACTS / "workbench-persona.png", SCREENSHOT)
