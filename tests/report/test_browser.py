@@ -15,7 +15,6 @@ charts turn dark; the world map draws from the bundled outline without any reque
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,18 +48,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    before = os.environ.get("SLIPCATCH_CACHE")
-    os.environ["SLIPCATCH_CACHE"] = str(tmp_path_factory.mktemp("intel-cache"))
-    yield
-    if before is None:
-        os.environ.pop("SLIPCATCH_CACHE", None)
-    else:
-        os.environ["SLIPCATCH_CACHE"] = before
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, cache: None) -> Path:
+def demo(tmp_path_factory: pytest.TempPathFactory, intel_cache: None) -> Path:
     out = tmp_path_factory.mktemp("demo")
     assert cli.main(["demo", "--out", str(out)]) == 0
     return out
@@ -248,7 +236,7 @@ def test_page_reads_without_scripts(browser: Browser, demo: Path) -> None:
     assert browser.problems() == []
 
 
-def test_hostile_evidence_stays_text(browser: Browser, tmp_path: Path, cache: None) -> None:
+def test_hostile_evidence_stays_text(browser: Browser, tmp_path: Path, intel_cache: None) -> None:
     csv = tmp_path / "posts.csv"
     channel = '"' + HOSTILE_CHANNEL.replace('"', '""') + '"'
     csv.write_text(

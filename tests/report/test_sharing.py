@@ -9,10 +9,8 @@ shared exports must not contain it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +26,6 @@ from slipcatch.report.stix import TLP_EXTENSION, TLP_MARKINGS
 GOP = "Guardians of Peace"
 #: The demo's exposed addresses in DPRK ranges: what GOP's verdict rests on.
 RESTING = {"175.45.176.71", "175.45.177.140", "175.45.179.36", "210.52.109.22"}
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    before = os.environ.get("SLIPCATCH_CACHE")
-    os.environ["SLIPCATCH_CACHE"] = str(tmp_path_factory.mktemp("intel-cache"))
-    yield
-    if before is None:
-        os.environ.pop("SLIPCATCH_CACHE", None)
-    else:
-        os.environ["SLIPCATCH_CACHE"] = before
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +49,13 @@ def _analyze(case: Path, out: Path, *flags: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def shared(case: Path, cache: None) -> Path:
+def shared(case: Path, intel_cache: None) -> Path:
     """Default sharing (attributed), TLP:AMBER, a title."""
     return _analyze(case, case.parent / "out", "--tlp", "amber", "--title", "Case SPE-2014")
 
 
 @pytest.fixture(scope="module")
-def everything(case: Path, cache: None) -> Path:
+def everything(case: Path, intel_cache: None) -> Path:
     return _analyze(case, case.parent / "out-all", "--share", "all", "--keep-paths")
 
 
@@ -229,7 +216,7 @@ def test_html_minor_personas_share_one_table_and_sources_are_collapsed(shared: P
     assert "@media (prefers-color-scheme: dark)" in style
 
 
-def test_export_takes_the_same_flags(tmp_path: Path, cache: None) -> None:
+def test_export_takes_the_same_flags(tmp_path: Path, intel_cache: None) -> None:
     table = tmp_path / "events.csv"
     table.write_text(
         "time,src_ip,persona\n"

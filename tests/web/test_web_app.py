@@ -261,7 +261,7 @@ def _fresh_gop(result: Any) -> Any:
 
 
 def test_whatif_equals_a_fresh_analyze_without_the_analyst_item(
-    client: TestClient, tmp_path: Path, web_cache: None
+    client: TestClient, tmp_path: Path, intel_cache: None
 ) -> None:
     """Drop analyst item fbi-malware-links from the evidence file: exactly its line goes."""
     root, manifest = demo_manifest()
@@ -291,7 +291,7 @@ actors:
 
 
 def test_whatif_without_the_linchpin_equals_a_fresh_analyze(
-    client: TestClient, tmp_path: Path, web_cache: None
+    client: TestClient, tmp_path: Path, intel_cache: None
 ) -> None:
     """The linchpin (exposed elsewhere) exists because JP, TH and TW are not the actor's
     operating countries: layering a registry that names them removes that line (and makes
@@ -310,7 +310,7 @@ def test_whatif_without_the_linchpin_equals_a_fresh_analyze(
     assert r["posteriors"] == {h.id: h.probability for h in fresh.hypotheses}
 
 
-def test_hostile_evidence_is_escaped(tmp_path: Path, web_cache: None) -> None:
+def test_hostile_evidence_is_escaped(tmp_path: Path, intel_cache: None) -> None:
     csv = tmp_path / "posts.csv"
     persona, link, img = HOSTILE
     csv.write_text(

@@ -110,7 +110,7 @@ def test_whatif_toggle_of_the_linchpin_changes_the_verdict(browser: Browser, liv
 
 
 def test_hostile_evidence_renders_inert(tmp_path_factory: pytest.TempPathFactory,
-                                        browser: Browser, web_cache: None) -> None:
+                                        browser: Browser, intel_cache: None) -> None:
     tmp = tmp_path_factory.mktemp("hostile-web")
     persona, link, img = HOSTILE
     csv = tmp / "posts.csv"

@@ -21,7 +21,7 @@ def _load_module():  # benchmarks/ is not a package
     return module
 
 
-def test_short_load_has_no_error(tmp_path: Path, web_cache: None) -> None:
+def test_short_load_has_no_error(tmp_path: Path, intel_cache: None) -> None:
     load = _load_module()
     case = tmp_path / "load.duckdb"
     built = load.build_case(case, 5000)
