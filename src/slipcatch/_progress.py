@@ -50,9 +50,10 @@ class Progress:
 def pack_needs_build(cache_dir: Path | None = None) -> bool:
     """True when the default intel pack is not in the cache yet (the first run compiles it,
     which takes tens of seconds)."""
+    from slipcatch.errors import IntelError
     from slipcatch.intel import base_pack_id, cache_root
 
     try:
         return not (cache_root(cache_dir) / base_pack_id()).exists()
-    except Exception:  # a missing default source is reported by load_pack itself
+    except IntelError:  # a missing default source is reported by load_pack itself
         return False

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ class TokenGate:
         jar: SimpleCookie = SimpleCookie()
         try:
             jar.load(cookie_header.decode("latin-1"))
-        except Exception:  # a malformed cookie header is no token
+        except CookieError:  # a malformed cookie header is no token
             jar = SimpleCookie()
         by_cookie = COOKIE in jar and self._has(jar[COOKIE].value)
         nonce = secrets.token_urlsafe(16)
