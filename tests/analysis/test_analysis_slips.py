@@ -102,6 +102,22 @@ def test_unclosed_slip_has_none():
     assert slips[0].closed_after_seconds is None
 
 
+def test_cover_in_the_same_second_neither_closes_nor_splits_a_slip():
+    # records of one instant have no order: whatever their event ids, a cover record at the
+    # exposed events' second is read as before them, so the slip stays one and unclosed
+    for digests in (("a", "b", "c"), ("c", "b", "a"), ("b", "c", "a")):
+        obs = [
+            tor(0),
+            kp(100, digest=digests[0]),
+            tor(100, 2, digest=digests[1]),
+            kp(100, "175.45.176.11", digest=digests[2]),
+        ]
+        _, slips = slips_of(obs)
+        assert len(slips) == 1
+        assert len(slips[0].event_ids) == 2
+        assert slips[0].closed_after_seconds is None
+
+
 def test_weakest_origin_trust_of_a_slip():
     obs = [
         tor(0),

@@ -32,9 +32,19 @@ def persona_id(name: str) -> str:
 
 
 def _order_key(obs: Observation) -> tuple[object, ...]:
-    # Time first, then event id; the category and address break ties between two observations
-    # that (wrongly) share an id, so the surviving copy never depends on input order.
-    return (utc(obs.event.time), obs.event.id, str(obs.address.category), obs.address.ip)
+    # Time first. Records of one instant carry no order of their own, so covered events sort
+    # before the others there: a cover record at the same second neither closes an exposure
+    # (a return to cover must come after it) nor splits a run of exposed events, and a second
+    # copy of a record cannot turn an unclosed slip into a quick return. Then event id; the
+    # category and address break ties between two observations that (wrongly) share an id, so
+    # the surviving copy never depends on input order.
+    return (
+        utc(obs.event.time),
+        obs.address.category not in COVER,
+        obs.event.id,
+        str(obs.address.category),
+        obs.address.ip,
+    )
 
 
 def in_time_order(observations: Iterable[Observation]) -> list[Observation]:
