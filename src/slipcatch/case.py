@@ -35,20 +35,22 @@ import pyarrow as pa
 
 from slipcatch import codec
 from slipcatch.errors import CaseError, EvidenceError, UsageError
+from slipcatch.eventtable import (
+    EVENT_SCHEMA,
+    events_to_table,
+    safe_text,
+    table_to_events,
+)
 from slipcatch.model import (
     Assessment,
     Event,
     EvidenceFile,
-    EvidenceRef,
-    Hop,
-    MailOrigin,
     Observation,
-    OriginTrust,
     Rejection,
     stable_id,
 )
 
-__all__ = ["TABLES", "Case", "FileIngest", "case_path", "cases_dir", "events_table", "list_cases"]
+__all__ = ["TABLES", "Case", "FileIngest", "case_path", "cases_dir", "list_cases"]
 
 LAYOUT_VERSION = "1"
 #: Records per insert while a file is ingested: memory stays bounded whatever the file's size.
@@ -131,52 +133,8 @@ def list_cases() -> list[Path]:
     return sorted(p for p in root.glob("*.duckdb") if p.is_file())
 
 
-def _text(value: str | None) -> str | None:
-    # Evidence text may carry lone surrogates (undecodable bytes kept with surrogateescape);
-    # DuckDB wants valid UTF-8, so store them as their escaped form, losslessly reversible.
-    if value is None:
-        return None
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    return value
-
-
 def _opt(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=True)
-
-
-def events_table(events: Iterable[Event]) -> pa.Table:
-    """The events as an Arrow table in the column order of the ``events`` table."""
-    rows = list(events)
-    return pa.table(
-        {
-            "id": pa.array([e.id for e in rows], pa.string()),
-            "time": pa.array([e.time for e in rows], pa.timestamp("us", tz="UTC")),
-            "src_ip": pa.array([e.src_ip for e in rows], pa.string()),
-            "persona": pa.array([_text(e.persona) for e in rows], pa.string()),
-            "channel": pa.array([_text(e.channel) for e in rows], pa.string()),
-            "path": pa.array([_text(e.evidence.path) for e in rows], pa.string()),
-            "sha256": pa.array([e.evidence.sha256 for e in rows], pa.string()),
-            "locator": pa.array([e.evidence.locator for e in rows], pa.string()),
-            "origin_trust": pa.array(
-                [str(e.origin_trust) if e.origin_trust else None for e in rows], pa.string()
-            ),
-            "entry_ip": pa.array([e.entry_ip for e in rows], pa.string()),
-            # ensure_ascii keeps lone surrogates as \\udcXX escapes: lossless round trip.
-            "attributes": pa.array([_json(dict(e.attributes)) for e in rows], pa.string()),
-            "hops": pa.array([_json(codec.encode(e.hops)) for e in rows], pa.string()),
-            "mail": pa.array(
-                [None if e.mail is None else _json(codec.encode(e.mail)) for e in rows],
-                pa.string(),
-            ),
-        }
-    )
 
 
 def _observations_table(run_id: str, observations: Iterable[Observation]) -> pa.Table:
@@ -188,7 +146,7 @@ def _observations_table(run_id: str, observations: Iterable[Observation]) -> pa.
             "category": pa.array([str(o.address.category) for o in rows], pa.string()),
             "country": pa.array([o.address.country for o in rows], pa.string()),
             "asn": pa.array([o.address.asn for o in rows], pa.int64()),
-            "as_org": pa.array([_text(o.address.as_org) for o in rows], pa.string()),
+            "as_org": pa.array([safe_text(o.address.as_org) for o in rows], pa.string()),
             "prefix": pa.array([o.address.prefix for o in rows], pa.string()),
             "actor": pa.array([o.address.actor for o in rows], pa.string()),
         }
@@ -382,7 +340,7 @@ class Case:
                     "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         account.sha256,
-                        _text(account.path),
+                        safe_text(account.path),
                         account.size,
                         account.format,
                         f"{account.format}/slipcatch-{__version__}",
@@ -434,7 +392,7 @@ class Case:
             self._insert_batch(con, [], [rejection])
             con.execute(
                 "INSERT INTO evidence_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [account.sha256, _text(account.path), 0, account.format,
+                [account.sha256, safe_text(account.path), 0, account.format,
                  f"skipped/slipcatch-{__version__}", 1, 0, 1, 0, datetime.now(tz=UTC), None],
             )
         return FileIngest(account, False)
@@ -448,13 +406,13 @@ class Case:
         if rejections:
             con.executemany(
                 "INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
-                [[r.sha256, _text(r.path), r.locator, r.reason, _text(r.detail)]
+                [[r.sha256, safe_text(r.path), r.locator, r.reason, safe_text(r.detail)]
                  for r in rejections],
             )
         if not events:
             return 0
         before = con.execute("SELECT count(*) FROM events").fetchall()[0]
-        con.register("new_events", events_table(events))
+        con.register("new_events", events_to_table(events))
         # DISTINCT ON: the same record twice within one batch is kept once.
         con.execute(
             "INSERT INTO events SELECT DISTINCT ON (id) * FROM new_events "
@@ -497,36 +455,14 @@ class Case:
 
     def events(self) -> list[Event]:
         """Every event in the case, sorted by (time, id)."""
-        rows = self._con.execute(
-            "SELECT id, time, src_ip, persona, channel, path, sha256, locator, origin_trust, "
-            "entry_ip, attributes, hops, mail FROM events ORDER BY time, id"
-        ).fetchall()
-        out = []
-        for r in rows:
-            attributes = json.loads(r[10])
-            mail: MailOrigin | None
-            if r[12] is not None:
-                mail = codec.decode(MailOrigin, json.loads(r[12]))
-            elif r[4] == "email":  # stored before the column existed: the attributes' view
-                mail = MailOrigin.from_attributes(attributes)
-            else:
-                mail = None
-            out.append(
-                Event(
-                    id=r[0],
-                    time=r[1].astimezone(UTC),
-                    src_ip=r[2],
-                    persona=r[3],
-                    channel=r[4],
-                    evidence=EvidenceRef(path=r[5], sha256=r[6], locator=r[7]),
-                    attributes=attributes,
-                    origin_trust=OriginTrust(r[8]) if r[8] else None,
-                    entry_ip=r[9],
-                    hops=tuple(codec.decode(Hop, h) for h in json.loads(r[11])),
-                    mail=mail,
-                )
-            )
-        return out
+        names = ", ".join(EVENT_SCHEMA.names)
+        cur = self._con.cursor()
+        try:
+            rel = cur.sql(f"SELECT {names} FROM events ORDER BY time, id")
+            table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+        finally:
+            cur.close()
+        return table_to_events(table)
 
     # -- runs -----------------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ __all__ = [
     "Persona",
     "PersonaAssessment",
     "Rejection",
+    "Remainder",
     "Slip",
     "SourceInfo",
     "Verdict",
@@ -509,6 +510,24 @@ class LayerCoverage:
 
 
 @dataclass(frozen=True, slots=True)
+class Remainder:
+    """The events of personas that were not assessed one by one, summarised.
+
+    At scale only the personas with something to weigh (an address in an actor's range, an
+    exposed event amid cover, or one the analyst asked for) become ``PersonaAssessment``s; the
+    rest of the log stays in the event table and is described here: how many events and
+    personas, counts by category and by country (most first, then by name), and the busiest
+    source addresses as ``(ip, category, events)``.
+    """
+
+    events: int
+    personas: int
+    by_category: tuple[tuple[str, int], ...] = ()
+    by_country: tuple[tuple[str, int], ...] = ()
+    top_addresses: tuple[tuple[str, str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     """The whole result of one analysis run."""
 
@@ -532,6 +551,8 @@ class Assessment:
     warnings: tuple[str, ...] = ()
     # Per dated layer (Tor, routing, geolocation): its period and the events outside it.
     coverage: tuple[LayerCoverage, ...] = ()
+    # Personas not assessed one by one (large logs, ``engine``); None when every persona was.
+    remainder: Remainder | None = None
 
 
 # ICD 203 expressions of likelihood, with their probability bands [low, high).
