@@ -39,4 +39,4 @@ def test_the_stage_rules_are_configured():
     kinds = {c["type"] for c in config["contracts"]}
     assert {"layers", "forbidden", "protected"} <= kinds
     layers = next(c for c in config["contracts"] if c["type"] == "layers")["layers"]
-    assert layers == ["cli", "pipeline", "case", "report", "analysis", "evidence | intel"]
+    assert layers == ["cli", "pipeline", "case", "report", "engine", "analysis", "evidence | intel"]
