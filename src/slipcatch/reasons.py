@@ -49,4 +49,7 @@ REASONS: dict[str, str] = {
     "message-too-large": "an e-mail message larger than the 64 MiB limit",
     "mime-limit": "an e-mail's MIME structure nests deeper than 8 levels or has more than "
     "1000 parts; embedded messages beyond that were not examined (the message itself is read)",
+    "msg-no-headers": "an Outlook .msg without transport headers (PR_TRANSPORT_MESSAGE_HEADERS): "
+    "a draft or a message that never crossed the Internet has no Received chain to read",
+    "msg-unreadable": "an Outlook .msg whose OLE2 structure or MAPI properties cannot be parsed",
 }

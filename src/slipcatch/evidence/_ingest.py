@@ -212,8 +212,14 @@ def _binary(head: bytes) -> bool:
 def scores(source: Source) -> dict[str, float]:
     """Every registered reader's sniff score for the file (0 for binary or blank content)."""
     head = source.head()
-    if not head.strip() or _binary(head):
+    if not head.strip():
         return {fmt.NAME: 0.0 for fmt in FORMATS}
+    if _binary(head):  # only a reader of a binary format (EVTX) is asked
+        return {
+            fmt.NAME: min(1.0, max(0.0, float(fmt.sniff(head, source.path.name))))
+            if getattr(fmt, "BINARY", False) else 0.0
+            for fmt in FORMATS
+        }
     return {
         fmt.NAME: min(1.0, max(0.0, float(fmt.sniff(head, source.path.name)))) for fmt in FORMATS
     }
