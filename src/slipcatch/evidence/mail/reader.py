@@ -57,6 +57,8 @@ def sniff(head: bytes, name: str) -> float:
     """
     if is_ole(head):
         return 0.95 if looks_like_msg(head) else 0.5
+    if b"\x00" in head[:8000]:
+        return 0.0  # binary, and not a .msg: never a message's text (as ingest judges binary)
     lines = head.split(b"\n")
     if lines and lines[0].startswith(b"From "):
         lines = lines[1:]
