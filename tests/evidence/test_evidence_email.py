@@ -476,7 +476,9 @@ def test_registered_domain() -> None:
     assert registered_domain(None) is None
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     hops=st.lists(
         st.sampled_from(
@@ -530,7 +532,8 @@ def test_sender_addresses_become_persona_identities(shared_data: Path) -> None:
 
     pmap = PersonaMap.from_pairs([("re:@", "spammers")])
     names = ["sa-spam-001-may-be-forged.eml", "sa-spam-003-long-chain.eml"]
-    events = ingest([shared_data / "email" / n for n in names], ReadOptions(persona_map=pmap)).events
+    paths = [shared_data / "email" / n for n in names]
+    events = ingest(paths, ReadOptions(persona_map=pmap)).events
     obs = [Observation(e, AddressFacts(e.src_ip, e.time, Category.UNKNOWN)) for e in events]
     [(persona, _)] = group_by_persona(obs)
     assert persona.name == "spammers"

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from msgforge import Message as OutlookMessage
 
 from slipcatch.evidence import REASONS, ReadOptions, ingest, mail, weblog
 from slipcatch.evidence._source import Source
@@ -27,6 +28,10 @@ def _nested(levels: int) -> bytes:
         msg = MSG.replace(b"Subject: s\n", b"Subject: s\nContent-Type: message/rfc822\n") + msg
     return msg
 
+
+# An Outlook draft (no transport headers), and the same file with its allocation table wiped.
+_MSG = OutlookMessage(subject="s", text_body="b", to=["a@b.example"]).as_bytes()
+_BROKEN_MSG = _MSG[:600] + b"\xff" * 800 + _MSG[1400:]
 
 _CUT = gzip.compress(b"".join(WEB.replace(b"/ ", b"/%d " % i) for i in range(3000)))
 
@@ -53,6 +58,8 @@ CASES: dict[str, tuple[str, bytes]] = {
     "message-too-large": ("big.eml", MSG + b"x" * 5000 + b"\n"),
     "mime-limit": ("deep.eml", _nested(12)),
     "oversized-header": ("pad.eml", b"X-Pad: a\n" + b" " + b"a" * 5000 + b"\n" + MSG),
+    "msg-no-headers": ("draft.msg", _MSG),
+    "msg-unreadable": ("broken.msg", _BROKEN_MSG),
 }  # fmt: skip
 
 

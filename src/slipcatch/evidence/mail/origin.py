@@ -68,7 +68,9 @@ _SLD = frozenset(
     {"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "mil", "gob", "nom",
      "ltd", "plc", "gen", "biz", "info", "sch", "lg", "ad", "ed", "gr", "nic", "web"}
 )  # fmt: skip
-_NON_PUBLIC_TLD = frozenset({"local", "localdomain", "lan", "internal", "home", "corp", "localhost"})
+_NON_PUBLIC_TLD = frozenset(
+    {"local", "localdomain", "lan", "internal", "home", "corp", "localhost"}
+)
 
 
 def registered_domain(name: str | None) -> str | None:

@@ -18,8 +18,17 @@ from slipcatch.evidence._common import reject
 from slipcatch.evidence._source import Source
 from slipcatch.model import Event, Rejection
 
-__all__ = ["OLE_MAGIC", "is_ole", "looks_like_msg", "read_msg", "transport_headers"]
+__all__ = [
+    "MAX_MSG_FILE",
+    "OLE_MAGIC",
+    "is_ole",
+    "looks_like_msg",
+    "read_msg",
+    "transport_headers",
+]
 
+#: A .msg file over this many bytes is ``message-too-large`` (attachments included, as stored).
+MAX_MSG_FILE = 64 * 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: Directory-entry names (UTF-16LE) every Outlook message has: its property stream and its
 #: property value streams.
@@ -66,14 +75,14 @@ def transport_headers(data: bytes) -> tuple[str | None, str | None]:
             msg.close()
     # Hostile input: the OLE and MAPI parsers raise many kinds of error on a damaged file
     # (struct, value, index, key, their own); each is that file's rejection, never a traceback.
-    except Exception as exc:  # noqa: BLE001 - see above
+    except Exception as exc:
         return None, f"{type(exc).__name__}: {str(exc)[:200]}"
     if not text or not text.strip():
         return None, "no-headers"
     return text, None
 
 
-def read_msg(source: Source, max_message: int) -> Iterator[Event | Rejection]:
+def read_msg(source: Source, max_message: int = MAX_MSG_FILE) -> Iterator[Event | Rejection]:
     """One event (or rejection) for the ``.msg`` file: its transport headers read as a message
     of their own (``message 1``), with the same origin analysis as any e-mail."""
     from slipcatch.evidence.mail.reader import message_event  # the reader imports this module

@@ -96,7 +96,7 @@ def read(source: Source) -> Iterator[Event | Rejection]:
     read through its transport headers (``outlook.read_msg``).
     """
     if is_ole(source.head()):
-        yield from read_msg(source, MAX_MESSAGE)
+        yield from read_msg(source)
         return
     for number, item in enumerate(split_messages(source, MAX_MESSAGE), 1):
         if isinstance(item, Problem):
