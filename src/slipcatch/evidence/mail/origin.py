@@ -127,6 +127,7 @@ class _Side:
 
     def __init__(self, hops: Sequence[ReceivedHop], headers: Sequence[Header]):
         self.addrs: set[str] = set()
+        self.locals: set[str] = set()  # their local parts (``jm`` of ``jm+x@example.org``)
         self.domains: set[str] = set()
         self.envelope: dict[int, list[str]] = {}
         for h in headers:
@@ -157,6 +158,7 @@ class _Side:
         """Addresses recorded by ``hop``'s writer, a host on the recipient's side."""
         for addr in [*hop.for_addrs, *self.envelope.get(hop.index, [])]:
             self.addrs.add(addr.lower())
+            self.locals.add(_local_part(addr))
             self.add_domain(addr)
 
     def is_list(self, addr: str) -> bool:
@@ -181,14 +183,20 @@ def _links(hop: ReceivedHop, above: ReceivedHop) -> bool:
     return domain is not None and domain in {registered_domain(n) for n in names}
 
 
+#: Hops one host may write in a row (a local re-injection or two): bounds the look-ahead, so
+#: that a chain of thousands of forged hops by one name is walked in linear time.
+_MAX_RUN = 4
+
+
 def _written_by(hops: Sequence[ReceivedHop], i: int) -> list[ReceivedHop]:
     """The hops below hop ``i`` that its from-host wrote: the first must link to hop ``i``, the
-    rest share its writer (a local re-injection: ``by mail.x id ...`` over ``from y by mail.x``)."""
+    rest share its writer (a local re-injection: ``by mail.x id ...`` over ``from y by mail.x``),
+    at most ``_MAX_RUN``."""
     if i + 1 >= len(hops) or not _links(hops[i + 1], hops[i]):
         return []
     run = [hops[i + 1]]
     writer = (hops[i + 1].by_host or "").lower()
-    for hop in hops[i + 2 :]:
+    for hop in hops[i + 2 : i + 1 + _MAX_RUN]:
         if not writer or (hop.by_host or "").lower() != writer:
             break
         run.append(hop)
@@ -215,13 +223,12 @@ def _own_relay(
         # Only a host its receiver named (reverse DNS) can be the recipient's own relay: a
         # HELO, or the single name Exchange and fetchmail record, is the sender's word.
         return None
-    locals_seen = {_local_part(a) for a in side.addrs}
     for lower in run:
         for addr in [*lower.for_addrs, *side.envelope.get(lower.index, [])]:
             a = addr.lower()
             if a in side.addrs or side.is_list(a) or registered_domain(a) is None:
                 continue
-            if _local_part(a) in locals_seen:
+            if _local_part(a) in side.locals:
                 return "forwarding", f"{hop.rdns} received it for {addr} and sent it on"
     domain = registered_domain(hop.rdns)
     if domain is not None and domain in side.domains:
