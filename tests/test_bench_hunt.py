@@ -72,9 +72,18 @@ def _slips(gen: ModuleType, events: list[tuple[int, str, str, str | None]]) -> l
 
 
 def test_truth_follows_the_slip_definition(gen: ModuleType) -> None:
-    got = [(s["ip"], s["first_seen"][11:19], s["last_seen"][11:19], s["events"],
-            s["closed_after_seconds"], s["category"], s["attributed_to"])
-           for s in _slips(gen, EVENTS)]
+    got = [
+        (
+            s["ip"],
+            s["first_seen"][11:19],
+            s["last_seen"][11:19],
+            s["events"],
+            s["closed_after_seconds"],
+            s["category"],
+            s["attributed_to"],
+        )
+        for s in _slips(gen, EVENTS)
+    ]
     assert got == [
         ("175.45.176.10", "00:02:00", "00:02:10", 2, 70, "actor", "dprk-rgb"),
         ("175.45.177.5", "00:05:00", "00:05:00", 1, 100, "actor", "dprk-rgb"),
@@ -93,10 +102,22 @@ def test_truth_needs_a_persona_under_cover(gen: ModuleType) -> None:
 
 def test_compare_slips_counts_found_wrong_missing_and_extra(runner: ModuleType) -> None:
     planted = [
-        {"persona": "a", "ip": "175.45.176.1", "first_seen": "2024-01-13T01:00:00Z",
-         "last_seen": "2024-01-13T01:00:30Z", "events": 2, "closed_after_seconds": 40},
-        {"persona": "b", "ip": "175.45.177.2", "first_seen": "2024-01-14T01:00:00Z",
-         "last_seen": "2024-01-14T01:00:00Z", "events": 1, "closed_after_seconds": None},
+        {
+            "persona": "a",
+            "ip": "175.45.176.1",
+            "first_seen": "2024-01-13T01:00:00Z",
+            "last_seen": "2024-01-13T01:00:30Z",
+            "events": 2,
+            "closed_after_seconds": 40,
+        },
+        {
+            "persona": "b",
+            "ip": "175.45.177.2",
+            "first_seen": "2024-01-14T01:00:00Z",
+            "last_seen": "2024-01-14T01:00:00Z",
+            "events": 1,
+            "closed_after_seconds": None,
+        },
     ]
     truth = {"slips": planted}
 
@@ -110,21 +131,38 @@ def test_compare_slips_counts_found_wrong_missing_and_extra(runner: ModuleType) 
         s = {k: v for k, v in p.items() if k != "persona"} | changes
         return p["persona"], s
 
-    ok = runner.compare_slips(doc(reported(planted[0], closed_after_seconds=40.0),
-                                  reported(planted[1])), truth)
+    ok = runner.compare_slips(
+        doc(reported(planted[0], closed_after_seconds=40.0), reported(planted[1])), truth
+    )
     assert (ok["found"], ok["planted"], ok["missing"], ok["wrong"], ok["extra"]) == (
-        2, 2, [], [], [])
-    off = runner.compare_slips(doc(reported(planted[0], closed_after_seconds=41.0),
-                                   reported(planted[1], closed_after_seconds=0.0)), truth)
+        2,
+        2,
+        [],
+        [],
+        [],
+    )
+    off = runner.compare_slips(
+        doc(
+            reported(planted[0], closed_after_seconds=41.0),
+            reported(planted[1], closed_after_seconds=0.0),
+        ),
+        truth,
+    )
     assert off["found"] == 0 and len(off["wrong"]) == 2
     assert off["wrong"][0]["reported"]["closed_after_seconds"] == 41.0
     miss = runner.compare_slips(
-        doc(reported(planted[0]), reported(planted[1], ip="175.45.177.3")), truth)
+        doc(reported(planted[0]), reported(planted[1], ip="175.45.177.3")), truth
+    )
     assert miss["found"] == 1 and miss["missing"] == [planted[1]]
-    assert miss["extra"] == [{"persona": "b", "ip": "175.45.177.3",
-                              "first_seen": "2024-01-14T01:00:00Z",
-                              "last_seen": "2024-01-14T01:00:00Z",
-                              "closed_after_seconds": None}]
+    assert miss["extra"] == [
+        {
+            "persona": "b",
+            "ip": "175.45.177.3",
+            "first_seen": "2024-01-14T01:00:00Z",
+            "last_seen": "2024-01-14T01:00:00Z",
+            "closed_after_seconds": None,
+        }
+    ]
 
 
 @pytest.mark.slow
@@ -150,13 +188,19 @@ def test_generator_streams_in_chunks(
     assert sum(s["closed_after_seconds"] is None for s in truth["slips"]) == 1
     for s in truth["slips"]:  # every planted slip's first request is in the log, as planted
         first = datetime.fromisoformat(s["first_seen"].replace("Z", "+00:00")).timestamp()
-        assert any(t == first and ln.startswith(s["ip"] + " - " + s["persona"] + " [")
-                   for t, ln in zip(times, lines, strict=True)), s
+        assert any(
+            t == first and ln.startswith(s["ip"] + " - " + s["persona"] + " [")
+            for t, ln in zip(times, lines, strict=True)
+        ), s
         assert s["category"] == "actor" and s["attributed_to"] == "dprk-rgb"
-    actor = sum(any(ln.startswith(p) for p in ("175.45.17", "210.52.109.", "77.94.35."))
-                for ln in lines)
-    assert actor == truth["actor_lines"] >= sum(s["events"] for s in truth["slips"])
-    assert '\\"' in log.read_text() or truth["lines"] < 100_000  # escaped quotes are rare
+    actor = sum(
+        ln.startswith(
+            ("175.45.176.", "175.45.177.", "175.45.178.", "175.45.179.", "210.52.109.", "77.94.35.")
+        )
+        for ln in lines
+    )
+    # every actor-space request is a member of a planted slip
+    assert actor == truth["actor_lines"] == sum(s["events"] for s in truth["slips"])
 
 
 @pytest.mark.slow
@@ -164,9 +208,22 @@ def test_short_run_is_correct(tmp_path: Path, intel_cache: None) -> None:
     results = tmp_path / "results.json"
     env = dict(os.environ)
     done = subprocess.run(
-        [sys.executable, str(HUNT / "run.py"), "--lines", "20000", "--check",
-         "--workdir", str(tmp_path), "--results", str(results)],
-        capture_output=True, text=True, env=env, timeout=1500, check=False,
+        [
+            sys.executable,
+            str(HUNT / "run.py"),
+            "--lines",
+            "20000",
+            "--check",
+            "--workdir",
+            str(tmp_path),
+            "--results",
+            str(results),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1500,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads(results.read_text())

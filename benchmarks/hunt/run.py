@@ -95,9 +95,7 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def measure(
-    argv: list[str], env: dict[str, str] | None = None, timeout: float | None = None
-) -> dict[str, Any]:
+def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``argv`` as a child process: wall time, CPU time, peak RSS, exit code, output."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -112,17 +110,11 @@ def measure(
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        killer = None
-        if timeout is not None:
-            killer = threading.Timer(timeout, proc.kill)
-            killer.start()
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         done.set()
         sampler.join()
-        if killer is not None:
-            killer.cancel()
         out.seek(0)
         err.seek(0)
         return {
