@@ -30,7 +30,8 @@ the process, and the ratio of lines/s and peak RSS to the polars anchor.
 Correctness: the anchors must read every line and find exactly the truth's number of lines
 from actor space; slipcatch must report every planted slip (persona, address, first and last
 time, events) with the same closed-after seconds (found/planted is printed, with any slip it
-reported that was not planted), and account for every line as an event. ``--check`` exits 1
+reported that was not planted), and account for every line (records = events + duplicates,
+none rejected: identical lines are one event). ``--check`` exits 1
 when any contender is wrong; no timing is asserted anywhere.
 
 The results (with the date, ``uptime`` before and after, machine, versions and N) go to
@@ -263,10 +264,16 @@ def run_slipcatch(
     doc = json.loads((out / "assessment.json").read_text())
     slips = compare_slips(doc, truth)
     problems = []
-    records = sum(f["records"] for f in doc["evidence"])
-    events = sum(f["events"] for f in doc["evidence"])
-    if records != truth["lines"] or events != truth["lines"]:
-        problems.append(f"{records} records and {events} events for {truth['lines']} lines")
+    # Identical lines (a busy client asking for the same page twice in a second, both 304) are
+    # one event and a duplicate: records = events + rejected + duplicates.
+    records, events, rejected, duplicates = (
+        sum(f[k] for f in doc["evidence"]) for k in ("records", "events", "rejected", "duplicates")
+    )
+    if records != truth["lines"] or rejected or events + duplicates != records:
+        problems.append(
+            f"{records} records, {events} events, {rejected} rejected, {duplicates} duplicates "
+            f"for {truth['lines']} lines"
+        )
     if slips["found"] != slips["planted"]:
         problems.append(
             f"{slips['found']}/{slips['planted']} planted slips found "
@@ -274,7 +281,14 @@ def run_slipcatch(
         )
     if slips["extra"]:
         problems.append(f"{len(slips['extra'])} slips reported that were not planted")
-    res.update(rows=events, slips=slips, correct=not problems, problems=problems)
+    res.update(
+        rows=records,
+        events=events,
+        duplicates=duplicates,
+        slips=slips,
+        correct=not problems,
+        problems=problems,
+    )
     return res
 
 
