@@ -55,13 +55,14 @@ def _shape(obj: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
         or "OperationName" in inner
     ):
         return "audit", inner
-    if (
-        "createdDateTime" in inner
-        and "userPrincipalName" in inner
-        and ("ipAddress" in inner or "appDisplayName" in inner or "clientAppUsed" in inner)
+    keys = {str(k).lower() for k in inner}
+    if {"createddatetime", "userprincipalname"} <= keys and (
+        keys & {"ipaddress", "appdisplayname", "clientappused"}
     ):
         return "signin", inner
-    if "activityDateTime" in inner and "initiatedBy" in inner and "activityDisplayName" in inner:
+    if {"activitydatetime", "initiatedby"} <= keys and (
+        keys & {"activitydisplayname", "operationname"}
+    ):
         return "audit", inner
     return None, inner
 
