@@ -408,6 +408,8 @@ class _Stream:
             if end == len(self.buf) and not self.eof and not isinstance(obj, dict | list):
                 self.more()  # a number may continue in the next chunk
                 continue
+            if end - self.pos > MAX_RECORD:  # whatever the chunking, the same limit
+                raise _Stop("record-too-large", f"a record of more than {MAX_RECORD} characters")
             self.pos = end
             return obj
 
