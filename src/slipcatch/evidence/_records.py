@@ -46,6 +46,7 @@ __all__ = [
     "csv_records",
     "dig",
     "first_record",
+    "folded",
     "parse_time",
     "records",
     "text",
@@ -67,14 +68,14 @@ _WS = " \t\r\n\ufeff"
 def dig(obj: Any, path: str) -> Any:
     """The value at a dotted ``path`` in nested JSON objects (``userIdentity.arn``); a key that
     itself holds dots (ECS flat keys such as ``"source.ip"``) is found too. None when absent."""
-    if not isinstance(obj, Mapping):
+    if type(obj) is not dict and not isinstance(obj, Mapping):  # parsed JSON: plain dicts
         return None
     if path in obj:
         return obj[path]
     dot = path.find(".")
     while dot > 0:
         head = obj.get(path[:dot])
-        if isinstance(head, Mapping):
+        if isinstance(head, dict | Mapping):
             found = dig(head, path[dot + 1 :])
             if found is not None:
                 return found
@@ -91,15 +92,22 @@ def pick(obj: Any, *paths: str) -> Any:
     return None
 
 
-def pick_ci(obj: Any, *names: str) -> Any:
+def folded(obj: Any) -> dict[str, Any]:
+    """``obj``'s top-level keys lowered (for ``pick_ci``; compute it once per record)."""
+    if not isinstance(obj, Mapping):
+        return {}
+    return {str(k).lower(): v for k, v in obj.items()}
+
+
+def pick_ci(obj: Any, *names: str, low: dict[str, Any] | None = None) -> Any:
     """Like ``pick`` for top-level names, compared without case (Graph writes ``ipAddress``,
-    Log Analytics ``IPAddress``)."""
+    Log Analytics ``IPAddress``). ``low``: ``folded(obj)``, when the caller has it."""
     if not isinstance(obj, Mapping):
         return None
     found = pick(obj, *names)
     if found is not None:
         return found
-    lowered = {str(k).lower(): v for k, v in obj.items()}
+    lowered = folded(obj) if low is None else low
     for n in names:
         value = lowered.get(n.lower())
         if value is not None and value != "":
@@ -305,9 +313,20 @@ def first_record(head: bytes) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
-def _one(source: Source, locator: str, value: Any) -> tuple[str, dict[str, Any]] | Rejection:
+def _dirty(text: str) -> bool:
+    """Whether JSON text may hold a lone surrogate (only a ``\\uD800``-``\\uDFFF`` escape can
+    make one): the common case is one search."""
+    if "\\u" not in text and "\\U" not in text:
+        return False
+    lowered = text.lower()
+    return any(f"\\ud{c}" in lowered for c in "89abcdef")
+
+
+def _one(
+    source: Source, locator: str, value: Any, dirty: bool = True
+) -> tuple[str, dict[str, Any]] | Rejection:
     if isinstance(value, dict):
-        return locator, clean_object(value)
+        return locator, clean_object(value) if dirty else value
     return reject(source, locator, "bad-json", f"a JSON {type(value).__name__}, not an object")
 
 
@@ -330,13 +349,14 @@ def records(source: Source) -> Iterator[tuple[str, dict[str, Any]] | Rejection]:
             yield reject(source, locator, "bad-json", str(exc))
             continue
         inner = _wrapped(obj) if isinstance(obj, dict) else obj if isinstance(obj, list) else None
+        dirty = _dirty(body)
         if inner is None:
-            yield _one(source, locator, obj)
+            yield _one(source, locator, obj, dirty)
         elif not inner:
             yield reject(source, locator, "bad-json", "an empty record list")
         else:
             for n, value in enumerate(inner, 1):
-                yield _one(source, f"{locator} record {n}", value)
+                yield _one(source, f"{locator} record {n}", value, dirty)
 
 
 class _Stop(Exception):
@@ -356,6 +376,7 @@ class _Stream:
         self.pos = 0
         self.eof = False
         self.fault: tuple[str, str] | None = None
+        self.dirty = True  # whether the last value's text may hold a lone surrogate
 
     def more(self, at_least: int = 1) -> bool:
         """Append at least ``at_least`` characters (fewer at the end); False at the end."""
@@ -410,6 +431,7 @@ class _Stream:
                 continue
             if end - self.pos > MAX_RECORD:  # whatever the chunking, the same limit
                 raise _Stop("record-too-large", f"a record of more than {MAX_RECORD} characters")
+            self.dirty = _dirty(self.buf[self.pos : end])
             self.pos = end
             return obj
 
@@ -435,12 +457,12 @@ def _document_records(source: Source) -> Iterator[tuple[str, dict[str, Any]] | R
                 stream.pos += 1
                 for value in _array(stream):
                     n += 1
-                    yield _one(source, f"record {n}", value)
+                    yield _one(source, f"record {n}", value, stream.dirty)
                 continue
             if ch == "{" and stream.starts_wrapper():
                 for value in _array(stream):
                     n += 1
-                    yield _one(source, f"record {n}", value)
+                    yield _one(source, f"record {n}", value, stream.dirty)
                 _wrapper_rest(stream)
                 continue
             if ch != "{":
@@ -449,7 +471,7 @@ def _document_records(source: Source) -> Iterator[tuple[str, dict[str, Any]] | R
             inner = _wrapped(obj)
             for value in inner if inner is not None else [obj]:
                 n += 1
-                yield _one(source, f"record {n}", value)
+                yield _one(source, f"record {n}", value, stream.dirty)
     except _Stop as stop:
         yield reject(
             source,

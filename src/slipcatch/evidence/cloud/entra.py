@@ -23,7 +23,16 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from slipcatch.evidence._common import reject
-from slipcatch.evidence._records import as_object, build, dig, first_record, pick, pick_ci, records
+from slipcatch.evidence._records import (
+    as_object,
+    build,
+    dig,
+    first_record,
+    folded,
+    pick,
+    pick_ci,
+    records,
+)
 from slipcatch.evidence._source import Source
 from slipcatch.model import Event, Rejection
 
@@ -92,40 +101,41 @@ def read(source: Source) -> Iterator[Event | Rejection]:
 def _signin(
     source: Source, locator: str, obj: Mapping[str, Any], body: Mapping[str, Any]
 ) -> Event | Rejection:
-    status = as_object(pick_ci(body, "status", "Status"))
-    device = as_object(pick_ci(body, "deviceDetail", "DeviceDetail"))
-    location = as_object(pick_ci(body, "location", "LocationDetails"))
+    low = folded(body)
+    status = as_object(pick_ci(body, "status", "Status", low=low))
+    device = as_object(pick_ci(body, "deviceDetail", "DeviceDetail", low=low))
+    location = as_object(pick_ci(body, "location", "LocationDetails", low=low))
     return build(
         source,
         locator,
         obj,
         channel=SIGNIN,
-        time=pick_ci(body, "createdDateTime", "TimeGenerated") or obj.get("time"),
-        address=pick_ci(body, "ipAddress") or obj.get("callerIpAddress"),
+        time=pick_ci(body, "createdDateTime", "TimeGenerated", low=low) or obj.get("time"),
+        address=pick_ci(body, "ipAddress", low=low) or obj.get("callerIpAddress"),
         identities=(
-            pick_ci(body, "userPrincipalName"),
-            pick_ci(body, "userId"),
-            pick_ci(body, "servicePrincipalName", "servicePrincipalId"),
+            pick_ci(body, "userPrincipalName", low=low),
+            pick_ci(body, "userId", low=low),
+            pick_ci(body, "servicePrincipalName", "servicePrincipalId", low=low),
         ),
-        record_id=pick_ci(body, "id") or pick_ci(obj, "correlationId"),
+        record_id=pick_ci(body, "id", low=low) or pick_ci(obj, "correlationId"),
         attributes={
             "category": obj.get("category") or obj.get("Type"),
-            "app": pick_ci(body, "appDisplayName"),
-            "resource": pick_ci(body, "resourceDisplayName"),
-            "client_app": pick_ci(body, "clientAppUsed"),
+            "app": pick_ci(body, "appDisplayName", low=low),
+            "resource": pick_ci(body, "resourceDisplayName", low=low),
+            "client_app": pick_ci(body, "clientAppUsed", low=low),
             "result": pick(status, "errorCode")
             if isinstance(status, Mapping)
-            else pick_ci(body, "ResultType") or obj.get("resultType"),
+            else pick_ci(body, "ResultType", low=low) or obj.get("resultType"),
             "failure_reason": pick(status, "failureReason")
             if isinstance(status, Mapping)
-            else pick_ci(body, "ResultDescription"),
-            "user_agent": pick_ci(body, "userAgent"),
-            "interactive": pick_ci(body, "isInteractive"),
-            "correlation_id": pick_ci(body, "correlationId"),
-            "user_display_name": pick_ci(body, "userDisplayName"),
+            else pick_ci(body, "ResultDescription", low=low),
+            "user_agent": pick_ci(body, "userAgent", low=low),
+            "interactive": pick_ci(body, "isInteractive", low=low),
+            "correlation_id": pick_ci(body, "correlationId", low=low),
+            "user_display_name": pick_ci(body, "userDisplayName", low=low),
             "device_os": dig(device, "operatingSystem"),
             "country": dig(location, "countryOrRegion"),
-            "auth_requirement": pick_ci(body, "authenticationRequirement"),
+            "auth_requirement": pick_ci(body, "authenticationRequirement", low=low),
         },
     )
 
@@ -133,13 +143,14 @@ def _signin(
 def _audit(
     source: Source, locator: str, obj: Mapping[str, Any], body: Mapping[str, Any]
 ) -> Event | Rejection:
-    initiated = as_object(pick_ci(body, "initiatedBy"))
+    low = folded(body)
+    initiated = as_object(pick_ci(body, "initiatedBy", low=low))
     user = dig(initiated, "user")
     app = dig(initiated, "app")
     address = dig(user, "ipAddress")
-    targets = as_object(pick_ci(body, "targetResources"))
+    targets = as_object(pick_ci(body, "targetResources", low=low))
     target = targets[0] if isinstance(targets, list) and targets else None
-    when = pick_ci(body, "activityDateTime", "TimeGenerated") or obj.get("time")
+    when = pick_ci(body, "activityDateTime", "TimeGenerated", low=low) or obj.get("time")
     if not address and app is not None and when:
         who = pick(app, "displayName", "servicePrincipalId", "appId") or "an application"
         return reject(source, locator, "missing-address", f"initiated by application {who}")
@@ -151,15 +162,15 @@ def _audit(
         time=when,
         address=address,
         identities=(dig(user, "userPrincipalName"), dig(user, "id")),
-        record_id=pick_ci(body, "id"),
+        record_id=pick_ci(body, "id", low=low),
         attributes={
-            "operation": pick_ci(body, "activityDisplayName", "OperationName"),
-            "category": pick_ci(body, "category", "Category"),
-            "result": pick_ci(body, "result", "Result"),
-            "result_reason": pick_ci(body, "resultReason", "ResultReason"),
-            "logged_by": pick_ci(body, "loggedByService"),
+            "operation": pick_ci(body, "activityDisplayName", "OperationName", low=low),
+            "category": pick_ci(body, "category", "Category", low=low),
+            "result": pick_ci(body, "result", "Result", low=low),
+            "result_reason": pick_ci(body, "resultReason", "ResultReason", low=low),
+            "logged_by": pick_ci(body, "loggedByService", low=low),
             "target": dig(target, "displayName"),
             "target_type": dig(target, "type"),
-            "correlation_id": pick_ci(body, "correlationId"),
+            "correlation_id": pick_ci(body, "correlationId", low=low),
         },
     )
