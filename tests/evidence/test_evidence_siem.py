@@ -141,3 +141,48 @@ def test_sniffing_does_not_steal_existing_formats(tmp_path: Path) -> None:
         p.write_bytes(data)
         found = recognise(Source(p, ReadOptions()))
         assert found is not None and fmt == found[0].NAME, name
+
+
+SAMPLES = {
+    "aws-cloudtrail/crowdsec-aws-console-bf.jsonl": "cloudtrail",
+    "aws-cloudtrail/otrf-ec2-proxy-s3-exfiltration-2020-09-14.logstash.jsonl": "cloudtrail",
+    "entra-signin/beats-azure-signinlogs-eventhub.jsonl": "entra",
+    "entra-signin/beats-azure-signinlogs-eventhub-ipv6.jsonl": "entra",
+    "entra-audit/beats-azure-auditlogs-pretty.json": "entra",
+    "entra-audit/otrf-goldensaml-AADAuditEvents.json": "entra",
+    "m365-audit/msticpy-demo-exchange-OfficeActivity-rows1001-1100.csv": "m365",
+    "m365-audit/otrf-goldensaml-OfficeActivity.json": "m365",
+    "m365-audit/plaso-microsoft-audit-log.jsonl": "m365",
+    "okta/beats-okta-system-lines1-4.jsonl": "okta",
+    "google-workspace/integrations-gws-login-lines1-9.jsonl": "gworkspace",
+    "suricata-eve/crowdsec-suricata-eve-detect.json": "suricata",
+    "zeek-json-underscore/otrf-apt29-day1-SCRANTON_dns.log": "zeek",
+}
+
+
+def test_each_real_sample_is_recognised_clearly() -> None:
+    from slipcatch.evidence._ingest import scores
+
+    for name, fmt in SAMPLES.items():
+        got = scores(Source(TODAY / name, ReadOptions()))
+        best = max(got.values())
+        assert got[fmt] == best >= 0.9, name
+        assert sorted(got.values())[-2] < best, name  # no tie left to registration order
+
+
+def test_other_helpers_samples_are_not_claimed() -> None:
+    # Formats other readers own (Windows exports, Squid, IIS, EVTX) score 0 with every new reader.
+    new = ("cloudtrail", "entra", "m365", "okta", "gworkspace", "github", "ecs", "splunk",
+           "suricata")  # fmt: skip
+    folders = ("windows-security-export", "windows-evtx", "squid", "iis-w3c", "ftpd",
+               "mail-postfix-dovecot", "syslog-sshd")  # fmt: skip
+    for folder in folders:
+        for path in sorted((TODAY / folder).iterdir()):
+            got = scores_of(path)
+            assert all(got[n] == 0.0 for n in new), (path.name, got)
+
+
+def scores_of(path: Path) -> dict[str, float]:
+    from slipcatch.evidence._ingest import scores
+
+    return scores(Source(path, ReadOptions()))
