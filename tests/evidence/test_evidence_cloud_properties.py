@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slipcatch.evidence import PersonaMap, ReadOptions, ingest
+from slipcatch.evidence import PersonaMap, ReadOptions, ingest, zeek
 from slipcatch.evidence._source import Source
 from slipcatch.evidence.cloud import cloudtrail, entra, github, gworkspace, m365, okta
 from slipcatch.evidence.siem import ecs, splunk, suricata
@@ -40,6 +40,8 @@ TEMPLATES: dict[ModuleType, dict[str, Any]] = {
           "source": {"ip": "81.2.69.142"}, "user": {"name": "a"}},
     suricata: {"timestamp": "2020-01-01T00:00:00+0000", "event_type": "alert", "flow_id": 1,
                "src_ip": "81.2.69.142", "dest_ip": "10.0.0.1"},
+    zeek: {"@stream": "conn", "ts": 1588205198.89971, "uid": "C1", "id_orig_h": "10.0.1.4",
+           "id_orig_p": 64842, "id_resp_h": "10.0.0.4", "id_resp_p": 53},
 }  # fmt: skip
 JSON_READERS = list(TEMPLATES)
 

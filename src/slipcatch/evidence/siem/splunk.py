@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from slipcatch.evidence._common import reject
 from slipcatch.evidence._records import build, csv_header, csv_records, parse_time
 from slipcatch.evidence._source import Source
 from slipcatch.model import Event, Rejection
@@ -50,7 +51,8 @@ def sniff(head: bytes, name: str) -> float:
 def read(source: Source) -> Iterator[Event | Rejection]:
     """One event or rejection per row after the header."""
     found = _columns(source.head())
-    if found is None:
+    if found is None:  # only when called on a file not sniffed as Splunk: one record, refused
+        yield reject(source, "line 1", "unparsed-line", "no Splunk header (_time and an address)")
         return
     delim, names, address = found
     user = next((u for u in USER if u in names), None)
