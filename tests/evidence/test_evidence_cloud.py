@@ -301,3 +301,40 @@ def test_documents_account_for_broken_records(tmp_path: Path, name: str, data: b
         assert (f.format, f.events, f.rejected) == ("cloudtrail", 1, 1)
         assert result.rejections[0].reason == "bad-json"
         assert result.rejections[0].locator == "record 2"
+
+
+def test_entra_signin_csv_exports(tmp_path: Path) -> None:
+    # The admin centre's "Download" CSV and Log Analytics' CSV export, in their column layouts,
+    # holding the Event Hub record's values (no real public export exists: SOURCES.md).
+    portal = tmp_path / "InteractiveSignIns_2019-10-18.csv"
+    portal.write_text(
+        "Date (UTC),Request ID,User agent,Correlation ID,User ID,User,Username,IP address,"
+        "Location,Status,Sign-in error code,Failure reason,Client app,Application\n"
+        "2019-10-18T09:45:48Z,8a4de8b5-095c-47d0-a96f-a75130c61d53,Mozilla/5.0,c1,u1,"
+        "Test LTest,test@elastic.co,81.171.241.231,\"Champs-Sur-Marne, Seine-Et-Marne, FR\","
+        "Interrupted,50140,\"This error occurred due to 'Keep me signed in' interrupt\","
+        "Browser,Office 365\n"
+        "2019-10-18T09:46:00Z,r2,,c2,u1,Test LTest,test@elastic.co,,FR,Failure,50126,x,"
+        "Browser,Office 365\n"
+    )
+    account, events, reasons = _read(portal)
+    assert (account.format, account.records, account.events) == ("entra", 2, 1)
+    assert reasons == {"missing-address": 1}
+    (e,) = events
+    assert (e.time, e.src_ip) == (_utc(2019, 10, 18, 9, 45, 48), "81.171.241.231")
+    assert (e.persona, e.channel) == ("test@elastic.co", "signin")
+    assert (e.attributes["result"], e.attributes["status"]) == ("50140", "Interrupted")
+    assert e.attributes["location"] == "Champs-Sur-Marne, Seine-Et-Marne, FR"
+    assert e.attributes["record_id"] == "8a4de8b5-095c-47d0-a96f-a75130c61d53"
+    la = tmp_path / "query_data.csv"
+    la.write_text(
+        "TimeGenerated [UTC],UserPrincipalName,IPAddress,ResultType,AppDisplayName\n"
+        '"10/18/2019, 9:45:48.072 AM",test@elastic.co,81.171.241.231,50140,Office 365\n'
+        '"10/18/2019, 9:45:49.000 PM",test@elastic.co,81.171.241.231,0,Office 365\n'
+    )
+    account, events, _ = _read(la)
+    assert (account.format, account.events) == ("entra", 2)
+    assert [e.time for e in events] == [
+        _utc(2019, 10, 18, 9, 45, 48, 72000),
+        _utc(2019, 10, 18, 21, 45, 49),  # 9 PM
+    ]

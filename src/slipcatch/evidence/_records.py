@@ -147,9 +147,33 @@ def _epoch(number: float) -> datetime | None:
     return parse_epoch(number)
 
 
+#: Log Analytics' CSV export writes times the US way, with AM/PM (``6/1/2023, 10:11:12.123 AM``).
+_US_TIME = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4}),? (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))? ?([AP]M)",
+    re.IGNORECASE,
+)
+
+
+def _us_time(text: str) -> datetime | None:
+    m = _US_TIME.fullmatch(text)
+    if m is None:
+        return None
+    month, day, year, hour, minute, second = (int(g) for g in m.groups()[:6])
+    if not 1 <= hour <= 12:
+        return None
+    hour = hour % 12 + (12 if m.group(8).upper() == "PM" else 0)
+    micro = int((m.group(7) or "0").ljust(6, "0")[:6])
+    try:
+        return parse_iso(datetime(year, month, day, hour, minute, second, micro).isoformat())
+    except ValueError:
+        return None
+
+
 def parse_time(value: object) -> datetime | None:
-    """ISO 8601 (``Z``, ``+00:00``, ``+0000``, a space for ``T``; no zone = UTC) or epoch
-    seconds, milliseconds or microseconds (numbers or digit strings); None if unreadable."""
+    """ISO 8601 (``Z``, ``+00:00``, ``+0000``, a space for ``T``; no zone = UTC), epoch
+    seconds, milliseconds or microseconds (numbers or digit strings), or the US form with AM/PM
+    that Log Analytics' CSV export writes (``6/1/2023, 10:11:12.123 AM``, UTC); None if
+    unreadable."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -160,6 +184,8 @@ def parse_time(value: object) -> datetime | None:
     digits = t.replace(".", "", 1)
     if digits.isascii() and digits.isdigit():
         return _epoch(float(t))
+    if t[-2:].upper() in ("AM", "PM"):
+        return _us_time(t)
     if t.endswith(" UTC"):
         t = t[:-4]
     if len(t) > 10 and t[10] == " ":

@@ -7,7 +7,10 @@
   ``callerIpAddress`` and the Graph record in ``properties`` (possibly ``{"records": [...]}``);
 - Log Analytics / Microsoft Sentinel tables ``SigninLogs``, ``AADNonInteractiveUserSignInLogs``
   and ``AuditLogs``: PascalCase columns (``TimeGenerated``, ``IPAddress``, ``InitiatedBy`` as
-  JSON text).
+  JSON text);
+- sign-ins as CSV: the Entra admin centre's download (``Date (UTC)``, ``IP address``,
+  ``Username``, ``Request ID``, ``Status``, ...) and Log Analytics' CSV export
+  (``TimeGenerated [UTC]``, ``IPAddress``, ``UserPrincipalName``, ``ResultType``).
 
 Sign-ins (channel ``signin``): time ``createdDateTime`` / ``TimeGenerated``, address
 ``ipAddress`` / ``IPAddress`` (else the envelope's ``callerIpAddress``), persona the
@@ -26,6 +29,8 @@ from slipcatch.evidence._common import reject
 from slipcatch.evidence._records import (
     as_object,
     build,
+    csv_header,
+    csv_records,
     dig,
     first_record,
     folded,
@@ -76,14 +81,54 @@ def _shape(obj: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
     return None, inner
 
 
+#: CSV exports of sign-ins: the Entra admin centre's download (``Date (UTC)``, ``IP address``,
+#: ``Username``) and Log Analytics' export (``TimeGenerated [UTC]``, ``IPAddress``, ...): the
+#: column names of each meaning, in order of precedence.
+_CSV_SIGNIN: dict[str, tuple[str, ...]] = {
+    "time": ("Date (UTC)", "TimeGenerated [UTC]", "TimeGenerated", "CreatedDateTime [UTC]"),
+    "ip": ("IP address", "IPAddress"),
+    "user": ("Username", "UserPrincipalName", "User ID", "UserId"),
+    "id": ("Request ID", "Id"),
+    "app": ("Application", "AppDisplayName"),
+    "result": ("Sign-in error code", "ResultType"),
+    "status": ("Status",),
+    "failure_reason": ("Failure reason", "ResultDescription"),
+    "client_app": ("Client app", "ClientAppUsed"),
+    "user_agent": ("User agent", "UserAgent"),
+    "location": ("Location",),
+    "correlation_id": ("Correlation ID", "CorrelationId"),
+}
+
+
+def _csv_columns(head: bytes) -> tuple[str, dict[str, str]] | None:
+    """The delimiter and the column of each meaning of a sign-in CSV export, or None."""
+    found = csv_header(head)
+    if found is None:
+        return None
+    delim, names = found
+    present = set(names)
+    cols = {m: next((c for c in cands if c in present), "") for m, cands in _CSV_SIGNIN.items()}
+    if not (cols["time"] and cols["ip"] and cols["user"] and (cols["result"] or cols["status"])):
+        return None
+    return delim, {m: c for m, c in cols.items() if c}
+
+
 def sniff(head: bytes, name: str) -> float:
-    """0.96 when the first record is an Entra sign-in or audit record in any export shape."""
+    """0.96 when the first record is an Entra sign-in or audit record in any export shape, or
+    the file is a sign-in CSV export (admin centre or Log Analytics columns)."""
     obj = first_record(head)
-    return 0.96 if obj is not None and _shape(obj)[0] is not None else 0.0
+    if obj is not None:
+        return 0.96 if _shape(obj)[0] is not None else 0.0
+    return 0.96 if _csv_columns(head) is not None else 0.0
 
 
 def read(source: Source) -> Iterator[Event | Rejection]:
-    """One event or rejection per record."""
+    """One event or rejection per record (JSON record or CSV row)."""
+    head = source.head()
+    csv_cols = _csv_columns(head) if first_record(head) is None else None
+    if csv_cols is not None:
+        yield from _read_csv(source, *csv_cols)
+        return
     for item in records(source):
         if isinstance(item, Rejection):
             yield item
@@ -96,6 +141,26 @@ def read(source: Source) -> Iterator[Event | Rejection]:
             yield _audit(source, locator, obj, body)
         else:
             yield reject(source, locator, "unparsed-line", "not an Entra sign-in or audit record")
+
+
+def _read_csv(source: Source, delim: str, cols: dict[str, str]) -> Iterator[Event | Rejection]:
+    for row in csv_records(source, delim):
+        if isinstance(row, Rejection):
+            yield row
+            continue
+        locator, fields = row
+        value = {m: fields.get(c) for m, c in cols.items()}
+        yield build(
+            source,
+            locator,
+            fields,
+            channel=SIGNIN,
+            time=value["time"],
+            address=value["ip"],
+            identities=(value["user"], fields.get("User ID"), fields.get("User")),
+            record_id=value.get("id"),
+            attributes={k: v for k, v in value.items() if k not in ("time", "ip", "user", "id")},
+        )
 
 
 def _signin(
