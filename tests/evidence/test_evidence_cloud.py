@@ -338,3 +338,13 @@ def test_entra_signin_csv_exports(tmp_path: Path) -> None:
         _utc(2019, 10, 18, 9, 45, 48, 72000),
         _utc(2019, 10, 18, 21, 45, 49),  # 9 PM
     ]
+
+
+def test_byte_order_mark_before_json_lines(tmp_path: Path) -> None:
+    # Windows tools write a UTF-8 BOM before the first record (PowerShell Out-File, Excel).
+    p = tmp_path / "okta.jsonl"
+    p.write_bytes(b"\xef\xbb\xbf" + (TODAY / "okta" / "beats-okta-system-lines1-4.jsonl").read_bytes())
+    account, events, reasons = _read(p)
+    assert (account.format, account.events) == ("okta", 4)
+    assert not reasons
+    assert events[0].attributes["record_id"] == "faf7398a-4f77-11ea-97fb-5925e98228bd"

@@ -370,7 +370,7 @@ def records(source: Source) -> Iterator[tuple[str, dict[str, Any]] | Rejection]:
         line, body = item
         locator = f"line {line.number}"
         try:
-            obj = json.loads(body)
+            obj = json.loads(body.lstrip("\ufeff") if line.number == 1 else body)
         except (ValueError, RecursionError) as exc:
             yield reject(source, locator, "bad-json", str(exc))
             continue
