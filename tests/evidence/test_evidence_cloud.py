@@ -311,7 +311,7 @@ def test_entra_signin_csv_exports(tmp_path: Path) -> None:
         "Date (UTC),Request ID,User agent,Correlation ID,User ID,User,Username,IP address,"
         "Location,Status,Sign-in error code,Failure reason,Client app,Application\n"
         "2019-10-18T09:45:48Z,8a4de8b5-095c-47d0-a96f-a75130c61d53,Mozilla/5.0,c1,u1,"
-        "Test LTest,test@elastic.co,81.171.241.231,\"Champs-Sur-Marne, Seine-Et-Marne, FR\","
+        'Test LTest,test@elastic.co,81.171.241.231,"Champs-Sur-Marne, Seine-Et-Marne, FR",'
         "Interrupted,50140,\"This error occurred due to 'Keep me signed in' interrupt\","
         "Browser,Office 365\n"
         "2019-10-18T09:46:00Z,r2,,c2,u1,Test LTest,test@elastic.co,,FR,Failure,50126,x,"
@@ -343,7 +343,9 @@ def test_entra_signin_csv_exports(tmp_path: Path) -> None:
 def test_byte_order_mark_before_json_lines(tmp_path: Path) -> None:
     # Windows tools write a UTF-8 BOM before the first record (PowerShell Out-File, Excel).
     p = tmp_path / "okta.jsonl"
-    p.write_bytes(b"\xef\xbb\xbf" + (TODAY / "okta" / "beats-okta-system-lines1-4.jsonl").read_bytes())
+    p.write_bytes(
+        b"\xef\xbb\xbf" + (TODAY / "okta" / "beats-okta-system-lines1-4.jsonl").read_bytes()
+    )
     account, events, reasons = _read(p)
     assert (account.format, account.events) == ("okta", 4)
     assert not reasons
