@@ -63,6 +63,7 @@ _WRAPPER_META = frozenset(
 )  # fmt: skip
 _WRAPPER_START = re.compile(r'\{\s*"(?:' + "|".join(WRAPPERS) + r')"\s*:\s*\[')
 _WS = " \t\r\n\ufeff"
+_NON_BLANK = re.compile("[^ \t\r\n\ufeff]")
 
 
 def dig(obj: Any, path: str) -> Any:
@@ -428,10 +429,11 @@ class _Stream:
     def peek(self) -> str:
         """The next non-blank character ('' at the end), consuming the blanks before it."""
         while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in _WS:
-                self.pos += 1
-            if self.pos < len(self.buf):
+            m = _NON_BLANK.search(self.buf, self.pos)  # in C: megabytes of blanks are cheap
+            if m is not None:
+                self.pos = m.start()
                 return self.buf[self.pos]
+            self.pos = len(self.buf)
             if not self.more():
                 return ""
 
