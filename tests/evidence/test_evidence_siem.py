@@ -186,3 +186,24 @@ def scores_of(path: Path) -> dict[str, float]:
     from slipcatch.evidence._ingest import scores
 
     return scores(Source(path, ReadOptions()))
+
+
+def test_splunk_unterminated_quote_costs_the_rows_it_swallows(tmp_path: Path) -> None:
+    head = "_time,clientip,user,_raw\n2021-03-04T05:06:07Z,81.2.69.142,alice,ok\n"
+    p = tmp_path / "open.csv"
+    p.write_text(head + '2021-03-04T05:06:08Z,81.2.69.143,bob,"never closed\nmore\nlines\n')
+    account, events, reasons = _read(p)
+    assert (account.records, account.events) == (2, 1)
+    assert reasons == {"bad-quoting": 1}
+    assert events[0].persona == "alice"
+    # Past 64 KiB the open quote is given up: the lines it took are one rejection, and reading
+    # goes on after them.
+    filler = "".join(f"filler {i}\n" for i in range(9000))  # ~90 KiB
+    p.write_text(head + '2021-03-04T05:06:08Z,81.2.69.143,bob,"open\n' + filler)
+    result = ingest(p, ReadOptions())
+    (f,) = result.files
+    assert f.records == f.events + f.rejected
+    assert f.events == 1
+    first = result.rejections[0]
+    assert (first.reason, first.locator) == ("bad-quoting", "line 3")
+    assert "past 65536 bytes" in first.detail
