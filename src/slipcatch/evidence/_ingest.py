@@ -38,13 +38,12 @@ __all__ = [
 ]
 
 #: Registered formats, in tie-break order (an equal sniff score goes to the earlier one).
-FORMATS: tuple[ModuleType, ...] = (
-    mail, weblog, weblog_json, zeek, authlog,
-    # cloud, identity and SIEM exports (evidence/cloud, evidence/siem)
-    cloudtrail, entra, m365, okta, gworkspace, github, ecs, splunk, suricata,
-    table,
-)  # fmt: skip
+FORMATS: tuple[ModuleType, ...] = (mail, weblog, weblog_json, zeek, authlog, table)
 _MIN_SCORE = 0.5
+
+#: Cloud, identity and SIEM exports (evidence/cloud, evidence/siem), ahead of the generic table.
+FORMATS = (*FORMATS[:-1], cloudtrail, entra, m365, okta, gworkspace, github, ecs, splunk,
+           suricata, FORMATS[-1])  # fmt: skip
 
 
 #: Rejections an ``IngestResult`` (and so an ``Assessment``) holds in memory: a hostile file of
