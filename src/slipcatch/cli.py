@@ -134,6 +134,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="analyst evidence (YAML): code reuse, language, tips, with Admiralty codes and "
         "likelihood ratios; optional analyst hypotheses and priors (docs/model.md)",
     )
+    an.add_argument(
+        "--columns",
+        metavar="ROLE=COL,...",
+        help="read tables no reader knows through a column mapping: "
+        "time=COL,src_ip=COL[,persona=COL][,channel=COL] (JSON: dotted paths such as "
+        "source.ip); a file holding some of the columns but not all is an error",
+    )
     _add_report_flags(an)
     an.add_argument(
         "--fresh",
@@ -254,6 +261,12 @@ def _add_case_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--follow-outside",
         action="store_true",
         help="follow symbolic links that lead out of the evidence directories given",
+    )
+    ing.add_argument(
+        "--columns",
+        metavar="ROLE=COL,...",
+        help="column mapping for the tables of this ingest (see analyze --columns); the case "
+        "keeps each file as it was read, so files of later ingests may have their own",
     )
     ing.add_argument("--quiet", action="store_true", help="no progress on standard error")
 
@@ -400,6 +413,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         evidence_file=args.evidence_file,
         report_options=_report_options(args, _case_name(args.case)),
         follow_outside=args.follow_outside,
+        columns=_columns(args),
     )
     progress.done()
     _print_run(result.assessment, result.outputs)
@@ -413,7 +427,15 @@ def _options(args: argparse.Namespace) -> ReadOptions:
         trusted_relays=tuple(args.trusted_relay),
         persona_map=PersonaMap.load(args.persona_map) if args.persona_map else None,
         follow_outside=getattr(args, "follow_outside", False),
+        columns=_columns(args),
     )
+
+
+def _columns(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    from slipcatch.evidence.table import parse_columns
+
+    text = getattr(args, "columns", None)
+    return parse_columns(text) if text else ()
 
 
 def _ingest_with_progress(

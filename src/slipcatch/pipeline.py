@@ -216,6 +216,7 @@ def analyze(
     evidence_file: str | Path | None = None,
     report_options: ReportOptions | None = None,
     follow_outside: bool = False,
+    columns: tuple[tuple[str, str], ...] = (),
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -227,13 +228,15 @@ def analyze(
     With ``out_dir``, the directory is checked before anything is read, every rejection streams
     to ``rejections.jsonl`` there (the assessment keeps counts by reason and a sample), and the
     outputs are written as a set (``report.write_reports``). ``follow_outside``: follow
-    symbolic links out of the directories given (``ReadOptions.follow_outside``).
+    symbolic links out of the directories given (``ReadOptions.follow_outside``). ``columns``:
+    a column mapping for tables no reader knows (``ReadOptions.columns``).
 
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
         IntelError: an ``intel`` source cannot be recognised or loaded.
         UsageError: the output directory is empty, cannot be created or written; the persona
-            map is malformed; the analyst evidence file (``evidence_file``,
+            map is malformed; a file holds some mapped ``columns`` but not all; the analyst
+            evidence file (``evidence_file``,
             passed to ``analysis.assess``) cannot be read or has a bad entry.
         CaseError: the case store cannot be opened.
     """
@@ -242,6 +245,7 @@ def analyze(
         trusted_relays=tuple(trusted_relays),
         persona_map=PersonaMap.load(persona_map) if persona_map else None,
         follow_outside=follow_outside,
+        columns=columns,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)
     rejected = _RejectionFile(out) if out is not None else None

@@ -41,6 +41,12 @@ REASONS: dict[str, str] = {
     "bad-address": "a source address that is not a valid IPv4/IPv6 address: a host name, "
     "out-of-range octets (999.1.1.1), too few parts (1.2.3), or zero-padded octets (010.1.1.1, "
     "refused rather than guessed as octal or decimal)",
+    "service-address": "a cloud record whose address field names the provider's own service "
+    "acting for the account (CloudTrail ec2.amazonaws.com, AWS Internal), not a network address",
+    "unspecified-address": "an address field holding the unspecified address (0.0.0.0 or ::), "
+    "which services write when they know no client address",
+    "record-too-large": "a record of a JSON document (array or wrapper object) larger than "
+    "16 Mi characters; it and the rest of the document are one rejection",
     "bad-origin-trust": "a table row whose origin_trust is not trusted-relay, sender-provider or "
     "sender-written",
     "no-address": "an e-mail with no usable address in its Received chain or origin headers",

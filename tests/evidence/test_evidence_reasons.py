@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from msgforge import Message as OutlookMessage
 
-from slipcatch.evidence import REASONS, ReadOptions, ingest, mail, weblog
+from slipcatch.evidence import REASONS, ReadOptions, _records, ingest, mail, weblog
 from slipcatch.evidence._source import Source
 from slipcatch.model import Rejection
 
@@ -60,6 +60,14 @@ CASES: dict[str, tuple[str, bytes]] = {
     "oversized-header": ("pad.eml", b"X-Pad: a\n" + b" " + b"a" * 5000 + b"\n" + MSG),
     "msg-no-headers": ("draft.msg", _MSG),
     "msg-unreadable": ("broken.msg", _BROKEN_MSG),
+    "service-address": ("ct.json", b'{"Records": [{"eventTime": "2020-01-01T00:00:00Z", '
+                        b'"eventSource": "sts.amazonaws.com", "eventName": "AssumeRole", '
+                        b'"sourceIPAddress": "ec2.amazonaws.com", "userIdentity": {}}]}'),
+    "unspecified-address": ("o.jsonl", b'{"published": "2020-01-01T00:00:00Z", "eventType": "x", '
+                            b'"actor": {}, "client": {"ipAddress": "0.0.0.0"}}\n'),
+    "record-too-large": ("big.json", b'[{"eventTime": "2020-01-01T00:00:00Z", "eventSource": "s", '
+                         b'"eventName": "n", "sourceIPAddress": "1.2.3.4"}, {"a": "'
+                         + b"x" * 5000 + b'"}]'),
 }  # fmt: skip
 
 
@@ -78,6 +86,7 @@ def test_every_reason_has_a_case() -> None:
 @pytest.mark.parametrize("reason", sorted(CASES))
 def test_reason_is_produced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reason: str) -> None:
     monkeypatch.setattr(mail.reader, "MAX_MESSAGE", 4096)  # stands in for 64 MiB
+    monkeypatch.setattr(_records, "MAX_RECORD", 1000)  # stands in for 16 Mi characters
     if reason == "oversized-header":
         monkeypatch.setattr(mail.reader, "MAX_MESSAGE", 64 * 1024)
         monkeypatch.setattr(mail.reader, "MAX_HEADER", 2048)  # stands in for 1 MiB
