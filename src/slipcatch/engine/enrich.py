@@ -39,6 +39,10 @@ __all__ = ["Enricher", "address_keys", "enrich", "time_micros"]
 
 _MASK64 = (1 << 64) - 1
 _TOR_CODE = CATEGORY_ORDER.index(Category.TOR)
+#: Categories a fact of higher precedence than a valid Tor fact can decide.
+_MAY_HIDE_TOR = np.array([CATEGORY_ORDER.index(c) for c in CATEGORY_ORDER
+                          if c not in (Category.TOR, Category.RESIDENTIAL, Category.UNKNOWN)],
+                         np.int64)
 _CATEGORY_TEXT = pa.array([str(c) for c in CATEGORY_ORDER], pa.string())
 _STATUS_TEXT = pa.array(list(STATUS_TEXT), pa.string())
 
@@ -127,12 +131,19 @@ class Enricher:
         listed = cat == _TOR_CODE
         # A Tor fact valid at the time lists the address even when a fact of higher precedence
         # (reserved, an actor range, a provider-specific cover list) decided the category.
-        offsets, ids = r.fact_offsets, r.fact_ids
-        if len(ids):
-            tor_f = self._tor_facts(ids)
-            if tor_f.any():
-                owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
-                listed[owner[tor_f]] = True
+        # Only rows decided by such a fact can hold one: Tor facts outrank residential ones,
+        # and ``unknown`` means no fact with a category was valid. Their fact lists (the
+        # kernel's general path) are expanded for those rows only.
+        maybe = np.flatnonzero(np.isin(cat, _MAY_HIDE_TOR))
+        if len(maybe):
+            sub = r if len(maybe) == n else self.pack.lookup_arrays(
+                hi[maybe], lo[maybe], us[maybe])
+            offsets, ids = sub.fact_offsets, sub.fact_ids
+            if len(ids):
+                tor_f = self._tor_facts(ids)
+                if tor_f.any():
+                    owner = np.repeat(maybe, np.diff(offsets))
+                    listed[owner[tor_f]] = True
         status[listed] = LISTED
         near = np.asarray(near, np.int64)
         no_days = (status == LISTED) | (near == NO_DAYS)

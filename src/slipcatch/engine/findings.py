@@ -41,7 +41,7 @@ from slipcatch.analysis.tor_coverage import NEAR_LISTING_DAYS, read_tor
 from slipcatch.eventtable import EVENT_SCHEMA, table_to_events
 from slipcatch.intel import IntelPack
 from slipcatch.intel.addr import MAPPED_FIRST, ip_to_int
-from slipcatch.model import ANONYMOUS, COVER, Actor, Category, stable_id
+from slipcatch.model import ANONYMOUS, COVER, Actor, Category, Observation, stable_id
 
 __all__ = [
     "ASSESS_ALL_PERSONAS",
@@ -50,6 +50,7 @@ __all__ = [
     "SLIP_SCHEMA",
     "Findings",
     "claim_rows",
+    "claims_from_observations",
     "needs_assessment",
 ]
 
@@ -120,28 +121,35 @@ def _is_email(channel: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.fill_null(pc.starts_with(channel, "email"), False)
 
 
+def claims_from_observations(observations: Iterable[Observation]) -> pa.Table:
+    """``CLAIM_SCHEMA`` rows for the observations the analysis reads at their claimed client
+    (``read_claim`` after ``read_tor``, as ``read_observation`` does)."""
+    out: dict[str, list[Any]] = {f.name: [] for f in CLAIM_SCHEMA}
+    for obs in observations:
+        seen = read_tor(obs)
+        read = read_claim(seen)
+        if read is seen:
+            continue
+        a = read.address
+        v = ip_to_int(a.ip)
+        for key, value in (("id", obs.event.id), ("ip_hi", v >> 64),
+                           ("ip_lo", v & ((1 << 64) - 1)), ("category", str(a.category)),
+                           ("actor", a.actor), ("asn", a.asn), ("country", a.country)):
+            out[key].append(value)
+    return pa.table(out, schema=CLAIM_SCHEMA)
+
+
 def claim_rows(batch: pa.RecordBatch | pa.Table, pack: IntelPack) -> pa.Table:
     """The e-mail events of ``batch`` (``EVENT_SCHEMA`` columns at least) that the analysis
-    reads at their claimed client (``read_claim`` after ``read_tor``), as ``CLAIM_SCHEMA``
-    rows. E-mail is never millions of events: this is the per-event path (``observe``)."""
+    reads at their claimed client, as ``CLAIM_SCHEMA`` rows (``claims_from_observations``).
+    E-mail is never millions of events: this is the per-event path (``observe``)."""
     from slipcatch.engine.observe import observe
 
-    mask = _is_email(batch.column("channel"))
-    rows = batch.filter(mask)
-    out: dict[str, list[Any]] = {f.name: [] for f in CLAIM_SCHEMA}
-    if rows.num_rows:
-        for obs in observe(table_to_events(rows.select(EVENT_SCHEMA.names)), pack):
-            seen = read_tor(obs)
-            read = read_claim(seen)
-            if read is seen:
-                continue
-            a = read.address
-            v = ip_to_int(a.ip)
-            for key, value in (("id", obs.event.id), ("ip_hi", v >> 64),
-                               ("ip_lo", v & ((1 << 64) - 1)), ("category", str(a.category)),
-                               ("actor", a.actor), ("asn", a.asn), ("country", a.country)):
-                out[key].append(value)
-    return pa.table(out, schema=CLAIM_SCHEMA)
+    rows = batch.filter(_is_email(batch.column("channel")))
+    if rows.num_rows == 0:
+        return CLAIM_SCHEMA.empty_table()
+    return claims_from_observations(
+        observe(table_to_events(rows.select(EVENT_SCHEMA.names)), pack))
 
 
 def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
@@ -187,9 +195,12 @@ class Findings:
     """The findings over one enriched table, in a DuckDB connection.
 
     On construction the table is read once into a temporary table ``sc_read`` holding every
-    event as the analysis reads it (one row per event id, with its position in its persona's
-    time order); the methods query it. ``claims``: the ``claim_rows`` of the table's e-mail
-    events (without them, e-mails are read without their claimed clients).
+    event as the analysis reads it (narrow columns only); the methods query it. ``claims``:
+    the ``claim_rows`` of the table's e-mail events (without them, e-mails are read without
+    their claimed clients). ``unique_ids``: the caller knows that no event id repeats (as
+    ``run_local`` does, having checked while writing the sorted table); otherwise repeats
+    are dropped as ``analysis.personas.in_time_order`` drops them (the first in the order
+    below is kept).
 
     Raises:
         duckdb.Error: the source cannot be read (a missing Parquet file, a wrong schema).
@@ -202,6 +213,7 @@ class Findings:
         actors: Sequence[Actor],
         *,
         claims: pa.Table | None = None,
+        unique_ids: bool = False,
     ):
         self.con = con
         self.actors = tuple(actors)
@@ -215,23 +227,26 @@ class Findings:
         asns = sorted({n for a in self.actors for n in a.asns})
         con.register("sc_actor_asns", pa.table({"asn": pa.array(asns, pa.int64())}))
         con.register("sc_claims", claims if claims is not None else CLAIM_SCHEMA.empty_table())
-        con.execute(self._read_sql(src))
+        con.execute(self._read_sql(src, unique_ids))
         self._stats: pa.Table | None = None
 
     @staticmethod
-    def _read_sql(src: str) -> str:
+    def _read_sql(src: str, unique_ids: bool) -> str:
+        # in_time_order: by time, cover first within one instant, then id, category, address
+        dedupe = "" if unique_ids else """
+            QUALIFY row_number() OVER (
+                PARTITION BY id ORDER BY time, NOT cover, category, src_ip) = 1"""
         return f"""
         CREATE OR REPLACE TEMP TABLE sc_read AS
         WITH base AS (
-            SELECT id, time, persona, channel, src_ip, ip_hi, ip_lo, asn, country,
-                   category AS raw_category, actor AS raw_actor,
+            SELECT id, time, persona, starts_with(channel, 'email') AS email, src_ip,
+                   ip_hi, ip_lo, asn, country, category AS raw_category, actor AS raw_actor,
                    CASE WHEN tor = 'no-data' AND category IN ({_OPEN_SQL})
                              AND abs(tor_nearest_listing_days) <= {NEAR_LISTING_DAYS}
                         THEN '{Category.TOR}' ELSE category END AS cat_t
             FROM {src}
         ), claimed AS (
-            SELECT b.id, b.time, b.persona, b.channel, b.src_ip, b.raw_category, b.raw_actor,
-                   c.id IS NOT NULL AS is_claim,
+            SELECT b.id, b.time, b.persona, b.email, b.src_ip, b.raw_category, b.raw_actor,
                    coalesce(c.ip_hi, b.ip_hi) AS ip_hi,
                    coalesce(c.ip_lo, b.ip_lo) AS ip_lo,
                    CASE WHEN c.id IS NULL THEN b.cat_t ELSE c.category END AS cat_c,
@@ -249,18 +264,10 @@ class Findings:
             FROM claimed r
             LEFT JOIN sc_owners o ON r.asn = o.asn
             LEFT JOIN sc_actor_asns a ON r.asn = a.asn
-        ), flagged AS (
-            SELECT *, category IN ({_COVER_SQL}) AS cover,
-                   category IN ({_EXPOSED_SQL}) AS exposed
-            FROM asn_read
-        ), unique_ids AS (
-            SELECT * FROM flagged
-            QUALIFY row_number() OVER (
-                PARTITION BY id ORDER BY time, NOT cover, category, src_ip) = 1
         )
-        SELECT *, row_number() OVER (
-                PARTITION BY persona ORDER BY time, NOT cover, id, category, src_ip) AS pos
-        FROM unique_ids
+        SELECT *, category IN ({_COVER_SQL}) AS cover,
+               category IN ({_EXPOSED_SQL}) AS exposed
+        FROM asn_read{dedupe}
         """
 
     def persona_stats(self) -> pa.Table:
@@ -274,7 +281,7 @@ class Findings:
                    count(*) FILTER (WHERE actor IS NOT NULL OR raw_actor IS NOT NULL)
                        AS actor_events,
                    count(*) FILTER (WHERE actor_as) AS actor_as_events,
-                   count(*) FILTER (WHERE starts_with(channel, 'email')) AS email_events,
+                   count(*) FILTER (WHERE email) AS email_events,
                    count(*) FILTER (WHERE cover)::DOUBLE / count(*) AS cover_ratio,
                    count(*) FILTER (WHERE cover) >= {MIN_COVERED_EVENTS}
                        AND count(*) FILTER (WHERE cover)::DOUBLE / count(*)
@@ -292,20 +299,24 @@ class Findings:
         return self._stats
 
     def _slips_sql(self) -> None:
-        # Runs over each works-under-cover persona's covered and exposed events (reserved
-        # ones skipped): a run starts at an exposed event whose predecessor is cover, another
-        # run's key, or nothing; a run closes at the next covered event after its last one.
+        # Only personas that work under cover have slips: their covered and exposed events
+        # (reserved ones skipped) in time order, cover first within one instant. A run starts
+        # at an exposed event whose predecessor is cover, another run's key, or nothing; it
+        # closes at the next covered event after its last one.
         self.con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sc_slips AS
         WITH seq AS (
-            SELECT r.*,
+            SELECT r.*, row_number() OVER (
+                       PARTITION BY persona ORDER BY time, NOT cover, id, category, src_ip
+                   ) AS pos,
                    CASE WHEN cover THEN NULL ELSE
                        CASE WHEN {_V4} THEN 0::UBIGINT ELSE ip_hi >> 16 END END AS net_hi,
                    CASE WHEN cover THEN NULL ELSE
                        CASE WHEN {_V4} THEN ip_lo >> 8 ELSE 0::UBIGINT END END AS net_lo,
                    CASE WHEN cover THEN NULL ELSE coalesce(actor, '') END AS run_actor
-            FROM sc_read r JOIN sc_stats s USING (persona)
-            WHERE s.works_under_cover AND (r.cover OR r.exposed)
+            FROM sc_read r
+            WHERE (r.cover OR r.exposed)
+              AND r.persona IN (SELECT persona FROM sc_stats WHERE works_under_cover)
         ), marked AS (
             SELECT *,
                    exposed AND (
@@ -328,9 +339,9 @@ class Findings:
                min(time) AS first_seen, max(time) AS last_seen, count(*) AS events,
                arg_min(id, pos) AS first_event, arg_max(id, pos) AS last_event,
                arg_min(ip_hi, pos) AS ip_hi, arg_min(ip_lo, pos) AS ip_lo,
-               arg_min(category, pos) AS category, arg_min(actor, pos) AS actor,
-               arg_min(asn, pos) AS asn, arg_min(country, pos) AS country,
-               arg_max(next_cover, pos) AS closing
+               arg_min(category, pos) AS category, arg_min_null(actor, pos) AS actor,
+               arg_min_null(asn, pos) AS asn, arg_min_null(country, pos) AS country,
+               arg_max_null(next_cover, pos) AS closing  -- NULL: never closed
         FROM runs WHERE exposed GROUP BY persona, run
         """)
 

@@ -13,8 +13,8 @@ the rest is summarised (``model.Remainder``).
 from __future__ import annotations
 
 import os
-import shutil
 import secrets
+import shutil
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from slipcatch.engine.enrich import Enricher
@@ -134,18 +135,30 @@ def _connect(spill_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _write_sorted(con: duckdb.DuckDBPyConnection, parts: str, out: Path) -> None:
-    """The parts, sorted by (time, id), as one Parquet file of ``ENRICHED_SCHEMA``."""
+def _write_sorted(con: duckdb.DuckDBPyConnection, parts: str, out: Path) -> bool:
+    """The parts, sorted by (time, id), as one Parquet file of ``ENRICHED_SCHEMA``; whether
+    every event id is distinct. An event id hashes the event's time (``model.event_id``), so
+    the rows of a repeated id are adjacent in this order and are seen while writing."""
     tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
     reader = arrow_reader(
         con, f"SELECT * FROM read_parquet({_sql_text(parts)}) ORDER BY time, id, src_ip",
         _PART_ROWS)
+    unique = True
+    last: str | None = None
     with pq.ParquetWriter(tmp, ENRICHED_SCHEMA) as writer:
         for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            ids = batch.column("id")
+            if unique and (ids[0].as_py() == last or (len(ids) > 1 and pc.any(
+                    pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py())):
+                unique = False
+            last = ids[-1].as_py()
             writer.write_batch(pa.RecordBatch.from_arrays(
                 [batch.column(f.name).cast(f.type) for f in ENRICHED_SCHEMA],
                 schema=ENRICHED_SCHEMA))
     os.replace(tmp, out)
+    return unique
 
 
 def _remainder(con: duckdb.DuckDBPyConnection, events: str) -> Remainder:
@@ -238,13 +251,15 @@ def run_local(
             pq.write_table(ENRICHED_SCHEMA.empty_table(), events_path)
         con = _connect(spill_dir, memory_limit)
         try:
+            unique = True
             if writer.parts:
-                _write_sorted(con, str(work / "*.parquet"), events_path)
+                unique = _write_sorted(con, str(work / "*.parquet"), events_path)
             shutil.rmtree(work, ignore_errors=True)
             source = str(events_path)
             found_all = Findings(
                 con, source, pack.actors,
-                claims=pa.concat_tables(claims) if claims else CLAIM_SCHEMA.empty_table())
+                claims=pa.concat_tables(claims) if claims else CLAIM_SCHEMA.empty_table(),
+                unique_ids=unique)
             stats = found_all.persona_stats()
             slips = found_all.slips()
             selected = found_all.needs_assessment(assess, assess_all=assess_all)
