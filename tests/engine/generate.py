@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -96,7 +97,8 @@ def event_table(
 
 
 def hunt_log(n: int, personas: int, *, seed: int = 0, cover_share: float = 0.05,
-             slip_rate: float = 0.02) -> pa.Table:
+             slip_rate: float = 0.02, first_line: int = 1,
+             window: tuple[int, int] = (T0_US, T0_US + SPAN_US)) -> pa.Table:
     """``n`` events of ``personas`` accounts (Zipf-skewed activity) in time order: most
     accounts work from residential or unknown addresses; one in ``1 / cover_share`` of them
     (the last of every stride of ``round(1 / cover_share)``) works under Tor/VPN/hosting
@@ -105,7 +107,7 @@ def hunt_log(n: int, personas: int, *, seed: int = 0, cover_share: float = 0.05,
     weights = 1.0 / np.arange(1, personas + 1) ** 0.8
     weights /= weights.sum()
     who = rng.choice(personas, size=n, p=weights)
-    times = np.sort(rng.integers(T0_US, T0_US + SPAN_US, size=n))
+    times = np.sort(rng.integers(window[0], window[1], size=n))
     stride = max(1, round(1 / cover_share)) if cover_share > 0 else personas + 1
     covered = who % stride == stride - 1
     pick = rng.random(n)
@@ -128,7 +130,19 @@ def hunt_log(n: int, personas: int, *, seed: int = 0, cover_share: float = 0.05,
     to_actor = slip & (rng.random(n) < 0.5)
     addr[to_actor] = pools["actor"][rng.integers(0, len(ACTOR), int(to_actor.sum()))]
     names = [f"acct{k:06d}" for k in range(personas)]
-    return event_table(who, names, v4_text(addr), times)
+    return event_table(who, names, v4_text(addr), times, first_line=first_line)
+
+
+def hunt_batches(n: int, personas: int, rows: int, *, seed: int = 0) -> Iterator[pa.RecordBatch]:
+    """``hunt_log`` of ``n`` events made and yielded ``rows`` at a time (consecutive time
+    windows, each its own seed): never the whole log in memory."""
+    chunks = max(1, -(-n // rows))
+    step = SPAN_US // chunks
+    for k in range(chunks):
+        size = min(rows, n - k * rows)
+        table = hunt_log(size, personas, seed=seed + k, first_line=1 + k * rows,
+                         window=(T0_US + k * step, T0_US + (k + 1) * step))
+        yield from table.to_batches()
 
 
 def batches(table: pa.Table, rows: int) -> list[pa.RecordBatch]:
