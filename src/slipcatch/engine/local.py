@@ -47,6 +47,7 @@ EVENTS_FILE = "events.parquet"
 TOP_ADDRESSES = 20
 _PART_ROWS = 1 << 18  # rows buffered before a Parquet part is written
 _READ_ROWS = 1 << 16  # rows of the selected personas turned into objects at a time
+_COMPRESSION = "zstd"  # as fast as snappy here, and about half the size
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ class _PartWriter:
         if not self.buffer:
             return
         table = pa.Table.from_batches(self.buffer, schema=ENRICHED_SCHEMA)
-        pq.write_table(table, self.folder / f"part-{self.parts:06d}.parquet")
+        pq.write_table(table, self.folder / f"part-{self.parts:06d}.parquet",
+                       compression=_COMPRESSION)
         self.parts += 1
         self.buffer, self.rows = [], 0
 
@@ -145,7 +147,7 @@ def _write_sorted(con: duckdb.DuckDBPyConnection, parts: str, out: Path) -> bool
         _PART_ROWS)
     unique = True
     last: str | None = None
-    with pq.ParquetWriter(tmp, ENRICHED_SCHEMA) as writer:
+    with pq.ParquetWriter(tmp, ENRICHED_SCHEMA, compression=_COMPRESSION) as writer:
         for batch in reader:
             if batch.num_rows == 0:
                 continue
