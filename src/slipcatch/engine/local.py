@@ -210,7 +210,7 @@ def run_local(
     *,
     spill_dir: Path,
     assess: Collection[str] = (),
-    memory_limit: str = "1GB",
+    memory_limit: str = "512MB",
     assess_all: int = ASSESS_ALL_PERSONAS,
 ) -> EngineResult:
     """Enrich ``batches`` (events of ``EVENT_SCHEMA``), find slips and cover over all of them,
