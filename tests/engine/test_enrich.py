@@ -156,7 +156,8 @@ def test_a_tor_listing_under_a_fact_of_higher_precedence_is_still_listed(
 def test_not_an_address_names_its_row() -> None:
     table = event_table(np.zeros(3, np.int64), ["p"], pa.array(["1.2.3.4", "1.2.3", "::1"]),
                         np.zeros(3, np.int64))
-    with pytest.raises(ValueError, match=r"row 1: not an IP address: '1\.2\.3'"):
+    with pytest.raises(ValueError, match=r"^generated\.log line 2: row 1: not an IP address: "
+                       r"'1\.2\.3'$"):
         enrich(table, demo_pack())
 
 

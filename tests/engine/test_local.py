@@ -182,3 +182,19 @@ def test_a_million_events_in_bounded_memory(tmp_path: Path, monkeypatch) -> None
     kept = set(result.selected)
     assert set(result.slips.column("persona").to_pylist()) <= kept
     assert result.slips.num_rows > 0
+
+
+def test_no_events_and_a_bad_address(tmp_path: Path) -> None:
+    empty = run_local(iter(()), demo_pack(), spill_dir=tmp_path / "empty")
+    assert (empty.event_count, empty.observations, empty.selected, empty.remainder) == (
+        0, [], (), None)
+    assert (empty.slips.num_rows, empty.persona_stats.num_rows) == (0, 0)
+    assert pq.read_table(empty.events_path).num_rows == 0
+    assert [c.events_outside for c in empty.coverage] == [0, 0, 0]
+    # a row that is not an address stops the run and leaves nothing behind but the directory
+    bad = event_table(np.zeros(2, np.int64), ["p"], pa.array(["1.2.3.4", "not-an-ip"]),
+                      np.zeros(2, np.int64))
+    spill = tmp_path / "bad"
+    with pytest.raises(ValueError, match=r"generated\.log line 2: row 1: not an IP address"):
+        run_local(iter(bad.to_batches()), demo_pack(), spill_dir=spill)
+    assert list(spill.iterdir()) == []

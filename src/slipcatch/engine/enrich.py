@@ -35,7 +35,7 @@ from slipcatch.intel.addr import (
 from slipcatch.intel.torhistory import LISTED, NO_DAYS, STATUS_TEXT
 from slipcatch.model import Category
 
-__all__ = ["Enricher", "address_keys", "enrich", "time_micros"]
+__all__ = ["AddressError", "Enricher", "address_keys", "enrich", "time_micros"]
 
 _MASK64 = (1 << 64) - 1
 _TOR_CODE = CATEGORY_ORDER.index(Category.TOR)
@@ -45,6 +45,14 @@ _MAY_HIDE_TOR = np.array([CATEGORY_ORDER.index(c) for c in CATEGORY_ORDER
                          np.int64)
 _CATEGORY_TEXT = pa.array([str(c) for c in CATEGORY_ORDER], pa.string())
 _STATUS_TEXT = pa.array(list(STATUS_TEXT), pa.string())
+
+
+class AddressError(ValueError):
+    """A source address that is not an address; ``row`` is its row in the column."""
+
+    def __init__(self, message: str, row: int):
+        super().__init__(message)
+        self.row = row
 
 
 def address_keys(src_ip: pa.Array | pa.ChunkedArray) -> tuple[
@@ -58,7 +66,7 @@ def address_keys(src_ip: pa.Array | pa.ChunkedArray) -> tuple[
     few in the logs this path is for.
 
     Raises:
-        ValueError: a text is not an address (the message names its row), as
+        AddressError: a text is not an address (the message names its row), as
             ``IntelPack.lookup`` refuses it.
     """
     hi, lo, valid = addresses_from_arrow(src_ip)
@@ -71,7 +79,7 @@ def address_keys(src_ip: pa.Array | pa.ChunkedArray) -> tuple[
             try:
                 v = ip_to_int(lookup_address(text))
             except (ValueError, AttributeError, TypeError) as exc:
-                raise ValueError(f"row {i}: not an IP address: {text!r}") from exc
+                raise AddressError(f"row {i}: not an IP address: {text!r}", i) from exc
             hi[i], lo[i] = v >> 64, v & _MASK64
     return hi, lo
 
@@ -164,14 +172,19 @@ class Enricher:
         """``batch`` (the ``EVENT_SCHEMA`` columns) with the ``ENRICHED_FIELDS`` added.
 
         Raises:
-            ValueError: a source address is not an address (the message names its row).
+            AddressError: a source address is not an address (the message names the event's
+                file and locator, and its row in the batch).
             KeyError: a column of ``EVENT_SCHEMA`` is missing.
         """
         if isinstance(batch, pa.Table):
             batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else \
                 pa.RecordBatch.from_pylist([], schema=EVENT_SCHEMA)
         base = [batch.column(name) for name in EVENT_SCHEMA.names]
-        hi, lo = address_keys(base[EVENT_SCHEMA.get_field_index("src_ip")])
+        try:
+            hi, lo = address_keys(base[EVENT_SCHEMA.get_field_index("src_ip")])
+        except AddressError as exc:
+            where = f"{batch.column('path')[exc.row]} {batch.column('locator')[exc.row]}"
+            raise AddressError(f"{where}: {exc}", exc.row) from exc
         us = time_micros(base[EVENT_SCHEMA.get_field_index("time")])
         cols = self.columns(hi, lo, us)
         base = [col if col.type == f.type else pc.cast(col, f.type)
@@ -184,7 +197,8 @@ def enrich(batch: pa.RecordBatch | pa.Table, pack: IntelPack) -> pa.RecordBatch:
     source address was at the event's time per ``pack`` (see the module docstring).
 
     Raises:
-        ValueError: a source address is not an address (the message names its row).
+        AddressError: a source address is not an address (a ``ValueError`` naming the
+            event's file and locator, and its row in the batch).
         KeyError: a column of ``EVENT_SCHEMA`` is missing.
     """
     return Enricher(pack).enrich(batch)
