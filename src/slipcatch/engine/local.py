@@ -127,9 +127,9 @@ def _sql_text(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _connect(spill_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
+def _connect(tmp: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection bounded by ``memory_limit``, spilling into ``tmp``."""
     con = duckdb.connect()
-    tmp = spill_dir / "duckdb-tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET temp_directory = {_sql_text(tmp)}")
@@ -218,10 +218,10 @@ def run_local(
     (``findings.Findings.needs_assessment``: every persona when there are at most
     ``assess_all``; ``assess`` names personas to take in any case).
 
-    ``spill_dir`` (created if missing) receives the enriched table (``EVENTS_FILE``) and, while
-    running, the Parquet parts and DuckDB's temporary files (``memory_limit`` bounds DuckDB's
-    memory). Memory does not grow with the number of events beyond the selected personas'
-    observations.
+    ``spill_dir`` (created if missing; one run's own) receives the enriched table
+    (``EVENTS_FILE``, replaced if present) and, while running, the Parquet parts and DuckDB's
+    temporary files (``memory_limit`` bounds DuckDB's memory). Memory does not grow with the
+    number of events beyond the selected personas' observations.
 
     Raises:
         ValueError: an event's source address is not an address.
@@ -229,8 +229,10 @@ def run_local(
     """
     spill_dir = Path(spill_dir)
     spill_dir.mkdir(parents=True, exist_ok=True)
-    work = spill_dir / f"parts-{secrets.token_hex(4)}"
+    token = secrets.token_hex(4)
+    work = spill_dir / f"parts-{token}"
     work.mkdir()
+    scratch = spill_dir / f"duckdb-{token}"
     try:
         enricher = Enricher(pack)
         counts = _Coverage(pack)
@@ -251,7 +253,7 @@ def run_local(
         events_path = spill_dir / EVENTS_FILE
         if writer.parts == 0:
             pq.write_table(ENRICHED_SCHEMA.empty_table(), events_path)
-        con = _connect(spill_dir, memory_limit)
+        con = _connect(scratch, memory_limit)
         try:
             unique = True
             if writer.parts:
@@ -271,7 +273,7 @@ def run_local(
             remainder = None if every else _remainder(con, source)
         finally:
             con.close()
-            shutil.rmtree(spill_dir / "duckdb-tmp", ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return EngineResult(
