@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slipcatch.analysis.personas import group_by_persona
-from slipcatch.analysis.reading import asn_owners, read_observation
+from slipcatch.analysis.personas import _order_key, group_by_persona
+from slipcatch.analysis.reading import EXPOSED, asn_owners, read_observation
 from slipcatch.analysis.slips import find_slips, network_of, works_under_cover
 from slipcatch.engine.findings import (
     ASSESS_ALL_PERSONAS,
@@ -102,6 +102,27 @@ def expected(observations: list[Observation]) -> tuple[dict[str, tuple], list[tu
     return stats, slips
 
 
+def expected_counts(observations: list[Observation]) -> dict[str, tuple[int, ...]]:
+    """Per persona: exposed, actor events, exposed events in an actor's AS, e-mail events,
+    over the events ``in_time_order`` keeps (the first of each id in its order)."""
+    owners = asn_owners(ACTORS)
+    actor_asns = {n for a in ACTORS for n in a.asns}
+    pairs = sorted(((o, read_observation(o, owners)) for o in observations),
+                   key=lambda pair: _order_key(pair[1]))
+    seen: set[str] = set()
+    out: dict[str, list[int]] = {}
+    for raw, read in pairs:
+        if raw.event.id in seen:
+            continue
+        seen.add(raw.event.id)
+        c = out.setdefault(raw.event.persona, [0, 0, 0, 0])
+        c[0] += read.address.category in EXPOSED
+        c[1] += read.address.actor is not None or raw.address.actor is not None
+        c[2] += raw.address.category in EXPOSED and raw.address.asn in actor_asns
+        c[3] += raw.event.channel == "email"
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def found(observations: list[Observation], unique_ids: bool = False) -> Findings:
     con = duckdb.connect()
     return Findings(con, table_of(observations), ACTORS,
@@ -123,6 +144,9 @@ def check(observations: list[Observation], unique_ids: bool = False) -> None:
     got = {r["persona"]: (r["events"], r["covered"], r["cover_ratio"], r["works_under_cover"])
            for r in stats.to_pylist()}
     assert got == want_stats
+    counts = {r["persona"]: (r["exposed"], r["actor_events"], r["actor_as_events"],
+                             r["email_events"]) for r in stats.to_pylist()}
+    assert counts == expected_counts(observations)
     assert stats.column("persona").to_pylist() == sorted(want_stats)
     slips = f.slips()
     assert slips.schema == SLIP_SCHEMA
@@ -332,6 +356,15 @@ def test_findings_read_a_parquet_file(tmp_path) -> None:  # type: ignore[no-unty
     pq.write_table(table_of(rows), path)
     assert needs_assessment(path, ACTORS, assess_all=5) == needs_assessment(
         table_of(rows), ACTORS, assess_all=5)
+    # a glob over parts: the slipper's events split across two files
+    (tmp_path / "parts").mkdir()
+    pq.write_table(table_of(rows[:5]), tmp_path / "parts" / "a.parquet")
+    pq.write_table(table_of(rows[5:]), tmp_path / "parts" / "b.parquet")
+    con = duckdb.connect()
+    parts = Findings(con, f"{tmp_path}/parts/*.parquet", ACTORS)
+    assert parts.needs_assessment(assess_all=5) == [
+        "as-exposed", "hit", "mailer", "slipper"]
+    assert parts.slips().column("first_event").to_pylist() == ["d3"]
     with pytest.raises(duckdb.Error):
         needs_assessment(tmp_path / "missing.parquet", ACTORS)
 
