@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
 import tempfile
@@ -15,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slipcatch.analysis import MODEL_VERSION, assess
+from slipcatch.engine.observe import coverage, observe
 from slipcatch.errors import EvidenceError, UsageError
 from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadOptions, ingest
-from slipcatch.intel import IntelPack, load_pack
-from slipcatch.model import Assessment, LayerCoverage, Observation, Rejection, canonical_ip
+from slipcatch.intel import load_pack
+from slipcatch.intel.addr import lookup_address
+from slipcatch.model import Assessment, Rejection
 
 if TYPE_CHECKING:
     from slipcatch.report import ReportOptions
@@ -48,73 +49,6 @@ def run_time() -> datetime:
     if epoch and epoch.strip().isdigit():
         return datetime.fromtimestamp(int(epoch), tz=UTC)
     return datetime.now(tz=UTC).replace(microsecond=0)
-
-
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
-
-
-def lookup_address(ip: str) -> str:
-    """The address to look ``ip`` up as: the IPv4 address an IPv6 form carries — NAT64
-    (``64:ff9b::/96``, RFC 6052), 6to4 (``2002::/16``, RFC 3056) or IPv4-compatible
-    (``::a.b.c.d``, not ``::`` or ``::1``) — else ``ip`` itself. The event keeps the text it was
-    seen with (``Event.src_ip``); only the intel lookup uses the IPv4 address.
-    """
-    if ":" not in ip:
-        return ip
-    try:
-        addr = ipaddress.IPv6Address(ip)
-    except ValueError:
-        return ip
-    if addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):
-        return str(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
-    if addr.sixtofour is not None:
-        return str(addr.sixtofour)
-    return ip
-
-
-def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
-    """Pair every event with what its source address was at the event's time (and, for an
-    e-mail whose sender-written headers name a client behind the entry relay, what that
-    claimed client was then: ``Observation.claimed``). IPv6 forms that carry an IPv4 address
-    are looked up as that address (``lookup_address``)."""
-    facts = pack.lookup([lookup_address(e.src_ip) for e in events], [e.time for e in events])
-    order: list[int] = []
-    ips: list[str] = []
-    for k, e in enumerate(events):
-        text = e.mail.claimed_client_ip if e.mail is not None else None
-        if not text:
-            continue
-        try:
-            ip = canonical_ip(text)
-        except ValueError:
-            continue  # the e-mail reader records only addresses; a table may hold anything
-        if ip != e.src_ip:
-            order.append(k)
-            ips.append(lookup_address(ip))
-    found = pack.lookup(ips, [events[k].time for k in order])
-    claimed = dict(zip(order, found, strict=True))
-    return [
-        Observation(event=e, address=f, claimed=claimed.get(k))
-        for k, (e, f) in enumerate(zip(events, facts, strict=True))
-    ]
-
-
-def coverage(observations: Sequence[Observation], pack: IntelPack) -> tuple[LayerCoverage, ...]:
-    """Per dated layer of ``pack`` (Tor, routing, geolocation), its period and the number of
-    events whose time no snapshot of the layer covers (docs/intel.md, "Coverage")."""
-    import numpy as np
-
-    from slipcatch.intel.addr import to_micros
-
-    us = np.array([to_micros(o.event.time) for o in observations], np.int64)
-    is_v4 = np.array([":" not in o.address.ip for o in observations], np.bool_)
-    out = []
-    for c in pack.coverage():
-        inside = pack.covered(c["layer"], is_v4, us)
-        out.append(LayerCoverage(layer=c["layer"], valid_from=c["from"], valid_to=c["to"],
-                                 events_outside=int((~inside).sum())))
-    return tuple(out)
 
 
 def _ingest_into_case(
