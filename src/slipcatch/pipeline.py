@@ -5,21 +5,26 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from slipcatch.analysis import MODEL_VERSION, assess
+from slipcatch.engine.local import run_local
 from slipcatch.engine.observe import coverage, observe
 from slipcatch.errors import EvidenceError, UsageError
+from slipcatch.eventtable import events_to_table
 from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadOptions, ingest
-from slipcatch.intel import load_pack
+from slipcatch.intel import IntelPack, load_pack
 from slipcatch.intel.addr import lookup_address
-from slipcatch.model import Assessment, Rejection
+from slipcatch.model import Assessment, Event, Rejection
 
 if TYPE_CHECKING:
     from slipcatch.report import ReportOptions
@@ -116,6 +121,21 @@ class _RejectionFile:
         self.path.unlink(missing_ok=True)
 
 
+def _event_batches(events: Sequence[Event], rows: int = 1 << 16) -> Iterator[pa.RecordBatch]:
+    """The events as ``EVENT_SCHEMA`` record batches of at most ``rows`` rows."""
+    for start in range(0, len(events), rows):
+        yield from events_to_table(events[start : start + rows]).to_batches()
+
+
+def _personas_named(evidence_file: str | Path, pack: IntelPack) -> tuple[str, ...]:
+    """The personas the analyst evidence file names: the engine assesses them whatever their
+    findings (an item naming a persona must find it; ``analysis.assess`` checks the names)."""
+    from slipcatch.analysis.analyst import load_evidence_file
+
+    analyst = load_evidence_file(evidence_file, [a.id for a in pack.actors], None)
+    return tuple(sorted({p for item in analyst.items for p in item.personas}))
+
+
 def check_out_dir(out_dir: str | Path) -> Path:
     """The output directory, created and checked writable before any analysis starts.
 
@@ -182,13 +202,16 @@ def analyze(
         columns=columns,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)
+    asked = _personas_named(evidence_file, pack) if evidence_file is not None else ()
     rejected = _RejectionFile(out) if out is not None else None
+    spill = Path(tempfile.mkdtemp(prefix=".slipcatch-work-", dir=out))
     try:
         try:
             if case is None:
                 ingested: IngestResult = ingest(list(paths), options, sink=rejected)
             else:
                 ingested = _ingest_into_case(case, paths, options, rejected)
+            found = run_local(_event_batches(ingested.events), pack, spill_dir=spill, assess=asked)
         except EvidenceError as exc:
             if out is None:
                 raise
@@ -197,7 +220,7 @@ def analyze(
             ) from exc
         if rejected is not None:
             rejected.close()
-        observations = observe(ingested.events, pack)
+        observations = found.observations
         personas = assess(observations, pack.actors, evidence_file=evidence_file)
         assessment = Assessment(
             generated_at=run_time(),
@@ -214,7 +237,8 @@ def analyze(
             if ingested.sampled
             else (),
             warnings=tuple(options.persona_map.warnings()) if options.persona_map else (),
-            coverage=coverage(observations, pack),
+            coverage=found.coverage,
+            remainder=found.remainder,
         )
         outputs: dict[str, Path] = {}
         if out is not None and rejected is not None:
@@ -229,6 +253,7 @@ def analyze(
     finally:
         if rejected is not None:
             rejected.discard()  # written and moved into place, or left unfinished: gone
+        shutil.rmtree(spill, ignore_errors=True)
     if case is not None:
         from slipcatch.case import Case
         from slipcatch.report import assessment_document
