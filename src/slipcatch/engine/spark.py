@@ -254,28 +254,31 @@ class _Range:
 def plan_ranges(
     opener: Callable[[], Any], size: int, file_index: int, range_bytes: int = RANGE_BYTES
 ) -> list[_Range]:
-    """Cut a file of ``size`` bytes into ranges of about ``range_bytes``, each ending just
-    after a newline (the last at the end of the file), with the number of its first line.
+    """Cut a file of ``size`` bytes into ranges: each ends just after the first newline at or
+    after its ``range_bytes``-th byte (the last one at the end of the file), and carries the
+    number of its first line.
 
     ``opener()`` returns a binary file object positioned at 0. One sequential pass counts the
     newlines; nothing is held but one block.
     """
     if size <= 0:
         return []
-    block = max(1, min(range_bytes, 1024 * 1024))
+    range_bytes = max(1, range_bytes)
     out: list[_Range] = []
     start, first, pos, lines = 0, 1, 0, 0
     with opener() as fh:
-        while chunk := fh.read(block):
-            cut = chunk.rfind(b"\n")
-            end = pos + len(chunk)
-            if cut >= 0 and pos + cut + 1 - start >= range_bytes and pos + cut + 1 < size:
-                at = pos + cut + 1
-                lines_before = lines + chunk.count(b"\n", 0, cut + 1)
-                out.append(_Range(file_index, start, at, first))
-                start, first = at, lines_before + 1
+        while chunk := fh.read(1024 * 1024):
+            at = 0  # where in this block the current range may end, at the earliest
+            while True:
+                at = max(at, start + range_bytes - 1 - pos)
+                nl = chunk.find(b"\n", at) if at < len(chunk) else -1
+                if nl < 0 or pos + nl + 1 >= size:
+                    break
+                first_next = lines + chunk.count(b"\n", 0, nl + 1) + 1
+                out.append(_Range(file_index, start, pos + nl + 1, first))
+                start, first, at = pos + nl + 1, first_next, nl + 1
             lines += chunk.count(b"\n")
-            pos = end
+            pos += len(chunk)
     out.append(_Range(file_index, start, size, first))
     return out
 
