@@ -44,13 +44,17 @@ def demo_paths() -> list[Path]:
 @pytest.fixture(scope="module")
 def demo_options() -> ReadOptions:
     case = json.loads((DEMO / "case.json").read_text(encoding="utf-8"))
-    return ReadOptions(trusted_relays=tuple(case["trusted_relays"]),
-                       persona_map=PersonaMap.load(DEMO / case["persona_map"]))
+    return ReadOptions(
+        trusted_relays=tuple(case["trusted_relays"]),
+        persona_map=PersonaMap.load(DEMO / case["persona_map"]),
+    )
 
 
 @pytest.fixture(scope="module")
 def spark_demo(
-    demo_pack: Any, demo_paths: list[Path], demo_options: ReadOptions,
+    demo_pack: Any,
+    demo_paths: list[Path],
+    demo_options: ReadOptions,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Any:
     from slipcatch.engine.spark import run_spark
@@ -58,9 +62,14 @@ def spark_demo(
     seen: list[Any] = []
     # 4 KiB ranges: the 70 KB access log and the 6.6 KB postings table are cut in many
     # places, so the run also checks that cutting changes nothing.
-    run = run_spark(demo_paths, demo_options, demo_pack,
-                    spill_dir=tmp_path_factory.mktemp("spill"), sink=seen.append,
-                    range_bytes=4096)
+    run = run_spark(
+        demo_paths,
+        demo_options,
+        demo_pack,
+        spill_dir=tmp_path_factory.mktemp("spill"),
+        sink=seen.append,
+        range_bytes=4096,
+    )
     return run, seen
 
 
@@ -73,8 +82,12 @@ def local_demo(demo_pack: Any, demo_paths: list[Path], demo_options: ReadOptions
 
 def _verdicts(personas: Any) -> dict[str, tuple[Any, ...]]:
     return {
-        p.persona.name: (p.verdict.actor, p.verdict.likelihood, p.verdict.confidence,
-                         round(p.verdict.probability, 9))
+        p.persona.name: (
+            p.verdict.actor,
+            p.verdict.likelihood,
+            p.verdict.confidence,
+            round(p.verdict.probability, 9),
+        )
         for p in personas
     }
 
@@ -135,9 +148,7 @@ def test_demo_verdicts_and_slips_match_local(
     assert float(table[0]["closed_after_seconds"]) == 270.0
 
 
-def test_demo_coverage_and_events_table(
-    spark_demo: Any, local_demo: Any, demo_pack: Any
-) -> None:
+def test_demo_coverage_and_events_table(spark_demo: Any, local_demo: Any, demo_pack: Any) -> None:
     import pyarrow.dataset as ds
 
     from slipcatch.pipeline import coverage
@@ -159,27 +170,28 @@ def _one_session() -> Any:
     stop_session()
 
 
-WEB = (
-    '{ip} - {user} [10/Oct/2014:13:55:{sec:02d} +0000] "GET /f{n} HTTP/1.1" 200 {n} "-" "ua"'
-)
+WEB = '{ip} - {user} [10/Oct/2014:13:55:{sec:02d} +0000] "GET /f{n} HTTP/1.1" 200 {n} "-" "ua"'
 
 
-def _corrupt_files(root: Path) -> tuple[Path, Path]:
-    lines = [WEB.format(ip=f"198.51.100.{n % 50 + 1}", user="alice" if n % 3 else "-",
-                        sec=n % 60, n=n).encode() for n in range(120)]
+def _corrupt_files(root: Path) -> None:
+    lines = [
+        WEB.format(
+            ip=f"198.51.100.{n % 50 + 1}", user="alice" if n % 3 else "-", sec=n % 60, n=n
+        ).encode()
+        for n in range(120)
+    ]
     body = list(lines)
-    body[7] = b"not a log line at all"                      # unparsed-line
+    body[7] = b"not a log line at all"  # unparsed-line
     body[20] = lines[20].replace(b"198.51.100.21", b"999.1.1.1")  # bad-address
-    body[33] = b"\xff\xfe" + lines[33]                      # bad-encoding
-    body[50] = b"x" * (70 * 1024)                           # line-too-long
-    body[61] = b"   "                                       # blank: not a record
-    body[70] = lines[70] + b"\r"                            # CRLF: same event as LF
-    body[90] = lines[10]                                    # duplicate of line 11
+    body[33] = b"\xff\xfe" + lines[33]  # bad-encoding
+    body[50] = b"x" * (70 * 1024)  # line-too-long
+    body[61] = b"   "  # blank: not a record
+    body[70] = lines[70] + b"\r"  # CRLF: same event as LF
+    body[90] = lines[10]  # duplicate of line 11
     a = root / "a.log"
-    a.write_bytes(b"\n".join(body))                         # no final newline
+    a.write_bytes(b"\n".join(body))  # no final newline
     b = root / "b.log"
-    b.write_bytes(b"\n".join([lines[0], lines[1], b"", b"garbage"] + [lines[119]]) + b"\n")
-    return a, b
+    b.write_bytes(b"\n".join([lines[0], lines[1], b"", b"garbage", lines[119]]) + b"\n")
 
 
 def test_accounts_reconcile_with_corrupt_lines(
@@ -187,10 +199,15 @@ def test_accounts_reconcile_with_corrupt_lines(
 ) -> None:
     from slipcatch.engine.spark import run_spark
 
-    a, b = _corrupt_files(tmp_path)
+    _corrupt_files(tmp_path)
     local = ingest([tmp_path], ReadOptions())
-    run = run_spark([tmp_path], ReadOptions(), demo_pack,
-                    spill_dir=tmp_path_factory.mktemp("spill"), range_bytes=1500)
+    run = run_spark(
+        [tmp_path],
+        ReadOptions(),
+        demo_pack,
+        spill_dir=tmp_path_factory.mktemp("spill"),
+        range_bytes=1500,
+    )
     assert run.files == local.files
     assert run.rejections == local.rejections
     accounts = {Path(f.path).name: f for f in run.files}
@@ -205,7 +222,10 @@ def test_accounts_reconcile_with_corrupt_lines(
         {"unparsed-line": 2, "bad-address": 1, "bad-encoding": 1, "line-too-long": 1}
     )
     assert [(Path(r.path).name, r.locator) for r in run.rejections] == [
-        ("a.log", "line 8"), ("a.log", "line 21"), ("a.log", "line 34"), ("a.log", "line 51"),
+        ("a.log", "line 8"),
+        ("a.log", "line 21"),
+        ("a.log", "line 34"),
+        ("a.log", "line 51"),
         ("b.log", "line 4"),
     ]
     assert run.result.event_count == 114

@@ -52,7 +52,9 @@ line = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(lines=st.lists(line, max_size=40), final=st.booleans(), size=st.integers(1, 64))
 def test_any_cut_reads_like_the_whole_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[bytes], final: bool, size: int
@@ -85,11 +87,8 @@ def _demo_options() -> ReadOptions:
     return ReadOptions(persona_map=PersonaMap.load(DEMO / case["persona_map"]))
 
 
-
 @pytest.mark.parametrize("name", ["fileshare-access.log", "postings.csv"])
-def test_many_ranges_parse_to_the_events_of_one(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_many_ranges_parse_to_the_events_of_one(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     path = DEMO / "evidence" / name
     src = Source(path, _demo_options())
     from slipcatch.evidence._ingest import recognise
@@ -103,8 +102,9 @@ def test_many_ranges_parse_to_the_events_of_one(
         rejections: list[Any] = []
         for r in _ranges(path, range_bytes):
             for lines, numbers, _ in spark.read_range(str(path), r.start, r.end, r.first_line):
-                batch, rejected = spark._parse(ctx, pa.array(lines, pa.binary()),
-                                               pa.array(numbers, pa.int64()))
+                batch, rejected = spark._parse(
+                    ctx, pa.array(lines, pa.binary()), pa.array(numbers, pa.int64())
+                )
                 events.extend(batch.to_pylist())
                 rejections.extend(rejected)
         return events, rejections

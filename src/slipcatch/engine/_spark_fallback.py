@@ -101,7 +101,7 @@ def parse_chunk(
     """Events (``EVENT_SCHEMA``) and rejections of the given lines, by the per-line reader."""
     from slipcatch.evidence._ingest import FORMATS
 
-    reader = next(f for f in FORMATS if f.NAME == ctx.fmt)
+    reader = next(f for f in FORMATS if ctx.fmt == f.NAME)
     source = _ChunkSource(ctx, lines.to_pylist(), numbers.to_pylist())
     events: list[Event] = []
     rejections: list[Rejection] = []

@@ -19,6 +19,7 @@ for the same analysis the local engine feeds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -71,7 +72,7 @@ MAX_LINE = 64 * 1024
 def _chunk_context(source: Any, fmt: str) -> Any:
     """``evidence.bulk.chunk_context`` (or the private fallback until it lands)."""
     try:
-        from slipcatch.evidence.bulk import chunk_context  # type: ignore[import-not-found]
+        from slipcatch.evidence.bulk import chunk_context
     except ImportError:
         from slipcatch.engine._spark_fallback import chunk_context
     return chunk_context(source, fmt)
@@ -80,7 +81,7 @@ def _chunk_context(source: Any, fmt: str) -> Any:
 def _bulk_formats() -> frozenset[str]:
     """``evidence.bulk.BULK_FORMATS`` (or the fallback's)."""
     try:
-        from slipcatch.evidence.bulk import BULK_FORMATS  # type: ignore[import-not-found]
+        from slipcatch.evidence.bulk import BULK_FORMATS
     except ImportError:
         from slipcatch.engine._spark_fallback import BULK_FORMATS
     return frozenset(BULK_FORMATS)
@@ -89,29 +90,29 @@ def _bulk_formats() -> frozenset[str]:
 def _parse(ctx: Any, lines: pa.BinaryArray, numbers: pa.Int64Array) -> tuple[Any, list[Any]]:
     """``evidence.bulk.parse_chunk``: events (``EVENT_SCHEMA``) and rejections of the lines."""
     try:
-        from slipcatch.evidence.bulk import parse_chunk  # type: ignore[import-not-found]
+        from slipcatch.evidence.bulk import parse_chunk
     except ImportError:
         from slipcatch.engine._spark_fallback import parse_chunk
-    return parse_chunk(ctx, lines, numbers)  # type: ignore[no-any-return]
+    return parse_chunk(ctx, lines, numbers)
 
 
 def _enrich(batch: pa.RecordBatch, pack: IntelPack) -> pa.RecordBatch:
     """``engine.enrich.enrich``: the batch with the ``ENRICHED_FIELDS`` columns."""
     try:
-        from slipcatch.engine.enrich import enrich  # type: ignore[import-not-found]
+        from slipcatch.engine.enrich import enrich
     except ImportError:
         from slipcatch.engine._spark_fallback import enrich
-    return enrich(batch, pack)  # type: ignore[no-any-return]
+    return enrich(batch, pack)
 
 
 def _observe(events: Sequence[Any], pack: IntelPack) -> list[Observation]:
     """Events -> observations exactly as ``pipeline.observe`` (which the engine may not
     import): ``engine.local.observe`` once it exists, else the fallback's copy."""
     try:
-        from slipcatch.engine.local import observe  # type: ignore[import-not-found]
+        from slipcatch.engine.local import observe
     except ImportError:
         from slipcatch.engine._spark_fallback import observe
-    return observe(events, pack)  # type: ignore[no-any-return]
+    return observe(events, pack)
 
 
 def _findings_sql(actor_asns: Iterable[int]) -> list[str]:
@@ -126,7 +127,7 @@ def _findings_sql(actor_asns: Iterable[int]) -> list[str]:
 def _result_type() -> Any:
     """``engine.local.EngineResult`` (or the fallback with the same fields)."""
     try:
-        from slipcatch.engine.local import EngineResult  # type: ignore[import-not-found]
+        from slipcatch.engine.local import EngineResult
     except ImportError:
         from slipcatch.engine._spark_fallback import EngineResult
     return EngineResult
@@ -287,21 +288,21 @@ def _open_uri(path: str) -> Any:
     """A binary file object for a local path or a Hadoop-compatible URI (``pyarrow.fs``:
     ``hdfs://``, ``s3://``, ``gs://``, ``file://``; fsspec for any other scheme it knows)."""
     if "://" not in path:
-        return open(path, "rb")  # noqa: SIM115 (closed by the caller's `with`)
+        return Path(path).open("rb")
     try:
         from pyarrow import fs
 
         filesystem, inner = fs.FileSystem.from_uri(path)
         return filesystem.open_input_file(inner)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ImportError):
-        import fsspec  # type: ignore[import-untyped]
+        import fsspec
 
         return fsspec.open(path, "rb").open()
 
 
-def read_range(path: str, start: int, end: int, first_line: int) -> Iterator[
-    tuple[list[bytes], list[int], list[Rejection | tuple[int, str, str]]]
-]:
+def read_range(
+    path: str, start: int, end: int, first_line: int
+) -> Iterator[tuple[list[bytes], list[int], list[tuple[int, str, str]]]]:
     """The record lines of bytes ``[start, end)`` of a file, as the local reader sees them
     (``evidence._source.Source.lines``): without line endings, blank lines skipped but
     numbered, a line over ``MAX_LINE`` bytes reported as ``(number, "line-too-long",
@@ -316,7 +317,7 @@ def read_range(path: str, start: int, end: int, first_line: int) -> Iterator[
     too_long = f"line longer than {MAX_LINE} bytes"
     lines: list[bytes] = []
     numbers: list[int] = []
-    problems: list[Any] = []
+    problems: list[tuple[int, str, str]] = []
     final = len(pieces) - 1
     for i, raw in enumerate(pieces):
         number = first_line + i
@@ -342,23 +343,20 @@ _PACKS: dict[str, Any] = {}
 
 
 def _worker_pack(name: str, local: str) -> IntelPack:
-    """The pack shipped as ``name`` (``SparkContext.addFile``), opened once per worker
-    process; ``local`` when the file service does not have it (the driver's own path)."""
+    """The pack at the driver's path ``local`` when this worker sees it (a local master, or a
+    shared file system), else the copy shipped as ``name`` (``SparkContext.addFile``); opened
+    once per worker process."""
     if name not in _PACKS:
         from slipcatch.intel import open_pack
 
         path = local
-        try:
+        if not os.path.isdir(local):  # an executor of a cluster: the shipped copy
             from pyspark import SparkFiles
 
-            shipped = SparkFiles.get(name)
-            if os.path.isdir(shipped):
-                path = shipped
-        except Exception:  # noqa: BLE001 (no SparkFiles context: use the driver's path)
-            path = local
+            path = SparkFiles.get(name)
         _PACKS.clear()  # one pack per worker at a time
         _PACKS[name] = open_pack(Path(path))
-    return _PACKS[name]  # type: ignore[no-any-return]
+    return _PACKS[name]
 
 
 def _range_task(
@@ -380,15 +378,17 @@ def _range_records(
     ctx: Any, row: dict[str, Any], pack: IntelPack, layers: Sequence[str]
 ) -> Iterator[pa.RecordBatch]:
     index = row["file"]
-    for lines, numbers, problems in read_range(ctx.path, row["start"], row["end"],
-                                               row["first_line"]):
+    for lines, numbers, problems in read_range(
+        ctx.path, row["start"], row["end"], row["first_line"]
+    ):
         rejections: list[Rejection] = [
             Rejection(_display(ctx.path), ctx.sha256, f"line {n}", reason, detail)
             for n, reason, detail in problems
         ]
         if lines:
-            events, rejected = _parse(ctx, pa.array(lines, pa.binary()),
-                                      pa.array(numbers, pa.int64()))
+            events, rejected = _parse(
+                ctx, pa.array(lines, pa.binary()), pa.array(numbers, pa.int64())
+            )
             rejections.extend(rejected)
             if events.num_rows:
                 ords = pc.cast(pc.utf8_slice_codeunits(events.column("locator"), 5), pa.int64())
@@ -431,9 +431,7 @@ def spark_session(master: str = DEFAULT_MASTER) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
-        raise UsageError(
-            "the Spark engine needs pyspark: pip install 'slipcatch[spark]'"
-        ) from exc
+        raise UsageError("the Spark engine needs pyspark: pip install 'slipcatch[spark]'") from exc
     if not _java_available():
         raise UsageError(
             "the Spark engine needs a Java runtime (17 or later): install one "
@@ -466,7 +464,7 @@ def spark_session(master: str = DEFAULT_MASTER) -> Any:
     try:
         with _quiet():
             session = builder.getOrCreate()
-    except Exception as exc:  # noqa: BLE001 (py4j/JVM start failures have many types)
+    except Exception as exc:  # py4j and JVM start failures have many types
         raise UsageError(f"cannot start Spark ({master}): {str(exc).splitlines()[0]}") from exc
     session.sparkContext.setLogLevel("ERROR")
     _SESSION.update(master=master, session=session)
@@ -499,9 +497,7 @@ def _log_config() -> str:
 
 def _package_root() -> str:
     """The directory holding the ``slipcatch`` package, for the local workers' path."""
-    import slipcatch
-
-    root = str(Path(slipcatch.__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])  # .../slipcatch/engine/spark.py
     rest = os.environ.get("PYTHONPATH")
     return root if not rest else os.pathsep.join([root, rest])
 
@@ -569,7 +565,7 @@ def _plan(
         if name in bulk and src.compression is None and src.encoding == "":
             plan.contexts[index] = _chunk_context(src, name)
             plan.ranges.extend(
-                plan_ranges(lambda p=src.path: open(p, "rb"), src.size, index, range_bytes)
+                plan_ranges(functools.partial(src.path.open, "rb"), src.size, index, range_bytes)
             )
             continue
         plan.driver_batches.extend(_read_on_driver(reading, index, pack, layers))
@@ -610,13 +606,16 @@ def _read_on_driver(
 
 
 def _ship_pack(session: Any, pack: IntelPack, spill: Path) -> tuple[str, str]:
-    """Write the pack as a directory under ``spill`` and register it with the file server;
-    returns (name the workers ask ``SparkFiles`` for, the driver's path)."""
+    """Write the pack as a directory under ``spill`` and, on a cluster, register it with the
+    file server (``SparkContext.addFile``): each executor fetches it once. A local master's
+    workers read the driver's directory itself. Returns (name the workers ask ``SparkFiles``
+    for, the driver's path)."""
     from slipcatch.intel import save_pack
 
     name = f"slipcatch-pack-{secrets.token_hex(6)}"
     local = save_pack(pack, spill / name)
-    session.sparkContext.addFile(str(local), recursive=True)
+    if not session.sparkContext.master.startswith("local"):
+        session.sparkContext.addFile(str(local), recursive=True)
     return name, str(local)
 
 
@@ -643,8 +642,7 @@ def run_spark(
         UsageError: pyspark or Java is missing, or Spark cannot start.
     """
     with _quiet():
-        return _run(paths, options, pack, master, Path(spill_dir), tuple(assess), sink,
-                    range_bytes)
+        return _run(paths, options, pack, master, Path(spill_dir), tuple(assess), sink, range_bytes)
 
 
 @contextlib.contextmanager
@@ -682,8 +680,9 @@ def _run(
     run.files = _accounts(plan, per_file)
     _rejections(records, run, sink)
     coverage = tuple(
-        LayerCoverage(layer=c["layer"], valid_from=c["from"], valid_to=c["to"],
-                      events_outside=outside[k])
+        LayerCoverage(
+            layer=c["layer"], valid_from=c["from"], valid_to=c["to"], events_outside=outside[k]
+        )
         for k, c in enumerate(pack.coverage())
     )
     run.result = _findings(session, events_path, pack, assess, coverage)
@@ -763,10 +762,16 @@ def _accounts(plan: _Plan, per_file: dict[int, tuple[int, int, int]]) -> list[Ev
         src = item.source
         out.append(
             EvidenceFile(
-                path=src.name, sha256=src.sha256, size=src.size, format=item.format_name,
-                records=events + dups + rejected, events=events, rejected=rejected,
-                duplicates=dups, confidence=item.confidence,
-            )  # fmt: skip
+                path=src.name,
+                sha256=src.sha256,
+                size=src.size,
+                format=item.format_name,
+                records=events + dups + rejected,
+                events=events,
+                rejected=rejected,
+                duplicates=dups,
+                confidence=item.confidence,
+            )
         )
     return out
 
@@ -775,12 +780,15 @@ def _rejections(records: Any, run: SparkRun, sink: Callable[[Rejection], None] |
     """The rejection sample (and every rejection to ``sink``), in walk and line order."""
     rejected = records.filter("_kind = 'reject'").orderBy("_file", "_ord", "locator")
     cols = ["path", "sha256", "locator", "_reason", "_detail"]
-    rows = rejected.select(*cols).toLocalIterator() if sink else (
-        rejected.select(*cols).limit(REJECTION_SAMPLE).collect()
+    rows = (
+        rejected.select(*cols).toLocalIterator()
+        if sink
+        else (rejected.select(*cols).limit(REJECTION_SAMPLE).collect())
     )
     for row in rows:
-        r = Rejection(row["path"], row["sha256"], row["locator"], row["_reason"],
-                      row["_detail"] or "")
+        r = Rejection(
+            row["path"], row["sha256"], row["locator"], row["_reason"], row["_detail"] or ""
+        )
         if len(run.rejections) < REJECTION_SAMPLE:
             run.rejections.append(r)
         if sink is not None:
@@ -810,25 +818,29 @@ def _findings(
     # An actor hit, an exposed event in an actor's AS, or a persona under cover with an
     # e-mail the analysis may read at a claimed client (the claim can make it a slip).
     hits = pc.or_(
-        pc.or_(pc.greater(stats.column("actor_events"), 0),
-               pc.greater(stats.column("actor_asn_events"), 0)),
+        pc.or_(
+            pc.greater(stats.column("actor_events"), 0),
+            pc.greater(stats.column("actor_asn_events"), 0),
+        ),
         pc.and_(stats.column("under_cover"), pc.greater(stats.column("claims"), 0)),
     ).to_pylist()
     chosen_names = sorted(
-        name for name, hit in zip(names, hits, strict=True)
+        name
+        for name, hit in zip(names, hits, strict=True)
         if hit or slip_counts[name] or name in wanted
     )
     stats = stats.append_column(
         "slips", pa.array([slip_counts[n] for n in names], pa.int64())
     ).append_column("selected", pa.array([n in set(chosen_names) for n in names], pa.bool_()))
-    session.createDataFrame(
-        [(n,) for n in chosen_names], "persona string"
-    ).createOrReplaceTempView("sc_selected")
+    session.createDataFrame([(n,) for n in chosen_names], "persona string").createOrReplaceTempView(
+        "sc_selected"
+    )
     chosen = session.sql(
         "SELECT * FROM sc_events WHERE persona IN (SELECT persona FROM sc_selected)"
     ).toArrow()
-    events = sorted(table_to_events(chosen.select(EVENT_SCHEMA.names)),
-                    key=lambda e: (e.time, e.id))
+    events = sorted(
+        table_to_events(chosen.select(EVENT_SCHEMA.names)), key=lambda e: (e.time, e.id)
+    )
     total = int(pc.sum(stats.column("events")).as_py() or 0)
     return _result_type()(
         events_path=events_path,
@@ -854,8 +866,9 @@ def _remainder(session: Any) -> Remainder:
         "GROUP BY GROUPING SETS ((), (category), (country))"
     ).collect()
     total = next((r for r in rows if r["g"] == 3), None)
-    by_category = sorted(((r["category"], int(r["n"])) for r in rows if r["g"] == 1),
-                         key=lambda x: (-x[1], x[0]))
+    by_category = sorted(
+        ((r["category"], int(r["n"])) for r in rows if r["g"] == 1), key=lambda x: (-x[1], x[0])
+    )
     by_country = sorted(
         ((r["country"], int(r["n"])) for r in rows if r["g"] == 2 and r["country"] is not None),
         key=lambda x: (-x[1], x[0]),
