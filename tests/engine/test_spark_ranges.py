@@ -119,3 +119,44 @@ def test_many_ranges_parse_to_the_events_of_one(name: str, monkeypatch: pytest.M
     assert len(whole[0]) + len(whole[1]) == len(lines) - header
     loc = [int(e["locator"].split()[1]) for e in whole[0]]
     assert loc == sorted(loc)
+
+
+def test_a_file_uri_is_planned_and_read_like_the_local_path(tmp_path: Path) -> None:
+    src_log = DEMO / "evidence" / "fileshare-access.log"
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "access.log").write_bytes(src_log.read_bytes())
+    (tmp_path / "logs" / ".hidden.log").write_bytes(b"not evidence\n")
+    options = ReadOptions()
+    local = spark._plan([tmp_path / "logs"], options, None, (), 8192)  # type: ignore[arg-type]
+    uri = (tmp_path / "logs").as_uri()
+    remote = spark._plan([uri], options, None, (), 8192)  # type: ignore[arg-type]
+    assert len(remote.accounts) == len(local.accounts) == 1  # the hidden file is skipped
+    assert [(r.start, r.end, r.first_line) for r in remote.ranges] == [
+        (r.start, r.end, r.first_line) for r in local.ranges
+    ]
+    account = remote.accounts[0]
+    assert account.name == uri + "/access.log"
+    assert (account.sha256, account.size, account.fmt) == (
+        local.accounts[0].source.sha256,
+        src_log.stat().st_size,
+        "weblog",
+    )
+    ctx = remote.contexts[0]
+    r = remote.ranges[3]
+    from_uri = list(spark.read_range(ctx.path, r.start, r.end, r.first_line))
+    from_path = list(
+        spark.read_range(str(tmp_path / "logs" / "access.log"), r.start, r.end, r.first_line)
+    )
+    assert from_uri == from_path
+    assert from_uri[0][1][0] == r.first_line
+
+
+def test_a_compressed_file_behind_a_uri_is_a_usage_error(tmp_path: Path) -> None:
+    import gzip
+
+    from slipcatch.errors import UsageError
+
+    p = tmp_path / "access.log.gz"
+    p.write_bytes(gzip.compress((DEMO / "evidence" / "fileshare-access.log").read_bytes()))
+    with pytest.raises(UsageError, match="compressed"):
+        spark._plan([p.as_uri()], ReadOptions(), None, (), 8192)  # type: ignore[arg-type]

@@ -548,11 +548,16 @@ def _plan(
     layers: Sequence[str],
     range_bytes: int,
 ) -> _Plan:
+    """Walk the evidence (local paths as the local path walks them, then URIs), recognise
+    each file and decide how it is read: byte ranges, or whole on the driver."""
     from slipcatch.evidence._ingest import FileRead, Skipped, skipped_file, walk
 
     plan = _Plan()
     bulk = _bulk_formats()
-    for index, path in enumerate(walk(paths, follow_outside=options.follow_outside)):
+    uris = [str(p) for p in paths if _is_uri(p)]
+    local = [p for p in paths if not _is_uri(p)]
+    index = -1
+    for index, path in enumerate(walk(local, follow_outside=options.follow_outside)):
         if isinstance(path, Skipped):
             account, rejection = skipped_file(path)
             plan.accounts.append(account)
@@ -569,7 +574,125 @@ def _plan(
             )
             continue
         plan.driver_batches.extend(_read_on_driver(reading, index, pack, layers))
+    for uri in uris:
+        for remote in _remote_files(uri, options):
+            index += 1
+            plan.accounts.append(remote)
+            if remote.size:
+                plan.contexts[index] = _chunk_context(remote, remote.fmt)
+                plan.ranges.extend(plan_ranges(remote.open, remote.size, index, range_bytes))
     return plan
+
+
+def _is_uri(path: str | os.PathLike[str]) -> bool:
+    return isinstance(path, str) and "://" in path
+
+
+class _RemoteSource:
+    """An evidence file behind a URI (``pyarrow.fs``), seen from the driver: hashed and sniffed
+    as ``evidence._source.Source`` does for a local file. Only uncompressed UTF-8 line files of
+    a bulk format can be read this way (their ranges are read by the executors)."""
+
+    def __init__(self, filesystem: Any, inner: str, uri: str, options: ReadOptions):
+        import hashlib
+
+        from slipcatch.evidence._source import HEAD_SIZE
+
+        self._fs, self._inner = filesystem, inner
+        self.path = self.name = uri
+        self.options = options
+        self.compression = None
+        self.encoding = ""
+        digest = hashlib.sha256()
+        head = bytearray()
+        self.size = 0
+        with self.open() as fh:
+            while chunk := fh.read(1024 * 1024):
+                digest.update(chunk)
+                if len(head) < HEAD_SIZE:
+                    head += chunk[: HEAD_SIZE - len(head)]
+                self.size += len(chunk)
+        self.sha256 = digest.hexdigest()
+        self._head = bytes(head)
+        self.fmt, self.confidence = _recognise_head(self._head, uri.rsplit("/", 1)[-1])
+
+    def open(self) -> Any:
+        return self._fs.open_input_stream(self._inner, compression=None)
+
+    def head(self) -> bytes:
+        return self._head
+
+    @property
+    def format_name(self) -> str:
+        return self.fmt
+
+    @property
+    def source(self) -> _RemoteSource:
+        return self
+
+
+def _recognise_head(head: bytes, name: str) -> tuple[str, float | None]:
+    """The format of a file by its first bytes, as ``evidence._ingest.recognise`` decides
+    (best sniff score of at least 0.5, ties to the earlier reader); "empty" for no content."""
+    from slipcatch.evidence._ingest import FORMATS
+
+    if not head.strip():
+        return "empty", None
+    if b"\x00" in head[:8000]:
+        return "unknown", None
+    best: tuple[float, str] | None = None
+    for fmt in FORMATS:
+        score = min(1.0, max(0.0, float(fmt.sniff(head, name))))
+        if score >= 0.5 and (best is None or score > best[0]):
+            best = (score, fmt.NAME)
+    return (best[1], best[0]) if best else ("unknown", None)
+
+
+def _remote_files(uri: str, options: ReadOptions) -> Iterator[_RemoteSource]:
+    """The files behind ``uri`` (a directory: recursively, sorted, hidden names skipped).
+
+    Raises:
+        EvidenceError: the URI cannot be opened or does not exist.
+        UsageError: a file there cannot be read by byte ranges (compressed, UTF-16, not a
+            bulk line format): such files are read from a local copy.
+    """
+    from pyarrow import fs
+
+    from slipcatch.errors import EvidenceError
+
+    try:
+        filesystem, inner = fs.FileSystem.from_uri(uri)
+        info = filesystem.get_file_info(inner)
+        if info.type == fs.FileType.NotFound:
+            raise EvidenceError("no such file or directory", uri)
+        if info.type == fs.FileType.Directory:
+            found = filesystem.get_file_info(fs.FileSelector(inner, recursive=True))
+            names = sorted(
+                f.path
+                for f in found
+                if f.type == fs.FileType.File
+                and not any(part.startswith(".") for part in f.path[len(inner) :].split("/"))
+            )
+        else:
+            names = [inner]
+    except (OSError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise EvidenceError(f"cannot open: {exc}", uri) from exc
+    prefix = uri[: len(uri) - len(inner)] if uri.endswith(inner) else uri.split("://")[0] + "://"
+    bulk = _bulk_formats()
+    for name in names:
+        full = prefix + name
+        remote = _RemoteSource(filesystem, name, full, options)
+        head = remote.head()
+        packed = any(head.startswith(m) for m in (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00"))
+        utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+        if remote.size and (packed or utf16 or remote.fmt not in bulk):
+            kind = "compressed" if packed else "UTF-16" if utf16 else f"format {remote.fmt}"
+            raise UsageError(
+                f"{kind}: only uncompressed line files of a bulk format "
+                f"({', '.join(sorted(bulk))}) are read from a URI; read it from a local copy",
+                full,
+            )
+        yield remote
 
 
 def _read_on_driver(
@@ -722,11 +845,26 @@ def _dedup(
     rejection counts by reason (one aggregation over the record table)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
+    from pyspark.storagelevel import StorageLevel
 
-    first = Window.partitionBy("id").orderBy("_file", "_ord")
+    # Rejections have no id: each is keyed by its own place, so they do not all meet in one
+    # window partition.
+    key = F.coalesce(F.col("id"), F.concat_ws(":", F.lit("r"), "_file", "_ord", "locator"))
+    first = Window.partitionBy(key).orderBy("_file", "_ord")
     ranked = records.withColumn(
         "_rn", F.when(F.col("_kind") == "event", F.row_number().over(first))
-    )
+    ).persist(StorageLevel.DISK_ONLY)
+    try:
+        return _dedup_ranked(ranked, events_path, n_layers)
+    finally:
+        ranked.unpersist()
+
+
+def _dedup_ranked(
+    ranked: Any, events_path: Path, n_layers: int
+) -> tuple[dict[int, tuple[int, int, int]], list[int], Counter[str]]:
+    from pyspark.sql import functions as F
+
     ranked.filter("_rn = 1").select(*ENRICHED_SCHEMA.names).orderBy("time", "id").write.mode(
         "overwrite"
     ).parquet(str(events_path))
@@ -759,7 +897,7 @@ def _accounts(plan: _Plan, per_file: dict[int, tuple[int, int, int]]) -> list[Ev
             out.append(item)
             continue
         events, dups, rejected = per_file.get(index, (0, 0, 0))
-        src = item.source
+        src = item.source  # FileRead's Source, or a _RemoteSource
         out.append(
             EvidenceFile(
                 path=src.name,
