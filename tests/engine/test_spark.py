@@ -248,3 +248,27 @@ def test_missing_pyspark_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(UsageError, match=r"slipcatch\[spark\]"):
         spark.spark_session("local[1]")
+
+
+def test_no_events_at_all(
+    tmp_path: Path, demo_pack: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from slipcatch.engine.spark import run_spark
+
+    (tmp_path / "empty.log").write_bytes(b"")
+    (tmp_path / "noise.bin").write_bytes(b"\x00\x01binary\x00" * 10)
+    local = ingest([tmp_path], ReadOptions())
+    run = run_spark(
+        [tmp_path], ReadOptions(), demo_pack, spill_dir=tmp_path_factory.mktemp("spill")
+    )
+    assert run.files == local.files
+    assert [(f.format, f.records, f.rejected) for f in run.files] == [
+        ("empty", 0, 0),
+        ("unknown", 1, 1),
+    ]
+    assert [r.reason for r in run.rejections] == ["unrecognised-format"]
+    assert run.result.event_count == 0
+    assert run.result.observations == ()
+    assert run.result.slips.num_rows == 0
+    assert (run.result.remainder.events, run.result.remainder.personas) == (0, 0)
+    assert [c.events_outside for c in run.result.coverage] == [0, 0, 0]

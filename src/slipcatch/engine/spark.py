@@ -765,7 +765,16 @@ def run_spark(
         UsageError: pyspark or Java is missing, or Spark cannot start.
     """
     with _quiet():
-        return _run(paths, options, pack, master, Path(spill_dir), tuple(assess), sink, range_bytes)
+        return _run(
+            paths,
+            options,
+            pack,
+            master,
+            Path(spill_dir).resolve(),
+            tuple(assess),
+            sink,
+            range_bytes,
+        )
 
 
 @contextlib.contextmanager
