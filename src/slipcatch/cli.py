@@ -141,6 +141,26 @@ def _build_parser() -> argparse.ArgumentParser:
         "time=COL,src_ip=COL[,persona=COL][,channel=COL] (JSON: dotted paths such as "
         "source.ip); a file holding some of the columns but not all is an error",
     )
+    an.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="local: this machine (default); spark: parsing, enrichment and slip finding as "
+        "PySpark jobs (docs/spark.md)",
+    )
+    an.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: the Spark master (default local[2])",
+    )
+    an.add_argument(
+        "--persona",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="assess this persona one by one whatever its findings (repeatable; in large logs "
+        "only personas with findings are, the rest is summarised)",
+    )
     _add_report_flags(an)
     an.add_argument(
         "--fresh",
@@ -394,6 +414,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     if not args.evidence and not args.case:
         raise UsageError("analyze: give evidence paths, or --case NAME, or both")
+    if args.spark_master and args.engine != "spark":
+        raise UsageError("--spark-master needs --engine spark")
     _check_names(args)
     progress = Progress(args.quiet)
     if args.case:
@@ -414,6 +436,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         report_options=_report_options(args, _case_name(args.case)),
         follow_outside=args.follow_outside,
         columns=_columns(args),
+        engine=args.engine,
+        spark_master=args.spark_master,
+        assess_personas=args.persona,
     )
     progress.done()
     _print_run(result.assessment, result.outputs)

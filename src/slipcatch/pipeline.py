@@ -171,6 +171,9 @@ def analyze(
     report_options: ReportOptions | None = None,
     follow_outside: bool = False,
     columns: tuple[tuple[str, str], ...] = (),
+    engine: str = "local",
+    spark_master: str | None = None,
+    assess_personas: Sequence[str] = (),
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -185,6 +188,13 @@ def analyze(
     symbolic links out of the directories given (``ReadOptions.follow_outside``). ``columns``:
     a column mapping for tables no reader knows (``ReadOptions.columns``).
 
+    ``engine``: ``local`` (one machine: the enriched event table is written under a hidden
+    work directory in ``out_dir`` or the system's temporary directory, findings computed in
+    DuckDB) or ``spark`` (parsing, enrichment and findings as PySpark jobs on ``spark_master``,
+    ``local[2]`` by default; docs/spark.md). Either way only the personas with something to
+    weigh become objects for the analysis when there are many (``engine.findings``), plus the
+    personas in ``assess_personas`` and those the analyst evidence file names.
+
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
         IntelError: an ``intel`` source cannot be recognised or loaded.
@@ -194,6 +204,10 @@ def analyze(
             passed to ``analysis.assess``) cannot be read or has a bad entry.
         CaseError: the case store cannot be opened.
     """
+    if engine not in ("local", "spark"):
+        raise UsageError(f"--engine: expected local or spark, not {engine!r}")
+    if engine == "spark" and case is not None:
+        raise UsageError("--engine spark reads evidence paths; it does not work with --case")
     out = check_out_dir(out_dir) if out_dir is not None else None
     options = ReadOptions(
         trusted_relays=tuple(trusted_relays),
@@ -207,11 +221,24 @@ def analyze(
     spill = Path(tempfile.mkdtemp(prefix=".slipcatch-work-", dir=out))
     try:
         try:
-            if case is None:
-                ingested: IngestResult = ingest(list(paths), options, sink=rejected)
+            wanted = tuple(sorted({*asked, *assess_personas}))
+            if engine == "spark":
+                from slipcatch.engine.spark import run_spark
+
+                ran = run_spark(list(paths), options, pack, master=spark_master or "local[2]",
+                                spill_dir=spill, assess=wanted, sink=rejected)
+                found = ran.result
+                ingested = IngestResult(
+                    files=list(ran.files), rejections=list(ran.rejections),
+                    rejection_counts=Counter(ran.rejection_counts),
+                )
             else:
-                ingested = _ingest_into_case(case, paths, options, rejected)
-            found = run_local(_event_batches(ingested.events), pack, spill_dir=spill, assess=asked)
+                if case is None:
+                    ingested = ingest(list(paths), options, sink=rejected)
+                else:
+                    ingested = _ingest_into_case(case, paths, options, rejected)
+                found = run_local(_event_batches(ingested.events), pack, spill_dir=spill,
+                                  assess=wanted)
         except EvidenceError as exc:
             if out is None:
                 raise

@@ -69,6 +69,7 @@ def spark_demo(
         spill_dir=tmp_path_factory.mktemp("spill"),
         sink=seen.append,
         range_bytes=4096,
+        assess_all=1,  # select by findings, as in a log of many personas
     )
     return run, seen
 
@@ -272,3 +273,28 @@ def test_no_events_at_all(
     assert run.result.slips.num_rows == 0
     assert (run.result.remainder.events, run.result.remainder.personas) == (0, 0)
     assert [c.events_outside for c in run.result.coverage] == [0, 0, 0]
+
+
+def test_analyze_with_the_spark_engine_gives_the_local_assessment(
+    spark_demo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the whole run through pipeline.analyze, as `slipcatch analyze --engine spark` does: the
+    # demo's ten personas are all assessed (a small case), with the local engine's verdicts,
+    # slips and accounts
+    from slipcatch.pipeline import analyze
+    from slipcatch.report import assessment_document
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    case = json.loads((DEMO / "case.json").read_text(encoding="utf-8"))
+    kwargs = {
+        "intel": [DEMO / p for p in case["intel"]],
+        "persona_map": DEMO / case["persona_map"],
+        "trusted_relays": case["trusted_relays"],
+        "evidence_file": DEMO / "analyst-evidence.yaml",
+    }
+    paths = [DEMO / p for p in case["evidence"]]
+    local = analyze(paths, **kwargs).assessment
+    spark = analyze(paths, engine="spark", **kwargs).assessment
+    assert len(spark.personas) == len(local.personas) == 10
+    assert spark.remainder is None
+    assert assessment_document(spark) == assessment_document(local)

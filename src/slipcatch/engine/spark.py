@@ -35,9 +35,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slipcatch.engine.findings import ASSESS_ALL_PERSONAS
 from slipcatch.errors import UsageError
 from slipcatch.eventtable import ENRICHED_SCHEMA, EVENT_SCHEMA, events_to_table, table_to_events
-from slipcatch.model import EvidenceFile, LayerCoverage, Observation, Rejection, Remainder
+from slipcatch.model import (
+    ANONYMOUS,
+    EvidenceFile,
+    LayerCoverage,
+    Observation,
+    Rejection,
+    Remainder,
+)
 
 if TYPE_CHECKING:
     from slipcatch.evidence import ReadOptions
@@ -754,12 +762,14 @@ def run_spark(
     assess: Iterable[str] = (),
     sink: Callable[[Rejection], None] | None = None,
     range_bytes: int = RANGE_BYTES,
+    assess_all: int = ASSESS_ALL_PERSONAS,
 ) -> SparkRun:
     """Read, enrich and find slips in the evidence under ``paths`` on Spark at ``master``.
 
     ``spill_dir`` receives the shipped pack, the record table and ``events.parquet`` (the
     de-duplicated enriched events, sorted by time then id; a Parquet directory). ``assess``
-    names personas to assess whatever they hold. Every rejection is passed to ``sink`` in walk
+    names personas to assess whatever they hold; with at most ``assess_all`` personas, every
+    one is assessed (the selection rule of ``engine.findings``). Every rejection is passed to ``sink`` in walk
     and line order. ``range_bytes``: target size of one byte range of a line file.
 
     Raises:
@@ -776,6 +786,7 @@ def run_spark(
             tuple(assess),
             sink,
             range_bytes,
+            assess_all,
         )
 
 
@@ -799,6 +810,7 @@ def _run(
     assess: tuple[str, ...],
     sink: Callable[[Rejection], None] | None,
     range_bytes: int,
+    assess_all: int = ASSESS_ALL_PERSONAS,
 ) -> SparkRun:
     session = spark_session(master)
     spill.mkdir(parents=True, exist_ok=True)
@@ -819,7 +831,7 @@ def _run(
         )
         for k, c in enumerate(pack.coverage())
     )
-    run.result = _findings(session, events_path, pack, assess, coverage)
+    run.result = _findings(session, events_path, pack, assess, coverage, assess_all)
     return run
 
 
@@ -950,6 +962,7 @@ def _findings(
     pack: IntelPack,
     asked: tuple[str, ...],
     coverage: tuple[LayerCoverage, ...],
+    assess_all: int = ASSESS_ALL_PERSONAS,
 ) -> Any:
     """Persona statistics, slips, the selected personas' observations and the remainder."""
     session.read.parquet(str(events_path)).createOrReplaceTempView("sc_events")
@@ -973,10 +986,19 @@ def _findings(
         ),
         pc.and_(stats.column("under_cover"), pc.greater(stats.column("claims"), 0)),
     ).to_pylist()
+    exposed_under_cover = pc.and_(
+        stats.column("under_cover"), pc.greater(stats.column("exposed"), 0)
+    ).to_pylist()
+    claims = pc.greater(stats.column("claims"), 0).to_pylist()
+    # the selection rule of ``engine.findings.Findings.needs_assessment``: every persona of a
+    # small case; else those with something to weigh (the anonymous one only when asked for)
     chosen_names = sorted(
         name
-        for name, hit in zip(names, hits, strict=True)
-        if hit or slip_counts[name] or name in wanted
+        for name, hit, exposed, claim in zip(names, hits, exposed_under_cover, claims,
+                                             strict=True)
+        if len(names) <= assess_all
+        or name in wanted
+        or (name != ANONYMOUS and (hit or exposed or claim or slip_counts[name]))
     )
     stats = stats.append_column(
         "slips", pa.array([slip_counts[n] for n in names], pa.int64())
@@ -993,8 +1015,9 @@ def _findings(
     total = int(pc.sum(stats.column("events")).as_py() or 0)
     return _result_type()(
         events_path=events_path,
+        selected=tuple(chosen_names),
         observations=tuple(_observe(events, pack)),
-        remainder=_remainder(session),
+        remainder=None if len(chosen_names) == len(names) else _remainder(session),
         coverage=coverage,
         slips=slips,
         persona_stats=stats,
