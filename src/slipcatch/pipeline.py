@@ -216,6 +216,8 @@ def analyze(
     evidence_file: str | Path | None = None,
     report_options: ReportOptions | None = None,
     follow_outside: bool = False,
+    year: int | None = None,
+    year_from_name: bool = False,
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -227,7 +229,8 @@ def analyze(
     With ``out_dir``, the directory is checked before anything is read, every rejection streams
     to ``rejections.jsonl`` there (the assessment keeps counts by reason and a sample), and the
     outputs are written as a set (``report.write_reports``). ``follow_outside``: follow
-    symbolic links out of the directories given (``ReadOptions.follow_outside``).
+    symbolic links out of the directories given (``ReadOptions.follow_outside``). ``year``,
+    ``year_from_name``: the year of year-less syslog stamps (``ReadOptions``).
 
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
@@ -242,6 +245,8 @@ def analyze(
         trusted_relays=tuple(trusted_relays),
         persona_map=PersonaMap.load(persona_map) if persona_map else None,
         follow_outside=follow_outside,
+        year=year,
+        year_from_name=year_from_name,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)
     rejected = _RejectionFile(out) if out is not None else None
