@@ -27,10 +27,10 @@ from slipcatch.evidence._common import (
     parse_address,
     persona_for,
     reject,
+    reject_problem,
     sha256,
-    text_lines,
 )
-from slipcatch.evidence._source import Source
+from slipcatch.evidence._source import Problem, Source
 from slipcatch.model import Event, Rejection
 
 __all__ = ["NAME", "read", "sniff"]
@@ -83,17 +83,22 @@ def read(source: Source) -> Iterator[Event | Rejection]:
     """One event or rejection per non-directive line."""
     fields: list[str] | None = None
     day: str | None = None
-    for decoded in text_lines(source):
-        if isinstance(decoded, Rejection):
-            yield decoded
+    for item in source.lines():
+        if isinstance(item, Problem):
+            yield reject_problem(source, item)
             continue
-        item, text = decoded
-        if text.startswith("#"):
+        if item.data.startswith(b"#"):  # a directive, not a record (even when not UTF-8)
+            text = item.data.decode("utf-8", "replace")
             if text.startswith("#Fields:"):
                 fields = [f.lower() for f in text[8:].split()]
             m = _DATE.match(text)
             if m is not None:
                 day = m.group(1)
+            continue
+        try:
+            text = item.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield reject(source, f"line {item.number}", "bad-encoding", str(exc))
             continue
         locator = f"line {item.number}"
         if fields is None:
