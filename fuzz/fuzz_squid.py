@@ -19,7 +19,10 @@ from slipcatch.evidence import squid
 
 SEEDS = corpus("today/squid/*.log")
 TOKENS = [
-    b"1157689312.049   5006 10.105.21.199 TCP_MISS/200 19763 CONNECT login.yahoo.com:443 u DIRECT/209.73.177.115 -",
+    (
+        b"1157689312.049   5006 10.105.21.199 TCP_MISS/200 19763 CONNECT login.yahoo.com:443 "
+        b"u DIRECT/209.73.177.115 -"
+    ),
     b"TCP_HIT/200",
     b"NONE/-",
     b"99999999999.999",

@@ -35,7 +35,7 @@ def _read(path: Path, options: ReadOptions | None = None):  # type: ignore[no-un
 def test_iis_tunna_log_is_read_not_sniffed_as_sshd(shared_data: Path) -> None:
     p = shared_data / TODAY / "iis-w3c/evtxattack-Tunna_rdp_tunnel_IIS-part1.log"
     assert scores(Source(p, ReadOptions()))["authlog"] == 0.0
-    acct, events, reasons, _ = _read(p)
+    acct, events, _reasons, _ = _read(p)
     # 2600 lines: 4 directives, the repo author's "# Default traces" comment, one blank line;
     # 2594 records, of which 1390 distinct lines (`sort -u`); a line repeated in the same
     # second is the same record again (a duplicate), as for every reader.
@@ -52,7 +52,7 @@ def test_iis_tunna_log_is_read_not_sniffed_as_sshd(shared_data: Path) -> None:
 
 
 def test_iis6_with_sitename(shared_data: Path) -> None:
-    acct, events, reasons, _ = _read(shared_data / TODAY / "iis-w3c/plaso-iis6.log")
+    acct, events, _reasons, _ = _read(shared_data / TODAY / "iis-w3c/plaso-iis6.log")
     assert (acct.records, acct.events, acct.rejected) == (12, 12, 0)
     assert Counter(e.src_ip for e in events) == {"22.22.22.200": 9, "10.10.10.100": 2,
                                                  "222.222.222.222": 1}  # fmt: skip
@@ -75,7 +75,7 @@ def test_iis_rejections(tmp_path: Path) -> None:
         "#Fields: c-ip cs-method\n"
         "1.1.1.1 GET\n"
     )
-    acct, events, reasons, rejections = _read(p)
+    acct, events, _reasons, rejections = _read(p)
     assert (acct.format, acct.records, acct.events, acct.rejected) == ("iis", 7, 1, 6)
     assert [r.reason for r in rejections] == [
         "unparsed-line", "column-count", "missing-address", "bad-address", "bad-time",
@@ -88,7 +88,7 @@ def test_iis_rejections(tmp_path: Path) -> None:
 
 
 def test_squid_native(shared_data: Path) -> None:
-    acct, events, reasons, _ = _read(shared_data / TODAY / "squid/beats-squid-access1-head12.log")
+    acct, events, _reasons, _ = _read(shared_data / TODAY / "squid/beats-squid-access1-head12.log")
     assert (acct.format, acct.records, acct.events, acct.rejected) == ("squid", 12, 12, 0)
     first = events[0]
     assert first.time == datetime(2006, 9, 8, 4, 21, 52, 49000, tzinfo=UTC)  # 1157689312.049
@@ -107,7 +107,7 @@ def test_squid_native(shared_data: Path) -> None:
 
 
 def test_vsftpd_native(shared_data: Path) -> None:
-    acct, events, reasons, _ = _read(shared_data / TODAY / "ftpd/plaso-vsftpd.log")
+    acct, events, _reasons, _ = _read(shared_data / TODAY / "ftpd/plaso-vsftpd.log")
     assert (acct.format, acct.records, acct.events, acct.rejected) == ("vsftpd", 25, 25, 0)
     first = events[0]
     assert first.time == datetime(2016, 6, 6, 18, 43, 28, tzinfo=UTC)
@@ -126,7 +126,7 @@ def test_vsftpd_native(shared_data: Path) -> None:
 
 
 def test_plaso_sshd_with_year_option(shared_data: Path) -> None:
-    acct, events, reasons, rejections = _read(
+    acct, events, reasons, _rejections = _read(
         shared_data / TODAY / "syslog-sshd/plaso-syslog_ssh.log", ReadOptions(year=2015)
     )
     # 9 lines: "Server listening" and "Connection from" name no login; 7 logins (two spaces
@@ -146,7 +146,7 @@ def test_plaso_sshd_with_year_option(shared_data: Path) -> None:
 
 
 def test_dovecot_logins_and_auth_workers(shared_data: Path) -> None:
-    acct, events, reasons, _ = _read(
+    acct, events, _reasons, _ = _read(
         shared_data / TODAY / "mail-postfix-dovecot/crowdsec-dovecot-logs.log",
         ReadOptions(year=2015),
     )
@@ -162,7 +162,7 @@ def test_dovecot_logins_and_auth_workers(shared_data: Path) -> None:
 
 
 def test_postfix_lines(shared_data: Path) -> None:
-    acct, events, reasons, _ = _read(
+    acct, events, _reasons, _ = _read(
         shared_data / TODAY / "mail-postfix-dovecot/crowdsec-postfix-logs.log",
         ReadOptions(year=2015),
     )
@@ -196,7 +196,7 @@ SYSLOG = (
 def test_pam_repeated_ftpd_postfix(tmp_path: Path) -> None:
     p = tmp_path / "auth.log"
     p.write_text(SYSLOG)
-    acct, events, reasons, rejections = _read(p, ReadOptions(year=2016))
+    acct, events, _reasons, rejections = _read(p, ReadOptions(year=2016))
     assert (acct.records, acct.events, acct.rejected) == (8, 6, 2)
     got = [(e.src_ip, e.persona, e.channel, e.attributes.get("outcome")) for e in events]
     assert got == [
@@ -250,7 +250,7 @@ CBS = (
 def test_a_non_evidence_file_is_one_unrecognised_rejection(tmp_path: Path) -> None:
     p = tmp_path / "CBS.log"
     p.write_text(CBS)
-    acct, events, reasons, rejections = _read(p)
+    acct, _events, _reasons, rejections = _read(p)
     assert (acct.format, acct.records, acct.events, acct.rejected) == ("unknown", 1, 0, 1)
     [r] = rejections
     assert (r.reason, r.locator) == ("unrecognised-format", "file")

@@ -27,7 +27,7 @@ def _read(path: Path):  # type: ignore[no-untyped-def]
 
 def test_evtx_interactive_logons_give_no_invented_address(shared_data: Path) -> None:
     p = shared_data / "today/windows-evtx/evtxattack-CA_4624_4625_LogonType2_LogonProc_chrome.evtx"
-    acct, events, reasons, rejections = _read(p)
+    acct, _events, reasons, rejections = _read(p)
     assert (acct.format, acct.confidence) == ("winsec", 1.0)
     assert (acct.records, acct.events, acct.rejected, acct.duplicates) == (4, 0, 4, 0)
     assert reasons == {"local-logon": 4}
@@ -105,7 +105,7 @@ def test_evtx_privexchange_4776_is_not_an_address(shared_data: Path) -> None:
 
 
 def test_event_viewer_xml_line(shared_data: Path) -> None:
-    acct, events, reasons, _ = _read(
+    acct, events, _reasons, _ = _read(
         shared_data / "today/windows-security-export/crowdsec-windows-logs-4625-xml.log"
     )
     assert (acct.format, acct.records, acct.events, acct.rejected) == ("winsec", 1, 1, 0)
@@ -139,7 +139,7 @@ def test_sentinel_securityevent_csv(shared_data: Path) -> None:
 
 
 def test_otrf_nxlog_json_lines(shared_data: Path) -> None:
-    acct, events, reasons, rejections = _read(
+    acct, events, reasons, _rejections = _read(
         shared_data
         / "today/windows-security-export/otrf-rdp-interactive-lsass-dump-logon-events.json"
     )
@@ -190,7 +190,7 @@ def test_winlogbeat_and_evtx_dump_shapes(tmp_path: Path) -> None:
     ]  # fmt: skip
     p = tmp_path / "beat.ndjson"
     p.write_text("\n".join(json.dumps(x) for x in lines) + "\n{broken\n")
-    acct, events, reasons, rejections = _read(p)
+    acct, events, _reasons, rejections = _read(p)
     assert (acct.format, acct.records, acct.events, acct.rejected) == ("winsec", 6, 2, 4)
     assert [(e.src_ip, e.persona, e.attributes.get("logon_type_name")) for e in events] == [
         ("203.0.113.9", "alice", "remote-interactive"),
@@ -203,18 +203,18 @@ def test_damaged_and_compressed_evtx(shared_data: Path, tmp_path: Path) -> None:
     raw = (shared_data / "today/windows-evtx/evtxattack-DE_RDP_Tunneling_4624.evtx").read_bytes()
     gz = tmp_path / "rdp.evtx.gz"
     gz.write_bytes(gzip.compress(raw))
-    acct, events, _, _ = _read(gz)
+    acct, _, _, _ = _read(gz)
     assert (acct.format, acct.records, acct.events) == ("winsec+gzip", 18, 2)
     bad = bytearray(raw)
     bad[9000:9400] = b"A" * 400  # inside the first chunk's records
     p = tmp_path / "bad.evtx"
     p.write_bytes(bytes(bad))
-    acct, events, reasons, _ = _read(p)
+    acct, _, reasons, _ = _read(p)
     assert acct.records == acct.events + acct.rejected
     assert reasons["bad-record"] >= 1
     head_only = tmp_path / "head.evtx"
     head_only.write_bytes(raw[:100])
-    acct, events, reasons, rejections = _read(head_only)
+    acct, _events, reasons, _rejections = _read(head_only)
     assert (acct.records, acct.rejected, reasons) == (1, 1, {"bad-record": 1})
 
 
