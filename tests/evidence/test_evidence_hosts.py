@@ -308,3 +308,36 @@ def test_records_are_events_plus_rejections(fmt: ModuleType, data: st.DataObject
             assert len(items) == want
         for acct in ingest(p, ReadOptions(year=2014)).files:
             assert acct.records == acct.events + acct.rejected + acct.duplicates
+
+
+# -- recognition of every real sample ---------------------------------------------------------
+
+REAL = {
+    "windows-evtx/evtxattack-CA_4624_4625_LogonType2_LogonProc_chrome.evtx": "winsec",
+    "windows-evtx/evtxattack-DE_RDP_Tunneling_4624.evtx": "winsec",
+    "windows-evtx/evtxattack-LM_WMI_4624_4688_TargetHost.evtx": "winsec",
+    "windows-evtx/evtxattack-privexchange_dirkjan.evtx": "winsec",
+    "windows-security-export/crowdsec-windows-logs-4625-xml.log": "winsec",
+    "windows-security-export/msticpy-host_logons-SecurityEvent-4624.csv": "winsec",
+    "windows-security-export/otrf-rdp-interactive-lsass-dump-logon-events.json": "winsec",
+    "iis-w3c/evtxattack-Tunna_rdp_tunnel_IIS-part1.log": "iis",
+    "iis-w3c/plaso-iis10.log": "iis",
+    "iis-w3c/plaso-iis10_cookies.log": "iis",
+    "iis-w3c/plaso-iis6.log": "iis",
+    "squid/beats-squid-access1-head12.log": "squid",
+    "ftpd/plaso-vsftpd.log": "vsftpd",
+    "syslog-sshd/plaso-syslog_ssh.log": "authlog",
+    "mail-postfix-dovecot/crowdsec-dovecot-logs.log": "authlog",
+    "mail-postfix-dovecot/crowdsec-postfix-logs.log": "authlog",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_each_real_sample_is_recognised_clearly(shared_data: Path, name: str) -> None:
+    got = scores(Source(shared_data / TODAY / name, ReadOptions()))
+    best = max(got.values())
+    assert got[REAL[name]] == best >= 0.9
+    assert sorted(got.values())[-2] < best  # no tie left to the registration order
+    acct, events, _, _ = _read(shared_data / TODAY / name, ReadOptions(year=2015))
+    assert acct.records == acct.events + acct.rejected + acct.duplicates
+    assert acct.events == len(events)

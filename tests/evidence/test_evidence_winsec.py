@@ -250,7 +250,7 @@ def test_every_line_is_an_event_or_a_rejection(records: list[str]) -> None:
     ("head", "score"),
     [
         (b"ElfFile\x00" + b"\x00" * 100, 1.0),
-        (b'{"EventID": 4624, "IpAddress": "1.2.3.4"}\n', 0.95),
+        (b'{"EventID": 4624, "IpAddress": "1.2.3.4"}\n', 0.96),
         (b'{"time": "2020-01-01", "ip": "1.2.3.4"}\n', 0.0),
         (b"<Event><System><EventID>4624</EventID></System></Event>\n", 0.95),
         (b",EventID,TimeGenerated,IpAddress\n", 0.95),
