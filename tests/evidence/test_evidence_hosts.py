@@ -341,3 +341,24 @@ def test_each_real_sample_is_recognised_clearly(shared_data: Path, name: str) ->
     acct, events, _, _ = _read(shared_data / TODAY / name, ReadOptions(year=2015))
     assert acct.records == acct.events + acct.rejected + acct.duplicates
     assert acct.events == len(events)
+
+
+def test_channels_of_other_programs(tmp_path: Path) -> None:
+    p = tmp_path / "messages"
+    p.write_text(
+        "Mar  1 10:00:00 h postfix/smtpd[1]: disconnect from unknown[203.0.113.20] ehlo=1 quit=1\n"
+        "Mar  1 10:00:01 h postfix/smtpd[1]: connect from unknown[203.0.113.21]\n"
+        "Mar  1 10:00:02 h vsftpd[2]: pam_unix(vsftpd:auth): authentication failure; logname= "
+        "uid=0 euid=0 tty=ftp ruser=eve rhost=203.0.113.22\n"
+        "Mar  1 10:00:03 h login[3]: pam_unix(remote:auth): authentication failure; logname= "
+        "uid=0 euid=0 tty=pts/1 ruser= rhost=203.0.113.23  user=mallory\n"
+    )
+    _, events, _, _ = _read(p, ReadOptions(year=2016))
+    got = [(e.src_ip, e.channel, e.attributes["outcome"], e.persona) for e in events]
+    assert got == [
+        ("203.0.113.20", "smtp", "disconnect", "(anonymous)"),
+        ("203.0.113.21", "smtp", "connect", "(anonymous)"),
+        ("203.0.113.22", "ftp", "failed", "eve"),  # vsftpd names the account as ruser=
+        ("203.0.113.23", "auth", "failed", "mallory"),
+    ]
+    assert events[3].attributes["program"] == "login"

@@ -55,7 +55,7 @@ def test_evtx_rdp_tunnelling(shared_data: Path) -> None:
     assert (first.src_ip, first.persona, first.channel) == (
         "10.0.2.17",
         "ANONYMOUS LOGON",
-        "windows-logon",
+        "windows:login",
     )
     assert first.evidence.locator == "record 17"
     a = first.attributes

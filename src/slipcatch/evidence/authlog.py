@@ -242,7 +242,8 @@ _BRACKET = r"(\S*?)\[([^\]\s]+)\]"
 _POSTFIX_CLIENT = re.compile(r"\bclient=" + _BRACKET + r"(?::\d+)?(?P<rest>.*)$")
 _POSTFIX_SASL = re.compile(_BRACKET + r": SASL (\S+) authentication failed")
 _POSTFIX_FROM = re.compile(
-    r"(reject|non-SMTP command|lost connection|too many errors|connect)\w*[^\[]*? from "
+    r"\b(reject|non-SMTP command|lost connection|too many errors|disconnect|connect)\w*"
+    r"[^\[]*? from "
     + _BRACKET
 )
 _DOVECOT_LOGIN = re.compile(r"\b(imap|pop3|managesieve|submission)-login: (?:Info: )?(.*)$")
@@ -292,7 +293,8 @@ def _pam(msg: str, attrs: dict[str, str]) -> tuple[str, str] | None:
         attrs["count"] = m.group(1)
     if kv.get("tty"):
         attrs["tty"] = kv["tty"]
-    return kv.get("user", ""), kv["rhost"]
+    # user= is the account tried; vsftpd and some PAM services name it only as ruser=
+    return kv.get("user") or kv.get("ruser", ""), kv["rhost"]
 
 
 def _ftp(msg: str, attrs: dict[str, str]) -> tuple[str, str] | None:
@@ -377,15 +379,17 @@ def _client(prog: str, msg: str, attrs: dict[str, str]) -> tuple[str, str, str] 
         found = _sshd(msg, attrs) or _pam(msg, attrs)
         return (*found, CHANNEL) if found else None
     if prog in _FTP_PROGS:
-        found = _ftp(msg, attrs)
+        found = _ftp(msg, attrs) or _pam(msg, attrs)
         return (*found, "ftp") if found else None
     if prog.startswith("postfix"):
         found = _postfix(msg, attrs)
         return (*found, "smtp") if found else None
     if prog == "dovecot":
         return _dovecot(msg, attrs)
-    found = _pam(msg, attrs)  # login, su, other PAM services reached over the network
-    return (*found, prog) if found else None
+    # login, rlogin, other PAM services reached over the network: an interactive login, a
+    # back-end channel ("auth", analysis.episodes.BACKEND_CHANNELS); the program is an attribute
+    found = _pam(msg, attrs)
+    return (*found, "auth") if found else None
 
 
 def _event(

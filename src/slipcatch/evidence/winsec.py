@@ -19,7 +19,7 @@ Shapes read (recognised from content):
 Mapping: time = ``System/TimeCreated/@SystemTime``, else ``@timestamp``, ``TimeGenerated``,
 ``timestamp``, else NXLog's ``EventTime`` (local time without a zone: read as UTC, attribute
 ``time_zone`` ``assumed UTC``); source address = ``IpAddress``; persona = ``TargetUserName``;
-channel ``windows-logon``. Attributes: ``event_id``, ``outcome`` (4624 ``accepted``, 4625
+channel ``windows:login``. Attributes: ``event_id``, ``outcome`` (4624 ``accepted``, 4625
 ``failed``, 4648 ``explicit-credentials``, 4776 ``credential-validation``), ``logon_type`` and
 ``logon_type_name``, ``port`` (``IpPort``), ``target_domain``, ``subject_user``,
 ``workstation``, ``computer``, ``record_id``, ``auth_package``, ``logon_process``, ``status``,
@@ -58,7 +58,9 @@ from slipcatch.model import Event, Rejection
 __all__ = ["BINARY", "NAME", "read", "sniff"]
 
 NAME = "winsec"
-CHANNEL = "windows-logon"
+#: "login" after the colon: a logon is back-end access (``analysis.episodes.BACKEND_CHANNELS``),
+#: as "zeek:ssh" is.
+CHANNEL = "windows:login"
 #: This reader recognises a binary format (EVTX): ``_ingest.scores`` asks it even when the head
 #: holds NUL bytes.
 BINARY = True
