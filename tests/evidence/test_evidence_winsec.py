@@ -259,3 +259,24 @@ def test_every_line_is_an_event_or_a_rejection(records: list[str]) -> None:
 )
 def test_sniff(head: bytes, score: float) -> None:
     assert winsec.sniff(head, "x") == score
+
+
+def test_hostile_xml_lines_cost_linear_time(tmp_path: Path) -> None:
+    import time
+
+    event = "<Event><System><EventID>4624</EventID></System><EventData>"
+    lines = [
+        event + '<Data Name="' * 5000 + "</Event>",
+        event + "<Event " * 9000,
+        event + '<TimeCreated SystemTime="' * 3000 + "</Event>",
+        event + '<Data Name="IpAddress">' * 4000 + "</Event>",
+    ]
+    p = tmp_path / "events.xml"
+    p.write_text("\n".join(lines) + "\n")
+    start = time.monotonic()
+    acct, _, reasons, _ = _read(p)
+    assert time.monotonic() - start < 5.0
+    assert acct.format == "winsec"
+    assert (acct.records, acct.rejected) == (4, 4)
+    # no </Event> on the second line; the others have no time
+    assert reasons == {"unparsed-line": 1, "missing-time": 3}

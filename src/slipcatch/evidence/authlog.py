@@ -125,8 +125,9 @@ def year_from_name(name: str) -> int | None:
     """
     m = _NAME_YEAR.search(name)
     if m is None:
-        m = re.search(r"(?<!\d)(19[7-9]\d|20\d\d)(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)",
-                      name)
+        m = re.search(
+            r"(?<!\d)(19[7-9]\d|20\d\d)(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)", name
+        )
     return int(m.group(1)) if m else None
 
 
@@ -238,14 +239,17 @@ _PAM_FAIL = re.compile(
 _KV = re.compile(r"(\w+)=(\S*)")
 _FTP_CONN = re.compile(r"^(?:FTP )?connection from (\S+)(?: \(([^)]*)\))?", re.I)
 _VSFTPD = re.compile(r'^(?:\[(.*?)\] )?(OK|FAIL|FAILED) ([A-Z ]+?): Client "([^"]*)"')
-_BRACKET = r"(\S*?)\[([^\]\s]+)\]"
+_BRACKET = r"([^\s\[]*)\[([^\]\s]+)\]"
 _POSTFIX_CLIENT = re.compile(r"\bclient=" + _BRACKET + r"(?::\d+)?(?P<rest>.*)$")
-_POSTFIX_SASL = re.compile(_BRACKET + r": SASL (\S+) authentication failed")
-_POSTFIX_FROM = re.compile(
-    r"\b(reject|non-SMTP command|lost connection|too many errors|disconnect|connect)\w*"
-    r"[^\[]*? from "
-    + _BRACKET
+_POSTFIX_SASL = re.compile(r"(?:^|(?<=\s))" + _BRACKET + r": SASL (\S+) authentication failed")
+_POSTFIX_FROM = re.compile(r" from " + _BRACKET)
+_POSTFIX_WHAT = re.compile(
+    r"\b(reject|non-SMTP command|lost connection|too many errors|disconnect|connect)\b"
 )
+#: Characters of a message the unanchored searches (Postfix, Dovecot, PAM, ftpd) look at: the
+#: client is named early in every such line, and a hostile 64 KiB line must cost linear time,
+#: not one scan per position.
+_SCAN = 4096
 _DOVECOT_LOGIN = re.compile(r"\b(imap|pop3|managesieve|submission)-login: (?:Info: )?(.*)$")
 _DOVECOT_AUTH = re.compile(
     r"\b(pam|sql|passwd-file|passwd|shadow|ldap|checkpassword|static)\(([^,()]*),([^,()]+)"
@@ -336,12 +340,15 @@ def _postfix(msg: str, attrs: dict[str, str]) -> tuple[str, str] | None:
         return "", m.group(2)
     m = _POSTFIX_FROM.search(msg)
     if m is not None:
-        attrs["outcome"] = m.group(1).lower().replace(" ", "-")
-        attrs["client_host"] = m.group(2)
+        what = _POSTFIX_WHAT.search(msg, 0, m.start() + 1)
+        if what is None:
+            return None
+        attrs["outcome"] = what.group(1).lower().replace(" ", "-")
+        attrs["client_host"] = m.group(1)
         kv = dict(_KV.findall(msg))
         if "from" in kv:
             attrs["mail_from"] = kv["from"].strip("<>;")
-        return "", m.group(3)
+        return "", m.group(2)
     return None
 
 
@@ -353,8 +360,11 @@ def _dovecot(msg: str, attrs: dict[str, str]) -> tuple[str, str, str] | None:
         kv = {k: v.rstrip(",") for k, v in _KV.findall(text)}
         if not kv.get("rip"):
             return None
-        attrs["outcome"] = "accepted" if text.startswith("Login:") else (
-            "failed" if "auth failed" in text else "disconnected")
+        attrs["outcome"] = (
+            "accepted"
+            if text.startswith("Login:")
+            else ("failed" if "auth failed" in text else "disconnected")
+        )
         if kv.get("method"):
             attrs["method"] = kv["method"]
         if kv.get("lip"):
@@ -375,8 +385,10 @@ _FTP_PROGS = frozenset({"ftpd", "vsftpd", "proftpd", "pure-ftpd", "in.ftpd", "ft
 
 def _client(prog: str, msg: str, attrs: dict[str, str]) -> tuple[str, str, str] | None:
     """(user, address text, channel) of a line that names a remote client, else None."""
+    if not (prog == "sshd" or prog.startswith("sshd-")):
+        msg = msg[:_SCAN]
     if prog == "sshd" or prog.startswith("sshd-"):
-        found = _sshd(msg, attrs) or _pam(msg, attrs)
+        found = _sshd(msg, attrs) or _pam(msg[:_SCAN], attrs)
         return (*found, CHANNEL) if found else None
     if prog in _FTP_PROGS:
         found = _ftp(msg, attrs) or _pam(msg, attrs)

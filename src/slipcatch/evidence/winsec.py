@@ -98,10 +98,14 @@ _ATTRS = {
 #: damaged file must not loop).
 MAX_BAD_RECORDS = 1000
 
-_XML_EVENT = re.compile(r"<Event[\s>].*</Event>", re.S)
-_XML_ID = re.compile(r"<EventID[^>]*>\s*(\d+)\s*</EventID>")
-_XML_TIME = re.compile(r"<TimeCreated\s+SystemTime=[\"']([^\"']+)[\"']")
-_XML_DATA = re.compile(r"<Data\s+Name=[\"']([^\"']+)[\"']\s*(?:/>|>(.*?)</Data>)", re.S)
+# Every repetition is bounded by a delimiter it cannot cross (or a length), so that a hostile
+# 64 KiB line costs linear time, not one scan to its end per opening tag.
+_XML_EVENT = re.compile(r"<Event[\s>]")
+_XML_ID = re.compile(r"<EventID[^>]*>\s{0,20}(\d{1,10})\s{0,20}</EventID>")
+_XML_TIME = re.compile(r"<TimeCreated\s{1,20}SystemTime=[\"']([^\"'<>]{1,64})[\"']")
+_XML_DATA = re.compile(
+    r"<Data\s{1,20}Name=[\"']([^\"'<>]{1,200})[\"']\s{0,20}(?:/>|>([^<]*)</Data>)"
+)
 _XML_SYS = re.compile(r"<(Computer|EventRecordID)>([^<]*)</\1>")
 _JSON_ID_KEYS = ("EventID", "EventId", "event_id")
 
@@ -389,9 +393,9 @@ def _read_xml(source: Source) -> Iterator[Event | Rejection]:
         item, text = decoded
         locator = f"line {item.number}"
         # Event Viewer copies put "- " before collapsible elements: markup, not data.
-        body = _XML_EVENT.search(text)
+        body = _XML_EVENT.search(text) is not None and "</Event>" in text
         ident = _XML_ID.search(text)
-        if body is None or ident is None:
+        if not body or ident is None:
             yield reject(source, locator, "unparsed-line", text[:200])
             continue
         flat: dict[str, Any] = {}
