@@ -338,9 +338,13 @@ def _read_evtx(source: Source) -> Iterator[Event | Rejection]:
             yield reject(source, f"record {seen}", "bad-record", str(exc))
             continue
         seen += 1
+        if not isinstance(rec, dict) or not isinstance(rec.get("data"), str):
+            bad += 1
+            yield reject(source, f"record {seen}", "bad-record", "the parser gave no record data")
+            continue
         bad = 0
         number = rec.get("event_record_id", seen)
-        data = rec.get("data", "")
+        data = rec["data"]
         locator = f"record {number}"
         try:
             obj = json.loads(data)
