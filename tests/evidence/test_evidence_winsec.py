@@ -253,6 +253,8 @@ def test_every_line_is_an_event_or_a_rejection(records: list[str]) -> None:
         (b'{"EventID": 4624, "IpAddress": "1.2.3.4"}\n', 0.96),
         (b'{"time": "2020-01-01", "ip": "1.2.3.4"}\n', 0.0),
         (b"<Event><System><EventID>4624</EventID></System></Event>\n", 0.95),
+        (b'<?xml version="1.0"?>\n<Events>\n<Event>\n<EventID>4624</EventID>\n</Event>', 0.95),
+        (b"<html><body>Event</body></html>\n", 0.0),
         (b",EventID,TimeGenerated,IpAddress\n", 0.95),
         (b"time,ip\n", 0.0),
     ],
@@ -267,16 +269,50 @@ def test_hostile_xml_lines_cost_linear_time(tmp_path: Path) -> None:
     event = "<Event><System><EventID>4624</EventID></System><EventData>"
     lines = [
         event + '<Data Name="' * 5000 + "</Event>",
-        event + "<Event " * 9000,
-        event + '<TimeCreated SystemTime="' * 2500 + "</Event>",
+        event + "<Event " * 2000,  # no end tag: one event with the next line
+        event + '<TimeCreated SystemTime="' * 1500 + "</Event>",
         event + '<Data Name="IpAddress">' * 2700 + "</Event>",
+        event + "<Event " * 9000 + "<Event " * 9000 + "</Event>",  # over 64 KiB
+        "<Event><EventID>4625</EventID>",  # cut short
     ]
     p = tmp_path / "events.xml"
     p.write_text("\n".join(lines) + "\n")
     start = time.monotonic()
-    acct, _, reasons, _ = _read(p)
+    acct, _, _, rejections = _read(p)
     assert time.monotonic() - start < 5.0
     assert acct.format == "winsec"
-    assert (acct.records, acct.rejected) == (4, 4)
-    # no </Event> on the second line; the others have no time
-    assert reasons == {"unparsed-line": 1, "missing-time": 3}
+    assert [(r.locator, r.reason) for r in rejections] == [
+        ("event 1", "missing-time"),
+        ("event 2", "missing-time"),  # lines 2 and 3
+        ("event 3", "missing-time"),
+        ("event 4", "line-too-long"),
+        ("event 5", "unparsed-line"),
+    ]
+    assert acct.records == 5
+
+
+def test_xml_exports_of_many_events_on_one_line_or_pretty_printed(tmp_path: Path) -> None:
+    def one(n: int, ip: str) -> str:
+        return (
+            '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+            f"<EventID>4625</EventID><TimeCreated SystemTime='2022-04-28T16:09:2{n}.5Z'/>"
+            f"<EventRecordID>{n}</EventRecordID><Computer>dc1</Computer></System><EventData>"
+            f'<Data Name="TargetUserName">u&amp;{n}</Data><Data Name="IpAddress">{ip}</Data>'
+            '<Data Name="LogonType">3</Data><Data Name="Empty"/></EventData></Event>'
+        )
+
+    flat = tmp_path / "wevtutil.xml"  # wevtutil qe /f:xml: events back to back, one line
+    flat.write_text("<Events>" + one(1, "198.51.100.1") + one(2, "-") + one(3, "::1") + "</Events>")
+    acct, events, reasons, _ = _read(flat)
+    assert (acct.format, acct.records, acct.events, acct.rejected) == ("winsec", 3, 1, 2)
+    assert reasons == {"local-logon": 2}
+    [e] = events
+    assert (e.src_ip, e.persona, e.evidence.locator) == ("198.51.100.1", "u&1", "event 1")
+    assert e.time == datetime(2022, 4, 28, 16, 9, 21, 500000, tzinfo=UTC)
+    assert (e.attributes["record_id"], e.attributes["computer"]) == ("1", "dc1")
+    pretty = tmp_path / "saved.xml"  # pretty-printed, an XML declaration first
+    body = one(4, "198.51.100.4").replace("><", ">\n  <")
+    pretty.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<Events>\n' + body + "\n</Events>\n")
+    acct, events, _, _ = _read(pretty)
+    assert (acct.format, acct.records, acct.events) == ("winsec", 1, 1)
+    assert events[0].src_ip == "198.51.100.4"

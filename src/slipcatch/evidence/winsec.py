@@ -10,9 +10,10 @@ Shapes read (recognised from content):
   ``@timestamp``), Sentinel ``SecurityEvent`` (``TimeGenerated``), Winlogbeat/ECS
   (``winlog.event_id``, ``winlog.event_data.*``, ``@timestamp``) and the ``evtx_dump`` JSON shape
   (``Event.System`` / ``Event.EventData``); one record per line;
-- **XML**: one ``<Event>...</Event>`` per line (Event Viewer copies, ``wevtutil qe /f:xml``),
-  read with regular expressions (no XML parser: no entity expansion from evidence); a line
-  without a complete ``<Event>`` is ``unparsed-line``;
+- **XML**: each ``<Event>...</Event>`` is a record whatever the line breaks (Event Viewer
+  copies one a line, ``wevtutil qe /f:xml`` back to back on one line, pretty-printed
+  ``<Events>`` exports), read with regular expressions (no XML parser: no entity expansion from
+  evidence); an event over 64 KiB is ``line-too-long``, one cut short ``unparsed-line``;
 - **CSV**: a Sentinel/Log Analytics ``SecurityEvent`` export whose header names ``EventID`` and
   ``IpAddress`` or ``TargetUserName``; the header is not a record.
 
@@ -52,7 +53,7 @@ from slipcatch.evidence._common import (
     sha256,
     text_lines,
 )
-from slipcatch.evidence._source import Source
+from slipcatch.evidence._source import MAX_LINE, Source
 from slipcatch.model import Event, Rejection
 
 __all__ = ["BINARY", "NAME", "read", "sniff"]
@@ -101,6 +102,8 @@ MAX_BAD_RECORDS = 1000
 # Every repetition is bounded by a delimiter it cannot cross (or a length), so that a hostile
 # 64 KiB line costs linear time, not one scan to its end per opening tag.
 _XML_EVENT = re.compile(r"<Event[\s>]")
+_XML_EVENT_B = re.compile(rb"<Event[\s>]")
+_XML_END = b"</Event>"
 _XML_ID = re.compile(r"<EventID[^>]*>\s{0,20}(\d{1,10})\s{0,20}</EventID>")
 _XML_TIME = re.compile(r"<TimeCreated\s{1,20}SystemTime=[\"']([^\"'<>]{1,64})[\"']")
 _XML_DATA = re.compile(
@@ -121,8 +124,9 @@ def _first_line(head: bytes) -> bytes:
 
 
 def sniff(head: bytes, name: str) -> float:
-    """1.0 for EVTX; 0.96 for a first JSON line that is a Windows event; 0.95 for an XML line
-    or a CSV header of Windows events."""
+    """1.0 for EVTX; 0.96 for a first JSON line that is a Windows event; 0.95 for XML starting
+    with ``<`` whose head holds a whole ``<Event>`` with ``<EventID>``, or a CSV header of
+    Windows events."""
     if head.startswith(EVTX_MAGIC):
         return 1.0
     first = _first_line(head)
@@ -134,8 +138,8 @@ def sniff(head: bytes, name: str) -> float:
         # 0.96: a Windows event object is more specific than the generic JSON readers'
         # cues (an address and a time; an ECS ``@timestamp``), so it wins whatever their order.
         return 0.96 if isinstance(obj, dict) and _flatten_json(obj) is not None else 0.0
-    if b"<Event" in first and b"</Event>" in first and b"<EventID" in first:
-        return 0.95
+    if first.startswith((b"<", b"- <")) and _XML_EVENT_B.search(head) and b"<EventID" in head:
+        return 0.95 if b"</Event>" in head else 0.0
     cols = {c.strip().strip('"') for c in first.decode("utf-8", "replace").split(",")}
     if "EventID" in cols and ({"IpAddress", "TargetUserName"} & cols):
         return 0.95
@@ -298,7 +302,7 @@ def read(source: Source) -> Iterator[Event | Rejection]:
     first = _first_line(head)
     if first.startswith(b"{"):
         yield from _read_json(source)
-    elif b"<Event" in first:
+    elif first.startswith((b"<", b"- <")):
         yield from _read_xml(source)
     else:
         yield from _read_csv(source)
@@ -389,18 +393,58 @@ def _read_json(source: Source) -> Iterator[Event | Rejection]:
         yield _record(source, locator, item.data, *flat)
 
 
+def _xml_records(source: Source) -> Iterator[tuple[int, bytes] | Rejection]:
+    """Each ``<Event>...</Event>`` of the stream (whatever the line breaks: one event a line,
+    pretty-printed events, or a whole ``<Events>`` export on one line) with its number, or the
+    rejection of one that is over ``MAX_LINE`` bytes or left without its end tag."""
+    buf = b""
+    number = 0
+    skipping = False  # inside an oversized event, discarding up to its end tag
+    too_long = f"an <Event> longer than {MAX_LINE} bytes"
+    for chunk in source.chunks():
+        if not isinstance(chunk, bytes):
+            yield reject(source, f"event {number + 1}", chunk.reason, chunk.detail)
+            return
+        buf += chunk
+        while True:
+            end = buf.find(_XML_END)
+            if end < 0:
+                if len(buf) > MAX_LINE:
+                    if not skipping:
+                        number += 1
+                        yield reject(source, f"event {number}", "line-too-long", too_long)
+                        skipping = True
+                    buf = buf[-len(_XML_END) :]  # an end tag may straddle the next chunk
+                break
+            piece, buf = buf[: end + len(_XML_END)], buf[end + len(_XML_END) :]
+            if skipping:
+                skipping = False
+                continue
+            number += 1
+            if len(piece) > MAX_LINE:
+                yield reject(source, f"event {number}", "line-too-long", too_long)
+                continue
+            yield number, piece
+    if not skipping and _XML_EVENT_B.search(buf):
+        detail = "an <Event> without its end tag: " + buf.strip()[:150].decode("utf-8", "replace")
+        yield reject(source, f"event {number + 1}", "unparsed-line", detail)
+
+
 def _read_xml(source: Source) -> Iterator[Event | Rejection]:
-    for decoded in text_lines(source):
-        if isinstance(decoded, Rejection):
-            yield decoded
+    for item in _xml_records(source):
+        if isinstance(item, Rejection):
+            yield item
             continue
-        item, text = decoded
-        locator = f"line {item.number}"
-        # Event Viewer copies put "- " before collapsible elements: markup, not data.
-        body = _XML_EVENT.search(text) is not None and "</Event>" in text
+        number, raw = item
+        locator = f"event {number}"
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield reject(source, locator, "bad-encoding", str(exc))
+            continue
         ident = _XML_ID.search(text)
-        if not body or ident is None:
-            yield reject(source, locator, "unparsed-line", text[:200])
+        if _XML_EVENT.search(text) is None or ident is None:
+            yield reject(source, locator, "unparsed-line", text.strip()[:200])
             continue
         flat: dict[str, Any] = {}
         created = _XML_TIME.search(text)
@@ -410,7 +454,7 @@ def _read_xml(source: Source) -> Iterator[Event | Rejection]:
             flat[key] = html.unescape(value)
         for key, value in _XML_DATA.findall(text):
             flat[html.unescape(key)] = html.unescape(value)
-        yield _record(source, locator, item.data, int(ident.group(1)), flat)
+        yield _record(source, locator, raw.strip(), int(ident.group(1)), flat)
 
 
 def _read_csv(source: Source) -> Iterator[Event | Rejection]:
