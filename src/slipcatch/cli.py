@@ -136,6 +136,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="analyst evidence (YAML): code reuse, language, tips, with Admiralty codes and "
         "likelihood ratios; optional analyst hypotheses and priors (docs/model.md)",
     )
+    an.add_argument(
+        "--columns",
+        metavar="ROLE=COL,...",
+        help="read tables no reader knows through a column mapping: "
+        "time=COL,src_ip=COL[,persona=COL][,channel=COL] (JSON: dotted paths such as "
+        "source.ip); a file holding some of the columns but not all is an error",
+    )
     _add_report_flags(an)
     an.add_argument(
         "--fresh",
@@ -258,6 +265,12 @@ def _add_case_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="follow symbolic links that lead out of the evidence directories given",
     )
     _add_year_flags(ing)
+    ing.add_argument(
+        "--columns",
+        metavar="ROLE=COL,...",
+        help="column mapping for the tables of this ingest (see analyze --columns); the case "
+        "keeps each file as it was read, so files of later ingests may have their own",
+    )
     ing.add_argument("--quiet", action="store_true", help="no progress on standard error")
 
     srv = sub.add_parser(
@@ -474,6 +487,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         follow_outside=args.follow_outside,
         year=args.year,
         year_from_name=args.year_from_name,
+        columns=_columns(args),
     )
     progress.done()
     return _print_run(result.assessment, result.outputs)
@@ -488,7 +502,15 @@ def _options(args: argparse.Namespace) -> ReadOptions:
         follow_outside=getattr(args, "follow_outside", False),
         year=getattr(args, "year", None),
         year_from_name=getattr(args, "year_from_name", False),
+        columns=_columns(args),
     )
+
+
+def _columns(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    from slipcatch.evidence.table import parse_columns
+
+    text = getattr(args, "columns", None)
+    return parse_columns(text) if text else ()
 
 
 def _ingest_with_progress(

@@ -218,6 +218,7 @@ def analyze(
     follow_outside: bool = False,
     year: int | None = None,
     year_from_name: bool = False,
+    columns: tuple[tuple[str, str], ...] = (),
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -230,13 +231,15 @@ def analyze(
     to ``rejections.jsonl`` there (the assessment keeps counts by reason and a sample), and the
     outputs are written as a set (``report.write_reports``). ``follow_outside``: follow
     symbolic links out of the directories given (``ReadOptions.follow_outside``). ``year``,
-    ``year_from_name``: the year of year-less syslog stamps (``ReadOptions``).
+    ``year_from_name``: the year of year-less syslog stamps (``ReadOptions``). ``columns``:
+    a column mapping for tables no reader knows (``ReadOptions.columns``).
 
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
         IntelError: an ``intel`` source cannot be recognised or loaded.
         UsageError: the output directory is empty, cannot be created or written; the persona
-            map is malformed; the analyst evidence file (``evidence_file``,
+            map is malformed; a file holds some mapped ``columns`` but not all; the analyst
+            evidence file (``evidence_file``,
             passed to ``analysis.assess``) cannot be read or has a bad entry.
         CaseError: the case store cannot be opened.
     """
@@ -247,6 +250,7 @@ def analyze(
         follow_outside=follow_outside,
         year=year,
         year_from_name=year_from_name,
+        columns=columns,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)
     rejected = _RejectionFile(out) if out is not None else None

@@ -47,6 +47,12 @@ REASONS: dict[str, str] = {
     "bad-address": "a source address that is not a valid IPv4/IPv6 address: a host name, "
     "out-of-range octets (999.1.1.1), too few parts (1.2.3), or zero-padded octets (010.1.1.1, "
     "refused rather than guessed as octal or decimal)",
+    "service-address": "a cloud record whose address field names the provider's own service "
+    "acting for the account (CloudTrail ec2.amazonaws.com, AWS Internal), not a network address",
+    "unspecified-address": "an address field holding the unspecified address (0.0.0.0 or ::), "
+    "which services write when they know no client address",
+    "record-too-large": "a record of a JSON document (array or wrapper object) larger than "
+    "16 Mi characters; it and the rest of the document are one rejection",
     "bad-origin-trust": "a table row whose origin_trust is not trusted-relay, sender-provider or "
     "sender-written",
     "no-address": "an e-mail with no usable address in its Received chain or origin headers",
@@ -55,4 +61,7 @@ REASONS: dict[str, str] = {
     "message-too-large": "an e-mail message larger than the 64 MiB limit",
     "mime-limit": "an e-mail's MIME structure nests deeper than 8 levels or has more than "
     "1000 parts; embedded messages beyond that were not examined (the message itself is read)",
+    "msg-no-headers": "an Outlook .msg without transport headers (PR_TRANSPORT_MESSAGE_HEADERS): "
+    "a draft or a message that never crossed the Internet has no Received chain to read",
+    "msg-unreadable": "an Outlook .msg whose OLE2 structure or MAPI properties cannot be parsed",
 }

@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 
 FUZZ = Path(__file__).resolve().parents[2] / "fuzz"
-TARGETS = [
+TARGETS = sorted([
     "fuzz_authlog",
     "fuzz_iis",
     "fuzz_mail",
@@ -23,7 +23,17 @@ TARGETS = [
     "fuzz_weblog_json",
     "fuzz_winsec",
     "fuzz_zeek",
-]
+    # cloud, identity and SIEM exports
+    "fuzz_cloudtrail",
+    "fuzz_ecs",
+    "fuzz_entra",
+    "fuzz_github",
+    "fuzz_gworkspace",
+    "fuzz_m365",
+    "fuzz_okta",
+    "fuzz_splunk",
+    "fuzz_suricata",
+])
 RANDOM_INPUTS = 500
 
 

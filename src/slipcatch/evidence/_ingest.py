@@ -29,6 +29,8 @@ from slipcatch.evidence import (
 )
 from slipcatch.evidence._common import reject
 from slipcatch.evidence._source import Source
+from slipcatch.evidence.cloud import cloudtrail, entra, github, gworkspace, m365, okta
+from slipcatch.evidence.siem import ecs, splunk, suricata
 from slipcatch.model import Event, EvidenceFile, Rejection
 
 if TYPE_CHECKING:
@@ -61,6 +63,10 @@ FORMATS: tuple[ModuleType, ...] = (
     table,
 )
 _MIN_SCORE = 0.5
+
+#: Cloud, identity and SIEM exports (evidence/cloud, evidence/siem), ahead of the generic table.
+FORMATS = (*FORMATS[:-1], cloudtrail, entra, m365, okta, gworkspace, github, ecs, splunk,
+           suricata, FORMATS[-1])  # fmt: skip
 
 
 #: Rejections an ``IngestResult`` (and so an ``Assessment``) holds in memory: a hostile file of
@@ -233,7 +239,12 @@ def _binary(head: bytes) -> bool:
 
 
 def scores(source: Source) -> dict[str, float]:
-    """Every registered reader's sniff score for the file (0 for binary or blank content)."""
+    """Every registered reader's sniff score for the file (0 for binary or blank content; 1 for
+    the table reader when the file holds every column of ``ReadOptions.columns``).
+
+    Raises:
+        UsageError: the file holds some of the mapped columns but not all (``table.mapped``).
+    """
     head = source.head()
     if not head.strip():
         return {fmt.NAME: 0.0 for fmt in FORMATS}
@@ -243,9 +254,13 @@ def scores(source: Source) -> dict[str, float]:
             if getattr(fmt, "BINARY", False) else 0.0
             for fmt in FORMATS
         }
-    return {
+    got = {
         fmt.NAME: min(1.0, max(0.0, float(fmt.sniff(head, source.path.name)))) for fmt in FORMATS
     }
+    # A column mapping (--columns) is the analyst's word on a table holding its columns.
+    if source.options.columns and table.mapped(head, source.name, source.options.columns):
+        got[table.NAME] = 1.0
+    return got
 
 
 def unrecognised_detail(source: Source) -> str:
