@@ -341,6 +341,9 @@ def _say(text: str, file: TextIO | None = None) -> None:
 
 #: Formats of files nothing could be read from (``_ingest``: no reader, a skipped entry).
 _UNUSABLE = frozenset({"unknown", "skipped", "empty"})
+#: Files without events listed on the console (a directory of thousands of unreadable files
+#: must not bury the summary).
+_NO_EVENT_SHOWN = 50
 
 
 def _no_event_lines(assessment: Assessment) -> list[str]:
@@ -382,8 +385,11 @@ def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> int:
     empty = _no_event_lines(assessment)
     if empty:
         print(f"Files that yielded no event ({len(empty)}):")
-        for line in empty:
+        for line in empty[:_NO_EVENT_SHOWN]:
             _say(line)
+        if len(empty) > _NO_EVENT_SHOWN:
+            print(f"  ... and {len(empty) - _NO_EVENT_SHOWN} more (every file's account: "
+                  "assessment.json, the report's evidence accounting)")
     from slipcatch.report._coverage import coverage_warnings
 
     for warning in coverage_warnings(assessment):

@@ -82,3 +82,15 @@ def test_year_option_and_the_files_listed_beside_events(tmp_path: Path) -> None:
     bad = _cli("analyze", str(ev), "--out", str(out_dir), "--year", "15")
     assert bad.returncode == 2
     assert "not a year from 1970 to 2099: '15'" in bad.stderr
+
+
+def test_the_list_of_files_without_events_is_capped(tmp_path: Path) -> None:
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    for i in range(53):
+        (ev / f"cbs-{i:02d}.log").write_text(CBS.replace("04:30:30", f"04:30:{i:02d}"))
+    proc = _cli("analyze", str(ev), "--out", str(tmp_path / "out"), "--quiet")
+    assert proc.returncode == 2, proc.stderr
+    assert "Files that yielded no event (53):" in proc.stdout
+    assert proc.stdout.count("[unknown]: unrecognised-format") == 50
+    assert "  ... and 3 more (every file's account:" in proc.stdout
