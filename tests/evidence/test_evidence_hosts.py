@@ -84,6 +84,18 @@ def test_iis_rejections(tmp_path: Path) -> None:
     assert (events[0].persona, events[0].attributes["path"]) == ("bob", "/a")
 
 
+def test_iis_time_only_block_and_byte_order_mark(tmp_path: Path) -> None:
+    p = tmp_path / "u_ex130730.log"
+    p.write_bytes(
+        b"\xef\xbb\xbf#Software: Microsoft Internet Information Services 7.5\r\n"
+        b"#Date: 2013-07-30 00:00:00\r\n#Fields: time c-ip cs-method cs-uri-stem\r\n"
+        b"00:00:05 198.51.100.3 GET /owa/\r\n"
+    )
+    acct, events, _, _ = _read(p)
+    assert (acct.format, acct.records, acct.events) == ("iis", 1, 1)
+    assert events[0].time == datetime(2013, 7, 30, 0, 0, 5, tzinfo=UTC)  # the #Date's day
+
+
 # -- Squid ------------------------------------------------------------------------------------
 
 

@@ -199,6 +199,16 @@ def test_winlogbeat_and_evtx_dump_shapes(tmp_path: Path) -> None:
     assert [r.reason for r in rejections] == ["bad-address", "missing-time", "bad-json", "bad-json"]
 
 
+def test_json_after_a_byte_order_mark(tmp_path: Path) -> None:
+    p = tmp_path / "bom.json"
+    p.write_bytes(
+        b'\xef\xbb\xbf{"EventID": 4625, "IpAddress": "198.51.100.9", "TargetUserName": "x", '
+        b'"TimeGenerated": "2020-01-01T00:00:00Z"}\n'
+    )
+    acct, events, _, _ = _read(p)
+    assert (acct.format, acct.events, events[0].src_ip) == ("winsec", 1, "198.51.100.9")
+
+
 def test_damaged_and_compressed_evtx(shared_data: Path, tmp_path: Path) -> None:
     raw = (shared_data / "today/windows-evtx/evtxattack-DE_RDP_Tunneling_4624.evtx").read_bytes()
     gz = tmp_path / "rdp.evtx.gz"
@@ -257,6 +267,7 @@ def test_every_line_is_an_event_or_a_rejection(records: list[str]) -> None:
         (b"<html><body>Event</body></html>\n", 0.0),
         (b",EventID,TimeGenerated,IpAddress\n", 0.95),
         (b"time,ip\n", 0.0),
+        (b'\xef\xbb\xbf{"EventID": 4625, "IpAddress": "1.2.3.4"}\n', 0.96),
     ],
 )
 def test_sniff(head: bytes, score: float) -> None:

@@ -30,7 +30,7 @@ from slipcatch.evidence._common import (
     reject_problem,
     sha256,
 )
-from slipcatch.evidence._source import Problem, Source
+from slipcatch.evidence._source import Line, Problem, Source
 from slipcatch.model import Event, Rejection
 
 __all__ = ["NAME", "read", "sniff"]
@@ -87,6 +87,8 @@ def read(source: Source) -> Iterator[Event | Rejection]:
         if isinstance(item, Problem):
             yield reject_problem(source, item)
             continue
+        if item.number == 1:
+            item = Line(1, item.data.removeprefix(b"\xef\xbb\xbf"))  # a UTF-8 byte order mark
         if item.data.startswith(b"#"):  # a directive, not a record (even when not UTF-8)
             text = item.data.decode("utf-8", "replace")
             if text.startswith("#Fields:"):

@@ -116,8 +116,12 @@ _JSON_ID_KEYS = ("EventID", "EventId", "event_id")
 # -- recognition ---------------------------------------------------------------------------
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _first_line(head: bytes) -> bytes:
-    for line in head.split(b"\n"):
+    """The first non-blank line, without a UTF-8 byte order mark (Windows tools write one)."""
+    for line in head.removeprefix(_BOM).split(b"\n"):
         if line.strip():
             return line.strip()
     return b""
@@ -379,7 +383,7 @@ def _read_json(source: Source) -> Iterator[Event | Rejection]:
         item, text = decoded
         locator = f"line {item.number}"
         try:
-            obj = json.loads(text)
+            obj = json.loads(text.removeprefix("\ufeff"))
         except (ValueError, RecursionError) as exc:
             yield reject(source, locator, "bad-json", str(exc))
             continue
