@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
+import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from slipcatch.analysis import MODEL_VERSION, assess
+from slipcatch.engine.local import run_local
+from slipcatch.engine.observe import coverage, observe
 from slipcatch.errors import EvidenceError, UsageError
+from slipcatch.eventtable import events_to_table
 from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadOptions, ingest
 from slipcatch.intel import IntelPack, load_pack
-from slipcatch.model import Assessment, LayerCoverage, Observation, Rejection, canonical_ip
+from slipcatch.intel.addr import lookup_address
+from slipcatch.model import Assessment, Event, Rejection
 
 if TYPE_CHECKING:
     from slipcatch.report import ReportOptions
@@ -48,73 +54,6 @@ def run_time() -> datetime:
     if epoch and epoch.strip().isdigit():
         return datetime.fromtimestamp(int(epoch), tz=UTC)
     return datetime.now(tz=UTC).replace(microsecond=0)
-
-
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
-
-
-def lookup_address(ip: str) -> str:
-    """The address to look ``ip`` up as: the IPv4 address an IPv6 form carries — NAT64
-    (``64:ff9b::/96``, RFC 6052), 6to4 (``2002::/16``, RFC 3056) or IPv4-compatible
-    (``::a.b.c.d``, not ``::`` or ``::1``) — else ``ip`` itself. The event keeps the text it was
-    seen with (``Event.src_ip``); only the intel lookup uses the IPv4 address.
-    """
-    if ":" not in ip:
-        return ip
-    try:
-        addr = ipaddress.IPv6Address(ip)
-    except ValueError:
-        return ip
-    if addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):
-        return str(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
-    if addr.sixtofour is not None:
-        return str(addr.sixtofour)
-    return ip
-
-
-def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
-    """Pair every event with what its source address was at the event's time (and, for an
-    e-mail whose sender-written headers name a client behind the entry relay, what that
-    claimed client was then: ``Observation.claimed``). IPv6 forms that carry an IPv4 address
-    are looked up as that address (``lookup_address``)."""
-    facts = pack.lookup([lookup_address(e.src_ip) for e in events], [e.time for e in events])
-    order: list[int] = []
-    ips: list[str] = []
-    for k, e in enumerate(events):
-        text = e.mail.claimed_client_ip if e.mail is not None else None
-        if not text:
-            continue
-        try:
-            ip = canonical_ip(text)
-        except ValueError:
-            continue  # the e-mail reader records only addresses; a table may hold anything
-        if ip != e.src_ip:
-            order.append(k)
-            ips.append(lookup_address(ip))
-    found = pack.lookup(ips, [events[k].time for k in order])
-    claimed = dict(zip(order, found, strict=True))
-    return [
-        Observation(event=e, address=f, claimed=claimed.get(k))
-        for k, (e, f) in enumerate(zip(events, facts, strict=True))
-    ]
-
-
-def coverage(observations: Sequence[Observation], pack: IntelPack) -> tuple[LayerCoverage, ...]:
-    """Per dated layer of ``pack`` (Tor, routing, geolocation), its period and the number of
-    events whose time no snapshot of the layer covers (docs/intel.md, "Coverage")."""
-    import numpy as np
-
-    from slipcatch.intel.addr import to_micros
-
-    us = np.array([to_micros(o.event.time) for o in observations], np.int64)
-    is_v4 = np.array([":" not in o.address.ip for o in observations], np.bool_)
-    out = []
-    for c in pack.coverage():
-        inside = pack.covered(c["layer"], is_v4, us)
-        out.append(LayerCoverage(layer=c["layer"], valid_from=c["from"], valid_to=c["to"],
-                                 events_outside=int((~inside).sum())))
-    return tuple(out)
 
 
 def _ingest_into_case(
@@ -180,6 +119,21 @@ class _RejectionFile:
             with contextlib.suppress(OSError):
                 self._fh.close()
         self.path.unlink(missing_ok=True)
+
+
+def _event_batches(events: Sequence[Event], rows: int = 1 << 16) -> Iterator[pa.RecordBatch]:
+    """The events as ``EVENT_SCHEMA`` record batches of at most ``rows`` rows."""
+    for start in range(0, len(events), rows):
+        yield from events_to_table(events[start : start + rows]).to_batches()
+
+
+def _personas_named(evidence_file: str | Path, pack: IntelPack) -> tuple[str, ...]:
+    """The personas the analyst evidence file names: the engine assesses them whatever their
+    findings (an item naming a persona must find it; ``analysis.assess`` checks the names)."""
+    from slipcatch.analysis.analyst import load_evidence_file
+
+    analyst = load_evidence_file(evidence_file, [a.id for a in pack.actors], None)
+    return tuple(sorted({p for item in analyst.items for p in item.personas}))
 
 
 def check_out_dir(out_dir: str | Path) -> Path:
@@ -253,13 +207,16 @@ def analyze(
         columns=columns,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)
+    asked = _personas_named(evidence_file, pack) if evidence_file is not None else ()
     rejected = _RejectionFile(out) if out is not None else None
+    spill = Path(tempfile.mkdtemp(prefix=".slipcatch-work-", dir=out))
     try:
         try:
             if case is None:
                 ingested: IngestResult = ingest(list(paths), options, sink=rejected)
             else:
                 ingested = _ingest_into_case(case, paths, options, rejected)
+            found = run_local(_event_batches(ingested.events), pack, spill_dir=spill, assess=asked)
         except EvidenceError as exc:
             if out is None:
                 raise
@@ -268,7 +225,7 @@ def analyze(
             ) from exc
         if rejected is not None:
             rejected.close()
-        observations = observe(ingested.events, pack)
+        observations = found.observations
         personas = assess(observations, pack.actors, evidence_file=evidence_file)
         assessment = Assessment(
             generated_at=run_time(),
@@ -285,7 +242,8 @@ def analyze(
             if ingested.sampled
             else (),
             warnings=tuple(options.persona_map.warnings()) if options.persona_map else (),
-            coverage=coverage(observations, pack),
+            coverage=found.coverage,
+            remainder=found.remainder,
         )
         outputs: dict[str, Path] = {}
         if out is not None and rejected is not None:
@@ -300,6 +258,7 @@ def analyze(
     finally:
         if rejected is not None:
             rejected.discard()  # written and moved into place, or left unfinished: gone
+        shutil.rmtree(spill, ignore_errors=True)
     if case is not None:
         from slipcatch.case import Case
         from slipcatch.report import assessment_document
