@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from slipcatch.errors import SlipcatchError, UsageError
-from slipcatch.model import AddressFacts, Assessment
+from slipcatch.model import AddressFacts, Assessment, Rejection
 
 if TYPE_CHECKING:
     from slipcatch._progress import Progress
@@ -129,6 +130,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="follow symbolic links that lead out of the evidence directories given "
         "(by default each is skipped and counted as outside-tree)",
     )
+    _add_year_flags(an)
     an.add_argument(
         "--evidence-file",
         help="analyst evidence (YAML): code reuse, language, tips, with Admiralty codes and "
@@ -282,6 +284,7 @@ def _add_case_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         action="store_true",
         help="follow symbolic links that lead out of the evidence directories given",
     )
+    _add_year_flags(ing)
     ing.add_argument(
         "--columns",
         metavar="ROLE=COL,...",
@@ -299,6 +302,27 @@ def _add_case_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     srv.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
+
+
+def _add_year_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--year",
+        type=_year,
+        help="year of syslog stamps that carry none (Nov 24 09:00:01); default: the file's "
+        "name with --year-from-name, a dated line in the file, else its modification time",
+    )
+    p.add_argument(
+        "--year-from-name",
+        action="store_true",
+        help="take the year of year-less syslog stamps from the file's name (auth.log-2015) "
+        "when it states one",
+    )
+
+
+def _year(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 1970 <= int(text) <= 2099):
+        raise argparse.ArgumentTypeError(f"not a year from 1970 to 2099: {text!r}")
+    return int(text)
 
 
 def _verdict_lines(assessment: Assessment) -> list[str]:
@@ -335,7 +359,42 @@ def _say(text: str, file: TextIO | None = None) -> None:
     print(_safe(text), file=file or sys.stdout)
 
 
-def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
+#: Formats of files nothing could be read from (``_ingest``: no reader, a skipped entry).
+_UNUSABLE = frozenset({"unknown", "skipped", "empty"})
+#: Files without events listed on the console (a directory of thousands of unreadable files
+#: must not bury the summary).
+_NO_EVENT_SHOWN = 50
+
+
+def _no_event_lines(assessment: Assessment) -> list[str]:
+    """One line per file that yielded no event: its format and why (the most frequent
+    rejection reason among the sampled rejections, with its detail when it is the file's only
+    rejection)."""
+    by_file: dict[str, list[Rejection]] = {}
+    for r in assessment.rejections:
+        by_file.setdefault(r.path, []).append(r)
+    lines = []
+    for f in assessment.evidence:
+        if f.events:
+            continue
+        seen = by_file.get(f.path, [])
+        if f.records == 0:
+            why = "empty file"
+        elif f.duplicates == f.records:
+            why = f"all {f.records} records already read from an earlier file"
+        elif seen:
+            top, n = Counter(r.reason for r in seen).most_common(1)[0]
+            why = f"{top}: {seen[0].detail}" if f.rejected == 1 else (
+                f"{f.rejected} records rejected, mostly {top} ({n} of {len(seen)} shown)")
+        else:
+            why = f"{f.rejected} records rejected"
+        lines.append(f"  {f.path} [{f.format}]: {why}")
+    return lines
+
+
+def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> int:
+    """Print the run's summary; the exit status: 0, or 2 when no file could be read at all
+    (every input unrecognised, skipped or empty: docs/cli.md)."""
     total = sum(f.records for f in assessment.evidence)
     rejected = sum(f.rejected for f in assessment.evidence)
     _say(
@@ -343,17 +402,36 @@ def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
         f"{len(assessment.observations)} events, {rejected} rejected, "
         f"{len(assessment.personas)} personas"
     )
+    empty = _no_event_lines(assessment)
+    if empty:
+        print(f"Files that yielded no event ({len(empty)}):")
+        for line in empty[:_NO_EVENT_SHOWN]:
+            _say(line)
+        if len(empty) > _NO_EVENT_SHOWN:
+            print(f"  ... and {len(empty) - _NO_EVENT_SHOWN} more (every file's account: "
+                  "assessment.json, the report's evidence accounting)")
     from slipcatch.report._coverage import coverage_warnings
 
     for warning in coverage_warnings(assessment):
         print(f"warning: {warning}")
-    print("Verdicts:")
-    for line in _verdict_lines(assessment):
-        _say(line)
+    unusable = bool(assessment.evidence) and all(
+        f.format.split("+")[0] in _UNUSABLE for f in assessment.evidence
+    )
+    if not assessment.observations:
+        what = (
+            "no input file is in a format slipcatch reads" if unusable
+            else "the files were read but no record names a source address and time"
+        )
+        _say(f"nothing to analyse: 0 events from {len(assessment.evidence)} files ({what})")
+    else:
+        print("Verdicts:")
+        for line in _verdict_lines(assessment):
+            _say(line)
     for name in sorted(outputs):
         _say(f"{name}: {outputs[name]}")
     for warning in assessment.warnings:
         _say(f"slipcatch: warning: {warning}", sys.stderr)
+    return 2 if unusable and not assessment.observations else 0
 
 
 def tor_text(status: str | None, days: int | None) -> str:
@@ -435,14 +513,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         evidence_file=args.evidence_file,
         report_options=_report_options(args, _case_name(args.case)),
         follow_outside=args.follow_outside,
+        year=args.year,
+        year_from_name=args.year_from_name,
         columns=_columns(args),
         engine=args.engine,
         spark_master=args.spark_master,
         assess_personas=args.persona,
     )
     progress.done()
-    _print_run(result.assessment, result.outputs)
-    return 0
+    return _print_run(result.assessment, result.outputs)
 
 
 def _options(args: argparse.Namespace) -> ReadOptions:
@@ -452,6 +531,8 @@ def _options(args: argparse.Namespace) -> ReadOptions:
         trusted_relays=tuple(args.trusted_relay),
         persona_map=PersonaMap.load(args.persona_map) if args.persona_map else None,
         follow_outside=getattr(args, "follow_outside", False),
+        year=getattr(args, "year", None),
+        year_from_name=getattr(args, "year_from_name", False),
         columns=_columns(args),
     )
 

@@ -170,6 +170,8 @@ def analyze(
     evidence_file: str | Path | None = None,
     report_options: ReportOptions | None = None,
     follow_outside: bool = False,
+    year: int | None = None,
+    year_from_name: bool = False,
     columns: tuple[tuple[str, str], ...] = (),
     engine: str = "local",
     spark_master: str | None = None,
@@ -185,7 +187,8 @@ def analyze(
     With ``out_dir``, the directory is checked before anything is read, every rejection streams
     to ``rejections.jsonl`` there (the assessment keeps counts by reason and a sample), and the
     outputs are written as a set (``report.write_reports``). ``follow_outside``: follow
-    symbolic links out of the directories given (``ReadOptions.follow_outside``). ``columns``:
+    symbolic links out of the directories given (``ReadOptions.follow_outside``). ``year``,
+    ``year_from_name``: the year of year-less syslog stamps (``ReadOptions``). ``columns``:
     a column mapping for tables no reader knows (``ReadOptions.columns``).
 
     ``engine``: ``local`` (one machine: the enriched event table is written under a hidden
@@ -213,6 +216,8 @@ def analyze(
         trusted_relays=tuple(trusted_relays),
         persona_map=PersonaMap.load(persona_map) if persona_map else None,
         follow_outside=follow_outside,
+        year=year,
+        year_from_name=year_from_name,
         columns=columns,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)

@@ -33,8 +33,14 @@ REASONS: dict[str, str] = {
     "column-count": "a CSV row with a different number of fields than the header",
     "bad-json": "a JSON-lines record that is not a JSON object",
     "unparsed-line": "a line that does not match the file's recognised format",
-    "no-client-event": "a well-formed auth-log line that records no remote client (cron, sudo, "
-    "session and daemon messages, sshd lines other than Accepted/Failed/Invalid user)",
+    "no-client-event": "a well-formed record that names no remote client: an auth-log line "
+    "(cron, sudo, session and daemon messages, sshd lines other than a login), a vsftpd line "
+    "without a client, a Windows event other than logon events 4624/4625/4648/4776",
+    "local-logon": "a Windows logon event without a usable source address: IpAddress absent, "
+    "'-' or loopback (127.0.0.1, ::1: interactive, service and local logons), and every 4776 "
+    "(it names a workstation, not an address)",
+    "bad-record": "a binary record (EVTX) the parser cannot decode, or an EVTX file whose "
+    "header cannot be read or that holds no readable record",
     "missing-time": "a record without a time",
     "bad-time": "a time that cannot be read (or, for e-mail, no parseable Received or Date time)",
     "missing-address": "a record without a source address",

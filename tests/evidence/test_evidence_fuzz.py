@@ -14,10 +14,14 @@ import pytest
 FUZZ = Path(__file__).resolve().parents[2] / "fuzz"
 TARGETS = sorted([
     "fuzz_authlog",
+    "fuzz_iis",
     "fuzz_mail",
+    "fuzz_squid",
     "fuzz_table",
+    "fuzz_vsftpd",
     "fuzz_weblog",
     "fuzz_weblog_json",
+    "fuzz_winsec",
     "fuzz_zeek",
     # cloud, identity and SIEM exports
     "fuzz_cloudtrail",

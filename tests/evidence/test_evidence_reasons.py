@@ -58,6 +58,9 @@ CASES: dict[str, tuple[str, bytes]] = {
     "message-too-large": ("big.eml", MSG + b"x" * 5000 + b"\n"),
     "mime-limit": ("deep.eml", _nested(12)),
     "oversized-header": ("pad.eml", b"X-Pad: a\n" + b" " + b"a" * 5000 + b"\n" + MSG),
+    "local-logon": ("sec.json", b'{"EventID": 4624, "IpAddress": "-", "TargetUserName": "u", '
+                    b'"@timestamp": "2020-01-01T00:00:00Z", "LogonType": "2"}\n'),
+    "bad-record": ("cut.evtx", b"ElfFile\x00" + b"\x00" * 200),
     "msg-no-headers": ("draft.msg", _MSG),
     "msg-unreadable": ("broken.msg", _BROKEN_MSG),
     "service-address": ("ct.json", b'{"Records": [{"eventTime": "2020-01-01T00:00:00Z", '
