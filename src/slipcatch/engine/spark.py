@@ -769,8 +769,8 @@ def run_spark(
     ``spill_dir`` receives the shipped pack, the record table and ``events.parquet`` (the
     de-duplicated enriched events, sorted by time then id; a Parquet directory). ``assess``
     names personas to assess whatever they hold; with at most ``assess_all`` personas, every
-    one is assessed (the selection rule of ``engine.findings``). Every rejection is passed to ``sink`` in walk
-    and line order. ``range_bytes``: target size of one byte range of a line file.
+    one is assessed (the selection rule of ``engine.findings``). Every rejection is passed to
+    ``sink`` in walk and line order. ``range_bytes``: target size of one byte range of a line file.
 
     Raises:
         EvidenceError: a path given does not exist or cannot be read.
