@@ -106,20 +106,15 @@ def _parse(ctx: Any, lines: pa.BinaryArray, numbers: pa.Int64Array) -> tuple[Any
 
 def _enrich(batch: pa.RecordBatch, pack: IntelPack) -> pa.RecordBatch:
     """``engine.enrich.enrich``: the batch with the ``ENRICHED_FIELDS`` columns."""
-    try:
-        from slipcatch.engine.enrich import enrich
-    except ImportError:
-        from slipcatch.engine._spark_fallback import enrich
+    from slipcatch.engine.enrich import enrich
+
     return enrich(batch, pack)
 
 
 def _observe(events: Sequence[Any], pack: IntelPack) -> list[Observation]:
-    """Events -> observations exactly as ``pipeline.observe`` (which the engine may not
-    import): ``engine.local.observe`` once it exists, else the fallback's copy."""
-    try:
-        from slipcatch.engine.local import observe
-    except ImportError:
-        from slipcatch.engine._spark_fallback import observe
+    """Events -> observations exactly as the local engine pairs them (``engine.observe``)."""
+    from slipcatch.engine.observe import observe
+
     return observe(events, pack)
 
 
@@ -133,11 +128,9 @@ def _findings_sql(actor_asns: Iterable[int]) -> list[str]:
 
 
 def _result_type() -> Any:
-    """``engine.local.EngineResult`` (or the fallback with the same fields)."""
-    try:
-        from slipcatch.engine.local import EngineResult
-    except ImportError:
-        from slipcatch.engine._spark_fallback import EngineResult
+    """``engine.local.EngineResult``."""
+    from slipcatch.engine.local import EngineResult
+
     return EngineResult
 
 
