@@ -14,9 +14,10 @@ import json
 import os
 import re
 import sys
+import time
 import traceback
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -154,6 +155,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--spark-master",
         metavar="URL",
         help="with --engine spark: the Spark master (default local[2])",
+    )
+    an.add_argument(
+        "--timings",
+        metavar="FILE",
+        help="write the seconds each stage took (read, enrich, spill, findings, observe, "
+        "assess, outputs) to FILE as JSON",
     )
     an.add_argument(
         "--persona",
@@ -503,6 +510,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if pack_needs_build():
         progress.step("building the intel pack (first use: about a minute)...")
     progress.step("analysing...")
+    timings: dict[str, float] = {}
     result = analyze(
         args.evidence,
         intel=args.intel,
@@ -519,9 +527,34 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         engine=args.engine,
         spark_master=args.spark_master,
         assess_personas=args.persona,
+        timings=timings,
+        progress=_event_progress(progress),
     )
     progress.done()
+    if args.timings:
+        _write_timings(Path(args.timings), timings)
     return _print_run(result.assessment, result.outputs)
+
+
+def _event_progress(progress: Progress) -> Callable[[int], None] | None:
+    """A callback showing events read and the rate on the status line (None when silent)."""
+    if not progress.enabled:
+        return None
+    start = time.monotonic()
+
+    def show(events: int) -> None:
+        rate = events / max(time.monotonic() - start, 1e-9)
+        progress.step(f"analysing: {events:,} events read ({rate:,.0f}/s)")
+
+    return show
+
+
+def _write_timings(path: Path, timings: dict[str, float]) -> None:
+    try:
+        path.write_text(json.dumps({k: round(v, 6) for k, v in sorted(timings.items())},
+                                   indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write timings: {exc.strerror or exc}", source=str(path)) from exc
 
 
 def _options(args: argparse.Namespace) -> ReadOptions:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -176,6 +177,8 @@ def analyze(
     engine: str = "local",
     spark_master: str | None = None,
     assess_personas: Sequence[str] = (),
+    timings: dict[str, float] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -197,6 +200,11 @@ def analyze(
     ``local[2]`` by default; docs/spark.md). Either way only the personas with something to
     weigh become objects for the analysis when there are many (``engine.findings``), plus the
     personas in ``assess_personas`` and those the analyst evidence file names.
+
+    ``timings``, when given, receives the seconds of each stage (``engine.local.run_local``'s
+    ``read``, ``enrich``, ``spill``, ``findings``, ``observe``; then ``assess`` and
+    ``outputs``; ``engine`` for the whole Spark job). ``progress`` is called with the number of
+    events read so far (local engine).
 
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
@@ -230,20 +238,26 @@ def analyze(
             if engine == "spark":
                 from slipcatch.engine.spark import run_spark
 
+                started = time.perf_counter()
                 ran = run_spark(list(paths), options, pack, master=spark_master or "local[2]",
                                 spill_dir=spill, assess=wanted, sink=rejected)
+                if timings is not None:
+                    timings["engine"] = time.perf_counter() - started
                 found = ran.result
                 ingested = IngestResult(
                     files=list(ran.files), rejections=list(ran.rejections),
                     rejection_counts=Counter(ran.rejection_counts),
                 )
             else:
+                started = time.perf_counter()
                 if case is None:
                     ingested = ingest(list(paths), options, sink=rejected)
                 else:
                     ingested = _ingest_into_case(case, paths, options, rejected)
+                if timings is not None:
+                    timings["read"] = time.perf_counter() - started
                 found = run_local(_event_batches(ingested.events), pack, spill_dir=spill,
-                                  assess=wanted)
+                                  assess=wanted, timings=timings, progress=progress)
         except EvidenceError as exc:
             if out is None:
                 raise
@@ -253,7 +267,10 @@ def analyze(
         if rejected is not None:
             rejected.close()
         observations = found.observations
+        started = time.perf_counter()
         personas = assess(observations, pack.actors, evidence_file=evidence_file)
+        if timings is not None:
+            timings["assess"] = time.perf_counter() - started
         assessment = Assessment(
             generated_at=run_time(),
             evidence=tuple(ingested.files),
@@ -276,12 +293,15 @@ def analyze(
         if out is not None and rejected is not None:
             from slipcatch.report import write_reports
 
+            started = time.perf_counter()
             outputs = write_reports(
                 assessment,
                 out,
                 extra={rejected.NAME: rejected.path},
                 options=report_options,
             )
+            if timings is not None:
+                timings["outputs"] = time.perf_counter() - started
     finally:
         if rejected is not None:
             rejected.discard()  # written and moved into place, or left unfinished: gone

@@ -12,12 +12,15 @@ the rest is summarised (``model.Remainder``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
-from collections.abc import Collection, Iterable
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -47,6 +50,7 @@ EVENTS_FILE = "events.parquet"
 TOP_ADDRESSES = 20
 _PART_ROWS = 1 << 18  # rows buffered before a Parquet part is written
 _READ_ROWS = 1 << 16  # rows of the selected personas turned into objects at a time
+T = TypeVar("T")
 _COMPRESSION = "zstd"  # as fast as snappy here, and about half the size
 
 
@@ -204,6 +208,35 @@ def _observations(con: duckdb.DuckDBPyConnection, events: str, pack: IntelPack,
     return out
 
 
+class _Clock:
+    """Seconds per stage, added into ``timings`` (nothing is measured without it)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        if self.timings is None:
+            yield
+            return
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+    def iterate(self, stage: str, items: Iterable[T]) -> Iterator[T]:
+        """``items``, with the time spent producing each added to ``stage``."""
+        it = iter(items)
+        while True:
+            with self(stage):
+                try:
+                    item = next(it)
+                except StopIteration:
+                    return
+            yield item
+
+
 def run_local(
     batches: Iterable[pa.RecordBatch],
     pack: IntelPack,
@@ -212,6 +245,8 @@ def run_local(
     assess: Collection[str] = (),
     memory_limit: str = "512MB",
     assess_all: int = ASSESS_ALL_PERSONAS,
+    timings: dict[str, float] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> EngineResult:
     """Enrich ``batches`` (events of ``EVENT_SCHEMA``), find slips and cover over all of them,
     and return the observations of the personas the analysis must weigh
@@ -222,6 +257,11 @@ def run_local(
     (``EVENTS_FILE``, replaced if present) and, while running, the Parquet parts and DuckDB's
     temporary files (``memory_limit`` bounds DuckDB's memory). Memory does not grow with the
     number of events beyond the selected personas' observations.
+
+    ``timings``, when given, receives the seconds each stage took: ``read`` (waiting for the
+    next batch: the readers upstream), ``enrich``, ``spill`` (writing and sorting the table),
+    ``findings`` and ``observe``. ``progress`` is called with the number of events enriched
+    so far after each batch.
 
     Raises:
         ValueError: an event's source address is not an address.
@@ -239,38 +279,48 @@ def run_local(
         writer = _PartWriter(work)
         claims: list[pa.Table] = []
         total = 0
-        for batch in batches:
+        clock = _Clock(timings)
+        for batch in clock.iterate("read", batches):
             if batch.num_rows == 0:
                 continue
-            enriched = enricher.enrich(batch)
-            total += enriched.num_rows
-            counts.add(enriched)
-            found = claim_rows(enriched, pack)
-            if found.num_rows:
-                claims.append(found)
-            writer.add(enriched)
-        writer.flush()
+            with clock("enrich"):
+                enriched = enricher.enrich(batch)
+                total += enriched.num_rows
+                counts.add(enriched)
+                found = claim_rows(enriched, pack)
+                if found.num_rows:
+                    claims.append(found)
+            with clock("spill"):
+                writer.add(enriched)
+            if progress is not None:
+                progress(total)
+        with clock("spill"):
+            writer.flush()
         events_path = spill_dir / EVENTS_FILE
         if writer.parts == 0:
             pq.write_table(ENRICHED_SCHEMA.empty_table(), events_path)
         con = _connect(scratch, memory_limit)
         try:
             unique = True
-            if writer.parts:
-                unique = _write_sorted(con, str(work / "*.parquet"), events_path)
-            shutil.rmtree(work, ignore_errors=True)
+            with clock("spill"):
+                if writer.parts:
+                    unique = _write_sorted(con, str(work / "*.parquet"), events_path)
+                shutil.rmtree(work, ignore_errors=True)
             source = str(events_path)
-            found_all = Findings(
-                con, source, pack.actors,
-                claims=pa.concat_tables(claims) if claims else CLAIM_SCHEMA.empty_table(),
-                unique_ids=unique)
-            stats = found_all.persona_stats()
-            slips = found_all.slips()
-            selected = found_all.needs_assessment(assess, assess_all=assess_all)
-            every = len(selected) == stats.num_rows
-            con.register("sc_selected", pa.table({"persona": pa.array(selected, pa.string())}))
-            observations = _observations(con, source, pack, every)
-            remainder = None if every else _remainder(con, source)
+            with clock("findings"):
+                found_all = Findings(
+                    con, source, pack.actors,
+                    claims=pa.concat_tables(claims) if claims else CLAIM_SCHEMA.empty_table(),
+                    unique_ids=unique)
+                stats = found_all.persona_stats()
+                slips = found_all.slips()
+                selected = found_all.needs_assessment(assess, assess_all=assess_all)
+                every = len(selected) == stats.num_rows
+                con.register("sc_selected",
+                             pa.table({"persona": pa.array(selected, pa.string())}))
+                remainder = None if every else _remainder(con, source)
+            with clock("observe"):
+                observations = _observations(con, source, pack, every)
         finally:
             con.close()
             shutil.rmtree(scratch, ignore_errors=True)
