@@ -82,6 +82,12 @@ def _add_report_flags(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep local evidence paths in the exports (default: file names and SHA-256)",
     )
+    p.add_argument(
+        "--events",
+        choices=["jsonl", "parquet", "both"],
+        default="both",
+        help="event files to write: events.jsonl, events.parquet or both (default)",
+    )
 
 
 def _report_options(args: argparse.Namespace, case_name: str | None) -> ReportOptions:
@@ -90,7 +96,10 @@ def _report_options(args: argparse.Namespace, case_name: str | None) -> ReportOp
     title = args.title
     if not title and case_name:
         title = f"slipcatch assessment: {case_name}"
-    return ReportOptions(title=title, tlp=args.tlp, share=args.share, keep_paths=args.keep_paths)
+    return ReportOptions(
+        title=title, tlp=args.tlp, share=args.share, keep_paths=args.keep_paths,
+        events=args.events,
+    )
 
 
 def _case_name(case: str | None) -> str | None:

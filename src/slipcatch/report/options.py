@@ -1,8 +1,10 @@
 """What the caller decides about a report beyond the assessment: its title, its TLP marking,
-which personas the shared exports (STIX, MISP) carry, and whether local paths may leave.
+which personas the shared exports (STIX, MISP) carry, whether local paths may leave, and which
+event files (events.jsonl, events.parquet) are written.
 
 ``ReportOptions()`` (the default) gives today's title, no TLP marking, ``share="attributed"``
-and file names with SHA-256 instead of local paths in the shared exports. See docs/sharing.md.
+file names with SHA-256 instead of local paths in the shared exports, and both event files.
+See docs/sharing.md and docs/report.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from slipcatch.model import COVER, ICD203_BANDS, Assessment
 from ._view import PersonaView
 
 __all__ = [
+    "EVENT_FORMATS",
     "SHARE_MODES",
     "TLP_LEVELS",
     "PathScrubber",
@@ -31,6 +34,8 @@ __all__ = [
 TLP_LEVELS: tuple[str, ...] = ("clear", "green", "amber", "amber+strict", "red")
 #: ``--share`` choices: who goes into STIX and MISP.
 SHARE_MODES: tuple[str, ...] = ("attributed", "slips", "all")
+#: ``--events`` choices: which event files are written (docs/report.md).
+EVENT_FORMATS: tuple[str, ...] = ("jsonl", "parquet", "both")
 #: Default report title (Markdown and HTML) when neither ``--title`` nor a case name is given.
 DEFAULT_TITLE = "slipcatch assessment"
 
@@ -50,8 +55,13 @@ class ReportOptions:
     tlp: str | None = None
     share: str = "attributed"
     keep_paths: bool = False
+    events: str = "both"  # events.jsonl and/or events.parquet: one of EVENT_FORMATS
 
     def __post_init__(self) -> None:
+        if self.events not in EVENT_FORMATS:
+            raise UsageError(
+                f"--events must be one of {', '.join(EVENT_FORMATS)}, not {self.events!r}"
+            )
         if self.tlp is not None and self.tlp not in TLP_LEVELS:
             raise UsageError(f"--tlp must be one of {', '.join(TLP_LEVELS)}, not {self.tlp!r}")
         if self.share not in SHARE_MODES:

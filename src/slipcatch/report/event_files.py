@@ -1,0 +1,459 @@
+"""``events.jsonl`` and ``events.parquet`` from the event table, batch by batch.
+
+At scale the full event table never becomes Python objects: the engine hands the writers a
+source of record batches of :data:`slipcatch.eventtable.ENRICHED_SCHEMA` (every event with what
+its address was at the event's time), and each batch becomes one batch of
+:data:`OUTPUT_SCHEMA` — the columns of ``events.jsonl``, nested objects (``attributes``,
+``facts``, ``hops``) as their JSON text — which is written to ``events.parquet`` as it is and to
+``events.jsonl`` by concatenating columns (pyarrow compute, no per-event Python). Memory stays
+at one batch (at most :data:`BATCH_ROWS` rows) whatever the table's size.
+
+Each ``events.jsonl`` line is byte for byte what :func:`.json_doc.event_record` gives for the
+same event (keys sorted, compact separators, non-ASCII as UTF-8, lone surrogates as ``\\udcXX``),
+with these sources:
+
+* the event columns and ``category``, ``country``, ``asn``, ``actor``, ``projected``, ``tor``,
+  ``tor_nearest_listing_days`` from the table; ``cover`` from ``category``;
+* ``persona_id`` and ``slip`` from the assessment: the assessed persona (and slip) holding the
+  event, null for an event of the unassessed remainder;
+* ``prefix``, ``as_org`` and ``facts`` are not in ``ENRICHED_SCHEMA``: taken from the table's
+  optional columns of the same names when present (:data:`ADDRESS_DETAIL_FIELDS`; ``facts`` is
+  the JSON text of the list of facts), else from the assessment's observation of the event,
+  else null.
+
+Text columns of the table hold lone surrogates as their ``\\udXXX`` escape text
+(``eventtable.safe_text``); the JSON writer reads such an escape back as the surrogate it stands
+for (so the line decodes to the evidence as read), which a literal backslash-``udXXX`` in the
+evidence text cannot be told apart from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from slipcatch import codec
+from slipcatch.eventtable import ENRICHED_FIELDS, ENRICHED_SCHEMA, events_to_table, json_text, safe_text
+from slipcatch.model import COVER, Hop, Observation
+
+from ._view import ReportView
+
+__all__ = [
+    "ADDRESS_DETAIL_FIELDS",
+    "BATCH_ROWS",
+    "OUTPUT_SCHEMA",
+    "EventSource",
+    "enriched_table",
+    "facts_json",
+    "jsonl_bytes",
+    "output_batches",
+    "write_event_files",
+]
+
+#: A source of the full enriched event table: called once per write, it returns a reader of
+#: ``ENRICHED_SCHEMA`` batches in (time, id) order.
+EventSource = Callable[[], pa.RecordBatchReader]
+
+#: Rows per output batch: bounds the memory of one step (and keeps string offsets 32-bit).
+BATCH_ROWS = 65_536
+
+#: Optional table columns with the address details ``events.jsonl`` carries that
+#: ``ENRICHED_SCHEMA`` does not: the routed prefix, the AS organisation, and every fact behind
+#: the answer as JSON text (a list of objects with range, category, source, label, actor,
+#: country, asn, projected).
+ADDRESS_DETAIL_FIELDS: tuple[pa.Field, ...] = (
+    pa.field("prefix", pa.string()),
+    pa.field("as_org", pa.string()),
+    pa.field("facts", pa.string()),
+)
+
+#: The columns of ``events.parquet``: the keys of an ``events.jsonl`` line. ``attributes``,
+#: ``facts`` and ``hops`` are the JSON text the line carries for them; ``origin_trust``,
+#: ``entry_ip`` and ``hops`` are null where the line leaves them out (events that are not
+#: e-mail); ``time`` is a UTC timestamp.
+OUTPUT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("time", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("src_ip", pa.string(), nullable=False),
+        pa.field("persona", pa.string(), nullable=False),
+        pa.field("persona_id", pa.string()),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("sha256", pa.string(), nullable=False),
+        pa.field("locator", pa.string(), nullable=False),
+        pa.field("category", pa.string(), nullable=False),
+        pa.field("cover", pa.bool_(), nullable=False),
+        pa.field("country", pa.string()),
+        pa.field("asn", pa.int64()),
+        pa.field("as_org", pa.string()),
+        pa.field("prefix", pa.string()),
+        pa.field("actor", pa.string()),
+        pa.field("projected", pa.bool_()),
+        pa.field("tor", pa.string()),
+        pa.field("tor_nearest_listing_days", pa.int32()),
+        pa.field("slip", pa.string()),
+        pa.field("facts", pa.string()),
+        pa.field("attributes", pa.string(), nullable=False),
+        pa.field("origin_trust", pa.string()),
+        pa.field("entry_ip", pa.string()),
+        pa.field("hops", pa.string()),
+    ]
+)
+
+_COVER_VALUES = pa.array(sorted(str(c) for c in COVER), pa.string())
+_CONTROL = "[\x00-\x1f]"
+_NEEDS_ESCAPE = '[\x00-\x1f"\\\\]'
+_NAMED = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# A lone surrogate's escape text (eventtable.safe_text) after JSON escaping doubled its
+# backslash: a backslash pair right before ``udXXX`` (always a pair: JSON escapes of control
+# characters are ``\u00XX``).
+_SURROGATE_ESCAPED = r"\\\\(ud[89a-f][0-9a-f]{2})"
+
+
+def _line_text(text: str) -> str:
+    """Text as ``events.jsonl`` bytes carry it: lone surrogates as ``\\udXXX`` (what the report
+    writer's ``backslashreplace`` gives), so it is valid UTF-8 for Arrow."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _dumps(value: Any) -> str:
+    return _line_text(
+        json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                   allow_nan=False)
+    )
+
+
+def _fact_key(f: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    # The order of json_doc.event_record: (source, range, str(category), label or "").
+    return (str(f.get("source")), str(f.get("range")), str(f.get("category")),
+            f.get("label") or "")
+
+
+_FACT_KEYS = ("range", "category", "source", "label", "actor", "country", "asn", "projected")
+
+
+def facts_json(facts: Iterable[Any]) -> str:
+    """The ``facts`` JSON text of ``events.jsonl`` for a fact list (``model.Fact`` objects or
+    plain dicts with their keys), sorted as the line sorts them."""
+    rows = []
+    for f in facts:
+        d = f if isinstance(f, Mapping) else {
+            "range": f.range, "category": None if f.category is None else str(f.category),
+            "source": f.source, "label": f.label, "actor": f.actor, "country": f.country,
+            "asn": f.asn, "projected": f.projected,
+        }
+        rows.append({k: d.get(k) for k in _FACT_KEYS})
+    return _dumps(sorted(rows, key=_fact_key))
+
+
+def _hops_json(text: str) -> str:
+    hops = sorted((codec.decode(Hop, h) for h in json.loads(text)), key=lambda h: h.index)
+    from .json_doc import _hop  # the line's hop shape, from the one place that defines it
+
+    return _dumps([_hop(h) for h in hops])
+
+
+def _attributes_json(text: str) -> str:
+    return _dumps(json.loads(text))
+
+
+def _per_unique(arr: pa.Array, convert: Callable[[str], str]) -> pa.Array:
+    """``convert`` applied once per distinct value of a string array (nulls stay null)."""
+    enc = pc.dictionary_encode(arr).combine_chunks() if isinstance(arr, pa.ChunkedArray) \
+        else pc.dictionary_encode(arr)
+    values = pa.array([convert(v) for v in enc.dictionary.to_pylist()], pa.string())
+    return pc.take(values, enc.indices)
+
+
+def _compact_attributes(arr: pa.Array) -> pa.Array:
+    """``eventtable`` attributes text (ASCII JSON, default separators) as the line's text.
+
+    Without a backslash every quote is structural, so only the separators change; text with
+    escapes is re-encoded once per distinct value.
+    """
+    plain = pc.invert(pc.match_substring(arr, "\\"))
+    fast = pc.replace_substring(pc.replace_substring(arr, '": "', '":"'), '", "', '","')
+    if pc.all(plain).as_py():
+        return fast
+    slow = _per_unique(pc.if_else(plain, pa.scalar("{}"), arr), _attributes_json)
+    return pc.if_else(plain, fast, slow)
+
+
+def _json_string(arr: pa.Array) -> pa.Array:
+    """Each value as a JSON string literal (``null`` for nulls), as ``json.dumps`` with
+    ``ensure_ascii=False`` writes it, lone-surrogate escapes read back (module docstring)."""
+    arr = arr.cast(pa.string())
+    if pc.any(pc.match_substring_regex(arr, _NEEDS_ESCAPE)).as_py():
+        arr = pc.replace_substring(arr, "\\", "\\\\")
+        arr = pc.replace_substring(arr, '"', '\\"')
+        if pc.any(pc.match_substring_regex(arr, _CONTROL)).as_py():
+            for code in range(0x20):
+                ch = chr(code)
+                arr = pc.replace_substring(arr, ch, _NAMED.get(ch, f"\\u{code:04x}"))
+        if pc.any(pc.match_substring_regex(arr, _SURROGATE_ESCAPED)).as_py():
+            arr = pc.replace_substring_regex(arr, _SURROGATE_ESCAPED, r"\\\1")
+    quoted = pc.binary_join_element_wise('"', arr, '"', "")
+    return pc.fill_null(quoted, "null")
+
+
+def _json_scalar(arr: pa.Array) -> pa.Array:
+    """Integers and booleans as JSON (``null`` for nulls)."""
+    if pa.types.is_boolean(arr.type):
+        text = pc.if_else(arr, pa.scalar("true"), pa.scalar("false"))
+    else:
+        text = arr.cast(pa.string())
+    return pc.fill_null(text, "null")
+
+
+def _json_time(arr: pa.Array) -> pa.Array:
+    """``_format.iso``: seconds unless the time has a fractional part, then microseconds."""
+    text = pc.strftime(arr, format="%Y-%m-%dT%H:%M:%S")  # %S carries ".ffffff" at us
+    text = pc.replace_substring_regex(text, r"\.000000$", "")
+    return pc.binary_join_element_wise('"', text, 'Z"', "")
+
+
+def _lookup(ids: pa.Array, mapping: Mapping[str, str | None]) -> pa.Array:
+    """Event id -> value, null for ids not in ``mapping``."""
+    if not mapping:
+        return pa.nulls(len(ids), pa.string())
+    keys = pa.array(list(mapping), pa.string())
+    values = pa.array([None if v is None else _line_text(v) for v in mapping.values()],
+                      pa.string())
+    return pc.take(values, pc.index_in(ids, value_set=keys))
+
+
+class _Known:
+    """What the assessment itself says per event: persona, slip, and address details of the
+    observations it holds (for tables without ``ADDRESS_DETAIL_FIELDS``)."""
+
+    def __init__(self, view: ReportView) -> None:
+        self.persona = dict(view.persona_of_event)
+        self.slip = dict(view.slip_of_event)
+        self.prefix: dict[str, str | None] = {}
+        self.as_org: dict[str, str | None] = {}
+        self.facts: dict[str, str | None] = {}
+        cache: dict[int, str] = {}
+        for o in view.observations:
+            a, eid = o.address, o.event.id
+            self.prefix[eid], self.as_org[eid] = a.prefix, a.as_org
+            key = id(a.facts)
+            if key not in cache:
+                cache[key] = facts_json(a.facts)
+            self.facts[eid] = cache[key]
+
+
+def _column(batch: pa.RecordBatch, name: str, known: Mapping[str, str | None],
+            ids: pa.Array) -> tuple[pa.Array, bool]:
+    """A detail column from the batch when it has it, else from the assessment; and whether
+    it came from the batch."""
+    if name in batch.schema.names:
+        return batch.column(name), True
+    return _lookup(ids, known), False
+
+
+def _output_batch(batch: pa.RecordBatch, known: _Known) -> pa.RecordBatch:
+    ids = batch.column("id")
+    channel = batch.column("channel")
+    trust = batch.column("origin_trust")
+    hops_in = batch.column("hops")
+    email = pc.fill_null(
+        pc.or_(pc.or_(pc.equal(channel, "email"), pc.is_valid(trust)),
+               pc.not_equal(hops_in, "[]")),
+        False,
+    )
+    has_hops = pc.fill_null(pc.not_equal(hops_in, "[]"), False)
+    hops = pc.if_else(email, pa.scalar("[]"), pa.scalar(None, pa.string()))
+    if pc.any(has_hops).as_py():
+        hops = pc.if_else(has_hops, _per_unique(pc.if_else(has_hops, hops_in, pa.scalar("[]")),
+                                                _hops_json), hops)
+    prefix, _ = _column(batch, "prefix", known.prefix, ids)
+    as_org, _ = _column(batch, "as_org", known.as_org, ids)
+    facts, from_table = _column(batch, "facts", known.facts, ids)
+    if from_table:
+        facts = _per_unique(facts, lambda t: facts_json(json.loads(t)))
+    null = pa.scalar(None, pa.string())
+    columns = {
+        "id": ids,
+        "time": batch.column("time"),
+        "src_ip": batch.column("src_ip"),
+        "persona": batch.column("persona"),
+        "persona_id": _lookup(ids, known.persona),
+        "channel": channel,
+        "path": batch.column("path"),
+        "sha256": batch.column("sha256"),
+        "locator": batch.column("locator"),
+        "category": batch.column("category"),
+        "cover": pc.fill_null(pc.is_in(batch.column("category"), value_set=_COVER_VALUES),
+                              False),
+        "country": batch.column("country"),
+        "asn": batch.column("asn"),
+        "as_org": as_org,
+        "prefix": prefix,
+        "actor": batch.column("actor"),
+        "projected": batch.column("projected"),
+        "tor": batch.column("tor"),
+        "tor_nearest_listing_days": batch.column("tor_nearest_listing_days"),
+        "slip": _lookup(ids, known.slip),
+        "facts": facts,
+        "attributes": _compact_attributes(batch.column("attributes")),
+        "origin_trust": pc.if_else(email, trust, null),
+        "entry_ip": pc.if_else(email, batch.column("entry_ip"), null),
+        "hops": hops,
+    }
+    return pa.RecordBatch.from_arrays(
+        [columns[f.name].cast(f.type) for f in OUTPUT_SCHEMA], schema=OUTPUT_SCHEMA
+    )
+
+
+def output_batches(
+    reader: Iterable[pa.RecordBatch], view: ReportView
+) -> Iterator[pa.RecordBatch]:
+    """The ``OUTPUT_SCHEMA`` batches of an enriched table's batches (at most
+    :data:`BATCH_ROWS` rows each), in the table's order."""
+    known = _Known(view)
+    for batch in reader:
+        for start in range(0, batch.num_rows, BATCH_ROWS):
+            part = batch.slice(start, BATCH_ROWS)
+            if part.num_rows:
+                yield _output_batch(part, known)
+
+
+def jsonl_bytes(out: pa.RecordBatch) -> bytes:
+    """The ``events.jsonl`` lines of one output batch (each ending in a newline)."""
+    if out.num_rows == 0:
+        return b""
+    col = {name: out.column(name) for name in OUTPUT_SCHEMA.names}
+    email = pc.is_valid(col["hops"])
+
+    def opt(key: str, value: pa.Array) -> pa.Array:
+        return pc.if_else(email, pc.binary_join_element_wise(f',"{key}":', value, ""),
+                          pa.scalar(""))
+
+    s, j = _json_string, _json_scalar
+    parts = [
+        '{"actor":', s(col["actor"]),
+        ',"as_org":', s(col["as_org"]),
+        ',"asn":', j(col["asn"]),
+        ',"attributes":', col["attributes"],
+        ',"category":', s(col["category"]),
+        ',"channel":', s(col["channel"]),
+        ',"country":', s(col["country"]),
+        ',"cover":', j(col["cover"]),
+        opt("entry_ip", s(col["entry_ip"])),
+        ',"facts":', pc.fill_null(col["facts"], "null"),
+        opt("hops", pc.fill_null(col["hops"], "[]")),
+        ',"id":', s(col["id"]),
+        ',"locator":', s(col["locator"]),
+        opt("origin_trust", s(col["origin_trust"])),
+        ',"path":', s(col["path"]),
+        ',"persona":', s(col["persona"]),
+        ',"persona_id":', s(col["persona_id"]),
+        ',"prefix":', s(col["prefix"]),
+        ',"projected":', j(col["projected"]),
+        ',"sha256":', s(col["sha256"]),
+        ',"slip":', s(col["slip"]),
+        ',"src_ip":', s(col["src_ip"]),
+        ',"time":', _json_time(col["time"]),
+        ',"tor":', s(col["tor"]),
+        ',"tor_nearest_listing_days":', j(col["tor_nearest_listing_days"]),
+        "}\n",
+    ]
+    lines = pc.binary_join_element_wise(*parts, "")
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    lines = lines.cast(pa.large_string())  # 64-bit offsets: one batch may pass 2 GiB
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return lines.buffers()[2].to_pybytes()[first:last]
+
+
+def enriched_table(observations: Iterable[Observation], details: bool = True) -> pa.Table:
+    """The assessment's observations as an ``ENRICHED_SCHEMA`` table (with
+    :data:`ADDRESS_DETAIL_FIELDS` unless ``details`` is false), in the given order.
+
+    Per-observation Python: for assessments that hold every event (the small path) and for
+    tests; the engine builds the same columns from the table without objects.
+    """
+    obs = list(observations)
+    base = events_to_table(o.event for o in obs)
+    addr = [o.address for o in obs]
+    cols: dict[str, pa.Array] = {
+        "ip_hi": pa.array([(_ip_int(a.ip) >> 64) for a in addr], pa.uint64()),
+        "ip_lo": pa.array([(_ip_int(a.ip) & (2**64 - 1)) for a in addr], pa.uint64()),
+        "category": pa.array([str(a.category) for a in addr], pa.string()),
+        "country": pa.array([safe_text(a.country) for a in addr], pa.string()),
+        "asn": pa.array([a.asn for a in addr], pa.int64()),
+        "actor": pa.array([safe_text(a.actor) for a in addr], pa.string()),
+        "projected": pa.array([a.projected for a in addr], pa.bool_()),
+        "tor": pa.array([a.tor for a in addr], pa.string()),
+        "tor_nearest_listing_days": pa.array([a.tor_nearest_listing_days for a in addr],
+                                             pa.int32()),
+    }
+    fields = list(ENRICHED_SCHEMA)
+    arrays = [base.column(n) for n in base.schema.names] + [cols[f.name] for f in
+                                                             ENRICHED_FIELDS]
+    if details:
+        cache: dict[int, str] = {}
+        facts = []
+        for a in addr:
+            key = id(a.facts)
+            if key not in cache:
+                cache[key] = facts_json(a.facts)
+            facts.append(cache[key])
+        arrays += [
+            pa.array([safe_text(a.prefix) for a in addr], pa.string()),
+            pa.array([safe_text(a.as_org) for a in addr], pa.string()),
+            pa.array(facts, pa.string()),
+        ]
+        fields += list(ADDRESS_DETAIL_FIELDS)
+    # Nullability is the engine's promise, not checked here (an answer built outside a pack
+    # has no Tor answer): a plain schema keeps the nulls.
+    schema = pa.schema([f.with_nullable(True) for f in fields])
+    return pa.Table.from_arrays([_chunked(x) for x in arrays], schema=schema)
+
+
+def _chunked(x: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    return x if isinstance(x, pa.ChunkedArray) else pa.chunked_array([x])
+
+
+def _ip_int(ip: str) -> int:
+    import ipaddress
+
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return 0
+    if addr.version == 4:
+        return (0xFFFF << 32) | int(addr)
+    return int(addr)
+
+
+def write_event_files(
+    batches: Iterable[pa.RecordBatch],
+    jsonl: Any | None,
+    parquet: Any | None,
+) -> int:
+    """Write output batches to an open binary ``jsonl`` file and/or a ``parquet`` path (either
+    may be None). Returns the number of events written."""
+    writer = pq.ParquetWriter(parquet, OUTPUT_SCHEMA, compression="zstd") if parquet else None
+    n = 0
+    try:
+        for out in batches:
+            n += out.num_rows
+            if writer is not None:
+                writer.write_batch(out)
+            if jsonl is not None:
+                jsonl.write(jsonl_bytes(out))
+        if writer is not None and n == 0:
+            writer.write_table(OUTPUT_SCHEMA.empty_table())
+    finally:
+        if writer is not None:
+            writer.close()
+    return n
