@@ -10,6 +10,7 @@ See docs/sharing.md and docs/report.md.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
@@ -21,12 +22,14 @@ from ._view import PersonaView
 
 __all__ = [
     "EVENT_FORMATS",
+    "MAX_CONTEXT_ADDRESSES",
     "SHARE_MODES",
     "TLP_LEVELS",
     "PathScrubber",
     "ReportOptions",
     "is_attributed",
     "resting_addresses",
+    "shared_addresses",
     "shared_personas",
 ]
 
@@ -36,6 +39,9 @@ TLP_LEVELS: tuple[str, ...] = ("clear", "green", "amber", "amber+strict", "red")
 SHARE_MODES: tuple[str, ...] = ("attributed", "slips", "all")
 #: ``--events`` choices: which event files are written (docs/report.md).
 EVENT_FORMATS: tuple[str, ...] = ("jsonl", "parquet", "both")
+#: With ``--share all``: addresses of a persona beyond its findings that STIX and MISP carry
+#: for context, at most (the busiest; see :func:`shared_addresses`).
+MAX_CONTEXT_ADDRESSES = 100
 #: Default report title (Markdown and HTML) when neither ``--title`` nor a case name is given.
 DEFAULT_TITLE = "slipcatch assessment"
 
@@ -121,6 +127,29 @@ def resting_addresses(pv: PersonaView) -> set[str]:
         if o.event.id in events and o.address.category not in COVER
     }
     out.update(s.ip for s in pv.slips if s.id in slips and s.category not in COVER)
+    return out
+
+
+def shared_addresses(pv: PersonaView, share: str = "attributed") -> set[str]:
+    """The addresses of a shared persona that STIX and MISP carry: its findings, never every
+    address of its log.
+
+    The findings: its slips' addresses, the addresses its verdict rests on
+    (:func:`resting_addresses`) and the addresses that were in an actor's range at the time of
+    one of its events. With ``share="all"`` also its other addresses for context (cover exits,
+    relays), the busiest first (then by address), up to :data:`MAX_CONTEXT_ADDRESSES` per
+    persona. So the exports grow with what was found, not with the events; every address is
+    in the event files.
+    """
+    out = resting_addresses(pv) | {s.ip for s in pv.slips}
+    counts: Counter[str] = Counter()
+    for o in pv.observations:
+        if o.address.actor is not None:
+            out.add(o.event.src_ip)
+        counts[o.event.src_ip] += 1
+    if share == "all":
+        others = sorted((ip for ip in counts if ip not in out), key=lambda ip: (-counts[ip], ip))
+        out.update(others[:MAX_CONTEXT_ADDRESSES])
     return out
 
 
