@@ -30,6 +30,7 @@ evidence text cannot be told apart from.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -109,7 +110,6 @@ OUTPUT_SCHEMA = pa.schema(
 
 _COVER_VALUES = pa.array(sorted(str(c) for c in COVER), pa.string())
 _CONTROL = "[\x00-\x1f]"
-_NEEDS_ESCAPE = '[\x00-\x1f"\\\\]'
 _NAMED = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # A lone surrogate's escape text (eventtable.safe_text) after JSON escaping doubled its
 # backslash: a backslash pair right before ``udXXX`` (always a pair: JSON escapes of control
@@ -139,18 +139,45 @@ def _fact_key(f: Mapping[str, Any]) -> tuple[str, str, str, str]:
 _FACT_KEYS = ("range", "category", "source", "label", "actor", "country", "asn", "projected")
 
 
+def _fact_dict(f: Any) -> dict[str, Any]:
+    d = f if isinstance(f, Mapping) else {
+        "range": f.range, "category": None if f.category is None else str(f.category),
+        "source": f.source, "label": f.label, "actor": f.actor, "country": f.country,
+        "asn": f.asn, "projected": f.projected,
+    }
+    return {k: d.get(k) for k in _FACT_KEYS}
+
+
 def facts_json(facts: Iterable[Any]) -> str:
     """The ``facts`` JSON text of ``events.jsonl`` for a fact list (``model.Fact`` objects or
     plain dicts with their keys), sorted as the line sorts them."""
-    rows = []
-    for f in facts:
-        d = f if isinstance(f, Mapping) else {
-            "range": f.range, "category": None if f.category is None else str(f.category),
-            "source": f.source, "label": f.label, "actor": f.actor, "country": f.country,
-            "asn": f.asn, "projected": f.projected,
-        }
-        rows.append({k: d.get(k) for k in _FACT_KEYS})
-    return _dumps(sorted(rows, key=_fact_key))
+    return _dumps(sorted((_fact_dict(f) for f in facts), key=_fact_key))
+
+
+class _FactsText:
+    """``facts_json`` of many fact lists, each fact encoded once (an intel pack hands out the
+    same ``Fact`` objects for every lookup that hits them)."""
+
+    def __init__(self) -> None:
+        self._facts: dict[int, tuple[Any, tuple[str, str, str, str], str]] = {}
+        self._lists: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, facts: tuple[Any, ...]) -> str:
+        hit = self._lists.get(id(facts))
+        if hit is not None and hit[0] is facts:
+            return hit[1]
+        parts = []
+        for f in facts:
+            got = self._facts.get(id(f))
+            if got is None or got[0] is not f:
+                d = _fact_dict(f)
+                got = (f, _fact_key(d), _dumps(d))
+                self._facts[id(f)] = got
+            parts.append(got)
+        parts.sort(key=lambda p: p[1])
+        text = "[" + ",".join(p[2] for p in parts) + "]"
+        self._lists[id(facts)] = (facts, text)
+        return text
 
 
 def _hops_json(text: str) -> str:
@@ -186,11 +213,30 @@ def _compact_attributes(arr: pa.Array) -> pa.Array:
     return pc.if_else(plain, fast, slow)
 
 
+def _value_bytes(arr: pa.Array) -> np.ndarray:
+    """The bytes of a string array's values (no copy): for cheap whole-column tests."""
+    arr = arr.cast(pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)
+    data = arr.buffers()[2]
+    if data is None:
+        return np.zeros(0, np.uint8)
+    first, last = offsets[arr.offset], offsets[arr.offset + len(arr)]
+    return np.frombuffer(data, dtype=np.uint8)[first:last]
+
+
+def _needs_escape(arr: pa.Array) -> bool:
+    """Whether any value holds a quote, a backslash or a control character."""
+    b = _value_bytes(arr)
+    return bool(((b < 0x20) | (b == 0x22) | (b == 0x5C)).any())
+
+
 def _json_string(arr: pa.Array) -> pa.Array:
     """Each value as a JSON string literal (``null`` for nulls), as ``json.dumps`` with
     ``ensure_ascii=False`` writes it, lone-surrogate escapes read back (module docstring)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     arr = arr.cast(pa.string())
-    if pc.any(pc.match_substring_regex(arr, _NEEDS_ESCAPE)).as_py():
+    if _needs_escape(arr):
         arr = pc.replace_substring(arr, "\\", "\\\\")
         arr = pc.replace_substring(arr, '"', '\\"')
         if pc.any(pc.match_substring_regex(arr, _CONTROL)).as_py():
@@ -214,7 +260,10 @@ def _json_scalar(arr: pa.Array) -> pa.Array:
 
 def _json_time(arr: pa.Array) -> pa.Array:
     """``_format.iso``: seconds unless the time has a fractional part, then microseconds."""
-    text = pc.strftime(arr, format="%Y-%m-%dT%H:%M:%S")  # %S carries ".ffffff" at us
+    # UTC wall time as "YYYY-MM-DD HH:MM:SS.ffffff" (casting the tz-naive view is much
+    # cheaper than strftime).
+    text = arr.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us")).cast(pa.string())
+    text = pc.replace_substring(text, " ", "T", max_replacements=1)
     text = pc.replace_substring_regex(text, r"\.000000$", "")
     return pc.binary_join_element_wise('"', text, 'Z"', "")
 
@@ -230,32 +279,32 @@ def _lookup(ids: pa.Array, mapping: Mapping[str, str | None]) -> pa.Array:
 
 
 class _Known:
-    """What the assessment itself says per event: persona, slip, and address details of the
-    observations it holds (for tables without ``ADDRESS_DETAIL_FIELDS``)."""
+    """What the assessment itself says per event: persona, slip, and (built on first use, for
+    tables without ``ADDRESS_DETAIL_FIELDS``) address details of the observations it holds."""
 
     def __init__(self, view: ReportView) -> None:
         self.persona = dict(view.persona_of_event)
         self.slip = dict(view.slip_of_event)
-        self.prefix: dict[str, str | None] = {}
-        self.as_org: dict[str, str | None] = {}
-        self.facts: dict[str, str | None] = {}
-        cache: dict[int, str] = {}
-        for o in view.observations:
-            a, eid = o.address, o.event.id
-            self.prefix[eid], self.as_org[eid] = a.prefix, a.as_org
-            key = id(a.facts)
-            if key not in cache:
-                cache[key] = facts_json(a.facts)
-            self.facts[eid] = cache[key]
+        self._observations = view.observations
+        self._details: dict[str, dict[str, str | None]] | None = None
+
+    def details(self, name: str) -> dict[str, str | None]:
+        if self._details is None:
+            text = _FactsText()
+            self._details = {"prefix": {}, "as_org": {}, "facts": {}}
+            for o in self._observations:
+                a, eid = o.address, o.event.id
+                self._details["prefix"][eid] = a.prefix
+                self._details["as_org"][eid] = a.as_org
+                self._details["facts"][eid] = text(a.facts)
+        return self._details[name]
 
 
-def _column(batch: pa.RecordBatch, name: str, known: Mapping[str, str | None],
-            ids: pa.Array) -> tuple[pa.Array, bool]:
-    """A detail column from the batch when it has it, else from the assessment; and whether
-    it came from the batch."""
+def _detail(batch: pa.RecordBatch, name: str, known: _Known, ids: pa.Array) -> pa.Array:
+    """A detail column from the batch when it has it, else from the assessment."""
     if name in batch.schema.names:
-        return batch.column(name), True
-    return _lookup(ids, known), False
+        return batch.column(name)
+    return _lookup(ids, known.details(name))
 
 
 def _output_batch(batch: pa.RecordBatch, known: _Known) -> pa.RecordBatch:
@@ -273,11 +322,6 @@ def _output_batch(batch: pa.RecordBatch, known: _Known) -> pa.RecordBatch:
     if pc.any(has_hops).as_py():
         hops = pc.if_else(has_hops, _per_unique(pc.if_else(has_hops, hops_in, pa.scalar("[]")),
                                                 _hops_json), hops)
-    prefix, _ = _column(batch, "prefix", known.prefix, ids)
-    as_org, _ = _column(batch, "as_org", known.as_org, ids)
-    facts, from_table = _column(batch, "facts", known.facts, ids)
-    if from_table:
-        facts = _per_unique(facts, lambda t: facts_json(json.loads(t)))
     null = pa.scalar(None, pa.string())
     columns = {
         "id": ids,
@@ -294,14 +338,14 @@ def _output_batch(batch: pa.RecordBatch, known: _Known) -> pa.RecordBatch:
                               False),
         "country": batch.column("country"),
         "asn": batch.column("asn"),
-        "as_org": as_org,
-        "prefix": prefix,
+        "as_org": _detail(batch, "as_org", known, ids),
+        "prefix": _detail(batch, "prefix", known, ids),
         "actor": batch.column("actor"),
         "projected": batch.column("projected"),
         "tor": batch.column("tor"),
         "tor_nearest_listing_days": batch.column("tor_nearest_listing_days"),
         "slip": _lookup(ids, known.slip),
-        "facts": facts,
+        "facts": _detail(batch, "facts", known, ids),
         "attributes": _compact_attributes(batch.column("attributes")),
         "origin_trust": pc.if_else(email, trust, null),
         "entry_ip": pc.if_else(email, batch.column("entry_ip"), null),
@@ -384,9 +428,11 @@ def enriched_table(observations: Iterable[Observation], details: bool = True) ->
     obs = list(observations)
     base = events_to_table(o.event for o in obs)
     addr = [o.address for o in obs]
+    ip_cache: dict[str, int] = {}
+    ips = [ip_cache.get(a.ip) or ip_cache.setdefault(a.ip, _ip_int(a.ip)) for a in addr]
     cols: dict[str, pa.Array] = {
-        "ip_hi": pa.array([(_ip_int(a.ip) >> 64) for a in addr], pa.uint64()),
-        "ip_lo": pa.array([(_ip_int(a.ip) & (2**64 - 1)) for a in addr], pa.uint64()),
+        "ip_hi": pa.array([n >> 64 for n in ips], pa.uint64()),
+        "ip_lo": pa.array([n & 0xFFFF_FFFF_FFFF_FFFF for n in ips], pa.uint64()),
         "category": pa.array([str(a.category) for a in addr], pa.string()),
         "country": pa.array([safe_text(a.country) for a in addr], pa.string()),
         "asn": pa.array([a.asn for a in addr], pa.int64()),
@@ -400,13 +446,8 @@ def enriched_table(observations: Iterable[Observation], details: bool = True) ->
     arrays = [base.column(n) for n in base.schema.names] + [cols[f.name] for f in
                                                              ENRICHED_FIELDS]
     if details:
-        cache: dict[int, str] = {}
-        facts = []
-        for a in addr:
-            key = id(a.facts)
-            if key not in cache:
-                cache[key] = facts_json(a.facts)
-            facts.append(cache[key])
+        text = _FactsText()
+        facts = [text(a.facts) for a in addr]
         arrays += [
             pa.array([safe_text(a.prefix) for a in addr], pa.string()),
             pa.array([safe_text(a.as_org) for a in addr], pa.string()),
@@ -424,15 +465,13 @@ def _chunked(x: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _ip_int(ip: str) -> int:
-    import ipaddress
-
+    """The address as a 128-bit integer, IPv4 as IPv4-mapped IPv6 (0 if not an address)."""
     try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
+        if ":" in ip:
+            return int.from_bytes(socket.inet_pton(socket.AF_INET6, ip.split("%")[0]))
+        return (0xFFFF << 32) | int.from_bytes(socket.inet_pton(socket.AF_INET, ip))
+    except (OSError, ValueError):
         return 0
-    if addr.version == 4:
-        return (0xFFFF << 32) | int(addr)
-    return int(addr)
 
 
 def write_event_files(
