@@ -40,7 +40,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from slipcatch import codec
-from slipcatch.eventtable import ENRICHED_FIELDS, ENRICHED_SCHEMA, events_to_table, json_text, safe_text
+from slipcatch.eventtable import (
+    ENRICHED_FIELDS,
+    ENRICHED_SCHEMA,
+    events_to_table,
+    safe_text,
+)
 from slipcatch.model import COVER, Hop, Observation
 
 from ._view import ReportView

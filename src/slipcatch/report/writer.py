@@ -13,8 +13,8 @@ from slipcatch.errors import UsageError
 from slipcatch.model import Assessment
 
 from ._view import ReportView, build_view
-from .html import _render as _render_html
 from .event_files import EventSource, enriched_table, output_batches, write_event_files
+from .html import _render as _render_html
 from .json_doc import _document, _event_lines, dumps_document
 from .markdown import _render as _render_markdown
 from .misp import _render as _render_misp
