@@ -19,8 +19,9 @@ What goes in (see docs/sharing.md for the reasoning):
 
 Only the personas ``ReportOptions.share`` selects go in (default ``attributed``: actor verdicts
 above "roughly even chance"), and of those only the e-mail events from shared addresses.
-``to_ids`` is set on the addresses the verdict rests on and on nothing else. ``ReportOptions.tlp`` adds the
-``tlp:`` tag and sets the matching distribution; the event's date is the case's first event.
+``to_ids`` is set on the addresses the verdict rests on and on nothing else.
+``ReportOptions.tlp`` adds the ``tlp:`` tag and sets the matching distribution; the event's
+date is the case's first event.
 Local paths leave as file names with SHA-256 unless ``keep_paths``.
 
 Deterministic: uuids are UUIDv5 under :data:`slipcatch.report.stix.NAMESPACE`, timestamps are
