@@ -21,8 +21,8 @@ from slipcatch.model import (
     Observation,
 )
 from slipcatch.report import ReportOptions, render_misp, render_stix
-from slipcatch.report.misp import MAX_SIGHTINGS
 from slipcatch.report._view import build_view
+from slipcatch.report.misp import MAX_SIGHTINGS
 from slipcatch.report.options import MAX_CONTEXT_ADDRESSES, shared_addresses
 
 from .fixtures import HOSTILE_NAME, SLIP_IP, build_assessment
