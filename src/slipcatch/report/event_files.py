@@ -273,43 +273,40 @@ def _json_time(arr: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise('"', text, 'Z"', "")
 
 
-def _lookup(ids: pa.Array, mapping: Mapping[str, str | None]) -> pa.Array:
-    """Event id -> value, null for ids not in ``mapping``."""
-    if not mapping:
-        return pa.nulls(len(ids), pa.string())
-    keys = pa.array(list(mapping), pa.string())
-    values = pa.array([None if v is None else _line_text(v) for v in mapping.values()],
-                      pa.string())
-    return pc.take(values, pc.index_in(ids, value_set=keys))
-
-
 class _Known:
-    """What the assessment itself says per event: persona, slip, and (built on first use, for
-    tables without ``ADDRESS_DETAIL_FIELDS``) address details of the observations it holds."""
+    """What the assessment itself says per event id, as aligned Arrow columns: the assessed
+    persona and slip holding it and (for tables without ``ADDRESS_DETAIL_FIELDS``) the address
+    details of its observation. Built once; each batch looks its ids up in one hash join."""
 
-    def __init__(self, view: ReportView) -> None:
-        self.persona = dict(view.persona_of_event)
-        self.slip = dict(view.slip_of_event)
-        self._observations = view.observations
-        self._details: dict[str, dict[str, str | None]] | None = None
+    _NAMES = ("persona_id", "slip", "prefix", "as_org", "facts")
 
-    def details(self, name: str) -> dict[str, str | None]:
-        if self._details is None:
-            text = _FactsText()
-            self._details = {"prefix": {}, "as_org": {}, "facts": {}}
-            for o in self._observations:
-                a, eid = o.address, o.event.id
-                self._details["prefix"][eid] = a.prefix
-                self._details["as_org"][eid] = a.as_org
-                self._details["facts"][eid] = text(a.facts)
-        return self._details[name]
+    def __init__(self, view: ReportView, details: bool = True) -> None:
+        keys: dict[str, int] = {}
+        for eid in (*view.persona_of_event, *view.slip_of_event,
+                    *(o.event.id for o in view.observations)):
+            keys.setdefault(eid, len(keys))
+        cols: dict[str, list[str | None]] = {n: [None] * len(keys) for n in self._NAMES}
+        for eid, pid in view.persona_of_event.items():
+            cols["persona_id"][keys[eid]] = pid
+        for eid, sid in view.slip_of_event.items():
+            cols["slip"][keys[eid]] = sid
+        text = _FactsText()
+        for o in view.observations if details else ():
+            k, a = keys[o.event.id], o.address
+            cols["prefix"][k], cols["as_org"][k] = a.prefix, a.as_org
+            cols["facts"][k] = text(a.facts)
+        self.keys = pa.array([_line_text(k) for k in keys], pa.string())
+        self.values = {
+            n: pa.array([None if v is None else _line_text(v) for v in cols[n]], pa.string())
+            for n in self._NAMES
+        }
 
-
-def _detail(batch: pa.RecordBatch, name: str, known: _Known, ids: pa.Array) -> pa.Array:
-    """A detail column from the batch when it has it, else from the assessment."""
-    if name in batch.schema.names:
-        return batch.column(name)
-    return _lookup(ids, known.details(name))
+    def columns(self, ids: pa.Array) -> dict[str, pa.Array]:
+        """The known values for ``ids`` (null where the assessment says nothing)."""
+        if len(self.keys) == 0:
+            return {n: pa.nulls(len(ids), pa.string()) for n in self._NAMES}
+        index = pc.index_in(ids, value_set=self.keys)
+        return {n: pc.take(v, index) for n, v in self.values.items()}
 
 
 def _output_batch(batch: pa.RecordBatch, known: _Known) -> pa.RecordBatch:
@@ -328,12 +325,16 @@ def _output_batch(batch: pa.RecordBatch, known: _Known) -> pa.RecordBatch:
         hops = pc.if_else(has_hops, _per_unique(pc.if_else(has_hops, hops_in, pa.scalar("[]")),
                                                 _hops_json), hops)
     null = pa.scalar(None, pa.string())
+    found = known.columns(ids)
+    for name in ("prefix", "as_org", "facts"):
+        if name in batch.schema.names:
+            found[name] = batch.column(name)
     columns = {
         "id": ids,
         "time": batch.column("time"),
         "src_ip": batch.column("src_ip"),
         "persona": batch.column("persona"),
-        "persona_id": _lookup(ids, known.persona),
+        "persona_id": found["persona_id"],
         "channel": channel,
         "path": batch.column("path"),
         "sha256": batch.column("sha256"),
@@ -343,14 +344,14 @@ def _output_batch(batch: pa.RecordBatch, known: _Known) -> pa.RecordBatch:
                               False),
         "country": batch.column("country"),
         "asn": batch.column("asn"),
-        "as_org": _detail(batch, "as_org", known, ids),
-        "prefix": _detail(batch, "prefix", known, ids),
+        "as_org": found["as_org"],
+        "prefix": found["prefix"],
         "actor": batch.column("actor"),
         "projected": batch.column("projected"),
         "tor": batch.column("tor"),
         "tor_nearest_listing_days": batch.column("tor_nearest_listing_days"),
-        "slip": _lookup(ids, known.slip),
-        "facts": _detail(batch, "facts", known, ids),
+        "slip": found["slip"],
+        "facts": found["facts"],
         "attributes": _compact_attributes(batch.column("attributes")),
         "origin_trust": pc.if_else(email, trust, null),
         "entry_ip": pc.if_else(email, batch.column("entry_ip"), null),
@@ -366,8 +367,11 @@ def output_batches(
 ) -> Iterator[pa.RecordBatch]:
     """The ``OUTPUT_SCHEMA`` batches of an enriched table's batches (at most
     :data:`BATCH_ROWS` rows each), in the table's order."""
-    known = _Known(view)
+    known: _Known | None = None
     for batch in reader:
+        if known is None:  # the address details only when the table does not carry them
+            names = set(batch.schema.names)
+            known = _Known(view, details=not {f.name for f in ADDRESS_DETAIL_FIELDS} <= names)
         for start in range(0, batch.num_rows, BATCH_ROWS):
             part = batch.slice(start, BATCH_ROWS)
             if part.num_rows:
