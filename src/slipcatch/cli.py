@@ -63,7 +63,8 @@ def _parse_time(text: str) -> datetime:
 
 
 def _add_report_flags(p: argparse.ArgumentParser) -> None:
-    """--title, --tlp, --share, --keep-paths: options of the written reports (docs/sharing.md)."""
+    """--title, --tlp, --share, --keep-paths, --events: options of the written reports
+    (docs/sharing.md, docs/report.md)."""
     p.add_argument("--title", help="report title (default: from the case, else generic)")
     p.add_argument(
         "--tlp",

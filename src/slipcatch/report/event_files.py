@@ -418,10 +418,12 @@ def jsonl_bytes(out: pa.RecordBatch) -> bytes:
         ',"tor_nearest_listing_days":', j(col["tor_nearest_listing_days"]),
         "}\n",
     ]
-    lines = pc.binary_join_element_wise(*parts, "")
+    # 64-bit offsets: the lines of one batch may pass 2 GiB though each column does not.
+    wide = [p.cast(pa.large_string()) if isinstance(p, pa.Array | pa.ChunkedArray)
+            else pa.scalar(p, pa.large_string()) for p in parts]
+    lines = pc.binary_join_element_wise(*wide, pa.scalar("", pa.large_string()))
     if isinstance(lines, pa.ChunkedArray):
         lines = lines.combine_chunks()
-    lines = lines.cast(pa.large_string())  # 64-bit offsets: one batch may pass 2 GiB
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
     return lines.buffers()[2].to_pybytes()[first:last]
