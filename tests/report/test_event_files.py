@@ -410,3 +410,15 @@ def test_address_detail_columns_are_optional_strings() -> None:
     assert [f.name for f in ADDRESS_DETAIL_FIELDS] == ["prefix", "as_org", "facts"]
     assert all(f.type == pa.string() for f in ADDRESS_DETAIL_FIELDS)
     assert OUTPUT_SCHEMA.names[:3] == ["id", "time", "src_ip"]
+
+
+def test_attributes_text_is_made_compact_whatever_its_values() -> None:
+    a = build_assessment()
+    table = enriched_table(build_view(a).observations)
+    texts = ['{"n": 1, "s": "x, y"}', '{"k": "caf\\u00e9", "q": "a\\": \\"b"}', "{}"]
+    column = pa.array(texts + table.column("attributes").to_pylist()[3:], pa.string())
+    table = table.set_column(table.schema.get_field_index("attributes"), "attributes", column)
+    lines = _from_table(a, table).decode("utf-8").split("\n")
+    assert '"attributes":{"n":1,"s":"x, y"},' in lines[0]
+    assert '"attributes":{"k":"café","q":"a\\": \\"b"},' in lines[1]
+    assert '"attributes":{},' in lines[2]

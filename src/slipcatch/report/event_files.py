@@ -116,6 +116,8 @@ OUTPUT_SCHEMA = pa.schema(
 _COVER_VALUES = pa.array(sorted(str(c) for c in COVER), pa.string())
 _CONTROL = "[\x00-\x1f]"
 _NAMED = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# A JSON object of strings without escapes, with json.dumps' default separators.
+_PLAIN_OBJECT = r'^\{("[^"\\]*": "[^"\\]*"(, "[^"\\]*": "[^"\\]*")*)?\}$'
 # A lone surrogate's escape text (eventtable.safe_text) after JSON escaping doubled its
 # backslash: a backslash pair right before ``udXXX`` (always a pair: JSON escapes of control
 # characters are ``\u00XX``).
@@ -207,10 +209,11 @@ def _per_unique(arr: pa.Array, convert: Callable[[str], str]) -> pa.Array:
 def _compact_attributes(arr: pa.Array) -> pa.Array:
     """``eventtable`` attributes text (ASCII JSON, default separators) as the line's text.
 
-    Without a backslash every quote is structural, so only the separators change; text with
-    escapes is re-encoded once per distinct value.
+    An object of plain strings (no backslash, so every quote is structural) only changes its
+    separators; anything else (escapes, values that are not strings) is re-encoded once per
+    distinct value.
     """
-    plain = pc.invert(pc.match_substring(arr, "\\"))
+    plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_OBJECT), False)
     fast = pc.replace_substring(pc.replace_substring(arr, '": "', '":"'), '", "', '","')
     if pc.all(plain).as_py():
         return fast
@@ -394,7 +397,7 @@ def jsonl_bytes(out: pa.RecordBatch) -> bytes:
         '{"actor":', s(col["actor"]),
         ',"as_org":', s(col["as_org"]),
         ',"asn":', j(col["asn"]),
-        ',"attributes":', col["attributes"],
+        ',"attributes":', pc.fill_null(col["attributes"], "null"),
         ',"category":', s(col["category"]),
         ',"channel":', s(col["channel"]),
         ',"country":', s(col["country"]),
@@ -413,7 +416,7 @@ def jsonl_bytes(out: pa.RecordBatch) -> bytes:
         ',"sha256":', s(col["sha256"]),
         ',"slip":', s(col["slip"]),
         ',"src_ip":', s(col["src_ip"]),
-        ',"time":', _json_time(col["time"]),
+        ',"time":', pc.fill_null(_json_time(col["time"]), "null"),
         ',"tor":', s(col["tor"]),
         ',"tor_nearest_listing_days":', j(col["tor_nearest_listing_days"]),
         "}\n",
@@ -424,6 +427,8 @@ def jsonl_bytes(out: pa.RecordBatch) -> bytes:
     lines = pc.binary_join_element_wise(*wide, pa.scalar("", pa.large_string()))
     if isinstance(lines, pa.ChunkedArray):
         lines = lines.combine_chunks()
+    if lines.null_count:  # every part is filled above: a null line would lose an event
+        raise ValueError("events.jsonl: a line could not be built")
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
     return lines.buffers()[2].to_pybytes()[first:last]
@@ -434,7 +439,8 @@ def enriched_table(observations: Iterable[Observation], details: bool = True) ->
     :data:`ADDRESS_DETAIL_FIELDS` unless ``details`` is false), in the given order.
 
     Per-observation Python: for assessments that hold every event (the small path) and for
-    tests; the engine builds the same columns from the table without objects.
+    tests; the engine builds the same columns from the table without objects. ``ip_hi`` /
+    ``ip_lo`` are the address itself (IPv4 as IPv4-mapped); the writers do not read them.
     """
     obs = list(observations)
     base = events_to_table(o.event for o in obs)
