@@ -422,3 +422,16 @@ def test_attributes_text_is_made_compact_whatever_its_values() -> None:
     assert '"attributes":{"n":1,"s":"x, y"},' in lines[0]
     assert '"attributes":{"k":"café","q":"a\\": \\"b"},' in lines[1]
     assert '"attributes":{},' in lines[2]
+
+
+def test_a_parquet_file_of_the_enriched_table_is_a_source(tmp_path: Path) -> None:
+    # How the local engine hands its table over: a Parquet file of ENRICHED_SCHEMA, read in
+    # batches (here without the address detail columns, which the observations then give).
+    a = build_assessment()
+    table = enriched_table(build_view(a).observations, details=False)
+    pq.write_table(table, tmp_path / "enriched.parquet")
+    paths = write_reports(
+        a, tmp_path / "out", only=["events"],
+        events=lambda: pq.ParquetFile(tmp_path / "enriched.parquet").iter_batches(batch_size=4),
+    )
+    assert paths["events"].read_bytes() == _per_event(a)

@@ -62,9 +62,10 @@ __all__ = [
     "write_event_files",
 ]
 
-#: A source of the full enriched event table: called once per write, it returns a reader of
-#: ``ENRICHED_SCHEMA`` batches in (time, id) order.
-EventSource = Callable[[], pa.RecordBatchReader]
+#: A source of the full enriched event table: called once per write, it returns the
+#: ``ENRICHED_SCHEMA`` batches in (time, id) order — a ``pyarrow.RecordBatchReader``, or any
+#: iterable of record batches (``pyarrow.parquet.ParquetFile(path).iter_batches()``).
+EventSource = Callable[[], Iterable[pa.RecordBatch]]
 
 #: Rows per output batch: bounds the memory of one step (and keeps string offsets 32-bit).
 BATCH_ROWS = 65_536

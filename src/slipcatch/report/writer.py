@@ -108,8 +108,9 @@ def write_reports(
     staged path, e.g. rejections.jsonl) moved into place with the set.
 
     ``events``: a source of the full enriched event table (a callable returning a
-    ``pyarrow.RecordBatchReader`` of ``eventtable.ENRICHED_SCHEMA`` rows in (time, id) order,
-    optionally with ``event_files.ADDRESS_DETAIL_FIELDS``), for assessments whose observations
+    ``pyarrow.RecordBatchReader``, or any iterable of record batches, of
+    ``eventtable.ENRICHED_SCHEMA`` rows in (time, id) order, optionally with
+    ``event_files.ADDRESS_DETAIL_FIELDS``; called once), for assessments whose observations
     hold only the assessed personas' events: events.jsonl and events.parquet are then written
     from it batch by batch (memory stays at one batch). Without it both come from
     ``assessment.observations``. ``options.events`` (``jsonl``, ``parquet``, ``both``) drops
