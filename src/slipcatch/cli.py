@@ -65,7 +65,8 @@ def _parse_time(text: str) -> datetime:
 
 
 def _add_report_flags(p: argparse.ArgumentParser) -> None:
-    """--title, --tlp, --share, --keep-paths: options of the written reports (docs/sharing.md)."""
+    """--title, --tlp, --share, --keep-paths, --events: options of the written reports
+    (docs/sharing.md, docs/report.md)."""
     p.add_argument("--title", help="report title (default: from the case, else generic)")
     p.add_argument(
         "--tlp",
@@ -84,6 +85,12 @@ def _add_report_flags(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep local evidence paths in the exports (default: file names and SHA-256)",
     )
+    p.add_argument(
+        "--events",
+        choices=["jsonl", "parquet", "both"],
+        default="both",
+        help="event files to write: events.jsonl, events.parquet or both (default)",
+    )
 
 
 def _report_options(args: argparse.Namespace, case_name: str | None) -> ReportOptions:
@@ -92,7 +99,10 @@ def _report_options(args: argparse.Namespace, case_name: str | None) -> ReportOp
     title = args.title
     if not title and case_name:
         title = f"slipcatch assessment: {case_name}"
-    return ReportOptions(title=title, tlp=args.tlp, share=args.share, keep_paths=args.keep_paths)
+    return ReportOptions(
+        title=title, tlp=args.tlp, share=args.share, keep_paths=args.keep_paths,
+        events=args.events,
+    )
 
 
 def _case_name(case: str | None) -> str | None:

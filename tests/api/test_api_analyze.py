@@ -69,8 +69,8 @@ def test_outputs(demo_result: Result, tmp_path: Path) -> None:
     assert "https://" not in card and "<script" not in card
     written = demo_result.write(tmp_path / "out")
     assert sorted(p.name for p in written.values()) == sorted(
-        ["assessment.json", "events.jsonl", "report.md", "report.html", "stix.json",
-         "misp-event.json"])
+        ["assessment.json", "events.jsonl", "events.parquet", "report.md", "report.html",
+         "stix.json", "misp-event.json"])
     assert json.loads((tmp_path / "out" / "assessment.json").read_text()) == doc
 
 

@@ -28,7 +28,9 @@ def test_every_writer_accepts_lone_surrogates_in_email_headers(tmp_path: Path):
         observations.append(o)
     assert changed > 0
     out = write_reports(dataclasses.replace(a, observations=tuple(observations)), tmp_path)
-    assert sorted(out) == ["assessment", "events", "html", "markdown", "misp", "stix"]
+    assert sorted(out) == [
+            "assessment", "events", "events_parquet", "html", "markdown", "misp", "stix"
+        ]
     misp = json.loads((tmp_path / "misp-event.json").read_text(encoding="utf-8"))
     values = [
         attr["value"]

@@ -23,13 +23,14 @@ from slipcatch.report.json_doc import dumps_document
 from .fixtures import GENERATED_AT, HOSTILE_NAME, build_assessment
 
 
-def test_writes_the_six_files_with_the_rendered_bytes(tmp_path: Path) -> None:
+def test_writes_the_seven_files_with_the_rendered_bytes(tmp_path: Path) -> None:
     a = build_assessment()
     out = tmp_path / "nested" / "out"
     paths = write_reports(a, out)
     assert {k: p.name for k, p in paths.items()} == {
         "assessment": "assessment.json",
         "events": "events.jsonl",
+        "events_parquet": "events.parquet",
         "markdown": "report.md",
         "html": "report.html",
         "stix": "stix.json",
@@ -38,6 +39,7 @@ def test_writes_the_six_files_with_the_rendered_bytes(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "assessment.json",
         "events.jsonl",
+        "events.parquet",
         "misp-event.json",
         "report.html",
         "report.md",
@@ -49,8 +51,8 @@ def test_writes_the_six_files_with_the_rendered_bytes(tmp_path: Path) -> None:
     assert paths["html"].read_text("utf-8") == render_html(a)
     assert paths["stix"].read_text("utf-8") == render_stix(a)
     assert paths["misp"].read_text("utf-8") == render_misp(a)
-    for p in paths.values():
-        assert p.read_bytes().endswith(b"\n")
+    for key, p in paths.items():
+        assert p.read_bytes().endswith(b"PAR1" if key == "events_parquet" else b"\n")
 
 
 def test_rerun_gives_identical_bytes(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ _NAMES = {"tor": "Tor exit data", "routing": "dated routing (AS) data",
 
 def coverage_warnings(assessment: Assessment) -> list[str]:
     """One sentence per dated layer that leaves events outside its coverage."""
-    total = len(assessment.observations)
+    r = assessment.remainder
+    total = len(assessment.observations) + (r.events if r is not None else 0)
     out = []
     for c in assessment.coverage:
         if not c.events_outside:

@@ -105,11 +105,17 @@ class ReportView:
     observations: tuple[Observation, ...]  # all, in time order
     rejections: tuple[Rejection, ...]
     rejections_by_reason: tuple[tuple[str, int], ...]  # most frequent first
-    categories: tuple[tuple[str, int], ...]  # by category name
+    categories: tuple[tuple[str, int], ...]  # by category name, remainder included
     actors: tuple[Actor, ...]
     persona_of_event: Mapping[str, str]  # event id -> persona id
     slip_of_event: Mapping[str, str]  # event id -> slip id
     rejected_total: int = 0  # all evidence rejections (``rejections`` may be a sample)
+
+    @property
+    def total_events(self) -> int:
+        """Every event of the run: the observations held plus the unassessed remainder's."""
+        r = self.assessment.remainder
+        return len(self.observations) + (r.events if r is not None else 0)
 
     @property
     def rejections_sampled(self) -> bool:
@@ -237,6 +243,8 @@ def build_view(assessment: Assessment) -> ReportView:
         else Counter(r.reason for r in rejections)
     )
     categories = Counter(str(o.address.category) for o in observations)
+    if assessment.remainder is not None:
+        categories.update(dict(assessment.remainder.by_category))
     return ReportView(
         assessment=assessment,
         personas=tuple(_persona_view(pa, by_event, slip_of_event) for pa in pas),

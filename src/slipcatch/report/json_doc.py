@@ -227,7 +227,7 @@ def _document(view: ReportView) -> dict[str, Any]:
                 for c in a.coverage
             ],
         },
-        "events": len(view.observations),
+        "events": view.total_events,
         "event_categories": dict(view.categories),
         "rejections": [_rejection(r) for r in view.rejections],
         "rejections_by_reason": dict(view.rejections_by_reason),
@@ -239,13 +239,27 @@ def _document(view: ReportView) -> dict[str, Any]:
 
 def _sampling(view: ReportView) -> dict[str, Any]:
     """Fields present only when needed: the rejection total when ``rejections`` is a sample
-    (every rejection is in rejections.jsonl), and the run's warnings."""
+    (every rejection is in rejections.jsonl), the run's warnings, and the unassessed
+    ``remainder`` (events, personas, counts by category and country, top addresses) when
+    only some personas were assessed one by one; top-level ``events`` then counts every
+    event, the remainder's included."""
     extra: dict[str, Any] = {}
     if view.rejections_sampled:
         extra["rejections_total"] = view.rejected_total
         extra["rejections_file"] = "rejections.jsonl"
     if view.assessment.warnings:
         extra["warnings"] = list(view.assessment.warnings)
+    r = view.assessment.remainder
+    if r is not None:
+        extra["remainder"] = {
+            "events": r.events,
+            "personas": r.personas,
+            "by_category": [{"category": c, "events": n} for c, n in r.by_category],
+            "by_country": [{"country": c, "events": n} for c, n in r.by_country],
+            "top_addresses": [
+                {"ip": ip, "category": c, "events": n} for ip, c, n in r.top_addresses
+            ],
+        }
     return extra
 
 

@@ -268,6 +268,30 @@ def _persona_section(view: ReportView, pv: PersonaView) -> list[str]:
     return out
 
 
+def _remainder(view: ReportView) -> list[str]:
+    """The personas not assessed one by one (large logs): what their events were, as tables
+    rather than a section per persona. Empty when every persona was assessed."""
+    r = view.assessment.remainder
+    if r is None:
+        return []
+    out = ["## Unassessed remainder", ""]
+    out.append(
+        f"{r.events} events of {r.personas} personas with nothing to weigh (no address in an "
+        "actor's range, no exposed event amid cover) were not assessed one by one; every one "
+        "of them is in events.jsonl and events.parquet."
+    )
+    out += ["", "### By category", ""]
+    out += _table(("Category", "Events"), ((_opt(c), str(n)) for c, n in r.by_category))
+    out += ["", "### By country", ""]
+    out += _table(("Country", "Events"), ((_opt(c), str(n)) for c, n in r.by_country))
+    out += ["", "### Top addresses", ""]
+    out += _table(
+        ("Address", "Category", "Events"),
+        ((_opt(ip), _opt(c), str(n)) for ip, c, n in r.top_addresses),
+    )
+    return out
+
+
 def _accounting(view: ReportView) -> list[str]:
     a = view.assessment
     files = sorted(a.evidence, key=lambda f: (f.path, f.sha256))
@@ -283,7 +307,7 @@ def _accounting(view: ReportView) -> list[str]:
     out.append("")
     out.append(
         f"Totals: records {sum(f.records for f in files)}, events analysed "
-        f"{len(view.observations)}, rejected {view.rejected_total}, duplicates "
+        f"{view.total_events}, rejected {view.rejected_total}, duplicates "
         f"{sum(f.duplicates for f in files)}."
     )
     if view.categories:
@@ -353,7 +377,7 @@ def _render(view: ReportView, options: ReportOptions) -> str:
         out += [f"**{options.tlp_label}**", ""]
     out.append(
         f"Generated {iso(a.generated_at)} · model {_opt(a.model_version)} · "
-        f"intel pack {md(a.pack_id)} · {len(view.observations)} events · "
+        f"intel pack {md(a.pack_id)} · {view.total_events} events · "
         f"{len(view.personas)} personas"
     )
     out += ["", "## Verdicts", ""]
@@ -367,6 +391,9 @@ def _render(view: ReportView, options: ReportOptions) -> str:
     for pv in view.personas:
         out.append("")
         out += _persona_section(view, pv)
+    remainder = _remainder(view)
+    if remainder:
+        out += ["", *remainder]
     out.append("")
     out += _accounting(view)
     out.append("")

@@ -8,18 +8,20 @@ What goes in (see docs/sharing.md for the reasoning):
 * event tags: the MISP ``threat-actor`` galaxy cluster of each attributed actor, the
   ``estimative-language`` word of each attributed verdict and the ``admiralty-scale`` code of
   the strongest evidence line the verdict rests on;
-* per (persona, address) an ``ip-src`` attribute (comment: persona, category at the time,
-  first/last seen), tagged with the Admiralty code of the evidence lines that cite it, with a
-  MISP sighting for each slip event from it;
+* per (persona, shared address) an ``ip-src`` attribute (comment: persona, category at the
+  time, first/last seen), tagged with the Admiralty code of the evidence lines that cite it,
+  with a MISP sighting for each slip event from it (at most :data:`MAX_SIGHTINGS`). The shared
+  addresses are the persona's findings (:func:`.options.shared_addresses`: slips, actor-range
+  addresses, the addresses the verdict rests on), so the event grows with findings, not events;
 * per (persona, sender) an ``email-src`` attribute; per e-mail event an ``email`` object with
   its subject, message id and Received hops;
 * an event report with every persona's verdict statement (Markdown, evidence text made inert).
 
 Only the personas ``ReportOptions.share`` selects go in (default ``attributed``: actor verdicts
-above "roughly even chance"); with ``attributed`` or ``slips`` only their slips' addresses and
-the addresses the verdict rests on, and only the e-mail events among those. ``to_ids`` is set
-on the addresses the verdict rests on and on nothing else. ``ReportOptions.tlp`` adds the
-``tlp:`` tag and sets the matching distribution; the event's date is the case's first event.
+above "roughly even chance"), and of those only the e-mail events from shared addresses.
+``to_ids`` is set on the addresses the verdict rests on and on nothing else.
+``ReportOptions.tlp`` adds the ``tlp:`` tag and sets the matching distribution; the event's
+date is the case's first event.
 Local paths leave as file names with SHA-256 unless ``keep_paths``.
 
 Deterministic: uuids are UUIDv5 under :data:`slipcatch.report.stix.NAMESPACE`, timestamps are
@@ -45,7 +47,13 @@ from slipcatch.model import Actor, Assessment, EvidenceLine, Observation
 
 from ._format import iso, md, pct
 from ._view import PersonaView, ReportView, build_view
-from .options import PathScrubber, ReportOptions, resting_addresses, shared_personas
+from .options import (
+    PathScrubber,
+    ReportOptions,
+    resting_addresses,
+    shared_addresses,
+    shared_personas,
+)
 from .stix import NAMESPACE, _canonical, _emails, _scope
 
 __all__ = [
@@ -79,6 +87,9 @@ TLP_DISTRIBUTION: dict[str, int] = {
 THREAT_LEVEL = 4
 ANALYSIS = 1
 SIGHTING_SOURCE = "slipcatch"
+#: Sightings per ``ip-src`` attribute at most (the first slip events in time order): a slip of
+#: a million events is one finding, not a million; the comment says how many were left out.
+MAX_SIGHTINGS = 100
 
 # RFC 5322 dot-atom addr-spec: a sender that is not one would be refused by a MISP server as
 # an email-src; it stays in events.jsonl.
@@ -220,13 +231,13 @@ def _ip_attributes(
     pv: PersonaView,
     uuids: _Uuids,
     generated: datetime,
-    wanted: set[str] | None,
+    wanted: set[str],
     resting: set[str],
 ) -> list[MISPAttribute]:
     pa = pv.assessment
     by_ip: dict[str, list[Observation]] = defaultdict(list)
     for o in pv.observations:
-        if wanted is None or o.event.src_ip in wanted:
+        if o.event.src_ip in wanted:
             by_ip[o.event.src_ip].append(o)
     slip_events = {e: s for s in pv.slips for e in s.event_ids}
     out = []
@@ -244,6 +255,10 @@ def _ip_attributes(
             comment += f"; slips {', '.join(slips)}"
         if ip in resting:
             comment += "; the attribution rests on this address"
+        sighted = [o for o in obs if o.event.id in slip_events]
+        if len(sighted) > MAX_SIGHTINGS:
+            comment += (f"; sightings for the first {MAX_SIGHTINGS} of its {len(sighted)} "
+                        "slip events (all are in events.jsonl)")
         attr = MISPAttribute()
         attr.from_dict(
             type="ip-src",
@@ -263,16 +278,15 @@ def _ip_attributes(
         ]
         for tag in admiralty_tags(cited):
             attr.add_tag(tag)
-        for o in obs:
-            if o.event.id in slip_events:
-                sighting = MISPSighting()
-                sighting.from_dict(
-                    uuid=uuids("sighting", o.event.id),
-                    source=SIGHTING_SOURCE,
-                    type="0",
-                    timestamp=_ts(o.event.time),
-                )
-                attr.add_sighting(sighting)
+        for o in sighted[:MAX_SIGHTINGS]:
+            sighting = MISPSighting()
+            sighting.from_dict(
+                uuid=uuids("sighting", o.event.id),
+                source=SIGHTING_SOURCE,
+                type="0",
+                timestamp=_ts(o.event.time),
+            )
+            attr.add_sighting(sighting)
         out.append(attr)
     return out
 
@@ -402,11 +416,11 @@ def _event(view: ReportView, options: ReportOptions) -> MISPEvent:
     objects: list[tuple[datetime, str, MISPObject]] = []
     for pv in personas:
         resting = resting_addresses(pv)
-        wanted = None if options.share == "all" else resting | {s.ip for s in pv.slips}
+        wanted = shared_addresses(pv, options.share)
         attrs += _ip_attributes(pv, uuids, generated, wanted, resting)
         attrs += _sender_attributes(pv, uuids, generated)
         for o in _emails(pv):
-            if wanted is not None and o.event.src_ip not in wanted:
+            if o.event.src_ip not in wanted:
                 continue
             obj = _email_object(o, pv.assessment.persona.name, uuids, generated, scrub)
             if obj is not None:

@@ -1,13 +1,16 @@
 """What the caller decides about a report beyond the assessment: its title, its TLP marking,
-which personas the shared exports (STIX, MISP) carry, and whether local paths may leave.
+which personas the shared exports (STIX, MISP) carry, whether local paths may leave, and which
+event files (events.jsonl, events.parquet) are written.
 
 ``ReportOptions()`` (the default) gives today's title, no TLP marking, ``share="attributed"``
-and file names with SHA-256 instead of local paths in the shared exports. See docs/sharing.md.
+file names with SHA-256 instead of local paths in the shared exports, and both event files.
+See docs/sharing.md and docs/report.md.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
@@ -18,12 +21,15 @@ from slipcatch.model import COVER, ICD203_BANDS, Assessment
 from ._view import PersonaView
 
 __all__ = [
+    "EVENT_FORMATS",
+    "MAX_CONTEXT_ADDRESSES",
     "SHARE_MODES",
     "TLP_LEVELS",
     "PathScrubber",
     "ReportOptions",
     "is_attributed",
     "resting_addresses",
+    "shared_addresses",
     "shared_personas",
 ]
 
@@ -31,6 +37,11 @@ __all__ = [
 TLP_LEVELS: tuple[str, ...] = ("clear", "green", "amber", "amber+strict", "red")
 #: ``--share`` choices: who goes into STIX and MISP.
 SHARE_MODES: tuple[str, ...] = ("attributed", "slips", "all")
+#: ``--events`` choices: which event files are written (docs/report.md).
+EVENT_FORMATS: tuple[str, ...] = ("jsonl", "parquet", "both")
+#: With ``--share all``: addresses of a persona beyond its findings that STIX and MISP carry
+#: for context, at most (the busiest; see :func:`shared_addresses`).
+MAX_CONTEXT_ADDRESSES = 100
 #: Default report title (Markdown and HTML) when neither ``--title`` nor a case name is given.
 DEFAULT_TITLE = "slipcatch assessment"
 
@@ -50,8 +61,13 @@ class ReportOptions:
     tlp: str | None = None
     share: str = "attributed"
     keep_paths: bool = False
+    events: str = "both"  # events.jsonl and/or events.parquet: one of EVENT_FORMATS
 
     def __post_init__(self) -> None:
+        if self.events not in EVENT_FORMATS:
+            raise UsageError(
+                f"--events must be one of {', '.join(EVENT_FORMATS)}, not {self.events!r}"
+            )
         if self.tlp is not None and self.tlp not in TLP_LEVELS:
             raise UsageError(f"--tlp must be one of {', '.join(TLP_LEVELS)}, not {self.tlp!r}")
         if self.share not in SHARE_MODES:
@@ -111,6 +127,29 @@ def resting_addresses(pv: PersonaView) -> set[str]:
         if o.event.id in events and o.address.category not in COVER
     }
     out.update(s.ip for s in pv.slips if s.id in slips and s.category not in COVER)
+    return out
+
+
+def shared_addresses(pv: PersonaView, share: str = "attributed") -> set[str]:
+    """The addresses of a shared persona that STIX and MISP carry: its findings, never every
+    address of its log.
+
+    The findings: its slips' addresses, the addresses its verdict rests on
+    (:func:`resting_addresses`) and the addresses that were in an actor's range at the time of
+    one of its events. With ``share="all"`` also its other addresses for context (cover exits,
+    relays), the busiest first (then by address), up to :data:`MAX_CONTEXT_ADDRESSES` per
+    persona. So the exports grow with what was found, not with the events; every address is
+    in the event files.
+    """
+    out = resting_addresses(pv) | {s.ip for s in pv.slips}
+    counts: Counter[str] = Counter()
+    for o in pv.observations:
+        if o.address.actor is not None:
+            out.add(o.event.src_ip)
+        counts[o.event.src_ip] += 1
+    if share == "all":
+        others = sorted((ip for ip in counts if ip not in out), key=lambda ip: (-counts[ip], ip))
+        out.update(others[:MAX_CONTEXT_ADDRESSES])
     return out
 
 

@@ -5,9 +5,11 @@ What goes in (see docs/sharing.md for the reasoning):
 * an ``identity`` for the producer (slipcatch), the same object in every bundle;
 * a ``threat-actor`` for every actor a verdict or a slip names;
 * per persona an ``intrusion-set``: the adversary cluster the evidence shows;
-* per (persona, address) one ``observed-data`` over the ``ipv4-addr`` / ``ipv6-addr`` SCO, plus an
-  ``email-message`` (and ``email-addr`` for its sender) for each e-mail event from that address,
-  with first/last observed and the number of events, so a big case stays bounded by addresses;
+* per (persona, shared address) one ``observed-data`` over the ``ipv4-addr`` / ``ipv6-addr`` SCO,
+  plus an ``email-message`` (and ``email-addr`` for its sender) for each e-mail event from that
+  address, with first/last observed and the number of events. The shared addresses are the
+  persona's findings (:func:`.options.shared_addresses`: slips, actor-range addresses, the
+  addresses the verdict rests on), so the bundle grows with findings, not with events;
 * per slip a ``sighting`` of the persona's intrusion-set, pointing at its observed-data;
 * per attributed verdict an ``attributed-to`` relationship (persona -> actor) whose ``confidence``
   is the posterior probability in percent, and per verdict a ``note`` holding the ICD 203
@@ -15,9 +17,8 @@ What goes in (see docs/sharing.md for the reasoning):
 * a ``grouping`` (context ``suspicious-activity``) referencing everything else.
 
 Only the personas ``ReportOptions.share`` selects go in (default ``attributed``: actor verdicts
-above "roughly even chance"); with ``attributed`` or ``slips`` their observed-data covers only
-their slips' addresses and the addresses the verdict rests on, each of the latter also an
-``indicator`` that ``indicates`` the intrusion-set. With ``ReportOptions.tlp`` the TLP 2.0
+above "roughly even chance"); each address the verdict rests on is also an ``indicator`` that
+``indicates`` the intrusion-set. With ``ReportOptions.tlp`` the TLP 2.0
 ``marking-definition`` is in the bundle and every object but the producer identity (the same
 object in every bundle) names it in ``object_marking_refs``. Local paths leave as file names
 (with SHA-256 in the external references) unless ``keep_paths``.
@@ -46,7 +47,13 @@ from slipcatch.model import Actor, Assessment, Observation, Verdict
 
 from ._format import iso, pct
 from ._view import PersonaView, ReportView, build_view
-from .options import PathScrubber, ReportOptions, resting_addresses, shared_personas
+from .options import (
+    PathScrubber,
+    ReportOptions,
+    resting_addresses,
+    shared_addresses,
+    shared_personas,
+)
 
 __all__ = ["NAMESPACE", "PRODUCER_CREATED", "TLP_MARKINGS", "render_stix", "stix_confidence"]
 
@@ -233,14 +240,14 @@ def _observed(
     ids: _Ids,
     common: dict[str, Any],
     scrub: PathScrubber,
-    addresses: set[str] | None,
+    addresses: set[str],
 ) -> dict[str, str]:
-    """One observed-data per address of the persona (only ``addresses`` unless None);
-    returns address -> observed-data id."""
+    """One observed-data per address of the persona in ``addresses``; returns address ->
+    observed-data id."""
     marks = _marks(common)
     by_ip: dict[str, list[Observation]] = defaultdict(list)
     for o in pv.observations:
-        if addresses is None or o.event.src_ip in addresses:
+        if o.event.src_ip in addresses:
             by_ip[o.event.src_ip].append(o)
     out: dict[str, str] = {}
     pid = pv.assessment.persona.id
@@ -317,8 +324,7 @@ def _persona_objects(
     pa = pv.assessment
     intrusion = bundle.add(_intrusion_set(pv, ids, common))
     resting = resting_addresses(pv)
-    wanted = None if options.share == "all" else resting | {s.ip for s in pv.slips}
-    observed = _observed(pv, bundle, ids, common, scrub, wanted)
+    observed = _observed(pv, bundle, ids, common, scrub, shared_addresses(pv, options.share))
     first_seen: dict[str, datetime] = {}
     for o in pv.observations:
         first_seen.setdefault(o.event.src_ip, o.event.time)
@@ -426,7 +432,7 @@ def _objects(view: ReportView, options: ReportOptions) -> list[Any]:
         name=f"{options.heading} {iso(assessment.generated_at)}",
         description=(
             f"{len(personas)} of {len(view.personas)} personas shared ({options.share}), "
-            f"{len(view.observations)} events, intel pack "
+            f"{view.total_events} events, intel pack "
             f"{assessment.pack_id}, model {assessment.model_version or 'unversioned'}."
         ),
         context="suspicious-activity",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -11,7 +12,8 @@ from pathlib import Path
 from slipcatch.errors import UsageError
 from slipcatch.model import Assessment
 
-from ._view import build_view
+from ._view import ReportView, build_view
+from .event_files import EventSource, enriched_table, output_batches, write_event_files
 from .html import _render as _render_html
 from .json_doc import _document, _event_lines, dumps_document
 from .markdown import _render as _render_markdown
@@ -23,6 +25,7 @@ from .stix import _render as _render_stix
 FILES: dict[str, str] = {
     "assessment": "assessment.json",
     "events": "events.jsonl",
+    "events_parquet": "events.parquet",
     "markdown": "report.md",
     "html": "report.html",
     "stix": "stix.json",
@@ -38,7 +41,7 @@ def file_mode() -> int:
     return 0o666 & ~mask
 
 
-def _write(path: Path, chunks: Iterable[str]) -> None:
+def _write(path: Path, chunks: Iterable[str | bytes]) -> None:
     """Write text atomically (temp file + rename) so a reader never sees half a report.
 
     Lone surrogates (from evidence bytes that were not UTF-8) are written as JSON-style
@@ -49,11 +52,41 @@ def _write(path: Path, chunks: Iterable[str]) -> None:
         os.fchmod(fd, file_mode())  # reports follow the umask
         with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
-                fh.write(chunk.encode("utf-8", "backslashreplace"))
+                fh.write(chunk if isinstance(chunk, bytes)
+                         else chunk.encode("utf-8", "backslashreplace"))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _event_files(
+    view: ReportView, stage: Path, wanted: Collection[str], events: EventSource | None
+) -> None:
+    """Write the staged events.jsonl and/or events.parquet (the ``FILES`` keys ``events`` and
+    ``events_parquet`` in ``wanted``).
+
+    From ``events`` (the full enriched table, streamed batch by batch) when given; else from
+    the assessment's observations: events.jsonl by the per-event writer
+    (:func:`.json_doc.event_record`), events.parquet from the same observations as a table.
+    """
+    jsonl = stage / FILES["events"] if "events" in wanted else None
+    parquet = stage / FILES["events_parquet"] if "events_parquet" in wanted else None
+    if events is None:
+        if jsonl is not None:
+            _write(jsonl, (line + "\n" for line in _event_lines(view)))
+        if parquet is None:
+            return
+        jsonl = None
+        batches = output_batches(enriched_table(view.observations).to_batches(), view)
+    else:
+        reader = events()
+        batches = output_batches(reader, view)
+    with open(jsonl, "wb") if jsonl is not None else contextlib.nullcontext() as fh:
+        write_event_files(batches, fh, parquet)
+    for path in (jsonl, parquet):
+        if path is not None:
+            os.chmod(path, file_mode())
 
 
 def write_reports(
@@ -62,19 +95,32 @@ def write_reports(
     only: Collection[str] | None = None,
     options: ReportOptions | None = None,
     extra: Mapping[str, Path] | None = None,
+    events: EventSource | None = None,
 ) -> dict[str, Path]:
-    """Write assessment.json, events.jsonl, report.md, report.html, stix.json (STIX 2.1 bundle)
-    and misp-event.json (MISP event) into ``out_dir`` — or only the ``FILES`` keys in ``only``.
+    """Write assessment.json, events.jsonl, events.parquet, report.md, report.html, stix.json
+    (STIX 2.1 bundle) and misp-event.json (MISP event) into ``out_dir`` — or only the ``FILES``
+    keys in ``only``.
 
     The directory is created if needed. The outputs are written as a set: each is rendered
     into a staging directory inside ``out_dir`` first, and only when all are written are they
     renamed into place, so a failure leaves the previous reports as they were (no mix of new
     and stale files). ``extra``: files already written elsewhere in ``out_dir`` (final name ->
     staged path, e.g. rejections.jsonl) moved into place with the set.
-    Returns the paths written, keyed ``assessment``, ``events``, ``markdown``, ``html``,
-    ``stix``, ``misp`` (and each ``extra`` name without its suffix). ``options`` (title, TLP,
-    what to share, whether local paths may leave) default to ``ReportOptions()``;
-    ``assessment.json`` and ``events.jsonl`` do not depend on them.
+
+    ``events``: a source of the full enriched event table (a callable returning a
+    ``pyarrow.RecordBatchReader``, or any iterable of record batches, of
+    ``eventtable.ENRICHED_SCHEMA`` rows in (time, id) order, optionally with
+    ``event_files.ADDRESS_DETAIL_FIELDS``; called once), for assessments whose observations
+    hold only the assessed personas' events: events.jsonl and events.parquet are then written
+    from it batch by batch (memory stays at one batch). Without it both come from
+    ``assessment.observations``. ``options.events`` (``jsonl``, ``parquet``, ``both``) drops
+    the event file not asked for.
+
+    Returns the paths written, keyed ``assessment``, ``events``, ``events_parquet``,
+    ``markdown``, ``html``, ``stix``, ``misp`` (and each ``extra`` name without its suffix).
+    ``options`` (title, TLP, what to share, whether local paths may leave, event files) default
+    to ``ReportOptions()``; ``assessment.json`` and the event files' content do not depend on
+    them.
 
     Raises:
         UsageError: ``out_dir`` cannot be created or written (names the path and the cause),
@@ -85,11 +131,14 @@ def write_reports(
     if wanted - set(FILES):
         raise UsageError(f"unknown report output(s): {', '.join(sorted(wanted - set(FILES)))}")
     opts = options or ReportOptions()
+    if opts.events == "jsonl":
+        wanted.discard("events_parquet")
+    elif opts.events == "parquet":
+        wanted.discard("events")
     view = build_view(assessment)
     paths = {key: out / name for key, name in FILES.items() if key in wanted}
     renderers: dict[str, Callable[[], Iterable[str]]] = {
         "assessment": lambda: [dumps_document(_document(view))],
-        "events": lambda: (line + "\n" for line in _event_lines(view)),
         "markdown": lambda: [_render_markdown(view, opts)],
         "html": lambda: [_render_html(view, opts)],
         "stix": lambda: [_render_stix(view, opts)],
@@ -100,7 +149,10 @@ def write_reports(
         stage = Path(tempfile.mkdtemp(prefix=".slipcatch-staging-", dir=out))
         try:
             for key, path in paths.items():
-                _write(stage / path.name, renderers[key]())
+                if key in renderers:
+                    _write(stage / path.name, renderers[key]())
+            if wanted & {"events", "events_parquet"}:
+                _event_files(view, stage, wanted, events)
             for path in list(paths.values()):  # all rendered and written: swap the set in
                 os.replace(stage / path.name, path)
             for name, staged in (extra or {}).items():
