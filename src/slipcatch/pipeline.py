@@ -128,6 +128,14 @@ def _event_batches(events: Sequence[Event], rows: int = 1 << 16) -> Iterator[pa.
         yield from events_to_table(events[start : start + rows]).to_batches()
 
 
+def _table_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    """The enriched event table the engine left at ``path`` (a Parquet file, or a directory
+    of parts from Spark), batch by batch in its (time, id) order."""
+    import pyarrow.dataset as ds
+
+    yield from ds.dataset(path, format="parquet").to_batches(batch_size=1 << 16)
+
+
 def _personas_named(evidence_file: str | Path, pack: IntelPack) -> tuple[str, ...]:
     """The personas the analyst evidence file names: the engine assesses them whatever their
     findings (an item naming a persona must find it; ``analysis.assess`` checks the names)."""
@@ -299,6 +307,7 @@ def analyze(
                 out,
                 extra={rejected.NAME: rejected.path},
                 options=report_options,
+                events=lambda: _table_batches(found.events_path),
             )
             if timings is not None:
                 timings["outputs"] = time.perf_counter() - started
