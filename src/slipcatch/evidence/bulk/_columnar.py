@@ -230,10 +230,16 @@ class ColumnarIngest:
                 yield batch
         self.files.append(
             EvidenceFile(
-                path=source.name, sha256=source.sha256, size=source.size,
-                format=reading.format_name, records=records, events=events, rejected=rejected,
-                duplicates=duplicates, confidence=reading.confidence,
-            )  # fmt: skip
+                path=source.name,
+                sha256=source.sha256,
+                size=source.size,
+                format=reading.format_name,
+                records=records,
+                events=events,
+                rejected=rejected,
+                duplicates=duplicates,
+                confidence=reading.confidence,
+            )
         )
 
     def _per_line(self, reading: FileRead) -> Iterator[pa.RecordBatch]:
@@ -260,5 +266,3 @@ class ColumnarIngest:
         if pending:
             yield from flush()
         self.files.append(reading.account(events, duplicates))
-
-

@@ -49,7 +49,7 @@ def parse_weblog(
 ) -> tuple[pa.RecordBatch, list[Rejection]]:
     """Events and rejections of access-log records ``data`` (large_binary, no blank lines)."""
     pmap = ctx.options.persona_map
-    if pmap is not None and pmap.has_record_rows or len(data) == 0:
+    if (pmap is not None and pmap.has_record_rows) or len(data) == 0:
         fast = pa.array(np.zeros(len(data), dtype=bool))
     else:
         fast = pc.match_substring_regex(data.view(pa.large_string()), _STRICT)
@@ -108,9 +108,7 @@ def _split(lines: pl.Series) -> pl.DataFrame:
         req_tail,
     ).unnest("q")
     df.columns = ["client", "ident", "user", "stamp", "request", "tail"]
-    df = df.with_columns(
-        pl.col("tail").str.slice(1).str.splitn(" ", 3).alias("t")
-    ).unnest("t")
+    df = df.with_columns(pl.col("tail").str.slice(1).str.splitn(" ", 3).alias("t")).unnest("t")
     df.columns = ["client", "ident", "user", "stamp", "request", "tail", "status", "bytes", "more"]
     # The optional '"REFERER" "AGENT"' after the bytes: '' REFERER ' ' AGENT REST (no quote can
     # hide inside the fields of a strict-shape line, so the split finds them exactly).
@@ -137,9 +135,11 @@ def _times(stamp: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """(valid, UTC seconds since the epoch) of stamps ``dd/Mon/yyyy:hh:mm:ss +zzzz``."""
     parts = pl.DataFrame({"s": stamp}).select(
         pl.col("s").str.slice(0, 2).cast(pl.Int64).alias("d"),
-        pl.col("s").str.slice(3, 3).str.to_lowercase().replace_strict(
-            _MONTH_NUMBERS, default=0, return_dtype=pl.Int64
-        ).alias("m"),
+        pl.col("s")
+        .str.slice(3, 3)
+        .str.to_lowercase()
+        .replace_strict(_MONTH_NUMBERS, default=0, return_dtype=pl.Int64)
+        .alias("m"),
         pl.col("s").str.slice(7, 4).cast(pl.Int64).alias("y"),
         pl.col("s").str.slice(12, 2).cast(pl.Int64).alias("hh"),
         pl.col("s").str.slice(15, 2).cast(pl.Int64).alias("mi"),

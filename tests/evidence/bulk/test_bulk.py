@@ -1,0 +1,262 @@
+"""The bulk path (``evidence.bulk``) reads exactly what the per-line readers read."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import pickle
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from slipcatch.eventtable import EVENT_SCHEMA, events_to_table
+from slipcatch.evidence import ColumnarIngest, PersonaMap, ReadOptions, ingest
+from slipcatch.evidence._source import MAX_LINE, Source
+from slipcatch.evidence.bulk import (
+    BULK_FORMATS,
+    ChunkContext,
+    chunk_context,
+    parse_chunk,
+    parse_chunk_next,
+)
+from slipcatch.evidence.bulk._columnar import id_keys
+from slipcatch.evidence.bulk._weblog import _fast_rows
+from slipcatch.model import event_id
+
+LINE = (
+    b'203.0.113.7 - alice [10/Oct/2000:13:55:36 -0700] "GET /a?b=1 HTTP/1.1" 200 2326 '
+    b'"http://r/" "UA x"'
+)
+
+
+def _ctx(fmt: str = "weblog", options: ReadOptions | None = None) -> ChunkContext:
+    return ChunkContext(fmt, "f.log", "0" * 64, options or ReadOptions())
+
+
+def _chunk(lines: list[bytes], first: int = 1) -> tuple[pa.Array, pa.Array]:
+    return (
+        pa.array(lines, pa.binary()),
+        pa.array(np.arange(first, first + len(lines), dtype=np.int64)),
+    )
+
+
+def _line(locator: str) -> int:
+    tail = locator.removeprefix("line ")
+    return int(tail) if tail.isdigit() else 0
+
+
+def _both(paths: list[Path] | Path, options: ReadOptions, batch_lines: int) -> None:
+    """Assert ColumnarIngest and ingest() give the same events, accounts and rejections."""
+    want = ingest(paths, options)
+    reading = ColumnarIngest(paths, options, batch_lines=batch_lines)
+    batches = list(reading.batches())
+    for batch in batches:
+        assert batch.schema == EVENT_SCHEMA
+    got = pa.Table.from_batches(batches, schema=EVENT_SCHEMA).to_pylist()
+    order = {f.path: k for k, f in enumerate(want.files)}
+    expected = events_to_table(want.events).to_pylist()
+
+    def key(row: dict) -> tuple[int, int, str]:
+        return order[row["path"]], _line(row["locator"]), row["id"]
+
+    assert got == sorted(got, key=lambda row: key(row)[:2])  # walk order, then line order
+    assert sorted(got, key=key) == sorted(expected, key=key)
+    assert reading.files == want.files
+    assert reading.rejections == want.rejections
+    assert reading.rejection_counts == want.rejection_counts
+    for f in reading.files:
+        assert f.records == f.events + f.rejected + f.duplicates
+
+
+# -- parse_chunk ------------------------------------------------------------------------------
+
+
+def test_common_line_worked_by_hand() -> None:
+    batch, rejections = parse_chunk(_ctx(), *_chunk([LINE, b"", b"  \t", LINE + b"\r"]))
+    assert rejections == []
+    rows = batch.to_pylist()
+    assert [r["locator"] for r in rows] == ["line 1", "line 4"]
+    when = datetime(2000, 10, 10, 20, 55, 36, tzinfo=UTC)  # 13:55:36 at -07:00
+    row = rows[0]
+    assert row["time"] == when
+    assert row["src_ip"] == "203.0.113.7"
+    assert row["persona"] == "alice"
+    assert row["channel"] == "web"
+    assert row["path"] == "f.log"
+    assert json.loads(row["attributes"]) == {
+        "bytes": "2326",
+        "method": "GET",
+        "path": "/a?b=1",
+        "protocol": "HTTP/1.1",
+        "referer": "http://r/",
+        "status": "200",
+        "user_agent": "UA x",
+    }
+    assert row["attributes"].startswith('{"bytes": "2326", "method": "GET"')
+    assert row["id"] == event_id(
+        "web", when, "203.0.113.7", "alice", hashlib.sha256(LINE).hexdigest()
+    )
+    assert rows[1]["id"] == row["id"]  # the CR is not part of the record
+    assert row["hops"] == "[]" and row["mail"] is None and row["origin_trust"] is None
+
+
+def test_common_lines_take_the_vectorised_path() -> None:
+    data = pa.array([LINE, LINE.replace(b"-0700", b"+1500")], pa.large_binary())
+    rows = _fast_rows(_ctx(), data, pa.array([1, 2], pa.int64()))
+    assert rows is not None
+    assert rows["taken"].to_pylist() == [True, False]  # +15:00 is no zone: per-line decides
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"\xff" + LINE, "bad-encoding"),
+        (LINE.replace(b"10/Oct", b"31/Feb"), "bad-time"),
+        (LINE.replace(b"2000:", b"2100:"), "bad-time"),
+        (LINE.replace(b"-0700", b"+1500"), "bad-time"),
+        (LINE.replace(b"203.0.113.7", b"999.1.1.1"), "bad-address"),
+        (b"not an access log line", "unparsed-line"),
+        (b"x" * (MAX_LINE + 2), "line-too-long"),
+    ],
+)
+def test_rejections_worked_by_hand(line: bytes, reason: str) -> None:
+    batch, rejections = parse_chunk(_ctx(), *_chunk([LINE, line], first=41))
+    assert batch.num_rows == 1
+    assert [(r.locator, r.reason) for r in rejections] == [("line 42", reason)]
+
+
+ODD = [
+    LINE,
+    b'www.example.org:443 203.0.113.8 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1',
+    b'"198.51.100.1, 10.0.0.1" - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "-"',
+    b'203.0.113.9 - - [10/Oct/2000:13:55:36 +0000] "GET /q\\"x HTTP/1.1" 200 1 "-" "a \\"b\\""',
+    b'[2001:db8::1] - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 -',
+    b'fe80::1%eth0 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 -',
+    b'2001:DB8:0::1 - - [10/Oct/2000:13:55:36 +0000] "-" - - "x"',
+    b'203.0.113.7 - - [10/oct/2000:13:55:36 +0000] "a b c d" 2"0 1" "r" "u" tail',
+    b'203.0.113.7 - - [10/Oct/2000:13:55:36 +0000] "GET /  HTTP/1.1" 200 1 "r"',
+    b'203.0.113.7  -  - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
+    b'203.0.113.7\t- - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
+    b'203.0.113.7 - - [29/Feb/2000:23:59:60 +0000] "GET / HTTP/1.1" 200 1',
+    b'203.0.113.7 - j\xc3\xb6rg [29/Feb/2000:23:59:59 +1400] "GET /\xc3\xa9 HTTP/1.1" 200 1',
+    b'198.51.100.1, 10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
+]
+
+
+@pytest.mark.parametrize("batch_lines", [1, 3, 1000])
+def test_odd_lines_match_the_per_line_reader(tmp_path: Path, batch_lines: int) -> None:
+    path = tmp_path / "access.log"
+    path.write_bytes(b"\n".join(ODD) + b"\n")
+    _both([path], ReadOptions(), batch_lines)
+
+
+def test_persona_map_by_account_and_by_record(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    path.write_bytes(b"\n".join(ODD) + b"\n")
+    by_account = PersonaMap.from_pairs([("alice", "Operator A")])
+    _both([path], ReadOptions(persona_map=by_account), 2)
+    batch, _ = parse_chunk(_ctx(options=ReadOptions(persona_map=by_account)), *_chunk([LINE]))
+    assert batch.column("persona").to_pylist() == ["Operator A"]
+    by_path = PersonaMap.from_pairs([("path:^/a", "Shell user")])
+    _both([path], ReadOptions(persona_map=by_path), 2)
+    batch, _ = parse_chunk(_ctx(options=ReadOptions(persona_map=by_path)), *_chunk([LINE]))
+    assert batch.column("persona").to_pylist() == ["Shell user"]
+
+
+def test_context_is_picklable_and_names_bulk_formats(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\ntime,ip,user\n2014-01-01T00:00:00Z,1.1.1.1,x\n")
+    ctx = chunk_context(Source(path, ReadOptions()), "table")
+    assert (ctx.header, ctx.header_line) == (b"time,ip,user", 2)
+    assert pickle.loads(pickle.dumps(ctx)) == ctx
+    assert {"weblog", "zeek", "table", "authlog"} == BULK_FORMATS
+    with pytest.raises(ValueError, match="not a bulk format"):
+        chunk_context(Source(path, ReadOptions()), "mail")
+
+
+def test_table_chunk_after_the_header() -> None:
+    ctx = ChunkContext("table", "t.csv", "0" * 64, ReadOptions(), b"time,ip,user", 1)
+    batch, rejections = parse_chunk(ctx, *_chunk([b"2014-01-01T00:00:00Z,1.1.1.1,x", b"a,b"], 9))
+    assert batch.column("locator").to_pylist() == ["line 9"]
+    assert batch.column("persona").to_pylist() == ["x"]
+    assert [(r.locator, r.reason) for r in rejections] == [("line 10", "column-count")]
+
+
+def test_zeek_directives_carry_into_the_next_chunk() -> None:
+    ctx = _ctx("zeek")
+    first = [b"#separator \\x09", b"#path\tconn", b"#fields\tts\tid.orig_h\tuser"]
+    batch, _, nxt = parse_chunk_next(ctx, *_chunk([*first, b"1.0\t1.1.1.1\tbob"]))
+    assert batch.column("channel").to_pylist() == ["zeek:conn"]
+    batch, rejections, _ = parse_chunk_next(nxt, *_chunk([b"2.0\t2.2.2.2\t-", b"3.0\tx"], 5))
+    assert batch.column("src_ip").to_pylist() == ["2.2.2.2"]
+    assert batch.column("persona").to_pylist() == ["(anonymous)"]
+    assert batch.column("channel").to_pylist() == ["zeek:conn"]
+    assert [(r.locator, r.reason) for r in rejections] == [("line 6", "column-count")]
+
+
+def test_authlog_year_steps_over_new_year_across_chunks() -> None:
+    ctx = _ctx("authlog", ReadOptions(year=2014))
+    dec = b"Dec 31 23:59:59 h sshd[1]: Accepted password for u from 1.2.3.4 port 22 ssh2"
+    jan = b"Jan  1 00:00:01 h sshd[1]: Accepted password for u from 1.2.3.4 port 22 ssh2"
+    batch, _, nxt = parse_chunk_next(ctx, *_chunk([dec]))
+    assert nxt.years == (2014, "option", 12)
+    batch, _, _ = parse_chunk_next(nxt, *_chunk([jan], 2))
+    assert batch.column("time").to_pylist() == [datetime(2015, 1, 1, 0, 0, 1, tzinfo=UTC)]
+
+
+# -- ColumnarIngest ---------------------------------------------------------------------------
+
+
+def test_real_samples_read_alike(shared_data: Path) -> None:
+    demo = Path(__file__).resolve().parents[3] / "src" / "slipcatch" / "data" / "demo"
+    paths = [shared_data, demo / "evidence"]
+    _both(paths, ReadOptions(year=2014), 262_144)
+    _both(paths, ReadOptions(), 7)
+
+
+def test_sample_formats_cover_every_bulk_reader(shared_data: Path) -> None:
+    reading = ColumnarIngest([shared_data], ReadOptions(year=2014))
+    for _ in reading.batches():
+        pass
+    formats = {f.format for f in reading.files if f.records}  # authlog samples: rejections only
+    assert formats >= BULK_FORMATS
+
+
+def test_duplicates_across_and_within_files(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.log", tmp_path / "b.log"
+    a.write_bytes(LINE + b"\n" + LINE + b"\n")
+    b.write_bytes(LINE + b"\n" + LINE.replace(b"alice", b"bob") + b"\n")
+    _both([a, b], ReadOptions(), 1)
+    reading = ColumnarIngest([tmp_path], ReadOptions())
+    assert sum(batch.num_rows for batch in reading.batches()) == 2
+    assert [(f.records, f.events, f.duplicates) for f in reading.files] == [(2, 1, 1), (2, 1, 1)]
+
+
+def test_compressed_broken_empty_binary_and_long(tmp_path: Path) -> None:
+    body = b"\n".join(ODD) + b"\n"
+    (tmp_path / "a.log.gz").write_bytes(gzip.compress(body * 3))
+    (tmp_path / "b.log.gz").write_bytes(gzip.compress(body * 50)[:-30])  # cut short
+    (tmp_path / "c.log").write_bytes(b"")
+    (tmp_path / "d.bin").write_bytes(b"\x00\x01" * 100)
+    (tmp_path / "e.log").write_bytes(body + b"y" * (3 * MAX_LINE) + b"\n" + LINE + b"\n")
+    (tmp_path / "f.log").write_bytes(body + b"z" * (MAX_LINE + 5))  # over-long, no newline
+    (tmp_path / "g.txt").write_bytes(b"hello\nworld\n")
+    os.symlink(tmp_path / "missing", tmp_path / "h.log")
+    for size in (1, 5, 262_144):
+        _both([tmp_path], ReadOptions(), size)
+
+
+def test_id_keys_worked_by_hand() -> None:
+    ids = pa.array(["ev--000000000000000f", "ev--ffffffffffffffff", "ev--0123456789abcdef"])
+    keys = id_keys(ids)
+    assert keys is not None
+    assert keys.tolist() == [15, 2**64 - 1, 0x0123456789ABCDEF]
+    assert id_keys(ids.slice(1)).tolist() == [2**64 - 1, 0x0123456789ABCDEF]  # type: ignore[union-attr]
+    assert id_keys(pa.array(["ev--00000000000000zz"])) is None
+    assert id_keys(pa.array(["em--0000000000000000"])) is None
+    assert id_keys(pa.array(["ev--0"])) is None
