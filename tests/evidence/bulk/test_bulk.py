@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from slipcatch.eventtable import EVENT_SCHEMA, events_to_table
@@ -146,6 +147,32 @@ ODD = [
     b'203.0.113.7 - j\xc3\xb6rg [29/Feb/2000:23:59:59 +1400] "GET /\xc3\xa9 HTTP/1.1" 200 1',
     b'198.51.100.1, 10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
 ]
+
+
+def test_which_odd_lines_the_vectorised_path_takes() -> None:
+    from slipcatch.evidence.bulk._weblog import _STRICT
+
+    data = pa.array(ODD, pa.large_binary())
+    strict = pc.match_substring_regex(data.view(pa.large_string()), _STRICT).to_pylist()
+    # The plain line, the unusual-but-strict ones (a request of "-", a lowercase month with a
+    # quote in the status and text after the pair, a double space inside the request, a bare
+    # IPv6 address to canonicalise), and the leap second (strict shape, invalid stamp).
+    assert [k for k, hit in enumerate(strict) if hit] == [0, 6, 7, 8, 11]
+    rows = _fast_rows(_ctx(), data.filter(pa.array(strict)), pa.array([1, 7, 8, 9, 12]))
+    assert rows is not None
+    assert rows["taken"].to_pylist() == [True, True, True, True, False]
+    assert rows["src_ip"].to_pylist()[1] == "2001:db8::1"
+    attrs = [json.loads(a) for a in rows["attributes"].to_pylist()]
+    assert attrs[1] == {}  # request, status and bytes all "-"; a lone quoted "x" is no pair
+    assert attrs[2] == {
+        "bytes": '1"',
+        "referer": "r",
+        "request": "a b c d",
+        "status": '2"0',
+        "user_agent": "u",
+    }
+    # Four words when split on single spaces: kept whole; one quoted field is no referer.
+    assert attrs[3] == {"bytes": "1", "request": "GET /  HTTP/1.1", "status": "200"}
 
 
 @pytest.mark.parametrize("batch_lines", [1, 3, 1000])
