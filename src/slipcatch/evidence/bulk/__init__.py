@@ -143,6 +143,11 @@ def parse_chunk_next(
 
         batch, found = parse_weblog(ctx, data, nums)
         return batch, _merge(rejections, found), ctx
+    if ctx.fmt == zeek.NAME and not _first_line(ctx.header)[1].startswith(b"{"):
+        from slipcatch.evidence.bulk._zeek import parse_zeek_tsv
+
+        batches, order, found, nxt = parse_zeek_tsv(ctx, data, nums)
+        return _in_order(batches, order), _merge(rejections, _sorted(found)), nxt
     items: list[Line | Problem] = [
         Line(n, d) for n, d in zip(nums.to_pylist(), data.to_pylist(), strict=True)
     ]
@@ -194,6 +199,21 @@ def _merge(first: list[Rejection], second: list[Rejection]) -> list[Rejection]:
     if not first:
         return second
     return sorted(first + second, key=_number)  # stable: equal numbers keep their order
+
+
+def _sorted(rejections: list[Rejection]) -> list[Rejection]:
+    return sorted(rejections, key=_number)
+
+
+def _in_order(batches: list[pa.RecordBatch], order: list[pa.Array]) -> pa.RecordBatch:
+    """One batch of ``batches`` (rows numbered by ``order``), in line order."""
+    if not batches:
+        return pa.RecordBatch.from_pylist([], schema=EVENT_SCHEMA)
+    if len(batches) == 1:
+        return batches[0]
+    joined = pa.Table.from_batches(batches, schema=EVENT_SCHEMA).combine_chunks()
+    idx = pc.sort_indices(pa.chunked_array(order, pa.int64()).combine_chunks())
+    return joined.take(idx).to_batches()[0]
 
 
 def _events_batch(events: list[Event], numbers: list[int]) -> pa.RecordBatch:
