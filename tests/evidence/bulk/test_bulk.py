@@ -287,3 +287,69 @@ def test_id_keys_worked_by_hand() -> None:
     assert id_keys(pa.array(["ev--00000000000000zz"])) is None
     assert id_keys(pa.array(["em--0000000000000000"])) is None
     assert id_keys(pa.array(["ev--0"])) is None
+
+
+ZEEK_HEAD = [b"#separator \\x09", b"#path\tssh", b"#fields\tts\tid.orig_h\tuser\tusername\tnote"]
+ZEEK_ROWS = [
+    b'1388534400.25\t192.0.2.1\t(empty)\tcarol\ta "q" \\x41',
+    b"1388534401.0000015\t2001:DB8::2\t-\t-\t(empty)",
+]
+
+
+def test_zeek_rows_worked_by_hand() -> None:
+    from slipcatch.evidence.bulk import _zeek
+
+    data = pa.array(ZEEK_ROWS, pa.large_binary())
+    state = _zeek.state_of(b"\n".join(ZEEK_HEAD))
+    assert state.fields == ("ts", "id.orig_h", "user", "username", "note")
+    fast = _zeek._fast_rows(_ctx("zeek"), state, data, pa.array([4, 5], pa.int64()))
+    assert fast is not None
+    batch, taken = fast
+    assert taken.tolist() == [True, True]
+    rows = batch.to_pylist()
+    first = datetime(2014, 1, 1, 0, 0, 0, 250000, tzinfo=UTC)
+    assert rows[0]["time"] == first
+    assert rows[0]["persona"] == "carol"  # user is empty: the username names the account
+    assert rows[0]["attributes"] == '{"note": "a \\"q\\" \\\\x41"}'
+    assert rows[0]["channel"] == "zeek:ssh"
+    assert rows[0]["locator"] == "line 4"
+    digest = hashlib.sha256(ZEEK_ROWS[0]).hexdigest()
+    assert rows[0]["id"] == event_id("zeek:ssh", first, "192.0.2.1", "carol", digest)
+    # datetime.fromtimestamp rounds the fraction half-even to microseconds, as the reader does.
+    second = datetime.fromtimestamp(float("1388534401.0000015"), UTC)
+    assert rows[1]["time"] == second
+    assert rows[1]["src_ip"] == "2001:db8::2"
+    assert rows[1]["persona"] == "(anonymous)"
+    assert json.loads(rows[1]["attributes"]) == {"note": ""}
+    digest = hashlib.sha256(ZEEK_ROWS[1]).hexdigest()
+    assert rows[1]["id"] == event_id("zeek:ssh", second, "2001:db8::2", "(anonymous)", digest)
+
+
+@pytest.mark.parametrize("batch_lines", [1, 2, 100])
+def test_zeek_segments_match_the_per_line_reader(tmp_path: Path, batch_lines: int) -> None:
+    odd = [
+        b"1e3\t192.0.2.9\tx\t-\t-",  # not an epoch the fast path takes: per line (bad-time)
+        b"-\t192.0.2.9\tx\t-\t-",  # unset ts: missing-time
+        b"1388534402\t999.1.1.1\tx\t-\t-",  # bad-address
+        b"1388534402\t192.0.2.9\tj\xc3\xb6rg\t-\t\xe2\x82\xac",  # non-ASCII: per line
+        b"1388534402\t192.0.2.9\tx",  # column-count
+        b"#unset_field\t?",
+        b"1388534403\t192.0.2.10\t?\t-\t?",  # "?" now unset, "-" a value
+        b"#fields\tts\tid.orig_h",
+        b"1388534404.5\t[2001:db8::3]",
+        b"#separator ,",
+        b"1388534405,192.0.2.11",
+        b"9999999999\t192.0.2.9",
+    ]
+    path = tmp_path / "ssh.log"
+    path.write_bytes(b"\n".join([*ZEEK_HEAD, *ZEEK_ROWS, *odd]) + b"\n#close\t2014\n")
+    _both([path], ReadOptions(), batch_lines)
+    reading = ColumnarIngest(path, ReadOptions())
+    got = pa.Table.from_batches(list(reading.batches()), schema=EVENT_SCHEMA)
+    assert got.column("locator").to_pylist() == [
+        "line 4", "line 5", "line 9", "line 12", "line 14", "line 16",
+    ]  # fmt: skip
+    assert got.column("persona").to_pylist()[2:4] == ["j\u00f6rg", "-"]  # "-" set, "?" unset
+    assert [r.reason for r in reading.rejections] == [
+        "bad-time", "missing-time", "bad-address", "column-count", "column-count",
+    ]  # fmt: skip

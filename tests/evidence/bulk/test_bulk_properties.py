@@ -30,6 +30,8 @@ BASES: dict[str, tuple[bytes, list[bytes]]] = {
         [
             b"1388534400.5\t192.0.2.1\tbob\tGET",
             b"1388534401\t2001:db8::2\t-\t(empty)",
+            b'1388534400.123456789\t192.0.2.5\t(empty)\ta\\x09"b"',
+            b"1388534400\t-\t-\t-",
             b"#fields\tts\tid.orig_h",
             b"1388534402\t192.0.2.3",
         ],
