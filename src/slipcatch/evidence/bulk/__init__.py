@@ -12,7 +12,9 @@ a chunk needs from the rest of the file (it is picklable, so a Spark task can ta
   map of ``path:``/``attr:`` rows goes through the per-line reader.
 - ``zeek``: ``header`` holds the directive lines in force at the chunk's start (``#separator``,
   ``#fields``, ``#path``, ``#unset_field``, ``#empty_field``); JSON Zeek logs need none but the
-  first line (it tells JSON from TSV). Lines are read by the per-line reader.
+  first line (it tells JSON from TSV). TSV rows of plain text (printable ASCII, tab-separated,
+  epoch ``ts``, a valid address) are read column-wise (``_zeek``); other rows, and JSON Zeek
+  logs, by the per-line reader.
 - ``table``: ``header`` is the file's first non-blank line (the CSV header row, or the first
   JSON object, which tells JSON lines from CSV) and ``header_line`` its number; lines numbered up
   to ``header_line`` are the header, not records. Lines are read by the per-line reader.
@@ -38,7 +40,7 @@ from slipcatch.eventtable import EVENT_SCHEMA, events_to_table
 from slipcatch.evidence import authlog, table, weblog, zeek
 from slipcatch.evidence._common import reject_problem
 from slipcatch.evidence._source import MAX_LINE, Line, Problem, Source
-from slipcatch.evidence.bulk._perline import ChunkSource, header_lines, read_items
+from slipcatch.evidence.bulk._perline import ChunkSource, read_items
 from slipcatch.model import Event, Rejection
 
 if TYPE_CHECKING:
@@ -241,42 +243,10 @@ def _read_table(
 def _read_zeek(
     ctx: ChunkContext, items: list[Line | Problem], rejections: list[Rejection]
 ) -> tuple[pa.RecordBatch, list[Rejection], ChunkContext]:
+    """A chunk of a Zeek JSON log (TSV chunks go to ``_zeek.parse_zeek_tsv``)."""
     _, first = _first_line(ctx.header)
-    if first.startswith(b"{"):
-        events, numbers, found = read_items(zeek, ChunkSource(ctx, items, first))
-        return _events_batch(events, numbers), _merge(rejections, found), ctx
-    body: list[Line | Problem] = [*header_lines(ctx.header), *items]
-    events, numbers, found = read_items(zeek, ChunkSource(ctx, body, ctx.header))
-    directives = [it.data for it in body if isinstance(it, Line) and it.data.startswith(b"#")]
-    nxt = replace(ctx, header=_zeek_state(directives))
-    return _events_batch(events, numbers), _merge(rejections, found), nxt
-
-
-def _zeek_state(directives: list[bytes]) -> bytes:
-    """The directive lines that set the TSV reader's state as ``directives`` leave it (as
-    ``zeek._read_tsv`` applies them), written compactly so the context stays small."""
-    sep, fields, path, unset, empty = "\t", None, None, None, None
-    for data in directives:
-        m = zeek._SEPARATOR.match(data)
-        if m:
-            sep = zeek._separator(m.group(1), sep)
-            continue
-        key, _, rest = data.decode("utf-8", "replace")[1:].partition(sep)
-        if key == "fields":
-            fields = rest
-        elif key == "path" and rest:
-            path = rest
-        elif key == "unset_field":
-            unset = rest
-        elif key == "empty_field":
-            empty = rest
-    escaped = "".join(f"\\x{b:02x}" for b in sep.encode("latin-1"))
-    out = [f"#separator {escaped}"]
-    for key, value in (("fields", fields), ("path", path), ("unset_field", unset),
-                       ("empty_field", empty)):  # fmt: skip
-        if value is not None:
-            out.append(f"#{key}{sep}{value}")
-    return "\n".join(out).encode("utf-8")
+    events, numbers, found = read_items(zeek, ChunkSource(ctx, items, first))
+    return _events_batch(events, numbers), _merge(rejections, found), ctx
 
 
 def _read_authlog(
