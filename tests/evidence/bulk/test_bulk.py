@@ -353,3 +353,16 @@ def test_zeek_segments_match_the_per_line_reader(tmp_path: Path, batch_lines: in
     assert [r.reason for r in reading.rejections] == [
         "bad-time", "missing-time", "bad-address", "column-count", "column-count",
     ]  # fmt: skip
+
+
+def test_seen_ids_first_copy_wins_across_runs() -> None:
+    from slipcatch.evidence.bulk._columnar import _Seen
+
+    seen = _Seen()
+    ids = [f"ev--{k:016x}" for k in range(10)]
+    assert seen.fresh(pa.array([ids[3], ids[1], ids[3], ids[2]])).tolist() == [1, 1, 0, 1]
+    assert seen.fresh(pa.array([ids[2], ids[4]])).tolist() == [0, 1]
+    assert seen.fresh(pa.array(ids[:8])).tolist() == [1, 0, 0, 0, 0, 1, 1, 1]
+    assert [len(run) for run in seen._runs] == [8]  # merged: the runs stay few
+    assert seen.fresh(pa.array(["other", "other", ids[9], ids[0]])).tolist() == [1, 0, 1, 0]
+    assert seen.fresh(pa.array([ids[9], ids[8]])).tolist() == [0, 1]  # ids[9] seen just above

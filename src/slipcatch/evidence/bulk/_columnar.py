@@ -81,24 +81,38 @@ class _Seen:
         return found
 
     def _add(self, keys: np.ndarray) -> None:
-        self._runs.append(np.unique(keys))
+        """Remember ``keys`` (distinct, none seen before)."""
+        self._runs.append(np.sort(keys))
         while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
             last = self._runs.pop()
-            self._runs[-1] = np.union1d(self._runs[-1], last)
+            # Two sorted runs: the stable sort (timsort) merges them in linear time.
+            self._runs[-1] = np.sort(np.concatenate([self._runs[-1], last]), kind="stable")
 
     def fresh(self, ids: pa.Array) -> np.ndarray:
         """Which of ``ids`` are new (first within the batch and not seen before); remembers
         them."""
         keys = id_keys(ids)
-        if keys is None:
+        if keys is None:  # some id of another form: one by one (no reader makes such ids)
             mask = np.zeros(len(ids), dtype=bool)
+            batch: set[int] = set()
             for k, value in enumerate(ids.to_pylist()):
-                if value not in self._other:
+                one = id_keys(pa.array([value], pa.string()))
+                if one is None:
+                    mask[k] = value not in self._other
                     self._other.add(value)
+                elif int(one[0]) not in batch and not self._contains(one)[0]:
+                    batch.add(int(one[0]))
                     mask[k] = True
+            if batch:
+                self._add(np.array(sorted(batch), dtype=np.uint64))
             return mask
+        # First occurrences within the batch: sort (stable, so the earliest copy leads its run).
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        leads = np.ones(len(keys), dtype=bool)
+        leads[1:] = ordered[1:] != ordered[:-1]
         first = np.zeros(len(keys), dtype=bool)
-        first[np.unique(keys, return_index=True)[1]] = True
+        first[order[leads]] = True
         mask = first & ~self._contains(keys)
         if mask.any():
             self._add(keys[mask])
