@@ -366,3 +366,16 @@ def test_seen_ids_first_copy_wins_across_runs() -> None:
     assert [len(run) for run in seen._runs] == [8]  # merged: the runs stay few
     assert seen.fresh(pa.array(["other", "other", ids[9], ids[0]])).tolist() == [1, 0, 1, 0]
     assert seen.fresh(pa.array([ids[9], ids[8]])).tolist() == [0, 1]  # ids[9] seen just above
+
+
+def test_slices_inside_a_chunk_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import slipcatch.evidence.bulk as bulk
+
+    monkeypatch.setattr(bulk, "_SLICE", 2)
+    (tmp_path / "access.log").write_bytes(b"\n".join(ODD * 2) + b"\n")
+    zeek_log = [*ZEEK_HEAD, *ZEEK_ROWS, b"#path\tconn", *ZEEK_ROWS, b"x\ty"]
+    (tmp_path / "z.log").write_bytes(b"\n".join(zeek_log) + b"\n")
+    _both([tmp_path], ReadOptions(), 5)
+    _both([tmp_path], ReadOptions(), 1000)

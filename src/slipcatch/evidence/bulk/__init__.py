@@ -140,16 +140,10 @@ def parse_chunk_next(
     if ctx.fmt not in BULK_FORMATS:
         raise ValueError(f"not a bulk format: {ctx.fmt!r}")
     data, nums, rejections = _prepare(ctx, lines, numbers)
-    if ctx.fmt == weblog.NAME:
-        from slipcatch.evidence.bulk._weblog import parse_weblog
-
-        batch, found = parse_weblog(ctx, data, nums)
-        return batch, _merge(rejections, found), ctx
-    if ctx.fmt == zeek.NAME and not _first_line(ctx.header)[1].startswith(b"{"):
-        from slipcatch.evidence.bulk._zeek import parse_zeek_tsv
-
-        batches, order, found, nxt = parse_zeek_tsv(ctx, data, nums)
-        return _in_order(batches, order), _merge(rejections, _sorted(found)), nxt
+    if ctx.fmt == weblog.NAME or (
+        ctx.fmt == zeek.NAME and not _first_line(ctx.header)[1].startswith(b"{")
+    ):
+        return _vectorised(ctx, data, nums, rejections)
     items: list[Line | Problem] = [
         Line(n, d) for n, d in zip(nums.to_pylist(), data.to_pylist(), strict=True)
     ]
@@ -158,6 +152,36 @@ def parse_chunk_next(
     if ctx.fmt == zeek.NAME:
         return _read_zeek(ctx, items, rejections)
     return _read_authlog(ctx, items, rejections)
+
+
+#: Rows the vectorised paths work on at a time: their intermediate columns take a few KB a row,
+#: so a large chunk is worked through in slices (the result is the same).
+_SLICE = 65_536
+
+
+def _vectorised(
+    ctx: ChunkContext, data: pa.Array, nums: pa.Array, rejections: list[Rejection]
+) -> tuple[pa.RecordBatch, list[Rejection], ChunkContext]:
+    """An access-log or Zeek TSV chunk, slice by slice (the Zeek state carried along)."""
+    from slipcatch.evidence.bulk._weblog import parse_weblog
+    from slipcatch.evidence.bulk._zeek import parse_zeek_tsv
+
+    batches: list[pa.RecordBatch] = []
+    found: list[Rejection] = []
+    for start in range(0, max(len(data), 1), _SLICE):
+        part, numbers = data.slice(start, _SLICE), nums.slice(start, _SLICE)
+        if ctx.fmt == weblog.NAME:
+            batch, more = parse_weblog(ctx, part, numbers)
+        else:
+            pieces, order, more, ctx = parse_zeek_tsv(ctx, part, numbers)
+            batch, more = _in_order(pieces, order), _sorted(more)
+        batches.append(batch)
+        found.extend(more)
+    if len(batches) == 1:
+        return batches[0], _merge(rejections, found), ctx
+    joined = pa.Table.from_batches(batches, schema=EVENT_SCHEMA).combine_chunks()
+    out = joined.to_batches()[0] if joined.num_rows else batches[0]
+    return out, _merge(rejections, found), ctx
 
 
 def _prepare(
