@@ -379,3 +379,44 @@ def test_slices_inside_a_chunk_change_nothing(
     (tmp_path / "z.log").write_bytes(b"\n".join(zeek_log) + b"\n")
     _both([tmp_path], ReadOptions(), 5)
     _both([tmp_path], ReadOptions(), 1000)
+
+
+TABLE_HEAD = b"time;ip;user;event_id;kind;origin_trust;note"
+TABLE_ROWS = [
+    b"1388534400.5;192.0.2.1; bob ;A-1;;;x\\y",
+    b"2014-02-03T04:05:06;2001:DB8::9;;;login;;",
+    b"2014-02-03T04:05:06Z;192.0.2.1;u;;email;;n",
+    b"2014-02-03T04:05:06Z;192.0.2.1;u;;;trusted-relay;n",
+]
+
+
+def test_table_rows_worked_by_hand(tmp_path: Path) -> None:
+    from slipcatch.evidence.bulk import _table
+
+    ctx = ChunkContext("table", "t.csv", "0" * 64, ReadOptions(), TABLE_HEAD, 1)
+    shape = _table.layout(ctx)
+    assert shape is not None and shape[0] == ";"
+    data = pa.array(TABLE_ROWS, pa.large_binary())
+    found = _table.fast_rows(ctx, shape, data, pa.array([2, 3, 4, 5], pa.int64()))
+    assert found is not None
+    batch, taken = found
+    # An e-mail row (it carries a mail part) and a row stating its trust go per line.
+    assert taken.tolist() == [True, True, False, False]
+    rows = batch.to_pylist()
+    first = datetime(2014, 1, 1, 0, 0, 0, 500000, tzinfo=UTC)
+    assert rows[0]["time"] == first
+    assert (rows[0]["persona"], rows[0]["channel"]) == ("bob", "table")
+    assert rows[0]["attributes"] == '{"note": "x\\\\y", "source_id": "A-1"}'
+    digest = hashlib.sha256(b"id\x1fA-1").hexdigest()  # the row's own id names the record
+    assert rows[0]["id"] == event_id("table", first, "192.0.2.1", "bob", digest)
+    second = datetime(2014, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert (rows[1]["time"], rows[1]["src_ip"]) == (second, "2001:db8::9")
+    assert (rows[1]["persona"], rows[1]["channel"]) == ("(anonymous)", "login")
+    assert json.loads(rows[1]["attributes"]) == {"note": ""}
+    digest = hashlib.sha256(TABLE_ROWS[1]).hexdigest()
+    assert rows[1]["id"] == event_id("login", second, "2001:db8::9", "(anonymous)", digest)
+    path = tmp_path / "t.csv"
+    odd = [b'2014-02-03T04:05:06Z;192.0.2.1;"q;x";;;;n', b"2014-02-30T00:00:00;192.0.2.1;;;;;"]
+    path.write_bytes(b"\n".join([b"", TABLE_HEAD, *TABLE_ROWS, *odd, b"1;2"]) + b"\n")
+    for size in (1, 3, 100):
+        _both([path], ReadOptions(), size)

@@ -144,6 +144,12 @@ def parse_chunk_next(
         ctx.fmt == zeek.NAME and not _first_line(ctx.header)[1].startswith(b"{")
     ):
         return _vectorised(ctx, data, nums, rejections)
+    if ctx.fmt == table.NAME:
+        from slipcatch.evidence.bulk._table import layout
+
+        if layout(ctx) is not None:
+            body = pc.greater(nums, ctx.header_line)  # the header row is no record
+            return _vectorised(ctx, data.filter(body), nums.filter(body), rejections)
     items: list[Line | Problem] = [
         Line(n, d) for n, d in zip(nums.to_pylist(), data.to_pylist(), strict=True)
     ]
@@ -172,6 +178,8 @@ def _vectorised(
         part, numbers = data.slice(start, _SLICE), nums.slice(start, _SLICE)
         if ctx.fmt == weblog.NAME:
             batch, more = parse_weblog(ctx, part, numbers)
+        elif ctx.fmt == table.NAME:
+            batch, more = _table_slice(ctx, part, numbers)
         else:
             pieces, order, more, ctx = parse_zeek_tsv(ctx, part, numbers)
             batch, more = _in_order(pieces, order), _sorted(more)
@@ -182,6 +190,43 @@ def _vectorised(
     joined = pa.Table.from_batches(batches, schema=EVENT_SCHEMA).combine_chunks()
     out = joined.to_batches()[0] if joined.num_rows else batches[0]
     return out, _merge(rejections, found), ctx
+
+
+def _table_slice(
+    ctx: ChunkContext, data: pa.Array, nums: pa.Array
+) -> tuple[pa.RecordBatch, list[Rejection]]:
+    """CSV records (header row excluded): plain rows column-wise, the rest per line."""
+    from slipcatch.evidence.bulk._table import fast_rows, layout
+
+    shape = layout(ctx)
+    assert shape is not None
+    batches: list[pa.RecordBatch] = []
+    order: list[pa.Array] = []
+    taken = None
+    if len(data):
+        found = fast_rows(ctx, shape, data, nums)
+        if found is not None:
+            batch, taken_np = found
+            taken = pa.array(taken_np)
+            if batch.num_rows:
+                batches.append(batch)
+                order.append(nums.filter(taken))
+    rest = pc.invert(taken) if taken is not None else pa.array([True] * len(data), pa.bool_())
+    items: list[Line | Problem] = [
+        Line(n, d)
+        for n, d in zip(nums.filter(rest).to_pylist(), data.filter(rest).to_pylist(), strict=True)
+    ]
+    rejections: list[Rejection] = []
+    if items:
+        batch, rejections, _ = _read_table(ctx, items, [])
+        if batch.num_rows:
+            batches.append(batch)
+            order.append(pa.array([_number_of(x) for x in batch.column("locator").to_pylist()]))
+    return _in_order(batches, order), rejections
+
+
+def _number_of(locator: str) -> int:
+    return int(locator.removeprefix("line "))
 
 
 def _prepare(
