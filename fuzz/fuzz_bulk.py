@@ -20,14 +20,18 @@ from _harness import OPTIONS, corpus, main, scratch_file
 from slipcatch.eventtable import EVENT_SCHEMA, events_to_table
 from slipcatch.evidence import ColumnarIngest, ingest
 
-SEEDS = corpus(
-    "weblogs/beats-*.log",
-    "weblogs/elastic-*.log",
-    "weblogs/torproject-*.log",
-    "weblogs/zeek-*.log",
-    "weblogs/zed-*",
-    "today/syslog-sshd/*",
-)
+SEEDS = [
+    *corpus(
+        "weblogs/beats-*.log",
+        "weblogs/elastic-*.log",
+        "weblogs/torproject-*.log",
+        "weblogs/zeek-*.log",
+        "weblogs/zed-*",
+        "today/syslog-sshd/*",
+    ),
+    b"time,ip,user,id,kind,note\n2014-01-01T00:00:00Z,192.0.2.1,bob,A,,x\n"
+    b'1388534400.25,2001:db8::1,,,login,\n2014-01-01T00:00:01,192.0.2.2, eve ,,,"q"\n',
+]
 TOKENS = [
     b'"',
     b"\\\\",

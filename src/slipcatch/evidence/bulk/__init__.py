@@ -17,7 +17,8 @@ a chunk needs from the rest of the file (it is picklable, so a Spark task can ta
   logs, by the per-line reader.
 - ``table``: ``header`` is the file's first non-blank line (the CSV header row, or the first
   JSON object, which tells JSON lines from CSV) and ``header_line`` its number; lines numbered up
-  to ``header_line`` are the header, not records. Lines are read by the per-line reader.
+  to ``header_line`` are the header, not records. Plain CSV rows (``_table``) are read
+  column-wise; other rows, and JSON lines, by the per-line reader.
 - ``authlog``: the year of yearless syslog stamps depends on earlier lines, so ``years`` carries
   the reader's year state (year, where it came from, last month) into the chunk and ``mtime``
   the file's modification time; a file's chunks must be parsed in order with
