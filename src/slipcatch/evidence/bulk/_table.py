@@ -74,11 +74,11 @@ def fast_rows(
     lines = text.filter(ok)
     rows = len(lines)
     flat = pc.split_pattern(lines, delim).flatten()
-    cols = [pl.from_arrow(flat.take(pa.array(np.arange(k, rows * n, n)))) for k in range(n)]
+    cols = [_series(flat.take(pa.array(np.arange(k, rows * n, n)))) for k in range(n)]
     raw_time = cols[roles["time"]]
     epoch = raw_time.str.contains(r"^[0-9]+(\.[0-9]+)?$").to_numpy()
-    iso = raw_time.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z?$")
-    iso = iso.to_numpy()
+    iso_shape = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z?$"
+    iso = raw_time.str.contains(iso_shape).to_numpy()
     texts = raw_time.to_list()
     seconds = np.array([float(t) if e else -1.0 for t, e in zip(texts, epoch, strict=True)])
     good = epoch & (seconds >= 0) & (seconds < _EPOCH_MAX)
@@ -187,6 +187,12 @@ def fast_rows(
         schema=EVENT_SCHEMA,
     )
     return batch, taken
+
+
+def _series(values: pa.Array) -> pl.Series:
+    out = pl.from_arrow(values)
+    assert isinstance(out, pl.Series)
+    return out
 
 
 def _escape(col: pl.Expr) -> pl.Expr:
