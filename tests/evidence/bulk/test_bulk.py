@@ -201,6 +201,11 @@ def test_context_is_picklable_and_names_bulk_formats(tmp_path: Path) -> None:
     ctx = chunk_context(Source(path, ReadOptions()), "table")
     assert (ctx.header, ctx.header_line) == (b"time,ip,user", 2)
     assert pickle.loads(pickle.dumps(ctx)) == ctx
+    pmap = PersonaMap.from_pairs([("re:^a", "A"), ("bob", "B")])  # shipped to Spark workers
+    shipped = pickle.loads(pickle.dumps(_ctx(options=ReadOptions(persona_map=pmap))))
+    assert shipped.options.persona_map is not None
+    assert shipped.options.persona_map.resolve("alice", "x") == "A"
+    assert shipped.options.persona_map.resolve("BOB") == "B"
     assert {"weblog", "zeek", "table", "authlog"} == BULK_FORMATS
     with pytest.raises(ValueError, match="not a bulk format"):
         chunk_context(Source(path, ReadOptions()), "mail")
