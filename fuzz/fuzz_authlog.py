@@ -17,7 +17,11 @@ from _harness import check, corpus, main
 
 from slipcatch.evidence import authlog
 
-SEEDS = corpus("weblogs/zeek-btest-ssh-basic-ssh.log")
+SEEDS = corpus(
+    "weblogs/zeek-btest-ssh-basic-ssh.log",
+    "today/syslog-sshd/*.log",
+    "today/mail-postfix-dovecot/*.log",
+)
 TOKENS = [
     b"Nov 24 09:00:01 h sshd[1]: ",
     b"Accepted password for u from 1.2.3.4 port 22 ssh2",
@@ -26,6 +30,11 @@ TOKENS = [
     b"<34>1 2014-11-24T09:00:00Z h sshd 1 - - ",
     b"2014-11-24T09:00:00+09:00 h sshd[2]: ",
     b"Feb 29 ",
+    b"pam_unix(sshd:auth): authentication failure; logname= uid=0 tty=ssh ruser= rhost=1.2.3.4",
+    b"message repeated 3 times: [ Failed password for root from 1.2.3.4 port 22 ssh2]",
+    b"ftpd[1]: connection from host.example (1.2.3.4)",
+    b"postfix/smtpd[1]: 1A2B: client=unknown[1.2.3.4], sasl_method=LOGIN, sasl_username=u",
+    b"dovecot: imap-login: Login: user=<u>, method=PLAIN, rip=1.2.3.4, lip=5.6.7.8",
     b"\xff",
 ]
 

@@ -17,7 +17,7 @@ from _harness import check, corpus, main
 
 from slipcatch.evidence import zeek
 
-SEEDS = corpus("weblogs/zeek-*.log", "weblogs/zed-*")
+SEEDS = corpus("weblogs/zeek-*.log", "weblogs/zed-*", "today/zeek-json-underscore/*")
 TOKENS = [
     b'"\\ud800"',  # a lone surrogate escape (issue 18)
     b"#separator \\\\x09\n",
@@ -28,6 +28,7 @@ TOKENS = [
     b"(empty)",
     b"1.0",
     b'{"id.orig_h": "1.1.1.1", "ts": 1}',
+    b'{"id_orig_h": "1.1.1.1", "ts": 1, "@stream": "conn"}',
     b"\xff",
 ]
 

@@ -1,4 +1,5 @@
-"""Ingest throughput: access-log lines/s and e-mail messages/s, against a plain-Python baseline.
+"""Ingest throughput: access-log lines/s, e-mail messages/s, and CloudTrail and Entra sign-in
+records/s (JSON lines), against a plain-Python baseline.
 
 Run from the repository root::
 
@@ -16,7 +17,10 @@ record: for lines, reading the file and matching each decoded line with the read
 compiled access-log regex, building nothing; for messages, ``email.parser.BytesHeaderParser``
 over each file (the standard library's header parse, no origin analysis). The ratio printed is
 baseline time / slipcatch time: how much of the bare loop's speed the full reader keeps while it
-builds, hashes and de-duplicates events. No assertion is made; this is a measurement.
+builds, hashes and de-duplicates events. For CloudTrail and Entra sign-ins (JSON lines shaped
+like the real samples in shared/data/today: one IAM user and one assumed role, a pool of
+addresses) the baseline is ``json.loads`` of each line and reading its address field. No assertion
+is made; this is a measurement.
 
 The bulk path (``evidence.bulk``) is measured next to the per-line path on its own generated
 log (``--bulk-lines``, 500k by default): ``ingest()`` (per-line reader), ``ColumnarIngest``
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import email.parser
 import email.policy
+import json
 import random
 import tempfile
 import time
@@ -105,6 +110,65 @@ def write_messages(folder: Path, n: int, seed: int = 2014) -> None:
         )
 
 
+def write_cloudtrail(path: Path, n: int, seed: int = 2020) -> None:
+    """CloudTrail records as JSON lines, shaped like the OTRF sample (two identities)."""
+    rng = random.Random(seed)
+    pool = [f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{i % 250 + 1}"
+            for i in range(max(1, n // 50))]  # fmt: skip
+    names = ("DescribeInstances", "GetObject", "ListBuckets", "AssumeRole", "ConsoleLogin")
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            user = i % 8 != 0
+            ident = (
+                {"type": "IAMUser", "arn": "arn:aws:iam::123456789123:user/pedro",
+                 "userName": "pedro", "accountId": "123456789123",
+                 "accessKeyId": "ASIA5FLZVX4OI4ZDQJOL", "principalId": "AIDAICAK2CN5MGHIIDIHA"}
+                if user else
+                {"type": "AssumedRole", "principalId": "AROA:i-0317f6c6b66ae9c40",
+                 "arn": "arn:aws:sts::123456789123:assumed-role/WAFRole/i-0317f6c6b66ae9c40"}
+            )  # fmt: skip
+            rec = {
+                "eventVersion": "1.08", "userIdentity": ident,
+                "eventTime": f"2020-09-14T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                "eventSource": "ec2.amazonaws.com", "eventName": names[i % len(names)],
+                "awsRegion": "us-east-1", "sourceIPAddress": rng.choice(pool),
+                "userAgent": "console.ec2.amazonaws.com", "requestParameters": {"maxResults": 100},
+                "responseElements": None, "requestID": f"{i:08x}-876c-4995-8258-e6f09d9ef934",
+                "eventID": f"{i:08x}-c7f6-4107-a6ee-d841d92596e7", "eventType": "AwsApiCall",
+                "recipientAccountId": "123456789123",
+            }  # fmt: skip
+            fh.write(json.dumps(rec) + "\n")
+
+
+def write_signins(path: Path, n: int, seed: int = 2019) -> None:
+    """Entra sign-ins as the diagnostic-settings / Event Hub envelope (the beats sample)."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            ip = f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{i % 250 + 1}"
+            when = f"2019-10-18T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.0729893Z"
+            props = {
+                "appDisplayName": "Office 365", "clientAppUsed": "Browser",
+                "createdDateTime": when.replace("Z", "+00:00"), "id": f"{i:08x}-095c-47d0",
+                "ipAddress": ip, "isInteractive": True, "status": {"errorCode": 50140},
+                "userPrincipalName": f"user{i % 40}@example.org", "userId": f"{i % 40}",
+                "deviceDetail": {"browser": "Chrome 77", "operatingSystem": "MacOs"},
+                "location": {"city": "Paris", "countryOrRegion": "FR"},
+            }  # fmt: skip
+            rec = {"category": "SignInLogs", "time": when, "callerIpAddress": ip,
+                   "operationName": "Sign-in activity", "properties": props}  # fmt: skip
+            fh.write(json.dumps(rec) + "\n")
+
+
+def baseline_json(path: Path, field: str) -> int:
+    n = 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            if json.loads(raw).get(field):
+                n += 1
+    return n
+
+
 def best_cpu(fn: Callable[[], object], rounds: int) -> float:
     best = float("inf")
     for _ in range(rounds):
@@ -165,6 +229,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--lines", type=int, default=200_000)
     ap.add_argument("--messages", type=int, default=2_000)
+    ap.add_argument("--cloud", type=int, default=50_000, help="CloudTrail and sign-in records")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bulk-lines", type=int, default=500_000)
     args = ap.parse_args()
@@ -173,6 +238,13 @@ def main() -> None:
         mail = Path(tmp) / "mail"
         write_access_log(log, args.lines)
         write_messages(mail, args.messages)
+        trail = Path(tmp) / "cloudtrail.jsonl"
+        signins = Path(tmp) / "signins.jsonl"
+        write_cloudtrail(trail, args.cloud)
+        write_signins(signins, args.cloud)
+        for path, fmt in ((trail, "cloudtrail"), (signins, "entra")):
+            got = ingest(path).files[0]
+            assert (got.format, got.events) == (fmt, args.cloud), got
         result = ingest(log)
         assert result.files[0].records == args.lines, result.files[0]
         mresult = ingest(mail)
@@ -181,7 +253,11 @@ def main() -> None:
         for label, n, ours, base in (
             ("access-log lines", args.lines, lambda: ingest(log), lambda: baseline_lines(log)),
             ("e-mail messages", args.messages, lambda: ingest(mail), lambda: baseline_mail(mail)),
-        ):
+            ("cloudtrail records", args.cloud, lambda: ingest(trail),
+             lambda: baseline_json(trail, "sourceIPAddress")),
+            ("entra sign-ins", args.cloud, lambda: ingest(signins),
+             lambda: baseline_json(signins, "callerIpAddress")),
+        ):  # fmt: skip
             t_ours = best_cpu(ours, args.rounds)
             t_base = best_cpu(base, args.rounds)
             rows.append((label, n, n / t_ours, n / t_base, t_base / t_ours))

@@ -160,7 +160,9 @@ def _one_line(exc: BaseException) -> str:
 
 def _options_fingerprint(opts: Any) -> str:
     """What of the reading options changes what is read from a file: the persona map's rows
-    and the trusted relays."""
+    and the trusted relays. A column mapping (``ReadOptions.columns``) is not part of it: it
+    applies to the tables of the ingest that gives it, so each file of a case may be read with
+    its own (a held file is never read again)."""
     pmap = getattr(opts, "persona_map", None)
     key = {
         "persona_map": pmap.fingerprint() if pmap is not None else None,

@@ -14,15 +14,17 @@ import json
 import os
 import re
 import sys
+import time
 import traceback
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from slipcatch.errors import SlipcatchError, UsageError
-from slipcatch.model import AddressFacts, Assessment
+from slipcatch.model import AddressFacts, Assessment, Rejection
 
 if TYPE_CHECKING:
     from slipcatch._progress import Progress
@@ -129,10 +131,44 @@ def _build_parser() -> argparse.ArgumentParser:
         help="follow symbolic links that lead out of the evidence directories given "
         "(by default each is skipped and counted as outside-tree)",
     )
+    _add_year_flags(an)
     an.add_argument(
         "--evidence-file",
         help="analyst evidence (YAML): code reuse, language, tips, with Admiralty codes and "
         "likelihood ratios; optional analyst hypotheses and priors (docs/model.md)",
+    )
+    an.add_argument(
+        "--columns",
+        metavar="ROLE=COL,...",
+        help="read tables no reader knows through a column mapping: "
+        "time=COL,src_ip=COL[,persona=COL][,channel=COL] (JSON: dotted paths such as "
+        "source.ip); a file holding some of the columns but not all is an error",
+    )
+    an.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="local: this machine (default); spark: parsing, enrichment and slip finding as "
+        "PySpark jobs (docs/spark.md)",
+    )
+    an.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: the Spark master (default local[2])",
+    )
+    an.add_argument(
+        "--timings",
+        metavar="FILE",
+        help="write the seconds each stage took (read, enrich, spill, findings, observe, "
+        "assess, outputs) to FILE as JSON",
+    )
+    an.add_argument(
+        "--persona",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="assess this persona one by one whatever its findings (repeatable; in large logs "
+        "only personas with findings are, the rest is summarised)",
     )
     _add_report_flags(an)
     an.add_argument(
@@ -255,6 +291,13 @@ def _add_case_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         action="store_true",
         help="follow symbolic links that lead out of the evidence directories given",
     )
+    _add_year_flags(ing)
+    ing.add_argument(
+        "--columns",
+        metavar="ROLE=COL,...",
+        help="column mapping for the tables of this ingest (see analyze --columns); the case "
+        "keeps each file as it was read, so files of later ingests may have their own",
+    )
     ing.add_argument("--quiet", action="store_true", help="no progress on standard error")
 
     srv = sub.add_parser(
@@ -266,6 +309,27 @@ def _add_case_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     srv.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
+
+
+def _add_year_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--year",
+        type=_year,
+        help="year of syslog stamps that carry none (Nov 24 09:00:01); default: the file's "
+        "name with --year-from-name, a dated line in the file, else its modification time",
+    )
+    p.add_argument(
+        "--year-from-name",
+        action="store_true",
+        help="take the year of year-less syslog stamps from the file's name (auth.log-2015) "
+        "when it states one",
+    )
+
+
+def _year(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 1970 <= int(text) <= 2099):
+        raise argparse.ArgumentTypeError(f"not a year from 1970 to 2099: {text!r}")
+    return int(text)
 
 
 def _verdict_lines(assessment: Assessment) -> list[str]:
@@ -302,7 +366,42 @@ def _say(text: str, file: TextIO | None = None) -> None:
     print(_safe(text), file=file or sys.stdout)
 
 
-def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
+#: Formats of files nothing could be read from (``_ingest``: no reader, a skipped entry).
+_UNUSABLE = frozenset({"unknown", "skipped", "empty"})
+#: Files without events listed on the console (a directory of thousands of unreadable files
+#: must not bury the summary).
+_NO_EVENT_SHOWN = 50
+
+
+def _no_event_lines(assessment: Assessment) -> list[str]:
+    """One line per file that yielded no event: its format and why (the most frequent
+    rejection reason among the sampled rejections, with its detail when it is the file's only
+    rejection)."""
+    by_file: dict[str, list[Rejection]] = {}
+    for r in assessment.rejections:
+        by_file.setdefault(r.path, []).append(r)
+    lines = []
+    for f in assessment.evidence:
+        if f.events:
+            continue
+        seen = by_file.get(f.path, [])
+        if f.records == 0:
+            why = "empty file"
+        elif f.duplicates == f.records:
+            why = f"all {f.records} records already read from an earlier file"
+        elif seen:
+            top, n = Counter(r.reason for r in seen).most_common(1)[0]
+            why = f"{top}: {seen[0].detail}" if f.rejected == 1 else (
+                f"{f.rejected} records rejected, mostly {top} ({n} of {len(seen)} shown)")
+        else:
+            why = f"{f.rejected} records rejected"
+        lines.append(f"  {f.path} [{f.format}]: {why}")
+    return lines
+
+
+def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> int:
+    """Print the run's summary; the exit status: 0, or 2 when no file could be read at all
+    (every input unrecognised, skipped or empty: docs/cli.md)."""
     total = sum(f.records for f in assessment.evidence)
     rejected = sum(f.rejected for f in assessment.evidence)
     _say(
@@ -310,17 +409,36 @@ def _print_run(assessment: Assessment, outputs: dict[str, Path]) -> None:
         f"{len(assessment.observations)} events, {rejected} rejected, "
         f"{len(assessment.personas)} personas"
     )
+    empty = _no_event_lines(assessment)
+    if empty:
+        print(f"Files that yielded no event ({len(empty)}):")
+        for line in empty[:_NO_EVENT_SHOWN]:
+            _say(line)
+        if len(empty) > _NO_EVENT_SHOWN:
+            print(f"  ... and {len(empty) - _NO_EVENT_SHOWN} more (every file's account: "
+                  "assessment.json, the report's evidence accounting)")
     from slipcatch.report._coverage import coverage_warnings
 
     for warning in coverage_warnings(assessment):
         print(f"warning: {warning}")
-    print("Verdicts:")
-    for line in _verdict_lines(assessment):
-        _say(line)
+    unusable = bool(assessment.evidence) and all(
+        f.format.split("+")[0] in _UNUSABLE for f in assessment.evidence
+    )
+    if not assessment.observations:
+        what = (
+            "no input file is in a format slipcatch reads" if unusable
+            else "the files were read but no record names a source address and time"
+        )
+        _say(f"nothing to analyse: 0 events from {len(assessment.evidence)} files ({what})")
+    else:
+        print("Verdicts:")
+        for line in _verdict_lines(assessment):
+            _say(line)
     for name in sorted(outputs):
         _say(f"{name}: {outputs[name]}")
     for warning in assessment.warnings:
         _say(f"slipcatch: warning: {warning}", sys.stderr)
+    return 2 if unusable and not assessment.observations else 0
 
 
 def tor_text(status: str | None, days: int | None) -> str:
@@ -381,6 +499,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     if not args.evidence and not args.case:
         raise UsageError("analyze: give evidence paths, or --case NAME, or both")
+    if args.spark_master and args.engine != "spark":
+        raise UsageError("--spark-master needs --engine spark")
     _check_names(args)
     progress = Progress(args.quiet)
     if args.case:
@@ -390,6 +510,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if pack_needs_build():
         progress.step("building the intel pack (first use: about a minute)...")
     progress.step("analysing...")
+    timings: dict[str, float] = {}
     result = analyze(
         args.evidence,
         intel=args.intel,
@@ -400,10 +521,40 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         evidence_file=args.evidence_file,
         report_options=_report_options(args, _case_name(args.case)),
         follow_outside=args.follow_outside,
+        year=args.year,
+        year_from_name=args.year_from_name,
+        columns=_columns(args),
+        engine=args.engine,
+        spark_master=args.spark_master,
+        assess_personas=args.persona,
+        timings=timings,
+        progress=_event_progress(progress),
     )
     progress.done()
-    _print_run(result.assessment, result.outputs)
-    return 0
+    if args.timings:
+        _write_timings(Path(args.timings), timings)
+    return _print_run(result.assessment, result.outputs)
+
+
+def _event_progress(progress: Progress) -> Callable[[int], None] | None:
+    """A callback showing events read and the rate on the status line (None when silent)."""
+    if not progress.enabled:
+        return None
+    start = time.monotonic()
+
+    def show(events: int) -> None:
+        rate = events / max(time.monotonic() - start, 1e-9)
+        progress.step(f"analysing: {events:,} events read ({rate:,.0f}/s)")
+
+    return show
+
+
+def _write_timings(path: Path, timings: dict[str, float]) -> None:
+    try:
+        path.write_text(json.dumps({k: round(v, 6) for k, v in sorted(timings.items())},
+                                   indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write timings: {exc.strerror or exc}", source=str(path)) from exc
 
 
 def _options(args: argparse.Namespace) -> ReadOptions:
@@ -413,7 +564,17 @@ def _options(args: argparse.Namespace) -> ReadOptions:
         trusted_relays=tuple(args.trusted_relay),
         persona_map=PersonaMap.load(args.persona_map) if args.persona_map else None,
         follow_outside=getattr(args, "follow_outside", False),
+        year=getattr(args, "year", None),
+        year_from_name=getattr(args, "year_from_name", False),
+        columns=_columns(args),
     )
+
+
+def _columns(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    from slipcatch.evidence.table import parse_columns
+
+    text = getattr(args, "columns", None)
+    return parse_columns(text) if text else ()
 
 
 def _ingest_with_progress(

@@ -175,6 +175,11 @@ class MailOrigin:
     claimed_client_ip: str | None = None
     claimed_client_trust: OriginTrust | None = None
     claimed_client_evidence: str | None = None  # "hop 2", "x-originating-ip", ...
+    # The trust boundary the origin was read at: the recipient-side host that received the
+    # message from outside, and why the hops above it are the recipient's (told by
+    # ``--trusted-relay`` or inferred: envelope recipients, fetch, forwarding, same organisation).
+    boundary: str | None = None
+    boundary_basis: str | None = None
 
     #: The fields that are also event attributes, under their own names.
     KEYS: ClassVar[tuple[str, ...]] = (
@@ -182,6 +187,8 @@ class MailOrigin:
         "claimed_client_ip",
         "claimed_client_trust",
         "claimed_client_evidence",
+        "boundary",
+        "boundary_basis",
     )
 
     def attributes(self) -> dict[str, str]:
@@ -210,6 +217,8 @@ class MailOrigin:
                 OriginTrust(trust) if trust in {t.value for t in OriginTrust} else None
             ),
             claimed_client_evidence=attributes.get("claimed_client_evidence") or None,
+            boundary=attributes.get("boundary") or None,
+            boundary_basis=attributes.get("boundary_basis") or None,
         )
 
 

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
+import shutil
 import tempfile
+import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from slipcatch.analysis import MODEL_VERSION, assess
+from slipcatch.engine.local import run_local
+from slipcatch.engine.observe import coverage, observe
 from slipcatch.errors import EvidenceError, UsageError
+from slipcatch.eventtable import events_to_table
 from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadOptions, ingest
 from slipcatch.intel import IntelPack, load_pack
-from slipcatch.model import Assessment, LayerCoverage, Observation, Rejection, canonical_ip
+from slipcatch.intel.addr import lookup_address
+from slipcatch.model import Assessment, Event, Rejection
 
 if TYPE_CHECKING:
     from slipcatch.report import ReportOptions
@@ -48,73 +55,6 @@ def run_time() -> datetime:
     if epoch and epoch.strip().isdigit():
         return datetime.fromtimestamp(int(epoch), tz=UTC)
     return datetime.now(tz=UTC).replace(microsecond=0)
-
-
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
-
-
-def lookup_address(ip: str) -> str:
-    """The address to look ``ip`` up as: the IPv4 address an IPv6 form carries — NAT64
-    (``64:ff9b::/96``, RFC 6052), 6to4 (``2002::/16``, RFC 3056) or IPv4-compatible
-    (``::a.b.c.d``, not ``::`` or ``::1``) — else ``ip`` itself. The event keeps the text it was
-    seen with (``Event.src_ip``); only the intel lookup uses the IPv4 address.
-    """
-    if ":" not in ip:
-        return ip
-    try:
-        addr = ipaddress.IPv6Address(ip)
-    except ValueError:
-        return ip
-    if addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):
-        return str(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
-    if addr.sixtofour is not None:
-        return str(addr.sixtofour)
-    return ip
-
-
-def observe(events: Sequence, pack: IntelPack) -> list[Observation]:
-    """Pair every event with what its source address was at the event's time (and, for an
-    e-mail whose sender-written headers name a client behind the entry relay, what that
-    claimed client was then: ``Observation.claimed``). IPv6 forms that carry an IPv4 address
-    are looked up as that address (``lookup_address``)."""
-    facts = pack.lookup([lookup_address(e.src_ip) for e in events], [e.time for e in events])
-    order: list[int] = []
-    ips: list[str] = []
-    for k, e in enumerate(events):
-        text = e.mail.claimed_client_ip if e.mail is not None else None
-        if not text:
-            continue
-        try:
-            ip = canonical_ip(text)
-        except ValueError:
-            continue  # the e-mail reader records only addresses; a table may hold anything
-        if ip != e.src_ip:
-            order.append(k)
-            ips.append(lookup_address(ip))
-    found = pack.lookup(ips, [events[k].time for k in order])
-    claimed = dict(zip(order, found, strict=True))
-    return [
-        Observation(event=e, address=f, claimed=claimed.get(k))
-        for k, (e, f) in enumerate(zip(events, facts, strict=True))
-    ]
-
-
-def coverage(observations: Sequence[Observation], pack: IntelPack) -> tuple[LayerCoverage, ...]:
-    """Per dated layer of ``pack`` (Tor, routing, geolocation), its period and the number of
-    events whose time no snapshot of the layer covers (docs/intel.md, "Coverage")."""
-    import numpy as np
-
-    from slipcatch.intel.addr import to_micros
-
-    us = np.array([to_micros(o.event.time) for o in observations], np.int64)
-    is_v4 = np.array([":" not in o.address.ip for o in observations], np.bool_)
-    out = []
-    for c in pack.coverage():
-        inside = pack.covered(c["layer"], is_v4, us)
-        out.append(LayerCoverage(layer=c["layer"], valid_from=c["from"], valid_to=c["to"],
-                                 events_outside=int((~inside).sum())))
-    return tuple(out)
 
 
 def _ingest_into_case(
@@ -182,6 +122,21 @@ class _RejectionFile:
         self.path.unlink(missing_ok=True)
 
 
+def _event_batches(events: Sequence[Event], rows: int = 1 << 16) -> Iterator[pa.RecordBatch]:
+    """The events as ``EVENT_SCHEMA`` record batches of at most ``rows`` rows."""
+    for start in range(0, len(events), rows):
+        yield from events_to_table(events[start : start + rows]).to_batches()
+
+
+def _personas_named(evidence_file: str | Path, pack: IntelPack) -> tuple[str, ...]:
+    """The personas the analyst evidence file names: the engine assesses them whatever their
+    findings (an item naming a persona must find it; ``analysis.assess`` checks the names)."""
+    from slipcatch.analysis.analyst import load_evidence_file
+
+    analyst = load_evidence_file(evidence_file, [a.id for a in pack.actors], None)
+    return tuple(sorted({p for item in analyst.items for p in item.personas}))
+
+
 def check_out_dir(out_dir: str | Path) -> Path:
     """The output directory, created and checked writable before any analysis starts.
 
@@ -216,6 +171,14 @@ def analyze(
     evidence_file: str | Path | None = None,
     report_options: ReportOptions | None = None,
     follow_outside: bool = False,
+    year: int | None = None,
+    year_from_name: bool = False,
+    columns: tuple[tuple[str, str], ...] = (),
+    engine: str = "local",
+    spark_master: str | None = None,
+    assess_personas: Sequence[str] = (),
+    timings: dict[str, float] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -227,30 +190,74 @@ def analyze(
     With ``out_dir``, the directory is checked before anything is read, every rejection streams
     to ``rejections.jsonl`` there (the assessment keeps counts by reason and a sample), and the
     outputs are written as a set (``report.write_reports``). ``follow_outside``: follow
-    symbolic links out of the directories given (``ReadOptions.follow_outside``).
+    symbolic links out of the directories given (``ReadOptions.follow_outside``). ``year``,
+    ``year_from_name``: the year of year-less syslog stamps (``ReadOptions``). ``columns``:
+    a column mapping for tables no reader knows (``ReadOptions.columns``).
+
+    ``engine``: ``local`` (one machine: the enriched event table is written under a hidden
+    work directory in ``out_dir`` or the system's temporary directory, findings computed in
+    DuckDB) or ``spark`` (parsing, enrichment and findings as PySpark jobs on ``spark_master``,
+    ``local[2]`` by default; docs/spark.md). Either way only the personas with something to
+    weigh become objects for the analysis when there are many (``engine.findings``), plus the
+    personas in ``assess_personas`` and those the analyst evidence file names.
+
+    ``timings``, when given, receives the seconds of each stage (``engine.local.run_local``'s
+    ``read``, ``enrich``, ``spill``, ``findings``, ``observe``; then ``assess`` and
+    ``outputs``; ``engine`` for the whole Spark job). ``progress`` is called with the number of
+    events read so far (local engine).
 
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
         IntelError: an ``intel`` source cannot be recognised or loaded.
         UsageError: the output directory is empty, cannot be created or written; the persona
-            map is malformed; the analyst evidence file (``evidence_file``,
+            map is malformed; a file holds some mapped ``columns`` but not all; the analyst
+            evidence file (``evidence_file``,
             passed to ``analysis.assess``) cannot be read or has a bad entry.
         CaseError: the case store cannot be opened.
     """
+    if engine not in ("local", "spark"):
+        raise UsageError(f"--engine: expected local or spark, not {engine!r}")
+    if engine == "spark" and case is not None:
+        raise UsageError("--engine spark reads evidence paths; it does not work with --case")
     out = check_out_dir(out_dir) if out_dir is not None else None
     options = ReadOptions(
         trusted_relays=tuple(trusted_relays),
         persona_map=PersonaMap.load(persona_map) if persona_map else None,
         follow_outside=follow_outside,
+        year=year,
+        year_from_name=year_from_name,
+        columns=columns,
     )
     pack = load_pack(list(intel), cache_dir=cache_dir)
+    asked = _personas_named(evidence_file, pack) if evidence_file is not None else ()
     rejected = _RejectionFile(out) if out is not None else None
+    spill = Path(tempfile.mkdtemp(prefix=".slipcatch-work-", dir=out))
     try:
         try:
-            if case is None:
-                ingested: IngestResult = ingest(list(paths), options, sink=rejected)
+            wanted = tuple(sorted({*asked, *assess_personas}))
+            if engine == "spark":
+                from slipcatch.engine.spark import run_spark
+
+                started = time.perf_counter()
+                ran = run_spark(list(paths), options, pack, master=spark_master or "local[2]",
+                                spill_dir=spill, assess=wanted, sink=rejected)
+                if timings is not None:
+                    timings["engine"] = time.perf_counter() - started
+                found = ran.result
+                ingested = IngestResult(
+                    files=list(ran.files), rejections=list(ran.rejections),
+                    rejection_counts=Counter(ran.rejection_counts),
+                )
             else:
-                ingested = _ingest_into_case(case, paths, options, rejected)
+                started = time.perf_counter()
+                if case is None:
+                    ingested = ingest(list(paths), options, sink=rejected)
+                else:
+                    ingested = _ingest_into_case(case, paths, options, rejected)
+                if timings is not None:
+                    timings["read"] = time.perf_counter() - started
+                found = run_local(_event_batches(ingested.events), pack, spill_dir=spill,
+                                  assess=wanted, timings=timings, progress=progress)
         except EvidenceError as exc:
             if out is None:
                 raise
@@ -259,8 +266,11 @@ def analyze(
             ) from exc
         if rejected is not None:
             rejected.close()
-        observations = observe(ingested.events, pack)
+        observations = found.observations
+        started = time.perf_counter()
         personas = assess(observations, pack.actors, evidence_file=evidence_file)
+        if timings is not None:
+            timings["assess"] = time.perf_counter() - started
         assessment = Assessment(
             generated_at=run_time(),
             evidence=tuple(ingested.files),
@@ -276,21 +286,26 @@ def analyze(
             if ingested.sampled
             else (),
             warnings=tuple(options.persona_map.warnings()) if options.persona_map else (),
-            coverage=coverage(observations, pack),
+            coverage=found.coverage,
+            remainder=found.remainder,
         )
         outputs: dict[str, Path] = {}
         if out is not None and rejected is not None:
             from slipcatch.report import write_reports
 
+            started = time.perf_counter()
             outputs = write_reports(
                 assessment,
                 out,
                 extra={rejected.NAME: rejected.path},
                 options=report_options,
             )
+            if timings is not None:
+                timings["outputs"] = time.perf_counter() - started
     finally:
         if rejected is not None:
             rejected.discard()  # written and moved into place, or left unfinished: gone
+        shutil.rmtree(spill, ignore_errors=True)
     if case is not None:
         from slipcatch.case import Case
         from slipcatch.report import assessment_document

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from slipcatch.evidence import PersonaMap, ReadOptions, ingest
 from slipcatch.evidence.mail import decode_words
-from slipcatch.model import MailOrigin, OriginTrust
+from slipcatch.model import Event, MailOrigin, OriginTrust
 
 TR = OriginTrust.TRUSTED_RELAY
 SP = OriginTrust.SENDER_PROVIDER
@@ -167,6 +171,8 @@ def test_claimed_client_recorded_origin_stays_entry(tmp_path: Path) -> None:
         claimed_client_ip="126.5.6.7",
         claimed_client_trust=SW,
         claimed_client_evidence="hop 1",
+        boundary="mx.victim.example",
+        boundary_basis="inferred: receiver mx.victim.example",
     )
     assert ev.mail.attributes().items() <= ev.attributes.items()
 
@@ -277,3 +283,258 @@ def test_persona_by_an_attribute_of_the_message(tmp_path: Path) -> None:
         ("8.8.8.8", "GOP"),
         ("9.9.9.9", "Known"),
     ]
+
+
+# -- provider-written client submissions -----------------------------------------------------
+# The Received forms below are the providers' own, as public mailing-list archives show them
+# (Yahoo webmail 2001-2006, Gmail 2008-2012); the addresses are documentation prefixes.
+
+ENTRY = "Received: from {h} ({h} [{ip}]) by mx.victim.example with ESMTP; {d}\n"
+TAIL = "From: A <a@sender.example>\nDate: Thu, 28 Sep 2006 15:29:35 +0000\n\nbody\n"
+
+
+def _chain(tmp_path: Path, *received: str, extra: str = "") -> Event:
+    p = tmp_path / "m.eml"
+    p.write_text("".join(received) + extra + TAIL)
+    [ev] = ingest(p).events
+    return ev
+
+
+def test_yahoo_webmail_via_http_is_a_provider_written_client(tmp_path: Path) -> None:
+    ev = _chain(
+        tmp_path,
+        ENTRY.format(h="web51012.mail.yahoo.com", ip="198.51.100.110",
+                     d="Thu, 28 Sep 2006 22:29:36 +0000"),
+        "Received: from [203.0.113.85] by web51012.mail.yahoo.com via HTTP; "
+        "Thu, 28 Sep 2006 15:29:35 PDT\n",
+    )  # fmt: skip
+    assert (ev.src_ip, ev.origin_trust, ev.entry_ip) == ("203.0.113.85", SP, "198.51.100.110")
+    assert ev.attributes["origin_evidence"] == "webmail submission, hop 1"
+    assert ev.hops[1].protocol == "HTTP"
+    assert [h.trust for h in ev.hops] == [TR, SP]
+
+
+def test_gmx_comment_via_http_is_webmail(tmp_path: Path) -> None:
+    ev = _chain(
+        tmp_path,
+        ENTRY.format(h="mout.gmx.net", ip="198.51.100.17", d="Thu, 28 Sep 2006 22:29:36 +0000"),
+        "Received: from [203.0.113.4] ([203.0.113.4]) by web-mail.gmx.net "
+        "(3c-app-gmx-bs13) (via HTTP); Thu, 28 Sep 2006 22:29:35 +0000\n",
+    )
+    assert (ev.src_ip, ev.origin_trust) == ("203.0.113.4", SP)
+    assert ev.attributes["origin_evidence"] == "webmail submission, hop 1"
+
+
+def test_gmail_2009_client_hop_with_a_submission_id(tmp_path: Path) -> None:
+    # Google wrote `with ESMTPS` (not ESMTPSA) for authenticated clients until about 2012; its
+    # SMTP id holds `sm` for a submission.
+    ev = _chain(
+        tmp_path,
+        ENTRY.format(h="mail-yx0-f197.google.com", ip="198.51.100.197",
+                     d="Wed, 28 Oct 2009 08:25:02 +0000"),
+        "Received: from localhost.localdomain ([203.0.113.202]) by mx.google.com with ESMTPS "
+        "id 8sm313822ywg.19.2009.10.28.01.24.57 (version=SSLv3 cipher=RC4-MD5); "
+        "Wed, 28 Oct 2009 01:25:01 -0700 (PDT)\n",
+    )  # fmt: skip
+    assert (ev.src_ip, ev.origin_trust) == ("203.0.113.202", SP)
+    assert ev.attributes["origin_evidence"] == "provider client submission, hop 1"
+
+
+def test_gmail_client_hop_from_a_bare_literal(tmp_path: Path) -> None:
+    ev = _chain(
+        tmp_path,
+        ENTRY.format(h="mail-pw0-f44.google.com", ip="198.51.100.44",
+                     d="Tue, 10 Mar 2009 10:00:02 +0000"),
+        "Received: from [203.0.113.66] by mx.google.com with ESMTPS id x1si2.2009.03.10; "
+        "Tue, 10 Mar 2009 03:00:01 -0700 (PDT)\n",
+    )  # fmt: skip
+    assert (ev.src_ip, ev.origin_trust) == ("203.0.113.66", SP)
+
+
+def test_google_mx_receiving_from_a_named_mta_is_not_a_client(tmp_path: Path) -> None:
+    # `si` id and a named sender: Google's MX took the message from another MTA (a forward
+    # out of Gmail); that MTA is not Google's client, so only a claim is recorded.
+    ev = _chain(
+        tmp_path,
+        ENTRY.format(h="mail-sor-f69.google.com", ip="198.51.100.69",
+                     d="Wed, 27 Sep 2017 23:56:24 +0000"),
+        "Received: from mga07.intel.example (mga07.intel.example. [203.0.113.100]) by "
+        "mx.google.com with ESMTPS id n9si146219pll.307.2017.09.27.16.56.22; "
+        "Wed, 27 Sep 2017 16:56:23 -0700 (PDT)\n",
+    )  # fmt: skip
+    assert (ev.src_ip, ev.origin_trust) == ("198.51.100.69", TR)
+    assert ev.attributes["claimed_client_ip"] == "203.0.113.100"
+
+
+def test_courier_and_sendmail_authentication_comments(tmp_path: Path) -> None:
+    for comment in ("(AUTH: LOGIN bob)", "(authenticated bits=0)", "(authenticated as bob)"):
+        ev = _chain(
+            tmp_path,
+            ENTRY.format(h="smtp.sender.example", ip="198.51.100.5",
+                         d="Tue, 10 Mar 2009 10:00:02 +0000"),
+            f"Received: from pc ([203.0.113.7]) {comment} by smtp.sender.example with ESMTP; "
+            "Tue, 10 Mar 2009 10:00:01 +0000\n",
+        )  # fmt: skip
+        assert (ev.src_ip, ev.origin_trust) == ("203.0.113.7", SP), comment
+
+
+# -- trust-boundary inference ------------------------------------------------------------------
+
+
+def test_backup_mx_of_the_recipient_domain_is_inside(tmp_path: Path) -> None:
+    # The recipient's backup MX (reverse DNS in victim.example) relayed to the primary: the
+    # message is read where the backup MX received it.
+    ev = _chain(
+        tmp_path,
+        "Delivered-To: bob@victim.example\n",
+        "Received: from mx2.victim.example (mx2.victim.example [198.51.100.2]) by "
+        "mx1.victim.example with ESMTP for <bob@victim.example>; Tue, 10 Mar 2009 10:00:05 +0000\n",
+        "Received: from relay.sender.example (relay.sender.example [203.0.113.30]) by "
+        "mx2.victim.example with ESMTP for <bob@victim.example>; Tue, 10 Mar 2009 10:00:03 +0000\n",
+        "Received: from pc (pc.isp.example [192.0.2.9]) by relay.sender.example with ESMTP; "
+        "Tue, 10 Mar 2009 10:00:01 +0000\n",
+    )  # fmt: skip
+    assert (ev.src_ip, ev.entry_ip, ev.origin_trust) == ("203.0.113.30", "203.0.113.30", TR)
+    assert ev.mail is not None
+    assert ev.mail.boundary == "mx2.victim.example"
+    assert ev.mail.boundary_basis == (
+        "inferred: receiver mx1.victim.example; hop 0 same-organisation "
+        "(mx2.victim.example in victim.example)"
+    )
+    assert ev.attributes["claimed_client_ip"] == "192.0.2.9"
+
+
+def test_same_domain_name_only_in_the_helo_is_not_inside(tmp_path: Path) -> None:
+    # The name is the sender's HELO; its receiver recorded no reverse name: not inside.
+    ev = _chain(
+        tmp_path,
+        "Received: from mx2.victim.example ([198.51.100.2]) by mx1.victim.example with ESMTP "
+        "for <bob@victim.example>; Tue, 10 Mar 2009 10:00:05 +0000\n",
+        "Received: from x ([203.0.113.30]) by mx2.victim.example with ESMTP; "
+        "Tue, 10 Mar 2009 10:00:03 +0000\n",
+    )  # fmt: skip
+    assert (ev.src_ip, ev.entry_ip) == ("198.51.100.2", "198.51.100.2")
+
+
+def test_same_organisation_relay_must_have_written_the_hop_below(tmp_path: Path) -> None:
+    ev = _chain(
+        tmp_path,
+        "Received: from mx2.victim.example (mx2.victim.example [198.51.100.2]) by "
+        "mx1.victim.example with ESMTP for <bob@victim.example>; Tue, 10 Mar 2009 10:00:05 +0000\n",
+        "Received: from x (x.example [203.0.113.30]) by elsewhere.example with ESMTP; "
+        "Tue, 10 Mar 2009 10:00:03 +0000\n",
+    )  # fmt: skip
+    assert ev.entry_ip == "198.51.100.2"
+
+
+FORWARD = (
+    "Delivered-To: jm@new.example\n"
+    "Received: from mail.old.example (gw.old.example [198.51.100.226]) by mx.new.example "
+    "with ESMTP for <jm@new.example>; Thu, 30 Aug 2001 11:13:06 +0000\n"
+    "Delivered-To: {addr}\n"
+    "Received: from spam.example (unknown [203.0.113.104]) by mail.old.example with ESMTP "
+    "for <{addr}>; Thu, 30 Aug 2001 11:13:04 +0000\n"
+)
+
+
+def test_forwarding_of_the_recipients_other_address(tmp_path: Path) -> None:
+    ev = _chain(tmp_path, FORWARD.format(addr="jm@old.example"))
+    assert (ev.src_ip, ev.entry_ip, ev.origin_trust) == ("203.0.113.104", "203.0.113.104", TR)
+    assert ev.mail is not None
+    assert ev.mail.boundary_basis == (
+        "inferred: receiver mx.new.example; hop 0 forwarding (gw.old.example received it for "
+        "jm@old.example and sent it on)"
+    )
+    assert ev.time == datetime(2001, 8, 30, 11, 13, 4, tzinfo=UTC)
+
+
+def test_forwarding_of_someone_else_is_outside(tmp_path: Path) -> None:
+    # Another local part: a third party's forward (or a forged one) is not the recipient's side.
+    ev = _chain(tmp_path, FORWARD.format(addr="someone@old.example"))
+    assert ev.entry_ip == "198.51.100.226"
+
+
+def test_a_mailing_list_is_not_the_recipients_forward(tmp_path: Path) -> None:
+    # Same local part, but the address is the list's own (List-Post): a list re-sends mail.
+    ev = _chain(
+        tmp_path,
+        FORWARD.format(addr="jm@lists.old.example"),
+        extra="List-Post: <mailto:jm@lists.old.example>\n",
+    )
+    assert ev.entry_ip == "198.51.100.226"
+
+
+def test_registered_domain() -> None:
+    from slipcatch.evidence.mail.origin import registered_domain
+
+    assert registered_domain("mx1.mail.example.co.uk") == "example.co.uk"
+    assert registered_domain("smtp.hinet.net") == "hinet.net"
+    assert registered_domain("bob@Mail.Example.COM.") == "example.com"
+    assert registered_domain("APCNHUB11.correo.local") is None
+    assert registered_domain("localhost") is None
+    assert registered_domain("192.0.2.1") is None
+    assert registered_domain(None) is None
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    hops=st.lists(
+        st.sampled_from(
+            [
+                "Received: from a.victim.example (a.victim.example [198.51.100.{n}]) by "
+                "b.victim.example with ESMTP for <jm@victim.example>; {d}\n",
+                "Received: from c.example (unknown [203.0.113.{n}]) by a.victim.example "
+                "for <jm@other.example>; {d}\n",
+                "Received: from [203.0.113.{n}] by web1.mail.yahoo.com via HTTP; {d}\n",
+                "Received: from d ([10.0.0.{n}]) by c.example with ESMTPSA; {d}\n",
+                "Received: from e.example [192.0.2.{n}] by localhost with IMAP (fetchmail) "
+                "for jm@localhost; {d}\n",
+                "Received: by c.example id x; {d}\n",
+                "Delivered-To: jm@victim.example\n",
+                "List-Post: <mailto:jm@other.example>\n",
+            ]
+        ),
+        max_size=8,
+    ),
+    n=st.integers(1, 254),
+)
+def test_boundary_reasons_cover_exactly_the_hops_above_the_entry(
+    tmp_path: Path, hops: list[str], n: int
+) -> None:
+    text = "".join(h.format(n=n, d="Tue, 10 Mar 2009 10:00:00 +0000") for h in hops)
+    p = tmp_path / "m.eml"
+    p.write_text(text + TAIL)
+    result = ingest(p)
+    assert sum(f.records for f in result.files) == len(result.events) + len(result.rejections)
+    for ev in result.events:
+        assert ev.mail is not None
+        basis = ev.mail.boundary_basis or ""
+        assert basis.startswith("inferred: ")
+        listed = [int(i) for i in re.findall(r"hop (\d+) ", basis)]
+        k = len(listed)
+        assert listed == list(range(k))  # every hop above the entry, in order, once
+        if ev.mail.boundary is None:
+            assert k == len(ev.hops) and ev.entry_ip is None
+        else:
+            entry = ev.hops[k]
+            assert entry.from_ip == ev.entry_ip
+            assert (entry.by_host or f"hop {k}") == ev.mail.boundary
+        assert all(h.trust is TR for h in ev.hops if h.index <= k)
+
+
+def test_sender_addresses_become_persona_identities(shared_data: Path) -> None:
+    # Regression (issue 15): an e-mail persona's identities are its senders' From addresses
+    # (the typed e-mail part, ``Event.mail.from_addr``), not only the persona's name.
+    from slipcatch.analysis.personas import group_by_persona
+    from slipcatch.model import AddressFacts, Category, Observation
+
+    pmap = PersonaMap.from_pairs([("re:@", "spammers")])
+    names = ["sa-spam-001-may-be-forged.eml", "sa-spam-003-long-chain.eml"]
+    paths = [shared_data / "email" / n for n in names]
+    events = ingest(paths, ReadOptions(persona_map=pmap)).events
+    obs = [Observation(e, AddressFacts(e.src_ip, e.time, Category.UNKNOWN)) for e in events]
+    [(persona, _)] = group_by_persona(obs)
+    assert persona.name == "spammers"
+    assert persona.identities == ("renterr989@hotmail.com", "sb55sb123456789@yahoo.com")

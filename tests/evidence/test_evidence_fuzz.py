@@ -12,15 +12,29 @@ from types import ModuleType
 import pytest
 
 FUZZ = Path(__file__).resolve().parents[2] / "fuzz"
-TARGETS = [
+TARGETS = sorted([
     "fuzz_authlog",
     "fuzz_bulk",
+    "fuzz_iis",
     "fuzz_mail",
+    "fuzz_squid",
     "fuzz_table",
+    "fuzz_vsftpd",
     "fuzz_weblog",
     "fuzz_weblog_json",
+    "fuzz_winsec",
     "fuzz_zeek",
-]
+    # cloud, identity and SIEM exports
+    "fuzz_cloudtrail",
+    "fuzz_ecs",
+    "fuzz_entra",
+    "fuzz_github",
+    "fuzz_gworkspace",
+    "fuzz_m365",
+    "fuzz_okta",
+    "fuzz_splunk",
+    "fuzz_suricata",
+])
 RANDOM_INPUTS = 500
 
 

@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from msgforge import Message as OutlookMessage
 
-from slipcatch.evidence import REASONS, ReadOptions, ingest, mail, weblog
+from slipcatch.evidence import REASONS, ReadOptions, _records, ingest, mail, weblog
 from slipcatch.evidence._source import Source
 from slipcatch.model import Rejection
 
@@ -27,6 +28,10 @@ def _nested(levels: int) -> bytes:
         msg = MSG.replace(b"Subject: s\n", b"Subject: s\nContent-Type: message/rfc822\n") + msg
     return msg
 
+
+# An Outlook draft (no transport headers), and the same file with its allocation table wiped.
+_MSG = OutlookMessage(subject="s", text_body="b", to=["a@b.example"]).as_bytes()
+_BROKEN_MSG = _MSG[:600] + b"\xff" * 800 + _MSG[1400:]
 
 _CUT = gzip.compress(b"".join(WEB.replace(b"/ ", b"/%d " % i) for i in range(3000)))
 
@@ -53,6 +58,19 @@ CASES: dict[str, tuple[str, bytes]] = {
     "message-too-large": ("big.eml", MSG + b"x" * 5000 + b"\n"),
     "mime-limit": ("deep.eml", _nested(12)),
     "oversized-header": ("pad.eml", b"X-Pad: a\n" + b" " + b"a" * 5000 + b"\n" + MSG),
+    "local-logon": ("sec.json", b'{"EventID": 4624, "IpAddress": "-", "TargetUserName": "u", '
+                    b'"@timestamp": "2020-01-01T00:00:00Z", "LogonType": "2"}\n'),
+    "bad-record": ("cut.evtx", b"ElfFile\x00" + b"\x00" * 200),
+    "msg-no-headers": ("draft.msg", _MSG),
+    "msg-unreadable": ("broken.msg", _BROKEN_MSG),
+    "service-address": ("ct.json", b'{"Records": [{"eventTime": "2020-01-01T00:00:00Z", '
+                        b'"eventSource": "sts.amazonaws.com", "eventName": "AssumeRole", '
+                        b'"sourceIPAddress": "ec2.amazonaws.com", "userIdentity": {}}]}'),
+    "unspecified-address": ("o.jsonl", b'{"published": "2020-01-01T00:00:00Z", "eventType": "x", '
+                            b'"actor": {}, "client": {"ipAddress": "0.0.0.0"}}\n'),
+    "record-too-large": ("big.json", b'[{"eventTime": "2020-01-01T00:00:00Z", "eventSource": "s", '
+                         b'"eventName": "n", "sourceIPAddress": "1.2.3.4"}, {"a": "'
+                         + b"x" * 5000 + b'"}]'),
 }  # fmt: skip
 
 
@@ -71,6 +89,7 @@ def test_every_reason_has_a_case() -> None:
 @pytest.mark.parametrize("reason", sorted(CASES))
 def test_reason_is_produced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reason: str) -> None:
     monkeypatch.setattr(mail.reader, "MAX_MESSAGE", 4096)  # stands in for 64 MiB
+    monkeypatch.setattr(_records, "MAX_RECORD", 1000)  # stands in for 16 Mi characters
     if reason == "oversized-header":
         monkeypatch.setattr(mail.reader, "MAX_MESSAGE", 64 * 1024)
         monkeypatch.setattr(mail.reader, "MAX_HEADER", 2048)  # stands in for 1 MiB

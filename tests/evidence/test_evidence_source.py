@@ -116,7 +116,11 @@ def test_binary_and_empty_files(tmp_path: Path) -> None:
     ]
     assert [(r.reason, r.detail) for r in result.rejections] == [
         ("unrecognised-format", "binary content"),
-        ("unrecognised-format", "no format matched"),
+        (
+            "unrecognised-format",
+            "no format matched (no reader found its records in the first lines); "
+            "first line: 'hello world'",
+        ),
     ]
 
 

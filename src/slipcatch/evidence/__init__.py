@@ -34,14 +34,21 @@ class ReadOptions:
 
     ``trusted_relays``: host names (matched exactly or as a domain suffix) or CIDRs/addresses
     of the receiving organisation's mail hosts. ``persona_map``: identities -> persona names.
-    ``year``: for syslog-style logs without a year. ``follow_outside``: follow symbolic links
-    that lead out of a directory given (by default such a link is skipped as ``outside-tree``).
+    ``year``: for syslog-style logs without a year; ``year_from_name``: else take that year
+    from the file's name when it states one (``auth.log-2015``). ``follow_outside``: follow
+    symbolic links that lead out of a directory given (by default such a link is skipped as
+    ``outside-tree``). ``columns``: a column mapping ``((role, column), ...)`` for tables no
+    reader knows (``--columns``; roles ``time``, ``src_ip``, ``persona``, ``channel``;
+    ``table.parse_columns`` reads the flag's text): a table holding every mapped column is read
+    through it.
     """
 
     trusted_relays: tuple[str, ...] = ()
     persona_map: PersonaMap | None = None
     year: int | None = None
+    year_from_name: bool = False
     follow_outside: bool = False
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 from slipcatch.evidence._ingest import (  # noqa: E402

@@ -15,9 +15,22 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from slipcatch.errors import EvidenceError
-from slipcatch.evidence import authlog, mail, table, weblog, weblog_json, zeek
+from slipcatch.evidence import (
+    authlog,
+    iis,
+    mail,
+    squid,
+    table,
+    vsftpd,
+    weblog,
+    weblog_json,
+    winsec,
+    zeek,
+)
 from slipcatch.evidence._common import reject
 from slipcatch.evidence._source import Source
+from slipcatch.evidence.cloud import cloudtrail, entra, github, gworkspace, m365, okta
+from slipcatch.evidence.siem import ecs, splunk, suricata
 from slipcatch.model import Event, EvidenceFile, Rejection
 
 if TYPE_CHECKING:
@@ -32,12 +45,28 @@ __all__ = [
     "recognise",
     "scores",
     "skipped_file",
+    "unrecognised_detail",
     "walk",
 ]
 
 #: Registered formats, in tie-break order (an equal sniff score goes to the earlier one).
-FORMATS: tuple[ModuleType, ...] = (mail, weblog, weblog_json, zeek, authlog, table)
+FORMATS: tuple[ModuleType, ...] = (
+    mail,
+    weblog,
+    weblog_json,
+    zeek,
+    winsec,
+    iis,
+    squid,
+    vsftpd,
+    authlog,
+    table,
+)
 _MIN_SCORE = 0.5
+
+#: Cloud, identity and SIEM exports (evidence/cloud, evidence/siem), ahead of the generic table.
+FORMATS = (*FORMATS[:-1], cloudtrail, entra, m365, okta, gworkspace, github, ecs, splunk,
+           suricata, FORMATS[-1])  # fmt: skip
 
 
 #: Rejections an ``IngestResult`` (and so an ``Assessment``) holds in memory: a hostile file of
@@ -210,13 +239,48 @@ def _binary(head: bytes) -> bool:
 
 
 def scores(source: Source) -> dict[str, float]:
-    """Every registered reader's sniff score for the file (0 for binary or blank content)."""
+    """Every registered reader's sniff score for the file (0 for binary or blank content; 1 for
+    the table reader when the file holds every column of ``ReadOptions.columns``).
+
+    Raises:
+        UsageError: the file holds some of the mapped columns but not all (``table.mapped``).
+    """
     head = source.head()
-    if not head.strip() or _binary(head):
+    if not head.strip():
         return {fmt.NAME: 0.0 for fmt in FORMATS}
-    return {
+    if _binary(head):  # only a reader of a binary format (EVTX) is asked
+        return {
+            fmt.NAME: min(1.0, max(0.0, float(fmt.sniff(head, source.path.name))))
+            if getattr(fmt, "BINARY", False) else 0.0
+            for fmt in FORMATS
+        }
+    got = {
         fmt.NAME: min(1.0, max(0.0, float(fmt.sniff(head, source.path.name)))) for fmt in FORMATS
     }
+    # A column mapping (--columns) is the analyst's word on a table holding its columns.
+    if source.options.columns and table.mapped(head, source.name, source.options.columns):
+        got[table.NAME] = 1.0
+    return got
+
+
+def unrecognised_detail(source: Source) -> str:
+    """Why a file is not read, in one line: binary content, or the closest reader (its score
+    below the 0.5 needed, or none at all) and the file's first line, so that an analyst sees at
+    once what the file is (a Windows CBS log, a format slipcatch does not read)."""
+    head = source.head()
+    if _binary(head):
+        return "binary content"
+    by_name = scores(source)
+    best = max(FORMATS, key=lambda fmt: by_name[fmt.NAME])  # max keeps the earliest on a tie
+    score = by_name[best.NAME]
+    guess = (
+        f"best guess {best.NAME} at {score:.2f}, below the {_MIN_SCORE} needed"
+        if score > 0
+        else "no reader found its records in the first lines"
+    )
+    first = next((ln for ln in head.split(b"\n") if ln.strip()), b"").strip()
+    shown = first[:120].decode("utf-8", "replace")
+    return f"no format matched ({guess}); first line: {shown!r}"
 
 
 def recognise(source: Source) -> tuple[ModuleType, float] | None:
@@ -292,7 +356,7 @@ class FileRead:
             return
         if not source.head().strip() and source.head_fault is None:
             return  # an empty file has no records
-        detail = "binary content" if _binary(source.head()) else "no format matched"
+        detail = unrecognised_detail(source)
         if source.head_fault:
             detail = f"unreadable compressed stream ({source.head_fault})"
         yield reject(source, "file", "unrecognised-format", detail)

@@ -1,10 +1,11 @@
-"""Zeek logs: TSV (``#separator``/``#fields`` header) and JSON lines (``id.orig_h`` key).
+"""Zeek logs: TSV (``#separator``/``#fields`` header) and JSON lines (``id.orig_h`` key, or
+``id_orig_h`` as RockNSM, Security Onion and Logstash write it with ``_`` separators).
 
 Source address = ``id.orig_h``; time = ``ts`` (epoch seconds, or ISO 8601 in JSON); persona =
 the ``user`` or ``username`` field where the log has one, else ``(anonymous)``; channel
-``zeek:<path>`` from ``#path`` / ``_path`` (``zeek`` when neither is present). Lines starting
-with ``#`` in TSV are directives, not records. Unset (``-``) fields are dropped; other fields are
-kept as attributes.
+``zeek:<path>`` from ``#path`` / ``_path`` / ``@stream`` (``zeek`` when none is present). Lines
+starting with ``#`` in TSV are directives, not records. Unset (``-``) fields are dropped; other
+fields are kept as attributes.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def _first_line(head: bytes) -> bytes:
 
 
 def sniff(head: bytes, name: str) -> float:
-    """0.95 for a Zeek TSV header naming id.orig_h, or a JSON object with id.orig_h."""
+    """0.95 for a Zeek TSV header naming id.orig_h, or a JSON object with id.orig_h (or
+    id_orig_h and ts)."""
     first = _first_line(head)
     if first.startswith(b"#separator"):
         return 0.95 if re.search(rb"^#fields\t.*\bid\.orig_h\b", head, re.M) else 0.0
@@ -52,7 +54,9 @@ def sniff(head: bytes, name: str) -> float:
             obj = json.loads(first)
         except (ValueError, RecursionError):
             return 0.0
-        return 0.95 if isinstance(obj, dict) and "id.orig_h" in obj else 0.0
+        if not isinstance(obj, dict):
+            return 0.0
+        return 0.95 if "id.orig_h" in obj or ("id_orig_h" in obj and "ts" in obj) else 0.0
     return 0.0
 
 
@@ -133,9 +137,17 @@ def _read_json(source: Source) -> Iterator[Event | Rejection]:
             yield parsed
             continue
         item, obj = parsed
-        path = obj.get("_path")
+        path = obj.get("_path") or obj.get("@stream")
         channel = f"zeek:{path}" if isinstance(path, str) and path else "zeek"
-        yield _record(source, item, {str(k): v for k, v in obj.items()}, channel)
+        yield _record(source, item, {_dotted(str(k)): v for k, v in obj.items()}, channel)
+
+
+def _dotted(key: str) -> str:
+    """Zeek's own field name for one written with ``_`` separators (``id_orig_h`` ->
+    ``id.orig_h``); the connection tuple is the only record Zeek nests."""
+    if key.startswith(("id_orig_", "id_resp_")):
+        return "id." + key[3:]
+    return key
 
 
 def _time(value: object) -> datetime | None:
@@ -168,7 +180,7 @@ def _record(source: Source, item: Line, row: dict[str, object], channel: str) ->
     who = next(
         (str(row[f]) for f in _PERSONA_FIELDS if isinstance(row.get(f), str) and row[f]), None
     )
-    skip = {"ts", "id.orig_h", "_path", *_PERSONA_FIELDS}
+    skip = {"ts", "id.orig_h", "_path", "@stream", *_PERSONA_FIELDS}
     attrs = {k: _text(v) for k, v in row.items() if k not in skip and v is not None}
     return event(
         source,

@@ -23,6 +23,7 @@ __all__ = [
     "from_micros",
     "ip_to_int",
     "ips_to_arrays",
+    "lookup_address",
     "parse_cidr",
     "range_text",
     "to_micros",
@@ -50,6 +51,29 @@ def ip_to_int(text: str) -> int:
     if addr.scope_id is not None:
         raise ValueError(f"zone id in address {text!r}")
     return int(addr)
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def lookup_address(ip: str) -> str:
+    """The address to look ``ip`` up as: the IPv4 address an IPv6 form carries — NAT64
+    (``64:ff9b::/96``, RFC 6052), 6to4 (``2002::/16``, RFC 3056) or IPv4-compatible
+    (``::a.b.c.d``, not ``::`` or ``::1``) — else ``ip`` itself. The event keeps the text it was
+    seen with (``Event.src_ip``); only the intel lookup uses the IPv4 address.
+    """
+    if ":" not in ip:
+        return ip
+    try:
+        addr = ipaddress.IPv6Address(ip)
+    except ValueError:
+        return ip
+    if addr in _NAT64 or (addr in _IPV4_COMPATIBLE and int(addr) > 1):
+        return str(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+    if addr.sixtofour is not None:
+        return str(addr.sixtofour)
+    return ip
 
 
 def parse_cidr(text: str) -> tuple[int, int]:

@@ -252,7 +252,8 @@ def test_real_samples_read_alike(shared_data: Path) -> None:
 
 
 def test_sample_formats_cover_every_bulk_reader(shared_data: Path) -> None:
-    reading = ColumnarIngest([shared_data], ReadOptions(year=2014))
+    demo = Path(__file__).resolve().parents[3] / "src" / "slipcatch" / "data" / "demo"
+    reading = ColumnarIngest([shared_data, demo / "evidence"], ReadOptions(year=2014))
     for _ in reading.batches():
         pass
     formats = {f.format for f in reading.files if f.records}  # authlog samples: rejections only
@@ -425,3 +426,13 @@ def test_table_rows_worked_by_hand(tmp_path: Path) -> None:
     path.write_bytes(b"\n".join([b"", TABLE_HEAD, *TABLE_ROWS, *odd, b"1;2"]) + b"\n")
     for size in (1, 3, 100):
         _both([path], ReadOptions(), size)
+
+
+def test_rows_without_attributes_get_one_empty_object_each() -> None:
+    zctx = ChunkContext("zeek", "z.log", "0" * 64, ReadOptions(), b"#fields\tts\tid.orig_h")
+    batch, _ = parse_chunk(zctx, *_chunk([b"1.5\t192.0.2.1", b"2\t192.0.2.2", b"3\t192.0.2.3"], 2))
+    assert batch.column("attributes").to_pylist() == ["{}", "{}", "{}"]
+    tctx = ChunkContext("table", "t.csv", "0" * 64, ReadOptions(), b"time,ip", 1)
+    batch, _ = parse_chunk(tctx, *_chunk([b"1,192.0.2.1", b"2,192.0.2.2"], 2))
+    assert batch.column("attributes").to_pylist() == ["{}", "{}"]
+    assert batch.column("time").to_pylist()[1] == datetime(1970, 1, 1, 0, 0, 2, tzinfo=UTC)

@@ -92,10 +92,14 @@ def chunk_context(source: Source, fmt: str) -> ChunkContext:
     """The context of ``source``'s first chunk, read as format ``fmt`` (one of ``BULK_FORMATS``).
 
     Raises:
-        ValueError: ``fmt`` is not a bulk format.
+        ValueError: ``fmt`` is not a bulk format, or is ``table`` read with a column mapping
+            (``ReadOptions.columns``: such files are read whole by the per-line reader).
     """
     if fmt not in BULK_FORMATS:
         raise ValueError(f"not a bulk format: {fmt!r}")
+    if fmt == table.NAME and source.options.columns:
+        # A column mapping may read JSON documents spanning lines: whole files, per line reader.
+        raise ValueError("a table read with a column mapping is not read in chunks")
     ctx = ChunkContext(fmt=fmt, path=source.name, sha256=source.sha256, options=source.options)
     head = source.head()
     if fmt == zeek.NAME:

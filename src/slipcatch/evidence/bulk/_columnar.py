@@ -205,7 +205,8 @@ class ColumnarIngest:
                 self.files.append(account)
                 continue
             reading = FileRead(path, self.options)
-            if reading.format is not None and reading.format.NAME in BULK_FORMATS:
+            fmt = reading.format.NAME if reading.format is not None else None
+            if fmt in BULK_FORMATS and not (fmt == "table" and self.options.columns):
                 yield from self._bulk(reading)
             else:
                 yield from self._per_line(reading)

@@ -35,7 +35,7 @@ def layout(ctx: ChunkContext) -> tuple[str, list[str], dict[str, int]] | None:
     from slipcatch.evidence.bulk import _first_line
 
     _, first = _first_line(ctx.header)
-    if first.lstrip().startswith(b"{"):
+    if first.lstrip().startswith(b"{") or ctx.options.columns:
         return None
     parsed = table._csv_header(first)
     if parsed is None:
@@ -146,11 +146,17 @@ def fast_rows(
     frame = pl.DataFrame(keyed) if keyed else pl.DataFrame({"_": [0] * len(ip)})
     attrs = frame.select(
         pl.concat_str(
-            [pl.lit("{"), pl.concat_str(pieces, separator=", ", ignore_nulls=True), pl.lit("}")]
+            [
+                pl.lit("{"),
+                pl.concat_str(pieces, separator=", ", ignore_nulls=True).fill_null(""),
+                pl.lit("}"),
+            ]
         ).alias("a")
         if pieces
         else pl.lit("{}").alias("a")
     )["a"]
+    if not pieces:  # a literal selects one row: one "{}" per event
+        attrs = pl.Series("a", ["{}"] * len(ip), dtype=pl.String)
     used_lines = data.filter(pa.array(taken)).to_pylist()
     rid_list = rid.to_list() if rid is not None else [None] * len(used_lines)
     digests = [

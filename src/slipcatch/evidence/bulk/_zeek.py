@@ -241,11 +241,17 @@ def _fast_rows(
     pieces = [pl.concat_str([pl.lit(json.dumps(k) + ": "), _json_value(pl.col(k))]) for k in keys]
     attrs = df.select(
         pl.concat_str(
-            [pl.lit("{"), pl.concat_str(pieces, separator=", ", ignore_nulls=True), pl.lit("}")]
+            [
+                pl.lit("{"),
+                pl.concat_str(pieces, separator=", ", ignore_nulls=True).fill_null(""),
+                pl.lit("}"),
+            ]
         ).alias("a")
         if pieces
         else pl.lit("{}").alias("a")
     )["a"]
+    if not pieces:  # a literal selects one row: one "{}" per event
+        attrs = pl.Series("a", ["{}"] * len(ip), dtype=pl.String)
     digests = pl.Series([sha256(raw).hexdigest() for raw in raw_lines.to_pylist()])
     key_text = pl.DataFrame({"t": iso.to_series(), "a": ip, "p": persona, "h": digests}).select(
         pl.concat_str(

@@ -8,7 +8,8 @@ The reader is in five modules, one job each:
 - ``origin``: which hop is the entry, the trust boundary, who wrote each hop, provider-written
   client evidence and the client the sender's own headers claim;
 - ``reader``: ``sniff`` and ``read`` (one event or rejection per message), building each
-  event's typed e-mail part.
+  event's typed e-mail part;
+- ``outlook``: Outlook ``.msg`` files, read through their transport headers (extract-msg).
 
 Origin analysis walks the Received chain from the top (index 0, nearest the recipient); each
 header was written by the host in its ``by`` clause. See docs/formats.md for the full rules:
@@ -18,10 +19,11 @@ the entry hop, the trust boundary, provider-written client evidence and the hop 
 from __future__ import annotations
 
 from slipcatch.evidence.mail.headers import decode_words
-from slipcatch.evidence.mail.reader import CHANNEL, MAX_MESSAGE, NAME, read, sniff
+from slipcatch.evidence.mail.reader import BINARY, CHANNEL, MAX_MESSAGE, NAME, read, sniff
 from slipcatch.evidence.mail.received import FLAGS, TIME_TOLERANCE
 
 __all__ = [
+    "BINARY",
     "CHANNEL",
     "FLAGS",
     "MAX_MESSAGE",

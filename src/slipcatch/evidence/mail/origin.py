@@ -16,7 +16,17 @@ from slipcatch.evidence.mail.headers import Header
 from slipcatch.evidence.mail.received import BREAKS_CHAIN, ReceivedHop, ips_in
 from slipcatch.model import OriginTrust
 
-__all__ = ["Analysis", "Origin", "Trusted", "analyse", "cap_embedded", "hop_trust"]
+__all__ = [
+    "Analysis",
+    "Boundary",
+    "Origin",
+    "Trusted",
+    "analyse",
+    "cap_embedded",
+    "find_boundary",
+    "hop_trust",
+    "registered_domain",
+]
 
 _CLIENT_IP = re.compile(r"client-ip=([^;\s]+)", re.I)
 
@@ -48,17 +58,224 @@ class Trusted:
         return False
 
 
-def _entry(hops: Sequence[ReceivedHop], trusted: Trusted) -> int | None:
+#: Envelope-recipient headers: written by the host whose Received header lies just below them.
+_ENVELOPE = ("delivered-to", "x-original-to", "envelope-to", "x-delivered-to")
+#: Headers naming a mailing list's own address: a list re-sends, it is never the recipient's.
+_LIST_HEADERS = ("list-post", "x-beenthere", "list-id", "x-mailing-list", "mailing-list")
+_MAIL_ADDR = re.compile(r"[^<>\s:;,()\"]+@[^<>\s;,()\"]+")
+#: Second-level labels under which a country code's registered domains sit (``co.uk``).
+_SLD = frozenset(
+    {"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "mil", "gob", "nom",
+     "ltd", "plc", "gen", "biz", "info", "sch", "lg", "ad", "ed", "gr", "nic", "web"}
+)  # fmt: skip
+_NON_PUBLIC_TLD = frozenset(
+    {"local", "localdomain", "lan", "internal", "home", "corp", "localhost"}
+)
+
+
+def registered_domain(name: str | None) -> str | None:
+    """The registered domain of a host or address domain (``mx1.example.co.uk`` ->
+    ``example.co.uk``), or None for a name outside public DNS (one label, ``.local``, an IP).
+
+    A heuristic, not the Public Suffix List: the last two labels, or three under a country
+    code's usual second-level labels (``co``, ``com``, ``ac``, ``ne``, ...).
+    """
+    if not name:
+        return None
+    labels = name.lower().rstrip(".").rsplit("@", 1)[-1].split(".")
+    if len(labels) < 2 or not labels[-1].isalpha() or labels[-1] in _NON_PUBLIC_TLD:
+        return None
+    if len(labels[-1]) == 2 and labels[-2] in _SLD and len(labels) >= 3:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def _local_part(addr: str) -> str:
+    return addr.rsplit("@", 1)[0].split("+", 1)[0].lower().strip("<>\"")
+
+
+@dataclass
+class Boundary:
+    """Where the recipient's side ends: the entry hop, and why each hop above it is inside.
+
+    ``reasons``: (hop index, code, detail) for every hop above the entry (and every hop when
+    none is the entry). ``told``: the boundary came from ``--trusted-relay``, not inference.
+    """
+
+    entry: int | None
+    reasons: list[tuple[int, str, str]]
+    told: bool
+
+    def host(self, hops: Sequence[ReceivedHop]) -> str | None:
+        """The recipient-side host that received the message from outside."""
+        if self.entry is None:
+            return None
+        return hops[self.entry].by_host or f"hop {self.entry}"
+
+    def basis(self, hops: Sequence[ReceivedHop]) -> str:
+        """The boundary's basis in words: told or inferred, then each inside hop's reason."""
+        head = "told (--trusted-relay)" if self.told else "inferred"
+        receiver = hops[0].by_host if hops and hops[0].by_host else None
+        parts = [f"receiver {receiver}"] if receiver else []
+        for index, code, detail in self.reasons:
+            parts.append(f"hop {index} {code}" + (f" ({detail})" if detail else ""))
+        return head + ": " + ("; ".join(parts) if parts else "the topmost header's writer")
+
+
+class _Side:
+    """What the walk knows of the recipient's side: its envelope addresses and domains."""
+
+    def __init__(self, hops: Sequence[ReceivedHop], headers: Sequence[Header]):
+        self.addrs: set[str] = set()
+        self.locals: set[str] = set()  # their local parts (``jm`` of ``jm+x@example.org``)
+        self.domains: set[str] = set()
+        self.envelope: dict[int, list[str]] = {}
+        for h in headers:
+            if h.name in _ENVELOPE:
+                for addr in _MAIL_ADDR.findall(h.value):
+                    self.envelope.setdefault(h.received_above, []).append(addr)
+        self.lists = {
+            a.lower()
+            for h in headers
+            if h.name in _LIST_HEADERS
+            for a in _MAIL_ADDR.findall(h.value.replace("mailto:", " "))
+        }
+        self.list_ids = {
+            m.lower()
+            for h in headers
+            if h.name == "list-id"
+            for m in re.findall(r"<([^<>\s]+)>", h.value)
+        }
+        if hops:
+            self.add_domain(hops[0].by_host)
+
+    def add_domain(self, name: str | None) -> None:
+        domain = registered_domain(name)
+        if domain is not None:
+            self.domains.add(domain)
+
+    def learn(self, hop: ReceivedHop) -> None:
+        """Addresses recorded by ``hop``'s writer, a host on the recipient's side."""
+        for addr in [*hop.for_addrs, *self.envelope.get(hop.index, [])]:
+            self.addrs.add(addr.lower())
+            self.locals.add(_local_part(addr))
+            self.add_domain(addr)
+
+    def is_list(self, addr: str) -> bool:
+        a = addr.lower()
+        local, _, domain = a.partition("@")
+        return a in self.lists or f"{local}.{domain}" in self.list_ids
+
+
+def _links(hop: ReceivedHop, above: ReceivedHop) -> bool:
+    """Whether ``hop`` was written by the host that the hop above received the message from:
+    its ``by`` is that host's address, one of its recorded names, or a name in the same
+    registered domain."""
+    if hop.by_ip is not None:
+        return hop.by_ip == above.from_ip
+    if not hop.by_host:
+        return False
+    by = hop.by_host.lower().rstrip(".")
+    names = {n.lower().rstrip(".") for n in (above.rdns, above.trust_name, above.from_host) if n}
+    if by in names:
+        return True
+    domain = registered_domain(by)
+    return domain is not None and domain in {registered_domain(n) for n in names}
+
+
+#: Hops one host may write in a row (a local re-injection or two): bounds the look-ahead, so
+#: that a chain of thousands of forged hops by one name is walked in linear time.
+_MAX_RUN = 4
+
+
+def _written_by(hops: Sequence[ReceivedHop], i: int) -> list[ReceivedHop]:
+    """The hops below hop ``i`` that its from-host wrote: the first must link to hop ``i``, the
+    rest share its writer (a local re-injection: ``by mail.x id ...`` over ``from y by mail.x``),
+    at most ``_MAX_RUN``."""
+    if i + 1 >= len(hops) or not _links(hops[i + 1], hops[i]):
+        return []
+    run = [hops[i + 1]]
+    writer = (hops[i + 1].by_host or "").lower()
+    for hop in hops[i + 2 : i + 1 + _MAX_RUN]:
+        if not writer or (hop.by_host or "").lower() != writer:
+            break
+        run.append(hop)
+    return run
+
+
+def _own_relay(
+    hops: Sequence[ReceivedHop], i: int, side: _Side
+) -> tuple[str, str] | None:
+    """Why hop ``i``'s from-host, a public address, is still the recipient's own relay, or None.
+
+    Either way the host must have been named by its receiver (reverse DNS) and must have written
+    the hop below (``_written_by``).
+
+    - ``forwarding``: the host received the message for another address of the recipient (same
+      local part as a recipient address already seen, not a mailing list's) and sent it on;
+    - ``same-organisation``: the reverse-DNS name its receiver recorded lies in a registered
+      domain of the recipient's side (an envelope recipient's or the receiving MTA's), and it
+      wrote the hop below (a backup MX or internal relay).
+    """
+    hop = hops[i]
+    run = _written_by(hops, i)
+    if not run or hop.rdns is None:
+        # Only a host its receiver named (reverse DNS) can be the recipient's own relay: a
+        # HELO, or the single name Exchange and fetchmail record, is the sender's word.
+        return None
+    for lower in run:
+        for addr in [*lower.for_addrs, *side.envelope.get(lower.index, [])]:
+            a = addr.lower()
+            if a in side.addrs or side.is_list(a) or registered_domain(a) is None:
+                continue
+            if _local_part(a) in side.locals:
+                return "forwarding", f"{hop.rdns} received it for {addr} and sent it on"
+    domain = registered_domain(hop.rdns)
+    if domain is not None and domain in side.domains:
+        return "same-organisation", f"{hop.rdns} in {domain}"
+    return None
+
+
+def find_boundary(
+    hops: Sequence[ReceivedHop], headers: Sequence[Header], trusted: Trusted
+) -> Boundary:
+    """The entry hop and the reasons for every hop above it.
+
+    Walking down from hop 0 (written by the receiving MTA), a hop's from-host is inside when it
+    has no address, is loopback, is a mailbox fetch, or -- with ``--trusted-relay`` -- is
+    trusted; without it, when its address is private or it is the recipient's own relay
+    (``_own_relay``). Each inside hop's writer tells the walk the envelope addresses it
+    recorded. The first hop that is not inside is the entry.
+    """
+    side = _Side(hops, headers)
+    reasons: list[tuple[int, str, str]] = []
     for hop in hops:
-        if hop.fetch or hop.from_ip is None or is_loopback(hop.from_ip):
-            continue  # a mailbox fetch, a local hand-off or an address-less internal relay
+        side.learn(hop)
+        ip = hop.from_ip
+        if hop.fetch:
+            reasons.append((hop.index, "mailbox-fetch", hop.from_host or ""))
+            side.add_domain(hop.from_host)
+            continue
+        if ip is None:
+            reasons.append((hop.index, "no-address", ""))
+            continue
+        if is_loopback(ip):
+            reasons.append((hop.index, "loopback", ""))
+            continue
         if trusted:
             if trusted.holds(hop):
+                reasons.append((hop.index, "trusted-relay", hop.trust_name or ip))
                 continue
-        elif is_internal(hop.from_ip):
+            return Boundary(hop.index, reasons, told=True)
+        if is_internal(ip):
+            reasons.append((hop.index, "private", ip))
             continue
-        return hop.index
-    return None
+        own = _own_relay(hops, hop.index, side)
+        if own is None:
+            return Boundary(hop.index, reasons, told=False)
+        reasons.append((hop.index, *own))
+        side.add_domain(hop.rdns)
+    return Boundary(None, reasons, told=bool(trusted))
 
 
 @dataclass
@@ -123,12 +340,20 @@ class Analysis:
     provider: set[int]  # hops the sender's provider wrote about its own network
     # The client the sender-written part of the chain names behind the entry relay.
     claim: Origin | None = None
+    boundary: Boundary | None = None
 
 
-def analyse(  # noqa: C901 - one rule per origin header, in order of trust
-    hops: list[ReceivedHop], headers: Sequence[Header], trusted: Trusted
+def analyse(hops: list[ReceivedHop], headers: Sequence[Header], trusted: Trusted) -> Analysis:
+    """The origin of one message's chain, with the trust boundary it was read at."""
+    boundary = find_boundary(hops, headers, trusted)
+    found = _analyse_from(boundary.entry, hops, headers)
+    found.boundary = boundary
+    return found
+
+
+def _analyse_from(  # noqa: C901 - one rule per origin header, in order of trust
+    entry: int | None, hops: list[ReceivedHop], headers: Sequence[Header]
 ) -> Analysis:
-    entry = _entry(hops, trusted)
     notes: dict[str, str] = {}
     below = [h for h in hops if entry is not None and h.index > entry]
     provider = _provider_chain(hops, entry)
@@ -156,9 +381,8 @@ def analyse(  # noqa: C901 - one rule per origin header, in order of trust
             trust = (
                 OriginTrust.SENDER_PROVIDER if consistent(hop.index) else OriginTrust.SENDER_WRITTEN
             )
-            candidates.append(
-                Origin(hop.from_ip, trust, f"authenticated submission, hop {hop.index}")
-            )
+            form = hop.submission or "authenticated submission"
+            candidates.append(Origin(hop.from_ip, trust, f"{form}, hop {hop.index}"))
     for name in ("x-originating-ip", "x-sender-ip", "x-forwarded-for"):
         for h in headers:
             if h.name != name:

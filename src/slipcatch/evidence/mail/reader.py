@@ -22,12 +22,15 @@ from slipcatch.evidence.mail.headers import (
     parse_time,
 )
 from slipcatch.evidence.mail.origin import Trusted, analyse, cap_embedded, hop_trust
+from slipcatch.evidence.mail.outlook import is_ole, looks_like_msg, read_msg
 from slipcatch.evidence.mail.received import ReceivedHop, chain_flags, parse_received
 from slipcatch.model import Event, Hop, MailOrigin, Rejection
 
-__all__ = ["CHANNEL", "MAX_HEADER", "MAX_MESSAGE", "NAME", "read", "sniff"]
+__all__ = ["BINARY", "CHANNEL", "MAX_HEADER", "MAX_MESSAGE", "NAME", "read", "sniff"]
 
 NAME = "email"
+#: The reader also reads a binary format (Outlook .msg): ingest asks it about binary files too.
+BINARY = True
 CHANNEL = "email"
 MAX_MESSAGE = 64 * 1024 * 1024
 #: A header block (up to the first blank line) over this many bytes is ``oversized-header``.
@@ -47,7 +50,15 @@ def sniff(head: bytes, name: str) -> float:
     forged Received headers or one long sender-written field) cannot be judged on its key
     fields: 0.6 when every line of the head belongs to it (fields with token names, or folded
     continuation lines). The reader then reads it, or rejects it as ``oversized-header``.
+
+    An Outlook ``.msg`` (OLE2 signature): 0.95 when the head holds a message's property
+    streams, 0.5 for any other OLE2 file (the reader then looks inside: not a message is one
+    ``unrecognised-format`` rejection).
     """
+    if is_ole(head):
+        return 0.95 if looks_like_msg(head) else 0.5
+    if b"\x00" in head[:8000]:
+        return 0.0  # binary, and not a .msg: never a message's text (as ingest judges binary)
     lines = head.split(b"\n")
     if lines and lines[0].startswith(b"From "):
         lines = lines[1:]
@@ -81,8 +92,12 @@ def read(source: Source) -> Iterator[Event | Rejection]:
 
     The messages are the file's, or its mbox's (``framing.split_messages``). Each
     ``message/rfc822`` (also ``message/global``, ``text/rfc822-headers``) part is a record of its
-    own, located ``message N part M`` with IMAP-style section numbers.
+    own, located ``message N part M`` with IMAP-style section numbers. An Outlook ``.msg`` is
+    read through its transport headers (``outlook.read_msg``).
     """
+    if is_ole(source.head()):
+        yield from read_msg(source)
+        return
     for number, item in enumerate(split_messages(source, MAX_MESSAGE), 1):
         if isinstance(item, Problem):
             yield reject(source, f"message {number}", item.reason, item.detail)
@@ -174,12 +189,15 @@ def message_event(
     display, addr = parse_from(from_value)
     embedded = embedded_in is not None
     claim = found.claim
+    boundary = found.boundary
     mail = MailOrigin(
         from_addr=addr,
         display_name=display,
         claimed_client_ip=claim.ip if claim is not None else None,
         claimed_client_trust=claim.trust if claim is not None else None,
         claimed_client_evidence=claim.evidence if claim is not None else None,
+        boundary=boundary.host(hops) if boundary is not None else None,
+        boundary_basis=boundary.basis(hops) if boundary is not None and hops else None,
     )
     # The flat view of the typed part stays in the attributes: persona-map ``attr:`` rows and
     # the events.jsonl ``attributes`` read it there.

@@ -44,7 +44,21 @@ FLAGS: dict[str, str] = {
 BREAKS_CHAIN = frozenset(
     {"time-backwards", "ip-mismatch-by", "empty-by", "may-be-forged", "unparsed-hop"}
 )
-_AUTH_PROTOCOL = re.compile(r"^(?:E?SMTPS?A|LMTPS?A|UTF8SMTPS?A|HTTPS?|WEBMAIL)$", re.I)
+_AUTH_PROTOCOL = re.compile(r"^(?:E?SMTPS?A|LMTPS?A|UTF8SMTPS?A|ASMTP|HTTPS?|WEBMAIL)$", re.I)
+# Authentication recorded in the from comment: Yahoo ``(user@ip with login)``, Postfix
+# ``(Authenticated sender: x)``, Courier ``(AUTH: LOGIN user)``, sendmail ``(authenticated
+# bits=0)`` / ``(authenticated as user)``, SquirrelMail ``(SquirrelMail authenticated user x)``.
+_AUTH_COMMENT = re.compile(
+    r"\bwith login\b|\bauthenticated sender\b|^AUTH: \S+|^authenticated\b|"
+    r"\bauthenticated (?:as|user)\b",
+    re.I,
+)
+# Google writes its authenticated-client submissions with an SMTP id holding ``sm`` (for example
+# ``id 8sm313822ywg.19.2009.10.28.01.24.57``); mail its MX receives from other MTAs has ``si``.
+_GOOGLE_SUBMISSION_ID = re.compile(r"^[0-9a-z]+sm\d", re.I)
+_GOOGLE_DOMAINS = frozenset({"google.com", "gmail.com", "googlemail.com"})
+_TLS_SMTP = re.compile(r"^(?:E?SMTPS?A?)$", re.I)
+_ADDR = re.compile(r"<?([^<>\s;,()\"]+@[^<>\s;,()\"]+?)>?[;,]?$")
 _FETCH_PROTOCOL = re.compile(r"^(?:POP3?|IMAP4?)$", re.I)
 _HELO_IN_COMMENT = re.compile(r"\b(?:HELO|EHLO)(?:\s+|=)([^\s)]*)", re.I)
 _BRACKETED = re.compile(r"\[([^\]]*)\]")
@@ -67,6 +81,13 @@ class ReceivedHop:
     auth: bool = False
     fetch: bool = False
     flags: set[str] = field(default_factory=set)
+    rdns: str | None = None  # the reverse-DNS name the receiver recorded (never the HELO)
+    for_addrs: list[str] = field(default_factory=list)  # envelope recipients in ``for``
+    smtp_id: str | None = None  # the ``id`` token
+    # Who recorded a client submission here, and how: "authenticated submission", "webmail
+    # submission" (``via HTTP``), "provider client submission" (Google's client hops).
+    submission: str | None = None
+    bare_literal: bool = False  # the from clause names nothing but an IP literal
 
 
 def _skeleton(text: str) -> tuple[str, list[str], bool]:
@@ -141,6 +162,7 @@ def parse_received(index: int, text: str) -> ReceivedHop:  # noqa: C901, PLR0915
         helo: str | None = None
         if part and not _PH.fullmatch(part[0]):
             helo = part[0]
+        first_name = helo
         ips: list[tuple[str, bool]] = []
         rdns: str | None = None
         rdns_recorded = False
@@ -154,7 +176,7 @@ def parse_received(index: int, text: str) -> ReceivedHop:  # noqa: C901, PLR0915
             if hm:
                 helo = hm.group(1)
                 ctext = ctext[: hm.start()] + ctext[hm.end() :]
-            if re.search(r"\bwith login\b|\bauthenticated sender\b", ctext, re.I):
+            if _AUTH_COMMENT.search(ctext.strip()):
                 hop.auth = True
             found = list(ips_in(ctext))
             if found:
@@ -183,10 +205,22 @@ def parse_received(index: int, text: str) -> ReceivedHop:  # noqa: C901, PLR0915
         hop.from_host = helo if helo else None
         if helo_ip is not None and hop.from_ip is not None and helo_ip != hop.from_ip:
             hop.flags.add("helo-literal-mismatch")
+        if (
+            rdns is None
+            and not rdns_recorded
+            and first_name
+            and first_name != helo
+            and parse_address(first_name)[0] is None
+            and first_name.lower() != "unknown"
+        ):
+            # qmail: ``from NAME (HELO x) (ip)`` -- the leading name is the reverse lookup
+            rdns = first_name.rstrip(".")
+        hop.rdns = rdns
         if rdns is not None:
             hop.trust_name = rdns
         elif not rdns_recorded and helo and helo_ip is None:
             hop.trust_name = helo.rstrip(".")
+        hop.bare_literal = hop.from_ip is not None and _only_literals(part, comments)
     # -- by clause
     if "by" in lower:
         i = lower.index("by")
@@ -213,12 +247,68 @@ def parse_received(index: int, text: str) -> ReceivedHop:  # noqa: C901, PLR0915
         i = lower.index("with")
         if i + 1 < len(words) and not _PH.fullmatch(words[i + 1]):
             hop.protocol = _PH.sub("", words[i + 1]).rstrip(";") or None
+    _clauses(hop, words, lower, comments)
+    return hop
+
+
+def _only_literals(part: list[str], comments: list[str]) -> bool:
+    """Whether a from clause names nothing but IP literals (``[1.2.3.4]``, ``([1.2.3.4])``)."""
+    texts = [comments[int(m.group(1))] if (m := _PH.fullmatch(w)) else w for w in part]
+    return bool(texts) and all(parse_address(t.strip())[0] is not None for t in texts)
+
+
+def _clauses(hop: ReceivedHop, words: list[str], lower: list[str], comments: list[str]) -> None:
+    """The ``via``, ``id`` and ``for`` clauses, and the client submission they show."""
+    webmail = False
+    if hop.protocol is None:
+        # Yahoo ``from [ip] by webNNN.mail.yahoo.com via HTTP``; GMX ``by web-mail.gmx.net
+        # (...) (via HTTP)``: the protocol is HTTP, written by the webmail front end.
+        if "via" in lower:
+            i = lower.index("via")
+            if i + 1 < len(words) and words[i + 1].rstrip(";").upper() in ("HTTP", "HTTPS"):
+                hop.protocol = words[i + 1].rstrip(";").upper()
+                webmail = True
+        if hop.protocol is None and any(
+            re.fullmatch(r"\s*via HTTPS?\s*", c, re.I) for c in comments
+        ):
+            hop.protocol = "HTTP"
+            webmail = True
+    if "id" in lower:
+        i = lower.index("id")
+        if i + 1 < len(words) and not _PH.fullmatch(words[i + 1]):
+            hop.smtp_id = words[i + 1].rstrip(";")
+    for i, w in enumerate(lower):
+        if w != "for":
+            continue
+        for token in words[i + 1 : i + 3]:
+            m = _ADDR.match(token)
+            if m and not _PH.fullmatch(token):
+                hop.for_addrs.append(m.group(1))
+                break
     if hop.protocol:
         if _AUTH_PROTOCOL.match(hop.protocol):
             hop.auth = True
         if _FETCH_PROTOCOL.match(hop.protocol):
             hop.fetch = True
-    return hop
+    if webmail:
+        hop.submission = "webmail submission"
+    elif hop.auth:
+        hop.submission = "authenticated submission"
+    elif _google_client(hop):
+        hop.auth = True
+        hop.submission = "provider client submission"
+
+
+def _google_client(hop: ReceivedHop) -> bool:
+    """Google's record of a mail client it accepted (``from [ip] by mx.google.com with ESMTPS
+    id 8sm...``): written by ``mx.google.com``/``smtp.gmail.com`` over SMTP, with a submission
+    id (``sm``) or from a client that gave nothing but an IP literal."""
+    by = (hop.by_host or "").lower().rstrip(".")
+    if not any(by == d or by.endswith("." + d) for d in _GOOGLE_DOMAINS):
+        return False
+    if hop.from_ip is None or not hop.protocol or not _TLS_SMTP.match(hop.protocol):
+        return False
+    return bool(hop.smtp_id and _GOOGLE_SUBMISSION_ID.match(hop.smtp_id)) or hop.bare_literal
 
 
 def chain_flags(hops: list[ReceivedHop]) -> None:

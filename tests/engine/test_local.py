@@ -1,0 +1,200 @@
+"""engine.local.run_local: the demo case gives the observations (hence the assessment) of
+today's per-event path; a log of more than ASSESS_ALL_PERSONAS personas keeps only the ones
+with findings and summarises the rest; a million events go through in bounded memory."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from slipcatch.analysis import assess
+from slipcatch.engine import local
+from slipcatch.engine.findings import ASSESS_ALL_PERSONAS
+from slipcatch.engine.local import EVENTS_FILE, run_local
+from slipcatch.engine.observe import coverage, observe
+from slipcatch.eventtable import ENRICHED_SCHEMA, events_to_table, table_to_events
+from slipcatch.model import ANONYMOUS, Remainder
+
+from .generate import DEMO, T0, demo_pack, event_table, hunt_batches
+from .test_enrich import demo_events
+
+
+def test_the_demo_case_gives_todays_observations_and_assessment(tmp_path: Path) -> None:
+    events = demo_events()  # ingest: de-duplicated, in (time, id) order
+    pack = demo_pack()
+    table = events_to_table(events)
+    result = run_local(reversed(table.to_batches(max_chunksize=50)), pack, spill_dir=tmp_path)
+    observed = observe(events, pack)
+    assert result.event_count == 452
+    assert result.observations == observed
+    assert result.remainder is None
+    assert result.selected == tuple(sorted({e.persona for e in events}))
+    assert result.coverage == coverage(observed, pack)
+    manifest = json.loads((DEMO / "case.json").read_text(encoding="utf-8"))
+    evidence_file = DEMO / manifest["evidence_file"]
+    today = assess(observed, pack.actors, evidence_file=evidence_file)
+    assert assess(result.observations, pack.actors, evidence_file=evidence_file) == today
+    # the slip table holds the assessment's slips
+    slips = {s.id: s for p in today for s in p.slips}
+    assert len(slips) == 7
+    rows = {r["slip_id"]: r for r in result.slips.to_pylist()}
+    assert sorted(rows) == sorted(slips)
+    for sid, s in slips.items():
+        assert (rows[sid]["first_seen"], rows[sid]["last_seen"], rows[sid]["events"],
+                rows[sid]["closed_after_seconds"], rows[sid]["attributed_to"]) == (
+            s.first_seen, s.last_seen, s.events, s.closed_after_seconds, s.attributed_to)
+    stats = {r["persona"]: r for r in result.persona_stats.to_pylist()}
+    for p in today:
+        assert stats[p.persona.name]["cover_ratio"] == p.persona.cover_ratio
+        assert stats[p.persona.name]["slips"] == len(p.slips)
+    # the enriched table: every event, sorted by (time, id), readable as a dataset
+    assert result.events_path == tmp_path / EVENTS_FILE
+    on_disk = ds.dataset(result.events_path, format="parquet").to_table()
+    assert on_disk.schema == ENRICHED_SCHEMA
+    assert table_to_events(on_disk) == events
+    assert sorted(p.name for p in tmp_path.iterdir()) == [EVENTS_FILE]
+
+
+def _many_personas() -> tuple[pa.Table, dict[str, int]]:
+    """1106 personas: 1100 users with two events each from their own residential address
+    (126.209.64.1 ...; ten of them once more from 81.2.3.4), 'coverall' only on a VPN,
+    the anonymous persona once from the actor's range, and four with something to weigh."""
+    t0 = int(T0.timestamp()) * 10**6
+    sec = 10**6
+    rows: list[tuple[str, str, int, str]] = []  # persona, address, time, channel
+    for k in range(1100):
+        home = str(ipaddress.IPv4Address("126.209.64.0") + k + 1)
+        rows += [(f"user{k:04d}", home, t0 + k * 60 * sec, "web"),
+                 (f"user{k:04d}", home, t0 + (k * 60 + 30) * sec, "web")]
+        if k < 10:
+            rows.append((f"user{k:04d}", "81.2.3.4", t0 + (k * 60 + 45) * sec, "web"))
+    rows += [("coverall", "95.211.118.5", t0 + k * sec, "web") for k in (1, 2, 3)]
+    rows += [(ANONYMOUS, "175.45.176.10", t0 + 5 * sec, "web")]
+    rows += [("hit", "175.45.176.11", t0 + 7 * sec, "web"),
+             ("mailer", "126.209.100.1", t0 + 8 * sec, "email"),
+             ("slipper", "95.211.118.6", t0 + 100 * sec, "web"),
+             ("slipper", "95.211.118.6", t0 + 200 * sec, "web"),
+             ("slipper", "126.209.100.2", t0 + 250 * sec, "web"),
+             ("slipper", "95.211.118.6", t0 + 290 * sec, "web"),
+             ("asked", "126.209.100.3", t0 + 9 * sec, "web")]
+    names = sorted({r[0] for r in rows})
+    index = {n: i for i, n in enumerate(names)}
+    tables = [
+        event_table(np.array([index[r[0]] for r in part]), names,
+                    pa.array([r[1] for r in part]), np.array([r[2] for r in part]),
+                    channel=channel, first_line=1 + 10_000 * j)
+        for j, channel in enumerate(("web", "email"))
+        if (part := [r for r in rows if r[3] == channel])
+    ]
+    return pa.concat_tables(tables), index
+
+
+def test_beyond_the_threshold_only_personas_with_findings_become_objects(
+    tmp_path: Path,
+) -> None:
+    table, index = _many_personas()
+    assert len(index) == 1106 > ASSESS_ALL_PERSONAS
+    pack = demo_pack()
+    result = run_local(table.to_batches(max_chunksize=500), pack, spill_dir=tmp_path,
+                       assess=["asked"])
+    assert result.event_count == 2221  # 2200 + 10 + 3 + 1 + 7
+    assert result.selected == ("asked", "hit", "mailer", "slipper")
+    chosen = table.filter(pa.compute.is_in(table.column("persona"),
+                                           pa.array(list(result.selected))))
+    chosen = chosen.sort_by([("time", "ascending"), ("id", "ascending")])
+    assert result.observations == observe(table_to_events(chosen), pack)
+    assert len(result.observations) == 7
+    # the remainder, by hand: 1100 x 2 residential events in Japan, 10 from 81.2.3.4
+    # (residential, Russia), 3 on the VPN (the Netherlands), 1 in the actor's range (KP)
+    residential = [str(ipaddress.IPv4Address("126.209.64.0") + k + 1) for k in range(1100)]
+    assert result.remainder == Remainder(
+        events=2214,
+        personas=1102,
+        by_category=(("residential", 2210), ("vpn", 3), ("actor", 1)),
+        by_country=(("JP", 2200), ("RU", 10), ("NL", 3), ("KP", 1)),
+        top_addresses=(("81.2.3.4", "residential", 10), ("95.211.118.5", "vpn", 3),
+                       *((ip, "residential", 2) for ip in sorted(residential)[:18])),
+    )
+    # the one slip: slipper's residential event at 250 s, closed by the VPN at 290 s
+    [slip] = result.slips.to_pylist()
+    assert (slip["persona"], slip["ip"], slip["category"], slip["closed_after_seconds"],
+            slip["first_seen"]) == ("slipper", "126.209.100.2", "residential", 40.0,
+                                    T0 + timedelta(seconds=250))
+    stats = {r["persona"]: r for r in result.persona_stats.to_pylist()}
+    assert len(stats) == 1106
+    assert (stats["coverall"]["works_under_cover"], stats["coverall"]["exposed"]) == (True, 0)
+    assert stats[ANONYMOUS]["actor_events"] == 1
+
+
+@pytest.mark.slow
+def test_a_million_events_in_bounded_memory(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    n, rows = 1_000_000, 1 << 16
+    buffered: list[int] = []
+    to_objects: list[int] = []
+    add, to_events = local._PartWriter.add, local.table_to_events
+
+    def counting_add(self, batch):  # type: ignore[no-untyped-def]
+        add(self, batch)
+        buffered.append(self.rows)
+
+    def counting_to_events(batch):  # type: ignore[no-untyped-def]
+        to_objects.append(batch.num_rows)
+        return to_events(batch)
+
+    monkeypatch.setattr(local._PartWriter, "add", counting_add)
+    monkeypatch.setattr(local, "table_to_events", counting_to_events)
+    arrow_peak = [0]
+
+    def batches():  # type: ignore[no-untyped-def]
+        for batch in hunt_batches(n, 3000, rows, seed=3):
+            arrow_peak[0] = max(arrow_peak[0], pa.total_allocated_bytes())
+            yield batch
+
+    result = run_local(batches(), demo_pack(), spill_dir=tmp_path, memory_limit="256MB")
+    assert result.event_count == n
+    # at most one part's worth of enriched rows waits in memory before it goes to disk
+    assert max(buffered) < local._PART_ROWS + rows
+    meta = pq.ParquetFile(result.events_path).metadata
+    assert meta.num_rows == n
+    on_disk = meta.num_row_groups
+    assert on_disk >= n // local._PART_ROWS
+    # the enriched table never sat in Arrow memory as a whole: at most a third of it
+    first = pq.ParquetFile(result.events_path).read_row_group(0)
+    whole = first.nbytes / first.num_rows * n  # the table's size in Arrow memory
+    assert arrow_peak[0] < whole / 3
+    # only the selected personas' events became Python objects
+    stats = {r["persona"]: r["events"] for r in result.persona_stats.to_pylist()}
+    assert len(stats) > ASSESS_ALL_PERSONAS
+    selected_events = sum(stats[p] for p in result.selected)
+    assert len(result.observations) == selected_events == sum(to_objects)
+    assert selected_events < n // 5
+    assert result.remainder is not None
+    assert result.remainder.events == n - selected_events
+    # each cover account with an exposed event was kept; every slip belongs to one of them
+    kept = set(result.selected)
+    assert set(result.slips.column("persona").to_pylist()) <= kept
+    assert result.slips.num_rows > 0
+
+
+def test_no_events_and_a_bad_address(tmp_path: Path) -> None:
+    empty = run_local(iter(()), demo_pack(), spill_dir=tmp_path / "empty")
+    assert (empty.event_count, empty.observations, empty.selected, empty.remainder) == (
+        0, [], (), None)
+    assert (empty.slips.num_rows, empty.persona_stats.num_rows) == (0, 0)
+    assert pq.read_table(empty.events_path).num_rows == 0
+    assert [c.events_outside for c in empty.coverage] == [0, 0, 0]
+    # a row that is not an address stops the run and leaves nothing behind but the directory
+    bad = event_table(np.zeros(2, np.int64), ["p"], pa.array(["1.2.3.4", "not-an-ip"]),
+                      np.zeros(2, np.int64))
+    spill = tmp_path / "bad"
+    with pytest.raises(ValueError, match=r"generated\.log line 2: row 1: not an IP address"):
+        run_local(iter(bad.to_batches()), demo_pack(), spill_dir=spill)
+    assert list(spill.iterdir()) == []
