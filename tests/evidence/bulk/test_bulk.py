@@ -436,3 +436,17 @@ def test_rows_without_attributes_get_one_empty_object_each() -> None:
     batch, _ = parse_chunk(tctx, *_chunk([b"1,192.0.2.1", b"2,192.0.2.2"], 2))
     assert batch.column("attributes").to_pylist() == ["{}", "{}"]
     assert batch.column("time").to_pylist()[1] == datetime(1970, 1, 1, 0, 0, 2, tzinfo=UTC)
+
+
+def test_authlog_year_from_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "auth.log-2015"
+    path.write_bytes(
+        b"Dec 31 23:59:59 h sshd[1]: Accepted password for u from 1.2.3.4 port 22 ssh2\n"
+        b"Jan  1 00:00:01 h sshd[1]: Failed password for u from 1.2.3.4 port 22 ssh2\n"
+    )
+    options = ReadOptions(year_from_name=True)
+    _both([path], options, 1)
+    reading = ColumnarIngest(path, options, batch_lines=1)
+    got = pa.Table.from_batches(list(reading.batches()), schema=EVENT_SCHEMA)
+    assert [t.year for t in got.column("time").to_pylist()] == [2015, 2016]
+    assert {json.loads(a)["year_source"] for a in got.column("attributes").to_pylist()} == {"name"}

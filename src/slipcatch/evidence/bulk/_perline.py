@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from slipcatch.evidence._source import Line, Problem
@@ -24,10 +25,11 @@ class _Stat:
 
 
 class _NoFile:
-    """The ``path`` of a chunk: only its modification time, carried in the context (a Spark
-    worker cannot stat the investigator's file)."""
+    """The ``path`` of a chunk: its name and its modification time, carried in the context (a
+    Spark worker cannot stat the investigator's file)."""
 
-    def __init__(self, mtime: float | None):
+    def __init__(self, path: str, mtime: float | None):
+        self.name = PurePath(path).name  # the auth log may take its year from the file's name
         self._mtime = mtime
 
     def stat(self) -> _Stat:
@@ -43,7 +45,7 @@ class ChunkSource:
         self.name = ctx.path
         self.sha256 = ctx.sha256
         self.options = ctx.options
-        self.path = _NoFile(ctx.mtime)
+        self.path = _NoFile(ctx.path, ctx.mtime)
         self._items = items
         self._head = head
 
