@@ -82,7 +82,7 @@ def _chunk_context(source: Any, fmt: str) -> Any:
     try:
         from slipcatch.evidence.bulk import chunk_context
     except ImportError:
-        from slipcatch.engine._spark_fallback import chunk_context
+        from slipcatch.engine._spark_fallback import chunk_context  # type: ignore[assignment]
     return chunk_context(source, fmt)
 
 
@@ -100,7 +100,7 @@ def _parse(ctx: Any, lines: pa.BinaryArray, numbers: pa.Int64Array) -> tuple[Any
     try:
         from slipcatch.evidence.bulk import parse_chunk
     except ImportError:
-        from slipcatch.engine._spark_fallback import parse_chunk
+        from slipcatch.engine._spark_fallback import parse_chunk  # type: ignore[assignment]
     return parse_chunk(ctx, lines, numbers)
 
 

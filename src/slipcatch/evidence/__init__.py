@@ -18,6 +18,7 @@ __all__ = [
     "ANONYMOUS",
     "REASONS",
     "REJECTION_SAMPLE",
+    "ColumnarIngest",
     "FileRead",
     "IngestResult",
     "PersonaMap",
@@ -57,6 +58,7 @@ from slipcatch.evidence._ingest import (  # noqa: E402
     ingest_paths,
     walk,
 )
+from slipcatch.evidence.bulk import ColumnarIngest  # noqa: E402
 from slipcatch.model import Rejection  # noqa: E402
 
 

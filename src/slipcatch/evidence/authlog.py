@@ -180,7 +180,11 @@ class _Years:
 
 def read(source: Source) -> Iterator[Event | Rejection]:
     """One event or rejection per non-blank line."""
-    years = _Years(source)
+    yield from read_years(source, _Years(source))
+
+
+def read_years(source: Source, years: _Years) -> Iterator[Event | Rejection]:
+    """``read`` with the year state given: the bulk reader carries it from chunk to chunk."""
     for decoded in text_lines(source):
         if isinstance(decoded, Rejection):
             yield decoded

@@ -1,0 +1,283 @@
+"""``ColumnarIngest``: every evidence file as a stream of ``EVENT_SCHEMA`` record batches.
+
+Files are walked, recognised and accounted exactly as ``ingest()`` does; bulk formats are read in
+blocks of lines through ``parse_chunk_next``, other formats (e-mail) by their per-line reader and
+converted with ``events_to_table``. Events are de-duplicated by id across all files (the first
+seen wins); the ids seen are kept as 64-bit integers in sorted numpy runs, so memory grows by 8
+bytes per distinct event instead of a Python string each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from slipcatch.eventtable import events_to_table
+from slipcatch.evidence._common import reject_problem
+from slipcatch.evidence._ingest import (
+    REJECTION_SAMPLE,
+    FileRead,
+    Skipped,
+    skipped_file,
+    walk,
+)
+from slipcatch.evidence._source import MAX_LINE, Problem, Source, _StreamFault
+from slipcatch.model import Event, EvidenceFile, Rejection
+
+if TYPE_CHECKING:
+    from slipcatch.evidence import ReadOptions
+
+__all__ = ["ColumnarIngest"]
+
+#: Stands in for a line that grew past ``MAX_LINE`` across read chunks (discarded as it
+#: streamed, as ``Source.lines`` does): ``parse_chunk`` rejects it as ``line-too-long``.
+_STAND_IN = b"\x00" * (MAX_LINE + 2)
+
+_HEX = np.full(256, 255, dtype=np.uint8)
+_HEX[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10, dtype=np.uint8)
+_HEX[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+_SHIFTS = np.arange(60, -1, -4, dtype=np.uint64)
+
+
+def id_keys(ids: pa.Array) -> np.ndarray | None:
+    """The 64 bits of each ``ev--`` + 16 hex digit id, or None when any id has another form."""
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    ids = ids.cast(pa.string())
+    if ids.null_count:
+        return None
+    offsets = np.frombuffer(ids.buffers()[1], np.int32)[ids.offset : ids.offset + n + 1]
+    if offsets[-1] - offsets[0] != 20 * n or np.any(np.diff(offsets) != 20):
+        return None
+    raw = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0] : offsets[-1]].reshape(n, 20)
+    if np.any(raw[:, :4] != np.frombuffer(b"ev--", np.uint8)):
+        return None
+    nibbles = _HEX[raw[:, 4:]]
+    if np.any(nibbles == 255):
+        return None
+    return np.bitwise_or.reduce(nibbles.astype(np.uint64) << _SHIFTS, axis=1)
+
+
+class _Seen:
+    """Ids seen so far: sorted runs of uint64 merged as they grow (a small log-structured set),
+    plus a set of strings for ids of another form (none come from today's readers)."""
+
+    def __init__(self) -> None:
+        self._runs: list[np.ndarray] = []
+        self._other: set[str] = set()
+
+    def _contains(self, keys: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(keys), dtype=bool)
+        for run in self._runs:
+            pos = np.searchsorted(run, keys)
+            pos[pos == len(run)] = 0
+            found |= run[pos] == keys
+        return found
+
+    def _add(self, keys: np.ndarray) -> None:
+        """Remember ``keys`` (distinct, none seen before)."""
+        self._runs.append(np.sort(keys))
+        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
+            last = self._runs.pop()
+            # Two sorted runs: the stable sort (timsort) merges them in linear time.
+            self._runs[-1] = np.sort(np.concatenate([self._runs[-1], last]), kind="stable")
+
+    def fresh(self, ids: pa.Array) -> np.ndarray:
+        """Which of ``ids`` are new (first within the batch and not seen before); remembers
+        them."""
+        keys = id_keys(ids)
+        if keys is None:  # some id of another form: one by one (no reader makes such ids)
+            mask = np.zeros(len(ids), dtype=bool)
+            batch: set[int] = set()
+            for k, value in enumerate(ids.to_pylist()):
+                one = id_keys(pa.array([value], pa.string()))
+                if one is None:
+                    mask[k] = value not in self._other
+                    self._other.add(value)
+                elif int(one[0]) not in batch and not self._contains(one)[0]:
+                    batch.add(int(one[0]))
+                    mask[k] = True
+            if batch:
+                self._add(np.array(sorted(batch), dtype=np.uint64))
+            return mask
+        # First occurrences within the batch: sort (stable, so the earliest copy leads its run).
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        leads = np.ones(len(keys), dtype=bool)
+        leads[1:] = ordered[1:] != ordered[:-1]
+        first = np.zeros(len(keys), dtype=bool)
+        first[order[leads]] = True
+        mask = first & ~self._contains(keys)
+        if mask.any():
+            self._add(keys[mask])
+        return mask
+
+
+def line_blocks(source: Source, size: int) -> Iterator[tuple[list[bytes], int] | Problem]:
+    """The file's physical lines in blocks of at most ``size``: (raw lines, first number), then
+    a ``Problem`` if the stream broke. Splits exactly as ``Source.lines`` does (same chunks, same
+    over-long rule), without building an object per line."""
+    number = 0
+    carry = b""
+    overlong = False
+    pending: list[bytes] = []
+    first = 1
+    for chunk in source.chunks():
+        if isinstance(chunk, _StreamFault):
+            if pending:
+                yield pending, first
+            yield Problem(number + 1, chunk.reason, chunk.detail)
+            return
+        if overlong:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                continue
+            number += 1
+            overlong = False
+            pending.append(_STAND_IN)
+            chunk = chunk[nl + 1 :]
+        pieces = (carry + chunk if carry else chunk).split(b"\n")
+        carry = pieces.pop()
+        pending.extend(pieces)
+        number += len(pieces)
+        if len(carry) > MAX_LINE:
+            overlong = True
+            carry = b""
+        while len(pending) >= size:
+            yield pending[:size], first
+            pending = pending[size:]
+            first += size
+    if overlong:
+        pending.append(_STAND_IN)
+    elif carry:
+        pending.append(carry)
+    if pending:
+        yield pending, first
+
+
+class ColumnarIngest:
+    """Read evidence files as record batches; ``files``, ``rejections`` and
+    ``rejection_counts`` are complete once ``batches()`` is exhausted (see module doc)."""
+
+    def __init__(
+        self,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        options: ReadOptions,
+        sink: Callable[[Rejection], None] | None = None,
+        batch_lines: int = 262_144,
+    ):
+        if isinstance(paths, str | os.PathLike):
+            paths = [paths]
+        self.paths = list(paths)
+        self.options = options
+        self.sink = sink
+        self.batch_lines = max(1, int(batch_lines))
+        self.files: list[EvidenceFile] = []
+        self.rejections: list[Rejection] = []
+        self.rejection_counts: Counter[str] = Counter()
+        self._seen = _Seen()
+
+    def _reject(self, rejection: Rejection) -> None:
+        self.rejection_counts[rejection.reason] += 1
+        if len(self.rejections) < REJECTION_SAMPLE:
+            self.rejections.append(rejection)
+        if self.sink is not None:
+            self.sink(rejection)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The events of every file, in walk order and line order, de-duplicated.
+
+        Raises:
+            EvidenceError: a path does not exist or cannot be read.
+        """
+        from slipcatch.evidence.bulk import BULK_FORMATS
+
+        for path in list(walk(self.paths, follow_outside=self.options.follow_outside)):
+            if isinstance(path, Skipped):
+                account, rejection = skipped_file(path)
+                self._reject(rejection)
+                self.files.append(account)
+                continue
+            reading = FileRead(path, self.options)
+            fmt = reading.format.NAME if reading.format is not None else None
+            if fmt in BULK_FORMATS and not (fmt == "table" and self.options.columns):
+                yield from self._bulk(reading)
+            else:
+                yield from self._per_line(reading)
+
+    def _keep(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, int]:
+        mask = self._seen.fresh(batch.column(0))
+        kept = int(mask.sum())
+        if kept < batch.num_rows:
+            batch = batch.filter(pa.array(mask))
+        return batch, len(mask) - kept
+
+    def _bulk(self, reading: FileRead) -> Iterator[pa.RecordBatch]:
+        from slipcatch.evidence.bulk import chunk_context, parse_chunk_next
+
+        source = reading.source
+        assert reading.format is not None
+        ctx = chunk_context(source, reading.format.NAME)
+        records = events = rejected = duplicates = 0
+        for block in line_blocks(source, self.batch_lines):
+            if isinstance(block, Problem):
+                records += 1
+                rejected += 1
+                self._reject(reject_problem(source, block))
+                continue
+            lines, first = block
+            numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
+            batch, found, ctx = parse_chunk_next(ctx, pa.array(lines, pa.large_binary()), numbers)
+            for rejection in found:
+                self._reject(rejection)
+            records += batch.num_rows + len(found)
+            rejected += len(found)
+            batch, dups = self._keep(batch)
+            duplicates += dups
+            events += batch.num_rows
+            if batch.num_rows:
+                yield batch
+        self.files.append(
+            EvidenceFile(
+                path=source.name,
+                sha256=source.sha256,
+                size=source.size,
+                format=reading.format_name,
+                records=records,
+                events=events,
+                rejected=rejected,
+                duplicates=duplicates,
+                confidence=reading.confidence,
+            )
+        )
+
+    def _per_line(self, reading: FileRead) -> Iterator[pa.RecordBatch]:
+        events = duplicates = 0
+        pending: list[Event] = []
+
+        def flush() -> Iterator[pa.RecordBatch]:
+            nonlocal events, duplicates
+            for batch in events_to_table(pending).to_batches():
+                kept, dups = self._keep(batch)
+                events += kept.num_rows
+                duplicates += dups
+                if kept.num_rows:
+                    yield kept
+            pending.clear()
+
+        for item in reading.items():
+            if isinstance(item, Rejection):
+                self._reject(item)
+                continue
+            pending.append(item)
+            if len(pending) >= self.batch_lines:
+                yield from flush()
+        if pending:
+            yield from flush()
+        self.files.append(reading.account(events, duplicates))

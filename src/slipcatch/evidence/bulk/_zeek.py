@@ -1,0 +1,283 @@
+"""Zeek TSV logs in bulk: rows of plain text read column-wise, the rest by the per-line reader.
+
+The chunk is cut at its directive lines (``#...``) into segments read under one reader state
+(separator, fields, path, unset and empty markers), tracked exactly as ``zeek._read_tsv`` does.
+In a segment whose separator is a tab, whose fields are distinct and name ``ts`` and
+``id.orig_h``, a row takes the vectorised path when it is printable ASCII (tabs apart), has one
+value per field, an epoch ``ts`` (digits, optional fraction, before 2100) and an address that
+parses. Every other row (and every row of any other segment, or of a chunk read with a persona
+map of ``attr:`` rows) goes through the per-line reader under the same state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from hashlib import sha256
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slipcatch.eventtable import EVENT_SCHEMA
+from slipcatch.evidence import zeek
+from slipcatch.evidence._common import parse_address, persona_for
+from slipcatch.evidence._source import Line
+from slipcatch.evidence.bulk._perline import ChunkSource, header_lines, read_items
+from slipcatch.model import Rejection
+
+if TYPE_CHECKING:
+    from slipcatch.evidence.bulk import ChunkContext
+
+_SKIP = frozenset({"ts", "id.orig_h", "_path", "user", "username"})
+_EPOCH_MAX = 4102444800.0  # 2100-01-01, as _common.parse_epoch
+
+
+@dataclass(frozen=True)
+class State:
+    """The TSV reader's state (``zeek._read_tsv``'s local variables)."""
+
+    sep: str = "\t"
+    fields: tuple[str, ...] | None = None
+    path: str = "zeek"
+    unset: str = "-"
+    empty: str = "(empty)"
+
+    def apply(self, data: bytes) -> State:
+        """The state after the directive line ``data`` (which starts with ``#``)."""
+        m = zeek._SEPARATOR.match(data)
+        if m:
+            return replace(self, sep=zeek._separator(m.group(1), self.sep))
+        key, _, rest = data.decode("utf-8", "replace")[1:].partition(self.sep)
+        if key == "fields":
+            return replace(self, fields=tuple(rest.split(self.sep)))
+        if key == "path" and rest:
+            return replace(self, path=f"zeek:{rest}")
+        if key == "unset_field":
+            return replace(self, unset=rest)
+        if key == "empty_field":
+            return replace(self, empty=rest)
+        return self
+
+    def header(self) -> bytes:
+        """Directive lines that give this state when read from the start."""
+        escaped = "".join(f"\\x{b:02x}" for b in self.sep.encode("latin-1"))
+        out = [f"#separator {escaped}"]
+        if self.fields is not None:
+            out.append(f"#fields{self.sep}{self.sep.join(self.fields)}")
+        if self.path != "zeek":
+            out.append(f"#path{self.sep}{self.path.removeprefix('zeek:')}")
+        out.append(f"#unset_field{self.sep}{self.unset}")
+        out.append(f"#empty_field{self.sep}{self.empty}")
+        return "\n".join(out).encode("utf-8")
+
+
+def state_of(header: bytes) -> State:
+    state = State()
+    for line in header_lines(header):
+        if line.data.startswith(b"#"):
+            state = state.apply(line.data)
+    return state
+
+
+def parse_zeek_tsv(
+    ctx: ChunkContext, data: pa.Array, nums: pa.Array
+) -> tuple[list[pa.RecordBatch], list[pa.Array], list[Rejection], ChunkContext]:
+    """Event batches (with their line numbers), rejections and the next context of a TSV
+    chunk (``data``: large_binary records, no blank lines)."""
+    state = state_of(ctx.header)
+    directive = pc.starts_with(data.view(pa.large_string()), "#").to_numpy(zero_copy_only=False)
+    cuts = np.flatnonzero(directive)
+    raw = data.to_pylist() if len(cuts) else None
+    batches: list[pa.RecordBatch] = []
+    order: list[pa.Array] = []
+    rejections: list[Rejection] = []
+    start = 0
+    for cut in [*cuts.tolist(), len(data)]:
+        if cut > start:
+            seg = _segment(
+                ctx, state, data.slice(start, cut - start), nums.slice(start, cut - start)
+            )
+            batches.extend(seg[0])
+            order.extend(seg[1])
+            rejections.extend(seg[2])
+        if cut < len(data):
+            assert raw is not None
+            state = state.apply(raw[cut])
+        start = cut + 1
+    return batches, order, rejections, replace(ctx, header=state.header())
+
+
+def _fast_segment(state: State, ctx: ChunkContext) -> bool:
+    fields = state.fields
+    pmap = ctx.options.persona_map
+    return (
+        state.sep == "\t"
+        and fields is not None
+        and len(set(fields)) == len(fields)
+        and "ts" in fields
+        and "id.orig_h" in fields
+        and not (pmap is not None and pmap.has_record_rows)
+    )
+
+
+def _segment(
+    ctx: ChunkContext, state: State, data: pa.Array, nums: pa.Array
+) -> tuple[list[pa.RecordBatch], list[pa.Array], list[Rejection]]:
+    from slipcatch.evidence.bulk import _events_batch
+
+    batches: list[pa.RecordBatch] = []
+    order: list[pa.Array] = []
+    taken = np.zeros(len(data), dtype=bool)
+    if _fast_segment(state, ctx):
+        rows = _fast_rows(ctx, state, data, nums)
+        if rows is not None:
+            batch, taken = rows
+            if batch.num_rows:
+                batches.append(batch)
+                order.append(nums.filter(pa.array(taken)))
+    rest = pa.array(~taken)
+    items = [
+        Line(n, d)
+        for n, d in zip(nums.filter(rest).to_pylist(), data.filter(rest).to_pylist(), strict=True)
+    ]
+    rejections: list[Rejection] = []
+    if items:
+        body = [*header_lines(state.header()), *items]
+        events, numbers, rejections = read_items(zeek, ChunkSource(ctx, body, state.header()))
+        if events:
+            batches.append(_events_batch(events, numbers))
+            order.append(pa.array(numbers, pa.int64()))
+    return batches, order, rejections
+
+
+def _json_value(col: pl.Expr) -> pl.Expr:
+    """A JSON string literal of printable ASCII text."""
+    escaped = col.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
+        '"', '\\"', literal=True
+    )
+    return pl.concat_str([pl.lit('"'), escaped, pl.lit('"')])
+
+
+def _fast_rows(
+    ctx: ChunkContext, state: State, data: pa.Array, nums: pa.Array
+) -> tuple[pa.RecordBatch, np.ndarray] | None:
+    """The events of the rows that take the vectorised path, and which rows they are."""
+    fields = state.fields
+    assert fields is not None
+    n = len(fields)
+    text = data.view(pa.large_string())
+    ok = pc.and_(
+        pc.match_substring_regex(text, r"^[\t -~]*$"),
+        pc.equal(pc.count_substring(text, "\t"), n - 1),
+    )
+    ok_np = ok.to_numpy(zero_copy_only=False)
+    if not ok_np.any():
+        return None
+    lines = text.filter(ok)
+    flat = pc.split_pattern(lines, "\t").flatten()
+    rows = len(lines)
+    cols = {
+        name: pl.from_arrow(flat.take(pa.array(np.arange(k, rows * n, n))))
+        for k, name in enumerate(fields)
+    }
+    df = pl.DataFrame(cols).select(
+        pl.when(pl.col(f) == state.unset)
+        .then(None)
+        .when(pl.col(f) == state.empty)
+        .then(pl.lit(""))
+        .otherwise(pl.col(f))
+        .alias(f)
+        for f in fields
+    )
+    ts = df["ts"]
+    good_ts = ts.str.contains(r"^[0-9]+(\.[0-9]+)?$").fill_null(False).to_numpy()
+    seconds = np.array(
+        [float(t) if g else -1.0 for t, g in zip(ts.to_list(), good_ts, strict=True)]
+    )
+    good_ts &= (seconds >= 0) & (seconds < _EPOCH_MAX)
+    clients = df["id.orig_h"]
+    canon = {c: parse_address(c)[0] for c in clients.drop_nulls().unique().to_list() if c}
+    ip = clients.replace_strict(canon, default=None, return_dtype=pl.String)
+    keep = good_ts & ip.is_not_null().to_numpy()
+    taken = np.zeros(len(data), dtype=bool)
+    taken[np.flatnonzero(ok_np)[keep]] = True
+    if not keep.any():
+        return pa.RecordBatch.from_pylist([], schema=EVENT_SCHEMA), taken
+    mask = pl.Series(keep)
+    df = df.filter(mask)
+    ip = ip.filter(mask)
+    raw_lines = data.filter(pa.array(taken))
+    # datetime.fromtimestamp: whole seconds, and the fraction rounded half-even to microseconds.
+    whole = np.floor(seconds[keep])
+    micros = np.rint((seconds[keep] - whole) * 1e6).astype(np.int64)
+    whole = whole.astype(np.int64) + (micros >= 1_000_000)
+    micros = np.where(micros >= 1_000_000, micros - 1_000_000, micros)
+    stamp = pl.Series("t", whole * 1_000_000 + micros).cast(pl.Datetime("us", "UTC"))
+    us = pl.Series("us", micros)
+    iso = pl.DataFrame({"t": stamp, "us": us}).select(
+        pl.concat_str(
+            [
+                pl.col("t").dt.strftime("%Y-%m-%dT%H:%M:%S"),
+                pl.when(pl.col("us") > 0)
+                .then(pl.concat_str([pl.lit("."), pl.col("us").cast(pl.String).str.zfill(6)]))
+                .otherwise(pl.lit("")),
+                pl.lit("+00:00"),
+            ]
+        )
+    )
+    who_cols = [
+        pl.when(pl.col(f) != "").then(pl.col(f)) for f in ("user", "username") if f in fields
+    ]
+    if who_cols:
+        who = df.select(pl.coalesce(*who_cols, pl.lit(None, pl.String)).alias("w"))["w"]
+    else:
+        who = pl.Series("w", [None] * df.height, dtype=pl.String)
+    personas = {w: persona_for(ctx, w) for w in who.unique().to_list()}  # type: ignore[arg-type]
+    persona = who.replace_strict(personas, return_dtype=pl.String)
+    keys = sorted(f for f in fields if f not in _SKIP)
+    pieces = [pl.concat_str([pl.lit(json.dumps(k) + ": "), _json_value(pl.col(k))]) for k in keys]
+    attrs = df.select(
+        pl.concat_str(
+            [
+                pl.lit("{"),
+                pl.concat_str(pieces, separator=", ", ignore_nulls=True).fill_null(""),
+                pl.lit("}"),
+            ]
+        ).alias("a")
+        if pieces
+        else pl.lit("{}").alias("a")
+    )["a"]
+    if not pieces:  # a literal selects one row: one "{}" per event
+        attrs = pl.Series("a", ["{}"] * len(ip), dtype=pl.String)
+    digests = pl.Series([sha256(raw).hexdigest() for raw in raw_lines.to_pylist()])
+    key_text = pl.DataFrame({"t": iso.to_series(), "a": ip, "p": persona, "h": digests}).select(
+        pl.concat_str(
+            [pl.lit(state.path), pl.col("t"), pl.col("a"), pl.col("p"), pl.col("h"), pl.lit("")],
+            separator="\x1f",
+        ).cast(pl.Binary)
+    )
+    ids = ["ev--" + sha256(k).hexdigest()[:16] for k in key_text.to_series().to_list()]
+    count = len(ids)
+    numbers = nums.filter(pa.array(taken))
+    batch = pa.RecordBatch.from_arrays(
+        [
+            pa.array(ids, pa.string()),
+            stamp.to_arrow().cast(pa.timestamp("us", tz="UTC")),
+            ip.to_arrow().cast(pa.string()),
+            persona.to_arrow().cast(pa.string()),
+            pa.array([state.path] * count, pa.string()),
+            pa.array([ctx.path] * count, pa.string()),
+            pa.array([ctx.sha256] * count, pa.string()),
+            pc.binary_join_element_wise("line ", pc.cast(numbers, pa.string()), ""),
+            pa.nulls(count, pa.string()),
+            pa.nulls(count, pa.string()),
+            attrs.to_arrow().cast(pa.string()),
+            pa.array(["[]"] * count, pa.string()),
+            pa.nulls(count, pa.string()),
+        ],
+        schema=EVENT_SCHEMA,
+    )
+    return batch, taken
