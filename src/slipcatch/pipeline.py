@@ -22,7 +22,13 @@ from slipcatch.engine.local import run_local
 from slipcatch.engine.observe import coverage, observe
 from slipcatch.errors import EvidenceError, UsageError
 from slipcatch.eventtable import events_to_table
-from slipcatch.evidence import REJECTION_SAMPLE, IngestResult, PersonaMap, ReadOptions, ingest
+from slipcatch.evidence import (
+    REJECTION_SAMPLE,
+    ColumnarIngest,
+    IngestResult,
+    PersonaMap,
+    ReadOptions,
+)
 from slipcatch.intel import IntelPack, load_pack
 from slipcatch.intel.addr import lookup_address
 from slipcatch.model import Assessment, Event, Rejection
@@ -257,15 +263,22 @@ def analyze(
                     rejection_counts=Counter(ran.rejection_counts),
                 )
             else:
-                started = time.perf_counter()
                 if case is None:
-                    ingested = ingest(list(paths), options, sink=rejected)
+                    # read as a stream of record batches (memory flat with the input)
+                    stream = ColumnarIngest(list(paths), options, sink=rejected)
+                    found = run_local(stream.batches(), pack, spill_dir=spill, assess=wanted,
+                                      timings=timings, progress=progress)
+                    ingested = IngestResult(
+                        files=list(stream.files), rejections=list(stream.rejections),
+                        rejection_counts=Counter(stream.rejection_counts),
+                    )
                 else:
+                    started = time.perf_counter()
                     ingested = _ingest_into_case(case, paths, options, rejected)
-                if timings is not None:
-                    timings["read"] = time.perf_counter() - started
-                found = run_local(_event_batches(ingested.events), pack, spill_dir=spill,
-                                  assess=wanted, timings=timings, progress=progress)
+                    if timings is not None:
+                        timings["read"] = time.perf_counter() - started
+                    found = run_local(_event_batches(ingested.events), pack, spill_dir=spill,
+                                      assess=wanted, timings=timings, progress=progress)
         except EvidenceError as exc:
             if out is None:
                 raise

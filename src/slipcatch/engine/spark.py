@@ -78,29 +78,29 @@ MAX_LINE = 64 * 1024
 
 
 def _chunk_context(source: Any, fmt: str) -> Any:
-    """``evidence.bulk.chunk_context`` (or the private fallback until it lands)."""
-    try:
-        from slipcatch.evidence.bulk import chunk_context
-    except ImportError:
-        from slipcatch.engine._spark_fallback import chunk_context  # type: ignore[assignment]
+    """``evidence.bulk.chunk_context``: what a chunk of the file needs from its start."""
+    from slipcatch.evidence.bulk import chunk_context
+
     return chunk_context(source, fmt)
 
 
+#: Bulk formats whose chunks parse independently. An auth log's year-less stamps take their
+#: year from the lines before them (a state carried through the file), so auth logs are read on
+#: the driver, in order.
+_SPLITTABLE_FORMATS = frozenset({"weblog", "zeek", "table"})
+
+
 def _bulk_formats() -> frozenset[str]:
-    """``evidence.bulk.BULK_FORMATS`` (or the fallback's)."""
-    try:
-        from slipcatch.evidence.bulk import BULK_FORMATS
-    except ImportError:
-        from slipcatch.engine._spark_fallback import BULK_FORMATS
-    return frozenset(BULK_FORMATS)
+    """The ``evidence.bulk.BULK_FORMATS`` that can be cut into ranges for the executors."""
+    from slipcatch.evidence.bulk import BULK_FORMATS
+
+    return frozenset(BULK_FORMATS) & _SPLITTABLE_FORMATS
 
 
 def _parse(ctx: Any, lines: pa.BinaryArray, numbers: pa.Int64Array) -> tuple[Any, list[Any]]:
     """``evidence.bulk.parse_chunk``: events (``EVENT_SCHEMA``) and rejections of the lines."""
-    try:
-        from slipcatch.evidence.bulk import parse_chunk
-    except ImportError:
-        from slipcatch.engine._spark_fallback import parse_chunk  # type: ignore[assignment]
+    from slipcatch.evidence.bulk import parse_chunk
+
     return parse_chunk(ctx, lines, numbers)
 
 
@@ -570,7 +570,9 @@ def _plan(
         plan.accounts.append(reading)
         src = reading.source
         name = reading.format.NAME if reading.format is not None else None
-        if name in bulk and src.compression is None and src.encoding == "":
+        # a column-mapped table is read by the per-line reader (evidence.bulk leaves it)
+        mapped = name == "table" and bool(options.columns)
+        if name in bulk and not mapped and src.compression is None and src.encoding == "":
             plan.contexts[index] = _chunk_context(src, name)
             plan.ranges.extend(
                 plan_ranges(functools.partial(src.path.open, "rb"), src.size, index, range_bytes)
