@@ -1,5 +1,6 @@
-"""Ingest throughput: access-log lines/s, e-mail messages/s, and CloudTrail and Entra sign-in
-records/s (JSON lines), against a plain-Python baseline.
+"""Ingest throughput: access-log lines/s, e-mail messages/s, CloudTrail and Entra sign-in
+records/s (JSON lines), IIS W3C and sshd syslog lines/s and EVTX records/s, against a
+plain-Python baseline.
 
 Run from the repository root::
 
@@ -19,8 +20,12 @@ over each file (the standard library's header parse, no origin analysis). The ra
 baseline time / slipcatch time: how much of the bare loop's speed the full reader keeps while it
 builds, hashes and de-duplicates events. For CloudTrail and Entra sign-ins (JSON lines shaped
 like the real samples in shared/data/today: one IAM user and one assumed role, a pool of
-addresses) the baseline is ``json.loads`` of each line and reading its address field. No assertion
-is made; this is a measurement.
+addresses) the baseline is ``json.loads`` of each line and reading its address field. For IIS
+W3C (generated with the real IIS 10 sample's ``#Fields``) it is splitting each data line on
+spaces; for sshd syslog lines, a regex search for ``from IP port``; for EVTX (the four real
+samples in shared/data/today/windows-evtx, read 20 times) the registry's ``evtx`` parser
+decoding every record, the work the Windows reader builds on. No assertion is made; this is a
+measurement.
 
 The bulk path (``evidence.bulk``) is measured next to the per-line path on its own generated
 log (``--bulk-lines``, 500k by default): ``ingest()`` (per-line reader), ``ColumnarIngest``
@@ -36,6 +41,7 @@ import email.parser
 import email.policy
 import json
 import random
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -160,6 +166,80 @@ def write_signins(path: Path, n: int, seed: int = 2019) -> None:
             fh.write(json.dumps(rec) + "\n")
 
 
+def _address(rng: random.Random) -> str:
+    octets = (rng.randint(1, 223), rng.randint(0, 255), rng.randint(0, 255), rng.randint(1, 254))
+    return ".".join(map(str, octets))
+
+
+def write_iis(path: Path, n: int, seed: int = 2021) -> None:
+    """IIS W3C lines with the field list of the real IIS 10 sample in shared/data/today."""
+    rng = random.Random(seed)
+    pool = [_address(rng) for _ in range(5000)]
+    with path.open("w", encoding="ascii") as fh:
+        fh.write("#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n"
+                 "#Date: 2021-04-01 00:00:00\n#Fields: date time s-ip cs-method cs-uri-stem "
+                 "cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status "
+                 "sc-substatus sc-win32-status time-taken\n")
+        for i in range(n):
+            sec = i // 20
+            user = rng.choice(("-", "-", "-", "CORP\\alice", "bob"))
+            fh.write(f"2021-04-{1 + sec // 86400:02d} {sec // 3600 % 24:02d}:{sec // 60 % 60:02d}:"
+                     f"{sec % 60:02d} 10.0.0.5 GET {rng.choice(PATHS)} - 443 {user} "
+                     f"{rng.choice(pool)} {rng.choice(AGENTS).replace(' ', '+')} - "
+                     f"{rng.choice((200, 200, 304, 404))} 0 0 {rng.randint(1, 900)}\n")
+
+
+def write_sshd(path: Path, n: int, seed: int = 2015) -> None:
+    """OpenSSH syslog lines (Accepted / Failed password) as the real 2015 sample writes them."""
+    rng = random.Random(seed)
+    pool = [_address(rng) for _ in range(3000)]
+    with path.open("w", encoding="ascii") as fh:
+        for i in range(n):
+            sec = i // 5
+            what = rng.choice(("Accepted password", "Failed password", "Failed password"))
+            fh.write(f"Mar {11 + sec // 86400:2d} {sec // 3600 % 24:02d}:{sec // 60 % 60:02d}:"
+                     f"{sec % 60:02d} host1 sshd[{1000 + i % 500}]: {what} for "
+                     f"{rng.choice(('root', 'admin', 'plaso', 'deploy'))} from "
+                     f"{rng.choice(pool)} port {rng.randint(1024, 65535)} ssh2\n")
+
+
+_SSHD_FROM = re.compile(r" from (\S+) port ")
+
+
+def baseline_sshd(path: Path) -> int:
+    n = 0
+    search = _SSHD_FROM.search
+    with path.open("rb") as fh:
+        for raw in fh:
+            if search(raw.decode("utf-8")):
+                n += 1
+    return n
+
+
+def baseline_iis(path: Path) -> int:
+    n = 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.startswith(b"#") and len(raw.split(b" ")) > 8:
+                n += 1
+    return n
+
+
+#: The real EVTX samples (Windows logons) in shared/data/today, beside the repository.
+EVTX_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "today" / "windows-evtx"
+
+
+def baseline_evtx(files: list[Path]) -> int:
+    """The registry's EVTX parser alone: every record decoded to JSON, nothing else."""
+    import evtx
+
+    n = 0
+    for f in files:
+        for _ in evtx.PyEvtxParser(str(f)).records_json():
+            n += 1
+    return n
+
+
 def baseline_json(path: Path, field: str) -> int:
     n = 0
     with path.open("rb") as fh:
@@ -249,6 +329,15 @@ def main() -> None:
         assert result.files[0].records == args.lines, result.files[0]
         mresult = ingest(mail)
         assert sum(f.events for f in mresult.files) == args.messages
+        iis = Path(tmp) / "u_ex210401.log"
+        write_iis(iis, args.lines)
+        sshd = Path(tmp) / "auth.log"
+        write_sshd(sshd, args.lines)
+        for path, fmt in ((iis, "iis"), (sshd, "authlog")):
+            got = ingest(path).files[0]
+            assert (got.format, got.events + got.duplicates) == (fmt, args.lines), got
+        evtx_files = sorted(EVTX_DIR.glob("*.evtx"))
+        evtx_records = sum(f.records for f in ingest(evtx_files).files)
         rows = []
         for label, n, ours, base in (
             ("access-log lines", args.lines, lambda: ingest(log), lambda: baseline_lines(log)),
@@ -257,6 +346,10 @@ def main() -> None:
              lambda: baseline_json(trail, "sourceIPAddress")),
             ("entra sign-ins", args.cloud, lambda: ingest(signins),
              lambda: baseline_json(signins, "callerIpAddress")),
+            ("iis w3c lines", args.lines, lambda: ingest(iis), lambda: baseline_iis(iis)),
+            ("sshd syslog lines", args.lines, lambda: ingest(sshd), lambda: baseline_sshd(sshd)),
+            ("evtx records", evtx_records * 20, lambda: [ingest(evtx_files) for _ in range(20)],
+             lambda: [baseline_evtx(evtx_files) for _ in range(20)]),
         ):  # fmt: skip
             t_ours = best_cpu(ours, args.rounds)
             t_base = best_cpu(base, args.rounds)
