@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from slipcatch.model import ANONYMOUS
+
 __all__ = ["CLASSIFY", "ORDERED", "SLIPS", "persona_stats_sql", "statements"]
 
 #: ``model.COVER`` and ``analysis.reading.EXPOSED`` as SQL lists.
@@ -42,13 +44,18 @@ SELECT persona, id, time, category, actor, asn, channel, src_ip, country, mail,
 FROM sc_events
 """
 
-#: The persona's time order as a row number ``k`` (covered first at one instant).
-ORDERED = """
+#: The persona's time order as a row number ``k`` (covered first at one instant), for the
+#: personas that can have slips only: those working under cover, and never the anonymous one
+#: (``model.ANONYMOUS``: not one operator, no slips). A window partitioned by persona puts a
+#: persona's events in one task; the anonymous visitors of an access log are most of its lines.
+ORDERED = f"""
 CREATE OR REPLACE TEMP VIEW sc_ordered AS
 SELECT *, row_number() OVER (
            PARTITION BY persona
            ORDER BY time, CASE WHEN cls = 'C' THEN 0 ELSE 1 END, id) AS k
 FROM sc_cls
+WHERE persona IN (SELECT persona FROM sc_persona_stats WHERE under_cover)
+  AND persona <> '{ANONYMOUS.replace("'", "''")}'
 """
 
 
@@ -126,4 +133,4 @@ GROUP BY r.persona, r.run
 def statements(actor_asns: Iterable[int]) -> list[str]:
     """The statements that define ``sc_persona_stats`` and ``sc_slips`` over ``sc_events``,
     in order."""
-    return [CLASSIFY, ORDERED, persona_stats_sql(actor_asns), SLIPS]
+    return [CLASSIFY, persona_stats_sql(actor_asns), ORDERED, SLIPS]

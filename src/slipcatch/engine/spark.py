@@ -457,8 +457,13 @@ def spark_session(master: str = DEFAULT_MASTER) -> Any:
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_log_config()}")
     )
     if local:
+        # a local master runs its executors inside the driver's JVM: its heap is theirs
+        # (SLIPCATCH_SPARK_DRIVER_MEMORY, default 2g; Spark's own default, 1g, is too small
+        # for the windows over a persona of millions of events)
+        memory = os.environ.get("SLIPCATCH_SPARK_DRIVER_MEMORY", "2g")
         builder = (
-            builder.config("spark.driver.host", "127.0.0.1")
+            builder.config("spark.driver.memory", memory)
+            .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.executorEnv.PYTHONPATH", _package_root())
         )
