@@ -137,9 +137,14 @@ def _event_batches(events: Sequence[Event], rows: int = 1 << 16) -> Iterator[pa.
 def _table_batches(path: Path) -> Iterator[pa.RecordBatch]:
     """The enriched event table the engine left at ``path`` (a Parquet file, or a directory
     of parts from Spark), batch by batch in its (time, id) order."""
-    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
-    yield from ds.dataset(path, format="parquet").to_batches(batch_size=1 << 16)
+    # ParquetFile.iter_batches reads a row group at a time; a dataset scan reads ahead many
+    # (about 0.9 GB more resident memory on 2 M events, growing with the table)
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    for part in files:
+        with pq.ParquetFile(part) as table:
+            yield from table.iter_batches(batch_size=1 << 16)
 
 
 def _personas_named(evidence_file: str | Path, pack: IntelPack) -> tuple[str, ...]:
