@@ -144,19 +144,7 @@ def fast_rows(
         for k in sorted(keyed)
     ]
     frame = pl.DataFrame(keyed) if keyed else pl.DataFrame({"_": [0] * len(ip)})
-    attrs = frame.select(
-        pl.concat_str(
-            [
-                pl.lit("{"),
-                pl.concat_str(pieces, separator=", ", ignore_nulls=True).fill_null(""),
-                pl.lit("}"),
-            ]
-        ).alias("a")
-        if pieces
-        else pl.lit("{}").alias("a")
-    )["a"]
-    if not pieces:  # a literal selects one row: one "{}" per event
-        attrs = pl.Series("a", ["{}"] * len(ip), dtype=pl.String)
+    attrs = json_objects(frame, pieces, len(ip))
     used_lines = data.filter(pa.array(taken)).to_pylist()
     rid_list = rid.to_list() if rid is not None else [None] * len(used_lines)
     digests = [
@@ -193,6 +181,15 @@ def fast_rows(
         schema=EVENT_SCHEMA,
     )
     return batch, taken
+
+
+def json_objects(frame: pl.DataFrame, pieces: list[pl.Expr], n: int) -> pl.Series:
+    """One JSON object text per row of ``frame`` from its ``"key": value`` ``pieces`` (a null
+    piece is left out), in key order; ``"{}"`` for each of the ``n`` rows when there are none."""
+    if not pieces:  # a literal would select one row: one "{}" per event
+        return pl.Series("a", ["{}"] * n, dtype=pl.String)
+    joined = pl.concat_str(pieces, separator=", ", ignore_nulls=True).fill_null("")
+    return frame.select(pl.concat_str([pl.lit("{"), joined, pl.lit("}")]).alias("a"))["a"]
 
 
 def _series(values: pa.Array) -> pl.Series:

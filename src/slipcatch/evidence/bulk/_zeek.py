@@ -26,6 +26,7 @@ from slipcatch.evidence import zeek
 from slipcatch.evidence._common import parse_address, persona_for
 from slipcatch.evidence._source import Line
 from slipcatch.evidence.bulk._perline import ChunkSource, header_lines, read_items
+from slipcatch.evidence.bulk._table import json_objects
 from slipcatch.model import Rejection
 
 if TYPE_CHECKING:
@@ -239,19 +240,7 @@ def _fast_rows(
     persona = who.replace_strict(personas, return_dtype=pl.String)
     keys = sorted(f for f in fields if f not in _SKIP)
     pieces = [pl.concat_str([pl.lit(json.dumps(k) + ": "), _json_value(pl.col(k))]) for k in keys]
-    attrs = df.select(
-        pl.concat_str(
-            [
-                pl.lit("{"),
-                pl.concat_str(pieces, separator=", ", ignore_nulls=True).fill_null(""),
-                pl.lit("}"),
-            ]
-        ).alias("a")
-        if pieces
-        else pl.lit("{}").alias("a")
-    )["a"]
-    if not pieces:  # a literal selects one row: one "{}" per event
-        attrs = pl.Series("a", ["{}"] * len(ip), dtype=pl.String)
+    attrs = json_objects(df, pieces, len(ip))
     digests = pl.Series([sha256(raw).hexdigest() for raw in raw_lines.to_pylist()])
     key_text = pl.DataFrame({"t": iso.to_series(), "a": ip, "p": persona, "h": digests}).select(
         pl.concat_str(
