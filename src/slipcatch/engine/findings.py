@@ -247,6 +247,7 @@ class Findings:
             FROM {src}
         ), claimed AS (
             SELECT b.id, b.time, b.persona, b.email, b.src_ip, b.raw_category, b.raw_actor,
+                   b.asn AS raw_asn,
                    coalesce(c.ip_hi, b.ip_hi) AS ip_hi,
                    coalesce(c.ip_lo, b.ip_lo) AS ip_lo,
                    CASE WHEN c.id IS NULL THEN b.cat_t ELSE c.category END AS cat_c,
@@ -255,7 +256,7 @@ class Findings:
                    CASE WHEN c.id IS NULL THEN b.country ELSE c.country END AS country
             FROM base b LEFT JOIN (SELECT DISTINCT ON (id) * FROM sc_claims) c ON b.id = c.id
         ), asn_read AS (
-            SELECT r.* EXCLUDE (cat_c, actor_c),
+            SELECT r.* EXCLUDE (cat_c, actor_c, raw_asn),
                    CASE WHEN o.actor IS NOT NULL AND r.cat_c IN ({_ASN_SQL})
                         THEN '{Category.ACTOR}' ELSE r.cat_c END AS category,
                    CASE WHEN o.actor IS NOT NULL AND r.cat_c IN ({_ASN_SQL})
@@ -263,7 +264,9 @@ class Findings:
                    r.raw_category IN ({_EXPOSED_SQL}) AND a.asn IS NOT NULL AS actor_as
             FROM claimed r
             LEFT JOIN sc_owners o ON r.asn = o.asn
-            LEFT JOIN sc_actor_asns a ON r.asn = a.asn
+            -- the entry address as observed: exposed and in an actor's AS (a claim behind
+            -- it is weighed through its own category and actor above)
+            LEFT JOIN sc_actor_asns a ON r.raw_asn = a.asn
         )
         SELECT *, category IN ({_COVER_SQL}) AS cover,
                category IN ({_EXPOSED_SQL}) AS exposed
