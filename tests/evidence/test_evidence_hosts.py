@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hostile.corpus import auth_long_lines
 from slipcatch.evidence import ReadOptions, authlog, iis, ingest, squid, vsftpd
 from slipcatch.evidence._ingest import scores
 from slipcatch.evidence._source import Source
@@ -377,20 +378,10 @@ def test_channels_of_other_programs(tmp_path: Path) -> None:
     assert events[3].attributes["program"] == "login"
 
 
-def test_hostile_long_lines_cost_linear_time(tmp_path: Path) -> None:
-    import time
-
-    head = "Mar  1 10:00:00 h {}[1]: "
-    bodies = {
-        "postfix/smtpd": ["connect from " * 4000, "client=" * 9000, "pam(" + "a," * 30000],
-        "dovecot": ["pam(" + "a," * 30000, "imap-login: " + "x=y " * 15000],
-        "sshd": ["Failed x for " + "a from b" * 7000, "authentication failure;" + " rhost=" * 8000],
-        "ftpd": ["connection from " + "( " * 30000],
-    }
-    lines = [head.format(prog) + body for prog, group in bodies.items() for body in group]
+def test_hostile_long_lines_are_each_accounted(tmp_path: Path) -> None:
+    # how long they take is a benchmark figure (benchmarks/hostile/long_lines.py)
+    lines = auth_long_lines()
     p = tmp_path / "auth.log"
     p.write_text("\n".join(lines) + "\n")
-    start = time.monotonic()
     acct, _, _, _ = _read(p, ReadOptions(year=2016))
-    assert time.monotonic() - start < 5.0  # quadratic scans took over 10 s a line
     assert acct.records == len(lines) == acct.events + acct.rejected

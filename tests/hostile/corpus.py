@@ -19,6 +19,32 @@ from pathlib import Path
 WEB = '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /{n} HTTP/1.0" 200 1 "-" "ua"\n'
 
 
+def auth_long_lines() -> list[str]:
+    """Syslog lines built to make the Postfix, Dovecot, sshd and ftpd patterns scan again and
+    again (a quadratic scan took over 10 s a line); benchmarks/hostile/long_lines.py times them."""
+    head = "Mar  1 10:00:00 h {}[1]: "
+    bodies = {
+        "postfix/smtpd": ["connect from " * 4000, "client=" * 9000, "pam(" + "a," * 30000],
+        "dovecot": ["pam(" + "a," * 30000, "imap-login: " + "x=y " * 15000],
+        "sshd": ["Failed x for " + "a from b" * 7000, "authentication failure;" + " rhost=" * 8000],
+        "ftpd": ["connection from " + "( " * 30000],
+    }
+    return [head.format(prog) + body for prog, group in bodies.items() for body in group]
+
+
+def winsec_long_lines() -> list[str]:
+    """Windows XML export lines of repeated opening tags (and one over 64 KiB, one cut short)."""
+    event = "<Event><System><EventID>4624</EventID></System><EventData>"
+    return [
+        event + '<Data Name="' * 5000 + "</Event>",
+        event + "<Event " * 2000,  # no end tag: one event with the next line
+        event + '<TimeCreated SystemTime="' * 1500 + "</Event>",
+        event + '<Data Name="IpAddress">' * 2700 + "</Event>",
+        event + "<Event " * 9000 + "<Event " * 9000 + "</Event>",  # over 64 KiB
+        "<Event><EventID>4625</EventID>",  # cut short
+    ]
+
+
 def web_lines(count: int, start: int = 0) -> bytes:
     return "".join(WEB.format(n=n) for n in range(start, start + count)).encode()
 
