@@ -40,7 +40,7 @@ DEFAULT_OUT = "slipcatch-out"
 EXPORT_FORMATS: dict[str, tuple[str, ...]] = {
     "html": ("html",),
     "md": ("markdown",),
-    "json": ("assessment", "events"),
+    "json": ("assessment", "events", "events_parquet"),
     "stix": ("stix",),
     "misp": ("misp",),
 }
@@ -283,7 +283,8 @@ def _add_case_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         action="append",
         choices=sorted(EXPORT_FORMATS),
         required=True,
-        help="html, md, json (assessment.json + events.jsonl), stix or misp; repeatable",
+        help="html, md, json (assessment.json, events.jsonl, events.parquet), stix or misp; "
+        "repeatable",
     )
     exp.add_argument("--out", default=DEFAULT_OUT, help="output directory")
     exp.add_argument("--run", help="run id (default: the latest run)")
