@@ -28,6 +28,7 @@ from slipcatch.evidence import (
     IngestResult,
     PersonaMap,
     ReadOptions,
+    ReadStatus,
 )
 from slipcatch.intel import IntelPack, load_pack
 from slipcatch.intel.addr import lookup_address
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from slipcatch.report import ReportOptions
 
 __all__ = [
+    "ReadStatus",
     "RunResult",
     "analyze",
     "check_out_dir",
@@ -45,6 +47,19 @@ __all__ = [
     "observe",
     "run_time",
 ]
+
+
+def _with_status(
+    progress: Callable[[int, ReadStatus | None], None] | None, stream: ColumnarIngest | None
+) -> Callable[[int], None] | None:
+    """The engine's per-batch event count, passed on with the reading's status."""
+    if progress is None:
+        return None
+
+    def report(events: int) -> None:
+        progress(events, stream.status() if stream is not None else None)
+
+    return report
 
 
 @dataclass(frozen=True)
@@ -197,7 +212,7 @@ def analyze(
     spark_master: str | None = None,
     assess_personas: Sequence[str] = (),
     timings: dict[str, float] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, ReadStatus | None], None] | None = None,
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -222,8 +237,10 @@ def analyze(
 
     ``timings``, when given, receives the seconds of each stage (``engine.local.run_local``'s
     ``read``, ``enrich``, ``spill``, ``findings``, ``observe``; then ``assess`` and
-    ``outputs``; ``engine`` for the whole Spark job). ``progress`` is called with the number of
-    events read so far (local engine).
+    ``outputs``; ``engine`` for the whole Spark job). ``progress`` is called after each batch
+    with the number of events read so far and, when evidence paths are read (not a case's
+    held events), how far the reading has come (files, records, bytes of the input: a
+    ``ReadStatus``); local engine only.
 
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
@@ -272,7 +289,7 @@ def analyze(
                     # read as a stream of record batches (memory flat with the input)
                     stream = ColumnarIngest(list(paths), options, sink=rejected)
                     found = run_local(stream.batches(), pack, spill_dir=spill, assess=wanted,
-                                      timings=timings, progress=progress)
+                                      timings=timings, progress=_with_status(progress, stream))
                     ingested = IngestResult(
                         files=list(stream.files), rejections=list(stream.rejections),
                         rejection_counts=Counter(stream.rejection_counts),
@@ -283,7 +300,8 @@ def analyze(
                     if timings is not None:
                         timings["read"] = time.perf_counter() - started
                     found = run_local(_event_batches(ingested.events), pack, spill_dir=spill,
-                                      assess=wanted, timings=timings, progress=progress)
+                                      assess=wanted, timings=timings,
+                                      progress=_with_status(progress, None))
         except EvidenceError as exc:
             if out is None:
                 raise

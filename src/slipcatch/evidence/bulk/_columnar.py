@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +34,7 @@ from slipcatch.model import Event, EvidenceFile, Rejection
 if TYPE_CHECKING:
     from slipcatch.evidence import ReadOptions
 
-__all__ = ["ColumnarIngest"]
+__all__ = ["ColumnarIngest", "ReadStatus"]
 
 #: Stands in for a line that grew past ``MAX_LINE`` across read chunks (discarded as it
 #: streamed, as ``Source.lines`` does): ``parse_chunk`` rejects it as ``line-too-long``.
@@ -161,6 +163,23 @@ def line_blocks(source: Source, size: int) -> Iterator[tuple[list[bytes], int] |
         yield pending, first
 
 
+@dataclass(frozen=True, slots=True)
+class ReadStatus:
+    """How far a ``ColumnarIngest`` has come: files finished of all, records (events,
+    rejections and duplicates) read, and bytes on disk consumed of all the files' sizes."""
+
+    files_done: int
+    files_total: int
+    records: int
+    bytes_read: int
+    bytes_total: int
+
+    @property
+    def fraction(self) -> float | None:
+        """Share of the input's bytes consumed (None when the input is empty)."""
+        return self.bytes_read / self.bytes_total if self.bytes_total else None
+
+
 class ColumnarIngest:
     """Read evidence files as record batches; ``files``, ``rejections`` and
     ``rejection_counts`` are complete once ``batches()`` is exhausted (see module doc)."""
@@ -182,6 +201,22 @@ class ColumnarIngest:
         self.rejections: list[Rejection] = []
         self.rejection_counts: Counter[str] = Counter()
         self._seen = _Seen()
+        self._files_total = 0
+        self._bytes_total = 0
+        self._bytes_done = 0  # sizes of the files finished
+        self._records = 0
+        self._current: Source | None = None
+
+    def status(self) -> ReadStatus:
+        """Progress so far (cheap: counters only; call it between batches)."""
+        current = self._current.bytes_read if self._current is not None else 0
+        return ReadStatus(
+            files_done=len(self.files),
+            files_total=self._files_total,
+            records=self._records,
+            bytes_read=min(self._bytes_done + current, self._bytes_total),
+            bytes_total=self._bytes_total,
+        )
 
     def _reject(self, rejection: Rejection) -> None:
         self.rejection_counts[rejection.reason] += 1
@@ -198,18 +233,25 @@ class ColumnarIngest:
         """
         from slipcatch.evidence.bulk import BULK_FORMATS
 
-        for path in list(walk(self.paths, follow_outside=self.options.follow_outside)):
+        entries = list(walk(self.paths, follow_outside=self.options.follow_outside))
+        self._files_total = len(entries)
+        self._bytes_total = sum(_size(p) for p in entries if not isinstance(p, Skipped))
+        for path in entries:
             if isinstance(path, Skipped):
                 account, rejection = skipped_file(path)
                 self._reject(rejection)
                 self.files.append(account)
+                self._records += account.records
                 continue
             reading = FileRead(path, self.options)
+            self._current = reading.source
             fmt = reading.format.NAME if reading.format is not None else None
             if fmt in BULK_FORMATS and not (fmt == "table" and self.options.columns):
                 yield from self._bulk(reading)
             else:
                 yield from self._per_line(reading)
+            self._current = None
+            self._bytes_done += reading.source.size
 
     def _keep(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, int]:
         mask = self._seen.fresh(batch.column(0))
@@ -228,6 +270,7 @@ class ColumnarIngest:
         for block in line_blocks(source, self.batch_lines):
             if isinstance(block, Problem):
                 records += 1
+                self._records += 1
                 rejected += 1
                 self._reject(reject_problem(source, block))
                 continue
@@ -237,6 +280,7 @@ class ColumnarIngest:
             for rejection in found:
                 self._reject(rejection)
             records += batch.num_rows + len(found)
+            self._records += batch.num_rows + len(found)
             rejected += len(found)
             batch, dups = self._keep(batch)
             duplicates += dups
@@ -272,6 +316,7 @@ class ColumnarIngest:
             pending.clear()
 
         for item in reading.items():
+            self._records += 1
             if isinstance(item, Rejection):
                 self._reject(item)
                 continue
@@ -281,3 +326,11 @@ class ColumnarIngest:
         if pending:
             yield from flush()
         self.files.append(reading.account(events, duplicates))
+
+
+def _size(path: Path) -> int:
+    """A file's size for progress (0 when it cannot be read: its reading will say why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
