@@ -269,7 +269,7 @@ def test_no_events_at_all(
     ]
     assert [r.reason for r in run.rejections] == ["unrecognised-format"]
     assert run.result.event_count == 0
-    assert run.result.observations == ()
+    assert run.result.observations == []
     assert run.result.slips.num_rows == 0
     assert run.result.remainder is None  # no persona left out: nothing to summarise
     assert [c.events_outside for c in run.result.coverage] == [0, 0, 0]
