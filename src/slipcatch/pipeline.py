@@ -19,7 +19,6 @@ import pyarrow as pa
 
 from slipcatch.analysis import MODEL_VERSION, assess
 from slipcatch.engine.local import run_local
-from slipcatch.engine.observe import coverage, observe
 from slipcatch.errors import EvidenceError, UsageError
 from slipcatch.eventtable import events_to_table
 from slipcatch.evidence import (
@@ -31,7 +30,6 @@ from slipcatch.evidence import (
     ReadStatus,
 )
 from slipcatch.intel import IntelPack, load_pack
-from slipcatch.intel.addr import lookup_address
 from slipcatch.model import Assessment, Event, Rejection
 
 if TYPE_CHECKING:
@@ -42,9 +40,6 @@ __all__ = [
     "RunResult",
     "analyze",
     "check_out_dir",
-    "coverage",
-    "lookup_address",
-    "observe",
     "run_time",
 ]
 

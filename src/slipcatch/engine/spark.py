@@ -119,7 +119,7 @@ def _spark_ddl() -> str:
 
 def _outside_mask(batch: pa.RecordBatch, pack: IntelPack, layers: Sequence[str]) -> pa.Array:
     """Per event, bit k set when no snapshot of ``layers[k]`` covers its time
-    (``pipeline.coverage``, summed later over the de-duplicated events)."""
+    (``engine.observe.coverage``, summed later over the de-duplicated events)."""
     n = batch.num_rows
     mask = np.zeros(n, np.int32)
     if not n:
