@@ -4,6 +4,8 @@ class's draw of it."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slipcatch import calibration
 from slipcatch.analysis.pattern_of_life import profile, zone_ratio
@@ -127,3 +129,22 @@ def test_pool_heavy_cases_carry_the_worlds_analyst_evidence():
     assert staged and all(
         [item.key for item in c.analyst.items] == ["planted-artefact"] for c in staged
     )
+
+
+ZONES = sorted({*OTHER_ZONES, *ZONE.values()})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(ZONES), st.sampled_from(ZONES), st.sampled_from(ZONES))
+def test_offset_gap_is_a_symmetric_distance_around_the_clock(a, b, c):
+    gap = offset_gap_hours(a, b)
+    assert 0.0 <= gap <= 12.0 and gap == offset_gap_hours(b, a)
+    assert offset_gap_hours(a, a) == 0.0
+    # offsets are whole or half hours in these zones' history over the span
+    assert (gap * 2).is_integer()
+    # the smallest gaps over the span obey no triangle rule (each pair takes its own worst
+    # day), but a zone is elsewhere for an actor exactly when it is at least the minimum away
+    for actor in calibration.ACTORS:
+        elsewhere = zones_elsewhere(actor)
+        if c in OTHER_ZONES:
+            assert (c in elsewhere) == (offset_gap_hours(c, ZONE[actor.id]) >= ELSEWHERE_MIN_HOURS)
