@@ -330,7 +330,7 @@ class PackDicts:
     actor: _Dict
     label_org: npt.NDArray[np.int32]  # per fact: code in as_org of its label, -1 none
     range_code: npt.NDArray[np.int32]  # per fact: index into range_names, -1 none
-    range_names: list[str]
+    range_names: npt.NDArray[np.object_]  # range texts, as an array (gathered per call)
     range_missing: bool  # some fact has no range text (its code is -1)
     source_names: tuple[str, ...]  # bit i of the kernel's source bits
     geo_name: str | None  # the geolocation layer's source name (bit 63), None: not in pack
@@ -398,7 +398,7 @@ def pack_dicts(pack: IntelPack) -> PackDicts:
     if missing:  # np.unique sorts -1 first
         range_code -= 1
         r_uniq = r_uniq[1:]
-    range_names = [strings[int(i)] for i in r_uniq]
+    range_names = np.asarray([strings[int(i)] for i in r_uniq] or [""], dtype=object)
     got = PackDicts(
         category=_Dict.of([str(c) for c in CATEGORY_ORDER]),
         country=_Dict.of(list(pack.countries)),
@@ -496,7 +496,7 @@ def columns(pack: IntelPack, hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint
         dense = np.zeros(len(d.range_names), np.int32)
         dense[used] = np.arange(len(used), dtype=np.int32)
         prefix[has] = dense[rc]
-        prefix_names = [d.range_names[int(i)] for i in used]
+        prefix_names = d.range_names[used].tolist()
     src_set = r.source_set
     assert src_set is not None and r.source_sets is not None
     if none is not None:
