@@ -8,9 +8,10 @@ One command (from the repository root)::
 Rows: IPv4 addresses (80 % inside a range of the default pack's fact table, 20 % uniform)
 with times spread over 2014-2024, as a pandas DataFrame with the addresses twice: ``src_ip``
 Arrow-backed strings (the pandas 3 default) and ``src_int`` uint32; ``time``
-datetime64[us, UTC]. Measured, each after one untimed warm-up, every pass from scratch (the
-only thing kept between passes is what the pack builds once: the kernel's /24 table and the
-column dictionaries, built by the warm-up):
+datetime64[us, UTC]. Measured round-robin (each pass times every variant once, so that load
+changes fall on all alike) after one untimed warm-up of each; every pass from scratch (the
+only thing kept between passes is what the pack builds once: the kernel's /24 table with its
+per-segment source sets, and the column dictionaries, built by the warm-up):
 
 * ``kernel``: ``IntelPack.lookup_arrays(hi, lo, times_us)`` on the already parsed integers
   (the lookup benchmark's ``slipcatch-pack`` row);
@@ -77,13 +78,18 @@ def _rows(n: int, seed: int = 7):  # type: ignore[no-untyped-def]
     return pack, df, hi, lo, us
 
 
-def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    fn()  # warm-up: page faults of fresh memory, lazy tables
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+def _timed(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
+    """Seconds of each run, ``repeat`` times, round-robin (every pass times each run once,
+    so that a change of the machine's load falls on every run alike), after one untimed
+    warm-up of each (page faults of fresh memory, the pack's lazy tables)."""
+    for fn in runs.values():
         fn()
-        out.append(time.perf_counter() - t0)
+    out: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            out[name].append(time.perf_counter() - t0)
     return out
 
 
@@ -138,7 +144,7 @@ def main() -> None:
         "polars-int": lambda: slipcatch.enrich(pdf, ip="src_int", pack=pack),
         "sources-only": lambda: _sources_arrow(cols),
     }
-    medians = {name: statistics.median(_timed(fn, args.repeat)) for name, fn in runs.items()}
+    medians = {name: statistics.median(t) for name, t in _timed(runs, args.repeat).items()}
     load1 = os.getloadavg()[0]
     check = pack.lookup_arrays(hi, lo, us)
     same = {
