@@ -11,8 +11,9 @@ few whole-array operations and no Python object per row:
 * ``prefix``: the decisive fact's range, a dictionary of the ranges the rows use;
 * ``asn``: nullable int64; ``tor``, ``projected``: bool;
 * ``sources``: one code per row into the distinct source sets of the call (the kernel's source
-  bits plus the geolocation layer's flag), a dictionary column whose values are the sorted
-  lists of source names (``dictionary<int32, list<string>>``): each row reads as a list.
+  set plus the geolocation layer's flag); each row's list of names is copied from its set's
+  as one-byte codes into the source names (``list<dictionary<int8, string>>``): each row
+  reads as a list of names.
 
 Addresses come in as texts (parsed on the Arrow buffers, ``intel.addresses_from_arrow``) or
 as unsigned integers (IPv4); times as datetime columns (read as int64 without conversion),
@@ -522,13 +523,15 @@ def columns(pack: IntelPack, hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint
 
 
 def _sources_arrow(c: Columns) -> pa.ListArray:
-    """The ``list<string>`` column of the rows' source sets, built from offsets: each row's
-    list is copied from its set's list (a gather of the few sets' name codes), then the
-    names are taken once; no Python object per row."""
+    """The ``list<dictionary<int8, string>>`` column of the rows' source sets, built from
+    offsets: each row's list is copied from its set's list of name codes (one byte per
+    name; the names themselves are stored once, in the dictionary). No Python object per
+    row, and no copy of the names' text per row (which, as a ``list<string>``, would cost
+    about as much as the kernel's whole lookup)."""
     names = sorted({x for lst in c.source_lists for x in lst})
     where = {x: i for i, x in enumerate(names)}
     lens = np.asarray([len(x) for x in c.source_lists] or [0], np.int32)
-    elems = np.asarray([where[x] for lst in c.source_lists for x in lst] or [0], np.int32)
+    elems = np.asarray([where[x] for lst in c.source_lists for x in lst] or [0], np.int8)
     starts = np.zeros(len(lens), np.int32)
     np.cumsum(lens[:-1], out=starts[1:])
     row_len = lens[c.sources]
@@ -540,15 +543,16 @@ def _sources_arrow(c: Columns) -> pa.ListArray:
         pos += np.arange(total, dtype=np.int32)
         flat = elems[pos]
     else:
-        flat = np.zeros(0, np.int32)
-    values = pa.array(names, pa.string()).take(pa.array(flat, pa.int32()))
+        flat = np.zeros(0, np.int8)
+    values = pa.DictionaryArray.from_arrays(pa.array(flat, pa.int8()),
+                                            pa.array(names, pa.string()))
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
 
 
 def to_pandas(c: Columns, prefix: str = "", index: Any = None) -> pd.DataFrame:
     """The columns as a pandas DataFrame: ``category`` columns from the codes (dtypes made
-    once per pack), ``asn`` an ``Int64`` column, ``sources`` an Arrow-backed dictionary
-    column whose values are lists (each row reads as a list of names)."""
+    once per pack), ``asn`` an ``Int64`` column, ``sources`` an Arrow-backed list column
+    (each row reads as a list of names)."""
     import pandas as pd
 
     def cat(codes: npt.NDArray[Any], dtype: pd.CategoricalDtype) -> pd.Categorical:
@@ -577,8 +581,8 @@ def _dict_arrow(codes: npt.NDArray[Any], names: pa.Array) -> pa.DictionaryArray:
 
 
 def to_arrow(c: Columns, prefix: str = "") -> pa.Table:
-    """The columns as an Arrow table: dictionary columns from the codes, ``sources`` a
-    ``list<string>`` column."""
+    """The columns as an Arrow table: dictionary columns from the codes, ``sources`` a list
+    of dictionary-encoded names."""
     d = c.dicts
     sources = _sources_arrow(c)
     cols: dict[str, pa.Array] = {

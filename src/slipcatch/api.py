@@ -149,8 +149,9 @@ def enrich(df: Frame, ip: str = "src_ip", time: str = "time", *, prefix: str = "
 
     Column types: pandas ``category`` columns (Arrow dictionary columns for polars/Arrow) for
     category, country, as_org, prefix and actor; ``asn`` nullable int64; ``tor`` and
-    ``projected`` bool; ``sources`` a list of source names per row (pandas: an Arrow-backed
-    dictionary-of-lists column, one list per distinct set; polars: ``list[str]``).
+    ``projected`` bool; ``sources`` a list of source names per row (an Arrow
+    ``list<dictionary<int8, string>>`` column, pandas ArrowDtype; polars
+    ``list[cat]``).
 
     Raises:
         UsageError: ``ip`` or ``time`` is not a column, an added column would replace an

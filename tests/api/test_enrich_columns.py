@@ -5,6 +5,7 @@ property test against the per-row ``IntelPack.lookup``."""
 
 from __future__ import annotations
 
+import io
 import ipaddress
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -73,18 +75,27 @@ def test_column_types() -> None:
         assert isinstance(out[col].dtype, pd.CategoricalDtype), col
     assert str(out["asn"].dtype) == "Int64"
     assert out["tor"].dtype == bool and out["projected"].dtype == bool
-    assert str(out["sources"].dtype) == "list<item: string>[pyarrow]"
+    # sources: a list per row of one-byte codes into the names (the names stored once)
+    names_type = pa.list_(pa.dictionary(pa.int8(), pa.string()))
+    assert out["sources"].dtype == pd.ArrowDtype(names_type)
     assert out["sources"].list.len().tolist() == [2, 0]
-    # to Arrow as a plain list<string> column (what pyarrow.parquet writes)
-    back = pa.Table.from_pandas(out).column("sources")
-    assert back.type == pa.list_(pa.string())
-    assert back.to_pylist() == [["geoip2fast-geolite2", "slipcatch-actors"], []]
+    as_text = out["sources"].astype(pd.ArrowDtype(pa.list_(pa.string())))
+    assert as_text.tolist() == [["geoip2fast-geolite2", "slipcatch-actors"], []]
+    # to Arrow, and through Parquet, as a list of names
+    table = pa.Table.from_pandas(out)
+    assert table.column("sources").type == names_type
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    buf.seek(0)
+    assert pq.read_table(buf).column("sources").to_pylist() == [
+        ["geoip2fast-geolite2", "slipcatch-actors"], []]
     pl_out = slipcatch.enrich(pl.from_pandas(df))
     assert pl_out.schema["category"] == pl.Categorical
-    assert pl_out.schema["sources"] == pl.List(pl.String)
+    assert pl_out.schema["sources"] == pl.List(pl.Categorical)
+    assert pl_out["sources"].to_list() == [["geoip2fast-geolite2", "slipcatch-actors"], []]
     tbl = slipcatch.enrich(pa.Table.from_pandas(df, preserve_index=False))
     assert pa.types.is_dictionary(tbl.schema.field("category").type)
-    assert tbl.schema.field("sources").type == pa.list_(pa.string())
+    assert tbl.schema.field("sources").type == names_type
     assert tbl.to_pandas().loc[0, "category"] == "actor"
 
 
