@@ -25,7 +25,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -179,9 +179,9 @@ def _datetime_fast(value: Any) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bo
         dtype = value.dtype
         if isinstance(dtype, pd.DatetimeTZDtype) or (
                 isinstance(dtype, np.dtype) and dtype.kind == "M"):
-            i8 = np.asarray(value.array.asi8, np.int64)
+            i8 = np.asarray(cast(Any, value.array).asi8, np.int64)
             unit = dtype.unit if isinstance(dtype, pd.DatetimeTZDtype) else \
-                np.datetime_data(dtype)[0]
+                np.datetime_data(cast(Any, dtype))[0]
             return _stamps_us(i8, unit, i8 != _NAT)
         if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype):
             return _datetime_fast(pa.array(value.array))
@@ -310,7 +310,7 @@ class _Dict:
 
         if self._pd is None:
             self._pd = pd.CategoricalDtype(self.names)
-        return self._pd
+        return cast("pd.CategoricalDtype", self._pd)
 
     def arrow(self) -> pa.Array:
         if self._pa is None:
