@@ -212,3 +212,24 @@ def test_enrich_equals_the_per_row_lookup(rows, big: bool) -> None:  # type: ign
         assert bool(row["projected"]) == f.projected
         assert bool(row["tor"]) == any(x.category == Category.TOR for x in f.facts)
         assert list(row["sources"]) == sorted({x.source for x in f.facts})
+
+
+def test_too_many_sources_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The source sets are bits of one 64-bit word: a pack with more sources than that is
+    refused by enrich (a UsageError naming the count), while the kernel without extras still
+    answers (its fast tables are built without source sets)."""
+    from slipcatch.intel import fastindex
+    from slipcatch.intel.addr import MAPPED_FIRST
+
+    monkeypatch.setattr(fastindex.FactBits, "MAX_SOURCES", 2)
+    pack = load_pack()  # a new pack object: its fact bits are not worked out yet
+    df = pd.DataFrame({"time": [AT], "ip": ["8.8.8.8"]})
+    with pytest.raises(slipcatch.UsageError, match="more than 2 intel sources"):
+        slipcatch.enrich(df, ip="ip", pack=pack)
+    with pytest.raises(ValueError, match="more than 2 intel sources"):
+        pack.fact_bits()  # the refusal is remembered, not recomputed
+    lo = np.full(BIG, MAPPED_FIRST | 0x08080808, np.uint64)  # 8.8.8.8
+    r = pack.lookup_arrays(np.zeros(BIG, np.uint64), lo, np.zeros(BIG, np.int64))
+    assert r.source_set is None and r.tor_fact is None
+    assert pack._fast4 is not None and pack._fast4.sets is None
+    assert {int(c) for c in r.category} == {5}  # hosting, from the fast path
