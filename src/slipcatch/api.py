@@ -9,10 +9,12 @@
                       analyst=None, case=None) -> Result
     slipcatch.Case(name)  .ingest(paths)  .runs()  .events(where=None)
 
-``lookup`` and ``enrich`` are vectorised over ``IntelPack.lookup_arrays``: address texts are
-parsed from Arrow buffers, times converted as int64 microseconds, and every output column is
-built from the kernel's index arrays (dictionary-encoded: pandas ``category`` columns), with
-no Python object per row on the way.
+``lookup`` and ``enrich`` are vectorised over one ``IntelPack.lookup_arrays(...,
+extras=True)`` pass (:mod:`slipcatch._lookupframe`): address texts are parsed from Arrow
+buffers (IPv4 integers taken as they are), datetime columns read as int64 microseconds, and
+every output column is built from the kernel's codes (dictionary-encoded: pandas
+``category`` columns; ``sources`` a list of one-byte codes into the source names), with no
+Python object per row on the way.
 """
 
 from __future__ import annotations
