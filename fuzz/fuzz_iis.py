@@ -31,7 +31,7 @@ TOKENS = [
 
 def one_input(data: bytes) -> None:
     """Read one input; raise AssertionError if the evidence contract is broken."""
-    check(iis, data, line_records="zeek")
+    check(iis, data, line_records="directives")
 
 
 if __name__ == "__main__":

@@ -81,3 +81,16 @@ def test_harness_catches_a_broken_reader() -> None:
     harness.check(weblog, line * 2, line_records="lines")
     with pytest.raises(AssertionError):
         harness.check(Lossy, line * 2, line_records="lines")  # type: ignore[arg-type]
+
+
+def test_w3c_directives_counted_whatever_the_first_line() -> None:
+    # Found by the 10^6 IIS campaign (seed 18, input 94,140): a W3C log whose first line starts
+    # with "{" still has "#" directives, which are not records; only Zeek JSON has none. The
+    # reader was right (one record, a bad-encoding rejection); the harness counted 3.
+    harness = _target("_harness")
+    from slipcatch.evidence import iis
+
+    data = b"{l\xe8\xfd garbage\n#\xd0o directive\n#\xd6\xcd8G\x06\n"
+    harness.check(iis, data, line_records="directives")
+    with pytest.raises(AssertionError):
+        harness.check(iis, data, line_records="lines")
