@@ -269,10 +269,12 @@ def analyze(
                 )
             else:
                 if case is None:
-                    # read as a stream of record batches (memory flat with the input)
+                    # read as a stream of record batches, repeated events dropped by the
+                    # engine's sort (memory flat with the input)
                     stream = ColumnarIngest(list(paths), options, sink=rejected)
-                    found = run_local(stream.batches(), pack, spill_dir=spill, assess=wanted,
-                                      timings=timings, progress=progress)
+                    found = run_local(stream.tagged(), pack, spill_dir=spill, assess=wanted,
+                                      dedupe=True, timings=timings, progress=progress)
+                    stream.settle(found.duplicates)
                     ingested = IngestResult(
                         files=list(stream.files), rejections=list(stream.rejections),
                         rejection_counts=Counter(stream.rejection_counts),

@@ -5,13 +5,19 @@ blocks of lines through ``parse_chunk_next``, other formats (e-mail) by their pe
 converted with ``events_to_table``. Events are de-duplicated by id across all files (the first
 seen wins); the ids seen are kept as 64-bit integers in sorted numpy runs, so memory grows by 8
 bytes per distinct event instead of a Python string each.
+
+For input of any size, ``tagged()`` leaves the de-duplication to the consumer instead (memory
+flat): it yields every event with the index of its file's account, and ``settle()`` moves the
+repeats the consumer found into the accounts (``engine.local.run_local`` with ``dedupe=True``
+drops them while writing its sorted table).
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -170,7 +176,7 @@ class ColumnarIngest:
         paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         options: ReadOptions,
         sink: Callable[[Rejection], None] | None = None,
-        batch_lines: int = 262_144,
+        batch_lines: int = 65_536,
     ):
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
@@ -181,7 +187,7 @@ class ColumnarIngest:
         self.files: list[EvidenceFile] = []
         self.rejections: list[Rejection] = []
         self.rejection_counts: Counter[str] = Counter()
-        self._seen = _Seen()
+        self._seen: _Seen | None = _Seen()
 
     def _reject(self, rejection: Rejection) -> None:
         self.rejection_counts[rejection.reason] += 1
@@ -196,6 +202,40 @@ class ColumnarIngest:
         Raises:
             EvidenceError: a path does not exist or cannot be read.
         """
+        for _, batch in self._read():
+            yield batch
+
+    def tagged(self) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """The events of every file, in walk order and line order, *not* de-duplicated, each
+        batch with the index in ``files`` its file's account takes. Until ``settle()`` the
+        accounts count every event read as an event (no duplicates); nothing is kept per event,
+        so memory does not grow with the input.
+
+        Raises:
+            EvidenceError: a path does not exist or cannot be read.
+        """
+        self._seen = None
+        yield from self._read()
+
+    def settle(self, duplicates: Mapping[int, int]) -> None:
+        """Move ``duplicates[i]`` events of ``files[i]`` to its duplicates (after ``tagged()``:
+        the repeats of an event id found downstream, counted against the file of each copy
+        that is not the first in walk and line order).
+
+        Raises:
+            ValueError: an index is not a file's, or a count exceeds the file's events.
+        """
+        for index, count in duplicates.items():
+            if not 0 <= index < len(self.files):
+                raise ValueError(f"no file account {index}")
+            account = self.files[index]
+            if not 0 <= count <= account.events:
+                raise ValueError(f"{account.path}: {count} duplicates of {account.events} events")
+            if count:
+                self.files[index] = replace(account, events=account.events - count,
+                                            duplicates=account.duplicates + count)
+
+    def _read(self) -> Iterator[tuple[int, pa.RecordBatch]]:
         from slipcatch.evidence.bulk import BULK_FORMATS
 
         for path in list(walk(self.paths, follow_outside=self.options.follow_outside)):
@@ -206,12 +246,17 @@ class ColumnarIngest:
                 continue
             reading = FileRead(path, self.options)
             fmt = reading.format.NAME if reading.format is not None else None
+            index = len(self.files)  # where this file's account goes
             if fmt in BULK_FORMATS and not (fmt == "table" and self.options.columns):
-                yield from self._bulk(reading)
+                for batch in self._bulk(reading):
+                    yield index, batch
             else:
-                yield from self._per_line(reading)
+                for batch in self._per_line(reading):
+                    yield index, batch
 
     def _keep(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, int]:
+        if self._seen is None:  # tagged(): the consumer de-duplicates
+            return batch, 0
         mask = self._seen.fresh(batch.column(0))
         kept = int(mask.sum())
         if kept < batch.num_rows:
