@@ -47,6 +47,11 @@ __all__ = [
 ]
 
 
+#: Worker processes that parse large line files (``ColumnarIngest.workers``), at most one a
+#: core: the engine enriches and spills in this process meanwhile.
+READ_WORKERS = 2
+
+
 @dataclass(frozen=True)
 class RunResult:
     """An assessment and where its outputs were written (empty when no out_dir was given)."""
@@ -271,7 +276,8 @@ def analyze(
                 if case is None:
                     # read as a stream of record batches, repeated events dropped by the
                     # engine's sort (memory flat with the input)
-                    stream = ColumnarIngest(list(paths), options, sink=rejected)
+                    stream = ColumnarIngest(list(paths), options, sink=rejected,
+                                            workers=min(READ_WORKERS, os.cpu_count() or 1))
                     found = run_local(stream.tagged(), pack, spill_dir=spill, assess=wanted,
                                       dedupe=True, timings=timings, progress=progress)
                     stream.settle(found.duplicates)
