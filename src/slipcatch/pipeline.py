@@ -21,7 +21,6 @@ from slipcatch.analysis import MODEL_VERSION, assess
 from slipcatch.engine.local import run_local
 from slipcatch.engine.observe import coverage, observe
 from slipcatch.errors import EvidenceError, UsageError
-from slipcatch.eventtable import events_to_table
 from slipcatch.evidence import (
     REJECTION_SAMPLE,
     ColumnarIngest,
@@ -31,9 +30,10 @@ from slipcatch.evidence import (
 )
 from slipcatch.intel import IntelPack, load_pack
 from slipcatch.intel.addr import lookup_address
-from slipcatch.model import Assessment, Event, Rejection
+from slipcatch.model import Assessment, Rejection
 
 if TYPE_CHECKING:
+    from slipcatch.case import Case
     from slipcatch.report import ReportOptions
 
 __all__ = [
@@ -69,26 +69,23 @@ def run_time() -> datetime:
 
 
 def _ingest_into_case(
-    case: str | Path,
+    store: Case,
     paths: Sequence[str | Path],
     options: ReadOptions,
     sink: Callable[[Rejection], None] | None,
 ) -> IngestResult:
-    """Ingest ``paths`` into the case (idempotent), then read back everything the case holds
-    (the rejections as counts, a sample, and every one of them passed to ``sink``)."""
-    from slipcatch.case import Case
-
-    with Case.open(case) as store:
-        store.ingest(list(paths), options)
-        if sink is not None:
-            for r in store.iter_rejections():
-                sink(r)
-        return IngestResult(
-            events=store.events(),
-            rejections=store.rejections(limit=REJECTION_SAMPLE),
-            files=store.files(),
-            rejection_counts=Counter(dict(store.rejections_by_reason())),
-        )
+    """Ingest ``paths`` into the open case (idempotent), then read back the accounts and
+    rejections of everything the case holds (the rejections as counts, a sample, and every one
+    of them passed to ``sink``); its events stay in the store (``Case.event_batches``)."""
+    store.ingest(list(paths), options)
+    if sink is not None:
+        for r in store.iter_rejections():
+            sink(r)
+    return IngestResult(
+        rejections=store.rejections(limit=REJECTION_SAMPLE),
+        files=store.files(),
+        rejection_counts=Counter(dict(store.rejections_by_reason())),
+    )
 
 
 class _RejectionFile:
@@ -131,12 +128,6 @@ class _RejectionFile:
             with contextlib.suppress(OSError):
                 self._fh.close()
         self.path.unlink(missing_ok=True)
-
-
-def _event_batches(events: Sequence[Event], rows: int = 1 << 16) -> Iterator[pa.RecordBatch]:
-    """The events as ``EVENT_SCHEMA`` record batches of at most ``rows`` rows."""
-    for start in range(0, len(events), rows):
-        yield from events_to_table(events[start : start + rows]).to_batches()
 
 
 def _table_batches(path: Path) -> Iterator[pa.RecordBatch]:
@@ -286,12 +277,16 @@ def analyze(
                         rejection_counts=Counter(stream.rejection_counts),
                     )
                 else:
-                    started = time.perf_counter()
-                    ingested = _ingest_into_case(case, paths, options, rejected)
-                    if timings is not None:
-                        timings["read"] = time.perf_counter() - started
-                    found = run_local(_event_batches(ingested.events), pack, spill_dir=spill,
-                                      assess=wanted, timings=timings, progress=progress)
+                    from slipcatch.case import Case
+
+                    with Case.open(case) as store:
+                        started = time.perf_counter()
+                        ingested = _ingest_into_case(store, paths, options, rejected)
+                        if timings is not None:
+                            timings["read"] = time.perf_counter() - started
+                        # the case's events go to the engine as Arrow batches, no objects
+                        found = run_local(store.event_batches(), pack, spill_dir=spill,
+                                          assess=wanted, timings=timings, progress=progress)
         except EvidenceError as exc:
             if out is None:
                 raise
