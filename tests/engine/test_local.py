@@ -251,3 +251,26 @@ def test_dedupe_in_the_sort_counts_what_the_reader_would(tmp_path: Path) -> None
         got_reading.settle({len(got_reading.files): 1})
     with pytest.raises(ValueError, match=r"a\.log: 2 duplicates of 1 events"):
         got_reading.settle({0: 2})
+
+
+def test_dedupe_worked_by_hand(tmp_path: Path) -> None:
+    """Rows with ids given by hand: a repeat of (id, time) is dropped wherever it comes (in the
+    same batch, across batches, in a later source), the first in arrival order kept; the same
+    id at another time (a collision of 64-bit ids) is kept, and the findings de-duplicate it."""
+    us = np.array([10, 10, 20, 10, 30], np.int64) * 1_000_000
+    rows = event_table(np.zeros(5, np.int64), ["p"], pa.array(["1.2.3.4"] * 5), us)
+    ids = pa.array(["ev--a", "ev--a", "ev--b", "ev--a", "ev--b"])
+    rows = rows.set_column(0, "id", ids)
+    # source 0: lines 1-2 (a at 10 s twice); source 1: line 3 (b at 20 s); source 2: lines 4-5
+    # (a at 10 s again, b at 30 s: another time)
+    tagged = [(0, rows.slice(0, 2).to_batches()[0]), (1, rows.slice(2, 1).to_batches()[0]),
+              (2, rows.slice(3, 2).to_batches()[0])]
+    got = run_local(iter(tagged), demo_pack(), spill_dir=tmp_path, dedupe=True)
+    assert got.duplicates == {0: 1, 2: 1}
+    table = pq.read_table(got.events_path)
+    assert list(zip(table.column("id").to_pylist(), table.column("locator").to_pylist(),
+                    strict=True)) == [("ev--a", "line 1"), ("ev--b", "line 3"),
+                                      ("ev--b", "line 5")]
+    assert got.event_count == 5
+    # the findings count ev--b once (as analysis.personas.in_time_order does)
+    assert got.persona_stats.column("events").to_pylist() == [2]

@@ -2,10 +2,11 @@
 observations of the personas the analysis must weigh.
 
 ``run_local`` keeps memory flat whatever the number of events: each batch is enriched and
-written to a Parquet part under ``spill_dir`` as it arrives (only the coverage counts and the
-few e-mail claims stay in memory); DuckDB then sorts the parts into one Parquet file by
-(time, id) and computes the findings over it, with its memory limited and its temporary files
-under ``spill_dir``. Only the selected personas' events become Python objects
+written to a Parquet part under ``spill_dir`` as it arrives (only the few e-mail claims stay
+in memory); DuckDB then sorts the parts into one Parquet file by (time, id) — where repeated
+events are adjacent, so de-duplication (``dedupe``) and the coverage counts are worked out while
+it is written — and computes the findings over it, with its memory limited and its temporary
+files under ``spill_dir``. Only the selected personas' events become Python objects
 (``model.Observation``, built by ``engine.observe.observe``, so equal to the per-event path);
 the rest is summarised (``model.Remainder``).
 """
@@ -166,18 +167,23 @@ class _Sorted:
     duplicates: dict[int, int] = field(default_factory=dict)
 
 
-def _repeats(batch: pa.RecordBatch, last: tuple[str, int] | None) -> np.ndarray:
-    """Which rows of ``batch`` (sorted by time, id) repeat the (id, time) of the row before
-    them; ``last`` is the (id, time) of the row before the batch's first."""
+def _repeats(batch: pa.RecordBatch, last: tuple[str, int] | None) -> tuple[np.ndarray,
+                                                                           np.ndarray]:
+    """Which rows of ``batch`` (sorted by time, id) repeat the id of the row before them, and
+    which repeat its (id, time); ``last`` is the (id, time) of the row before the batch's
+    first."""
     ids = batch.column("id")
     us = time_micros(batch.column("time"))
-    same = np.zeros(batch.num_rows, dtype=bool)
+    same_id = np.zeros(batch.num_rows, dtype=bool)
+    same_time = np.zeros(batch.num_rows, dtype=bool)
     if batch.num_rows > 1:
-        same[1:] = np.asarray(pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))
-                              .to_numpy(zero_copy_only=False), bool) & (us[1:] == us[:-1])
+        same_id[1:] = np.asarray(pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))
+                                 .to_numpy(zero_copy_only=False), bool)
+        same_time[1:] = us[1:] == us[:-1]
     if last is not None:
-        same[0] = ids[0].as_py() == last[0] and int(us[0]) == last[1]
-    return same
+        same_id[0] = ids[0].as_py() == last[0]
+        same_time[0] = int(us[0]) == last[1]
+    return same_id, same_id & same_time
 
 
 def _write_sorted(con: duckdb.DuckDBPyConnection, parts: str, out: Path,
@@ -193,28 +199,26 @@ def _write_sorted(con: duckdb.DuckDBPyConnection, parts: str, out: Path,
         _SORT_ROWS)
     seen = _Sorted()
     last: tuple[str, int] | None = None
-    last_id: str | None = None
     with pq.ParquetWriter(tmp, ENRICHED_SCHEMA, compression=_COMPRESSION) as writer:
         for batch in reader:
             if batch.num_rows == 0:
                 continue
-            if dedupe:
-                same = _repeats(batch, last)
-                last = (batch.column("id")[-1].as_py(),
-                        int(time_micros(batch.column("time").slice(batch.num_rows - 1))[0]))
-                if same.any():
-                    tags = np.asarray(batch.column("_tag").to_numpy(), np.int64)[same]
-                    for tag, n in zip(*np.unique(tags, return_counts=True), strict=True):
-                        seen.duplicates[int(tag)] = seen.duplicates.get(int(tag), 0) + int(n)
-                    batch = batch.filter(pa.array(~same))
-                    if batch.num_rows == 0:
-                        continue
-            ids = batch.column("id")
-            if seen.unique and (ids[0].as_py() == last_id or (
-                    len(ids) > 1 and pc.any(
-                        pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py())):
+            same_id, same = _repeats(batch, last)
+            last = (batch.column("id")[-1].as_py(),
+                    int(time_micros(batch.column("time").slice(batch.num_rows - 1))[0]))
+            if not dedupe:
+                same[:] = False
+            # an id kept twice: at two times (ids collide), or repeats left in (no dedupe);
+            # a dropped row equals the row kept before it, so the test holds after dropping
+            if seen.unique and (same_id & ~same).any():
                 seen.unique = False
-            last_id = ids[-1].as_py()
+            if same.any():
+                tags = np.asarray(batch.column("_tag").to_numpy(), np.int64)[same]
+                for tag, n in zip(*np.unique(tags, return_counts=True), strict=True):
+                    seen.duplicates[int(tag)] = seen.duplicates.get(int(tag), 0) + int(n)
+                batch = batch.filter(pa.array(~same))
+                if batch.num_rows == 0:
+                    continue
             out_batch = pa.RecordBatch.from_arrays(
                 [batch.column(f.name).cast(f.type) for f in ENRICHED_SCHEMA],
                 schema=ENRICHED_SCHEMA)
