@@ -348,7 +348,7 @@ def run_local(
         total = 0
         clock = _Clock(timings)
         for item in clock.iterate("read", batches):
-            tag, batch = item if dedupe else (0, item)  # type: ignore[misc]
+            tag, batch = item if dedupe else (0, item)
             if batch.num_rows == 0:
                 continue
             with clock("enrich"):
