@@ -35,6 +35,23 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = (ROOT / ".." / "shared" / "data").resolve()
 OPTIONS = ReadOptions(trusted_relays=("mx.example.org", "10.0.0.0/8"), year=2014)
 
+#: Tokens every JSON-shaped target splices into its inputs after its own: structure,
+#: null, a numeric overflow, and address and time texts in the forms readers misjudge.
+JSON_TOKENS = [
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b"null",
+    b"\n",
+    b'"0.0.0.0"',
+    b'"1.2.3.4:80"',
+    b'"[::1]:1"',
+    b"1e400",
+    b'"2020-01-01T00:00:00+0000"',
+]
+
 _scratch: Path | None = None
 
 

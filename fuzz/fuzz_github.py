@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import check, main
+from _harness import JSON_TOKENS, check, main
 
 from slipcatch.evidence.cloud import github
 
@@ -32,18 +32,7 @@ TOKENS = [
     b'"actor_ip": ""',
     b'"@timestamp": 99999999999999999',
     b'"action": "a.b"',
-    b"{",
-    b"}",
-    b"[",
-    b"]",
-    b",",
-    b"null",
-    b"\n",
-    b'"0.0.0.0"',
-    b'"1.2.3.4:80"',
-    b'"[::1]:1"',
-    b"1e400",
-    b'"2020-01-01T00:00:00+0000"',
+    *JSON_TOKENS,
 ]
 
 

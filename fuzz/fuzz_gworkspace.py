@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import check, corpus, main
+from _harness import JSON_TOKENS, check, corpus, main
 
 from slipcatch.evidence.cloud import gworkspace
 
@@ -23,18 +23,7 @@ TOKENS = [
     b'"events": [{"parameters": [1]}]',
     b'{"items": [',
     b'"id": {"time": 1}',
-    b"{",
-    b"}",
-    b"[",
-    b"]",
-    b",",
-    b"null",
-    b"\n",
-    b'"0.0.0.0"',
-    b'"1.2.3.4:80"',
-    b'"[::1]:1"',
-    b"1e400",
-    b'"2020-01-01T00:00:00+0000"',
+    *JSON_TOKENS,
 ]
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from slipcatch.case import Case, FileIngest
     from slipcatch.evidence import ReadOptions
     from slipcatch.intel import IntelPack
+    from slipcatch.pipeline import ReadStatus
     from slipcatch.report import ReportOptions
 
 __all__ = ["main"]
@@ -40,7 +41,7 @@ DEFAULT_OUT = "slipcatch-out"
 EXPORT_FORMATS: dict[str, tuple[str, ...]] = {
     "html": ("html",),
     "md": ("markdown",),
-    "json": ("assessment", "events"),
+    "json": ("assessment", "events", "events_parquet"),
     "stix": ("stix",),
     "misp": ("misp",),
 }
@@ -283,7 +284,8 @@ def _add_case_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         action="append",
         choices=sorted(EXPORT_FORMATS),
         required=True,
-        help="html, md, json (assessment.json + events.jsonl), stix or misp; repeatable",
+        help="html, md, json (assessment.json, events.jsonl, events.parquet), stix or misp; "
+        "repeatable",
     )
     exp.add_argument("--out", default=DEFAULT_OUT, help="output directory")
     exp.add_argument("--run", help="run id (default: the latest run)")
@@ -546,17 +548,53 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return _print_run(result.assessment, result.outputs)
 
 
-def _event_progress(progress: Progress) -> Callable[[int], None] | None:
-    """A callback showing events read and the rate on the status line (None when silent)."""
+def _event_progress(progress: Progress) -> Callable[[int, ReadStatus | None], None] | None:
+    """A callback showing the reading's progress on the status line (None when silent)."""
     if not progress.enabled:
         return None
     start = time.monotonic()
 
-    def show(events: int) -> None:
-        rate = events / max(time.monotonic() - start, 1e-9)
-        progress.step(f"analysing: {events:,} events read ({rate:,.0f}/s)")
+    def show(events: int, status: ReadStatus | None) -> None:
+        progress.step(_progress_text(events, status, time.monotonic() - start))
 
     return show
+
+
+def _progress_text(events: int, status: ReadStatus | None, elapsed: float) -> str:
+    """``analyse``'s status line: files, records, bytes, the rate and the time left.
+
+    The time left assumes the bytes still to read go at the rate so far (compressed files
+    count their bytes on disk); it is shown once a second has passed and some bytes are read.
+    """
+    rate = events / max(elapsed, 1e-9)
+    if status is None:
+        return f"analysing: {events:,} events read ({rate:,.0f}/s)"
+    text = (
+        f"analysing: file {min(status.files_done + 1, status.files_total)}/{status.files_total}"
+        f", {status.records:,} records, {_bytes_of(status.bytes_read, status.bytes_total)}"
+        f", {rate:,.0f} events/s"
+    )
+    if elapsed >= 1 and 0 < status.bytes_read < status.bytes_total:
+        left = elapsed * (status.bytes_total - status.bytes_read) / status.bytes_read
+        text += f", about {_duration(left)} left"
+    return text
+
+
+def _bytes_of(done: int, total: int) -> str:
+    """``done of total`` in the unit that suits ``total`` (KiB, MiB or GiB)."""
+    unit, scale = next(
+        (u, 2**p) for u, p in (("GiB", 30), ("MiB", 20), ("KiB", 10)) if total >= 2**p or u == "KiB"
+    )
+    return f"{done / scale:,.1f} of {total / scale:,.1f} {unit}"
+
+
+def _duration(seconds: float) -> str:
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 def _write_timings(path: Path, timings: dict[str, float]) -> None:

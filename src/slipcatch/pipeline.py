@@ -19,7 +19,6 @@ import pyarrow as pa
 
 from slipcatch.analysis import MODEL_VERSION, assess
 from slipcatch.engine.local import run_local
-from slipcatch.engine.observe import coverage, observe
 from slipcatch.errors import EvidenceError, UsageError
 from slipcatch.evidence import (
     REJECTION_SAMPLE,
@@ -27,9 +26,9 @@ from slipcatch.evidence import (
     IngestResult,
     PersonaMap,
     ReadOptions,
+    ReadStatus,
 )
 from slipcatch.intel import IntelPack, load_pack
-from slipcatch.intel.addr import lookup_address
 from slipcatch.model import Assessment, Rejection
 
 if TYPE_CHECKING:
@@ -37,12 +36,10 @@ if TYPE_CHECKING:
     from slipcatch.report import ReportOptions
 
 __all__ = [
+    "ReadStatus",
     "RunResult",
     "analyze",
     "check_out_dir",
-    "coverage",
-    "lookup_address",
-    "observe",
     "run_time",
 ]
 
@@ -50,6 +47,19 @@ __all__ = [
 #: Worker processes that parse large line files (``ColumnarIngest.workers``), at most one a
 #: core: the engine enriches and spills in this process meanwhile.
 READ_WORKERS = 2
+
+
+def _with_status(
+    progress: Callable[[int, ReadStatus | None], None] | None, stream: ColumnarIngest | None
+) -> Callable[[int], None] | None:
+    """The engine's per-batch event count, passed on with the reading's status."""
+    if progress is None:
+        return None
+
+    def report(events: int) -> None:
+        progress(events, stream.status() if stream is not None else None)
+
+    return report
 
 
 @dataclass(frozen=True)
@@ -195,7 +205,7 @@ def analyze(
     spark_master: str | None = None,
     assess_personas: Sequence[str] = (),
     timings: dict[str, float] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, ReadStatus | None], None] | None = None,
 ) -> RunResult:
     """Run the whole analysis on evidence paths and return the assessment.
 
@@ -220,8 +230,10 @@ def analyze(
 
     ``timings``, when given, receives the seconds of each stage (``engine.local.run_local``'s
     ``read``, ``enrich``, ``spill``, ``findings``, ``observe``; then ``assess`` and
-    ``outputs``; ``engine`` for the whole Spark job). ``progress`` is called with the number of
-    events read so far (local engine).
+    ``outputs``; ``engine`` for the whole Spark job). ``progress`` is called after each batch
+    with the number of events read so far and, when evidence paths are read (not a case's
+    held events), how far the reading has come (files, records, bytes of the input: a
+    ``ReadStatus``); local engine only.
 
     Raises:
         EvidenceError: an evidence path does not exist or cannot be read.
@@ -272,7 +284,8 @@ def analyze(
                     stream = ColumnarIngest(list(paths), options, sink=rejected,
                                             workers=min(READ_WORKERS, os.cpu_count() or 1))
                     found = run_local(stream.tagged(), pack, spill_dir=spill, assess=wanted,
-                                      dedupe=True, timings=timings, progress=progress)
+                                      dedupe=True, timings=timings,
+                                      progress=_with_status(progress, stream))
                     stream.settle(found.duplicates)
                     ingested = IngestResult(
                         files=list(stream.files), rejections=list(stream.rejections),
@@ -288,7 +301,8 @@ def analyze(
                             timings["read"] = time.perf_counter() - started
                         # the case's events go to the engine as Arrow batches, no objects
                         found = run_local(store.event_batches(), pack, spill_dir=spill,
-                                          assess=wanted, timings=timings, progress=progress)
+                                          assess=wanted, timings=timings,
+                                          progress=_with_status(progress, None))
         except EvidenceError as exc:
             if out is None:
                 raise

@@ -66,7 +66,7 @@ def test_api_is_mypy_strict_clean() -> None:
     assert found, "mypy is not installed: install the project with '.[test]'"
     proc = subprocess.run(
         [found, "--strict", "--no-error-summary", "src/slipcatch/api.py",
-         "src/slipcatch/_notebook.py"],
+         "src/slipcatch/_notebook.py", "src/slipcatch/_lookupframe.py"],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

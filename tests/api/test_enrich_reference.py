@@ -1,41 +1,25 @@
-"""``enrich``'s ``sources`` and ``tor`` equal the implementation they replaced (per-row fact
-lists, a factorize per fact column, an Arrow ``take`` of the lists), kept here as the
-reference, on 100k rows: known networks, uniform addresses, Tor exits, IPv6 and bad rows."""
+"""``enrich`` equals the implementation it replaced (tests/api/old_enrich_reference.py: per-row
+fact lists, a factorize per fact column, a list column of strings), column by column, on a
+large random sample: known networks, uniform addresses, Tor exits, IPv6, bad addresses and
+bad times; and the same for integer addresses, the polars and the Arrow paths."""
 
 from __future__ import annotations
 
 import ipaddress
 
 import numpy as np
+import pandas as pd
+import polars as pl
 import pyarrow as pa
+import pytest
 
+import slipcatch
+from slipcatch.intel import load_pack
 
-def _old_fact_columns(pack, r, n, ok):  # type: ignore[no-untyped-def]
-    import pandas as pd
+from .old_enrich_reference import old_enrich
 
-    from slipcatch.api import _Facts, _geo_source, _per_row
-
-    facts = _Facts(pack)
-    offsets = np.asarray(r.fact_offsets, np.int64)
-    fids = np.asarray(r.fact_ids, np.int64)
-    src_codes, src_names = facts.column(fids, "source")
-    geo_name = _geo_source(pack)
-    names = sorted({*src_names, *([geo_name] if geo_name else [])})
-    order = {name: i for i, name in enumerate(names)}
-    remap = np.asarray([order[x] for x in src_names] or [0], np.uint64)
-    bits = np.left_shift(np.uint64(1), remap[np.maximum(src_codes, 0)])
-    bits[src_codes < 0] = 0
-    mask = _per_row(bits, offsets, n, np.bitwise_or)
-    if geo_name is not None:
-        geo = (np.asarray(r.as_org) >= 0) | (
-            (np.asarray(r.country) >= 0) & (np.asarray(r.asn_fact) < 0))
-        mask[geo] |= np.uint64(1) << np.uint64(order[geo_name])
-    mask[~ok] = 0
-    codes, uniq = pd.factorize(mask)
-    lists = [[names[b] for b in range(len(names)) if (int(m) >> b) & 1] for m in uniq]
-    sources = pa.array(lists, pa.list_(pa.string())).take(pa.array(np.asarray(codes, np.int64)))
-    tor = _per_row(facts.tor(fids).astype(np.uint8), offsets, n, np.maximum).astype(np.bool_)
-    return sources, tor & ok
+COLUMNS = ("category", "country", "asn", "as_org", "prefix", "actor", "tor", "projected",
+           "sources")
 
 
 def _first(rng: str) -> str:
@@ -45,7 +29,7 @@ def _first(rng: str) -> str:
     return str(ipaddress.ip_network(rng, strict=False)[-1])
 
 
-def _texts(pack, n: int, seed: int = 3) -> list[str]:  # type: ignore[no-untyped-def]
+def _texts(pack, n: int, seed: int = 3) -> list[str | None]:  # type: ignore[no-untyped-def]
     from slipcatch.intel import CATEGORY_ORDER
     from slipcatch.model import Category
 
@@ -56,8 +40,8 @@ def _texts(pack, n: int, seed: int = 3) -> list[str]:  # type: ignore[no-untyped
     tor_ips = [_first(x) for x in ranges if x]
     known = [_first(table.strings[int(i)])
              for i in np.asarray(table.rng)[rng.integers(0, len(table), 3000)] if i >= 0]
-    out: list[str] = []
-    for k in rng.integers(0, 5, n):
+    out: list[str | None] = []
+    for k in rng.integers(0, 6, n):
         if k == 0 and tor_ips:
             out.append(tor_ips[rng.integers(0, len(tor_ips))])
         elif k == 1:
@@ -67,33 +51,73 @@ def _texts(pack, n: int, seed: int = 3) -> list[str]:  # type: ignore[no-untyped
         elif k == 3:
             out.append(f"2001:db8::{int(rng.integers(0, 65535)):x}" if rng.random() < 0.5
                        else known[rng.integers(0, len(known))])
+        elif k == 4:
+            out.append(str(ipaddress.IPv4Address(int(rng.integers(0, 1 << 32)))))
         else:
-            out.append("not an address" if rng.random() < 0.1 else tor_ips[0])
+            out.append(None if rng.random() < 0.05 else
+                       "not an address" if rng.random() < 0.1 else tor_ips[0])
     return out
 
 
-def test_sources_and_tor_equal_the_old_implementation() -> None:
-    import pandas as pd
+def _plain(series: pd.Series) -> list[object]:
+    """Values as plain Python objects, nulls as None (lists as lists)."""
+    if series.name is not None and str(series.name).endswith("sources"):
+        return [list(x) for x in pa.array(series).to_pylist()]
+    return [None if pd.isna(v) else v for v in series.astype(object)]
 
-    import slipcatch
-    from slipcatch.api import _arrow_strings, _time_micros
-    from slipcatch.intel import addresses_from_arrow, load_pack
 
+def _assert_same(new: pd.DataFrame, old: pd.DataFrame) -> None:
+    for col in COLUMNS:
+        assert _plain(new[col]) == _plain(old[col]), col
+
+
+@pytest.fixture(scope="module")
+def sample():  # type: ignore[no-untyped-def]
     pack = load_pack()
-    n = 100_000
+    n = 120_000
     texts = _texts(pack, n)
     rng = np.random.default_rng(5)
     us = rng.integers(1_388_534_400_000_000, 1_735_689_600_000_000, n, dtype=np.int64)
-    df = pd.DataFrame({"time": pd.to_datetime(us, unit="us", utc=True), "src_ip": texts})
-    out = slipcatch.enrich(df, pack=pack)
+    time = pd.Series(pd.to_datetime(us, unit="us", utc=True))
+    time[rng.random(n) < 0.01] = pd.NaT  # unreadable times
+    df = pd.DataFrame({"time": time, "src_ip": texts})
+    return pack, df, old_enrich(df, pack=pack)
 
-    arr = _arrow_strings(df["src_ip"])
-    t, time_ok = _time_micros(df["time"], n)
-    hi, lo, valid = addresses_from_arrow(arr)
-    ok = valid & time_ok
-    r = pack.lookup_arrays(hi, lo, np.where(ok, t, 0).astype(np.int64))
-    sources, tor = _old_fact_columns(pack, r, n, ok)
-    assert out["tor"].to_numpy(bool).tolist() == tor.tolist()
-    assert out["tor"].any()  # the rows include Tor exits
-    assert pa.array(out["sources"]).to_pylist() == sources.to_pylist()
-    assert len({tuple(x) for x in sources.to_pylist()}) > 2
+
+def test_every_column_equals_the_old_implementation(sample) -> None:  # type: ignore[no-untyped-def]
+    pack, df, old = sample
+    new = slipcatch.enrich(df, pack=pack)
+    _assert_same(new, old)
+    # the sample exercises what it is meant to: Tor rows, several source sets, nulls
+    assert new["tor"].any() and not new["tor"].all()
+    assert new["category"].isna().sum() > 100
+    assert len({tuple(x) for x in _plain(new["sources"])}) > 5
+    assert new["prefix"].notna().sum() > 1000 and new["as_org"].notna().sum() > 1000
+
+
+def test_integer_addresses_equal_texts(sample) -> None:  # type: ignore[no-untyped-def]
+    """IPv4 as unsigned integers: the same columns as the texts of the same addresses."""
+    pack, df, old = sample
+    v4 = [isinstance(t, str) and "." in t and ":" not in t and t != "not an address"
+          for t in df["src_ip"]]
+    sub = df[v4].reset_index(drop=True)
+    ints = pd.Series([int(ipaddress.IPv4Address(t)) for t in sub["src_ip"]], dtype="uint32")
+    by_int = slipcatch.enrich(sub.assign(src_ip=ints), pack=pack)
+    _assert_same(by_int, old[v4].reset_index(drop=True))
+    as_int64 = slipcatch.enrich(sub.assign(src_ip=ints.astype("int64")), pack=pack)
+    _assert_same(as_int64, by_int)
+
+
+def test_polars_and_arrow_equal_pandas(sample) -> None:  # type: ignore[no-untyped-def]
+    pack, df, old = sample
+    head = df.iloc[:20_000]
+    want = old.iloc[:20_000]
+    got_pl = slipcatch.enrich(pl.from_pandas(head), pack=pack).to_pandas()
+    got_pa = slipcatch.enrich(pa.Table.from_pandas(head, preserve_index=False),
+                              pack=pack).to_pandas()
+    for got in (got_pl, got_pa):
+        for col in COLUMNS:
+            values = [list(x) if isinstance(x, list | np.ndarray) else x
+                      for x in got[col].astype(object)]
+            values = [None if not isinstance(v, list) and pd.isna(v) else v for v in values]
+            assert values == _plain(want[col].reset_index(drop=True)), col

@@ -20,15 +20,19 @@ CASES = 500
 # model 2.5 on simulator 4 scored 0.0986 (scored forecasts, 293 of 500) and 0.0978 (all cases),
 # 26 high-confidence verdicts, none wrong. The issue's target, calibration.BRIER_TARGET = 0.10,
 # is asserted for both scores on the classes it was set on: model 2.7 scores them 0.0985 (261
-# scored) and 0.0953 (448 cases). Simulator 5 adds two classes (issue 19: proven staging and
-# pool-heavy operators, 52 of the 500 cases, 0.1567): with them the run scores 0.1081 and
-# 0.1017, over the target (docs/calibration.md); those bounds are the run's own figures,
-# rounded up, so that a regression fails while the gap is open.
+# scored) and 0.0953 (448 cases). Two classes of issue 19 (proven staging and pool-heavy
+# operators, 52 of the 500 cases) took the whole run to 0.1081 / 0.1017 on simulator 5;
+# simulator 6 (a pool user "elsewhere" at least 3 h from the actor's clock, the pool-heavy class
+# with the world's analyst evidence) brings them to 0.1231 and the run to 0.1026 / 0.0982
+# (docs/calibration.md, "Latest figures"). The target is asserted on the whole run's all-cases
+# score; the whole run's scored forecasts, 0.1026 on these 500 (0.0994 pooled over 15,000
+# cases), are bounded by their own figure rounded up, so that a regression fails.
 BRIER_BOUND = calibration.BRIER_TARGET
 BRIER_ALL_BOUND = calibration.BRIER_TARGET
-BRIER_WITH_NEW_CLASSES = 0.109
-BRIER_ALL_WITH_NEW_CLASSES = 0.102
-#: Variants of the classes model 2.7 added (issue 19); they carry their own analyst evidence.
+BRIER_WITH_NEW_CLASSES = 0.103
+NEW_CLASSES_BOUND = 0.124  # the 52 cases of the two classes: 0.1231 (simulator 5: 0.1567)
+#: Variants of the classes model 2.7 added (issue 19, simulator 5; simulator 6 redraws "elsewhere"
+#: and gives the pool-heavy class the world's analyst evidence).
 EXTRA_VARIANTS = frozenset(
     {
         "framed/proven-staging",
@@ -60,7 +64,9 @@ def test_short_run_brier_and_high_confidence_bounds(short_run, short_outcomes):
     assert earlier.brier <= BRIER_BOUND
     assert earlier.brier_all <= BRIER_ALL_BOUND
     assert short_run.brier <= BRIER_WITH_NEW_CLASSES
-    assert short_run.brier_all <= BRIER_ALL_WITH_NEW_CLASSES
+    assert short_run.brier_all <= calibration.BRIER_TARGET  # the whole run, new classes included
+    new = calibration.score([o for o in short_outcomes if o.case.variant in EXTRA_VARIANTS], SEED)
+    assert new.cases == 52 and new.brier <= NEW_CLASSES_BOUND
     assert short_run.high >= HIGH_REACHED  # high confidence is reachable...
     assert short_run.high_error <= calibration.HIGH_ERROR_TARGET  # ...and is rarely wrong
     assert short_run.bands_ok  # every judged band inside its range or next to it
@@ -253,7 +259,10 @@ def test_the_classes_of_model_2_7_replace_their_share_and_leave_the_rest():
         else:
             excl = {f.exclusivity for o in case.observations for f in o.address.facts if f.actor}
             assert excl and max(excl) <= 0.3
-            assert len(case.observations) >= 20 and case.analyst is None
+            assert len(case.observations) >= 20
+            # simulator 6: the world's analyst evidence, as for every case without its own
+            keys = {item.key for item in case.analyst.items} if case.analyst else set()
+            assert keys <= {"code-reuse", "language"}
 
 
 def test_analyst_evidence_rates_and_form():

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from slipcatch.case import Case
@@ -163,9 +164,14 @@ def test_export_renders_a_recorded_run_like_analyze_did(tmp_path: Path):
     assert main(["analyze", str(table), "--case", case, "--out", str(tmp_path / "a")]) == 0
     out = tmp_path / "x"
     assert main(["export", case, "--format", "md", "--format", "json", "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["assessment.json", "events.jsonl", "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "assessment.json", "events.jsonl", "events.parquet", "report.md"
+    ]
     for name in ("assessment.json", "events.jsonl", "report.md"):
         assert (out / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
+    exported = pq.read_table(out / "events.parquet")
+    assert exported.num_rows == 2
+    assert exported.equals(pq.read_table(tmp_path / "a" / "events.parquet"))
     assert main(["export", case, "--format", "stix", "--run", "run--nope"]) == 2
     assert main(["export", str(tmp_path / "missing"), "--format", "html"]) == 2
 

@@ -196,3 +196,46 @@ def test_pack_build_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     quiet = _Tty()
     Progress(quiet=True, stream=quiet).step("x")
     assert quiet.getvalue() == ""
+
+
+def test_analyze_progress_line_worked_by_hand() -> None:
+    from slipcatch.cli import _progress_text
+    from slipcatch.pipeline import ReadStatus
+
+    mib = 2**20
+    status = ReadStatus(files_done=1, files_total=3, records=1500, bytes_read=mib,
+                        bytes_total=4 * mib)
+    # 1000 events in 10 s; 1 MiB of 4 read in 10 s: 3 MiB left at that pace is 30 s.
+    assert _progress_text(1000, status, 10.0) == (
+        "analysing: file 2/3, 1,500 records, 1.0 of 4.0 MiB, 100 events/s, about 30 s left"
+    )
+    # 1 MiB of 61 MiB in 2 s: 120 s left.
+    later = ReadStatus(3, 3, 9, mib, 61 * mib)
+    assert _progress_text(50, later, 2.0).endswith(
+        "file 3/3, 9 records, 1.0 of 61.0 MiB, 25 events/s, about 2 min 00 s left")
+    # no estimate in the first second, nor when everything is read; a case's held events
+    # have no reading status
+    assert "left" not in _progress_text(10, status, 0.5)
+    assert "left" not in _progress_text(10, ReadStatus(3, 3, 9, mib, mib), 5.0)
+    # the unit follows the total: KiB below a MiB, GiB from a GiB
+    assert ", 0.5 of 1.0 KiB," in _progress_text(1, ReadStatus(0, 1, 1, 512, 1024), 1.0)
+    assert ", 1.5 of 3.0 GiB," in _progress_text(1, ReadStatus(0, 1, 1, 3 * 2**29, 3 * 2**30), 1.0)
+    assert _progress_text(2000, None, 4.0) == "analysing: 2,000 events read (500/s)"
+
+
+def test_analyze_progress_at_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = _table(tmp_path)
+    size = table.stat().st_size
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(["analyze", str(table), "--out", str(tmp_path / "out")]) == 0
+    shown = tty.getvalue()
+    # the status line after the table's one batch: its 2 rows read, its bytes all consumed
+    kib = f"{size / 1024:,.1f}"
+    assert f"analysing: file 1/1, 2 records, {kib} of {kib} KiB" in shown
+    quiet = _Tty()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert main(["analyze", str(table), "--out", str(tmp_path / "q"), "--quiet"]) == 0
+    assert "analysing" not in quiet.getvalue()

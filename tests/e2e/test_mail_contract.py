@@ -12,9 +12,9 @@ import duckdb
 
 from slipcatch import codec
 from slipcatch.case import Case
+from slipcatch.engine.observe import observe
 from slipcatch.evidence import ReadOptions, ingest
 from slipcatch.model import Event, MailOrigin, OriginTrust
-from slipcatch.pipeline import observe
 
 DEMO_MAIL = Path(__file__).resolve().parents[2] / "src/slipcatch/data/demo/evidence/mail"
 SW = OriginTrust.SENDER_WRITTEN

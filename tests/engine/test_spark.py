@@ -18,10 +18,10 @@ import pytest
 from slipcatch.analysis import assess
 from slipcatch.analysis.personas import build_persona, in_time_order
 from slipcatch.analysis.slips import find_slips
+from slipcatch.engine.observe import observe
 from slipcatch.errors import UsageError
 from slipcatch.evidence import PersonaMap, ReadOptions, ingest
 from slipcatch.intel import load_pack
-from slipcatch.pipeline import observe
 
 pytestmark = pytest.mark.spark
 
@@ -152,7 +152,7 @@ def test_demo_verdicts_and_slips_match_local(
 def test_demo_coverage_and_events_table(spark_demo: Any, local_demo: Any, demo_pack: Any) -> None:
     import pyarrow.dataset as ds
 
-    from slipcatch.pipeline import coverage
+    from slipcatch.engine.observe import coverage
 
     run, _ = spark_demo
     ingested, observations = local_demo
@@ -269,7 +269,7 @@ def test_no_events_at_all(
     ]
     assert [r.reason for r in run.rejections] == ["unrecognised-format"]
     assert run.result.event_count == 0
-    assert run.result.observations == ()
+    assert run.result.observations == []
     assert run.result.slips.num_rows == 0
     assert run.result.remainder is None  # no persona left out: nothing to summarise
     assert [c.events_outside for c in run.result.coverage] == [0, 0, 0]

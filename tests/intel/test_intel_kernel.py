@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from slipcatch.intel import kernel as kernel_module
 from slipcatch.intel.addr import MAPPED_FIRST, parse_cidr, range_text
-from slipcatch.intel.fastindex import build_fast4, build_fast6
+from slipcatch.intel.fastindex import build_fast4, build_fast6, fact_bits
 from slipcatch.intel.index import (
     CATEGORY_ORDER,
     FactTable,
@@ -75,11 +75,13 @@ def kernel(rows: list[FactRow], geo: Geo = ()):  # type: ignore[no-untyped-def,a
         v6 = (NONE, NONE)
     parts = (combine(g4, p4, v4), combine(g6, p6, v6))
 
-    fast4 = build_fast4(parts[0], p4, table)
-    fast6 = build_fast6(parts[1], p6, table)
+    bits = fact_bits(table)
+    fast4 = build_fast4(parts[0], p4, table, bits)
+    fast6 = build_fast6(parts[1], p6, table, bits)
     assert fast4 is not None
 
-    def run(ips: list[int], times: list[datetime], fast: bool = False):  # type: ignore[no-untyped-def]
+    def run(ips: list[int], times: list[datetime], fast: bool = False,  # type: ignore[no-untyped-def]
+            extras: bool = False):
         hi = np.array([v >> 64 for v in ips], np.uint64)
         lo = np.array([v & ((1 << 64) - 1) for v in ips], np.uint64)
         us = np.array(
@@ -98,9 +100,11 @@ def kernel(rows: list[FactRow], geo: Geo = ()):  # type: ignore[no-untyped-def,a
             table=table,
             fast4=fast4 if fast else None,
             fast6=fast6 if fast else None,
+            bits=bits if extras else None,
         )
 
     run.countries = countries  # type: ignore[attr-defined]
+    run.bits = bits  # type: ignore[attr-defined]
     return run, table
 
 
@@ -244,8 +248,10 @@ def test_kernel_matches_reference(rows: list[FactRow], geo: Geo, data: st.DataOb
         r_sorted = run(ips, when)
         kernel_module._FAST_MIN = 0  # and so must the /24 and /64 fast paths,
         r_fast = run(ips, when, fast=True)
+        x_fast = run(ips, when, fast=True, extras=True)
         kernel_module._CHUNK = data.draw(st.integers(1, 7))  # in chunks, some mixed v4/v6
         r_chunked = run(ips, when, fast=True)
+        x_chunked = run(ips, when, fast=True, extras=True)
     finally:
         (kernel_module._SORT_THRESHOLD, kernel_module._FAST_MIN, kernel_module._CHUNK) = saved
     for name in ("category", "actor", "asn", "decisive", "segment", "fact_ids"):
@@ -266,6 +272,21 @@ def test_kernel_matches_reference(rows: list[FactRow], geo: Geo, data: st.DataOb
             "fact_ids",
         ):
             assert getattr(r, name).tolist() == getattr(other, name).tolist(), name
+    # the per-row extras: the source bits and Tor flag of the valid facts, on every path
+    bits = run.bits  # type: ignore[attr-defined]
+    want_bits, want_tor = [], []
+    for i in range(len(ips)):
+        ids = r.fact_ids[r.fact_offsets[i] : r.fact_offsets[i + 1]]
+        m = 0
+        for fid in ids.tolist():
+            m |= 1 << bits.names.index(table.strings[int(table.source[fid])])
+        want_bits.append(m)
+        want_tor.append(any(rows[k].fact.category == Category.TOR for k in ids.tolist()))
+    assert r.source_bits is None and r.tor_fact is None
+    for x in (run(ips, when, extras=True), x_fast, x_chunked):
+        assert [int(v) for v in x.source_bits] == want_bits
+        assert x.tor_fact.tolist() == want_tor
+        assert x.category.tolist() == r.category.tolist()
     countries = run.countries  # type: ignore[attr-defined]
     for i, (ip, t) in enumerate(zip(ips, when, strict=True)):
         want = reference(rows, ip, t)
@@ -295,11 +316,12 @@ def test_kernel_matches_reference(rows: list[FactRow], geo: Geo, data: st.DataOb
         assert r.as_org[i] == g_org
 
 
-def _fast(run, ips: list[int], times: list[datetime]):  # type: ignore[no-untyped-def]
+def _fast(run, ips: list[int], times: list[datetime],  # type: ignore[no-untyped-def]
+          extras: bool = False):
     saved = kernel_module._FAST_MIN, kernel_module._CHUNK
     try:
         kernel_module._FAST_MIN, kernel_module._CHUNK = 0, 4
-        return run(ips, times, fast=True)
+        return run(ips, times, fast=True, extras=extras)
     finally:
         kernel_module._FAST_MIN, kernel_module._CHUNK = saved
 
@@ -370,6 +392,11 @@ def test_fast_path_at_24_boundaries_and_in_time() -> None:
     assert r.decisive.tolist() == [-1, -1, -1, 0, 0, -1, -1, -1, 1, 1, -1, 2, -1]
     assert r.projected.tolist() == [False] * 11 + [True, False]
     assert r.is_v4.tolist() == [True] * 12 + [False]
+    # extras: sources sorted h, reg, tor -> bits 1, 2, 4; the Tor fact only while valid
+    x = _fast(run, ips, times, extras=True)
+    assert run.bits.names == ("h", "reg", "tor")  # type: ignore[attr-defined]
+    assert x.source_bits.tolist() == [0, 0, 0, 4, 4, 0, 0, 0, 2, 2, 0, 1, 0]
+    assert x.tor_fact.tolist() == [False] * 3 + [True, True] + [False] * 8
 
 
 def test_edges_of_the_address_space() -> None:

@@ -22,10 +22,13 @@ stream (seed, i, "class") so that every other case stays as it was (``EXTRA_SHAR
   class, the real actor's slips with a mistaken "proof" graded at most B3;
 - ``pool-heavy``: tens to hundreds of uncovered logins from a low-exclusivity range (0.1-0.3: an
   ISP's dynamic pool) by its actor (half the class) or by somebody else using the same pool, in
-  the actor's time zone (a quarter) or elsewhere (a quarter).
+  the actor's time zone (a quarter) or elsewhere (a quarter: simulator 6 draws a zone at least
+  ``world.ELSEWHERE_MIN_HOURS`` from the actor's, ``world.zones_elsewhere``).
 
 Each case may also carry simulated analyst evidence (``analyst.analyst_document``), given to
-``assess`` exactly as a user's ``--evidence-file`` would be.
+``assess`` exactly as a user's ``--evidence-file`` would be: every case but the proven-staging
+class's, whose one analyst finding is about the planted artefact itself (simulator 6 extends it
+to the pool-heavy class, which simulator 5 left without).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from .world import (
     SimCase,
     hop_exclusivity,
     hops,
+    zones_elsewhere,
 )
 
 __all__ = ["EXTRA_SHARES", "FEW_HOSTS_IN_RANGE", "SCENARIO_SHARES", "generate"]
@@ -131,7 +135,9 @@ def _proven_staging_case(rng: random.Random, index: int) -> SimCase:
 def _pool_heavy_case(rng: random.Random, index: int) -> SimCase:
     actor = rng.choice(ACTORS)
     roll = rng.random()
-    zone = actor.timezones[0] if roll < 0.75 else rng.choice(OTHER_ZONES)
+    # Elsewhere: a zone at least ELSEWHERE_MIN_HOURS from the actor's (simulator 6; simulator 5
+    # drew any of OTHER_ZONES, Seoul's clock that is Pyongyang's and Kyiv's that is Moscow's).
+    zone = actor.timezones[0] if roll < 0.75 else rng.choice(zones_elsewhere(actor))
     g = CaseBuilder(rng, f"persona-{index}", zone)
     g.exclusivity = rng.choice((0.1, 0.2, 0.3))
     days = g.days(rng.randint(10, 60))
@@ -329,7 +335,10 @@ def generate(n: int, seed: int, analyst_evidence: bool = True) -> list[SimCase]:
             case = _EXTRA_MAKERS[extra](random.Random(f"{seed}:{i}:{extra}"), i)
             if not analyst_evidence:
                 case = replace(case, analyst=None)
-        elif analyst_evidence:
+        if analyst_evidence and case.analyst is None:
+            # Every case without an analyst finding of its own (all but the proven-staging
+            # class, whose finding is the planted artefact itself) gets the world's analyst
+            # evidence; simulator 6 extends it to the pool-heavy class.
             actor, doc = analyst_document(case, random.Random(f"{seed}:{i}:analyst"))
             if doc:
                 # The path a user's --evidence-file takes after YAML parsing.

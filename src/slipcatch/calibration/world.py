@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from slipcatch.analysis import AnalystEvidence
@@ -24,6 +25,7 @@ from .scenarios import observation
 
 __all__ = [
     "ACTORS",
+    "ELSEWHERE_MIN_HOURS",
     "MIMIC_HOURS_SHARE",
     "NIGHT_SHARE",
     "OTHER_ZONES",
@@ -32,6 +34,8 @@ __all__ = [
     "SimCase",
     "hop_exclusivity",
     "hops",
+    "offset_gap_hours",
+    "zones_elsewhere",
 ]
 
 ACTORS: tuple[Actor, ...] = (
@@ -93,6 +97,12 @@ _DAY_LENGTH = (8 * 60, 10 * 60)
 _NIGHT_START = (20 * 60, 23 * 60)
 NIGHT_SHARE = 0.05
 MIMIC_HOURS_SHARE = 0.2
+#: A party "elsewhere" (simulator 6) keeps a clock at least this many hours from the actor's:
+#: the spread of office-day starts within one zone (_DAY_START, 07:00-10:00). A party whose
+#: offset differs by less can keep the hours an operator in the actor's own zone keeps (a
+#: Shanghai office starting 07:00 is a Pyongyang office starting 08:00), so its hours are those
+#: of the actor's zone in this world's own terms: a neighbour, not somebody elsewhere.
+ELSEWHERE_MIN_HOURS = (_DAY_START[1] - _DAY_START[0]) / 60
 _TRUSTS = (OriginTrust.TRUSTED_RELAY, OriginTrust.SENDER_PROVIDER, OriginTrust.SENDER_WRITTEN)
 _FIRST_DAY = date(2013, 1, 1)
 _SPAN_DAYS = 7 * 365
@@ -303,6 +313,39 @@ class CaseBuilder:
             self.actor_event(last, actor, ip, channel, trust)
         if close is not None:
             self.cover(last + timedelta(seconds=close), channel if channel != "email" else None)
+
+
+def offset_gap_hours(zone: str, other: str) -> float:
+    """The smallest gap, in hours around the clock, between the UTC offsets of two IANA zones
+    on any day of the simulated span (noon UTC of every day from _FIRST_DAY over _SPAN_DAYS and
+    the longest case after it): both zones' history applies (Moscow UTC+4 in 2011-2014,
+    Pyongyang UTC+8:30 in 2015-2018, summer time)."""
+    return _offset_gap_hours(*sorted((zone, other)))
+
+
+@cache
+def _offset_gap_hours(zone: str, other: str) -> float:
+    a, b = ZoneInfo(zone), ZoneInfo(other)
+    first = datetime.combine(_FIRST_DAY, time(12), tzinfo=UTC)
+    gap = 24.0
+    for day in range(_SPAN_DAYS + 120):
+        t = first + timedelta(days=day)
+        offset_a, offset_b = t.astimezone(a).utcoffset(), t.astimezone(b).utcoffset()
+        assert offset_a is not None and offset_b is not None
+        hours = abs((offset_a - offset_b).total_seconds()) / 3600 % 24
+        gap = min(gap, hours, 24 - hours)
+    return gap
+
+
+def zones_elsewhere(actor: Actor) -> tuple[str, ...]:
+    """The zones of ``OTHER_ZONES`` at least ``ELSEWHERE_MIN_HOURS`` from every zone of
+    ``actor`` throughout the simulated span: where a party "elsewhere" may sit (for DPRK, not
+    Seoul, Shanghai or Taipei; for Moscow, not Kyiv, Tehran, Berlin or London)."""
+    return tuple(
+        zone
+        for zone in OTHER_ZONES
+        if all(offset_gap_hours(zone, own) >= ELSEWHERE_MIN_HOURS for own in actor.timezones)
+    )
 
 
 def hop_exclusivity(rng: random.Random) -> float | None:

@@ -29,26 +29,32 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slipcatch.engine import _spark_sql
+from slipcatch.engine.enrich import enrich
 from slipcatch.engine.findings import ASSESS_ALL_PERSONAS
+from slipcatch.engine.local import EngineResult
+from slipcatch.engine.observe import observe
 from slipcatch.errors import UsageError
 from slipcatch.eventtable import ENRICHED_SCHEMA, EVENT_SCHEMA, events_to_table, table_to_events
+from slipcatch.evidence._source import MAX_LINE
+from slipcatch.evidence.bulk import BULK_FORMATS, chunk_context, parse_chunk
 from slipcatch.model import (
     ANONYMOUS,
     EvidenceFile,
     LayerCoverage,
-    Observation,
     Rejection,
     Remainder,
 )
 
 if TYPE_CHECKING:
     from slipcatch.evidence import ReadOptions
+    from slipcatch.evidence._source import Source
     from slipcatch.intel import IntelPack
 
 __all__ = [
@@ -71,67 +77,12 @@ RANGE_BYTES = 64 * 1024 * 1024
 BATCH_LINES = 65536
 #: Rejections kept in memory (as ``evidence.REJECTION_SAMPLE``); all go to the sink.
 REJECTION_SAMPLE = 1000
-#: Longest line read as a record (as ``evidence._source.MAX_LINE``).
-MAX_LINE = 64 * 1024
-
-# -- seams: the one place each collaborator is imported -----------------------------------
-
-
-def _chunk_context(source: Any, fmt: str) -> Any:
-    """``evidence.bulk.chunk_context``: what a chunk of the file needs from its start."""
-    from slipcatch.evidence.bulk import chunk_context
-
-    return chunk_context(source, fmt)
-
-
 #: Bulk formats whose chunks parse independently. An auth log's year-less stamps take their
 #: year from the lines before them (a state carried through the file), so auth logs are read on
 #: the driver, in order.
 _SPLITTABLE_FORMATS = frozenset({"weblog", "zeek", "table"})
-
-
-def _bulk_formats() -> frozenset[str]:
-    """The ``evidence.bulk.BULK_FORMATS`` that can be cut into ranges for the executors."""
-    from slipcatch.evidence.bulk import BULK_FORMATS
-
-    return frozenset(BULK_FORMATS) & _SPLITTABLE_FORMATS
-
-
-def _parse(ctx: Any, lines: pa.BinaryArray, numbers: pa.Int64Array) -> tuple[Any, list[Any]]:
-    """``evidence.bulk.parse_chunk``: events (``EVENT_SCHEMA``) and rejections of the lines."""
-    from slipcatch.evidence.bulk import parse_chunk
-
-    return parse_chunk(ctx, lines, numbers)
-
-
-def _enrich(batch: pa.RecordBatch, pack: IntelPack) -> pa.RecordBatch:
-    """``engine.enrich.enrich``: the batch with the ``ENRICHED_FIELDS`` columns."""
-    from slipcatch.engine.enrich import enrich
-
-    return enrich(batch, pack)
-
-
-def _observe(events: Sequence[Any], pack: IntelPack) -> list[Observation]:
-    """Events -> observations exactly as the local engine pairs them (``engine.observe``)."""
-    from slipcatch.engine.observe import observe
-
-    return observe(events, pack)
-
-
-def _findings_sql(actor_asns: Iterable[int]) -> list[str]:
-    """The Spark SQL statements defining the views ``sc_persona_stats`` and ``sc_slips`` over
-    ``sc_events`` (``_spark_sql``: the semantics of ``engine.findings`` and
-    ``analysis.slips.find_slips`` in Spark's dialect)."""
-    from slipcatch.engine import _spark_sql
-
-    return _spark_sql.statements(actor_asns)
-
-
-def _result_type() -> Any:
-    """``engine.local.EngineResult``."""
-    from slipcatch.engine.local import EngineResult
-
-    return EngineResult
+#: The ``evidence.bulk.BULK_FORMATS`` that can be cut into ranges for the executors.
+_BULK_SPLITTABLE = frozenset(BULK_FORMATS) & _SPLITTABLE_FORMATS
 
 
 # -- the record table a job returns ---------------------------------------------------------
@@ -168,7 +119,7 @@ def _spark_ddl() -> str:
 
 def _outside_mask(batch: pa.RecordBatch, pack: IntelPack, layers: Sequence[str]) -> pa.Array:
     """Per event, bit k set when no snapshot of ``layers[k]`` covers its time
-    (``pipeline.coverage``, summed later over the de-duplicated events)."""
+    (``engine.observe.coverage``, summed later over the de-duplicated events)."""
     n = batch.num_rows
     mask = np.zeros(n, np.int32)
     if not n:
@@ -238,7 +189,7 @@ def _rejection_records(
 def _events_batch(
     events: pa.RecordBatch, pack: IntelPack, layers: Sequence[str], file_index: int, ords: Any
 ) -> pa.RecordBatch:
-    enriched = _enrich(events, pack)
+    enriched = enrich(events, pack)
     return _event_records(enriched, file_index, ords, _outside_mask(enriched, pack, layers))
 
 
@@ -387,7 +338,7 @@ def _range_records(
             for n, reason, detail in problems
         ]
         if lines:
-            events, rejected = _parse(
+            events, rejected = parse_chunk(
                 ctx, pa.array(lines, pa.binary()), pa.array(numbers, pa.int64())
             )
             rejections.extend(rejected)
@@ -561,7 +512,7 @@ def _plan(
     from slipcatch.evidence._ingest import FileRead, Skipped, skipped_file, walk
 
     plan = _Plan()
-    bulk = _bulk_formats()
+    bulk = _BULK_SPLITTABLE
     uris = [str(p) for p in paths if _is_uri(p)]
     local = [p for p in paths if not _is_uri(p)]
     index = -1
@@ -578,7 +529,7 @@ def _plan(
         # a column-mapped table is read by the per-line reader (evidence.bulk leaves it)
         mapped = name == "table" and bool(options.columns)
         if name in bulk and not mapped and src.compression is None and src.encoding == "":
-            plan.contexts[index] = _chunk_context(src, name)
+            plan.contexts[index] = chunk_context(src, name)
             plan.ranges.extend(
                 plan_ranges(functools.partial(src.path.open, "rb"), src.size, index, range_bytes)
             )
@@ -589,7 +540,8 @@ def _plan(
             index += 1
             plan.accounts.append(remote)
             if remote.size:
-                plan.contexts[index] = _chunk_context(remote, remote.fmt)
+                # chunk_context reads name, sha256, options and head(): a remote file has them
+                plan.contexts[index] = chunk_context(cast("Source", remote), remote.fmt)
                 plan.ranges.extend(plan_ranges(remote.open, remote.size, index, range_bytes))
     return plan
 
@@ -688,7 +640,7 @@ def _remote_files(uri: str, options: ReadOptions) -> Iterator[_RemoteSource]:
     except (OSError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise EvidenceError(f"cannot open: {exc}", uri) from exc
     prefix = uri[: len(uri) - len(inner)] if uri.endswith(inner) else uri.split("://")[0] + "://"
-    bulk = _bulk_formats()
+    bulk = _BULK_SPLITTABLE
     for name in names:
         full = prefix + name
         remote = _RemoteSource(filesystem, name, full, options)
@@ -966,7 +918,7 @@ def _findings(
 ) -> Any:
     """Persona statistics, slips, the selected personas' observations and the remainder."""
     session.read.parquet(str(events_path)).createOrReplaceTempView("sc_events")
-    for sql in _findings_sql(a for actor in pack.actors for a in actor.asns):
+    for sql in _spark_sql.statements(a for actor in pack.actors for a in actor.asns):
         session.sql(sql)
     slips = session.sql(
         "SELECT persona, first_event, last_event, ip, category, actor, asn, country, "
@@ -1013,10 +965,10 @@ def _findings(
         table_to_events(chosen.select(EVENT_SCHEMA.names)), key=lambda e: (e.time, e.id)
     )
     total = int(pc.sum(stats.column("events")).as_py() or 0)
-    return _result_type()(
+    return EngineResult(
         events_path=events_path,
         selected=tuple(chosen_names),
-        observations=tuple(_observe(events, pack)),
+        observations=observe(events, pack),
         remainder=None if len(chosen_names) == len(names) else _remainder(session),
         coverage=coverage,
         slips=slips,

@@ -23,6 +23,7 @@ __all__ = [
     "IngestResult",
     "PersonaMap",
     "ReadOptions",
+    "ReadStatus",
     "ingest",
     "walk",
 ]
@@ -58,7 +59,7 @@ from slipcatch.evidence._ingest import (  # noqa: E402
     ingest_paths,
     walk,
 )
-from slipcatch.evidence.bulk import ColumnarIngest  # noqa: E402
+from slipcatch.evidence.bulk import ColumnarIngest, ReadStatus  # noqa: E402
 from slipcatch.model import Rejection  # noqa: E402
 
 

@@ -257,6 +257,14 @@ class _Utf16:
         return out
 
 
+def _position(raw: IO[bytes], fallback: int) -> int:
+    """The raw file's offset, or ``fallback`` when it cannot tell (a pipe, a closed file)."""
+    try:
+        return raw.tell()
+    except (OSError, ValueError):
+        return fallback
+
+
 class Source:
     """An evidence file: identity (path, SHA-256, size), compression and record access.
 
@@ -309,6 +317,9 @@ class Source:
         #: "utf-16" for text with a UTF-16 byte order mark (read re-encoded as UTF-8), "" for
         #: anything else, None until the first read.
         self.encoding: str | None = None
+        #: Bytes of the file on disk consumed so far by ``chunks()`` (compressed bytes for a
+        #: compressed file): how far a reading has come, for progress and its ETA.
+        self.bytes_read = 0
 
     # -- raw access -----------------------------------------------------------------------
 
@@ -386,7 +397,9 @@ class Source:
                         f"cannot read: {exc.strerror or exc}", source=self.name
                     ) from exc
                 if not chunk:
+                    self.bytes_read = self.size
                     return
+                self.bytes_read = _position(raw, self.bytes_read)
                 yield chunk
         finally:
             if reader is not raw:

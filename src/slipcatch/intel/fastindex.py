@@ -32,10 +32,13 @@ __all__ = [
     "PLAIN_ORG_BITS",
     "SLOW",
     "Answers",
+    "FactBits",
     "Fast4",
     "Fast6",
     "build_fast4",
     "build_fast6",
+    "fact_bits",
+    "source_sets",
 ]
 
 PLAIN_COUNTRY_BITS = 10
@@ -61,6 +64,40 @@ class Answers:
               "projected")
 
 
+@dataclass(frozen=True)
+class FactBits:
+    """Per fact, what the lookup's optional per-row extras reduce: its source as one bit
+    (bit ``i`` is ``names[i]``, the fact table's distinct sources sorted) and whether it is
+    a Tor fact. A row's ``source_bits`` is the OR of the bits of its valid facts, its
+    ``tor_fact`` whether any of them is a Tor fact."""
+
+    names: tuple[str, ...]
+    source: npt.NDArray[np.uint64]
+    tor: npt.NDArray[np.bool_]
+
+    MAX_SOURCES = 63  # bit 63 stays free for a caller's own flag (the API's geo layer)
+
+
+def fact_bits(table: FactTable) -> FactBits:
+    """The :class:`FactBits` of ``table``.
+
+    Raises:
+        ValueError: the facts come from more than ``FactBits.MAX_SOURCES`` sources.
+    """
+    src = np.asarray(table.source, np.int64)
+    used = np.unique(src[src >= 0])
+    texts = {int(i): table.strings[int(i)] for i in used}
+    names = tuple(sorted(set(texts.values())))
+    if len(names) > FactBits.MAX_SOURCES:
+        raise ValueError(f"more than {FactBits.MAX_SOURCES} intel sources ({len(names)})")
+    order = {name: k for k, name in enumerate(names)}
+    bit_of = np.zeros(int(used.max()) + 2 if len(used) else 1, np.uint64)
+    for i, text in texts.items():
+        bit_of[i + 1] = np.uint64(1) << np.uint64(order[text])
+    return FactBits(names, bit_of[src + 1],
+                    np.asarray(table.cat, np.int64) == CATEGORY_ORDER.index(Category.TOR))
+
+
 @dataclass
 class Fast4:
     """A DIR-24-8 style table for IPv4: one int32 *code* per /24 block (64 MiB), and one per
@@ -84,6 +121,12 @@ class Fast4:
     answers: Answers
     blocks: int
     light: int  # answers[:light] have no ASN and no actor (most do not: fewer columns to set)
+    #: Per ``answers`` row, the :class:`FactBits` reductions of its segment's facts (all
+    #: valid at any time): its source set (an index into ``sets``, the distinct source masks,
+    #: ``sets[0] == 0``) and Tor flag; None when the table was built without ``FactBits``.
+    source_set: npt.NDArray[np.int32] | None = None
+    tor_fact: npt.NDArray[np.bool_] | None = None
+    sets: npt.NDArray[np.uint64] | None = None
 
 
 @dataclass
@@ -98,6 +141,20 @@ class Fast6:
     seg: npt.NDArray[np.int32]
     ambiguous: npt.NDArray[np.bool_]
     s: Answers  # the static answer of every IPv6 segment
+    #: Per segment, the :class:`FactBits` reductions of its facts, as in :class:`Fast4`
+    #: (None: built without them).
+    source_set: npt.NDArray[np.int32] | None = None
+    tor_fact: npt.NDArray[np.bool_] | None = None
+    sets: npt.NDArray[np.uint64] | None = None
+
+
+def source_sets(masks: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64],
+                                                         npt.NDArray[np.int32]]:
+    """The distinct ``masks`` (sorted, always starting with 0, the empty set) and each mask's
+    index among them."""
+    sets, inverse = np.unique(np.concatenate([np.zeros(1, np.uint64), masks]),
+                              return_inverse=True)
+    return sets, inverse.reshape(-1)[1:].astype(np.int32)
 
 
 def _timedep(c: CombinedPartition, p: FactPartition, table: FactTable) -> npt.NDArray[np.bool_]:
@@ -147,8 +204,31 @@ def _static(c: CombinedPartition, p: FactPartition, table: FactTable) -> Answers
     return out
 
 
-def build_fast6(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fast6:
-    """The high-half index of an IPv6 combined partition."""
+def _static_bits(c: CombinedPartition, p: FactPartition, bits: FactBits
+                 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+    """Every segment's OR of its facts' source bits and whether any is a Tor fact, as if all
+    its facts applied (right for the segments the fast paths answer)."""
+    nseg = len(c.fcount)
+    cnt = np.maximum(c.fcount, 0).astype(np.int64)
+    start = np.maximum(c.fstart, 0).astype(np.int64)
+    out_bits = np.zeros(nseg, np.uint64)
+    out_tor = np.zeros(nseg, np.bool_)
+    nz = np.flatnonzero(cnt)
+    if len(nz) == 0:
+        return out_bits, out_tor
+    total = int(cnt[nz].sum())
+    seg_off = np.cumsum(cnt[nz]) - cnt[nz]
+    pos = np.repeat(start[nz] - seg_off, cnt[nz]) + np.arange(total, dtype=np.int64)
+    f = p.ids[pos]
+    out_bits[nz] = np.bitwise_or.reduceat(bits.source[f], seg_off)
+    out_tor[nz] = np.logical_or.reduceat(bits.tor[f], seg_off)
+    return out_bits, out_tor
+
+
+def build_fast6(c: CombinedPartition, p: FactPartition, table: FactTable,
+                bits: FactBits | None = None) -> Fast6:
+    """The high-half index of an IPv6 combined partition (with the per-segment
+    :class:`FactBits` reductions when ``bits`` is given)."""
     hs, ls = unkey16(c.starts)
     timedep = _timedep(c, p, table)
     u, first, count = np.unique(hs, return_index=True, return_counts=True)
@@ -156,12 +236,18 @@ def build_fast6(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fas
     nonzero = np.zeros(len(u), np.bool_)
     np.logical_or.at(nonzero, np.searchsorted(u, hs), ls != 0)
     seg = np.where(timedep[last_seg], -1, last_seg).astype(np.int32)
-    return Fast6(u, seg, (count > 1) | nonzero, _static(c, p, table))
+    if bits is None:
+        return Fast6(u, seg, (count > 1) | nonzero, _static(c, p, table))
+    sb, st = _static_bits(c, p, bits)
+    sets, codes = source_sets(sb)
+    return Fast6(u, seg, (count > 1) | nonzero, _static(c, p, table), codes, st, sets)
 
 
-def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fast4 | None:
+def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable,
+                bits: FactBits | None = None) -> Fast4 | None:
     """The /24 and sub-/24 code tables of an IPv4 combined partition (see :class:`Fast4`),
-    or None when the codes do not fit."""
+    or None when the codes do not fit. With ``bits``, each static answer also carries its
+    segment's :class:`FactBits` reductions (part of what makes answers distinct)."""
     if (int(c.country.max(initial=-1)) + 1 >= 1 << PLAIN_COUNTRY_BITS
             or int(c.as_org.max(initial=-1)) + 1 >= 1 << PLAIN_ORG_BITS):
         return None
@@ -171,10 +257,14 @@ def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fas
     # one row per distinct answer: the table the static codes index stays small (cached)
     segs = np.flatnonzero(static)
     cols = np.stack([getattr(every, k)[segs].astype(np.int64) for k in Answers.FIELDS], 1)
+    if bits is not None:
+        sb, st = _static_bits(c, p, bits)
+        cols = np.concatenate([cols, sb[segs].view(np.int64)[:, None],
+                               st[segs].astype(np.int64)[:, None]], 1)
     if len(segs):
         rows, inverse = np.unique(cols, axis=0, return_inverse=True)
     else:
-        rows, inverse = np.zeros((0, len(Answers.FIELDS)), np.int64), np.zeros(0, np.int64)
+        rows, inverse = np.zeros((0, cols.shape[1]), np.int64), np.zeros(0, np.int64)
     # rows without ASN and actor first: those columns keep their defaults
     heavy = (rows[:, Answers.FIELDS.index("asn_fact")] >= 0) | (
         rows[:, Answers.FIELDS.index("actor")] >= 0)
@@ -185,6 +275,11 @@ def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fas
     answers = Answers(**{
         k: rows[:, i].astype(getattr(every, k).dtype) for i, k in enumerate(Answers.FIELDS)
     })
+    nf = len(Answers.FIELDS)
+    sets = ans_set = ans_tor = None
+    if bits is not None:
+        sets, ans_set = source_sets(rows[:, nf].copy().view(np.uint64))
+        ans_tor = rows[:, nf + 1].astype(np.bool_)
     starts = c.starts
     unaligned = sorted_unique(starts[(starts & np.uint32(255)) != 0] >> np.uint32(8))
     if len(answers.category) + len(unaligned) >= SLOW:
@@ -200,5 +295,6 @@ def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable) -> Fas
     code8 = code[np.searchsorted(starts, addrs.reshape(-1), side="right")].astype(np.int32)
     code24[unaligned] = NEG | (len(answers.category) + np.arange(len(unaligned),
                                                                     dtype=np.int32))
-    return Fast4(code24, code8, answers, len(unaligned), int((~heavy).sum()))
+    return Fast4(code24, code8, answers, len(unaligned), int((~heavy).sum()), ans_set,
+                 ans_tor, sets)
 

@@ -19,7 +19,15 @@ import numpy as np
 import numpy.typing as npt
 
 from slipcatch.intel.addr import MAPPED_FIRST, MAPPED_LAST
-from slipcatch.intel.fastindex import PLAIN_COUNTRY_BITS, SLOW, Answers, Fast4, Fast6
+from slipcatch.intel.fastindex import (
+    PLAIN_COUNTRY_BITS,
+    SLOW,
+    Answers,
+    FactBits,
+    Fast4,
+    Fast6,
+    source_sets,
+)
 from slipcatch.intel.index import (
     CATEGORY_ORDER,
     NO_CATEGORY,
@@ -71,6 +79,14 @@ class LookupArrays:
     ``is_v4`` are computed eagerly; -1 means none. ``segment`` and the per-query lists of
     valid facts (``fact_ids[fact_offsets[i]:fact_offsets[i + 1]]``) are computed on first
     access, because the fast path does not need them.
+
+    With ``bits`` (:class:`~slipcatch.intel.fastindex.FactBits`), more columns are computed
+    in the same pass: ``source_set`` (int32, an index into ``source_sets``, the distinct
+    source masks of the call; a mask is the OR of the source bits of the query's valid
+    facts, ``source_bits`` gives it per query) and ``tor_fact`` (one of them is a Tor fact).
+    The fast paths read both from per-segment tables, so no fact list is expanded for them.
+    ``source_sets[0]`` is 0 (no source); a mask may appear under more than one index. Else
+    all three are None.
     """
 
     def __init__(
@@ -87,6 +103,9 @@ class LookupArrays:
         is_v4: npt.NDArray[np.bool_],
         detail: Callable[[], tuple[npt.NDArray[np.int32], npt.NDArray[np.int64],
                                    npt.NDArray[np.int32]]],
+        source_set: npt.NDArray[np.int32] | None = None,
+        source_sets: npt.NDArray[np.uint64] | None = None,
+        tor_fact: npt.NDArray[np.bool_] | None = None,
     ):
         self.category = category
         self.country = country
@@ -97,6 +116,9 @@ class LookupArrays:
         self.decisive = decisive
         self.projected = projected
         self.is_v4 = is_v4
+        self.source_set = source_set
+        self.source_sets = source_sets
+        self.tor_fact = tor_fact
         self._detail_fn = detail
         self._detail: tuple[Any, Any, Any] | None = None
 
@@ -104,6 +126,13 @@ class LookupArrays:
         if self._detail is None:
             self._detail = self._detail_fn()
         return self._detail
+
+    @property
+    def source_bits(self) -> npt.NDArray[np.uint64] | None:
+        """Per query, the OR of its valid facts' source bits (None without ``bits``)."""
+        if self.source_set is None or self.source_sets is None:
+            return None
+        return self.source_sets[self.source_set]
 
     @property
     def segment(self) -> npt.NDArray[np.int32]:
@@ -145,6 +174,7 @@ def _lookup_full(
     parts: tuple[CombinedPartition, CombinedPartition],
     facts: tuple[FactPartition, FactPartition],
     table: FactTable,
+    bits: FactBits | None = None,
 ) -> LookupArrays:
     """The general kernel: search, expand each query's facts, filter by time, reduce."""
     n = len(hi)
@@ -222,14 +252,35 @@ def _lookup_full(
     fill = country[cq] < 0  # geo first; a fact's country only where geo has none
     country[cq[fill]] = table.country[cf[fill]]
 
+    codes, sets, tor_fact = _reduce_bits(bits, q, f, fact_offsets)
     detail = (segment, fact_offsets, f.astype(np.int32))
     return LookupArrays(
         category=category, country=country, asn=asn, as_org=as_org, asn_fact=asn_fact,
         actor=actor, decisive=decisive,
         projected=(decisive >= 0) & (table.proj[decisive] if len(table) else False),
-        is_v4=is4, detail=lambda: detail,
+        is_v4=is4, detail=lambda: detail, source_set=codes, source_sets=sets,
+        tor_fact=tor_fact,
     )
 
+
+
+def _reduce_bits(bits: FactBits | None, q: npt.NDArray[np.int64], f: npt.NDArray[Any],
+                 offsets: npt.NDArray[np.int64]) -> tuple[Any, Any, Any]:
+    """Per query, its source set (the OR of its valid facts' source bits) as an index into
+    the distinct masks, the masks, and whether one of its facts is a Tor fact (``q``/``f``:
+    the valid (query, fact) pairs, grouped by query; ``offsets`` their CSR). All None
+    without ``bits``."""
+    if bits is None:
+        return None, None, None
+    n = len(offsets) - 1
+    source_bits = np.zeros(n, np.uint64)
+    tor_fact = np.zeros(n, np.bool_)
+    if len(f):
+        nonempty = np.flatnonzero(np.diff(offsets))
+        source_bits[nonempty] = np.bitwise_or.reduceat(bits.source[f], offsets[nonempty])
+        tor_fact[q[bits.tor[f]]] = True
+    sets, codes = source_sets(source_bits)
+    return codes, sets, tor_fact
 
 
 _LIGHT = ("category", "country", "as_org", "decisive", "projected")
@@ -252,11 +303,27 @@ def _put_answers(dst: Answers, pos: npt.NDArray[np.int64], f4: Fast4,
         _put(dst, pos[~light], f4.answers, rows[~light])
 
 
+_Extras = tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]  # source set, Tor flag
+
+
+def _put_static(dst: Answers, ext: _Extras | None, pos: npt.NDArray[np.int64], f4: Fast4,
+                rows: npt.NDArray[np.int32]) -> None:
+    """Static answers ``rows`` into ``dst[pos]``, and their FactBits reductions into
+    ``ext[pos]`` when asked."""
+    _put_answers(dst, pos, f4, rows)
+    if ext is not None:
+        assert f4.source_set is not None and f4.tor_fact is not None
+        ext[0][pos] = f4.source_set[rows]
+        ext[1][pos] = f4.tor_fact[rows]
+
+
 def _fast4_chunk(low: npt.NDArray[np.uint32], f4: Fast4, dst: Answers,
-                 idx: npt.NDArray[np.uint32], code: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+                 idx: npt.NDArray[np.uint32], code: npt.NDArray[np.int32],
+                 ext: _Extras | None = None) -> npt.NDArray[np.int64]:
     """Answer the IPv4 addresses ``low`` (possibly a strided view) into ``dst`` (arrays of
-    the same length) with the /24 table; ``idx`` and ``code`` are scratch buffers. Returns
-    the positions that need the general kernel (their ``dst`` rows are left unset)."""
+    the same length) with the /24 table; ``idx`` and ``code`` are scratch buffers; ``ext``
+    (source bits, Tor flag) is filled too when given. Returns the positions that need the
+    general kernel (their ``dst`` rows are left unset)."""
     np.right_shift(low, np.uint32(8), out=idx)
     np.take(f4.code24, idx, out=code, mode="clip")  # idx < 2**24: "clip" never clips
     # plain codes first, for every query; the few others are overwritten below
@@ -268,6 +335,9 @@ def _fast4_chunk(low: npt.NDArray[np.uint32], f4: Fast4, dst: Answers,
     for col in (dst.asn, dst.asn_fact, dst.actor, dst.decisive):
         col.fill(-1)
     dst.projected.fill(False)
+    if ext is not None:
+        ext[0].fill(0)  # set 0: no source
+        ext[1].fill(False)
     sp = np.flatnonzero(code < 0)
     if len(sp) == 0:
         return sp
@@ -275,9 +345,9 @@ def _fast4_chunk(low: npt.NDArray[np.uint32], f4: Fast4, dst: Answers,
     n_ans = len(f4.answers.category)
     fin = j < n_ans
     if fin.all():
-        _put_answers(dst, sp, f4, j)
+        _put_static(dst, ext, sp, f4, j)
         return np.zeros(0, np.int64)
-    _put_answers(dst, sp[fin], f4, j[fin])
+    _put_static(dst, ext, sp[fin], f4, j[fin])
     blk = (~fin) & (j != SLOW)
     slow = [sp[j == SLOW]]
     if blk.any():
@@ -292,9 +362,26 @@ def _fast4_chunk(low: npt.NDArray[np.uint32], f4: Fast4, dst: Answers,
         j2 = c2[~plain] & np.int32(SLOW)
         bp = bp[~plain]
         fin2 = j2 < n_ans
-        _put_answers(dst, bp[fin2], f4, j2[fin2])
+        _put_static(dst, ext, bp[fin2], f4, j2[fin2])
         slow.append(bp[~fin2])
     return np.sort(np.concatenate(slow))
+
+
+def _fast6_rows(r6: npt.NDArray[np.int64], hi: npt.NDArray[np.uint64], fast6: Fast6,
+                out: Answers, ext: _Extras | None, set_base: int) -> npt.NDArray[np.int64]:
+    """Answer the IPv6 queries at rows ``r6`` with the /64 index into ``out`` (and ``ext``,
+    whose set indices count from ``set_base``); returns the rows that need the general
+    kernel."""
+    h = hi[r6]
+    u = np.searchsorted(fast6.hi_starts, h, side="right") - 1
+    seg = fast6.seg[u]
+    bad = (seg < 0) | (fast6.ambiguous[u] & (fast6.hi_starts[u] == h))
+    _put(out, r6[~bad], fast6.s, seg[~bad])
+    if ext is not None:
+        assert fast6.source_set is not None and fast6.tor_fact is not None
+        ext[0][r6] = np.where(bad, 0, fast6.source_set[seg] + np.int32(set_base))
+        ext[1][r6] = ~bad & fast6.tor_fact[seg]
+    return r6[bad]
 
 
 def _empty_answers(n: int) -> Answers:
@@ -353,6 +440,7 @@ def lookup_arrays(
     table: FactTable,
     fast4: Fast4 | None = None,
     fast6: Fast6 | None = None,
+    bits: FactBits | None = None,
 ) -> LookupArrays:
     """Look up every ``(hi, lo)`` address at ``times`` (microseconds since the epoch).
 
@@ -360,10 +448,13 @@ def lookup_arrays(
     per query, then two shifts/masks (a second gather for /24s split by a longer network);
     with ``fast6``, IPv6 queries take one search on their high 64 bits. Queries that need
     more (a fact bounded in time, a boundary inside a /64) go to the general kernel. All
-    paths give the same answers (tested).
+    paths give the same answers (tested). With ``bits``, the result also carries
+    ``source_bits`` and ``tor_fact`` (see :class:`LookupArrays`); the fast tables must then
+    have been built with the same ``bits``.
 
     Raises:
-        ValueError: the arrays differ in length.
+        ValueError: the arrays differ in length, or ``bits`` is given and the fast tables
+            were built without it.
     """
     n = len(hi)
     times = np.asarray(times, np.int64)
@@ -372,8 +463,13 @@ def lookup_arrays(
     hi = np.asarray(hi, np.uint64)
     lo = np.asarray(lo, np.uint64)
     if fast4 is None or fast6 is None or n < _FAST_MIN:
-        return _lookup_full(hi, lo, times, parts, facts, table)
+        return _lookup_full(hi, lo, times, parts, facts, table, bits)
+    if bits is not None and (fast4.sets is None or fast6.sets is None):
+        raise ValueError("the fast tables were built without FactBits")
     out = _empty_answers(n)
+    ext: _Extras | None = None
+    if bits is not None:
+        ext = (np.empty(n, np.int32), np.empty(n, np.bool_))
     is4 = np.empty(n, np.bool_)
     m = min(n, _CHUNK)
     idx, code, low = np.empty(m, np.uint32), np.empty(m, np.int32), np.empty(m, np.uint32)
@@ -395,7 +491,8 @@ def lookup_arrays(
             else:
                 lc = low[:k]
                 np.copyto(lc, lo_c, casting="unsafe")  # the low 32 bits: the IPv4 address
-            sl = _fast4_chunk(lc, fast4, _slice(out, s, e), idx[:k], code[:k])
+            sl = _fast4_chunk(lc, fast4, _slice(out, s, e), idx[:k], code[:k],
+                              None if ext is None else (ext[0][s:e], ext[1][s:e]))
             if len(sl):
                 slow.append(sl + s)
             continue
@@ -409,24 +506,32 @@ def lookup_arrays(
         k4 = len(r4)
         np.copyto(low[:k4], lo_c[r4], casting="unsafe")
         part = _empty_answers(k4)
-        sl = _fast4_chunk(low[:k4], fast4, part, idx[:k4], code[:k4])
+        pext: _Extras | None = None if ext is None else (np.empty(k4, np.int32),
+                                                          np.empty(k4, np.bool_))
+        sl = _fast4_chunk(low[:k4], fast4, part, idx[:k4], code[:k4], pext)
         _put(_slice(out, s, e), r4, part, slice(None))
+        if ext is not None and pext is not None:
+            ext[0][s:e][r4], ext[1][s:e][r4] = pext
         if len(sl):
             slow.append(r4[sl] + s)
+    base6 = 0 if fast4.sets is None else len(fast4.sets)
     if rows6:
-        r6 = np.concatenate(rows6)
-        h = hi[r6]
-        u = np.searchsorted(fast6.hi_starts, h, side="right") - 1
-        seg = fast6.seg[u]
-        bad = (seg < 0) | (fast6.ambiguous[u] & (fast6.hi_starts[u] == h))
-        _put(out, r6[~bad], fast6.s, seg[~bad])
-        slow.append(r6[bad])
+        slow.append(_fast6_rows(np.concatenate(rows6), hi, fast6, out, ext, base6))
+    sets = None
+    if ext is not None:
+        assert fast4.sets is not None and fast6.sets is not None
+        sets = np.concatenate([fast4.sets, fast6.sets])
     if slow:
         sl = np.concatenate(slow)
         if len(sl):
-            r = _lookup_full(hi[sl], lo[sl], times[sl], parts, facts, table)
+            r = _lookup_full(hi[sl], lo[sl], times[sl], parts, facts, table, bits)
             _put(out, sl, Answers(**{k: getattr(r, k) for k in Answers.FIELDS}),
                  slice(None))
+            if ext is not None and sets is not None:
+                assert r.source_set is not None and r.source_sets is not None
+                ext[0][sl] = r.source_set + np.int32(len(sets))
+                ext[1][sl] = r.tor_fact
+                sets = np.concatenate([sets, r.source_sets])
 
     def detail() -> tuple[Any, Any, Any]:
         return _detail(hi, lo, times, is4, lo32, fast4.code24, (parts, facts, table))
@@ -435,4 +540,6 @@ def lookup_arrays(
         category=out.category, country=out.country, asn=out.asn, as_org=out.as_org,
         asn_fact=out.asn_fact, actor=out.actor, decisive=out.decisive,
         projected=out.projected, is_v4=is4, detail=detail,
+        source_set=None if ext is None else ext[0], source_sets=sets,
+        tor_fact=None if ext is None else ext[1],
     )

@@ -23,7 +23,14 @@ import numpy.typing as npt
 
 from slipcatch.errors import IntelError
 from slipcatch.intel.addr import from_micros, ip_to_int, ips_to_arrays, to_micros
-from slipcatch.intel.fastindex import Fast4, Fast6, build_fast4, build_fast6
+from slipcatch.intel.fastindex import (
+    FactBits,
+    Fast4,
+    Fast6,
+    build_fast4,
+    build_fast6,
+    fact_bits,
+)
 from slipcatch.intel.index import (
     CATEGORY_ORDER,
     FactTable,
@@ -174,6 +181,8 @@ class IntelPack:
         self._fast4: Fast4 | None = None
         self._fast6: Fast6 | None = None
         self._fast4_built = False
+        self._bits: FactBits | None = None
+        self._bits_error: str | None = None
         self._facts: dict[int, Fact] = {}
         self._geo_facts: dict[tuple[str, int], Fact] = {}
         self._caveat = geoip2fast_data.CAVEAT.format(date=data.geo_snapshot)
@@ -194,11 +203,36 @@ class IntelPack:
         """Actor ids that ``LookupArrays.actor`` indexes."""
         return tuple(self._d.table.actor_ids)
 
+    def fact_bits(self) -> FactBits:
+        """The per-fact source bits and Tor flags that ``lookup_arrays(..., extras=True)``
+        reduces per row (``FactBits.names[i]`` is bit ``i``); worked out once per pack.
+
+        Raises:
+            ValueError: the pack's facts come from more than 63 sources.
+        """
+        if self._bits is None:
+            if self._bits_error is not None:
+                raise ValueError(self._bits_error)
+            try:
+                self._bits = fact_bits(self._d.table)
+            except ValueError as exc:
+                self._bits_error = str(exc)
+                raise
+        return self._bits
+
+    def _fast_bits(self) -> FactBits | None:
+        try:
+            return self.fact_bits()
+        except ValueError:
+            return None
+
     def lookup_arrays(
         self,
         hi: npt.NDArray[np.uint64],
         lo: npt.NDArray[np.uint64],
         times_us: npt.NDArray[np.int64],
+        *,
+        extras: bool = False,
     ) -> LookupArrays:
         """Bulk lookup on integer arrays: addresses as ``(hi, lo)`` uint64 halves (IPv4
         mapped, as in ``intel.addr``), times as int64 microseconds since the epoch.
@@ -208,16 +242,25 @@ class IntelPack:
         a longer network: about 20 MiB for the default pack; built on the first large batch,
         about 0.5 s); see ``slipcatch.intel.fastindex.Fast4``.
 
+        ``extras=True`` also computes ``source_bits`` (the sources of each row's valid facts,
+        as bits of :meth:`fact_bits` ``.names``) and ``tor_fact`` (one of them is a Tor
+        fact) in the same pass, without the per-row fact lists: the fast paths read them
+        from per-segment tables built with the /24 table.
+
         Raises:
-            ValueError: the arrays differ in length.
+            ValueError: the arrays differ in length; ``extras`` for a pack whose facts come
+                from more than 63 sources.
         """
+        bits = self.fact_bits() if extras else None
         if len(hi) >= 1 << 12 and not self._fast4_built:
-            self._fast4 = build_fast4(self._parts[0], self._d.parts[0], self._d.table)
-            self._fast6 = build_fast6(self._parts[1], self._d.parts[1], self._d.table)
+            fb = self._fast_bits()
+            self._fast4 = build_fast4(self._parts[0], self._d.parts[0], self._d.table, fb)
+            self._fast6 = build_fast6(self._parts[1], self._d.parts[1], self._d.table, fb)
             self._fast4_built = True
         return lookup_arrays(
             hi, lo, times_us, parts=self._parts,
             facts=self._d.parts, table=self._d.table, fast4=self._fast4, fast6=self._fast6,
+            bits=bits,
         )
 
     def fact(self, fid: int) -> Fact:

@@ -86,6 +86,24 @@ def overview(store: Store) -> dict[str, Any]:
             ],
         },
         "personas": personas,
+        "remainder": _remainder(doc.get("remainder")),
+    }
+
+
+def _remainder(doc: Any) -> dict[str, Any] | None:
+    """The unassessed remainder of a large run (``remainder`` of assessment.json), or None.
+
+    The personas the engine did not assess one by one stay in the event table; the overview
+    shows their counts so that the analyst sees how much of the log the verdicts do not cover.
+    """
+    if not isinstance(doc, dict):
+        return None
+    return {
+        "events": doc.get("events"),
+        "personas": doc.get("personas"),
+        "by_category": list(doc.get("by_category", [])),
+        "by_country": list(doc.get("by_country", [])),
+        "top_addresses": list(doc.get("top_addresses", [])),
     }
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "BULK_FORMATS",
     "ChunkContext",
     "ColumnarIngest",
+    "ReadStatus",
     "chunk_context",
     "parse_chunk",
     "parse_chunk_next",
@@ -343,4 +344,4 @@ def _read_authlog(
     return _events_batch(events, numbers), _merge(rejections, found), nxt
 
 
-from slipcatch.evidence.bulk._columnar import ColumnarIngest  # noqa: E402
+from slipcatch.evidence.bulk._columnar import ColumnarIngest, ReadStatus  # noqa: E402

@@ -20,7 +20,8 @@ import sys
 import types
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from slipcatch.evidence import ReadOptions
     from slipcatch.evidence.bulk import ChunkContext
 
-__all__ = ["ColumnarIngest"]
+__all__ = ["ColumnarIngest", "ReadStatus"]
 
 #: Stands in for a line that grew past ``MAX_LINE`` across read chunks (discarded as it
 #: streamed, as ``Source.lines`` does): ``parse_chunk`` rejects it as ``line-too-long``.
@@ -173,6 +174,23 @@ def line_blocks(source: Source, size: int) -> Iterator[tuple[list[bytes], int] |
         yield pending, first
 
 
+@dataclass(frozen=True, slots=True)
+class ReadStatus:
+    """How far a ``ColumnarIngest`` has come: files finished of all, records (events,
+    rejections and duplicates) read, and bytes on disk consumed of all the files' sizes."""
+
+    files_done: int
+    files_total: int
+    records: int
+    bytes_read: int
+    bytes_total: int
+
+    @property
+    def fraction(self) -> float | None:
+        """Share of the input's bytes consumed (None when the input is empty)."""
+        return self.bytes_read / self.bytes_total if self.bytes_total else None
+
+
 #: Files at least this large are parsed by the worker processes (``ColumnarIngest.workers``):
 #: below it, starting them (an interpreter importing the readers, about a second) costs more
 #: than it saves.
@@ -252,6 +270,22 @@ class ColumnarIngest:
         self.rejection_counts: Counter[str] = Counter()
         self._seen: _Seen | None = _Seen()
         self._pool: ProcessPoolExecutor | None = None
+        self._files_total = 0
+        self._bytes_total = 0
+        self._bytes_done = 0  # sizes of the files finished
+        self._records = 0
+        self._current: Source | None = None
+
+    def status(self) -> ReadStatus:
+        """Progress so far (cheap: counters only; call it between batches)."""
+        current = self._current.bytes_read if self._current is not None else 0
+        return ReadStatus(
+            files_done=len(self.files),
+            files_total=self._files_total,
+            records=self._records,
+            bytes_read=min(self._bytes_done + current, self._bytes_total),
+            bytes_total=self._bytes_total,
+        )
 
     def _reject(self, rejection: Rejection) -> None:
         self.rejection_counts[rejection.reason] += 1
@@ -302,14 +336,19 @@ class ColumnarIngest:
     def _read(self) -> Iterator[tuple[int, pa.RecordBatch]]:
         from slipcatch.evidence.bulk import BULK_FORMATS
 
+        entries = list(walk(self.paths, follow_outside=self.options.follow_outside))
+        self._files_total = len(entries)
+        self._bytes_total = sum(_size(p) for p in entries if not isinstance(p, Skipped))
         try:
-            for path in list(walk(self.paths, follow_outside=self.options.follow_outside)):
+            for path in entries:
                 if isinstance(path, Skipped):
                     account, rejection = skipped_file(path)
                     self._reject(rejection)
                     self.files.append(account)
+                    self._records += account.records
                     continue
                 reading = FileRead(path, self.options)
+                self._current = reading.source
                 fmt = reading.format.NAME if reading.format is not None else None
                 index = len(self.files)  # where this file's account goes
                 if fmt in BULK_FORMATS and not (fmt == "table" and self.options.columns):
@@ -318,6 +357,8 @@ class ColumnarIngest:
                 else:
                     for batch in self._per_line(reading):
                         yield index, batch
+                self._current = None
+                self._bytes_done += reading.source.size
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
@@ -398,6 +439,7 @@ class ColumnarIngest:
         for item in self._parsed(source, ctx):
             if isinstance(item, Problem):
                 records += 1
+                self._records += 1
                 rejected += 1
                 self._reject(reject_problem(source, item))
                 continue
@@ -405,6 +447,7 @@ class ColumnarIngest:
             for rejection in found:
                 self._reject(rejection)
             records += batch.num_rows + len(found)
+            self._records += batch.num_rows + len(found)
             rejected += len(found)
             batch, dups = self._keep(batch)
             duplicates += dups
@@ -440,6 +483,7 @@ class ColumnarIngest:
             pending.clear()
 
         for item in reading.items():
+            self._records += 1
             if isinstance(item, Rejection):
                 self._reject(item)
                 continue
@@ -449,3 +493,11 @@ class ColumnarIngest:
         if pending:
             yield from flush()
         self.files.append(reading.account(events, duplicates))
+
+
+def _size(path: Path) -> int:
+    """A file's size for progress (0 when it cannot be read: its reading will say why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
