@@ -466,6 +466,24 @@ class Case:
             cur.close()
         return table_to_events(table)
 
+    def event_batches(self, rows: int = 1 << 16) -> Iterator[pa.RecordBatch]:
+        """Every event in the case as ``EVENT_SCHEMA`` record batches of at most ``rows`` rows,
+        streamed from the store (memory stays bounded), in no particular order: for the engine,
+        which sorts. The case must stay open until the batches are read."""
+        names = ", ".join(EVENT_SCHEMA.names)
+        cur = self._con.cursor()
+        try:
+            rel = cur.sql(f"SELECT {names} FROM events")
+            reader = (rel.to_arrow_reader(rows) if hasattr(rel, "to_arrow_reader")
+                      else rel.fetch_arrow_reader(rows))  # DuckDB before 1.4
+            for batch in reader:
+                if batch.num_rows:
+                    yield pa.RecordBatch.from_arrays(
+                        [batch.column(f.name).cast(f.type) for f in EVENT_SCHEMA],
+                        schema=EVENT_SCHEMA)
+        finally:
+            cur.close()
+
     # -- runs -----------------------------------------------------------------------------
 
     def record_run(

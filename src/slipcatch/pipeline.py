@@ -20,7 +20,6 @@ import pyarrow as pa
 from slipcatch.analysis import MODEL_VERSION, assess
 from slipcatch.engine.local import run_local
 from slipcatch.errors import EvidenceError, UsageError
-from slipcatch.eventtable import events_to_table
 from slipcatch.evidence import (
     REJECTION_SAMPLE,
     ColumnarIngest,
@@ -30,9 +29,10 @@ from slipcatch.evidence import (
     ReadStatus,
 )
 from slipcatch.intel import IntelPack, load_pack
-from slipcatch.model import Assessment, Event, Rejection
+from slipcatch.model import Assessment, Rejection
 
 if TYPE_CHECKING:
+    from slipcatch.case import Case
     from slipcatch.report import ReportOptions
 
 __all__ = [
@@ -42,6 +42,11 @@ __all__ = [
     "check_out_dir",
     "run_time",
 ]
+
+
+#: Worker processes that parse large line files (``ColumnarIngest.workers``), at most one a
+#: core: the engine enriches and spills in this process meanwhile.
+READ_WORKERS = 2
 
 
 def _with_status(
@@ -74,26 +79,23 @@ def run_time() -> datetime:
 
 
 def _ingest_into_case(
-    case: str | Path,
+    store: Case,
     paths: Sequence[str | Path],
     options: ReadOptions,
     sink: Callable[[Rejection], None] | None,
 ) -> IngestResult:
-    """Ingest ``paths`` into the case (idempotent), then read back everything the case holds
-    (the rejections as counts, a sample, and every one of them passed to ``sink``)."""
-    from slipcatch.case import Case
-
-    with Case.open(case) as store:
-        store.ingest(list(paths), options)
-        if sink is not None:
-            for r in store.iter_rejections():
-                sink(r)
-        return IngestResult(
-            events=store.events(),
-            rejections=store.rejections(limit=REJECTION_SAMPLE),
-            files=store.files(),
-            rejection_counts=Counter(dict(store.rejections_by_reason())),
-        )
+    """Ingest ``paths`` into the open case (idempotent), then read back the accounts and
+    rejections of everything the case holds (the rejections as counts, a sample, and every one
+    of them passed to ``sink``); its events stay in the store (``Case.event_batches``)."""
+    store.ingest(list(paths), options)
+    if sink is not None:
+        for r in store.iter_rejections():
+            sink(r)
+    return IngestResult(
+        rejections=store.rejections(limit=REJECTION_SAMPLE),
+        files=store.files(),
+        rejection_counts=Counter(dict(store.rejections_by_reason())),
+    )
 
 
 class _RejectionFile:
@@ -138,22 +140,18 @@ class _RejectionFile:
         self.path.unlink(missing_ok=True)
 
 
-def _event_batches(events: Sequence[Event], rows: int = 1 << 16) -> Iterator[pa.RecordBatch]:
-    """The events as ``EVENT_SCHEMA`` record batches of at most ``rows`` rows."""
-    for start in range(0, len(events), rows):
-        yield from events_to_table(events[start : start + rows]).to_batches()
-
-
 def _table_batches(path: Path) -> Iterator[pa.RecordBatch]:
     """The enriched event table the engine left at ``path`` (a Parquet file, or a directory
     of parts from Spark), batch by batch in its (time, id) order."""
     import pyarrow.parquet as pq
 
     # ParquetFile.iter_batches reads a row group at a time; a dataset scan reads ahead many
-    # (about 0.9 GB more resident memory on 2 M events, growing with the table)
+    # (about 0.9 GB more resident memory on 2 M events, growing with the table). Without
+    # pre_buffer=False the file's pre-buffered ranges stay cached as it is read: Arrow memory
+    # grew by about 50 bytes an event (650 MB over 13 M events of the 20 M-line hunt).
     files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
     for part in files:
-        with pq.ParquetFile(part) as table:
+        with pq.ParquetFile(part, pre_buffer=False) as table:
             yield from table.iter_batches(batch_size=1 << 16)
 
 
@@ -281,22 +279,30 @@ def analyze(
                 )
             else:
                 if case is None:
-                    # read as a stream of record batches (memory flat with the input)
-                    stream = ColumnarIngest(list(paths), options, sink=rejected)
-                    found = run_local(stream.batches(), pack, spill_dir=spill, assess=wanted,
-                                      timings=timings, progress=_with_status(progress, stream))
+                    # read as a stream of record batches, repeated events dropped by the
+                    # engine's sort (memory flat with the input)
+                    stream = ColumnarIngest(list(paths), options, sink=rejected,
+                                            workers=min(READ_WORKERS, os.cpu_count() or 1))
+                    found = run_local(stream.tagged(), pack, spill_dir=spill, assess=wanted,
+                                      dedupe=True, timings=timings,
+                                      progress=_with_status(progress, stream))
+                    stream.settle(found.duplicates)
                     ingested = IngestResult(
                         files=list(stream.files), rejections=list(stream.rejections),
                         rejection_counts=Counter(stream.rejection_counts),
                     )
                 else:
-                    started = time.perf_counter()
-                    ingested = _ingest_into_case(case, paths, options, rejected)
-                    if timings is not None:
-                        timings["read"] = time.perf_counter() - started
-                    found = run_local(_event_batches(ingested.events), pack, spill_dir=spill,
-                                      assess=wanted, timings=timings,
-                                      progress=_with_status(progress, None))
+                    from slipcatch.case import Case
+
+                    with Case.open(case) as store:
+                        started = time.perf_counter()
+                        ingested = _ingest_into_case(store, paths, options, rejected)
+                        if timings is not None:
+                            timings["read"] = time.perf_counter() - started
+                        # the case's events go to the engine as Arrow batches, no objects
+                        found = run_local(store.event_batches(), pack, spill_dir=spill,
+                                          assess=wanted, timings=timings,
+                                          progress=_with_status(progress, None))
         except EvidenceError as exc:
             if out is None:
                 raise

@@ -197,3 +197,27 @@ def test_batched_ingest_accounts_like_one_batch(tmp_path: Path, monkeypatch: pyt
     assert (small.records, small.events, small.rejected, small.duplicates) == (601, 500, 1, 100)
     assert small == large
     assert _snapshot(tmp_path / "c7.duckdb") == _snapshot(tmp_path / "c100000.duckdb")
+
+
+def test_event_batches_stream_the_events_the_objects_hold(tmp_path: Path):
+    """``Case.event_batches``: every event of the case as ``EVENT_SCHEMA`` batches of the
+    size asked, equal (as a set) to the ``Event`` objects ``events()`` builds; what
+    ``analyze --case`` hands the engine instead of those objects."""
+    from slipcatch.eventtable import EVENT_SCHEMA, events_to_table
+
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    _write_log(ev / "a.log", 250, 3)
+    with Case.open(tmp_path / "case.duckdb") as case:
+        case.ingest([ev], ReadOptions())
+        batches = list(case.event_batches(rows=100))
+        objects = case.events()
+    assert [b.num_rows for b in batches] == [100, 100, 50]
+    assert all(b.schema == EVENT_SCHEMA for b in batches)
+    got = sorted((r for b in batches for r in b.to_pylist()), key=lambda r: r["id"])
+    want = sorted(events_to_table(objects).to_pylist(), key=lambda r: r["id"])
+    assert got == want and len(got) == 250
+    # a row of the log, worked out from its text: user3 at 10:00:03 asks for /f/3
+    row = next(r for r in got if r["locator"] == "line 4")
+    assert (row["persona"], row["time"].isoformat(), json.loads(row["attributes"])["path"]) == (
+        "user3", "2014-12-01T10:00:03+00:00", "/f/3")

@@ -141,8 +141,8 @@ def test_a_million_events_in_bounded_memory(tmp_path: Path, monkeypatch) -> None
     to_objects: list[int] = []
     add, to_events = local._PartWriter.add, local.table_to_events
 
-    def counting_add(self, batch):  # type: ignore[no-untyped-def]
-        add(self, batch)
+    def counting_add(self, batch, tag=0):  # type: ignore[no-untyped-def]
+        add(self, batch, tag)
         buffered.append(self.rows)
 
     def counting_to_events(batch):  # type: ignore[no-untyped-def]
@@ -198,3 +198,79 @@ def test_no_events_and_a_bad_address(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"generated\.log line 2: row 1: not an IP address"):
         run_local(iter(bad.to_batches()), demo_pack(), spill_dir=spill)
     assert list(spill.iterdir()) == []
+
+
+LINE = (
+    b'203.0.113.7 - alice [10/Oct/2000:13:55:36 -0700] "GET /a?b=1 HTTP/1.1" 200 2326 '
+    b'"http://r/" "UA x"'
+)
+
+
+def test_dedupe_in_the_sort_counts_what_the_reader_would(tmp_path: Path) -> None:
+    """``tagged()`` + ``run_local(dedupe=True)`` + ``settle()``: the accounts, the table and the
+    coverage the de-duplicating reader gives, with nothing kept per event while reading."""
+    from slipcatch.evidence import ColumnarIngest, ReadOptions
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    bob = LINE.replace(b"alice", b"bob")
+    # a.log: an event and its repeat; b.log: the same event again, then bob's; c.log: bob's
+    # twice more, after one line of its own
+    (logs / "a.log").write_bytes(LINE + b"\n" + LINE + b"\n")
+    (logs / "b.log").write_bytes(LINE + b"\n" + bob + b"\n")
+    (logs / "c.log").write_bytes(LINE.replace(b"alice", b"carol") + b"\n" + bob + b"\n" + bob
+                                 + b"\n")
+    paths = [logs, DEMO / "evidence"]
+    pack = demo_pack()
+    want = ColumnarIngest(paths, ReadOptions(), batch_lines=2)
+    expected = run_local(want.batches(), pack, spill_dir=tmp_path / "want")
+    got_reading = ColumnarIngest(paths, ReadOptions(), batch_lines=2)
+    got = run_local(got_reading.tagged(), pack, spill_dir=tmp_path / "got", dedupe=True)
+    # before settling, every event read counts as an event
+    assert [(f.records, f.events, f.duplicates) for f in got_reading.files[:3]] == [
+        (2, 2, 0), (2, 2, 0), (3, 3, 0)]
+    # a.log's second line and b.log's first repeat alice's first; c.log repeats bob twice
+    assert {k: n for k, n in got.duplicates.items() if n} == {0: 1, 1: 1, 2: 2}
+    got_reading.settle(got.duplicates)
+    assert [(f.records, f.events, f.duplicates) for f in got_reading.files[:3]] == [
+        (2, 1, 1), (2, 1, 1), (3, 1, 2)]
+    assert got_reading.files == want.files
+    for f in got_reading.files:
+        assert f.records == f.events + f.rejected + f.duplicates
+    table = pq.read_table(got.events_path)
+    assert table.equals(pq.read_table(expected.events_path))
+    # the first copy in walk and line order is the one kept
+    kept = {(r["persona"], r["path"].rsplit("/", 1)[-1], r["locator"])
+            for r in table.to_pylist() if r["path"].endswith(".log") and "logs" in r["path"]}
+    assert kept == {("alice", "a.log", "line 1"), ("bob", "b.log", "line 2"),
+                    ("carol", "c.log", "line 1")}
+    assert got.coverage == expected.coverage
+    assert got.observations == expected.observations
+    assert got.event_count == expected.event_count + 4
+    with pytest.raises(ValueError, match="no file account"):
+        got_reading.settle({len(got_reading.files): 1})
+    with pytest.raises(ValueError, match=r"a\.log: 2 duplicates of 1 events"):
+        got_reading.settle({0: 2})
+
+
+def test_dedupe_worked_by_hand(tmp_path: Path) -> None:
+    """Rows with ids given by hand: a repeat of (id, time) is dropped wherever it comes (in the
+    same batch, across batches, in a later source), the first in arrival order kept; the same
+    id at another time (a collision of 64-bit ids) is kept, and the findings de-duplicate it."""
+    us = np.array([10, 10, 20, 10, 30], np.int64) * 1_000_000
+    rows = event_table(np.zeros(5, np.int64), ["p"], pa.array(["1.2.3.4"] * 5), us)
+    ids = pa.array(["ev--a", "ev--a", "ev--b", "ev--a", "ev--b"])
+    rows = rows.set_column(0, "id", ids)
+    # source 0: lines 1-2 (a at 10 s twice); source 1: line 3 (b at 20 s); source 2: lines 4-5
+    # (a at 10 s again, b at 30 s: another time)
+    tagged = [(0, rows.slice(0, 2).to_batches()[0]), (1, rows.slice(2, 1).to_batches()[0]),
+              (2, rows.slice(3, 2).to_batches()[0])]
+    got = run_local(iter(tagged), demo_pack(), spill_dir=tmp_path, dedupe=True)
+    assert got.duplicates == {0: 1, 2: 1}
+    table = pq.read_table(got.events_path)
+    assert list(zip(table.column("id").to_pylist(), table.column("locator").to_pylist(),
+                    strict=True)) == [("ev--a", "line 1"), ("ev--b", "line 3"),
+                                      ("ev--b", "line 5")]
+    assert got.event_count == 5
+    # the findings count ev--b once (as analysis.personas.in_time_order does)
+    assert got.persona_stats.column("events").to_pylist() == [2]

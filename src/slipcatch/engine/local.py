@@ -2,10 +2,11 @@
 observations of the personas the analysis must weigh.
 
 ``run_local`` keeps memory flat whatever the number of events: each batch is enriched and
-written to a Parquet part under ``spill_dir`` as it arrives (only the coverage counts and the
-few e-mail claims stay in memory); DuckDB then sorts the parts into one Parquet file by
-(time, id) and computes the findings over it, with its memory limited and its temporary files
-under ``spill_dir``. Only the selected personas' events become Python objects
+written to a Parquet part under ``spill_dir`` as it arrives (only the few e-mail claims stay
+in memory); DuckDB then sorts the parts into one Parquet file by (time, id) — where repeated
+events are adjacent, so de-duplication (``dedupe``) and the coverage counts are worked out while
+it is written — and computes the findings over it, with its memory limited and its temporary
+files under ``spill_dir``. Only the selected personas' events become Python objects
 (``model.Observation``, built by ``engine.observe.observe``, so equal to the per-event path);
 the rest is summarised (``model.Remainder``).
 """
@@ -18,7 +19,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from slipcatch.engine.enrich import Enricher
+from slipcatch.engine.enrich import Enricher, time_micros
 from slipcatch.engine.findings import (
     ASSESS_ALL_PERSONAS,
     CLAIM_SCHEMA,
@@ -50,6 +51,7 @@ EVENTS_FILE = "events.parquet"
 TOP_ADDRESSES = 20
 _PART_ROWS = 1 << 18  # rows buffered before a Parquet part is written
 _READ_ROWS = 1 << 16  # rows of the selected personas turned into objects at a time
+_SORT_ROWS = 1 << 16  # rows of the sorted table handled at a time
 T = TypeVar("T")
 _COMPRESSION = "zstd"  # as fast as snappy here, and about half the size
 
@@ -66,6 +68,8 @@ class EngineResult:
     over all events (as ``engine.observe.coverage`` over every observation). ``slips`` and
     ``persona_stats``: the findings tables (``findings.SLIP_SCHEMA``,
     ``findings.PERSONA_STATS_SCHEMA``) over all personas. ``event_count``: rows read.
+    ``duplicates``: with ``dedupe``, the repeated events dropped, counted by the tag their
+    batch came with (empty otherwise).
     """
 
     events_path: Path
@@ -76,6 +80,7 @@ class EngineResult:
     slips: pa.Table
     persona_stats: pa.Table
     event_count: int
+    duplicates: dict[int, int] = field(default_factory=dict)
 
 
 class _Coverage:
@@ -101,6 +106,12 @@ class _Coverage:
             for c, n in zip(self.layers, self.outside, strict=True))
 
 
+#: The parts' columns: the enriched event, the tag of its source (``dedupe``: the file account
+#: it counts against) and its place in arrival order (the first copy of a repeated id wins).
+_PART_SCHEMA = pa.schema([*ENRICHED_SCHEMA, pa.field("_tag", pa.int32(), nullable=False),
+                          pa.field("_ord", pa.int64(), nullable=False)])
+
+
 class _PartWriter:
     """Enriched batches into Parquet parts of about ``_PART_ROWS`` rows."""
 
@@ -109,17 +120,23 @@ class _PartWriter:
         self.buffer: list[pa.RecordBatch] = []
         self.rows = 0
         self.parts = 0
+        self.written = 0  # rows in arrival order so far (the next row's ``_ord``)
 
-    def add(self, batch: pa.RecordBatch) -> None:
-        self.buffer.append(batch)
-        self.rows += batch.num_rows
+    def add(self, batch: pa.RecordBatch, tag: int = 0) -> None:
+        n = batch.num_rows
+        self.buffer.append(pa.RecordBatch.from_arrays(
+            [*batch.columns, pa.array(np.full(n, tag, np.int32)),
+             pa.array(np.arange(self.written, self.written + n, dtype=np.int64))],
+            schema=_PART_SCHEMA))
+        self.written += n
+        self.rows += n
         if self.rows >= _PART_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if not self.buffer:
             return
-        table = pa.Table.from_batches(self.buffer, schema=ENRICHED_SCHEMA)
+        table = pa.Table.from_batches(self.buffer, schema=_PART_SCHEMA)
         pq.write_table(table, self.folder / f"part-{self.parts:06d}.parquet",
                        compression=_COMPRESSION)
         self.parts += 1
@@ -141,30 +158,74 @@ def _connect(tmp: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _write_sorted(con: duckdb.DuckDBPyConnection, parts: str, out: Path) -> bool:
-    """The parts, sorted by (time, id), as one Parquet file of ``ENRICHED_SCHEMA``; whether
-    every event id is distinct. An event id hashes the event's time (``model.event_id``), so
-    the rows of a repeated id are adjacent in this order and are seen while writing."""
+@dataclass
+class _Sorted:
+    """What ``_write_sorted`` saw: whether every event id is distinct, and (``dedupe``) the
+    repeats dropped, counted by tag."""
+
+    unique: bool = True
+    duplicates: dict[int, int] = field(default_factory=dict)
+
+
+def _repeats(batch: pa.RecordBatch, last: tuple[str, int] | None) -> tuple[np.ndarray,
+                                                                           np.ndarray]:
+    """Which rows of ``batch`` (sorted by time, id) repeat the id of the row before them, and
+    which repeat its (id, time); ``last`` is the (id, time) of the row before the batch's
+    first."""
+    ids = batch.column("id")
+    us = time_micros(batch.column("time"))
+    same_id = np.zeros(batch.num_rows, dtype=bool)
+    same_time = np.zeros(batch.num_rows, dtype=bool)
+    if batch.num_rows > 1:
+        same_id[1:] = np.asarray(pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))
+                                 .to_numpy(zero_copy_only=False), bool)
+        same_time[1:] = us[1:] == us[:-1]
+    if last is not None:
+        same_id[0] = ids[0].as_py() == last[0]
+        same_time[0] = int(us[0]) == last[1]
+    return same_id, same_id & same_time
+
+
+def _write_sorted(con: duckdb.DuckDBPyConnection, parts: str, out: Path,
+                  counts: _Coverage, dedupe: bool) -> _Sorted:
+    """The parts, sorted by (time, id), as one Parquet file of ``ENRICHED_SCHEMA``; the
+    coverage counted over the rows written. An event id hashes the event's time
+    (``model.event_id``), so the copies of a repeated event are adjacent in this order
+    (the first in arrival order leads: ``_ord``): with ``dedupe`` every copy after the first
+    is dropped and counted against its tag; without, whether any id repeats is noted."""
     tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
     reader = arrow_reader(
-        con, f"SELECT * FROM read_parquet({_sql_text(parts)}) ORDER BY time, id, src_ip",
-        _PART_ROWS)
-    unique = True
-    last: str | None = None
+        con, f"SELECT * FROM read_parquet({_sql_text(parts)}) ORDER BY time, id, src_ip, _ord",
+        _SORT_ROWS)
+    seen = _Sorted()
+    last: tuple[str, int] | None = None
     with pq.ParquetWriter(tmp, ENRICHED_SCHEMA, compression=_COMPRESSION) as writer:
         for batch in reader:
             if batch.num_rows == 0:
                 continue
-            ids = batch.column("id")
-            if unique and (ids[0].as_py() == last or (len(ids) > 1 and pc.any(
-                    pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py())):
-                unique = False
-            last = ids[-1].as_py()
-            writer.write_batch(pa.RecordBatch.from_arrays(
+            same_id, same = _repeats(batch, last)
+            last = (batch.column("id")[-1].as_py(),
+                    int(time_micros(batch.column("time").slice(batch.num_rows - 1))[0]))
+            if not dedupe:
+                same[:] = False
+            # an id kept twice: at two times (ids collide), or repeats left in (no dedupe);
+            # a dropped row equals the row kept before it, so the test holds after dropping
+            if seen.unique and (same_id & ~same).any():
+                seen.unique = False
+            if same.any():
+                tags = np.asarray(batch.column("_tag").to_numpy(), np.int64)[same]
+                for tag, n in zip(*np.unique(tags, return_counts=True), strict=True):
+                    seen.duplicates[int(tag)] = seen.duplicates.get(int(tag), 0) + int(n)
+                batch = batch.filter(pa.array(~same))
+                if batch.num_rows == 0:
+                    continue
+            out_batch = pa.RecordBatch.from_arrays(
                 [batch.column(f.name).cast(f.type) for f in ENRICHED_SCHEMA],
-                schema=ENRICHED_SCHEMA))
+                schema=ENRICHED_SCHEMA)
+            counts.add(out_batch)
+            writer.write_batch(out_batch)
     os.replace(tmp, out)
-    return unique
+    return seen
 
 
 def _remainder(con: duckdb.DuckDBPyConnection, events: str) -> Remainder:
@@ -238,10 +299,11 @@ class _Clock:
 
 
 def run_local(
-    batches: Iterable[pa.RecordBatch],
+    batches: Iterable[pa.RecordBatch] | Iterable[tuple[int, pa.RecordBatch]],
     pack: IntelPack,
     *,
     spill_dir: Path,
+    dedupe: bool = False,
     assess: Collection[str] = (),
     memory_limit: str = "512MB",
     assess_all: int = ASSESS_ALL_PERSONAS,
@@ -257,6 +319,11 @@ def run_local(
     (``EVENTS_FILE``, replaced if present) and, while running, the Parquet parts and DuckDB's
     temporary files (``memory_limit`` bounds DuckDB's memory). Memory does not grow with the
     number of events beyond the selected personas' observations.
+
+    ``dedupe``: ``batches`` yields ``(tag, batch)`` pairs (``ColumnarIngest.tagged``) that may
+    repeat events; every copy of an event (same id and time) after the first in arrival order
+    is dropped while the sorted table is written, and counted in
+    ``EngineResult.duplicates`` by its tag. Nothing is kept per event: memory stays flat.
 
     ``timings``, when given, receives the seconds each stage took: ``read`` (waiting for the
     next batch: the readers upstream), ``enrich``, ``spill`` (writing and sorting the table),
@@ -280,18 +347,18 @@ def run_local(
         claims: list[pa.Table] = []
         total = 0
         clock = _Clock(timings)
-        for batch in clock.iterate("read", batches):
+        for item in clock.iterate("read", batches):
+            tag, batch = item if dedupe else (0, item)
             if batch.num_rows == 0:
                 continue
             with clock("enrich"):
                 enriched = enricher.enrich(batch)
                 total += enriched.num_rows
-                counts.add(enriched)
                 found = claim_rows(enriched, pack)
                 if found.num_rows:
                     claims.append(found)
             with clock("spill"):
-                writer.add(enriched)
+                writer.add(enriched, tag)
             if progress is not None:
                 progress(total)
         with clock("spill"):
@@ -301,17 +368,18 @@ def run_local(
             pq.write_table(ENRICHED_SCHEMA.empty_table(), events_path)
         con = _connect(scratch, memory_limit)
         try:
-            unique = True
+            written = _Sorted()
             with clock("spill"):
                 if writer.parts:
-                    unique = _write_sorted(con, str(work / "*.parquet"), events_path)
+                    written = _write_sorted(con, str(work / "*.parquet"), events_path, counts,
+                                            dedupe)
                 shutil.rmtree(work, ignore_errors=True)
             source = str(events_path)
             with clock("findings"):
                 found_all = Findings(
                     con, source, pack.actors,
                     claims=pa.concat_tables(claims) if claims else CLAIM_SCHEMA.empty_table(),
-                    unique_ids=unique)
+                    unique_ids=written.unique)
                 stats = found_all.persona_stats()
                 slips = found_all.slips()
                 selected = found_all.needs_assessment(assess, assess_all=assess_all)
@@ -329,5 +397,5 @@ def run_local(
     return EngineResult(
         events_path=events_path, observations=observations, selected=tuple(selected),
         remainder=remainder, coverage=counts.result(), slips=slips, persona_stats=stats,
-        event_count=total,
+        event_count=total, duplicates=written.duplicates,
     )

@@ -450,3 +450,52 @@ def test_authlog_year_from_the_file_name(tmp_path: Path) -> None:
     got = pa.Table.from_batches(list(reading.batches()), schema=EVENT_SCHEMA)
     assert [t.year for t in got.column("time").to_pylist()] == [2015, 2016]
     assert {json.loads(a)["year_source"] for a in got.column("attributes").to_pylist()} == {"name"}
+
+
+def _read_all(reading: ColumnarIngest, sink: list) -> tuple[list[dict], list]:
+    rows = [row for batch in reading.batches() for row in batch.to_pylist()]
+    return rows, [*reading.files, *reading.rejections, reading.rejection_counts, *sink]
+
+
+def test_worker_processes_read_alike(tmp_path: Path) -> None:
+    """Blocks parsed by two worker processes give the events, accounts, rejections (in the
+    sink's order too) of the same reading in one process; files of a format that carries state
+    from block to block (syslog years) and files below ``parallel_bytes`` stay in-process."""
+    body = b"\n".join(ODD) + b"\n"
+    (tmp_path / "a.log").write_bytes(body * 7 + LINE + b"\n")  # LINE repeats: duplicates
+    (tmp_path / "b.log.gz").write_bytes(gzip.compress(body * 50)[:-30])  # the stream breaks
+    (tmp_path / "c.log").write_bytes(body + b"y" * (3 * MAX_LINE) + b"\n" + LINE + b"\n")
+    odd = [b'2014-02-03T04:05:06Z;192.0.2.1;"q;x";;;;n', b"2014-02-30T00:00:00;192.0.2.1;;;;;"]
+    (tmp_path / "t.csv").write_bytes(
+        b"\n".join([b"", TABLE_HEAD, *(TABLE_ROWS * 5), *odd, b"1;2"]) + b"\n")
+    (tmp_path / "auth.log").write_bytes(
+        b"Feb  3 04:05:06 host sshd[1]: Accepted password for bob from 192.0.2.7 port 22 ssh2\n"
+        b"Jan  1 00:00:01 host sshd[1]: Failed password for root from 192.0.2.8 port 22 ssh2\n")
+    pools: list[int] = []
+    original = ColumnarIngest._parallel
+
+    def counting(self, ctx, size):  # type: ignore[no-untyped-def]
+        used = original(self, ctx, size)
+        pools.append(used)
+        return used
+
+    for size in (3, 11):
+        one_sink: list = []
+        alone = _read_all(ColumnarIngest([tmp_path], ReadOptions(), one_sink.append,
+                                         batch_lines=size), one_sink)
+        two_sink: list = []
+        reading = ColumnarIngest([tmp_path], ReadOptions(), two_sink.append, batch_lines=size,
+                                 workers=2, parallel_bytes=0)
+        reading._parallel = counting.__get__(reading)  # type: ignore[method-assign]
+        two = _read_all(reading, two_sink)
+        assert two == alone
+        assert reading._pool is None  # shut down with the reading
+        assert any(f.duplicates for f in reading.files)
+        assert any(r.reason == "line-too-long" for r in two_sink)
+    # a.log, b.log.gz, c.log and t.csv in workers; auth.log (syslog) in this process
+    assert pools.count(True) == 8 and pools.count(False) == 2
+    # below parallel_bytes (the default: 64 MiB) a file is read in this process
+    assert not ColumnarIngest([], ReadOptions(), workers=2)._parallel(
+        _ctx(), (tmp_path / "a.log").stat().st_size)
+    with_map = ReadOptions(persona_map=PersonaMap.from_pairs([("bob", "Bob")]))
+    assert not ColumnarIngest([], with_map, workers=2, parallel_bytes=0)._parallel(_ctx(), 1)

@@ -5,14 +5,22 @@ blocks of lines through ``parse_chunk_next``, other formats (e-mail) by their pe
 converted with ``events_to_table``. Events are de-duplicated by id across all files (the first
 seen wins); the ids seen are kept as 64-bit integers in sorted numpy runs, so memory grows by 8
 bytes per distinct event instead of a Python string each.
+
+For input of any size, ``tagged()`` leaves the de-duplication to the consumer instead (memory
+flat): it yields every event with the index of its file's account, and ``settle()`` moves the
+repeats the consumer found into the accounts (``engine.local.run_local`` with ``dedupe=True``
+drops them while writing its sorted table).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+import sys
+import types
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +40,10 @@ from slipcatch.evidence._source import MAX_LINE, Problem, Source, _StreamFault
 from slipcatch.model import Event, EvidenceFile, Rejection
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from slipcatch.evidence import ReadOptions
+    from slipcatch.evidence.bulk import ChunkContext
 
 __all__ = ["ColumnarIngest", "ReadStatus"]
 
@@ -180,6 +191,59 @@ class ReadStatus:
         return self.bytes_read / self.bytes_total if self.bytes_total else None
 
 
+#: Files at least this large are parsed by the worker processes (``ColumnarIngest.workers``):
+#: below it, starting them (an interpreter importing the readers, about a second) costs more
+#: than it saves.
+PARALLEL_BYTES = 64 << 20
+#: Formats whose blocks carry no state from one to the next (``parse_chunk_next`` returns the
+#: context unchanged), so any process may parse any block.
+_STATELESS = frozenset({"weblog", "table"})
+
+
+def parse_block(
+    ctx: ChunkContext, data: bytes, first: int
+) -> tuple[pa.RecordBatch, list[Rejection]]:
+    """``parse_chunk`` of one block given as its lines joined by ``\\n`` (the first numbered
+    ``first``): what a worker process runs."""
+    from slipcatch.evidence.bulk import parse_chunk
+
+    lines = data.split(b"\n")
+    numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
+    return parse_chunk(ctx, pa.array(lines, pa.large_binary()), numbers)
+
+
+_JEMALLOC = "_RJEM_MALLOC_CONF"
+
+
+@contextlib.contextmanager
+def _bare_main() -> Iterator[None]:
+    """``__main__`` as an empty module while worker processes may start (they start on
+    ``submit``), with the workers' allocator settings in the environment. A spawned worker
+    would otherwise run the caller's main script again, which fails (or repeats its work) when
+    the script has no ``if __name__ == "__main__"`` guard; the workers need nothing from it:
+    they run ``parse_block``."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    # polars' allocator (jemalloc) in a worker hands freed pages back at once instead of
+    # keeping them for ten seconds (about 100 MB less per worker), unless the caller chose
+    unset = _JEMALLOC not in os.environ
+    if unset:
+        os.environ[_JEMALLOC] = "dirty_decay_ms:0,muzzy_decay_ms:0"
+    try:
+        yield
+    finally:
+        if unset:
+            os.environ.pop(_JEMALLOC, None)
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def _result(
+    item: Future[tuple[pa.RecordBatch, list[Rejection]]] | Problem,
+) -> tuple[pa.RecordBatch, list[Rejection]] | Problem:
+    return item if isinstance(item, Problem) else item.result()
+
+
 class ColumnarIngest:
     """Read evidence files as record batches; ``files``, ``rejections`` and
     ``rejection_counts`` are complete once ``batches()`` is exhausted (see module doc)."""
@@ -189,7 +253,9 @@ class ColumnarIngest:
         paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         options: ReadOptions,
         sink: Callable[[Rejection], None] | None = None,
-        batch_lines: int = 262_144,
+        batch_lines: int = 32_768,
+        workers: int = 1,
+        parallel_bytes: int = PARALLEL_BYTES,
     ):
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
@@ -197,10 +263,13 @@ class ColumnarIngest:
         self.options = options
         self.sink = sink
         self.batch_lines = max(1, int(batch_lines))
+        self.workers = max(1, int(workers))
+        self.parallel_bytes = parallel_bytes
         self.files: list[EvidenceFile] = []
         self.rejections: list[Rejection] = []
         self.rejection_counts: Counter[str] = Counter()
-        self._seen = _Seen()
+        self._seen: _Seen | None = _Seen()
+        self._pool: ProcessPoolExecutor | None = None
         self._files_total = 0
         self._bytes_total = 0
         self._bytes_done = 0  # sizes of the files finished
@@ -231,52 +300,150 @@ class ColumnarIngest:
         Raises:
             EvidenceError: a path does not exist or cannot be read.
         """
+        for _, batch in self._read():
+            yield batch
+
+    def tagged(self) -> Iterator[tuple[int, pa.RecordBatch]]:
+        """The events of every file, in walk order and line order, *not* de-duplicated, each
+        batch with the index in ``files`` its file's account takes. Until ``settle()`` the
+        accounts count every event read as an event (no duplicates); nothing is kept per event,
+        so memory does not grow with the input.
+
+        Raises:
+            EvidenceError: a path does not exist or cannot be read.
+        """
+        self._seen = None
+        yield from self._read()
+
+    def settle(self, duplicates: Mapping[int, int]) -> None:
+        """Move ``duplicates[i]`` events of ``files[i]`` to its duplicates (after ``tagged()``:
+        the repeats of an event id found downstream, counted against the file of each copy
+        that is not the first in walk and line order).
+
+        Raises:
+            ValueError: an index is not a file's, or a count exceeds the file's events.
+        """
+        for index, count in duplicates.items():
+            if not 0 <= index < len(self.files):
+                raise ValueError(f"no file account {index}")
+            account = self.files[index]
+            if not 0 <= count <= account.events:
+                raise ValueError(f"{account.path}: {count} duplicates of {account.events} events")
+            if count:
+                self.files[index] = replace(account, events=account.events - count,
+                                            duplicates=account.duplicates + count)
+
+    def _read(self) -> Iterator[tuple[int, pa.RecordBatch]]:
         from slipcatch.evidence.bulk import BULK_FORMATS
 
         entries = list(walk(self.paths, follow_outside=self.options.follow_outside))
         self._files_total = len(entries)
         self._bytes_total = sum(_size(p) for p in entries if not isinstance(p, Skipped))
-        for path in entries:
-            if isinstance(path, Skipped):
-                account, rejection = skipped_file(path)
-                self._reject(rejection)
-                self.files.append(account)
-                self._records += account.records
-                continue
-            reading = FileRead(path, self.options)
-            self._current = reading.source
-            fmt = reading.format.NAME if reading.format is not None else None
-            if fmt in BULK_FORMATS and not (fmt == "table" and self.options.columns):
-                yield from self._bulk(reading)
-            else:
-                yield from self._per_line(reading)
-            self._current = None
-            self._bytes_done += reading.source.size
+        try:
+            for path in entries:
+                if isinstance(path, Skipped):
+                    account, rejection = skipped_file(path)
+                    self._reject(rejection)
+                    self.files.append(account)
+                    self._records += account.records
+                    continue
+                reading = FileRead(path, self.options)
+                self._current = reading.source
+                fmt = reading.format.NAME if reading.format is not None else None
+                index = len(self.files)  # where this file's account goes
+                if fmt in BULK_FORMATS and not (fmt == "table" and self.options.columns):
+                    for batch in self._bulk(reading):
+                        yield index, batch
+                else:
+                    for batch in self._per_line(reading):
+                        yield index, batch
+                self._current = None
+                self._bytes_done += reading.source.size
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
 
     def _keep(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, int]:
+        if self._seen is None:  # tagged(): the consumer de-duplicates
+            return batch, 0
         mask = self._seen.fresh(batch.column(0))
         kept = int(mask.sum())
         if kept < batch.num_rows:
             batch = batch.filter(pa.array(mask))
         return batch, len(mask) - kept
 
+    def _parallel(self, ctx: ChunkContext, size: int) -> bool:
+        """Whether a file's blocks are parsed by worker processes: with ``workers`` > 1, for a
+        file of at least ``parallel_bytes`` whose blocks read alike wherever they are parsed
+        (access logs and tables carry no state from block to block; a persona map does, its
+        patterns' time-out counts, so not with one)."""
+        return (self.workers > 1 and size >= self.parallel_bytes
+                and ctx.fmt in _STATELESS and self.options.persona_map is None)
+
+    def _parsed(
+        self, source: Source, ctx: ChunkContext
+    ) -> Iterator[tuple[pa.RecordBatch, list[Rejection]] | Problem]:
+        """The parsed blocks of ``source`` in order (or the ``Problem`` that ended the stream):
+        in this process, or by ``workers`` processes, each given a block as it finishes one,
+        the results taken back in block order (at most two blocks a worker in flight)."""
+        from slipcatch.evidence.bulk import parse_chunk_next
+
+        blocks = line_blocks(source, self.batch_lines)
+        if not self._parallel(ctx, source.size or 0):
+            for block in blocks:
+                if isinstance(block, Problem):
+                    yield block
+                    continue
+                lines, first = block
+                numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
+                batch, found, ctx = parse_chunk_next(
+                    ctx, pa.array(lines, pa.large_binary()), numbers)
+                yield batch, found
+            return
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: a fresh interpreter (forking a process that runs polars or DuckDB threads
+            # is not safe); the workers import only the readers. Kept until the reading ends.
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"))
+        pending: deque[Future[tuple[pa.RecordBatch, list[Rejection]]] | Problem] = deque()
+        try:
+            for block in blocks:
+                if isinstance(block, Problem):
+                    pending.append(block)
+                else:
+                    lines, first = block
+                    with _bare_main():
+                        pending.append(
+                            self._pool.submit(parse_block, ctx, b"\n".join(lines), first))
+                while len(pending) > 2 * self.workers or (
+                        pending and isinstance(pending[0], Problem)):
+                    yield _result(pending.popleft())
+            while pending:
+                yield _result(pending.popleft())
+        finally:
+            for item in pending:  # left unread: an error upstream, or the reader closed
+                if not isinstance(item, Problem):
+                    item.cancel()
+
     def _bulk(self, reading: FileRead) -> Iterator[pa.RecordBatch]:
-        from slipcatch.evidence.bulk import chunk_context, parse_chunk_next
+        from slipcatch.evidence.bulk import chunk_context
 
         source = reading.source
         assert reading.format is not None
         ctx = chunk_context(source, reading.format.NAME)
         records = events = rejected = duplicates = 0
-        for block in line_blocks(source, self.batch_lines):
-            if isinstance(block, Problem):
+        for item in self._parsed(source, ctx):
+            if isinstance(item, Problem):
                 records += 1
                 self._records += 1
                 rejected += 1
-                self._reject(reject_problem(source, block))
+                self._reject(reject_problem(source, item))
                 continue
-            lines, first = block
-            numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
-            batch, found, ctx = parse_chunk_next(ctx, pa.array(lines, pa.large_binary()), numbers)
+            batch, found = item
             for rejection in found:
                 self._reject(rejection)
             records += batch.num_rows + len(found)
