@@ -13,6 +13,8 @@ import pytest
 import slipcatch
 from slipcatch.intel import load_pack
 
+from .rowcheck import assert_row_matches
+
 AT = "2014-11-28T02:14:13Z"
 
 
@@ -54,16 +56,7 @@ def test_lookup_matches_the_pack_per_address() -> None:
     df = slipcatch.lookup(ips, at=when)
     for f, (_, row) in zip(load_pack().lookup(ips, [when] * len(ips)), df.iterrows(),
                            strict=True):
-        assert row["category"] == str(f.category)
-        assert (None if pd.isna(row["country"]) else row["country"]) == f.country
-        assert (None if pd.isna(row["asn"]) else int(row["asn"])) == f.asn
-        assert (None if pd.isna(row["as_org"]) else row["as_org"]) == f.as_org
-        assert (None if pd.isna(row["actor"]) else row["actor"]) == f.actor
-        # prefix: the range that decided the category; the pack's answer falls back to the
-        # geolocation range, which the vectorised path leaves null
-        assert pd.isna(row["prefix"]) or row["prefix"] == f.prefix
-        assert bool(row["projected"]) == f.projected
-        assert list(row["sources"]) == sorted({x.source for x in f.facts})
+        assert_row_matches(row, f)
 
 
 def test_lookup_times_aligned_and_input_order() -> None:

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 import slipcatch
 from slipcatch.intel import load_pack
-from slipcatch.model import Category
+
+from .rowcheck import assert_row_matches
 
 AT = "2014-11-28T02:14:13Z"
 BIG = 5000  # at least the kernel's _FAST_MIN (4096): the /24 fast path answers
@@ -202,16 +203,7 @@ def test_enrich_equals_the_per_row_lookup(rows, big: bool) -> None:  # type: ign
     df = pd.DataFrame({"time": (whens * n)[:n], "ip": (ips * n)[:n]})
     out = slipcatch.enrich(df, ip="ip", pack=pack).iloc[:len(ips)]
     for i, f in enumerate(pack.lookup(ips, whens)):
-        row = out.iloc[i]
-        assert row["category"] == str(f.category)
-        assert (None if pd.isna(row["country"]) else row["country"]) == f.country
-        assert (None if pd.isna(row["asn"]) else int(row["asn"])) == f.asn
-        assert (None if pd.isna(row["as_org"]) else row["as_org"]) == f.as_org
-        assert (None if pd.isna(row["actor"]) else row["actor"]) == f.actor
-        assert pd.isna(row["prefix"]) or row["prefix"] == f.prefix
-        assert bool(row["projected"]) == f.projected
-        assert bool(row["tor"]) == any(x.category == Category.TOR for x in f.facts)
-        assert list(row["sources"]) == sorted({x.source for x in f.facts})
+        assert_row_matches(out.iloc[i], f)
 
 
 def test_too_many_sources_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:

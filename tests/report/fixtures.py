@@ -34,6 +34,7 @@ from slipcatch.model import (
     Persona,
     PersonaAssessment,
     Rejection,
+    Remainder,
     Slip,
     SourceInfo,
     Verdict,
@@ -538,3 +539,33 @@ def build_assessment() -> Assessment:
         ),
         model_version="0.1.0",
     )
+
+
+#: An unassessed remainder with hostile names (escaping) and an unknown country.
+REMAINDER = Remainder(
+    events=12345,
+    personas=3,
+    by_category=(("tor", 9000), ("residential", 3000), ("<b>hosting</b>", 345)),
+    by_country=(("SE", 8000), ("", 4000), ("K|P", 345)),
+    top_addresses=(("185.220.101.7", "tor", 5000), ("<script>x</script>", "unknown", 12)),
+)
+
+#: ``REMAINDER`` as assessment.json (and the workbench's overview) carry it.
+REMAINDER_DOC = {
+    "events": 12345,
+    "personas": 3,
+    "by_category": [
+        {"category": "tor", "events": 9000},
+        {"category": "residential", "events": 3000},
+        {"category": "<b>hosting</b>", "events": 345},
+    ],
+    "by_country": [
+        {"country": "SE", "events": 8000},
+        {"country": "", "events": 4000},
+        {"country": "K|P", "events": 345},
+    ],
+    "top_addresses": [
+        {"ip": "185.220.101.7", "category": "tor", "events": 5000},
+        {"ip": "<script>x</script>", "category": "unknown", "events": 12},
+    ],
+}

@@ -10,22 +10,14 @@ from pathlib import Path
 
 import jsonschema
 
-from slipcatch.model import Assessment, Remainder
+from slipcatch.model import Assessment
 from slipcatch.report import assessment_document, render_html, render_markdown
 
-from .fixtures import build_assessment
+from .fixtures import REMAINDER, REMAINDER_DOC, build_assessment
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / ".." / "shared" / "contracts"
      / "assessment.schema.json").read_text("utf-8")
-)
-
-REMAINDER = Remainder(
-    events=12345,
-    personas=3,
-    by_category=(("tor", 9000), ("residential", 3000), ("<b>hosting</b>", 345)),
-    by_country=(("SE", 8000), ("", 4000), ("K|P", 345)),
-    top_addresses=(("185.220.101.7", "tor", 5000), ("<script>x</script>", "unknown", 12)),
 )
 
 
@@ -89,24 +81,7 @@ def test_html_without_remainder_has_no_section() -> None:
 def test_assessment_json_carries_the_remainder() -> None:
     doc = assessment_document(_with_remainder())
     jsonschema.validate(doc, SCHEMA)  # the schema allows added top-level fields
-    assert doc["remainder"] == {
-        "events": 12345,
-        "personas": 3,
-        "by_category": [
-            {"category": "tor", "events": 9000},
-            {"category": "residential", "events": 3000},
-            {"category": "<b>hosting</b>", "events": 345},
-        ],
-        "by_country": [
-            {"country": "SE", "events": 8000},
-            {"country": "", "events": 4000},
-            {"country": "K|P", "events": 345},
-        ],
-        "top_addresses": [
-            {"ip": "185.220.101.7", "category": "tor", "events": 5000},
-            {"ip": "<script>x</script>", "category": "unknown", "events": 12},
-        ],
-    }
+    assert doc["remainder"] == REMAINDER_DOC
     assert doc["events"] == 9 + 12345
     # The fixture's own categories (tor 2, residential 1) plus the remainder's.
     assert doc["event_categories"]["tor"] == 2 + 9000
