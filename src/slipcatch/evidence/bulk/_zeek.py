@@ -12,7 +12,9 @@ map of ``attr:`` rows) goes through the per-line reader under the same state.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from hashlib import sha256
 from typing import TYPE_CHECKING
 
@@ -26,7 +28,6 @@ from slipcatch.evidence import zeek
 from slipcatch.evidence._common import parse_address, persona_for
 from slipcatch.evidence._source import Line
 from slipcatch.evidence.bulk._perline import ChunkSource, header_lines, read_items
-from slipcatch.evidence.bulk._table import json_objects
 from slipcatch.model import Rejection
 
 if TYPE_CHECKING:
@@ -162,6 +163,78 @@ def _json_value(col: pl.Expr) -> pl.Expr:
     return pl.concat_str([pl.lit('"'), escaped, pl.lit('"')])
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The polars query of one segment state, built once per state: a chunk of a few lines
+    would otherwise spend more time building expressions than running them."""
+
+    split: pl.Expr  # the struct of the split fields, named f0, f1, ...
+    values: list[pl.Expr]  # each field, the unset marker as null and the empty one as ""
+    outputs: list[pl.Expr]  # ts, its shape, the client, the account and the attributes
+
+
+_TS_SHAPE = r"^[0-9]+(\.[0-9]+)?$"
+# The event's ISO time (``datetime.isoformat``: a fraction only when there is one) and id key.
+_ISO = pl.concat_str(
+    [
+        pl.col("t").dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        pl.when(pl.col("us") > 0)
+        .then(pl.concat_str([pl.lit("."), pl.col("us").cast(pl.String).str.zfill(6)]))
+        .otherwise(pl.lit("")),
+        pl.lit("+00:00"),
+    ]
+)
+_KEY = pl.concat_str(
+    [pl.col("path"), _ISO, pl.col("a"), pl.col("p"), pl.col("h"), pl.lit("")], separator="\x1f"
+)
+
+
+@lru_cache(maxsize=64)
+def _plan(fields: tuple[str, ...], unset: str, empty: str) -> _Plan:
+    n = len(fields)
+    split = (
+        pl.col("line")
+        .str.split_exact("\t", n - 1)
+        .struct.rename_fields([f"f{k}" for k in range(n)])
+    )
+    values = [
+        pl.when(pl.col(f"f{k}") == unset)
+        .then(None)
+        .when(pl.col(f"f{k}") == empty)
+        .then(pl.lit(""))
+        .otherwise(pl.col(f"f{k}"))
+        .alias(f)
+        for k, f in enumerate(fields)
+    ]
+    outputs = [
+        pl.col("ts"),
+        pl.col("ts").str.contains(_TS_SHAPE).fill_null(False).alias("ts_shape"),
+        pl.col("id.orig_h").alias("client"),
+    ]
+    who_cols = [
+        pl.when(pl.col(f) != "").then(pl.col(f)) for f in ("user", "username") if f in fields
+    ]
+    if who_cols:
+        outputs.append(pl.coalesce(*who_cols, pl.lit(None, pl.String)).alias("who"))
+    else:
+        outputs.append(pl.lit(None, pl.String).alias("who"))  # beside ts: one per row
+    keys = sorted(f for f in fields if f not in _SKIP)
+    pieces = [pl.concat_str([pl.lit(json.dumps(k) + ": "), _json_value(pl.col(k))]) for k in keys]
+    if pieces:
+        joined = pl.concat_str(pieces, separator=", ", ignore_nulls=True).fill_null("")
+        outputs.append(pl.concat_str([pl.lit("{"), joined, pl.lit("}")]).alias("attrs"))
+    else:
+        outputs.append(pl.lit("{}").alias("attrs"))
+    return _Plan(split, values, outputs)
+
+
+def _mapped(values: pa.Array, mapping: Callable[[str], str | None]) -> pa.Array:
+    """``mapping`` applied to each distinct text of ``values`` (nulls stay null)."""
+    distinct = pc.unique(values)
+    images = pa.array([mapping(v) for v in distinct.to_pylist()], pa.string())
+    return images.take(pc.index_in(values, distinct))
+
+
 def _fast_rows(
     ctx: ChunkContext, state: State, data: pa.Array, nums: pa.Array
 ) -> tuple[pa.RecordBatch, np.ndarray] | None:
@@ -177,93 +250,70 @@ def _fast_rows(
     ok_np = ok.to_numpy(zero_copy_only=False)
     if not ok_np.any():
         return None
-    lines = text.filter(ok)
-    flat = pc.split_pattern(lines, "\t").flatten()
-    rows = len(lines)
-    cols = {
-        name: pl.from_arrow(flat.take(pa.array(np.arange(k, rows * n, n))))
-        for k, name in enumerate(fields)
-    }
-    df = pl.DataFrame(cols).select(
-        pl.when(pl.col(f) == state.unset)
-        .then(None)
-        .when(pl.col(f) == state.empty)
-        .then(pl.lit(""))
-        .otherwise(pl.col(f))
-        .alias(f)
-        for f in fields
+    plan = _plan(fields, state.unset, state.empty)
+    rows = (
+        pl.DataFrame({"line": pl.from_arrow(text.filter(ok))})
+        .lazy()
+        .select(plan.split)
+        .unnest("line")
+        .select(plan.values)
+        .select(plan.outputs)
+        .collect()
+        .to_arrow()
     )
-    ts = df["ts"]
-    good_ts = ts.str.contains(r"^[0-9]+(\.[0-9]+)?$").fill_null(False).to_numpy()
+    good_ts = rows["ts_shape"].to_numpy()
     seconds = np.array(
-        [float(t) if g else -1.0 for t, g in zip(ts.to_list(), good_ts, strict=True)]
+        [float(t) if g else -1.0 for t, g in zip(rows["ts"].to_pylist(), good_ts, strict=True)]
     )
     good_ts &= (seconds >= 0) & (seconds < _EPOCH_MAX)
-    clients = df["id.orig_h"]
-    canon = {c: parse_address(c)[0] for c in clients.drop_nulls().unique().to_list() if c}
-    ip = clients.replace_strict(canon, default=None, return_dtype=pl.String)
-    keep = good_ts & ip.is_not_null().to_numpy()
+    ip = _mapped(
+        rows["client"].combine_chunks().cast(pa.string()),
+        lambda c: parse_address(c)[0] if c else None,
+    )
+    keep = good_ts & ip.is_valid().to_numpy(zero_copy_only=False)
     taken = np.zeros(len(data), dtype=bool)
     taken[np.flatnonzero(ok_np)[keep]] = True
     if not keep.any():
         return pa.RecordBatch.from_pylist([], schema=EVENT_SCHEMA), taken
-    mask = pl.Series(keep)
-    df = df.filter(mask)
-    ip = ip.filter(mask)
+    kept = pa.array(keep)
+    ip = ip.filter(kept)
+    who = rows["who"].combine_chunks().cast(pa.string()).filter(kept)
+    persona = _mapped(who, lambda w: persona_for(ctx, w))  # type: ignore[arg-type]
+    attrs = rows["attrs"].combine_chunks().cast(pa.string()).filter(kept)
     raw_lines = data.filter(pa.array(taken))
     # datetime.fromtimestamp: whole seconds, and the fraction rounded half-even to microseconds.
     whole = np.floor(seconds[keep])
     micros = np.rint((seconds[keep] - whole) * 1e6).astype(np.int64)
     whole = whole.astype(np.int64) + (micros >= 1_000_000)
     micros = np.where(micros >= 1_000_000, micros - 1_000_000, micros)
-    stamp = pl.Series("t", whole * 1_000_000 + micros).cast(pl.Datetime("us", "UTC"))
-    us = pl.Series("us", micros)
-    iso = pl.DataFrame({"t": stamp, "us": us}).select(
-        pl.concat_str(
-            [
-                pl.col("t").dt.strftime("%Y-%m-%dT%H:%M:%S"),
-                pl.when(pl.col("us") > 0)
-                .then(pl.concat_str([pl.lit("."), pl.col("us").cast(pl.String).str.zfill(6)]))
-                .otherwise(pl.lit("")),
-                pl.lit("+00:00"),
-            ]
-        )
-    )
-    who_cols = [
-        pl.when(pl.col(f) != "").then(pl.col(f)) for f in ("user", "username") if f in fields
-    ]
-    if who_cols:
-        who = df.select(pl.coalesce(*who_cols, pl.lit(None, pl.String)).alias("w"))["w"]
-    else:
-        who = pl.Series("w", [None] * df.height, dtype=pl.String)
-    personas = {w: persona_for(ctx, w) for w in who.unique().to_list()}  # type: ignore[arg-type]
-    persona = who.replace_strict(personas, return_dtype=pl.String)
-    keys = sorted(f for f in fields if f not in _SKIP)
-    pieces = [pl.concat_str([pl.lit(json.dumps(k) + ": "), _json_value(pl.col(k))]) for k in keys]
-    attrs = json_objects(df, pieces, len(ip))
-    digests = pl.Series([sha256(raw).hexdigest() for raw in raw_lines.to_pylist()])
-    key_text = pl.DataFrame({"t": iso.to_series(), "a": ip, "p": persona, "h": digests}).select(
-        pl.concat_str(
-            [pl.lit(state.path), pl.col("t"), pl.col("a"), pl.col("p"), pl.col("h"), pl.lit("")],
-            separator="\x1f",
-        ).cast(pl.Binary)
-    )
+    stamp = pa.array(whole * 1_000_000 + micros, pa.timestamp("us", tz="UTC"))
+    digests = [sha256(raw).hexdigest() for raw in raw_lines.to_pylist()]
+    count = len(digests)
+    key_text = pl.DataFrame(
+        {
+            "path": [state.path] * count,
+            "t": pl.from_arrow(stamp),
+            "us": micros,
+            "a": pl.from_arrow(ip),
+            "p": pl.from_arrow(persona),
+            "h": digests,
+        }
+    ).select(_KEY.cast(pl.Binary))
     ids = ["ev--" + sha256(k).hexdigest()[:16] for k in key_text.to_series().to_list()]
-    count = len(ids)
     numbers = nums.filter(pa.array(taken))
     batch = pa.RecordBatch.from_arrays(
         [
             pa.array(ids, pa.string()),
-            stamp.to_arrow().cast(pa.timestamp("us", tz="UTC")),
-            ip.to_arrow().cast(pa.string()),
-            persona.to_arrow().cast(pa.string()),
+            stamp,
+            ip,
+            persona,
             pa.array([state.path] * count, pa.string()),
             pa.array([ctx.path] * count, pa.string()),
             pa.array([ctx.sha256] * count, pa.string()),
             pc.binary_join_element_wise("line ", pc.cast(numbers, pa.string()), ""),
             pa.nulls(count, pa.string()),
             pa.nulls(count, pa.string()),
-            attrs.to_arrow().cast(pa.string()),
+            attrs,
             pa.array(["[]"] * count, pa.string()),
             pa.nulls(count, pa.string()),
         ],
