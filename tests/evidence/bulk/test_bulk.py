@@ -175,6 +175,28 @@ def test_which_odd_lines_the_vectorised_path_takes() -> None:
     assert attrs[3] == {"bytes": "1", "request": "GET /  HTTP/1.1", "status": "200"}
 
 
+#: Referer and agent after runs of spaces: the per-line reader's ``\s+`` takes the pair (a fuzz
+#: find: the vectorised path once read these as lines without one, dropping both fields).
+SPACED_PAIR = [
+    b'203.0.113.7 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "r"  "u"',
+    b'203.0.113.7 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1   "r" "u" x',
+]
+
+
+def test_referer_and_agent_after_runs_of_spaces(tmp_path: Path) -> None:
+    data = pa.array(SPACED_PAIR, pa.large_binary())
+    rows = _fast_rows(_ctx(), data, pa.array([1, 2], pa.int64()))
+    assert rows is not None
+    assert rows["taken"].to_pylist() == [True, True]
+    pair = {"referer": "r", "user_agent": "u"}
+    for text in rows["attributes"].to_pylist():
+        attrs = json.loads(text)
+        assert {k: attrs[k] for k in pair} == pair
+    path = tmp_path / "access.log"
+    path.write_bytes(b"\n".join(SPACED_PAIR) + b"\n")
+    _both([path], ReadOptions(), 1)
+
+
 @pytest.mark.parametrize("batch_lines", [1, 3, 1000])
 def test_odd_lines_match_the_per_line_reader(tmp_path: Path, batch_lines: int) -> None:
     path = tmp_path / "access.log"

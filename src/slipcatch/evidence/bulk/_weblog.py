@@ -92,13 +92,15 @@ def _mask(n: int, indices: pa.Array) -> pa.Array:
     return pa.array(out)
 
 
-#: Splits a strict-shape line (already validated by ``_STRICT``): on such a line every field is
-#: delimited by a single space or quote, so this simpler pattern finds the same fields the
-#: per-line reader's regex does (both take the leftmost-first match).
+#: Splits a strict-shape line (already validated by ``_STRICT``): on such a line the fields up to
+#: the byte count are delimited by a single space or quote, and the only white space is the
+#: space, so this simpler pattern finds the same fields the per-line reader's regex does (both
+#: take the leftmost-first match). The optional referer and agent may follow after any run of
+#: spaces (the per-line reader's ``\s+``; the strict shape lets its free tail hold them).
 _FIELDS = (
     r"^(?P<client>[^ ]+) (?P<ident>[^ ]+) (?P<user>[^ ]+) \[(?P<stamp>[^\]]{26})\] "
     r'"(?P<request>[^"]*)" (?P<status>[^ ]+) (?P<bytes>[^ ]+)'
-    r'(?: "(?P<referer>[^"]*)" "(?P<agent>[^"]*)")?'
+    r'(?: +"(?P<referer>[^"]*)" +"(?P<agent>[^"]*)")?'
 )
 
 
