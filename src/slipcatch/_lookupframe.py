@@ -18,11 +18,22 @@ few whole-array operations and no Python object per row:
 Addresses come in as texts (parsed on the Arrow buffers, ``intel.addresses_from_arrow``) or
 as unsigned integers (IPv4); times as datetime columns (read as int64 without conversion),
 ISO 8601 texts or Unix epochs.
+
+An input of more than :data:`PART_ROWS` rows is worked in parts of that many rows on a pool
+of threads, one per usable core: each thread parses its part's addresses, looks them up and
+writes their codes into the shared output arrays (NumPy and Arrow release the GIL in those
+whole-array operations). The parts' range and source-set codes are made common afterwards:
+ranges by the pack's own order of ranges, source sets through one numbering shared (under a
+lock) by the parts, so the result does not depend on which thread finished first.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -30,6 +41,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from slipcatch.errors import UsageError
 
@@ -45,6 +57,7 @@ __all__ = [
     "address_column",
     "address_keys",
     "columns",
+    "lookup_columns",
     "pack_dicts",
     "time_micros",
     "to_arrow",
@@ -439,114 +452,224 @@ class Columns:
     sources: npt.NDArray[np.int32]
     source_lists: list[list[str]]
     dicts: PackDicts
+    threads: int | None = None  # threads for the column builders (None: one per core)
 
 
-def _none(codes: npt.NDArray[Any], none: npt.NDArray[np.bool_] | None) -> npt.NDArray[Any]:
-    """``codes`` with -1 where ``none`` (unchanged when every row is readable)."""
-    if none is None:
-        return codes
-    return np.where(none, -1, codes).astype(codes.dtype)
+#: Rows per part of a large lookup. Each part is parsed, looked up and turned into codes by one
+#: thread of a pool: NumPy and Arrow release the GIL in the kernel's gathers and reductions,
+#: so a lookup uses every core the process may run on (:func:`_threads`).
+PART_ROWS = 1 << 20
 
 
-def _source_sets(d: PackDicts, sets: npt.NDArray[np.int32], masks: npt.NDArray[np.uint64],
-                 geo: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int32], list[list[str]]]:
-    """One code per row into source sets, and each set's sorted names: the kernel's source
-    set ``sets`` (an index into its distinct ``masks``) and, when the pack has the geo layer,
-    whether that layer knows the row (code ``2 * set + geo``)."""
-    if d.geo_name is None:
-        return sets, [d.sources_of(int(m)) for m in masks]
-    codes = sets * np.int32(2)
-    codes += geo
-    return codes, [d.sources_of(int(m) | (g << 63)) for m in masks for g in (0, 1)]
+def _threads() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
 
 
-def columns(pack: IntelPack, hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
-            valid: npt.NDArray[np.bool_], us: npt.NDArray[np.int64],
-            time_ok: npt.NDArray[np.bool_]) -> Columns:
-    """The lookup columns of addresses ``(hi, lo)`` at ``us``; rows not ``valid`` or not
-    ``time_ok`` know nothing (nulls, flags false, no sources)."""
-    d = pack_dicts(pack)
-    ok = valid & time_ok
-    every = bool(ok.all())
-    none = None if every else ~ok
-    r = pack.lookup_arrays(hi, lo, us if every else np.where(ok, us, 0).astype(np.int64),
-                           extras=True)
-    assert r.tor_fact is not None
-    n = len(hi)
+class _SourceSets:
+    """The distinct source sets of one call, numbered as the parts meet them (thread-safe):
+    key = the kernel's source mask, with bit 63 set when the geolocation layer knows the row
+    (only in a pack with that layer)."""
+
+    def __init__(self) -> None:
+        self.keys: list[int] = []
+        self._ids: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def ids(self, keys: list[int]) -> npt.NDArray[np.int32]:
+        with self._lock:
+            return np.asarray([self._ids.setdefault(k, len(self._ids)) for k in keys] or [0],
+                              np.int32)
+
+    def finish(self) -> None:
+        self.keys = sorted(self._ids, key=self._ids.__getitem__)
+
+
+@dataclass
+class _Out:
+    """The output arrays of a call, written part by part."""
+
+    category: npt.NDArray[np.int8]
+    country: npt.NDArray[np.int32]
+    as_org: npt.NDArray[np.int32]
+    actor: npt.NDArray[np.int32]
+    prefix: npt.NDArray[np.int32]  # the decisive fact's range code, then the dense code
+    asn: npt.NDArray[np.int64]
+    asn_null: npt.NDArray[np.bool_]
+    tor: npt.NDArray[np.bool_]
+    projected: npt.NDArray[np.bool_]
+    sources: npt.NDArray[np.int32]
+
+    @classmethod
+    def empty(cls, n: int) -> _Out:
+        return cls(
+            category=np.empty(n, np.int8), country=np.empty(n, np.int32),
+            as_org=np.empty(n, np.int32), actor=np.empty(n, np.int32),
+            prefix=np.full(n, -1, np.int32), asn=np.empty(n, np.int64),
+            asn_null=np.empty(n, np.bool_), tor=np.empty(n, np.bool_),
+            projected=np.empty(n, np.bool_), sources=np.empty(n, np.int32),
+        )
+
+
+def _fill(pack: IntelPack, d: PackDicts, out: _Out, sets: _SourceSets, s: slice,
+          hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
+          ok: npt.NDArray[np.bool_] | None, us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Look up the rows ``s`` (``hi, lo, us``: that part's arrays; ``ok``: which of its rows
+    can be looked up, None for all) and write their codes into ``out[s]``; returns how often
+    the part uses each range (its ``prefix`` codes stay the pack's range codes until
+    :func:`columns` makes them dense)."""
+    q_us = us if ok is None else np.where(ok, us, 0).astype(np.int64)
+    r = pack.lookup_arrays(hi, lo, q_us, extras=True)
+    assert r.tor_fact is not None and r.source_set is not None and r.source_sets is not None
     asn_fact = np.asarray(r.asn_fact)
     # the geo layer (country / AS organisation of the whole address space) is a source too
     geo = np.asarray(r.as_org) >= 0
     geo |= (np.asarray(r.country) >= 0) & (asn_fact < 0)
     # AS organisation: the geo table's name, else the label of the fact that gave the AS
-    # (r is this call's own: its arrays may be changed in place)
-    org = d.as_org.codes(np.asarray(r.as_org))
+    org = out.as_org[s]
+    org[:] = d.as_org.codes(np.asarray(r.as_org))
     need = np.flatnonzero((org < 0) & (asn_fact >= 0))
     if len(need):
         org[need] = d.label_org[asn_fact[need]]
-    # prefix: the range of the fact that decided the category, among the ranges used
+    # prefix: the range of the fact that decided the category (-1: none, or no range text)
     dec = np.asarray(r.decisive)
-    has = np.flatnonzero(dec >= 0) if every else np.flatnonzero((dec >= 0) & ok)
-    prefix = np.full(n, -1, np.int32)
-    prefix_names: list[str] = []
-    if len(has):
-        rc = d.range_code[dec[has]]
-        if d.range_missing:  # a fact without a range text: null, as for no fact
-            keep = rc >= 0
-            has, rc = has[keep], rc[keep]
-        used = np.flatnonzero(np.bincount(rc, minlength=len(d.range_names)))
-        dense = np.zeros(len(d.range_names), np.int32)
-        dense[used] = np.arange(len(used), dtype=np.int32)
-        prefix[has] = dense[rc]
-        prefix_names = d.range_names[used].tolist()
-    src_set = r.source_set
-    assert src_set is not None and r.source_sets is not None
-    if none is not None:
+    has = np.flatnonzero(dec >= 0) if ok is None else np.flatnonzero((dec >= 0) & ok)
+    raw = out.prefix[s]
+    raw[has] = d.range_code[dec[has]]
+    used = np.bincount(raw[raw >= 0], minlength=len(d.range_names))
+    src_set = np.asarray(r.source_set)
+    if ok is not None:
         geo &= ok
         src_set = np.where(ok, src_set, 0).astype(np.int32)  # masks[0] == 0: no source
-    sources, lists = _source_sets(d, src_set, r.source_sets, geo)
-    asn = np.asarray(r.asn, np.int64)
-    asn_null = asn < 0
-    tor, projected = np.asarray(r.tor_fact, np.bool_), np.asarray(r.projected, np.bool_)
-    if none is not None:
-        asn_null |= none
-        tor, projected = tor & ok, projected & ok
+    masks = [int(m) for m in r.source_sets]
+    if d.geo_name is None:
+        local = src_set
+        keys = masks
+    else:
+        local = src_set * np.int32(2)
+        local += geo
+        keys = [m | (g << 63) for m in masks for g in (0, 1)]
+    out.sources[s] = sets.ids(keys)[local]
+    out.category[s] = d.category.codes(np.asarray(r.category))
+    out.country[s] = d.country.codes(np.asarray(r.country))
+    out.actor[s] = d.actor.codes(np.asarray(r.actor))
+    asn = out.asn[s]
+    asn[:] = r.asn
+    np.less(asn, 0, out=out.asn_null[s])
+    out.tor[s] = r.tor_fact
+    out.projected[s] = r.projected
+    if ok is not None:
+        none = ~ok
+        for a in (out.category, out.country, out.as_org, out.actor):
+            a[s][none] = -1
+        out.asn_null[s] |= none
+        out.tor[s] &= ok
+        out.projected[s] &= ok
+    return used
+
+
+def _parts(n: int) -> list[slice]:
+    return [slice(a, min(a + PART_ROWS, n)) for a in range(0, n, PART_ROWS)]
+
+
+def _run(work: list[Callable[[], Any]], threads: int | None) -> list[Any]:
+    """The results of ``work``, on a pool of threads when there is more than one part."""
+    workers = min(threads or _threads(), len(work))
+    if workers <= 1:
+        return [w() for w in work]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda w: w(), work))
+
+
+def columns(pack: IntelPack, hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
+            valid: npt.NDArray[np.bool_], us: npt.NDArray[np.int64],
+            time_ok: npt.NDArray[np.bool_], *, threads: int | None = None) -> Columns:
+    """The lookup columns of addresses ``(hi, lo)`` at ``us``; rows not ``valid`` or not
+    ``time_ok`` know nothing (nulls, flags false, no sources). Large inputs are worked in
+    parts of :data:`PART_ROWS` rows on ``threads`` threads (default: one per usable core)."""
+    ok = valid & time_ok
+    return _columns(pack, len(hi), lambda s: (hi[s], lo[s], None if ok[s].all() else ok[s]),
+                    us, threads)
+
+
+def lookup_columns(pack: IntelPack, addresses: pa.Array, us: npt.NDArray[np.int64],
+                   time_ok: npt.NDArray[np.bool_], *, threads: int | None = None) -> Columns:
+    """:func:`columns` of an :func:`address_column`, each part's addresses parsed by the
+    thread that looks them up (a text column costs more to parse than to look up)."""
+
+    def keys(s: slice) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64],
+                                npt.NDArray[np.bool_] | None]:
+        hi, lo, valid = address_keys(addresses.slice(s.start, s.stop - s.start))
+        ok = valid & time_ok[s]
+        return hi, lo, None if ok.all() else ok
+
+    return _columns(pack, len(addresses), keys, us, threads)
+
+
+def _columns(pack: IntelPack, n: int,
+             keys: Callable[[slice], tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64],
+                                           npt.NDArray[np.bool_] | None]],
+             us: npt.NDArray[np.int64], threads: int | None) -> Columns:
+    d = pack_dicts(pack)
+    out = _Out.empty(n)
+    sets = _SourceSets()
+    parts = _parts(n) or [slice(0, 0)]
+    if len(parts) > 1:
+        pack.prepare_fast_index()  # built once, before the threads share it
+    else:
+        threads = 1
+
+    def part(s: slice) -> Callable[[], npt.NDArray[np.int64]]:
+        return lambda: _fill(pack, d, out, sets, s, *keys(s), us[s])
+
+    used_by_part = _run([part(s) for s in parts], threads)
+    sets.finish()
+    # prefix: dense codes over the ranges the rows use, in the pack's order of ranges
+    used = np.flatnonzero(np.sum(used_by_part, axis=0)) if n else np.zeros(0, np.int64)
+    dense = np.full(len(d.range_names) + 1, -1, np.int32)  # dense[code + 1]; -1 stays -1
+    dense[used + 1] = np.arange(len(used), dtype=np.int32)
+
+    def densify(s: slice) -> Callable[[], None]:
+        def run() -> None:
+            out.prefix[s] = dense[out.prefix[s] + 1]
+        return run
+
+    _run([densify(s) for s in parts], threads)
     return Columns(
-        n=n,
-        category=_none(d.category.codes(np.asarray(r.category)), none),
-        country=_none(d.country.codes(np.asarray(r.country)), none),
-        as_org=_none(org, none),
-        actor=_none(d.actor.codes(np.asarray(r.actor)), none),
-        prefix=prefix, prefix_names=prefix_names,
-        asn=asn, asn_null=asn_null, tor=tor, projected=projected,
-        sources=sources, source_lists=lists, dicts=d,
+        n=n, category=out.category, country=out.country, as_org=out.as_org,
+        actor=out.actor, prefix=out.prefix, prefix_names=d.range_names[used].tolist(),
+        asn=out.asn, asn_null=out.asn_null, tor=out.tor, projected=out.projected,
+        sources=out.sources, source_lists=[d.sources_of(k) for k in sets.keys], dicts=d,
+        threads=threads,
     )
 
 
-def _sources_arrow(c: Columns) -> pa.ListArray:
-    """The ``list<dictionary<int8, string>>`` column of the rows' source sets, built from
-    offsets: each row's list is copied from its set's list of name codes (one byte per
-    name; the names themselves are stored once, in the dictionary). No Python object per
-    row, and no copy of the names' text per row (which, as a ``list<string>``, would cost
-    about as much as the kernel's whole lookup)."""
-    names = sorted({x for lst in c.source_lists for x in lst})
-    where = {x: i for i, x in enumerate(names)}
-    lens = np.asarray([len(x) for x in c.source_lists] or [0], np.int32)
-    elems = np.asarray([where[x] for lst in c.source_lists for x in lst] or [0], np.int8)
-    starts = np.zeros(len(lens), np.int32)
-    np.cumsum(lens[:-1], out=starts[1:])
-    row_len = lens[c.sources]
-    offsets = np.zeros(c.n + 1, np.int32)
-    np.cumsum(row_len, out=offsets[1:])
-    total = int(offsets[-1])
-    if total:
-        pos = np.repeat(starts[c.sources] - offsets[:-1], row_len)
-        pos += np.arange(total, dtype=np.int32)
-        flat = elems[pos]
-    else:
-        flat = np.zeros(0, np.int8)
-    values = pa.DictionaryArray.from_arrays(pa.array(flat, pa.int8()),
-                                            pa.array(names, pa.string()))
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
+def _sources_arrow(c: Columns) -> pa.ChunkedArray:
+    """The ``list<dictionary<int8, string>>`` column of the rows' source sets: each row's list
+    is its set's list of one-byte codes into the source names (Arrow ``take`` over the few
+    distinct sets, a part per thread); the names themselves are stored once, in the
+    dictionary. No Python object per row, and no copy of the names' text per row (which, as
+    a ``list<string>``, would cost about as much as the kernel's whole lookup)."""
+    names = pa.array(sorted({x for lst in c.source_lists for x in lst}), pa.string())
+    where = {x: i for i, x in enumerate(names.to_pylist())}
+    sets = pa.array([[where[x] for x in lst] for lst in c.source_lists] or [[]],
+                    pa.list_(pa.int8()))
+    kind = pa.list_(pa.dictionary(pa.int8(), pa.string()))
+
+    def part(s: slice) -> Callable[[], pa.ListArray]:
+        def run() -> pa.ListArray:
+            rows = sets.take(pa.array(c.sources[s], pa.int32()))
+            flat = rows.values.slice(rows.offsets[0].as_py())
+            return pa.ListArray.from_arrays(
+                pc.subtract(rows.offsets, rows.offsets[0]),
+                pa.DictionaryArray.from_arrays(flat, names), type=kind)
+        return run
+
+    parts = _parts(c.n) or [slice(0, 0)]
+    return pa.chunked_array(_run([part(s) for s in parts], c.threads), kind)
 
 
 def to_pandas(c: Columns, prefix: str = "", index: Any = None) -> pd.DataFrame:
@@ -564,7 +687,8 @@ def to_pandas(c: Columns, prefix: str = "", index: Any = None) -> pd.DataFrame:
         "country": cat(c.country, d.country.pandas_dtype()),
         "asn": pd.arrays.IntegerArray(c.asn, c.asn_null),
         "as_org": cat(c.as_org, d.as_org.pandas_dtype()),
-        "prefix": cat(c.prefix, pd.CategoricalDtype(c.prefix_names)),
+        # (through an Index: a dtype from a list checks its names three times slower)
+        "prefix": cat(c.prefix, pd.CategoricalDtype(pd.Index(c.prefix_names))),
         "actor": cat(c.actor, d.actor.pandas_dtype()),
         "tor": c.tor,
         "projected": c.projected,

@@ -161,8 +161,7 @@ def enrich(df: Frame, ip: str = "src_ip", time: str = "time", *, prefix: str = "
     """
     from slipcatch._lookupframe import (
         address_column,
-        address_keys,
-        columns,
+        lookup_columns,
         time_micros,
         to_arrow,
         to_pandas,
@@ -191,8 +190,7 @@ def enrich(df: Frame, ip: str = "src_ip", time: str = "time", *, prefix: str = "
     times = frame.column(time) if kind == "arrow" else frame[time]
     n = frame.num_rows if kind == "arrow" else len(frame)
     us, time_ok = time_micros(times, n, time)
-    hi, lo, valid = address_keys(address_column(ips))
-    cols = columns(the_pack, hi, lo, valid, us, time_ok)
+    cols = lookup_columns(the_pack, address_column(ips), us, time_ok)
     if kind == "arrow":
         out_t = frame
         added = to_arrow(cols, prefix)

@@ -13,6 +13,7 @@ import ipaddress
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +75,8 @@ __all__ = [
     "open_pack",
     "save_pack",
 ]
+
+_FAST_BUILD = threading.Lock()  # one build of a pack's fast-path tables at a time
 
 
 def _with_extras(base: PackData, extra: Sequence[str | Path]) -> PackData:
@@ -226,6 +229,19 @@ class IntelPack:
         except ValueError:
             return None
 
+    def prepare_fast_index(self) -> None:
+        """Build the /24 and /64 tables of the fast paths now (the first large
+        :meth:`lookup_arrays` batch does it otherwise); once per pack, safe to call from
+        several threads, which may then share the pack's lookups."""
+        if self._fast4_built:
+            return
+        with _FAST_BUILD:
+            if not self._fast4_built:
+                fb = self._fast_bits()
+                self._fast4 = build_fast4(self._parts[0], self._d.parts[0], self._d.table, fb)
+                self._fast6 = build_fast6(self._parts[1], self._d.parts[1], self._d.table, fb)
+                self._fast4_built = True
+
     def lookup_arrays(
         self,
         hi: npt.NDArray[np.uint64],
@@ -252,11 +268,8 @@ class IntelPack:
                 from more than 63 sources.
         """
         bits = self.fact_bits() if extras else None
-        if len(hi) >= 1 << 12 and not self._fast4_built:
-            fb = self._fast_bits()
-            self._fast4 = build_fast4(self._parts[0], self._d.parts[0], self._d.table, fb)
-            self._fast6 = build_fast6(self._parts[1], self._d.parts[1], self._d.table, fb)
-            self._fast4_built = True
+        if len(hi) >= 1 << 12:
+            self.prepare_fast_index()
         return lookup_arrays(
             hi, lo, times_us, parts=self._parts,
             facts=self._d.parts, table=self._d.table, fast4=self._fast4, fast6=self._fast6,
