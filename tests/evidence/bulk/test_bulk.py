@@ -253,6 +253,25 @@ def test_zeek_directives_carry_into_the_next_chunk() -> None:
     assert [(r.locator, r.reason) for r in rejections] == [("line 6", "column-count")]
 
 
+def test_zeek_state_survives_a_line_break_separator(tmp_path: Path) -> None:
+    """A fuzz find (seed 19, input 479,784): after ``#separator \\x0a`` the replayed header
+    wrote ``#unset_field``, a newline, then ``-``: two header lines read as data before the
+    ``#fields`` header, two rejections the per-line reader never made. Each directive is now
+    replayed under a separator of its own, the state's separator set last."""
+    from slipcatch.evidence.bulk._zeek import State, state_of
+
+    lines = [b"#separator \\x0a", b"#path\tconn", b"#fields\tts\tid.orig_h",
+             b"#unset_field", b"1.0\t1.1.1.1", b"2.0\t2.2.2.2", b"3.0"]
+    path = tmp_path / "conn.log"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    for batch_lines in (1, 2, 7):
+        _both([path], ReadOptions(), batch_lines)
+    odd = State(sep="\n", fields=("a\tb", "c\x01"), path="zeek:x\ty", unset="", empty="\t")
+    assert state_of(odd.header()) == odd
+    every = State(sep="\t", fields=tuple(chr(c) for c in range(1, 32) if c not in (10, 13)))
+    assert state_of(every.header()) == every
+
+
 def test_authlog_year_steps_over_new_year_across_chunks() -> None:
     ctx = _ctx("authlog", ReadOptions(year=2014))
     dec = b"Dec 31 23:59:59 h sshd[1]: Accepted password for u from 1.2.3.4 port 22 ssh2"

@@ -64,16 +64,35 @@ class State:
         return self
 
     def header(self) -> bytes:
-        """Directive lines that give this state when read from the start."""
-        escaped = "".join(f"\\x{b:02x}" for b in self.sep.encode("latin-1"))
-        out = [f"#separator {escaped}"]
+        """Directive lines that give this state when read from the start.
+
+        Each directive is written under a separator of its own that cannot break it (the
+        state's separator may be a line break, or occur in the values it set when another
+        separator was in force), and the state's separator is set last."""
+        out: list[str] = []
         if self.fields is not None:
-            out.append(f"#fields{self.sep}{self.sep.join(self.fields)}")
+            sep = _splitting(self.fields)
+            out += [_separator_line(sep), f"#fields{sep}{sep.join(self.fields)}"]
         if self.path != "zeek":
-            out.append(f"#path{self.sep}{self.path.removeprefix('zeek:')}")
-        out.append(f"#unset_field{self.sep}{self.unset}")
-        out.append(f"#empty_field{self.sep}{self.empty}")
+            out += [_separator_line("\t"), f"#path\t{self.path.removeprefix('zeek:')}"]
+        out += [_separator_line("\t"), f"#unset_field\t{self.unset}"]
+        out += [f"#empty_field\t{self.empty}", _separator_line(self.sep)]
         return "\n".join(out).encode("utf-8")
+
+
+def _separator_line(sep: str) -> str:
+    return "#separator " + "".join(f"\\x{b:02x}" for b in sep.encode("latin-1"))
+
+
+def _splitting(fields: tuple[str, ...]) -> str:
+    """A separator that joins ``fields`` into a text that splits back into them: a control
+    character none of them holds, else a run of SOH longer than all of them together, fenced
+    by STX (no field can hold the run, and the fences pin where it starts)."""
+    for code in (9, *range(1, 9), *range(11, 13), *range(14, 32)):
+        sep = chr(code)
+        if not any(sep in f for f in fields):
+            return sep
+    return "\x02" + "\x01" * (sum(map(len, fields)) + 1) + "\x02"
 
 
 def state_of(header: bytes) -> State:
