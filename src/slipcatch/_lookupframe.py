@@ -475,7 +475,6 @@ class _SourceSets:
     (only in a pack with that layer)."""
 
     def __init__(self) -> None:
-        self.keys: list[int] = []
         self._ids: dict[int, int] = {}
         self._lock = threading.Lock()
 
@@ -484,8 +483,10 @@ class _SourceSets:
             return np.asarray([self._ids.setdefault(k, len(self._ids)) for k in keys] or [0],
                               np.int32)
 
-    def finish(self) -> None:
-        self.keys = sorted(self._ids, key=self._ids.__getitem__)
+    @property
+    def keys(self) -> list[int]:
+        """The keys in the order of their ids (a key's id is its place of first insertion)."""
+        return list(self._ids)
 
 
 @dataclass
@@ -520,7 +521,7 @@ def _fill(pack: IntelPack, d: PackDicts, out: _Out, sets: _SourceSets, s: slice,
     """Look up the rows ``s`` (``hi, lo, us``: that part's arrays; ``ok``: which of its rows
     can be looked up, None for all) and write their codes into ``out[s]``; returns how often
     the part uses each range (its ``prefix`` codes stay the pack's range codes until
-    :func:`columns` makes them dense)."""
+    :func:`_columns` makes them dense)."""
     q_us = us if ok is None else np.where(ok, us, 0).astype(np.int64)
     r = pack.lookup_arrays(hi, lo, q_us, extras=True)
     assert r.tor_fact is not None and r.source_set is not None and r.source_sets is not None
@@ -626,7 +627,6 @@ def _columns(pack: IntelPack, n: int,
         return lambda: _fill(pack, d, out, sets, s, *keys(s), us[s])
 
     used_by_part = _run([part(s) for s in parts], threads)
-    sets.finish()
     # prefix: dense codes over the ranges the rows use, in the pack's order of ranges
     used = np.flatnonzero(np.sum(used_by_part, axis=0)) if n else np.zeros(0, np.int64)
     dense = np.full(len(d.range_names) + 1, -1, np.int32)  # dense[code + 1]; -1 stays -1
