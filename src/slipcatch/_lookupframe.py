@@ -10,27 +10,26 @@ few whole-array operations and no Python object per row:
   dtypes are built once per pack (:class:`PackDicts`), like the kernel's own /24 table;
 * ``prefix``: the decisive fact's range, a dictionary of the ranges the rows use;
 * ``asn``: nullable int64; ``tor``, ``projected``: bool;
-* ``sources``: one code per row into the distinct source sets of the call (the kernel's source
-  set plus the geolocation layer's flag); each row's list of names is copied from its set's
-  as one-byte codes into the source names (``list<dictionary<int8, string>>``): each row
-  reads as a list of names.
+* ``sources``: each row's key among its part's distinct source sets (the kernel's source set
+  plus the geolocation layer's flag); its list is copied from its set's as one-byte codes
+  into the pack's source names (``list<dictionary<int8, string>>``, one dictionary per pack):
+  each row reads as a list of names.
 
 Addresses come in as texts (parsed on the Arrow buffers, ``intel.addresses_from_arrow``) or
 as unsigned integers (IPv4); times as datetime columns (read as int64 without conversion),
 ISO 8601 texts or Unix epochs.
 
 An input of more than :data:`PART_ROWS` rows is worked in parts of that many rows on a pool
-of threads, one per usable core: each thread parses its part's addresses, looks them up and
-writes their codes into the shared output arrays (NumPy and Arrow release the GIL in those
-whole-array operations). The parts' range and source-set codes are made common afterwards:
-ranges by the pack's own order of ranges, source sets through one numbering shared (under a
-lock) by the parts, so the result does not depend on which thread finished first.
+of threads, one per usable core: each thread parses its part's addresses, has the kernel
+write its answers straight into the shared output arrays, finishes their codes there and
+builds the part's ``sources`` chunk (NumPy and Arrow release the GIL in those whole-array
+operations). The parts' ``prefix`` codes are made common afterwards, by the pack's own order
+of ranges, so the result does not depend on which thread finished first.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +40,6 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from slipcatch.errors import UsageError
 
@@ -349,6 +347,34 @@ class PackDicts:
     source_names: tuple[str, ...]  # bit i of the kernel's source bits
     geo_name: str | None  # the geolocation layer's source name (bit 63), None: not in pack
     set_lists: dict[int, list[str]] = field(default_factory=dict)  # mask -> sorted names
+    set_codes: dict[int, list[int]] = field(default_factory=dict)  # mask -> codes in names
+    _range_of: npt.NDArray[np.int32] | None = None
+    _names: pa.Array | None = None
+
+    @property
+    def range_of_decisive(self) -> npt.NDArray[np.int32]:
+        """``range_code`` shifted by one: ``[decisive + 1]`` is the range code of a row whose
+        decisive fact is ``decisive`` (-1: none), one gather without a mask."""
+        if self._range_of is None:
+            self._range_of = np.concatenate([np.full(1, -1, np.int32), self.range_code])
+        return self._range_of
+
+    @property
+    def source_dictionary(self) -> pa.Array:
+        """Every source name the pack can give a row, sorted: the one dictionary of every
+        ``sources`` column made from this pack."""
+        if self._names is None:
+            every = set(self.source_names) | ({self.geo_name} if self.geo_name else set())
+            self._names = pa.array(sorted(every), pa.string())
+        return self._names
+
+    def source_codes(self, mask: int) -> list[int]:
+        """The codes in :attr:`source_dictionary` of one mask's names, in their order."""
+        got = self.set_codes.get(mask)
+        if got is None:
+            where = {x: i for i, x in enumerate(self.source_dictionary.to_pylist())}
+            got = self.set_codes[mask] = [where[x] for x in self.sources_of(mask)]
+        return got
 
     def sources_of(self, mask: int) -> list[str]:
         """The sorted source names of one source mask (kept: a few distinct masks)."""
@@ -435,8 +461,8 @@ def pack_dicts(pack: IntelPack) -> PackDicts:
 @dataclass
 class Columns:
     """The lookup columns of ``n`` rows as codes: ``names[codes]`` for the categorical ones
-    (-1: null), ``asn`` with its null mask, the two flags, and ``sources`` as a code into
-    ``source_lists``."""
+    (-1: null), ``asn`` with its null mask, the two flags, and ``sources`` as Arrow list
+    chunks (one per part, in row order)."""
 
     n: int
     category: npt.NDArray[Any]
@@ -449,10 +475,8 @@ class Columns:
     asn_null: npt.NDArray[np.bool_]
     tor: npt.NDArray[np.bool_]
     projected: npt.NDArray[np.bool_]
-    sources: npt.NDArray[np.int32]
-    source_lists: list[list[str]]
+    sources: list[pa.Array]  # list<dictionary<int8, string>> chunks, in row order
     dicts: PackDicts
-    threads: int | None = None  # threads for the column builders (None: one per core)
 
 
 #: Rows per part of a large lookup. Each part is parsed, looked up and turned into codes by one
@@ -469,24 +493,7 @@ def _threads() -> int:
     return max(1, min(cpus, 8))
 
 
-class _SourceSets:
-    """The distinct source sets of one call, numbered as the parts meet them (thread-safe):
-    key = the kernel's source mask, with bit 63 set when the geolocation layer knows the row
-    (only in a pack with that layer)."""
-
-    def __init__(self) -> None:
-        self._ids: dict[int, int] = {}
-        self._lock = threading.Lock()
-
-    def ids(self, keys: list[int]) -> npt.NDArray[np.int32]:
-        with self._lock:
-            return np.asarray([self._ids.setdefault(k, len(self._ids)) for k in keys] or [0],
-                              np.int32)
-
-    @property
-    def keys(self) -> list[int]:
-        """The keys in the order of their ids (a key's id is its place of first insertion)."""
-        return list(self._ids)
+_SOURCES_TYPE = pa.list_(pa.dictionary(pa.int8(), pa.string()))
 
 
 @dataclass
@@ -502,74 +509,95 @@ class _Out:
     asn_null: npt.NDArray[np.bool_]
     tor: npt.NDArray[np.bool_]
     projected: npt.NDArray[np.bool_]
-    sources: npt.NDArray[np.int32]
 
     @classmethod
     def empty(cls, n: int) -> _Out:
         return cls(
             category=np.empty(n, np.int8), country=np.empty(n, np.int32),
             as_org=np.empty(n, np.int32), actor=np.empty(n, np.int32),
-            prefix=np.full(n, -1, np.int32), asn=np.empty(n, np.int64),
+            prefix=np.empty(n, np.int32), asn=np.empty(n, np.int64),
             asn_null=np.empty(n, np.bool_), tor=np.empty(n, np.bool_),
-            projected=np.empty(n, np.bool_), sources=np.empty(n, np.int32),
+            projected=np.empty(n, np.bool_),
         )
 
 
-def _fill(pack: IntelPack, d: PackDicts, out: _Out, sets: _SourceSets, s: slice,
+def _sources_part(d: PackDicts, keys: list[int], local: npt.NDArray[np.int32]) -> pa.Array:
+    """The ``sources`` list column of one part: ``keys`` are the part's distinct source
+    keys, ``local`` each row's index among them. Each row's list is its key's list of
+    one-byte codes into the pack's source names (Arrow ``take`` over the few distinct
+    lists); the names themselves are stored once, in the dictionary. No Python object per
+    row, and no copy of a name's text per row (as a ``list<string>`` that would cost about as
+    much as the kernel's whole lookup)."""
+    codes = [d.source_codes(k) for k in keys] or [[]]
+    offsets = np.zeros(len(codes) + 1, np.int32)
+    np.cumsum([len(c) for c in codes], out=offsets[1:])
+    flat = np.asarray([x for c in codes for x in c], np.int8)
+    table = pa.ListArray.from_arrays(
+        pa.array(offsets), pa.DictionaryArray.from_arrays(pa.array(flat, pa.int8()),
+                                                          d.source_dictionary),
+        type=_SOURCES_TYPE)
+    return table.take(pa.array(local, pa.int32()))
+
+
+def _fill(pack: IntelPack, d: PackDicts, out: _Out, s: slice,
           hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
-          ok: npt.NDArray[np.bool_] | None, us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+          ok: npt.NDArray[np.bool_] | None, us: npt.NDArray[np.int64]
+          ) -> tuple[npt.NDArray[np.bool_], pa.Array]:
     """Look up the rows ``s`` (``hi, lo, us``: that part's arrays; ``ok``: which of its rows
-    can be looked up, None for all) and write their codes into ``out[s]``; returns how often
-    the part uses each range (its ``prefix`` codes stay the pack's range codes until
-    :func:`_columns` makes them dense)."""
+    can be looked up, None for all), the kernel writing its answers straight into ``out[s]``,
+    and finish their codes there. Returns which ranges the part uses (its ``prefix`` codes
+    stay the pack's range codes until :func:`_columns` makes them dense) and its ``sources``
+    chunk."""
+    from slipcatch.intel.fastindex import Answers
+
+    k = s.stop - s.start
     q_us = us if ok is None else np.where(ok, us, 0).astype(np.int64)
-    r = pack.lookup_arrays(hi, lo, q_us, extras=True)
-    assert r.tor_fact is not None and r.source_set is not None and r.source_sets is not None
-    asn_fact = np.asarray(r.asn_fact)
+    asn_fact, dec, src_set = np.empty(k, np.int32), np.empty(k, np.int32), np.empty(k, np.int32)
+    into = Answers(category=out.category[s], country=out.country[s], asn=out.asn[s],
+                   as_org=out.as_org[s], asn_fact=asn_fact, actor=out.actor[s], decisive=dec,
+                   projected=out.projected[s])
+    r = pack.lookup_arrays(hi, lo, q_us, extras=True, into=into,
+                           into_extras=(src_set, out.tor[s]))
+    assert r.source_sets is not None
+    for name, dic in (("category", d.category), ("country", d.country),
+                      ("as_org", d.as_org), ("actor", d.actor)):
+        if dic.remap is not None:  # the pack's list repeats a name: codes of the distinct
+            col = getattr(out, name)[s]
+            col[:] = dic.codes(col)
     # the geo layer (country / AS organisation of the whole address space) is a source too
-    geo = np.asarray(r.as_org) >= 0
-    geo |= (np.asarray(r.country) >= 0) & (asn_fact < 0)
+    org, country = out.as_org[s], out.country[s]
+    geo = org >= 0
+    geo |= (country >= 0) & (asn_fact < 0)
     # AS organisation: the geo table's name, else the label of the fact that gave the AS
-    org = out.as_org[s]
-    org[:] = d.as_org.codes(np.asarray(r.as_org))
     need = np.flatnonzero((org < 0) & (asn_fact >= 0))
     if len(need):
         org[need] = d.label_org[asn_fact[need]]
     # prefix: the range of the fact that decided the category (-1: none, or no range text)
-    dec = np.asarray(r.decisive)
-    has = np.flatnonzero(dec >= 0) if ok is None else np.flatnonzero((dec >= 0) & ok)
     raw = out.prefix[s]
-    raw[has] = d.range_code[dec[has]]
-    used = np.bincount(raw[raw >= 0], minlength=len(d.range_names))
-    src_set = np.asarray(r.source_set)
-    if ok is not None:
-        geo &= ok
-        src_set = np.where(ok, src_set, 0).astype(np.int32)  # masks[0] == 0: no source
-    masks = [int(m) for m in r.source_sets]
-    if d.geo_name is None:
-        local = src_set
-        keys = masks
-    else:
-        local = src_set * np.int32(2)
-        local += geo
-        keys = [m | (g << 63) for m in masks for g in (0, 1)]
-    out.sources[s] = sets.ids(keys)[local]
-    out.category[s] = d.category.codes(np.asarray(r.category))
-    out.country[s] = d.country.codes(np.asarray(r.country))
-    out.actor[s] = d.actor.codes(np.asarray(r.actor))
-    asn = out.asn[s]
-    asn[:] = r.asn
-    np.less(asn, 0, out=out.asn_null[s])
-    out.tor[s] = r.tor_fact
-    out.projected[s] = r.projected
+    dec += 1
+    np.take(d.range_of_decisive, dec, out=raw, mode="clip")  # dec + 1 is in range
+    np.less(out.asn[s], 0, out=out.asn_null[s])
     if ok is not None:
         none = ~ok
-        for a in (out.category, out.country, out.as_org, out.actor):
+        for a in (out.category, out.country, out.as_org, out.actor, out.prefix):
             a[s][none] = -1
         out.asn_null[s] |= none
         out.tor[s] &= ok
         out.projected[s] &= ok
-    return used
+        geo &= ok
+        src_set[none] = 0  # masks[0] == 0: no source
+    seen = np.zeros(len(d.range_names) + 1, np.bool_)
+    raw += 1
+    seen[raw] = True
+    raw -= 1
+    masks = [int(m) for m in r.source_sets]
+    if d.geo_name is None:
+        local, keys = src_set, masks
+    else:
+        local = src_set * np.int32(2)
+        local += geo
+        keys = [m | (g << 63) for m in masks for g in (0, 1)]
+    return seen[1:], _sources_part(d, keys, local)
 
 
 def _parts(n: int) -> list[slice]:
@@ -616,25 +644,27 @@ def _columns(pack: IntelPack, n: int,
              us: npt.NDArray[np.int64], threads: int | None) -> Columns:
     d = pack_dicts(pack)
     out = _Out.empty(n)
-    sets = _SourceSets()
     parts = _parts(n) or [slice(0, 0)]
     if len(parts) > 1:
         pack.prepare_fast_index()  # built once, before the threads share it
     else:
         threads = 1
 
-    def part(s: slice) -> Callable[[], npt.NDArray[np.int64]]:
-        return lambda: _fill(pack, d, out, sets, s, *keys(s), us[s])
+    def part(s: slice) -> Callable[[], tuple[npt.NDArray[np.bool_], pa.Array]]:
+        return lambda: _fill(pack, d, out, s, *keys(s), us[s])
 
-    used_by_part = _run([part(s) for s in parts], threads)
+    done = _run([part(s) for s in parts], threads)
     # prefix: dense codes over the ranges the rows use, in the pack's order of ranges
-    used = np.flatnonzero(np.sum(used_by_part, axis=0)) if n else np.zeros(0, np.int64)
+    used = (np.flatnonzero(np.logical_or.reduce([seen for seen, _ in done])) if n
+            else np.zeros(0, np.int64))
     dense = np.full(len(d.range_names) + 1, -1, np.int32)  # dense[code + 1]; -1 stays -1
     dense[used + 1] = np.arange(len(used), dtype=np.int32)
 
     def densify(s: slice) -> Callable[[], None]:
         def run() -> None:
-            out.prefix[s] = dense[out.prefix[s] + 1]
+            raw = out.prefix[s]
+            raw += 1
+            np.take(dense, raw, out=raw)
         return run
 
     _run([densify(s) for s in parts], threads)
@@ -642,34 +672,14 @@ def _columns(pack: IntelPack, n: int,
         n=n, category=out.category, country=out.country, as_org=out.as_org,
         actor=out.actor, prefix=out.prefix, prefix_names=d.range_names[used].tolist(),
         asn=out.asn, asn_null=out.asn_null, tor=out.tor, projected=out.projected,
-        sources=out.sources, source_lists=[d.sources_of(k) for k in sets.keys], dicts=d,
-        threads=threads,
+        sources=[chunk for _, chunk in done], dicts=d,
     )
 
 
 def _sources_arrow(c: Columns) -> pa.ChunkedArray:
-    """The ``list<dictionary<int8, string>>`` column of the rows' source sets: each row's list
-    is its set's list of one-byte codes into the source names (Arrow ``take`` over the few
-    distinct sets, a part per thread); the names themselves are stored once, in the
-    dictionary. No Python object per row, and no copy of the names' text per row (which, as
-    a ``list<string>``, would cost about as much as the kernel's whole lookup)."""
-    names = pa.array(sorted({x for lst in c.source_lists for x in lst}), pa.string())
-    where = {x: i for i, x in enumerate(names.to_pylist())}
-    sets = pa.array([[where[x] for x in lst] for lst in c.source_lists] or [[]],
-                    pa.list_(pa.int8()))
-    kind = pa.list_(pa.dictionary(pa.int8(), pa.string()))
-
-    def part(s: slice) -> Callable[[], pa.ListArray]:
-        def run() -> pa.ListArray:
-            rows = sets.take(pa.array(c.sources[s], pa.int32()))
-            flat = rows.values.slice(rows.offsets[0].as_py())
-            return pa.ListArray.from_arrays(
-                pc.subtract(rows.offsets, rows.offsets[0]),
-                pa.DictionaryArray.from_arrays(flat, names), type=kind)
-        return run
-
-    parts = _parts(c.n) or [slice(0, 0)]
-    return pa.chunked_array(_run([part(s) for s in parts], c.threads), kind)
+    """The ``list<dictionary<int8, string>>`` column of the rows' source names (the parts'
+    chunks, in row order)."""
+    return pa.chunked_array(c.sources, _SOURCES_TYPE)
 
 
 def to_pandas(c: Columns, prefix: str = "", index: Any = None) -> pd.DataFrame:

@@ -393,6 +393,23 @@ def _empty_answers(n: int) -> Answers:
     )
 
 
+def _empty_extras(n: int) -> _Extras:
+    return np.empty(n, np.int32), np.empty(n, np.bool_)
+
+
+def _moved(r: LookupArrays, into: Answers, into_extras: _Extras | None) -> LookupArrays:
+    """``r`` with its answers copied into ``into`` (and its extras into ``into_extras``),
+    which become its columns."""
+    for k in Answers.FIELDS:
+        np.copyto(getattr(into, k), getattr(r, k))
+        setattr(r, k, getattr(into, k))
+    if into_extras is not None and r.source_set is not None and r.tor_fact is not None:
+        np.copyto(into_extras[0], r.source_set)
+        np.copyto(into_extras[1], r.tor_fact)
+        r.source_set, r.tor_fact = into_extras
+    return r
+
+
 def _slice(a: Answers, s: int, e: int) -> Answers:
     return Answers(**{k: getattr(a, k)[s:e] for k in Answers.FIELDS})
 
@@ -441,6 +458,8 @@ def lookup_arrays(
     fast4: Fast4 | None = None,
     fast6: Fast6 | None = None,
     bits: FactBits | None = None,
+    into: Answers | None = None,
+    into_extras: _Extras | None = None,
 ) -> LookupArrays:
     """Look up every ``(hi, lo)`` address at ``times`` (microseconds since the epoch).
 
@@ -451,6 +470,10 @@ def lookup_arrays(
     paths give the same answers (tested). With ``bits``, the result also carries
     ``source_bits`` and ``tor_fact`` (see :class:`LookupArrays`); the fast tables must then
     have been built with the same ``bits``.
+
+    ``into`` (and, with ``bits``, ``into_extras``: source set, Tor flag) are arrays of
+    ``len(hi)`` rows that receive the answers (every row is written) and are the result's
+    columns: a caller that keeps the answers in arrays of its own saves a copy of each.
 
     Raises:
         ValueError: the arrays differ in length, or ``bits`` is given and the fast tables
@@ -463,13 +486,12 @@ def lookup_arrays(
     hi = np.asarray(hi, np.uint64)
     lo = np.asarray(lo, np.uint64)
     if fast4 is None or fast6 is None or n < _FAST_MIN:
-        return _lookup_full(hi, lo, times, parts, facts, table, bits)
+        full = _lookup_full(hi, lo, times, parts, facts, table, bits)
+        return full if into is None else _moved(full, into, into_extras)
     if bits is not None and (fast4.sets is None or fast6.sets is None):
         raise ValueError("the fast tables were built without FactBits")
-    out = _empty_answers(n)
-    ext: _Extras | None = None
-    if bits is not None:
-        ext = (np.empty(n, np.int32), np.empty(n, np.bool_))
+    out = _empty_answers(n) if into is None else into
+    ext: _Extras | None = None if bits is None else (into_extras or _empty_extras(n))
     is4 = np.empty(n, np.bool_)
     m = min(n, _CHUNK)
     idx, code, low = np.empty(m, np.uint32), np.empty(m, np.int32), np.empty(m, np.uint32)

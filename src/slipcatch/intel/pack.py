@@ -25,6 +25,7 @@ import numpy.typing as npt
 from slipcatch.errors import IntelError
 from slipcatch.intel.addr import from_micros, ip_to_int, ips_to_arrays, to_micros
 from slipcatch.intel.fastindex import (
+    Answers,
     FactBits,
     Fast4,
     Fast6,
@@ -249,6 +250,8 @@ class IntelPack:
         times_us: npt.NDArray[np.int64],
         *,
         extras: bool = False,
+        into: Answers | None = None,
+        into_extras: tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]] | None = None,
     ) -> LookupArrays:
         """Bulk lookup on integer arrays: addresses as ``(hi, lo)`` uint64 halves (IPv4
         mapped, as in ``intel.addr``), times as int64 microseconds since the epoch.
@@ -263,6 +266,9 @@ class IntelPack:
         fact) in the same pass, without the per-row fact lists: the fast paths read them
         from per-segment tables built with the /24 table.
 
+        ``into`` / ``into_extras``: arrays of the caller's that receive the answers (see
+        :func:`slipcatch.intel.kernel.lookup_arrays`).
+
         Raises:
             ValueError: the arrays differ in length; ``extras`` for a pack whose facts come
                 from more than 63 sources.
@@ -273,7 +279,7 @@ class IntelPack:
         return lookup_arrays(
             hi, lo, times_us, parts=self._parts,
             facts=self._d.parts, table=self._d.table, fast4=self._fast4, fast6=self._fast6,
-            bits=bits,
+            bits=bits, into=into, into_extras=into_extras,
         )
 
     def fact(self, fid: int) -> Fact:
