@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from slipcatch.intel import kernel as kernel_module
 from slipcatch.intel.addr import MAPPED_FIRST, parse_cidr, range_text
-from slipcatch.intel.fastindex import build_fast4, build_fast6, fact_bits
+from slipcatch.intel.fastindex import Answers, build_fast4, build_fast6, fact_bits
 from slipcatch.intel.index import (
     CATEGORY_ORDER,
     FactTable,
@@ -55,6 +55,9 @@ def _geo_partition(nets: Geo, v6: bool):  # type: ignore[no-untyped-def]
     )
 
 
+_EMPTY = kernel_module._empty_answers(0)
+
+
 def kernel(rows: list[FactRow], geo: Geo = ()):  # type: ignore[no-untyped-def,assignment]
     countries = list(COUNTRIES)
     table = FactTable.build(rows, countries)
@@ -81,7 +84,7 @@ def kernel(rows: list[FactRow], geo: Geo = ()):  # type: ignore[no-untyped-def,a
     assert fast4 is not None
 
     def run(ips: list[int], times: list[datetime], fast: bool = False,  # type: ignore[no-untyped-def]
-            extras: bool = False):
+            extras: bool = False, into: bool = False):
         hi = np.array([v >> 64 for v in ips], np.uint64)
         lo = np.array([v & ((1 << 64) - 1) for v in ips], np.uint64)
         us = np.array(
@@ -101,6 +104,11 @@ def kernel(rows: list[FactRow], geo: Geo = ()):  # type: ignore[no-untyped-def,a
             fast4=fast4 if fast else None,
             fast6=fast6 if fast else None,
             bits=bits if extras else None,
+            # arrays of the caller's, filled with junk: every row must be written
+            into=Answers(**{k: np.full(len(ips), 77, np.asarray(getattr(_EMPTY, k)).dtype)
+                            for k in Answers.FIELDS}) if into else None,
+            into_extras=(np.full(len(ips), 77, np.int32), np.ones(len(ips), np.bool_))
+            if into and extras else None,
         )
 
     run.countries = countries  # type: ignore[attr-defined]
@@ -249,6 +257,7 @@ def test_kernel_matches_reference(rows: list[FactRow], geo: Geo, data: st.DataOb
         kernel_module._FAST_MIN = 0  # and so must the /24 and /64 fast paths,
         r_fast = run(ips, when, fast=True)
         x_fast = run(ips, when, fast=True, extras=True)
+        x_into = run(ips, when, fast=True, extras=True, into=True)
         kernel_module._CHUNK = data.draw(st.integers(1, 7))  # in chunks, some mixed v4/v6
         r_chunked = run(ips, when, fast=True)
         x_chunked = run(ips, when, fast=True, extras=True)
@@ -283,7 +292,11 @@ def test_kernel_matches_reference(rows: list[FactRow], geo: Geo, data: st.DataOb
         want_bits.append(m)
         want_tor.append(any(rows[k].fact.category == Category.TOR for k in ids.tolist()))
     assert r.source_bits is None and r.tor_fact is None
-    for x in (run(ips, when, extras=True), x_fast, x_chunked):
+    x_into_full = run(ips, when, extras=True, into=True)  # the general kernel's path
+    for x in (x_into, x_into_full):  # answers written into the caller's arrays
+        for name in Answers.FIELDS:
+            assert getattr(x, name).tolist() == getattr(r, name).tolist(), name
+    for x in (run(ips, when, extras=True), x_fast, x_chunked, x_into, x_into_full):
         assert [int(v) for v in x.source_bits] == want_bits
         assert x.tor_fact.tolist() == want_tor
         assert x.category.tolist() == r.category.tolist()
