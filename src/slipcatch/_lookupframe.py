@@ -30,6 +30,7 @@ of ranges, so the result does not depend on which thread finished first.
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -539,6 +540,21 @@ def _sources_part(d: PackDicts, keys: list[int], local: npt.NDArray[np.int32]) -
     return table.take(pa.array(local, pa.int32()))
 
 
+_SCRATCH = threading.local()
+
+
+def _scratch(name: str, k: int, dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """A scratch array of ``k`` items of this thread's, kept for its next part: the arrays a
+    part only needs while it is worked are not allocated afresh for every part (fresh
+    memory costs a page fault per page, and the threads' allocator arenas return freed
+    memory to the system)."""
+    have: dict[str, npt.NDArray[Any]] = _SCRATCH.__dict__.setdefault("arrays", {})
+    a = have.get(name)
+    if a is None or len(a) < k or a.dtype != dtype:
+        a = have[name] = np.empty(max(k, PART_ROWS if k > 1 << 16 else k), dtype)
+    return a[:k]
+
+
 def _fill(pack: IntelPack, d: PackDicts, out: _Out, s: slice,
           hi: npt.NDArray[np.uint64], lo: npt.NDArray[np.uint64],
           ok: npt.NDArray[np.bool_] | None, us: npt.NDArray[np.int64]
@@ -552,7 +568,8 @@ def _fill(pack: IntelPack, d: PackDicts, out: _Out, s: slice,
 
     k = s.stop - s.start
     q_us = us if ok is None else np.where(ok, us, 0).astype(np.int64)
-    asn_fact, dec, src_set = np.empty(k, np.int32), np.empty(k, np.int32), np.empty(k, np.int32)
+    asn_fact, dec, src_set, local = (_scratch(name, k, np.int32) for name in
+                                     ("asn_fact", "decisive", "source_set", "local"))
     into = Answers(category=out.category[s], country=out.country[s], asn=out.asn[s],
                    as_org=out.as_org[s], asn_fact=asn_fact, actor=out.actor[s], decisive=dec,
                    projected=out.projected[s])
@@ -566,7 +583,7 @@ def _fill(pack: IntelPack, d: PackDicts, out: _Out, s: slice,
             col[:] = dic.codes(col)
     # the geo layer (country / AS organisation of the whole address space) is a source too
     org, country = out.as_org[s], out.country[s]
-    geo = org >= 0
+    geo = np.greater_equal(org, 0, out=_scratch("geo", k, np.bool_))
     geo |= (country >= 0) & (asn_fact < 0)
     # AS organisation: the geo table's name, else the label of the fact that gave the AS
     need = np.flatnonzero((org < 0) & (asn_fact >= 0))
@@ -594,7 +611,7 @@ def _fill(pack: IntelPack, d: PackDicts, out: _Out, s: slice,
     if d.geo_name is None:
         local, keys = src_set, masks
     else:
-        local = src_set * np.int32(2)
+        np.multiply(src_set, np.int32(2), out=local)
         local += geo
         keys = [m | (g << 63) for m in masks for g in (0, 1)]
     return seen[1:], _sources_part(d, keys, local)
