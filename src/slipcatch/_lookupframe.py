@@ -544,10 +544,11 @@ _SCRATCH = threading.local()
 
 
 def _scratch(name: str, k: int, dtype: type[np.generic]) -> npt.NDArray[Any]:
-    """A scratch array of ``k`` items of this thread's, kept for its next part: the arrays a
-    part only needs while it is worked are not allocated afresh for every part (fresh
-    memory costs a page fault per page, and the threads' allocator arenas return freed
-    memory to the system)."""
+    """A scratch array of ``k`` items of this thread's, kept for its next part of the same
+    call: the arrays a part only needs while it is worked are not allocated afresh for every
+    part (fresh memory costs a page fault per page, and the threads' allocator arenas return
+    freed memory to the system). A pool's threads end with the call; the calling thread's
+    scratch is dropped when the call ends."""
     have: dict[str, npt.NDArray[Any]] = _SCRATCH.__dict__.setdefault("arrays", {})
     a = have.get(name)
     if a is None or len(a) < k or a.dtype != dtype:
@@ -685,6 +686,7 @@ def _columns(pack: IntelPack, n: int,
         return run
 
     _run([densify(s) for s in parts], threads)
+    _SCRATCH.__dict__.pop("arrays", None)  # parts worked on the calling thread: not kept
     return Columns(
         n=n, category=out.category, country=out.country, as_org=out.as_org,
         actor=out.actor, prefix=out.prefix, prefix_names=d.range_names[used].tolist(),

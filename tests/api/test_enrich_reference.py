@@ -146,3 +146,16 @@ def test_parts_on_threads_equal_one_pass(sample, monkeypatch) -> None:  # type: 
     got_pl = slipcatch.enrich(pl.from_pandas(df), pack=pack)
     assert got_pl["category"].to_list() == _plain(old["category"])
     assert [list(x) for x in got_pl["sources"].to_list()] == _plain(old["sources"])
+
+
+def test_scratch_arrays_not_kept_after_the_call(sample, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Parts worked on the calling thread (one usable core) reuse that thread's scratch arrays
+    during the call and leave none behind: the values equal the reference, and the calling
+    thread holds no scratch afterwards."""
+    from slipcatch import _lookupframe
+
+    pack, df, old = sample
+    monkeypatch.setattr(_lookupframe, "PART_ROWS", 7_000)
+    monkeypatch.setattr(_lookupframe, "_threads", lambda: 1)
+    _assert_same(slipcatch.enrich(df, pack=pack), old)
+    assert "arrays" not in _lookupframe._SCRATCH.__dict__
