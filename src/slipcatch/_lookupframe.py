@@ -661,6 +661,7 @@ def _columns(pack: IntelPack, n: int,
                                            npt.NDArray[np.bool_] | None]],
              us: npt.NDArray[np.int64], threads: int | None) -> Columns:
     d = pack_dicts(pack)
+    d.range_of_decisive, d.source_dictionary  # noqa: B018 - made once, before the threads
     out = _Out.empty(n)
     parts = _parts(n) or [slice(0, 0)]
     if len(parts) > 1:
