@@ -334,58 +334,35 @@ class _Dict:
 class PackDicts:
     """What the column builders need of one pack, worked out once per pack: the dictionaries
     of the categorical columns, per fact the code of its AS-organisation label (for rows whose
-    AS comes from a fact) and of its range (``prefix``), and the source names of the kernel's
-    source bits."""
+    AS comes from a fact) and of its range (``prefix``), and the dictionary of source names
+    with the codes of the kernel's source bits in it. Built before any thread shares it."""
 
     category: _Dict
     country: _Dict
     as_org: _Dict
     actor: _Dict
     label_org: npt.NDArray[np.int32]  # per fact: code in as_org of its label, -1 none
-    range_code: npt.NDArray[np.int32]  # per fact: index into range_names, -1 none
+    #: per fact + 1: index into range_names (-1: none); ``[decisive + 1]`` is the range of a
+    #: row whose decisive fact is ``decisive`` (-1 too: no fact), one gather without a mask
+    range_of_decisive: npt.NDArray[np.int32]
     range_names: npt.NDArray[np.object_]  # range texts, as an array (gathered per call)
-    range_missing: bool  # some fact has no range text (its code is -1)
-    source_names: tuple[str, ...]  # bit i of the kernel's source bits
-    geo_name: str | None  # the geolocation layer's source name (bit 63), None: not in pack
-    set_lists: dict[int, list[str]] = field(default_factory=dict)  # mask -> sorted names
-    set_codes: dict[int, list[int]] = field(default_factory=dict)  # mask -> codes in names
-    _range_of: npt.NDArray[np.int32] | None = None
-    _names: pa.Array | None = None
-
-    @property
-    def range_of_decisive(self) -> npt.NDArray[np.int32]:
-        """``range_code`` shifted by one: ``[decisive + 1]`` is the range code of a row whose
-        decisive fact is ``decisive`` (-1: none), one gather without a mask."""
-        if self._range_of is None:
-            self._range_of = np.concatenate([np.full(1, -1, np.int32), self.range_code])
-        return self._range_of
-
-    @property
-    def source_dictionary(self) -> pa.Array:
-        """Every source name the pack can give a row, sorted: the one dictionary of every
-        ``sources`` column made from this pack."""
-        if self._names is None:
-            every = set(self.source_names) | ({self.geo_name} if self.geo_name else set())
-            self._names = pa.array(sorted(every), pa.string())
-        return self._names
+    #: every source name the pack can give a row, sorted: the one dictionary of every
+    #: ``sources`` column made from this pack
+    source_dictionary: pa.Array
+    source_code: tuple[int, ...]  # per bit of the kernel's source bits: its name's code
+    geo_code: int | None  # code of the geolocation layer's source (bit 63), None: not in pack
+    set_codes: dict[int, list[int]] = field(default_factory=dict)  # mask -> codes, sorted
 
     def source_codes(self, mask: int) -> list[int]:
-        """The codes in :attr:`source_dictionary` of one mask's names, in their order."""
+        """The codes in :attr:`source_dictionary` of one source mask's names (the kernel's
+        source bits, bit 63 the geolocation layer), sorted like the names; kept: a few
+        distinct masks."""
         got = self.set_codes.get(mask)
         if got is None:
-            where = {x: i for i, x in enumerate(self.source_dictionary.to_pylist())}
-            got = self.set_codes[mask] = [where[x] for x in self.sources_of(mask)]
-        return got
-
-    def sources_of(self, mask: int) -> list[str]:
-        """The sorted source names of one source mask (kept: a few distinct masks)."""
-        got = self.set_lists.get(mask)
-        if got is None:
-            names = [self.source_names[b] for b in range(len(self.source_names))
-                     if (mask >> b) & 1]
-            if mask >> 63 and self.geo_name is not None:
-                names.append(self.geo_name)
-            got = self.set_lists[mask] = sorted(set(names))
+            codes = {c for b, c in enumerate(self.source_code) if (mask >> b) & 1}
+            if mask >> 63 and self.geo_code is not None:
+                codes.add(self.geo_code)
+            got = self.set_codes[mask] = sorted(codes)
         return got
 
 
@@ -440,17 +417,20 @@ def pack_dicts(pack: IntelPack) -> PackDicts:
         range_code -= 1
         r_uniq = r_uniq[1:]
     range_names = np.asarray([strings[int(i)] for i in r_uniq] or [""], dtype=object)
+    geo_name = _geo_source(pack)
+    names = sorted(set(bits.names) | ({geo_name} if geo_name is not None else set()))
+    code = {x: i for i, x in enumerate(names)}
     got = PackDicts(
         category=_Dict.of([str(c) for c in CATEGORY_ORDER]),
         country=_Dict.of(list(pack.countries)),
         as_org=as_org,
         actor=_Dict.of(list(pack.actor_ids)),
         label_org=label_org,
-        range_code=range_code,
+        range_of_decisive=np.concatenate([np.full(1, -1, np.int32), range_code]),
         range_names=range_names,
-        range_missing=missing,
-        source_names=bits.names,
-        geo_name=_geo_source(pack),
+        source_dictionary=pa.array(names, pa.string()),
+        source_code=tuple(code[x] for x in bits.names),
+        geo_code=None if geo_name is None else code[geo_name],
     )
     _DICTS[pack] = got
     return got
@@ -609,7 +589,7 @@ def _fill(pack: IntelPack, d: PackDicts, out: _Out, s: slice,
     seen[raw] = True
     raw -= 1
     masks = [int(m) for m in r.source_sets]
-    if d.geo_name is None:
+    if d.geo_code is None:
         local, keys = src_set, masks
     else:
         np.multiply(src_set, np.int32(2), out=local)
@@ -661,7 +641,6 @@ def _columns(pack: IntelPack, n: int,
                                            npt.NDArray[np.bool_] | None]],
              us: npt.NDArray[np.int64], threads: int | None) -> Columns:
     d = pack_dicts(pack)
-    d.range_of_decisive, d.source_dictionary  # noqa: B018 - made once, before the threads
     out = _Out.empty(n)
     parts = _parts(n) or [slice(0, 0)]
     if len(parts) > 1:
