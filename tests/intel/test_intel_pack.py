@@ -325,3 +325,77 @@ def test_bulk_ipv4_agrees_with_small_batches(pack: IntelPack) -> None:
         "projected",
     ):
         assert np.array_equal(getattr(r, col)[:2000], getattr(small, col)), col
+
+
+def _fast_tables(p: IntelPack) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    from slipcatch.intel.fastindex import fast_arrays
+
+    p.prepare_fast_index()
+    assert p._fast6 is not None
+    return fast_arrays(p._fast4, p._fast6)
+
+
+def test_fast_tables_are_cached_verified_and_rebuilt(
+    pack: IntelPack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import slipcatch.intel.pack as pack_module
+    from slipcatch.intel.store import FAST_DIR, fast_index_key
+
+    built, built_meta = _fast_tables(IntelPack(pack._d))  # no cache: built in memory
+    assert not (tmp_path / FAST_DIR).exists()
+    stale = tmp_path / FAST_DIR / ("0" * 64)
+    stale.mkdir(parents=True)
+    first = IntelPack(pack._d, fast_cache=tmp_path)
+    _fast_tables(first)
+    key = fast_index_key(pack.pack_id)
+    assert key is not None and len(key) == 64
+    entry = tmp_path / FAST_DIR / key
+    assert sorted(p.name for p in (tmp_path / FAST_DIR).iterdir()) == [key]  # stale removed
+    assert (entry / "f4_code24.npy").stat().st_size == 4 * (1 << 24) + 128
+
+    # a second pack reads the tables, equal to those built, without building any
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("built instead of read from the cache")
+
+    monkeypatch.setattr(pack_module, "build_fast4", no_build)
+    monkeypatch.setattr(pack_module, "build_fast6", no_build)
+    cached, meta = _fast_tables(IntelPack(pack._d, fast_cache=tmp_path))
+    assert meta == built_meta and meta["fast4"] is True and meta["blocks"] > 0
+    assert sorted(cached) == sorted(built)
+    for name, arr in built.items():
+        assert cached[name].dtype == arr.dtype and np.array_equal(cached[name], arr), name
+
+    # a damaged array is never used: the entry is dropped and the tables built anew
+    monkeypatch.undo()
+    code8 = entry / "f4_code8.npy"
+    raw = bytearray(code8.read_bytes())
+    raw[-5] ^= 0x01
+    code8.write_bytes(bytes(raw))
+    again, _ = _fast_tables(IntelPack(pack._d, fast_cache=tmp_path))
+    assert np.array_equal(again["f4_code8"], built["f4_code8"])
+    assert code8.read_bytes() != bytes(raw)  # rewritten from the rebuilt tables
+    rng = np.random.default_rng(3)
+    lo = rng.integers(0, 2**32, 50_000, dtype=np.uint64) | np.uint64(0xFFFF << 32)
+    hi = np.zeros(len(lo), np.uint64)
+    us = np.full(len(lo), int(T2014.timestamp() * 1_000_000), np.int64)
+    fresh = IntelPack(pack._d, fast_cache=tmp_path).lookup_arrays(hi, lo, us)
+    plain = IntelPack(pack._d).lookup_arrays(hi, lo, us)
+    for col in ("category", "country", "asn", "as_org", "actor", "decisive", "projected"):
+        assert np.array_equal(getattr(fresh, col), getattr(plain, col)), col
+
+
+def test_fast_table_key_follows_pack_and_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slipcatch.intel import fastindex
+    from slipcatch.intel.store import fast_index_key
+
+    a, b = fast_index_key("a" * 64), fast_index_key("b" * 64)
+    assert a is not None and b is not None and a != b
+    assert fast_index_key("a" * 64) == a  # stable for one build of slipcatch
+    changed = tmp_path / "fastindex.py"
+    changed.write_bytes(Path(fastindex.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(fastindex, "__file__", str(changed))
+    assert fast_index_key("a" * 64) not in (a, None)  # another way of building: another key
+    monkeypatch.setattr(fastindex, "__file__", str(tmp_path / "missing.py"))
+    assert fast_index_key("a" * 64) is None  # sources unreadable: nothing cached

@@ -38,6 +38,8 @@ __all__ = [
     "build_fast4",
     "build_fast6",
     "fact_bits",
+    "fast_arrays",
+    "fast_from_arrays",
     "source_sets",
 ]
 
@@ -298,3 +300,59 @@ def build_fast4(c: CombinedPartition, p: FactPartition, table: FactTable,
     return Fast4(code24, code8, answers, len(unaligned), int((~heavy).sum()), ans_set,
                  ans_tor, sets)
 
+
+
+def _answer_arrays(prefix: str, a: Answers) -> dict[str, npt.NDArray[Any]]:
+    """The columns of ``a`` named ``<prefix>_<field>``."""
+    return {f"{prefix}_{k}": getattr(a, k) for k in Answers.FIELDS}
+
+
+def _answers_from(prefix: str, arrays: dict[str, npt.NDArray[Any]]) -> Answers:
+    return Answers(**{k: arrays[f"{prefix}_{k}"] for k in Answers.FIELDS})
+
+
+_OPTIONAL = ("source_set", "tor_fact", "sets")
+
+
+def fast_arrays(fast4: Fast4 | None, fast6: Fast6) -> tuple[dict[str, npt.NDArray[Any]],
+                                                              dict[str, Any]]:
+    """``fast4`` and ``fast6`` as named arrays and a small JSON-able description, for a
+    cache on disk (:func:`fast_from_arrays` rebuilds them)."""
+    arrays: dict[str, npt.NDArray[Any]] = {
+        "f6_hi_starts": fast6.hi_starts, "f6_seg": fast6.seg, "f6_ambiguous": fast6.ambiguous,
+        **_answer_arrays("f6s", fast6.s),
+    }
+    meta: dict[str, Any] = {"fast4": fast4 is not None,
+                            "f6_bits": fast6.source_set is not None}
+    for k in _OPTIONAL:
+        if getattr(fast6, k) is not None:
+            arrays[f"f6_{k}"] = getattr(fast6, k)
+    if fast4 is not None:
+        arrays.update({"f4_code24": fast4.code24, "f4_code8": fast4.code8,
+                       **_answer_arrays("f4a", fast4.answers)})
+        meta.update(blocks=fast4.blocks, light=fast4.light,
+                    f4_bits=fast4.source_set is not None)
+        for k in _OPTIONAL:
+            if getattr(fast4, k) is not None:
+                arrays[f"f4_{k}"] = getattr(fast4, k)
+    return arrays, meta
+
+
+def fast_from_arrays(arrays: dict[str, npt.NDArray[Any]], meta: dict[str, Any]
+                     ) -> tuple[Fast4 | None, Fast6]:
+    """The tables :func:`fast_arrays` described.
+
+    Raises:
+        KeyError, TypeError, ValueError: an array or a field is missing or of another kind.
+    """
+    def optional(prefix: str, present: bool) -> dict[str, Any]:
+        return {k: arrays[f"{prefix}_{k}"] if present else None for k in _OPTIONAL}
+
+    fast6 = Fast6(arrays["f6_hi_starts"], arrays["f6_seg"], arrays["f6_ambiguous"],
+                  _answers_from("f6s", arrays), **optional("f6", bool(meta["f6_bits"])))
+    fast4 = None
+    if meta["fast4"]:
+        fast4 = Fast4(arrays["f4_code24"], arrays["f4_code8"], _answers_from("f4a", arrays),
+                      int(meta["blocks"]), int(meta["light"]),
+                      **optional("f4", bool(meta["f4_bits"])))
+    return fast4, fast6

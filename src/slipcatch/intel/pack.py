@@ -32,6 +32,8 @@ from slipcatch.intel.fastindex import (
     build_fast4,
     build_fast6,
     fact_bits,
+    fast_arrays,
+    fast_from_arrays,
 )
 from slipcatch.intel.index import (
     CATEGORY_ORDER,
@@ -51,8 +53,11 @@ from slipcatch.intel.store import (
     PackData,
     base_pack_id,
     cache_root,
+    fast_index_key,
     load_base,
+    read_fast_index,
     read_pack_dir,
+    write_fast_index,
     write_pack_dir,
 )
 from slipcatch.intel.torhistory import LISTED, NO_DAYS, STATUS_TEXT, TorIndex
@@ -117,8 +122,10 @@ def load_pack(extra: Sequence[str | Path] = (), cache_dir: Path | None = None) -
     """
     data = load_base(cache_dir)
     if extra:
-        data = _with_extras(data, extra)
-    return IntelPack(data)
+        return IntelPack(_with_extras(data, extra))
+    # the default pack's fast-path tables are cached beside it (a pack with extras is one
+    # case's: its tables are built when first needed, as for a pack directory)
+    return IntelPack(data, fast_cache=cache_root(cache_dir))
 
 
 def save_pack(pack: IntelPack, out_dir: Path) -> Path:
@@ -168,8 +175,11 @@ def open_pack(path: Path) -> IntelPack:
 class IntelPack:
     """A loaded intel pack: what every address was, at any moment, per its sources."""
 
-    def __init__(self, data: PackData):
+    def __init__(self, data: PackData, *, fast_cache: Path | None = None):
+        """``fast_cache``: a cache root (``intel.store.cache_root``) where the fast-path
+        tables of this pack are read from, or written to once built."""
         self._d = data
+        self._fast_cache = fast_cache
         self.pack_id: str = data.pack_id
         self.sources: tuple[SourceInfo, ...] = tuple(data.sources)
         self.actors: tuple[Actor, ...] = tuple(data.actors)
@@ -238,10 +248,30 @@ class IntelPack:
             return
         with _FAST_BUILD:
             if not self._fast4_built:
-                fb = self._fast_bits()
-                self._fast4 = build_fast4(self._parts[0], self._d.parts[0], self._d.table, fb)
-                self._fast6 = build_fast6(self._parts[1], self._d.parts[1], self._d.table, fb)
+                self._fast4, self._fast6 = self._cached_fast() or self._build_fast()
                 self._fast4_built = True
+
+    def _build_fast(self) -> tuple[Fast4 | None, Fast6]:
+        fb = self._fast_bits()
+        fast4 = build_fast4(self._parts[0], self._d.parts[0], self._d.table, fb)
+        fast6 = build_fast6(self._parts[1], self._d.parts[1], self._d.table, fb)
+        key = fast_index_key(self.pack_id) if self._fast_cache is not None else None
+        if self._fast_cache is not None and key is not None:
+            write_fast_index(self._fast_cache, key, *fast_arrays(fast4, fast6))
+        return fast4, fast6
+
+    def _cached_fast(self) -> tuple[Fast4 | None, Fast6] | None:
+        """The fast-path tables from the cache (verified), or None."""
+        if self._fast_cache is None:
+            return None
+        key = fast_index_key(self.pack_id)
+        found = read_fast_index(self._fast_cache, key) if key is not None else None
+        if found is None:
+            return None
+        try:
+            return fast_from_arrays(*found)
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def lookup_arrays(
         self,
@@ -258,8 +288,9 @@ class IntelPack:
         Category codes index ``slipcatch.intel.CATEGORY_ORDER``.
 
         Large batches use a /24 table of the IPv4 space (64 MiB, plus 1 KiB per /24 split by
-        a longer network: about 20 MiB for the default pack; built on the first large batch,
-        about 0.5 s); see ``slipcatch.intel.fastindex.Fast4``.
+        a longer network: about 43 MiB for the default pack; built on the first large batch,
+        about 2 s, or read from the cache for the default pack); see
+        ``slipcatch.intel.fastindex.Fast4`` and ``docs/intel.md``.
 
         ``extras=True`` also computes ``source_bits`` (the sources of each row's valid facts,
         as bits of :meth:`fact_bits` ``.names``) and ``tor_fact`` (one of them is a Tor

@@ -55,13 +55,17 @@ from slipcatch.intel.sources import actors as actor_source
 from slipcatch.model import Actor, Rejection, SourceInfo
 
 __all__ = [
+    "FAST_DIR",
     "LAYOUT_VERSION",
     "PackData",
     "base_inputs",
     "base_pack_id",
     "cache_root",
+    "fast_index_key",
     "load_base",
+    "read_fast_index",
     "read_pack_dir",
+    "write_fast_index",
     "write_pack_dir",
 ]
 
@@ -222,20 +226,84 @@ def _all_arrays(d: PackData) -> dict[str, npt.NDArray[Any]]:
     return out
 
 
+def _write_arrays(folder: Path, arrays: dict[str, npt.NDArray[Any]]) -> dict[str, Any]:
+    """Each array as ``<name>.npy`` in ``folder``; their manifest entries (file hash, dtype,
+    shape) by name."""
+    meta: dict[str, Any] = {}
+    for name, arr in sorted(arrays.items()):
+        buf = io.BytesIO()
+        np.save(buf, arr, allow_pickle=False)
+        raw = buf.getvalue()
+        (folder / f"{name}.npy").write_bytes(raw)
+        meta[name] = {"sha256": hashlib.sha256(raw).hexdigest(), "dtype": arr.dtype.str,
+                      "shape": list(arr.shape)}
+    return meta
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    text = json.dumps(manifest, sort_keys=True, ensure_ascii=False).encode()
+    (folder / "manifest.json").write_bytes(text)
+    (folder / "manifest.sha256").write_text(hashlib.sha256(text).hexdigest() + "\n")
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of a pack (or index) directory, checked against its hash.
+
+    Raises:
+        PackError: missing, or not matching its hash, or not a JSON object.
+    """
+    try:
+        text = (path / "manifest.json").read_bytes()
+        want = (path / "manifest.sha256").read_text().strip()
+    except OSError as exc:
+        raise PackError(f"cannot read pack: {exc.strerror or exc}", str(path)) from exc
+    if hashlib.sha256(text).hexdigest() != want:
+        raise PackError("manifest does not match its hash", str(path))
+    try:
+        m = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PackError(f"bad manifest: {exc}", str(path)) from exc
+    if not isinstance(m, dict):
+        raise PackError("bad manifest: not an object", str(path))
+    return m
+
+
+def _read_arrays(path: Path, table: Any) -> dict[str, npt.NDArray[Any]]:
+    """The arrays a manifest's array ``table`` lists, each checked against its hash, dtype
+    and shape.
+
+    Raises:
+        PackError: the table is not one, or an array is missing or does not match.
+    """
+    arrays: dict[str, npt.NDArray[Any]] = {}
+    if not isinstance(table, dict):
+        raise PackError("manifest without an array table", str(path))
+    for name, info in table.items():
+        if not isinstance(name, str) or not name.replace("_", "").isalnum():
+            raise PackError(f"bad array name {name!r}", str(path))
+        try:
+            raw = (path / f"{name}.npy").read_bytes()
+        except OSError as exc:
+            raise PackError(f"missing array {name}", str(path)) from exc
+        try:
+            if hashlib.sha256(raw).hexdigest() != info["sha256"]:
+                raise PackError(f"array {name} does not match its hash", str(path))
+            arr = np.load(io.BytesIO(raw), allow_pickle=False)
+            if arr.dtype.str != info["dtype"] or list(arr.shape) != info["shape"]:
+                raise PackError(f"array {name} has an unexpected dtype or shape", str(path))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PackError(f"bad array {name}: {exc}", str(path)) from exc
+        arrays[name] = arr
+    return arrays
+
+
 def write_pack_dir(d: PackData, final: Path) -> None:
     """Write a pack atomically: temp directory, then rename into place."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".tmp-{d.pack_id[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
     tmp.mkdir()
     try:
-        meta: dict[str, Any] = {}
-        for name, arr in sorted(_all_arrays(d).items()):
-            buf = io.BytesIO()
-            np.save(buf, arr, allow_pickle=False)
-            raw = buf.getvalue()
-            (tmp / f"{name}.npy").write_bytes(raw)
-            meta[name] = {"sha256": hashlib.sha256(raw).hexdigest(), "dtype": arr.dtype.str,
-                          "shape": list(arr.shape)}
+        meta = _write_arrays(tmp, _all_arrays(d))
         manifest = {
             "layout": LAYOUT_VERSION,
             "pack_id": d.pack_id,
@@ -249,9 +317,7 @@ def write_pack_dir(d: PackData, final: Path) -> None:
             "actor_ids": d.table.actor_ids,
             "arrays": meta,
         }
-        text = json.dumps(manifest, sort_keys=True, ensure_ascii=False).encode()
-        (tmp / "manifest.json").write_bytes(text)
-        (tmp / "manifest.sha256").write_text(hashlib.sha256(text).hexdigest() + "\n")
+        _write_manifest(tmp, manifest)
         try:
             tmp.rename(final)
         except OSError:
@@ -269,18 +335,8 @@ def read_pack_dir(path: Path, pack_id: str | None) -> PackData:
     Raises:
         PackError: missing, corrupt (a hash does not match), or another layout/pack id.
     """
-    try:
-        text = (path / "manifest.json").read_bytes()
-        want = (path / "manifest.sha256").read_text().strip()
-    except OSError as exc:
-        raise PackError(f"cannot read pack: {exc.strerror or exc}", str(path)) from exc
-    if hashlib.sha256(text).hexdigest() != want:
-        raise PackError("manifest does not match its hash", str(path))
-    try:
-        m = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PackError(f"bad manifest: {exc}", str(path)) from exc
-    if not isinstance(m, dict) or m.get("layout") != LAYOUT_VERSION:
+    m = _read_manifest(path)
+    if m.get("layout") != LAYOUT_VERSION:
         raise PackError(f"pack of another layout version (this is {LAYOUT_VERSION})", str(path))
     if pack_id is None:
         pack_id = str(m.get("pack_id", ""))
@@ -288,22 +344,7 @@ def read_pack_dir(path: Path, pack_id: str | None) -> PackData:
             raise PackError("manifest without a valid pack id", str(path))
     elif m.get("pack_id") != pack_id:
         raise PackError("pack of another content (pack id differs)", str(path))
-    arrays: dict[str, npt.NDArray[Any]] = {}
-    if not isinstance(m.get("arrays"), dict):
-        raise PackError("manifest without an array table", str(path))
-    for name, info in m["arrays"].items():
-        if not isinstance(name, str) or not name.replace("_", "").isalnum():
-            raise PackError(f"bad array name {name!r}", str(path))
-        try:
-            raw = (path / f"{name}.npy").read_bytes()
-        except OSError as exc:
-            raise PackError(f"missing array {name}", str(path)) from exc
-        if hashlib.sha256(raw).hexdigest() != info["sha256"]:
-            raise PackError(f"array {name} does not match its hash", str(path))
-        arr = np.load(io.BytesIO(raw), allow_pickle=False)
-        if arr.dtype.str != info["dtype"] or list(arr.shape) != info["shape"]:
-            raise PackError(f"array {name} has an unexpected dtype or shape", str(path))
-        arrays[name] = arr
+    arrays = _read_arrays(path, m.get("arrays"))
     try:
         table = FactTable(
             **{c: arrays.pop(f"f_{c}") for c in FactTable.COLUMNS},
@@ -358,3 +399,71 @@ def load_base(cache_dir: Path | None) -> PackData:
         # an unwritable cache costs speed on the next run, not correctness
         return data
     return data
+
+
+#: Subdirectory of the cache root holding the default pack's fast-path tables
+#: (``fastindex.Fast4``/``Fast6``), one directory per ``fast_index_key``.
+FAST_DIR = "fast-index"
+
+
+def fast_index_key(pack_id: str) -> str | None:
+    """The cache key of a pack's fast-path tables: the pack id and the source of the modules
+    that build them (``addr``, ``index``, ``fastindex``), so that a change to how the tables
+    are built never meets tables built the old way. None when the sources cannot be read
+    (nothing is cached then)."""
+    from slipcatch.intel import addr, fastindex, index
+
+    h = hashlib.sha256(f"slipcatch fast index\n{pack_id}\n".encode())
+    try:
+        for module in (addr, index, fastindex):
+            h.update(Path(str(module.__file__)).read_bytes())
+    except (OSError, TypeError):
+        return None
+    return h.hexdigest()
+
+
+def read_fast_index(root: Path, key: str) -> tuple[dict[str, npt.NDArray[Any]],
+                                                   dict[str, Any]] | None:
+    """The arrays and description (``fastindex.fast_arrays``) cached under ``root`` for
+    ``key``, every array checked against its hash; None when there are none. A damaged entry
+    is removed (the caller builds the tables anew)."""
+    folder = root / FAST_DIR / key
+    if not folder.is_dir():
+        return None
+    try:
+        m = _read_manifest(folder)
+        if m.get("key") != key or not isinstance(m.get("meta"), dict):
+            raise PackError("fast index of another key", str(folder))
+        return _read_arrays(folder, m.get("arrays")), m["meta"]
+    except PackError:
+        bad = folder.parent / f".bad-{key[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            folder.rename(bad)
+            shutil.rmtree(bad, ignore_errors=True)
+        except OSError:
+            pass
+        return None
+
+
+def write_fast_index(root: Path, key: str, arrays: dict[str, npt.NDArray[Any]],
+                     meta: dict[str, Any]) -> None:
+    """Cache a pack's fast-path tables under ``root`` for ``key`` (atomically: a temporary
+    directory renamed into place), and remove the entries of other keys (tables of an older
+    build of slipcatch or of an older default pack). An unwritable cache is left alone: it
+    costs speed on the next run, not correctness."""
+    base = root / FAST_DIR
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = base / f".tmp-{key[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
+        tmp.mkdir()
+    except OSError:
+        return
+    try:
+        _write_manifest(tmp, {"key": key, "meta": meta, "arrays": _write_arrays(tmp, arrays)})
+        tmp.rename(base / key)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # e.g. another run wrote the same key first
+        return
+    for other in base.iterdir():
+        if other.name != key and not other.name.startswith(".tmp-"):
+            shutil.rmtree(other, ignore_errors=True)
