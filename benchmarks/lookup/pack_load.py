@@ -12,6 +12,8 @@ Figures (wall seconds, ``time.perf_counter``):
 * ``reload``: ``load_pack`` on the warm cache (manifest and every array read and verified
   against its SHA-256, partitions combined): median and range of ``--rounds`` runs;
 * ``open``: ``open_pack`` of the same pack saved as a directory (``slipcatch intel build``).
+* ``fast tables``: the lookup's fast-path tables (``IntelPack.prepare_fast_index``) built in
+  memory, and read from the cache beside the default pack (verified; equal to those built).
 
 Each reload also checks that the pack answers like the first one (``correct``).
 """
@@ -37,7 +39,9 @@ def measure(rounds: int, cache_dir: Path | None = None, cold: bool = True) -> di
 
     ``cache_dir`` None: a fresh temporary directory (so the first load compiles).
     """
-    from slipcatch.intel import load_pack, open_pack, save_pack
+    import numpy as np
+
+    from slipcatch.intel import IntelPack, load_pack, open_pack, save_pack
 
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(cache_dir) if cache_dir is not None else Path(tmp) / "cache"
@@ -53,6 +57,24 @@ def measure(rounds: int, cache_dir: Path | None = None, cold: bool = True) -> di
             reloads.append(time.perf_counter() - t0)
             correct &= again.pack_id == first.pack_id
             correct &= [again.lookup_one(ip, AT) for ip in PROBES] == want
+        # the fast-path tables: built (a pack without the cache), then read from the cache
+        # (the first pack with the cache writes them: not timed)
+        from slipcatch.intel.fastindex import fast_arrays
+
+        built = IntelPack(first._d)
+        t0 = time.perf_counter()
+        built.prepare_fast_index()
+        fast_build_s = time.perf_counter() - t0
+        load_pack(cache_dir=cache).prepare_fast_index()
+        cached = load_pack(cache_dir=cache)
+        t0 = time.perf_counter()
+        cached.prepare_fast_index()
+        fast_read_s = time.perf_counter() - t0
+        assert built._fast6 is not None and cached._fast6 is not None
+        a, meta_a = fast_arrays(built._fast4, built._fast6)
+        b, meta_b = fast_arrays(cached._fast4, cached._fast6)
+        correct &= meta_a == meta_b and sorted(a) == sorted(b) and all(
+            np.array_equal(a[k], b[k]) for k in a)
         saved = save_pack(first, Path(tmp) / "pack")
         t0 = time.perf_counter()
         opened = open_pack(saved)
@@ -63,6 +85,8 @@ def measure(rounds: int, cache_dir: Path | None = None, cold: bool = True) -> di
         "reloads": reloads,
         "reload": statistics.median(reloads) if reloads else None,
         "open": open_s,
+        "fast_build": fast_build_s,
+        "fast_read": fast_read_s,
         "facts": first.describe()["facts"],
         "correct": bool(correct),
     }
@@ -77,6 +101,8 @@ def report(r: dict[str, Any]) -> str:
                      f"{min(r['reloads']):.3f}-{max(r['reloads']):.3f} s over "
                      f"{len(r['reloads'])} runs")
     lines.append(f"open_pack (directory)  {r['open']:7.3f} s")
+    lines.append(f"fast tables: built     {r['fast_build']:7.3f} s, "
+                 f"read from the cache {r['fast_read']:.3f} s")
     lines.append(f"correct: {r['correct']}")
     return "\n".join(lines)
 

@@ -23,7 +23,7 @@ from slipcatch.engine.observe import coverage, observe
 from slipcatch.eventtable import ENRICHED_SCHEMA, events_to_table, table_to_events
 from slipcatch.model import ANONYMOUS, Remainder
 
-from .generate import DEMO, T0, demo_pack, event_table, hunt_batches
+from .generate import DEMO, T0, demo_pack, event_table, hunt_batches, hunt_log
 from .test_enrich import demo_events
 
 
@@ -139,17 +139,17 @@ def test_a_million_events_in_bounded_memory(tmp_path: Path, monkeypatch) -> None
     n, rows = 1_000_000, 1 << 16
     buffered: list[int] = []
     to_objects: list[int] = []
-    add, to_events = local._PartWriter.add, local.table_to_events
+    add, to_events = local._Spill.add, local.table_to_events
 
     def counting_add(self, batch, tag=0):  # type: ignore[no-untyped-def]
         add(self, batch, tag)
-        buffered.append(self.rows)
+        buffered.append(self.rows + (self.carry.num_rows if self.carry is not None else 0))
 
     def counting_to_events(batch):  # type: ignore[no-untyped-def]
         to_objects.append(batch.num_rows)
         return to_events(batch)
 
-    monkeypatch.setattr(local._PartWriter, "add", counting_add)
+    monkeypatch.setattr(local._Spill, "add", counting_add)
     monkeypatch.setattr(local, "table_to_events", counting_to_events)
     arrow_peak = [0]
 
@@ -160,8 +160,9 @@ def test_a_million_events_in_bounded_memory(tmp_path: Path, monkeypatch) -> None
 
     result = run_local(batches(), demo_pack(), spill_dir=tmp_path, memory_limit="256MB")
     assert result.event_count == n
-    # at most one part's worth of enriched rows waits in memory before it goes to disk
-    assert max(buffered) < local._PART_ROWS + rows
+    # at most one part's worth of enriched rows, and the rows held back for late ones, wait
+    # in memory before they go to disk
+    assert max(buffered) < local._PART_ROWS + local._CARRY_ROWS + rows
     meta = pq.ParquetFile(result.events_path).metadata
     assert meta.num_rows == n
     on_disk = meta.num_row_groups
@@ -274,3 +275,80 @@ def test_dedupe_worked_by_hand(tmp_path: Path) -> None:
     assert got.event_count == 5
     # the findings count ev--b once (as analysis.personas.in_time_order does)
     assert got.persona_stats.column("events").to_pylist() == [2]
+
+
+def _disordered(seed: int, n: int, late: int, late_minutes: int, repeats: int,
+                same_second: bool) -> list[tuple[int, pa.RecordBatch]]:
+    """``hunt_log`` rows (29 days) in the order a server logs them: ``late`` of them up to
+    ``late_minutes`` after their time, ``repeats`` repeated (same id and time, another source
+    tag) up to 30 minutes after it; with ``same_second`` the times are whole seconds (rows
+    tie on time and order by id); cut into tagged batches of random sizes."""
+    rng = np.random.default_rng(seed)
+    table = hunt_log(n, 40, seed=seed)
+    us = local.time_micros(table.column("time"))
+    if same_second:
+        us = us // 1_000_000 * 1_000_000
+        us[rng.choice(n, n // 3, replace=False)] = us[n // 2]  # a third in one second
+        us = np.sort(us)
+    table = table.set_column(1, "time", pa.array(us, pa.timestamp("us", tz="UTC")))
+    minute = 60 * 1_000_000
+    logged = us.copy()
+    moved = rng.choice(n, size=late, replace=False)
+    logged[moved] += rng.integers(1, late_minutes * minute + 2, late)
+    rows = np.arange(n)
+    if repeats:
+        again = rng.choice(n, size=repeats)
+        rows = np.concatenate([rows, again])
+        logged = np.concatenate([logged, us[again] + rng.integers(0, 30 * minute, repeats)])
+    shuffled = table.take(pa.array(rows[np.argsort(logged, kind="stable")]))
+    cuts = np.sort(rng.choice(np.arange(1, len(rows)), size=12, replace=False))
+    return [(k % 3, shuffled.slice(int(a), int(b - a)).combine_chunks().to_batches()[0])
+            for k, (a, b) in enumerate(zip([0, *cuts], [*cuts, len(rows)], strict=True))]
+
+
+@pytest.mark.parametrize(("seed", "late", "late_minutes", "repeats", "same_second"), [
+    (1, 0, 0, 0, False),  # in time order: every chunk sorted in memory
+    (2, 0, 0, 40, True),  # a third of the rows in one second, repeats: still in memory
+    (3, 200, 100, 25, False),  # late, all within the window (3 h): still in memory
+    (4, 30, 900, 60, True),  # some beyond it (those not sorted within their own chunk)
+    (5, 10, 20_000, 0, False),  # up to two weeks late: DuckDB takes over
+])
+def test_sorting_in_memory_gives_the_table_duckdb_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, late: int,
+        late_minutes: int, repeats: int, same_second: bool) -> None:
+    """While rows come nearly in time order the table is sorted chunk by chunk in memory;
+    when one comes older than the rows written, DuckDB sorts the rest with the run written:
+    either way the table, the repeats dropped (by tag), the coverage, the findings and the
+    observations are those of DuckDB's sort of everything (``_merge`` never used)."""
+    monkeypatch.setattr(local, "_PART_ROWS", 700)
+    monkeypatch.setattr(local, "_CARRY_ROWS", 300)
+    monkeypatch.setattr(local, "_LATE_US", 3 * 3600 * 1_000_000)
+    tagged = _disordered(seed, 6000, late, late_minutes, repeats, same_second)
+    pack = demo_pack()
+    merges: list[bool] = []
+    merge = local._Spill._merge
+
+    def watched(self, chunk):  # type: ignore[no-untyped-def]
+        merges.append(merge(self, chunk))
+        return merges[-1]
+
+    monkeypatch.setattr(local._Spill, "_merge", watched)
+    got = run_local(iter(tagged), pack, spill_dir=tmp_path / "got", dedupe=True, assess_all=5)
+    monkeypatch.setattr(local._Spill, "_merge", lambda self, chunk: False)
+    want = run_local(iter(tagged), pack, spill_dir=tmp_path / "want", dedupe=True,
+                     assess_all=5)
+    table = pq.read_table(got.events_path)
+    assert table.num_rows == 6000 and table.equals(pq.read_table(want.events_path))
+    assert got.duplicates == want.duplicates
+    assert sum(got.duplicates.values()) == repeats
+    assert got.coverage == want.coverage
+    assert got.slips.equals(want.slips) and got.persona_stats.equals(want.persona_stats)
+    assert got.selected == want.selected and got.observations == want.observations
+    assert got.remainder == want.remainder
+    # within the window: every chunk merged in memory; a row older than the rows written
+    # (later than the window and in a later chunk): DuckDB took over from there
+    assert len(merges) >= (5 if all(merges) else 2) and False not in merges[:-1]
+    if late_minutes < 180:
+        assert all(merges)
+    if late_minutes > 10_000:
+        assert merges[-1] is False

@@ -34,7 +34,8 @@ def test_pack_load_benchmark_reloads_the_same_pack(pack_cache: Path) -> None:
     spec.loader.exec_module(mod)
     r = mod.measure(1, cache_dir=pack_cache, cold=False)
     assert r["correct"] is True and r["compile"] is None and len(r["reloads"]) == 1
-    assert "reload (warm cache)" in mod.report(r)
+    assert "reload (warm cache)" in mod.report(r) and "fast tables: built" in mod.report(r)
+    assert r["fast_build"] > 0 and r["fast_read"] > 0
 
 
 def test_every_approach_matches_the_reference(bench) -> None:  # type: ignore[no-untyped-def]

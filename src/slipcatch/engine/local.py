@@ -1,14 +1,16 @@
 """The local engine: record batches in, enriched table on disk, findings in SQL, and the
 observations of the personas the analysis must weigh.
 
-``run_local`` keeps memory flat whatever the number of events: each batch is enriched and
-written to a Parquet part under ``spill_dir`` as it arrives (only the few e-mail claims stay
-in memory); DuckDB then sorts the parts into one Parquet file by (time, id) — where repeated
-events are adjacent, so de-duplication (``dedupe``) and the coverage counts are worked out while
-it is written — and computes the findings over it, with its memory limited and its temporary
-files under ``spill_dir``. Only the selected personas' events become Python objects
-(``model.Observation``, built by ``engine.observe.observe``, so equal to the per-event path);
-the rest is summarised (``model.Remainder``).
+``run_local`` keeps memory flat whatever the number of events: each batch is enriched as it
+arrives (only the few e-mail claims stay in memory) and goes into one Parquet file sorted by
+(time, id) — where repeated events are adjacent, so de-duplication (``dedupe``) and the
+coverage counts are worked out while it is written. Input that comes nearly in time order (a
+log) is sorted chunk by chunk in memory (``_Spill``); once a row comes older than the rows
+already written, the rest goes to Parquet parts under ``spill_dir`` and DuckDB sorts them with
+the rows written, its memory limited and its temporary files under ``spill_dir``. DuckDB then
+computes the findings over the sorted table. Only the selected personas' events become Python
+objects (``model.Observation``, built by ``engine.observe.observe``, so equal to the per-event
+path); the rest is summarised (``model.Remainder``).
 """
 
 from __future__ import annotations
@@ -49,9 +51,12 @@ __all__ = ["EVENTS_FILE", "TOP_ADDRESSES", "EngineResult", "run_local"]
 EVENTS_FILE = "events.parquet"
 #: How many of the busiest addresses ``Remainder.top_addresses`` lists.
 TOP_ADDRESSES = 20
-_PART_ROWS = 1 << 18  # rows buffered before a Parquet part is written
+_PART_ROWS = 1 << 17  # rows buffered before they are sorted (or written as a Parquet part)
 _READ_ROWS = 1 << 16  # rows of the selected personas turned into objects at a time
 _SORT_ROWS = 1 << 16  # rows of the sorted table handled at a time
+_LATE_US = 600 * 1_000_000  # how much older than the newest row a later row may be (_Spill)
+_CARRY_ROWS = 1 << 16  # rows held back for late rows at most (the window shrinks beyond)
+_ORDER = ("time", "id", "src_ip", "_ord")  # the table's order (the last key is unique)
 T = TypeVar("T")
 _COMPRESSION = "zstd"  # as fast as snappy here, and about half the size
 
@@ -91,6 +96,9 @@ class _Coverage:
         self.layers = pack.coverage()
         self.outside = [0] * len(self.layers)
 
+    def reset(self) -> None:
+        self.outside = [0] * len(self.layers)
+
     def add(self, batch: pa.RecordBatch) -> None:
         hi = batch.column("ip_hi").to_numpy()
         lo = batch.column("ip_lo").to_numpy()
@@ -113,13 +121,53 @@ _PART_SCHEMA = pa.schema([*ENRICHED_SCHEMA, pa.field("_tag", pa.int32(), nullabl
 
 
 class _PartWriter:
-    """Enriched batches into Parquet parts of about ``_PART_ROWS`` rows."""
+    """Tables of ``_PART_SCHEMA`` into numbered Parquet parts."""
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self.parts = 0
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        pq.write_table(table, self.folder / f"part-{self.parts:06d}.parquet",
+                       compression=_COMPRESSION)
+        self.parts += 1
+
+
+def _sort_order(table: pa.Table) -> pa.Array:
+    """The indices that put ``table`` in the table's order: (time, id, src_ip, ``_ord``),
+    byte order for text, as DuckDB's ``ORDER BY`` with its default (binary) collation."""
+    return pc.sort_indices(table, sort_keys=[(k, "ascending") for k in _ORDER])
+
+
+class _Spill:
+    """Enriched batches in arrival order in, the table sorted by (time, id) out.
+
+    Logs come nearly in time order, so the sort is done chunk by chunk in memory while that
+    holds: each chunk of about ``_PART_ROWS`` rows is sorted together with the rows held
+    back from the chunks before it (``carry``: those of the last ``_LATE_US`` of the
+    time seen so far, at most about ``_CARRY_ROWS``), and every row older than that goes to
+    the table at once: nothing can come before it any more unless a row later in the input
+    is older than the rows written (``cutoff``). When one is, the rows written stay as one
+    sorted run, everything after goes to Parquet parts, and DuckDB sorts the run and the
+    parts together at the end (``finish``), bounded by its memory limit and spilling to disk:
+    the same table, in the same order, with the same rows dropped as repeats.
+    """
+
+    def __init__(self, folder: Path, counts: _Coverage, dedupe: bool):
+        self.folder = folder
+        self.counts = counts
+        self.dedupe = dedupe
+        self.parts = _PartWriter(folder)
+        self.seen = _Sorted()
+        self.run_path = folder / "run.parquet"
+        self.sink: _SortedSink | None = None
+        self.in_order = True
+        self.carry: pa.Table | None = None
+        self.cutoff: int | None = None  # every row written to the run is older than this
         self.buffer: list[pa.RecordBatch] = []
         self.rows = 0
-        self.parts = 0
         self.written = 0  # rows in arrival order so far (the next row's ``_ord``)
 
     def add(self, batch: pa.RecordBatch, tag: int = 0) -> None:
@@ -136,11 +184,77 @@ class _PartWriter:
     def flush(self) -> None:
         if not self.buffer:
             return
-        table = pa.Table.from_batches(self.buffer, schema=_PART_SCHEMA)
-        pq.write_table(table, self.folder / f"part-{self.parts:06d}.parquet",
-                       compression=_COMPRESSION)
-        self.parts += 1
+        chunk = pa.Table.from_batches(self.buffer, schema=_PART_SCHEMA)
         self.buffer, self.rows = [], 0
+        if self.in_order and self._merge(chunk):
+            return
+        if self.in_order:  # a row older than the rows written: the rest goes to parts
+            self.in_order = False
+            if self.sink is not None:
+                self.sink.close()
+            if self.carry is not None:
+                self.parts.write(self.carry)
+                self.carry = None
+        self.parts.write(chunk)
+
+    def _merge(self, chunk: pa.Table) -> bool:
+        """Add a chunk to the run; False (nothing done) when a row of it is older than the
+        rows already written. The sorted rows are gathered a batch at a time as they are
+        written (one large gather would fault in fresh memory for the whole chunk)."""
+        us = time_micros(chunk.column("time"))
+        if self.cutoff is not None and int(us.min()) < self.cutoff:
+            return False
+        table = chunk if self.carry is None else pa.concat_tables([self.carry, chunk])
+        order = _sort_order(table)
+        us = time_micros(table.column("time"))[order.to_numpy()]
+        cutoff = int(us[-1]) - _LATE_US
+        if len(us) - int(np.searchsorted(us, cutoff)) > _CARRY_ROWS:
+            cutoff = int(us[len(us) - _CARRY_ROWS])
+        if self.cutoff is not None:
+            cutoff = max(cutoff, self.cutoff)
+        k = int(np.searchsorted(us, cutoff))
+        if k and self.sink is None:
+            self.sink = _SortedSink(self.run_path, self.counts, self.dedupe, self.seen)
+        for start in range(0, k, _SORT_ROWS):
+            part = table.take(order.slice(start, min(_SORT_ROWS, k - start)))
+            for batch in part.to_batches():
+                assert self.sink is not None
+                self.sink.write(batch)
+        self.carry = table.take(order.slice(k)) if k < len(us) else None
+        self.cutoff = cutoff
+        return True
+
+    def finish(self, con: duckdb.DuckDBPyConnection, out: Path) -> _Sorted:
+        """Write the sorted table to ``out``; what was seen while writing it."""
+        self.flush()
+        if self.in_order:
+            if self.carry is not None:
+                if self.sink is None:
+                    self.sink = _SortedSink(self.run_path, self.counts, self.dedupe, self.seen)
+                for batch in self.carry.to_batches(_SORT_ROWS):
+                    self.sink.write(batch)
+                self.carry = None
+            if self.sink is None:
+                pq.write_table(ENRICHED_SCHEMA.empty_table(), out)
+            else:
+                self.sink.close()
+                os.replace(self.run_path, out)
+            return self.seen
+        # Everything again, through DuckDB's sort: the run written before the input fell out
+        # of order (its rows, de-duplicated and first in arrival order, ahead of any part's
+        # rows of the same key) and the parts. Coverage and the id check start again; the
+        # repeats dropped while the run was written stay counted.
+        self.counts.reset()
+        self.seen.unique = True
+        sources = [f"SELECT * FROM read_parquet({_sql_text(self.folder / 'part-*.parquet')})"]
+        if self.sink is not None:
+            sources.insert(0, (
+                "SELECT * EXCLUDE (file_row_number), 0::INTEGER AS _tag, "
+                f"(file_row_number - {1 << 62})::BIGINT AS _ord "
+                f"FROM read_parquet({_sql_text(self.run_path)}, file_row_number = true)"))
+        _write_sorted(con, " UNION ALL BY NAME ".join(sources), out, self.counts,
+                      self.dedupe, self.seen)
+        return self.seen
 
 
 def _sql_text(value: str | Path) -> str:
@@ -186,46 +300,65 @@ def _repeats(batch: pa.RecordBatch, last: tuple[str, int] | None) -> tuple[np.nd
     return same_id, same_id & same_time
 
 
-def _write_sorted(con: duckdb.DuckDBPyConnection, parts: str, out: Path,
-                  counts: _Coverage, dedupe: bool) -> _Sorted:
-    """The parts, sorted by (time, id), as one Parquet file of ``ENRICHED_SCHEMA``; the
-    coverage counted over the rows written. An event id hashes the event's time
-    (``model.event_id``), so the copies of a repeated event are adjacent in this order
-    (the first in arrival order leads: ``_ord``): with ``dedupe`` every copy after the first
-    is dropped and counted against its tag; without, whether any id repeats is noted."""
-    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
-    reader = arrow_reader(
-        con, f"SELECT * FROM read_parquet({_sql_text(parts)}) ORDER BY time, id, src_ip, _ord",
-        _SORT_ROWS)
-    seen = _Sorted()
-    last: tuple[str, int] | None = None
-    with pq.ParquetWriter(tmp, ENRICHED_SCHEMA, compression=_COMPRESSION) as writer:
-        for batch in reader:
+class _SortedSink:
+    """Sorted batches of ``_PART_SCHEMA`` in, one Parquet file of ``ENRICHED_SCHEMA`` out
+    (written to a temporary name, renamed by ``close``), the coverage counted over the rows
+    written. An event id hashes the event's time (``model.event_id``), so the copies of a
+    repeated event are adjacent in this order (the first in arrival order leads: ``_ord``):
+    with ``dedupe`` every copy after the first is dropped and counted against its tag;
+    without, whether any id repeats is noted."""
+
+    def __init__(self, out: Path, counts: _Coverage, dedupe: bool, seen: _Sorted):
+        self.out = out
+        self.tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
+        self.counts = counts
+        self.dedupe = dedupe
+        self.seen = seen
+        self.last: tuple[str, int] | None = None
+        self.writer = pq.ParquetWriter(self.tmp, ENRICHED_SCHEMA, compression=_COMPRESSION)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        same_id, same = _repeats(batch, self.last)
+        self.last = (batch.column("id")[-1].as_py(),
+                     int(time_micros(batch.column("time").slice(batch.num_rows - 1))[0]))
+        if not self.dedupe:
+            same[:] = False
+        # an id kept twice: at two times (ids collide), or repeats left in (no dedupe);
+        # a dropped row equals the row kept before it, so the test holds after dropping
+        if self.seen.unique and (same_id & ~same).any():
+            self.seen.unique = False
+        if same.any():
+            tags = np.asarray(batch.column("_tag").to_numpy(), np.int64)[same]
+            for tag, n in zip(*np.unique(tags, return_counts=True), strict=True):
+                self.seen.duplicates[int(tag)] = self.seen.duplicates.get(int(tag), 0) + int(n)
+            batch = batch.filter(pa.array(~same))
             if batch.num_rows == 0:
-                continue
-            same_id, same = _repeats(batch, last)
-            last = (batch.column("id")[-1].as_py(),
-                    int(time_micros(batch.column("time").slice(batch.num_rows - 1))[0]))
-            if not dedupe:
-                same[:] = False
-            # an id kept twice: at two times (ids collide), or repeats left in (no dedupe);
-            # a dropped row equals the row kept before it, so the test holds after dropping
-            if seen.unique and (same_id & ~same).any():
-                seen.unique = False
-            if same.any():
-                tags = np.asarray(batch.column("_tag").to_numpy(), np.int64)[same]
-                for tag, n in zip(*np.unique(tags, return_counts=True), strict=True):
-                    seen.duplicates[int(tag)] = seen.duplicates.get(int(tag), 0) + int(n)
-                batch = batch.filter(pa.array(~same))
-                if batch.num_rows == 0:
-                    continue
-            out_batch = pa.RecordBatch.from_arrays(
-                [batch.column(f.name).cast(f.type) for f in ENRICHED_SCHEMA],
-                schema=ENRICHED_SCHEMA)
-            counts.add(out_batch)
-            writer.write_batch(out_batch)
-    os.replace(tmp, out)
-    return seen
+                return
+        out_batch = pa.RecordBatch.from_arrays(
+            [batch.column(f.name).cast(f.type) for f in ENRICHED_SCHEMA],
+            schema=ENRICHED_SCHEMA)
+        self.counts.add(out_batch)
+        self.writer.write_batch(out_batch)
+
+    def close(self) -> None:
+        self.writer.close()
+        os.replace(self.tmp, self.out)
+
+
+def _write_sorted(con: duckdb.DuckDBPyConnection, rows: str, out: Path,
+                  counts: _Coverage, dedupe: bool, seen: _Sorted) -> None:
+    """The rows of the query ``rows`` (``_PART_SCHEMA``), sorted by DuckDB, through a
+    ``_SortedSink`` into ``out``."""
+    reader = arrow_reader(
+        con, f"SELECT * FROM ({rows}) ORDER BY {', '.join(_ORDER)}", _SORT_ROWS)
+    sink = _SortedSink(out, counts, dedupe, seen)
+    try:
+        for batch in reader:
+            sink.write(batch)
+    finally:
+        sink.close()
 
 
 def _remainder(con: duckdb.DuckDBPyConnection, events: str) -> Remainder:
@@ -316,8 +449,9 @@ def run_local(
     ``assess_all``; ``assess`` names personas to take in any case).
 
     ``spill_dir`` (created if missing; one run's own) receives the enriched table
-    (``EVENTS_FILE``, replaced if present) and, while running, the Parquet parts and DuckDB's
-    temporary files (``memory_limit`` bounds DuckDB's memory). Memory does not grow with the
+    (``EVENTS_FILE``, replaced if present) and, while running, the sorted run, the Parquet
+    parts of input that came out of time order and DuckDB's temporary files (``memory_limit``
+    bounds DuckDB's memory). Memory does not grow with the
     number of events beyond the selected personas' observations.
 
     ``dedupe``: ``batches`` yields ``(tag, batch)`` pairs (``ColumnarIngest.tagged``) that may
@@ -343,7 +477,7 @@ def run_local(
     try:
         enricher = Enricher(pack)
         counts = _Coverage(pack)
-        writer = _PartWriter(work)
+        spill = _Spill(work, counts, dedupe)
         claims: list[pa.Table] = []
         total = 0
         clock = _Clock(timings)
@@ -358,21 +492,14 @@ def run_local(
                 if found.num_rows:
                     claims.append(found)
             with clock("spill"):
-                writer.add(enriched, tag)
+                spill.add(enriched, tag)
             if progress is not None:
                 progress(total)
-        with clock("spill"):
-            writer.flush()
         events_path = spill_dir / EVENTS_FILE
-        if writer.parts == 0:
-            pq.write_table(ENRICHED_SCHEMA.empty_table(), events_path)
         con = _connect(scratch, memory_limit)
         try:
-            written = _Sorted()
             with clock("spill"):
-                if writer.parts:
-                    written = _write_sorted(con, str(work / "*.parquet"), events_path, counts,
-                                            dedupe)
+                written = spill.finish(con, events_path)
                 shutil.rmtree(work, ignore_errors=True)
             source = str(events_path)
             with clock("findings"):
