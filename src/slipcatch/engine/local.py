@@ -51,11 +51,11 @@ __all__ = ["EVENTS_FILE", "TOP_ADDRESSES", "EngineResult", "run_local"]
 EVENTS_FILE = "events.parquet"
 #: How many of the busiest addresses ``Remainder.top_addresses`` lists.
 TOP_ADDRESSES = 20
-_PART_ROWS = 1 << 17  # rows buffered before they are sorted (or written as a Parquet part)
+_PART_ROWS = 1 << 16  # rows buffered before they are sorted (or written as a Parquet part)
 _READ_ROWS = 1 << 16  # rows of the selected personas turned into objects at a time
 _SORT_ROWS = 1 << 16  # rows of the sorted table handled at a time
 _LATE_US = 600 * 1_000_000  # how much older than the newest row a later row may be (_Spill)
-_CARRY_ROWS = 1 << 16  # rows held back for late rows at most (the window shrinks beyond)
+_CARRY_ROWS = 1 << 15  # rows held back for late rows at most (the window shrinks beyond)
 _ORDER = ("time", "id", "src_ip", "_ord")  # the table's order (the last key is unique)
 T = TypeVar("T")
 _COMPRESSION = "zstd"  # as fast as snappy here, and about half the size
