@@ -316,6 +316,10 @@ class _SortedSink:
         self.seen = seen
         self.last: tuple[str, int] | None = None
         self.writer = pq.ParquetWriter(self.tmp, ENRICHED_SCHEMA, compression=_COMPRESSION)
+        # rows kept but not written yet: the file gets row groups of ``_SORT_ROWS`` rows
+        # whatever the sizes of the batches written (DuckDB reads it back by row group)
+        self.pending: list[pa.RecordBatch] = []
+        self.pending_rows = 0
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
@@ -340,9 +344,21 @@ class _SortedSink:
             [batch.column(f.name).cast(f.type) for f in ENRICHED_SCHEMA],
             schema=ENRICHED_SCHEMA)
         self.counts.add(out_batch)
-        self.writer.write_batch(out_batch)
+        self.pending.append(out_batch)
+        self.pending_rows += out_batch.num_rows
+        if self.pending_rows >= _SORT_ROWS:
+            table = pa.Table.from_batches(self.pending, schema=ENRICHED_SCHEMA)
+            full = table.num_rows // _SORT_ROWS * _SORT_ROWS
+            self.writer.write_table(table.slice(0, full), row_group_size=_SORT_ROWS)
+            rest = table.slice(full)
+            self.pending = rest.to_batches() if rest.num_rows else []
+            self.pending_rows = rest.num_rows
 
     def close(self) -> None:
+        if self.pending_rows:
+            self.writer.write_table(pa.Table.from_batches(self.pending, schema=ENRICHED_SCHEMA),
+                                    row_group_size=_SORT_ROWS)
+        self.pending, self.pending_rows = [], 0
         self.writer.close()
         os.replace(self.tmp, self.out)
 
