@@ -213,26 +213,27 @@ class _Spill:
         if self.cutoff is not None:
             cutoff = max(cutoff, self.cutoff)
         k = int(np.searchsorted(us, cutoff))
-        if k and self.sink is None:
-            self.sink = _SortedSink(self.run_path, self.counts, self.dedupe, self.seen)
         for start in range(0, k, _SORT_ROWS):
             part = table.take(order.slice(start, min(_SORT_ROWS, k - start)))
             for batch in part.to_batches():
-                assert self.sink is not None
-                self.sink.write(batch)
+                self._run().write(batch)
         self.carry = table.take(order.slice(k)) if k < len(us) else None
         self.cutoff = cutoff
         return True
+
+    def _run(self) -> _SortedSink:
+        """The writer of the sorted run, opened with its first row."""
+        if self.sink is None:
+            self.sink = _SortedSink(self.run_path, self.counts, self.dedupe, self.seen)
+        return self.sink
 
     def finish(self, con: duckdb.DuckDBPyConnection, out: Path) -> _Sorted:
         """Write the sorted table to ``out``; what was seen while writing it."""
         self.flush()
         if self.in_order:
             if self.carry is not None:
-                if self.sink is None:
-                    self.sink = _SortedSink(self.run_path, self.counts, self.dedupe, self.seen)
                 for batch in self.carry.to_batches(_SORT_ROWS):
-                    self.sink.write(batch)
+                    self._run().write(batch)
                 self.carry = None
             if self.sink is None:
                 pq.write_table(ENRICHED_SCHEMA.empty_table(), out)

@@ -248,30 +248,28 @@ class IntelPack:
             return
         with _FAST_BUILD:
             if not self._fast4_built:
-                self._fast4, self._fast6 = self._cached_fast() or self._build_fast()
+                fb = self._fast_bits()
+                key = None
+                if self._fast_cache is not None:  # tables with or without source bits
+                    key = fast_index_key(self.pack_id if fb is not None
+                                         else f"{self.pack_id}/no-bits")
+                self._fast4, self._fast6 = self._cached_fast(key, fb) or self._build_fast(key, fb)
                 self._fast4_built = True
 
-    def _fast_key(self, bits: FactBits | None) -> str | None:
-        """The cache key of this pack's fast-path tables (built with ``bits`` or without)."""
-        if self._fast_cache is None:
-            return None
-        return fast_index_key(self.pack_id if bits is not None else f"{self.pack_id}/no-bits")
-
-    def _build_fast(self) -> tuple[Fast4 | None, Fast6]:
-        fb = self._fast_bits()
+    def _build_fast(self, key: str | None, fb: FactBits | None) -> tuple[Fast4 | None, Fast6]:
+        """The fast-path tables built (and written to the cache under ``key``, if any)."""
         fast4 = build_fast4(self._parts[0], self._d.parts[0], self._d.table, fb)
         fast6 = build_fast6(self._parts[1], self._d.parts[1], self._d.table, fb)
-        key = self._fast_key(fb)
         if self._fast_cache is not None and key is not None:
             write_fast_index(self._fast_cache, key, *fast_arrays(fast4, fast6))
         return fast4, fast6
 
-    def _cached_fast(self) -> tuple[Fast4 | None, Fast6] | None:
-        """The fast-path tables from the cache (verified), or None."""
-        fb = self._fast_bits()
-        key = self._fast_key(fb)
-        found = read_fast_index(self._fast_cache, key) if (
-            self._fast_cache is not None and key is not None) else None
+    def _cached_fast(self, key: str | None, fb: FactBits | None
+                     ) -> tuple[Fast4 | None, Fast6] | None:
+        """The fast-path tables cached under ``key`` (verified), or None."""
+        if self._fast_cache is None or key is None:
+            return None
+        found = read_fast_index(self._fast_cache, key)
         if found is None:
             return None
         try:

@@ -371,6 +371,17 @@ def read_pack_dir(path: Path, pack_id: str | None) -> PackData:
         raise PackError(f"incomplete pack: {exc}", str(path)) from exc
 
 
+def _discard(folder: Path, name: str) -> None:
+    """Move a damaged cache directory aside (atomic: no run reads it any more), then delete
+    it. If another run moved it first, building anew is still right."""
+    bad = folder.parent / f".bad-{name[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        folder.rename(bad)
+        shutil.rmtree(bad, ignore_errors=True)
+    except OSError:
+        pass
+
+
 def load_base(cache_dir: Path | None) -> PackData:
     """The default pack from the cache under ``cache_dir`` (see :func:`cache_root`); compiled
     and written there when missing or damaged.
@@ -385,13 +396,7 @@ def load_base(cache_dir: Path | None) -> PackData:
         try:
             return read_pack_dir(final, pack_id)
         except PackError:
-            # never trust a damaged pack: move it aside (atomic), then delete it
-            bad = root / f".bad-{pack_id[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
-            try:
-                final.rename(bad)
-                shutil.rmtree(bad, ignore_errors=True)
-            except OSError:
-                pass  # another run moved it first; building anew below is still right
+            _discard(final, pack_id)  # never trust a damaged pack
     data = compile_base(pack_id)
     try:
         write_pack_dir(data, final)
@@ -436,12 +441,7 @@ def read_fast_index(root: Path, key: str) -> tuple[dict[str, npt.NDArray[Any]],
             raise PackError("fast index of another key", str(folder))
         return _read_arrays(folder, m.get("arrays")), m["meta"]
     except PackError:
-        bad = folder.parent / f".bad-{key[:16]}-{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            folder.rename(bad)
-            shutil.rmtree(bad, ignore_errors=True)
-        except OSError:
-            pass
+        _discard(folder, key)
         return None
 
 
