@@ -79,6 +79,33 @@ def test_status_is_vectorised_and_matches_objects(pack: IntelPack) -> None:
         assert (None if near[i] == NO_DAYS else int(near[i])) == o.tor_nearest_listing_days
 
 
+def test_bounds_match_the_byte_key_search() -> None:
+    # IPv4 queries search the keys' low halves as integers; the rest the 16-byte keys.
+    from slipcatch.intel.index import key16
+    from slipcatch.intel.torhistory import TorIndex
+
+    th = load()
+    idx = TorIndex(th.table_rows)
+    hi = np.asarray(th.table_rows["th_hi"], np.uint64)
+    lo = np.asarray(th.table_rows["th_lo"], np.uint64)
+    rng = np.random.default_rng(13)
+    one = np.uint64(1)
+    q_hi = np.concatenate([hi, hi, hi, np.zeros(5000, np.uint64),
+                           rng.integers(0, 1 << 63, 5000, dtype=np.uint64)])
+    q_lo = np.concatenate([lo, lo + one, lo - one,
+                           rng.integers(0xFFFF_0000_0000, 0xFFFF_FFFF_FFFF, 5000, np.uint64),
+                           rng.integers(0, 1 << 63, 5000, dtype=np.uint64)])
+    left, right = idx._bounds(q_hi, q_lo)
+    q = key16(q_hi, q_lo)
+    want_left = np.searchsorted(idx.keys, q, side="left")
+    want_right = np.searchsorted(idx.keys, q, side="right")
+    assert np.array_equal(right - left, want_right - want_left)
+    has = want_right > want_left
+    assert np.array_equal(left[has], want_left[has])
+    assert int((right > left).sum()) >= len(hi)  # every listed address found, with its repeats
+    assert (hi == 0).sum() > 0 and (hi != 0).sum() > 0  # both halves of the search ran
+
+
 def test_manifest_carries_coverage(pack: IntelPack) -> None:
     info = pack.describe()
     cov = {c["layer"]: c for c in info["coverage"]}

@@ -38,10 +38,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from pymisp import MISPAttribute, MISPEvent, MISPObject, MISPSighting
-from pymisp.abstract import pymisp_json_default
+from typing import TYPE_CHECKING, Any
 
 from slipcatch.model import Actor, Assessment, EvidenceLine, Observation
 
@@ -55,6 +52,9 @@ from .options import (
     shared_personas,
 )
 from .stix import NAMESPACE, _canonical, _emails, _scope
+
+if TYPE_CHECKING:  # pymisp is imported where an event is built: importing it takes ~2 s
+    from pymisp import MISPAttribute, MISPEvent, MISPObject
 
 __all__ = [
     "ESTIMATIVE_LANGUAGE",
@@ -234,6 +234,7 @@ def _ip_attributes(
     wanted: set[str],
     resting: set[str],
 ) -> list[MISPAttribute]:
+    from pymisp import MISPAttribute, MISPSighting
     pa = pv.assessment
     by_ip: dict[str, list[Observation]] = defaultdict(list)
     for o in pv.observations:
@@ -294,6 +295,7 @@ def _ip_attributes(
 def _sender_attributes(
     pv: PersonaView, uuids: _Uuids, generated: datetime
 ) -> list[MISPAttribute]:
+    from pymisp import MISPAttribute
     pa = pv.assessment
     senders: dict[str, list[Observation]] = defaultdict(list)
     for o in _emails(pv):
@@ -327,6 +329,7 @@ def _email_object(
     o: Observation, persona: str, uuids: _Uuids, generated: datetime, scrub: PathScrubber
 ) -> MISPObject | None:
     """An ``email`` object for one e-mail event, or None if it has neither subject nor hops."""
+    from pymisp import MISPObject
     e = o.event
     hops = sorted(e.hops, key=lambda h: h.index)
     rows: list[tuple[str, str]] = []
@@ -393,6 +396,7 @@ def _report_markdown(
 
 
 def _event(view: ReportView, options: ReportOptions) -> MISPEvent:
+    from pymisp import MISPEvent
     a = view.assessment
     uuids = _Uuids(_scope(a))
     scrub = PathScrubber.for_assessment(a, options)
@@ -453,6 +457,7 @@ def _keep_timestamps(event: MISPEvent) -> None:
 
 
 def _dumps(event: MISPEvent) -> str:
+    from pymisp.abstract import pymisp_json_default
     # pymisp's own default hook makes its objects JSON-able; stdlib json keeps lone surrogates
     # from non-UTF-8 evidence (escaped) where orjson would refuse them.
     return (

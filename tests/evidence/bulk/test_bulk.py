@@ -498,7 +498,7 @@ def _read_all(reading: ColumnarIngest, sink: list) -> tuple[list[dict], list]:
     return rows, [*reading.files, *reading.rejections, reading.rejection_counts, *sink]
 
 
-def test_worker_processes_read_alike(tmp_path: Path) -> None:
+def test_worker_processes_read_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks parsed by two worker processes give the events, accounts, rejections (in the
     sink's order too) of the same reading in one process; files of a format that carries state
     from block to block (syslog years) and files below ``parallel_bytes`` stay in-process."""
@@ -514,6 +514,17 @@ def test_worker_processes_read_alike(tmp_path: Path) -> None:
         b"Jan  1 00:00:01 host sshd[1]: Failed password for root from 192.0.2.8 port 22 ssh2\n")
     pools: list[int] = []
     original = ColumnarIngest._parallel
+    from slipcatch.evidence.bulk import _columnar
+
+    kinds: list[str] = []
+    blocks = _columnar.line_blocks
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for block in blocks(*args, **kwargs):
+            kinds.append(type(block).__name__)
+            yield block
+
+    monkeypatch.setattr(_columnar, "line_blocks", recording)
 
     def counting(self, ctx, size):  # type: ignore[no-untyped-def]
         used = original(self, ctx, size)
@@ -535,6 +546,9 @@ def test_worker_processes_read_alike(tmp_path: Path) -> None:
         assert any(r.reason == "line-too-long" for r in two_sink)
     # a.log, b.log.gz, c.log and t.csv in workers; auth.log (syslog) in this process
     assert pools.count(True) == 8 and pools.count(False) == 2
+    # plain files went to the workers as byte ranges; the gzip file and the lines after
+    # c.log's over-long line as lines; the broken stream as a Problem
+    assert {"Span", "tuple", "Problem"} <= set(kinds)
     # below parallel_bytes (the default: 64 MiB) a file is read in this process
     assert not ColumnarIngest([], ReadOptions(), workers=2)._parallel(
         _ctx(), (tmp_path / "a.log").stat().st_size)

@@ -108,3 +108,58 @@ def test_corrupt_lines_read_alike_at_any_chunk_size(case: tuple[str, bytes, int]
         other.write_bytes(body[: len(body) // 2])  # duplicates of the first file's records
         _both([path, other], ReadOptions(year=2014), batch_lines)
         _both([path], ReadOptions(), 1 + batch_lines * 3)
+
+
+def _expand(path: Path, blocks: list) -> list:
+    """Blocks as (lines, first), ``Span`` byte ranges read from the file."""
+    from slipcatch.evidence.bulk._columnar import Span
+
+    data = path.read_bytes()
+    return [(data[b.start:b.stop].split(b"\n"), b.first) if isinstance(b, Span) else b
+            for b in blocks]
+
+
+#: Line lengths around the over-long rule (a line growing past MAX_LINE at a 64 KiB chunk's
+#: end is discarded as it streams) and short lines, blank ones included.
+LENGTHS = st.one_of(st.integers(0, 40), st.integers(MAX_LINE - 3, MAX_LINE + 3),
+                    st.sampled_from([2 * MAX_LINE + 5, 3 * MAX_LINE]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(LENGTHS, max_size=30), st.booleans(), st.integers(1, 9), st.binary(max_size=3))
+def test_spans_are_the_blocks_of_lines(lengths: list[int], trailing: bool, size: int,
+                                       fill: bytes) -> None:
+    from slipcatch.evidence._source import Source
+    from slipcatch.evidence.bulk._columnar import Span, line_blocks
+
+    pad = (fill.replace(b"\n", b"") or b"x") * (3 * MAX_LINE)
+    body = b"\n".join(pad[:n] if n % 7 else pad[:n - 1] + b"\r" if n else b"" for n in lengths)
+    body += b"\n" if trailing and lengths else b""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.log"
+        path.write_bytes(body)
+        want = list(line_blocks(Source(path, ReadOptions()), size))
+        got = list(line_blocks(Source(path, ReadOptions()), size, spans=True))
+        assert _expand(path, got) == want
+        # spans until the first line over-long at a chunk's end, lines after it
+        kinds = [isinstance(b, Span) for b in got]
+        assert kinds == sorted(kinds, reverse=True)
+        if all(n <= MAX_LINE for n in lengths):
+            assert all(kinds)
+
+
+def test_spans_only_for_plain_files(tmp_path: Path) -> None:
+    import gzip
+
+    from slipcatch.evidence._source import Source
+    from slipcatch.evidence.bulk._columnar import Span, line_blocks
+
+    body = b"a\nbb\n\nccc"
+    (tmp_path / "a.log").write_bytes(body)
+    (tmp_path / "b.log.gz").write_bytes(gzip.compress(body))
+    (tmp_path / "c.log").write_bytes(body.decode().encode("utf-16"))
+    spans = list(line_blocks(Source(tmp_path / "a.log", ReadOptions()), 3, spans=True))
+    assert spans == [Span(0, 5, 1), Span(6, 9, 4)]  # "a\nbb\n" ends at the third newline
+    for name in ("b.log.gz", "c.log"):
+        blocks = list(line_blocks(Source(tmp_path / name, ReadOptions()), 3, spans=True))
+        assert blocks == [([b"a", b"bb", b""], 1), ([b"ccc"], 4)]

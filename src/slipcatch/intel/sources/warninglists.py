@@ -12,6 +12,7 @@ time, marked ``projected``, and carry the list's date in their note.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,13 +72,12 @@ def data_dir() -> Path:
     Raises:
         IntelError: the package or its data is missing.
     """
-    try:
-        import pymispwarninglists
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise IntelError("the pymispwarninglists package is not installed") from exc
-    path = (
-        Path(pymispwarninglists.__file__).resolve().parent / "data" / "misp-warninglists" / "lists"
-    )
+    # The package is found, not imported: importing it imports jsonschema, which compiles a
+    # grammar (about 2 s) that reading the lists' JSON does not need.
+    spec = importlib.util.find_spec("pymispwarninglists")
+    if spec is None or spec.origin is None:  # pragma: no cover - a declared dependency
+        raise IntelError("the pymispwarninglists package is not installed")
+    path = Path(spec.origin).resolve().parent / "data" / "misp-warninglists" / "lists"
     if not path.is_dir():
         raise IntelError("warninglist data missing from pymispwarninglists", str(path))
     return path
