@@ -542,6 +542,7 @@ def test_worker_processes_read_alike(tmp_path: Path, monkeypatch: pytest.MonkeyP
         two = _read_all(reading, two_sink)
         assert two == alone
         assert reading._pool is None  # shut down with the reading
+        assert reading._folder and not Path(reading._folder).exists()  # the batches' folder too
         assert any(f.duplicates for f in reading.files)
         assert any(r.reason == "line-too-long" for r in two_sink)
     # a.log, b.log.gz, c.log and t.csv in workers; auth.log (syslog) in this process

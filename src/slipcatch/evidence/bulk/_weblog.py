@@ -21,10 +21,10 @@ import pyarrow.compute as pc
 
 from slipcatch.eventtable import EVENT_SCHEMA
 from slipcatch.evidence import weblog
-from slipcatch.evidence._common import parse_address, persona_for
+from slipcatch.evidence._common import _CANONICAL_V4, parse_address, persona_for
 from slipcatch.evidence._source import Line
 from slipcatch.evidence.bulk._perline import ChunkSource, read_items
-from slipcatch.model import Rejection
+from slipcatch.model import ANONYMOUS, Rejection
 
 if TYPE_CHECKING:
     from slipcatch.evidence.bulk import ChunkContext
@@ -158,20 +158,22 @@ def _fast_rows(ctx: ChunkContext, data: pa.Array, nums: pa.Array) -> dict | None
         return None
     df = _split(pl.from_arrow(data.view(pa.large_string())))  # type: ignore[arg-type]
     valid, utc = _times(df["stamp"])
-    clients = df["client"]
-    uniq = clients.unique()
-    canon = {c: parse_address(c)[0] for c in uniq.to_list()}
-    ip = clients.replace_strict(canon, return_dtype=pl.String)
+    ip = _canonical(df["client"])
     taken = valid & ip.is_not_null().to_numpy()
     keep = pl.Series(taken)
     df = df.with_columns(ip.alias("ip")).filter(keep)
     used_lines = data.filter(pa.array(taken))
     users = df["user"]
-    personas = {
-        u: persona_for(ctx, None if u == "-" else u)  # type: ignore[arg-type]
-        for u in users.unique().to_list()
-    }
-    persona = users.replace_strict(personas, return_dtype=pl.String)
+    if ctx.options.persona_map is None:  # persona_for without a map: the user, if any
+        persona = df.select(
+            pl.when((pl.col("user") == "-") | (pl.col("user") == ""))
+            .then(pl.lit(ANONYMOUS)).otherwise(pl.col("user")).alias("p"))["p"]
+    else:
+        personas = {
+            u: persona_for(ctx, None if u == "-" else u)  # type: ignore[arg-type]
+            for u in users.unique().to_list()
+        }
+        persona = users.replace_strict(personas, return_dtype=pl.String)
     seconds = utc[taken]
     when = pl.Series("t", seconds * 1_000_000).cast(pl.Datetime("us", "UTC"))
     iso = when.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
@@ -197,6 +199,24 @@ def _fast_rows(ctx: ChunkContext, data: pa.Array, nums: pa.Array) -> dict | None
         "number": nums.filter(pa.array(taken)),
         "attributes": attrs.to_arrow(),
     }
+
+
+#: ``_common._CANONICAL_V4`` anchored for polars (RE2-like: the same ASCII classes).
+_CANONICAL_V4_FULL = f"^{_CANONICAL_V4.pattern}$"
+
+
+def _canonical(clients: pl.Series) -> pl.Series:
+    """``parse_address(c)[0]`` of every client: a dotted quad already canonical is its own
+    answer (checked column-wise); the other distinct texts are parsed one by one."""
+    plain = clients.str.contains(_CANONICAL_V4_FULL)
+    if plain.all():
+        return clients
+    odd = clients.filter(~plain).unique()
+    canon = {c: parse_address(c)[0] for c in odd.to_list()}
+    return pl.DataFrame({"c": clients, "v4": plain}).select(
+        pl.when(pl.col("v4")).then(pl.col("c"))
+        .otherwise(pl.col("c").replace_strict(canon, default=None, return_dtype=pl.String))
+        .alias("ip"))["ip"]
 
 
 def _jq(expr: pl.Expr, quotes: bool) -> pl.Expr:
