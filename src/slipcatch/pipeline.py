@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from slipcatch.analysis import MODEL_VERSION, assess
-from slipcatch.engine.local import run_local
+from slipcatch.engine.local import EngineResult, run_local
 from slipcatch.errors import EvidenceError, UsageError
 from slipcatch.evidence import (
     REJECTION_SAMPLE,
@@ -186,6 +186,58 @@ def check_out_dir(out_dir: str | Path) -> Path:
     return out
 
 
+def _run_engine(
+    engine: str,
+    paths: Sequence[str | Path],
+    options: ReadOptions,
+    pack: IntelPack,
+    *,
+    stream: ColumnarIngest | None,
+    case: str | Path | None,
+    spill: Path,
+    wanted: tuple[str, ...],
+    rejected: _RejectionFile | None,
+    spark_master: str | None,
+    timings: dict[str, float] | None,
+    progress: Callable[[int, ReadStatus | None], None] | None,
+) -> tuple[EngineResult, IngestResult]:
+    """``analyze``'s reading and engine: the paths through Spark, or ``stream`` (the paths as
+    record batches) or the case's events through the local engine."""
+    if engine == "spark":
+        from slipcatch.engine.spark import run_spark
+
+        started = time.perf_counter()
+        ran = run_spark(list(paths), options, pack, master=spark_master or "local[2]",
+                        spill_dir=spill, assess=wanted, sink=rejected)
+        if timings is not None:
+            timings["engine"] = time.perf_counter() - started
+        return ran.result, IngestResult(
+            files=list(ran.files), rejections=list(ran.rejections),
+            rejection_counts=Counter(ran.rejection_counts),
+        )
+    if stream is not None:
+        stream.sink = rejected
+        found = run_local(stream.tagged(), pack, spill_dir=spill, assess=wanted,
+                          dedupe=True, timings=timings, progress=_with_status(progress, stream))
+        stream.settle(found.duplicates)
+        return found, IngestResult(
+            files=list(stream.files), rejections=list(stream.rejections),
+            rejection_counts=Counter(stream.rejection_counts),
+        )
+    from slipcatch.case import Case
+
+    assert case is not None  # the local engine reads a stream without one
+    with Case.open(case) as store:
+        started = time.perf_counter()
+        ingested = _ingest_into_case(store, paths, options, rejected)
+        if timings is not None:
+            timings["read"] = time.perf_counter() - started
+        # the case's events go to the engine as Arrow batches, no objects
+        found = run_local(store.event_batches(), pack, spill_dir=spill, assess=wanted,
+                          timings=timings, progress=_with_status(progress, None))
+    return found, ingested
+
+
 def analyze(
     paths: Sequence[str | Path],
     *,
@@ -257,52 +309,28 @@ def analyze(
         year_from_name=year_from_name,
         columns=columns,
     )
-    pack = load_pack(list(intel), cache_dir=cache_dir)
-    asked = _personas_named(evidence_file, pack) if evidence_file is not None else ()
-    rejected = _RejectionFile(out) if out is not None else None
-    spill = Path(tempfile.mkdtemp(prefix=".slipcatch-work-", dir=out))
-    try:
+    with contextlib.ExitStack() as cleanup:
+        stream = None
+        if engine == "local" and case is None:
+            # read as a stream of record batches, repeated events dropped by the engine's sort
+            # (memory flat with the input); its parsing workers start importing while the
+            # pack loads
+            stream = ColumnarIngest(list(paths), options,
+                                    workers=min(READ_WORKERS, os.cpu_count() or 1))
+            cleanup.callback(stream.close)  # the workers, after an error before the reading
+            stream.start()
+        pack = load_pack(list(intel), cache_dir=cache_dir)
+        asked = _personas_named(evidence_file, pack) if evidence_file is not None else ()
+        rejected = _RejectionFile(out) if out is not None else None
+        if rejected is not None:  # written and moved into place, or left unfinished: gone
+            cleanup.callback(rejected.discard)
+        spill = Path(tempfile.mkdtemp(prefix=".slipcatch-work-", dir=out))
+        cleanup.callback(shutil.rmtree, spill, ignore_errors=True)
         try:
-            wanted = tuple(sorted({*asked, *assess_personas}))
-            if engine == "spark":
-                from slipcatch.engine.spark import run_spark
-
-                started = time.perf_counter()
-                ran = run_spark(list(paths), options, pack, master=spark_master or "local[2]",
-                                spill_dir=spill, assess=wanted, sink=rejected)
-                if timings is not None:
-                    timings["engine"] = time.perf_counter() - started
-                found = ran.result
-                ingested = IngestResult(
-                    files=list(ran.files), rejections=list(ran.rejections),
-                    rejection_counts=Counter(ran.rejection_counts),
-                )
-            else:
-                if case is None:
-                    # read as a stream of record batches, repeated events dropped by the
-                    # engine's sort (memory flat with the input)
-                    stream = ColumnarIngest(list(paths), options, sink=rejected,
-                                            workers=min(READ_WORKERS, os.cpu_count() or 1))
-                    found = run_local(stream.tagged(), pack, spill_dir=spill, assess=wanted,
-                                      dedupe=True, timings=timings,
-                                      progress=_with_status(progress, stream))
-                    stream.settle(found.duplicates)
-                    ingested = IngestResult(
-                        files=list(stream.files), rejections=list(stream.rejections),
-                        rejection_counts=Counter(stream.rejection_counts),
-                    )
-                else:
-                    from slipcatch.case import Case
-
-                    with Case.open(case) as store:
-                        started = time.perf_counter()
-                        ingested = _ingest_into_case(store, paths, options, rejected)
-                        if timings is not None:
-                            timings["read"] = time.perf_counter() - started
-                        # the case's events go to the engine as Arrow batches, no objects
-                        found = run_local(store.event_batches(), pack, spill_dir=spill,
-                                          assess=wanted, timings=timings,
-                                          progress=_with_status(progress, None))
+            found, ingested = _run_engine(
+                engine, paths, options, pack, stream=stream, case=case, spill=spill,
+                wanted=tuple(sorted({*asked, *assess_personas})), rejected=rejected,
+                spark_master=spark_master, timings=timings, progress=progress)
         except EvidenceError as exc:
             if out is None:
                 raise
@@ -348,10 +376,6 @@ def analyze(
             )
             if timings is not None:
                 timings["outputs"] = time.perf_counter() - started
-    finally:
-        if rejected is not None:
-            rejected.discard()  # written and moved into place, or left unfinished: gone
-        shutil.rmtree(spill, ignore_errors=True)
     if case is not None:
         from slipcatch.case import Case
         from slipcatch.report import assessment_document

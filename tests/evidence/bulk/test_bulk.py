@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from slipcatch.errors import EvidenceError
 from slipcatch.eventtable import EVENT_SCHEMA, events_to_table
 from slipcatch.evidence import ColumnarIngest, PersonaMap, ReadOptions, ingest
 from slipcatch.evidence._source import MAX_LINE, Source
@@ -555,3 +556,26 @@ def test_worker_processes_read_alike(tmp_path: Path, monkeypatch: pytest.MonkeyP
         _ctx(), (tmp_path / "a.log").stat().st_size)
     with_map = ReadOptions(persona_map=PersonaMap.from_pairs([("bob", "Bob")]))
     assert not ColumnarIngest([], with_map, workers=2, parallel_bytes=0)._parallel(_ctx(), 1)
+
+
+def test_workers_started_ahead_read_alike_and_stop(tmp_path: Path) -> None:
+    """``start()`` launches the workers before the reading (which then uses them) only when a
+    file is large enough; ``close()`` stops them when no reading follows."""
+    (tmp_path / "a.log").write_bytes((b"\n".join(ODD) + b"\n") * 3)
+    alone = _read_all(ColumnarIngest([tmp_path], ReadOptions(), batch_lines=4), [])
+    early = ColumnarIngest([tmp_path], ReadOptions(), batch_lines=4, workers=2, parallel_bytes=0)
+    early.start()
+    pool = early._pool
+    assert pool is not None and Path(early._folder).is_dir()
+    assert _read_all(early, []) == alone
+    assert early._pool is None and not Path(early._folder).exists()
+    unused = ColumnarIngest([tmp_path], ReadOptions(), workers=2, parallel_bytes=0)
+    unused.start()
+    folder = unused._folder
+    unused.close()
+    assert unused._pool is None and not Path(folder).exists()
+    small = ColumnarIngest([tmp_path], ReadOptions(), workers=2)  # below 64 MiB: no workers
+    small.start()
+    assert small._pool is None
+    with pytest.raises(EvidenceError):
+        ColumnarIngest([tmp_path / "missing"], ReadOptions(), workers=2).start()

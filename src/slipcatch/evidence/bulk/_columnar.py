@@ -334,6 +334,13 @@ def parse_span(
     return parse_block(ctx, _read_range(path, ctx.path, span.start, span.stop), span.first)
 
 
+def _warm() -> None:
+    """A worker's first task when started ahead of the reading: import the readers."""
+    import slipcatch.evidence.bulk._table
+    import slipcatch.evidence.bulk._weblog
+    import slipcatch.evidence.bulk._zeek  # noqa: F401
+
+
 def _handed_over(
     folder: str, parse: Callable[..., tuple[pa.RecordBatch, list[Rejection]]], *args: object
 ) -> tuple[str, list[Rejection]]:
@@ -422,6 +429,7 @@ class ColumnarIngest:
         self._seen: _Seen | None = _Seen()
         self._pool: ProcessPoolExecutor | None = None
         self._folder = ""  # the workers' batches, while they run (``_handed_over``)
+        self._walked: list[Path | Skipped] | None = None
         self._files_total = 0
         self._bytes_total = 0
         self._bytes_done = 0  # sizes of the files finished
@@ -485,10 +493,54 @@ class ColumnarIngest:
                 self.files[index] = replace(account, events=account.events - count,
                                             duplicates=account.duplicates + count)
 
+    def start(self) -> None:
+        """Start the worker processes now if the reading will use them (``workers`` > 1 and
+        a file of at least ``parallel_bytes``), so that they import the readers (about a
+        second each) while the caller prepares, e.g. loads the intel pack. Optional: the
+        reading starts them when it needs them. ``close()`` stops them if it never runs.
+
+        Raises:
+            EvidenceError: a path does not exist or cannot be read.
+        """
+        if self.workers < 2 or self._pool is not None:
+            return
+        if any(not isinstance(p, Skipped) and _size(p) >= self.parallel_bytes
+               for p in self._entries()):
+            pool = self._start_pool()
+            with _bare_main():
+                for _ in range(self.workers):
+                    pool.submit(_warm)
+
+    def close(self) -> None:
+        """Stop the worker processes (done by the reading when it ends; needed only after
+        ``start()`` without a reading)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _entries(self) -> list[Path | Skipped]:
+        if self._walked is None:
+            self._walked = list(walk(self.paths, follow_outside=self.options.follow_outside))
+        return self._walked
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn: a fresh interpreter (forking a process that runs polars or DuckDB threads
+            # is not safe); the workers import only the readers. Kept until the reading ends,
+            # with the folder through which they hand their batches back.
+            self._folder = tempfile.mkdtemp(prefix="slipcatch-blocks-")
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
     def _read(self) -> Iterator[tuple[int, pa.RecordBatch]]:
         from slipcatch.evidence.bulk import BULK_FORMATS
 
-        entries = list(walk(self.paths, follow_outside=self.options.follow_outside))
+        entries = self._entries()
         self._files_total = len(entries)
         self._bytes_total = sum(_size(p) for p in entries if not isinstance(p, Skipped))
         try:
@@ -512,10 +564,7 @@ class ColumnarIngest:
                 self._current = None
                 self._bytes_done += reading.source.size
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
-                shutil.rmtree(self._folder, ignore_errors=True)
+            self.close()
 
     def _keep(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, int]:
         if self._seen is None:  # tagged(): the consumer de-duplicates
@@ -556,16 +605,7 @@ class ColumnarIngest:
                     ctx, pa.array(lines, pa.large_binary()), numbers)
                 yield batch, found
             return
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # spawn: a fresh interpreter (forking a process that runs polars or DuckDB threads
-            # is not safe); the workers import only the readers. Kept until the reading ends,
-            # with the folder through which they hand their batches back.
-            self._folder = tempfile.mkdtemp(prefix="slipcatch-blocks-")
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = self._start_pool()
         pending: deque[Future[tuple[str, list[Rejection]]] | Problem] = deque()
         try:
             for block in blocks:
@@ -573,12 +613,12 @@ class ColumnarIngest:
                     pending.append(block)
                 elif isinstance(block, Span):
                     with _bare_main():
-                        pending.append(self._pool.submit(
+                        pending.append(pool.submit(
                             _handed_over, self._folder, parse_span, ctx, source.path, block))
                 else:
                     lines, first = block
                     with _bare_main():
-                        pending.append(self._pool.submit(
+                        pending.append(pool.submit(
                             _handed_over, self._folder, parse_block, ctx, b"\n".join(lines),
                             first))
                 while len(pending) > 2 * self.workers or (
