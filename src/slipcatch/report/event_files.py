@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import json
 import socket
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -59,6 +61,7 @@ __all__ = [
     "facts_json",
     "jsonl_bytes",
     "output_batches",
+    "output_lines",
     "write_event_files",
 ]
 
@@ -366,11 +369,11 @@ def _output_batch(batch: pa.RecordBatch, known: _Known) -> pa.RecordBatch:
     )
 
 
-def output_batches(
+def _parts(
     reader: Iterable[pa.RecordBatch], view: ReportView
-) -> Iterator[pa.RecordBatch]:
-    """The ``OUTPUT_SCHEMA`` batches of an enriched table's batches (at most
-    :data:`BATCH_ROWS` rows each), in the table's order."""
+) -> Iterator[tuple[pa.RecordBatch, _Known]]:
+    """An enriched table's batches in slices of at most :data:`BATCH_ROWS` rows, each with
+    what the assessment says of its events."""
     known: _Known | None = None
     for batch in reader:
         if known is None:  # the address details only when the table does not carry them
@@ -379,7 +382,45 @@ def output_batches(
         for start in range(0, batch.num_rows, BATCH_ROWS):
             part = batch.slice(start, BATCH_ROWS)
             if part.num_rows:
-                yield _output_batch(part, known)
+                yield part, known
+
+
+def output_batches(
+    reader: Iterable[pa.RecordBatch], view: ReportView
+) -> Iterator[pa.RecordBatch]:
+    """The ``OUTPUT_SCHEMA`` batches of an enriched table's batches (at most
+    :data:`BATCH_ROWS` rows each), in the table's order."""
+    for part, known in _parts(reader, view):
+        yield _output_batch(part, known)
+
+
+def _converted(part: pa.RecordBatch, known: _Known, lines: bool) -> tuple[pa.RecordBatch, bytes]:
+    out = _output_batch(part, known)
+    return out, jsonl_bytes(out) if lines else b""
+
+
+def output_lines(
+    reader: Iterable[pa.RecordBatch], view: ReportView, lines: bool = True, threads: int = 2
+) -> Iterator[tuple[pa.RecordBatch, bytes]]:
+    """``output_batches`` with each batch's ``jsonl_bytes`` (``b""`` unless ``lines``), in the
+    table's order, worked out by ``threads`` threads (pyarrow compute releases the GIL, so
+    they run on as many cores) with at most one slice a thread in flight."""
+    if threads <= 1:
+        for part, known in _parts(reader, view):
+            yield _converted(part, known, lines)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        pending: deque[Future[tuple[pa.RecordBatch, bytes]]] = deque()
+        try:
+            for part, known in _parts(reader, view):
+                pending.append(pool.submit(_converted, part, known, lines))
+                if len(pending) >= threads:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for item in pending:
+                item.cancel()
 
 
 def jsonl_bytes(out: pa.RecordBatch) -> bytes:
@@ -493,21 +534,23 @@ def _ip_int(ip: str) -> int:
 
 
 def write_event_files(
-    batches: Iterable[pa.RecordBatch],
+    batches: Iterable[pa.RecordBatch | tuple[pa.RecordBatch, bytes]],
     jsonl: Any | None,
     parquet: Any | None,
 ) -> int:
     """Write output batches to an open binary ``jsonl`` file and/or a ``parquet`` path (either
-    may be None). Returns the number of events written."""
+    may be None). A batch may come with its ``jsonl_bytes`` already made (``output_lines``).
+    Returns the number of events written."""
     writer = pq.ParquetWriter(parquet, OUTPUT_SCHEMA, compression="zstd") if parquet else None
     n = 0
     try:
-        for out in batches:
+        for item in batches:
+            out, made = item if isinstance(item, tuple) else (item, None)
             n += out.num_rows
             if writer is not None:
                 writer.write_batch(out)
             if jsonl is not None:
-                jsonl.write(jsonl_bytes(out))
+                jsonl.write(jsonl_bytes(out) if made is None else made)
         if writer is not None and n == 0:
             writer.write_table(OUTPUT_SCHEMA.empty_table())
     finally:

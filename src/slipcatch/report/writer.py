@@ -13,7 +13,7 @@ from slipcatch.errors import UsageError
 from slipcatch.model import Assessment
 
 from ._view import ReportView, build_view
-from .event_files import EventSource, enriched_table, output_batches, write_event_files
+from .event_files import EventSource, enriched_table, output_lines, write_event_files
 from .html import _render as _render_html
 from .json_doc import _document, _event_lines, dumps_document
 from .markdown import _render as _render_markdown
@@ -78,10 +78,10 @@ def _event_files(
         if parquet is None:
             return
         jsonl = None
-        batches = output_batches(enriched_table(view.observations).to_batches(), view)
-    else:
-        reader = events()
-        batches = output_batches(reader, view)
+        batches = output_lines(enriched_table(view.observations).to_batches(), view,
+                               lines=False, threads=1)
+    else:  # the engine's table: every event, converted on two threads
+        batches = output_lines(events(), view, lines=jsonl is not None)
     with open(jsonl, "wb") if jsonl is not None else contextlib.nullcontext() as fh:
         write_event_files(batches, fh, parquet)
     for path in (jsonl, parquet):
