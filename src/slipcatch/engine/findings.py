@@ -194,8 +194,11 @@ def _network_text(hi: int, lo: int) -> str:
 class Findings:
     """The findings over one enriched table, in a DuckDB connection.
 
-    On construction the table is read once into a temporary table ``sc_read`` holding every
-    event as the analysis reads it (narrow columns only); the methods query it. ``claims``:
+    On construction a temporary view ``sc_read`` defines every event as the analysis reads it
+    (narrow columns only); the methods query it, each query scanning the source (two scans in
+    all: the persona statistics, then the slips of the personas that work under cover). A view,
+    not a table: copying every event into DuckDB made it spill to disk beyond its memory limit
+    (20 M events: 15.6 s and 865 MB against 2.2 s and 414 MB). ``claims``:
     the ``claim_rows`` of the table's e-mail events (without them, e-mails are read without
     their claimed clients). ``unique_ids``: the caller knows that no event id repeats (as
     ``run_local`` does, having checked while writing the sorted table); otherwise repeats
@@ -237,7 +240,7 @@ class Findings:
             QUALIFY row_number() OVER (
                 PARTITION BY id ORDER BY time, NOT cover, category, src_ip) = 1"""
         return f"""
-        CREATE OR REPLACE TEMP TABLE sc_read AS
+        CREATE OR REPLACE TEMP VIEW sc_read AS
         WITH base AS (
             SELECT id, time, persona, starts_with(channel, 'email') AS email, src_ip,
                    ip_hi, ip_lo, asn, country, category AS raw_category, actor AS raw_actor,
