@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slipcatch.analysis import assess
 from slipcatch.engine import local
@@ -323,10 +325,22 @@ def test_sorting_in_memory_gives_the_table_duckdb_gives(
     monkeypatch.setattr(local, "_PART_ROWS", 700)
     monkeypatch.setattr(local, "_CARRY_ROWS", 300)
     monkeypatch.setattr(local, "_LATE_US", 3 * 3600 * 1_000_000)
+    monkeypatch.setattr(local, "_RUN_ROWS", 40)  # rows held back pass on as slices
     tagged = _disordered(seed, 6000, late, late_minutes, repeats, same_second)
     pack = demo_pack()
     merges: list[bool] = []
     merge = local._Spill._merge
+    sliced: list[int] = []
+    gathered = local._gathered
+
+    def counting(table, positions):  # type: ignore[no-untyped-def]
+        # runs of consecutive positions long enough to pass on as slices
+        edges = np.flatnonzero(np.diff(positions) != 1) + 1
+        runs = np.diff(np.concatenate([[0], edges, [len(positions)]]))
+        sliced.extend(int(r) for r in runs if r >= local._RUN_ROWS)
+        yield from gathered(table, positions)
+
+    monkeypatch.setattr(local, "_gathered", counting)
 
     def watched(self, chunk):  # type: ignore[no-untyped-def]
         merges.append(merge(self, chunk))
@@ -350,5 +364,29 @@ def test_sorting_in_memory_gives_the_table_duckdb_gives(
     assert len(merges) >= (5 if all(merges) else 2) and False not in merges[:-1]
     if late_minutes < 180:
         assert all(merges)
+        assert sliced  # rows already in order passed on without a gather
     if late_minutes > 10_000:
         assert merges[-1] is False
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 59), st.integers(1, 30)), max_size=12),
+       st.integers(1, 8), st.integers(1, 5))
+def test_gathered_pieces_are_the_take(runs: list[tuple[int, int]], run_rows: int,
+                                      sort_rows: int) -> None:
+    """``_gathered`` gives the rows ``take`` gives, in order, whatever mix of runs of
+    consecutive positions and scattered ones (a table of two chunks: the slices may cross)."""
+    table = pa.concat_tables([
+        pa.table({"x": pa.array(range(a, b)), "s": [str(i) for i in range(a, b)]})
+        for a, b in ((0, 40), (40, 90))])
+    positions = np.array([p for start, n in runs for p in range(start, min(start + n, 90))],
+                         np.int64)
+    old = (local._RUN_ROWS, local._SORT_ROWS)
+    local._RUN_ROWS, local._SORT_ROWS = run_rows, sort_rows
+    try:
+        pieces = list(local._gathered(table, positions))
+    finally:
+        local._RUN_ROWS, local._SORT_ROWS = old
+    got = pa.concat_tables(pieces) if pieces else table.slice(0, 0)
+    assert got.column("x").to_pylist() == positions.tolist()
+    assert got.column("s").to_pylist() == [str(p) for p in positions]

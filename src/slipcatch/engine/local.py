@@ -27,6 +27,7 @@ from typing import TypeVar
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -151,6 +152,31 @@ def _sort_order(table: pa.Table) -> pa.Array:
     return pc.sort_indices(table, sort_keys=[(k, "ascending") for k in _ORDER])
 
 
+#: Rows in a row of consecutive positions that ``_gathered`` passes on as a slice.
+_RUN_ROWS = 1024
+
+
+def _gathered(table: pa.Table, positions: npt.NDArray[np.int64]) -> Iterator[pa.Table]:
+    """``table.take(positions)`` in pieces: a run of at least ``_RUN_ROWS`` consecutive
+    positions as a slice of ``table`` (no copy: the rows held back from the chunk before,
+    already in order, come first in every chunk), the rest gathered ``_SORT_ROWS`` at a time
+    (one large gather would fault in fresh memory for all of it at once)."""
+    if len(positions) == 0:
+        return
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [len(positions)]])
+    done = 0
+    for a, b in zip(starts[(ends - starts) >= _RUN_ROWS].tolist(),
+                    ends[(ends - starts) >= _RUN_ROWS].tolist(), strict=True):
+        for start in range(done, a, _SORT_ROWS):
+            yield table.take(pa.array(positions[start:min(start + _SORT_ROWS, a)]))
+        yield table.slice(int(positions[a]), b - a)
+        done = b
+    for start in range(done, len(positions), _SORT_ROWS):
+        yield table.take(pa.array(positions[start:min(start + _SORT_ROWS, len(positions))]))
+
+
 class _Spill:
     """Enriched batches in arrival order in, the table sorted by (time, id) out.
 
@@ -223,11 +249,12 @@ class _Spill:
         if self.cutoff is not None:
             cutoff = max(cutoff, self.cutoff)
         k = int(np.searchsorted(us, cutoff))
-        for start in range(0, k, _SORT_ROWS):
-            part = table.take(order.slice(start, min(_SORT_ROWS, k - start)))
+        positions = order.to_numpy()
+        for part in _gathered(table, positions[:k]):
             for batch in part.to_batches():
                 self._run().write(batch)
-        self.carry = table.take(order.slice(k)) if k < len(us) else None
+        self.carry = (pa.concat_tables(list(_gathered(table, positions[k:])))
+                      if k < len(us) else None)
         self.cutoff = cutoff
         return True
 
