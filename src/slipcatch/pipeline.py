@@ -315,7 +315,7 @@ def analyze(
             # read as a stream of record batches, repeated events dropped by the engine's sort
             # (memory flat with the input); its parsing workers start importing while the
             # pack loads
-            stream = ColumnarIngest(list(paths), options,
+            stream = ColumnarIngest(list(paths), options, sorted_blocks=True,
                                     workers=min(READ_WORKERS, os.cpu_count() or 1))
             cleanup.callback(stream.close)  # the workers, after an error before the reading
             stream.start()

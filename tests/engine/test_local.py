@@ -390,3 +390,45 @@ def test_gathered_pieces_are_the_take(runs: list[tuple[int, int]], run_rows: int
     got = pa.concat_tables(pieces) if pieces else table.slice(0, 0)
     assert got.column("x").to_pylist() == positions.tolist()
     assert got.column("s").to_pylist() == [str(p) for p in positions]
+
+
+def test_blocks_sorted_by_the_workers_give_the_same_table(tmp_path: Path) -> None:
+    """``ColumnarIngest(sorted_blocks=True)`` (what ``analyze`` reads with): worker batches in
+    the engine's order, ties (repeated lines) in line order; the engine's table, the repeats
+    dropped by file, the findings and the observations are those of the reading in line
+    order in one process."""
+    from datetime import UTC, datetime
+
+    from slipcatch.evidence import ColumnarIngest, ReadOptions
+    from slipcatch.evidence.bulk._columnar import BLOCK_ORDER
+
+    assert [k for k, _ in BLOCK_ORDER] == list(local._ORDER[:3])
+    rng = np.random.default_rng(7)
+    start = datetime(2014, 11, 24, tzinfo=UTC).timestamp()
+    seconds = np.sort(rng.integers(0, 600, 3000))  # about 5 lines a second, many ties
+    lines = []
+    for k, s in enumerate(seconds):
+        stamp = datetime.fromtimestamp(start + int(s), UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+        ip = f"{rng.integers(1, 5)}.{rng.integers(0, 3)}.0.{rng.integers(1, 9)}"
+        user = f"u{rng.integers(0, 6)}" if k % 5 else "-"
+        lines.append(f'{ip} - {user} [{stamp}] "GET /p{k % 7} HTTP/1.1" 200 {k % 90} "-" "ua"')
+        if k % 41 == 0:
+            lines.append(lines[-1])  # a repeat: same event
+        if k % 97 == 0:
+            lines.append(f"{ip} odd line {k}")  # rejected
+    (tmp_path / "a.log").write_text("\n".join(lines) + "\n")
+    (tmp_path / "b.log").write_text("\n".join(lines[::3]) + "\n")  # repeats across files
+    pack = demo_pack()
+    runs = {}
+    for name, kw in (("alone", {}), ("workers", {"workers": 2, "parallel_bytes": 0,
+                                                 "sorted_blocks": True})):
+        stream = ColumnarIngest([tmp_path / "a.log", tmp_path / "b.log"], ReadOptions(),
+                                batch_lines=97, **kw)
+        runs[name] = (run_local(stream.tagged(), pack, spill_dir=tmp_path / name, dedupe=True,
+                                assess_all=3), stream)
+    (got, got_stream), (want, want_stream) = runs["workers"], runs["alone"]
+    assert pq.read_table(got.events_path).equals(pq.read_table(want.events_path))
+    assert got.duplicates == want.duplicates and sum(want.duplicates.values()) > 1000
+    assert got.slips.equals(want.slips) and got.persona_stats.equals(want.persona_stats)
+    assert got.observations == want.observations and got.remainder == want.remainder
+    assert got_stream.files == want_stream.files

@@ -170,11 +170,19 @@ def _gathered(table: pa.Table, positions: npt.NDArray[np.int64]) -> Iterator[pa.
     for a, b in zip(starts[(ends - starts) >= _RUN_ROWS].tolist(),
                     ends[(ends - starts) >= _RUN_ROWS].tolist(), strict=True):
         for start in range(done, a, _SORT_ROWS):
-            yield table.take(pa.array(positions[start:min(start + _SORT_ROWS, a)]))
+            yield _take(table, positions[start:min(start + _SORT_ROWS, a)])
         yield table.slice(int(positions[a]), b - a)
         done = b
     for start in range(done, len(positions), _SORT_ROWS):
-        yield table.take(pa.array(positions[start:min(start + _SORT_ROWS, len(positions))]))
+        yield _take(table, positions[start:min(start + _SORT_ROWS, len(positions))])
+
+
+def _take(table: pa.Table, positions: npt.NDArray[np.int64]) -> pa.Table:
+    """``table.take(positions)`` from the slice of ``table`` the positions span: taking from
+    a table of many chunks joins every chunk of every column first (the whole table, for a
+    few rows at the edge of two sorted blocks)."""
+    low, high = int(positions.min()), int(positions.max())
+    return table.slice(low, high - low + 1).take(pa.array(positions - low))
 
 
 class _Spill:
@@ -418,7 +426,7 @@ def _write_sorted(con: duckdb.DuckDBPyConnection, rows: str, out: Path,
 def _remainder(con: duckdb.DuckDBPyConnection, events: str) -> Remainder:
     """The events of the personas not in ``sc_selected``, summarised."""
     con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE sc_rest AS
+    CREATE OR REPLACE TEMP VIEW sc_rest AS
     SELECT persona, src_ip, category, country FROM read_parquet({_sql_text(events)})
     WHERE persona NOT IN (SELECT persona FROM sc_selected)
     """)

@@ -346,13 +346,25 @@ def _warm() -> None:
     import slipcatch.evidence.bulk._zeek  # noqa: F401
 
 
+#: The order of the rows of a batch from a worker when the reader asks for sorted blocks
+#: (``ColumnarIngest.sorted_blocks``): that of the engine's table (``engine.local``), rows of
+#: equal keys kept in line order (Arrow's sort is stable).
+BLOCK_ORDER = (("time", "ascending"), ("id", "ascending"), ("src_ip", "ascending"))
+
+
 def _handed_over(
-    folder: str, parse: Callable[..., tuple[pa.RecordBatch, list[Rejection]]], *args: object
+    folder: str, ordered: bool, parse: Callable[..., tuple[pa.RecordBatch, list[Rejection]]],
+    *args: object,
 ) -> tuple[str, list[Rejection]]:
-    """``parse(*args)`` in a worker, its batch handed back as an Arrow IPC file in ``folder``
-    (the name is returned): the reading process maps it instead of receiving it pickled
-    through a pipe (which copied every byte three more times)."""
+    """``parse(*args)`` in a worker, its batch (sorted by ``BLOCK_ORDER`` when ``ordered``)
+    handed back as an Arrow IPC file in ``folder`` (the name is returned): the reading
+    process maps it instead of receiving it pickled through a pipe (which copied every byte
+    three more times)."""
     batch, rejections = parse(*args)
+    if ordered and batch.num_rows > 1:
+        order = pc.sort_indices(batch, sort_keys=BLOCK_ORDER).to_numpy()
+        if np.any(order != np.arange(len(order))):
+            batch = batch.take(pa.array(order))
     fd, name = tempfile.mkstemp(suffix=".arrow", dir=folder)
     os.close(fd)
     with pa.OSFile(name, "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
@@ -419,10 +431,15 @@ class ColumnarIngest:
         batch_lines: int = 32_768,
         workers: int = 1,
         parallel_bytes: int = PARALLEL_BYTES,
+        sorted_blocks: bool = False,
     ):
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
         self.paths = list(paths)
+        #: A batch parsed by a worker comes sorted by ``BLOCK_ORDER`` instead of in line order
+        #: (the worker sorts the block it just built: the engine's sort then finds it in
+        #: order, and passes it on without gathering its rows again).
+        self.sorted_blocks = sorted_blocks
         self.options = options
         self.sink = sink
         self.batch_lines = max(1, int(batch_lines))
@@ -460,7 +477,8 @@ class ColumnarIngest:
             self.sink(rejection)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """The events of every file, in walk order and line order, de-duplicated.
+        """The events of every file, in walk order and line order (with ``sorted_blocks``,
+        a batch parsed by a worker in ``BLOCK_ORDER``), de-duplicated.
 
         Raises:
             EvidenceError: a path does not exist or cannot be read.
@@ -469,7 +487,8 @@ class ColumnarIngest:
             yield batch
 
     def tagged(self) -> Iterator[tuple[int, pa.RecordBatch]]:
-        """The events of every file, in walk order and line order, *not* de-duplicated, each
+        """The events of every file, in walk order and line order (with ``sorted_blocks``,
+        a batch parsed by a worker in ``BLOCK_ORDER``), *not* de-duplicated, each
         batch with the index in ``files`` its file's account takes. Until ``settle()`` the
         accounts count every event read as an event (no duplicates); nothing is kept per event,
         so memory does not grow with the input.
@@ -619,13 +638,14 @@ class ColumnarIngest:
                 elif isinstance(block, Span):
                     with _bare_main():
                         pending.append(pool.submit(
-                            _handed_over, self._folder, parse_span, ctx, source.path, block))
+                            _handed_over, self._folder, self.sorted_blocks, parse_span, ctx,
+                            source.path, block))
                 else:
                     lines, first = block
                     with _bare_main():
                         pending.append(pool.submit(
-                            _handed_over, self._folder, parse_block, ctx, b"\n".join(lines),
-                            first))
+                            _handed_over, self._folder, self.sorted_blocks, parse_block, ctx,
+                            b"\n".join(lines), first))
                 while len(pending) > 2 * self.workers or (
                         pending and isinstance(pending[0], Problem)):
                     yield _result(pending.popleft())
