@@ -362,6 +362,9 @@ def analyze(
             coverage=found.coverage,
             remainder=found.remainder,
         )
+        # The reports need the assessment only: the pack's tables (about 330 MB with the
+        # lookup's fast paths) are let go before they are written.
+        del pack
         outputs: dict[str, Path] = {}
         if out is not None and rejected is not None:
             from slipcatch.report import write_reports
