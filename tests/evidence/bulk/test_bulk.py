@@ -579,3 +579,22 @@ def test_workers_started_ahead_read_alike_and_stop(tmp_path: Path) -> None:
     assert small._pool is None
     with pytest.raises(EvidenceError):
         ColumnarIngest([tmp_path / "missing"], ReadOptions(), workers=2).start()
+
+
+def test_a_range_of_a_file_that_shrank_is_an_evidence_error(tmp_path: Path) -> None:
+    """A worker reads its block from the file: when the file holds fewer bytes than when it
+    was hashed and counted, the reading fails with a clear error, not short events."""
+    from slipcatch.evidence.bulk._columnar import Span, _read_range, parse_span
+
+    path = tmp_path / "a.log"
+    path.write_bytes(LINE + b"\n" + LINE + b"\n")
+    assert _read_range(path, "a.log", 0, len(LINE)) == LINE
+    ctx = _ctx()
+    batch, rejections = parse_span(ctx, path, Span(0, len(LINE) * 2 + 1, 1))
+    assert batch.num_rows == 2 and rejections == []
+    path.write_bytes(LINE[:10])
+    with pytest.raises(EvidenceError, match="changed while it was read"):
+        parse_span(ctx, path, Span(0, len(LINE), 1))
+    path.unlink()
+    with pytest.raises(EvidenceError, match="cannot read"):
+        _read_range(path, "a.log", 0, 5)
