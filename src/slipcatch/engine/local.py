@@ -243,21 +243,20 @@ class _Spill:
 
     def _merge(self, chunk: pa.Table) -> bool:
         """Add a chunk to the run; False (nothing done) when a row of it is older than the
-        rows already written. The sorted rows are gathered a batch at a time as they are
-        written (one large gather would fault in fresh memory for the whole chunk)."""
+        rows already written. The sorted rows go to the run as ``_gathered`` gives them:
+        rows already in place as slices, the rest gathered a batch at a time."""
         us = time_micros(chunk.column("time"))
         if self.cutoff is not None and int(us.min()) < self.cutoff:
             return False
         table = chunk if self.carry is None else pa.concat_tables([self.carry, chunk])
-        order = _sort_order(table)
-        us = time_micros(table.column("time"))[order.to_numpy()]
+        positions = _sort_order(table).to_numpy()
+        us = time_micros(table.column("time"))[positions]
         cutoff = int(us[-1]) - _LATE_US
         if len(us) - int(np.searchsorted(us, cutoff)) > _CARRY_ROWS:
             cutoff = int(us[len(us) - _CARRY_ROWS])
         if self.cutoff is not None:
             cutoff = max(cutoff, self.cutoff)
         k = int(np.searchsorted(us, cutoff))
-        positions = order.to_numpy()
         for part in _gathered(table, positions[:k]):
             for batch in part.to_batches():
                 self._run().write(batch)

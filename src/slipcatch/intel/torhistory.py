@@ -178,7 +178,6 @@ class TorIndex:
         given with ``--intel``); they count as coverage for both families."""
         self.keys = key16(th["th_hi"], th["th_lo"])  # sorted by address, then first
         # The keys with a zero high half (every IPv4 address) lead the order; their low
-        # halves, as integers, answer most queries without comparing 16-byte strings.
         # halves, as integers, answer most queries without comparing 16-byte strings: each
         # distinct low half once (``low``) with where its keys start (``low_start``), and a
         # bit per IPv4 /24 holding any of them, so most IPv4 queries end at one bit test.

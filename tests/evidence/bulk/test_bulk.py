@@ -577,6 +577,10 @@ def test_workers_started_ahead_read_alike_and_stop(tmp_path: Path) -> None:
     small = ColumnarIngest([tmp_path], ReadOptions(), workers=2)  # below 64 MiB: no workers
     small.start()
     assert small._pool is None
+    mapped = ReadOptions(persona_map=PersonaMap.from_pairs([("bob", "Bob")]))
+    with_map = ColumnarIngest([tmp_path], mapped, workers=2, parallel_bytes=0)
+    with_map.start()  # a persona map keeps the parse in this process: none started
+    assert with_map._pool is None
     with pytest.raises(EvidenceError):
         ColumnarIngest([tmp_path / "missing"], ReadOptions(), workers=2).start()
 

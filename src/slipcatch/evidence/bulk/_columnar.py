@@ -518,17 +518,18 @@ class ColumnarIngest:
                                             duplicates=account.duplicates + count)
 
     def start(self) -> None:
-        """Start the worker processes now if the reading will use them (``workers`` > 1 and
-        a file of at least ``parallel_bytes``), so that they import the readers (about a
-        second each) while the caller prepares, e.g. loads the intel pack. Optional: the
-        reading starts them when it needs them. ``close()`` stops them if it never runs.
+        """Start the worker processes now if the reading may use them (``workers`` > 1, no
+        persona map, and a file of at least ``parallel_bytes``), so that they import the
+        readers (about a second each) while the caller prepares, e.g. loads the intel pack.
+        Optional: the reading starts them when it needs them. ``close()`` stops them if it
+        never runs.
 
         Raises:
             EvidenceError: a path does not exist or cannot be read.
         """
-        if self.workers < 2 or self._pool is not None:
+        if self._pool is not None:
             return
-        if any(not isinstance(p, Skipped) and _size(p) >= self.parallel_bytes
+        if any(not isinstance(p, Skipped) and self._may_parallel(_size(p))
                for p in self._entries()):
             pool = self._start_pool()
             with _bare_main():
@@ -604,8 +605,12 @@ class ColumnarIngest:
         file of at least ``parallel_bytes`` whose blocks read alike wherever they are parsed
         (access logs and tables carry no state from block to block; a persona map does, its
         patterns' time-out counts, so not with one)."""
+        return ctx.fmt in _STATELESS and self._may_parallel(size)
+
+    def _may_parallel(self, size: int) -> bool:
+        """``_parallel`` but for the format (``start`` decides before any file is sniffed)."""
         return (self.workers > 1 and size >= self.parallel_bytes
-                and ctx.fmt in _STATELESS and self.options.persona_map is None)
+                and self.options.persona_map is None)
 
     def _parsed(
         self, source: Source, ctx: ChunkContext
