@@ -9,11 +9,19 @@ import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 
+import pyarrow as pa
+
 from slipcatch.errors import UsageError
 from slipcatch.model import Assessment
 
 from ._view import ReportView, build_view
-from .event_files import EventSource, enriched_table, output_lines, write_event_files
+from .event_files import (
+    EventSource,
+    enriched_table,
+    output_batches,
+    output_lines,
+    write_event_files,
+)
 from .html import _render as _render_html
 from .json_doc import _document, _event_lines, dumps_document
 from .markdown import _render as _render_markdown
@@ -78,8 +86,8 @@ def _event_files(
         if parquet is None:
             return
         jsonl = None
-        batches = output_lines(enriched_table(view.observations).to_batches(), view,
-                               lines=False, threads=1)
+        batches: Iterable[pa.RecordBatch | tuple[pa.RecordBatch, bytes]] = output_batches(
+            enriched_table(view.observations).to_batches(), view)
     else:  # the engine's table: every event, converted on two threads
         batches = output_lines(events(), view, lines=jsonl is not None)
     with open(jsonl, "wb") if jsonl is not None else contextlib.nullcontext() as fh:
