@@ -160,9 +160,11 @@ def _fast_rows(ctx: ChunkContext, data: pa.Array, nums: pa.Array) -> dict | None
     valid, utc = _times(df["stamp"])
     ip = _canonical(df["client"])
     taken = valid & ip.is_not_null().to_numpy()
-    keep = pl.Series(taken)
-    df = df.with_columns(ip.alias("ip")).filter(keep)
-    used_lines = data.filter(pa.array(taken))
+    df = df.with_columns(ip.alias("ip"))
+    used_lines = data
+    if not taken.all():  # nearly always all are: filtering copies every column
+        df = df.filter(pl.Series(taken))
+        used_lines = data.filter(pa.array(taken))
     users = df["user"]
     if ctx.options.persona_map is None:  # persona_for without a map: the user, if any
         persona = df.select(
@@ -230,43 +232,46 @@ def _jq(expr: pl.Expr, quotes: bool) -> pl.Expr:
 def _attributes(df: pl.DataFrame) -> pl.Series:
     """``json_text`` of the per-line reader's attributes, built column-wise (keys in order).
 
-    Most lines carry the same seven attributes (bytes, method, path, protocol, referer, status,
-    user agent; no ident, quotes only where JSON allows them unescaped): those are written with
-    one template, five times cheaper than deciding each key; the rest key by key.
+    Most lines carry a method, path and protocol, a status and a user agent, no ident, and
+    quotes only where JSON allows them unescaped; a byte count and a referer may be there or
+    be ``-`` (half the lines of a real log have no referer). Those are written with one
+    template whose two optional keys are the only pieces decided per line, several times
+    cheaper than deciding each key; the rest key by key (``_by_key``).
     """
     words = pl.col("request").str.splitn(" ", 4)
     three = words.struct.field("field_2").is_not_null() & words.struct.field("field_3").is_null()
-    present = [
-        pl.col(c).is_not_null() & (pl.col(c) != "-")
-        for c in ("bytes", "referer", "status", "agent")
-    ]
+    present = [pl.col(c).is_not_null() & (pl.col(c) != "-") for c in ("status", "agent")]
     plain = ~pl.col("bytes").str.contains('"', literal=True) & ~pl.col("status").str.contains(
         '"', literal=True
     )
-    common = df.select(
-        pl.all_horizontal(*present, three, pl.col("ident") == "-", plain).alias("c")
-    )["c"]
-    template = df.select(
+    has_bytes = pl.col("bytes") != "-"
+    has_referer = pl.col("referer").is_not_null() & (pl.col("referer") != "-")
+    out = df.select(
+        pl.all_horizontal(*present, three, pl.col("ident") == "-", plain).alias("c"),
         pl.concat_str(
             [
-                pl.lit('{"bytes": "'),
-                pl.col("bytes"),
-                pl.lit('", "method": "'),
+                pl.lit("{"),
+                pl.when(has_bytes)
+                .then(pl.concat_str([pl.lit('"bytes": "'), pl.col("bytes"), pl.lit('", ')]))
+                .otherwise(pl.lit("")),
+                pl.lit('"method": "'),
                 words.struct.field("field_0"),
                 pl.lit('", "path": "'),
                 words.struct.field("field_1"),
                 pl.lit('", "protocol": "'),
                 words.struct.field("field_2"),
-                pl.lit('", "referer": "'),
-                pl.col("referer"),
+                pl.when(has_referer)
+                .then(pl.concat_str([pl.lit('", "referer": "'), pl.col("referer")]))
+                .otherwise(pl.lit("")),
                 pl.lit('", "status": "'),
                 pl.col("status"),
                 pl.lit('", "user_agent": "'),
                 pl.col("agent"),
                 pl.lit('"}'),
             ]
-        ).alias("a")
-    )["a"]
+        ).alias("a"),
+    )
+    common, template = out["c"], out["a"]
     if common.all():
         return template
     others = (~common).arg_true()
