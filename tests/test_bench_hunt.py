@@ -241,3 +241,42 @@ def test_short_run_is_correct(tmp_path: Path, intel_cache: None) -> None:
         assert "slipcatch-spark" in doc["skipped"]
         assert "skipped" in done.stdout
     assert f"found {slips['found']}/{slips['planted']}" in done.stdout
+
+
+@pytest.mark.slow
+def test_floor_measures_the_ids_the_reader_makes(
+    gen: ModuleType, tmp_path: Path, intel_cache: None
+) -> None:
+    """benchmarks/hunt/floor.py: its two ways of computing event ids give exactly the ids of
+    the bulk reader's events, every line is an event, and every part is measured."""
+    log = tmp_path / "a.log"
+    gen.generate(20_000, log, seed=5, quiet=True)
+    done = subprocess.run(
+        [sys.executable, str(HUNT / "floor.py"), "--log", str(log), "--lines", "5000",
+         "--repeat", "1", "--json"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    res = json.loads(done.stdout)
+    assert res["correct"] is True and res["problems"] == []
+    assert res["lines"] == 5000 and 0 < res["strict_lines"] <= 5000
+    assert set(res["us_per_line"]) == {"anchor", "event ids, hashlib", "event ids, DuckDB",
+                                       "strict-shape check", "bulk parse"}
+    assert all(v > 0 for v in res["us_per_line"].values())
+
+
+def test_floor_ids_are_model_event_ids() -> None:
+    """The ids the floor script computes are ``model.event_id`` of the record's digest,
+    worked out here for one record by the model's own function."""
+    from datetime import UTC, datetime
+    from hashlib import sha256
+
+    from slipcatch.model import event_id
+
+    floor = _load("floor.py")
+    raw = b'192.0.2.7 - bob [13/Jan/2024:01:00:00 +0100] "GET / HTTP/1.1" 200 12 "-" "ua"'
+    key = b"web\x1f2024-01-13T00:00:00+00:00\x1f192.0.2.7\x1fbob\x1f"
+    want = event_id("web", datetime(2024, 1, 13, tzinfo=UTC), "192.0.2.7", "bob",
+                    sha256(raw).hexdigest())
+    assert floor.ids_hashlib([key], [raw]) == [want]
+    assert floor.ids_duckdb([key], [raw]) == [want]
