@@ -155,15 +155,22 @@ def test_which_odd_lines_the_vectorised_path_takes() -> None:
 
     data = pa.array(ODD, pa.large_binary())
     strict = pc.match_substring_regex(data.view(pa.large_string()), _STRICT).to_pylist()
-    # The plain line, the unusual-but-strict ones (a request of "-", a lowercase month with a
-    # quote in the status and text after the pair, a double space inside the request, a bare
-    # IPv6 address to canonicalise), and the leap second (strict shape, invalid stamp).
-    assert [k for k, hit in enumerate(strict) if hit] == [0, 6, 7, 8, 11]
-    rows = _fast_rows(_ctx(), data.filter(pa.array(strict)), pa.array([1, 7, 8, 9, 12]))
+    # The plain line, a virtual host first (vhost_combined), the unusual-but-strict ones (a
+    # request of "-", a lowercase month with a quote in the status and text after the pair, a
+    # double space inside the request, a bare IPv6 address to canonicalise), and the leap
+    # second (strict shape, invalid stamp).
+    assert [k for k, hit in enumerate(strict) if hit] == [0, 1, 6, 7, 8, 11]
+    rows = _fast_rows(_ctx(), data.filter(pa.array(strict)), pa.array([1, 2, 7, 8, 9, 12]))
     assert rows is not None
-    assert rows["taken"].to_pylist() == [True, True, True, True, False]
-    assert rows["src_ip"].to_pylist()[1] == "2001:db8::1"
+    assert rows["taken"].to_pylist() == [True, True, True, True, True, False]
+    assert rows["src_ip"].to_pylist()[1:3] == ["203.0.113.8", "2001:db8::1"]
     attrs = [json.loads(a) for a in rows["attributes"].to_pylist()]
+    assert attrs[0]["user_agent"] == "UA x" and "vhost" not in attrs[0]
+    assert rows["attributes"].to_pylist()[1] == (
+        '{"bytes": "1", "method": "GET", "path": "/", "protocol": "HTTP/1.1", "status": "200", '
+        '"vhost": "www.example.org:443"}'
+    )
+    del attrs[0]
     assert attrs[1] == {}  # request, status and bytes all "-"; a lone quoted "x" is no pair
     assert attrs[2] == {
         "bytes": '1"',
@@ -174,6 +181,42 @@ def test_which_odd_lines_the_vectorised_path_takes() -> None:
     }
     # Four words when split on single spaces: kept whole; one quoted field is no referer.
     assert attrs[3] == {"bytes": "1", "request": "GET /  HTTP/1.1", "status": "200"}
+
+
+#: A first field before the client: a virtual host (with or without a port, or "-"), or an
+#: address, which makes the field a list of clients (``xff``, the per-line reader's) — and a
+#: client that is no address after a virtual host (rejected as the per-line reader does).
+VHOSTS = [
+    b'www.example.org:443 203.0.113.8 - bob [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1'
+    b' "http://r/" "UA"',
+    b'www.example.org 2001:DB8::5 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 - "-" "u"',
+    b'- 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "UA"',
+    b'198.51.100.1 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "UA"',
+    b'2001:db8::1 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "UA"',
+    b'198.51.100.1:80 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
+    b'host.example cafe - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "UA"',
+    b'host.example 203.0.113.999 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
+    b'a b 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "UA"',
+    b'h!#+-Z]~ 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "a b" 200 1 "-" "UA"',
+]
+
+
+@pytest.mark.parametrize("batch_lines", [1, 4, 1000])
+def test_virtual_hosts_match_the_per_line_reader(tmp_path: Path, batch_lines: int) -> None:
+    path = tmp_path / "other_vhosts_access.log"
+    path.write_bytes(b"\n".join(VHOSTS) + b"\n")
+    _both([path], ReadOptions(), batch_lines)
+    data = pa.array(VHOSTS, pa.large_binary())
+    rows = _fast_rows(_ctx(), data, pa.array(np.arange(1, len(VHOSTS) + 1), pa.int64()))
+    assert rows is not None  # (every line is given; the strict check is not applied here)
+    # virtual hosts taken ("198.51.100.1:80" is no address to either reader: a host name);
+    # an address first (a client list) and bad clients left to the per-line reader
+    assert rows["taken"].to_pylist()[:8] == [True, True, True, False, False, True, False,
+                                             False]
+    assert json.loads(rows["attributes"].to_pylist()[1]) == {
+        "method": "GET", "path": "/", "protocol": "HTTP/1.1", "status": "200",
+        "user_agent": "u", "vhost": "www.example.org"}
+    assert rows["src_ip"].to_pylist()[1] == "2001:db8::5"
 
 
 #: Referer and agent after runs of spaces: the per-line reader's ``\s+`` takes the pair (a fuzz

@@ -1,12 +1,13 @@
 """Access logs in bulk: a strict vectorised path for lines of the common shape.
 
 A line takes the fast path when it is printable ASCII without backslashes and has exactly the
-shape ``ADDRESS IDENT USER [dd/Mon/yyyy:hh:mm:ss +zzzz] "REQUEST" STATUS BYTES`` (optionally
-followed by ``"REFERER" "AGENT"`` and anything after), single spaces apart, with a valid stamp
-(year 1971-2098, so the UTC time is always plausible) and an address that parses. On such a line
-the per-line reader's regex and client parser can only split it one way, which is the way the
-fast path splits it. Everything else goes through ``weblog.read``: the per-line reader decides
-exactly the lines it always did.
+shape ``[VHOST] ADDRESS IDENT USER [dd/Mon/yyyy:hh:mm:ss +zzzz] "REQUEST" STATUS BYTES``
+(optionally followed by ``"REFERER" "AGENT"`` and anything after), single spaces apart, with a
+valid stamp (year 1971-2098, so the UTC time is always plausible) and an address that parses;
+``VHOST`` (Apache's ``vhost_combined``: ``%v:%p`` first) is a token without a comma or a quote
+that is not itself an address. On such a line the per-line reader's regex and client parser can
+only split it one way, which is the way the fast path splits it. Everything else goes through
+``weblog.read``: the per-line reader decides exactly the lines it always did.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ _NS = r"[!-\[\]-~]"  # printable, not space, not backslash
 _TOK = r"[!-Z\]-~]"  # the same without "["
 _QC = r"[ !#-\[\]-~]"  # printable or space, not '"', not backslash
 _ANY = r"[ -\[\]-~]"  # printable or space, not backslash
+_VH = r"[!#-+\x2D-Z\]-~]"  # printable, not space, '"', ',', '[' or backslash
 _STRICT = (
-    rf"^[0-9A-Fa-f:.]+ {_TOK}+ {_TOK}+ "
+    rf"^(?:{_VH}+ )?[0-9A-Fa-f:.]+ {_TOK}+ {_TOK}+ "
     r"\[[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\] "
     rf'"{_QC}*" {_NS}+ {_NS}+(?: "{_QC}*" "{_QC}*")?{_ANY}*$'
 )
@@ -98,7 +100,8 @@ def _mask(n: int, indices: pa.Array) -> pa.Array:
 #: take the leftmost-first match). The optional referer and agent may follow after any run of
 #: spaces (the per-line reader's ``\s+``; the strict shape lets its free tail hold them).
 _FIELDS = (
-    r"^(?P<client>[^ ]+) (?P<ident>[^ ]+) (?P<user>[^ ]+) \[(?P<stamp>[^\]]{26})\] "
+    r"^(?:(?P<vhost>[^ ]+) )?(?P<client>[^ ]+) (?P<ident>[^ ]+) (?P<user>[^ ]+) "
+    r"\[(?P<stamp>[^\]]{26})\] "
     r'"(?P<request>[^"]*)" (?P<status>[^ ]+) (?P<bytes>[^ ]+)'
     r'(?: +"(?P<referer>[^"]*)" +"(?P<agent>[^"]*)")?'
 )
@@ -159,7 +162,7 @@ def _fast_rows(ctx: ChunkContext, data: pa.Array, nums: pa.Array) -> dict | None
     df = _split(pl.from_arrow(data.view(pa.large_string())))  # type: ignore[arg-type]
     valid, utc = _times(df["stamp"])
     ip = _canonical(df["client"])
-    taken = valid & ip.is_not_null().to_numpy()
+    taken = valid & ip.is_not_null().to_numpy() & _hosts(df["vhost"])
     df = df.with_columns(ip.alias("ip"))
     used_lines = data
     if not taken.all():  # nearly always all are: filtering copies every column
@@ -203,6 +206,17 @@ def _fast_rows(ctx: ChunkContext, data: pa.Array, nums: pa.Array) -> dict | None
     }
 
 
+def _hosts(vhost: pl.Series) -> np.ndarray:
+    """Whether each line's first field is what the per-line reader takes for a virtual host:
+    absent (three fields before the stamp), or a token that is not an address (one that is
+    makes the line a list of clients, ``xff``: such lines go back to the per-line path)."""
+    if vhost.null_count() == len(vhost):
+        return np.ones(len(vhost), dtype=bool)
+    named = {v: parse_address(v)[0] is None for v in vhost.drop_nulls().unique().to_list()}
+    host = vhost.replace_strict(named, default=None, return_dtype=pl.Boolean)
+    return np.asarray(host.fill_null(True).to_numpy(), dtype=bool)
+
+
 #: ``_common._CANONICAL_V4`` anchored for polars (RE2-like: the same ASCII classes).
 _CANONICAL_V4_FULL = f"^{_CANONICAL_V4.pattern}$"
 
@@ -234,9 +248,10 @@ def _attributes(df: pl.DataFrame) -> pl.Series:
 
     Most lines carry a method, path and protocol, a status and a user agent, no ident, and
     quotes only where JSON allows them unescaped; a byte count and a referer may be there or
-    be ``-`` (half the lines of a real log have no referer). Those are written with one
-    template whose two optional keys are the only pieces decided per line, several times
-    cheaper than deciding each key; the rest key by key (``_by_key``).
+    be ``-`` (half the lines of a real log have no referer), a virtual host there or not.
+    Those are written with one template whose three optional keys are the only pieces decided
+    per line, several times cheaper than deciding each key; the rest key by key
+    (``_by_key``).
     """
     words = pl.col("request").str.splitn(" ", 4)
     three = words.struct.field("field_2").is_not_null() & words.struct.field("field_3").is_null()
@@ -267,6 +282,9 @@ def _attributes(df: pl.DataFrame) -> pl.Series:
                 pl.col("status"),
                 pl.lit('", "user_agent": "'),
                 pl.col("agent"),
+                pl.when(pl.col("vhost").is_not_null())
+                .then(pl.concat_str([pl.lit('", "vhost": "'), pl.col("vhost")]))
+                .otherwise(pl.lit("")),
                 pl.lit('"}'),
             ]
         ).alias("a"),
@@ -309,6 +327,7 @@ def _by_key(df: pl.DataFrame) -> pl.Series:
             "user_agent", pl.col("agent").is_not_null() & (pl.col("agent") != "-"),
             pl.col("agent"),
         ),
+        piece("vhost", pl.col("vhost").is_not_null(), pl.col("vhost")),
     ]  # fmt: skip
     body = pl.concat_str(pieces, separator=", ", ignore_nulls=True)
     return df.select(pl.concat_str([pl.lit("{"), body, pl.lit("}")]).alias("a"))["a"]
