@@ -30,7 +30,7 @@ The figures and what they mean for the target are in benchmarks/README.md ("Hunt
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import json
 import sys
 import tempfile
@@ -45,13 +45,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 
-def _module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"slipcatch_bench_hunt_{name}", HERE / name)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+def _sibling(name: str) -> ModuleType:
+    """A script of this folder (``run``, ``anchors``) as a module."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    return importlib.import_module(name)
 
 
 def head(log: Path, lines: int) -> bytes:
@@ -161,8 +159,8 @@ def run(log: Path, lines: int, repeat: int, workdir: Path) -> dict[str, Any]:
     from slipcatch.evidence.bulk._columnar import parse_block
     from slipcatch.evidence.bulk._weblog import _STRICT
 
-    hunt_run = _module("run.py")
-    anchors = _module("anchors.py")
+    hunt_run = _sibling("run")
+    anchors = _sibling("anchors")
     truth_file = log.with_name(log.name + ".truth.json")
     if not truth_file.is_file():
         raise SystemExit(f"no truth file beside the log: {truth_file}")
