@@ -45,6 +45,7 @@ TOKENS = [
     b"fe80::1%eth0",
     b"www.example.org:443 ",
     b"198.51.100.1:80 ",
+    b"10.0.0.1, ",
     b", ",
     b"\r",
     b"\xff",

@@ -157,13 +157,15 @@ def test_which_odd_lines_the_vectorised_path_takes() -> None:
     strict = pc.match_substring_regex(data.view(pa.large_string()), _STRICT).to_pylist()
     # The plain line, a virtual host first (vhost_combined), the unusual-but-strict ones (a
     # request of "-", a lowercase month with a quote in the status and text after the pair, a
-    # double space inside the request, a bare IPv6 address to canonicalise), and the leap
-    # second (strict shape, invalid stamp).
-    assert [k for k, hit in enumerate(strict) if hit] == [0, 1, 6, 7, 8, 11]
-    rows = _fast_rows(_ctx(), data.filter(pa.array(strict)), pa.array([1, 2, 7, 8, 9, 12]))
+    # double space inside the request, a bare IPv6 address to canonicalise), the leap second
+    # (strict shape, invalid stamp) and a list of clients.
+    assert [k for k, hit in enumerate(strict) if hit] == [0, 1, 6, 7, 8, 11, 13]
+    rows = _fast_rows(_ctx(), data.filter(pa.array(strict)), pa.array([1, 2, 7, 8, 9, 12, 14]))
     assert rows is not None
-    assert rows["taken"].to_pylist() == [True, True, True, True, True, False]
+    assert rows["taken"].to_pylist() == [True, True, True, True, True, False, True]
     assert rows["src_ip"].to_pylist()[1:3] == ["203.0.113.8", "2001:db8::1"]
+    assert rows["src_ip"].to_pylist()[-1] == "198.51.100.1"
+    assert json.loads(rows["attributes"].to_pylist()[-1])["xff"] == "198.51.100.1, 10.0.0.1"
     attrs = [json.loads(a) for a in rows["attributes"].to_pylist()]
     assert attrs[0]["user_agent"] == "UA x" and "vhost" not in attrs[0]
     assert rows["attributes"].to_pylist()[1] == (
@@ -199,6 +201,41 @@ VHOSTS = [
     b'a b 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "UA"',
     b'h!#+-Z]~ 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "a b" 200 1 "-" "UA"',
 ]
+
+
+#: A list of clients in place of the client (a proxy's X-Forwarded-For): the first item that
+#: parses is the address; taken by the vectorised path when the first item is an address and
+#: the items are apart by exactly ", " (the per-line reader joins them so for ``xff``).
+CLIENT_LISTS = [
+    b'203.0.113.8, 10.0.0.1 - bob [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "UA"',
+    b'2001:DB8::5, 10.0.0.1, 127.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET /x HTTP/1.1" 200 -',
+    b'cafe, 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "UA"',
+    b'203.0.113.999, 203.0.113.8 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
+    b'203.0.113.8,10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1 "-" "UA"',
+    b'203.0.113.8,  10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
+    b'203.0.113.8, unknown - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
+    b'"203.0.113.8, 10.0.0.1" 10.2.1.185 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 1',
+    b'www.example.org 203.0.113.8, 10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET /" 200 1',
+]
+
+
+@pytest.mark.parametrize("batch_lines", [1, 4, 1000])
+def test_client_lists_match_the_per_line_reader(tmp_path: Path, batch_lines: int) -> None:
+    from slipcatch.evidence.bulk._weblog import _STRICT
+
+    path = tmp_path / "access.log"
+    path.write_bytes(b"\n".join(CLIENT_LISTS) + b"\n")
+    _both([path], ReadOptions(), batch_lines)
+    data = pa.array(CLIENT_LISTS, pa.large_binary())
+    strict = pc.match_substring_regex(data.view(pa.large_string()), _STRICT).to_pylist()
+    assert strict == [True, True, True, True, False, False, False, False, False]
+    rows = _fast_rows(_ctx(), data.filter(pa.array(strict)), pa.array([1, 2, 3, 4], pa.int64()))
+    assert rows is not None
+    assert rows["taken"].to_pylist() == [True, True, False, False]  # first item no address
+    assert rows["src_ip"].to_pylist() == ["203.0.113.8", "2001:db8::5"]
+    assert [json.loads(a)["xff"] for a in rows["attributes"].to_pylist()] == [
+        "203.0.113.8, 10.0.0.1", "2001:DB8::5, 10.0.0.1, 127.0.0.1"]
+    assert rows["persona"].to_pylist()[0] == "bob"
 
 
 @pytest.mark.parametrize("batch_lines", [1, 4, 1000])

@@ -5,9 +5,11 @@ shape ``[VHOST] ADDRESS IDENT USER [dd/Mon/yyyy:hh:mm:ss +zzzz] "REQUEST" STATUS
 (optionally followed by ``"REFERER" "AGENT"`` and anything after), single spaces apart, with a
 valid stamp (year 1971-2098, so the UTC time is always plausible) and an address that parses;
 ``VHOST`` (Apache's ``vhost_combined``: ``%v:%p`` first) is a token without a comma or a quote
-that is not itself an address. On such a line the per-line reader's regex and client parser can
-only split it one way, which is the way the fast path splits it. Everything else goes through
-``weblog.read``: the per-line reader decides exactly the lines it always did.
+that is not itself an address; in place of ``ADDRESS`` there may be a list ``A, B, C`` (a
+proxy's X-Forwarded-For logged as the client) whose first item is an address. On such a line
+the per-line reader's regex and client parser can only split it one way, which is the way the
+fast path splits it. Everything else goes through ``weblog.read``: the per-line reader decides
+exactly the lines it always did.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ _QC = r"[ !#-\[\]-~]"  # printable or space, not '"', not backslash
 _ANY = r"[ -\[\]-~]"  # printable or space, not backslash
 _VH = r"[!#-+\x2D-Z\]-~]"  # printable, not space, '"', ',', '[' or backslash
 _STRICT = (
-    rf"^(?:{_VH}+ )?[0-9A-Fa-f:.]+ {_TOK}+ {_TOK}+ "
+    rf"^(?:{_VH}+ [0-9A-Fa-f:.]+|[0-9A-Fa-f:.]+(?:, [0-9A-Fa-f:.]+)*) {_TOK}+ {_TOK}+ "
     r"\[[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\] "
     rf'"{_QC}*" {_NS}+ {_NS}+(?: "{_QC}*" "{_QC}*")?{_ANY}*$'
 )
@@ -99,29 +101,41 @@ def _mask(n: int, indices: pa.Array) -> pa.Array:
 #: space, so this simpler pattern finds the same fields the per-line reader's regex does (both
 #: take the leftmost-first match). The optional referer and agent may follow after any run of
 #: spaces (the per-line reader's ``\s+``; the strict shape lets its free tail hold them).
-_FIELDS = (
-    r"^(?P<client>[^ ]+) (?P<ident>[^ ]+) (?P<user>[^ ]+) \[(?P<stamp>[^\]]{26})\] "
+_REST = (
+    r"(?P<ident>[^ ]+) (?P<user>[^ ]+) \[(?P<stamp>[^\]]{26})\] "
     r'"(?P<request>[^"]*)" (?P<status>[^ ]+) (?P<bytes>[^ ]+)'
     r'(?: +"(?P<referer>[^"]*)" +"(?P<agent>[^"]*)")?'
 )
-#: The same after a virtual host. A strict-shape line matches ``_FIELDS`` exactly when it has no
-#: virtual host (with one, the fourth field is not the stamp), so this one runs only on the
-#: lines ``_FIELDS`` missed: one pattern with the host optional splits every line three times
-#: slower (polars' regex engine, measured: 1.0 -> 3.1 us a line).
-_FIELDS_VHOST = r"^(?P<vhost>[^ ]+) " + _FIELDS[1:]
+_FIELDS = r"^(?P<client>[^ ]+) " + _REST
+#: The same after a virtual host, and with a list of clients (``xff``: "A, B, C") in place of
+#: the client. A strict-shape line matches ``_FIELDS`` exactly when it has neither (with one,
+#: the fourth field is not the stamp), so these run only on the lines ``_FIELDS`` missed: one
+#: pattern with the host optional splits every line three times slower (polars' regex engine,
+#: measured: 1.0 -> 3.1 us a line).
+_FIELDS_VHOST = r"^(?P<vhost>[^ ]+) (?P<client>[^ ]+) " + _REST
+_FIELDS_XFF = r"^(?P<xff>[^ ,]+(?:, [^ ,]+)+) " + _REST
+_LIST = r"^[^ ,]+, "
 
 
 def _split(lines: pl.Series) -> pl.DataFrame:
-    """The fields of strict-shape lines, as text columns (``vhost`` null without one; referer
-    and agent null when the optional pair is absent)."""
-    df = lines.str.extract_groups(_FIELDS).struct.unnest()
-    df = df.with_columns(pl.lit(None, pl.String).alias("vhost"))
+    """The fields of strict-shape lines, as text columns: ``vhost`` and ``xff`` null without
+    one (with a list of clients, ``client`` is its first); referer and agent null when the
+    optional pair is absent."""
+    df = lines.str.extract_groups(_FIELDS).struct.unnest().with_columns(
+        pl.lit(None, pl.String).alias("vhost"), pl.lit(None, pl.String).alias("xff"))
     missed = df["stamp"].is_null()
     if not missed.any():
         return df
-    at = missed.arg_true()
-    hosted = lines.gather(at).str.extract_groups(_FIELDS_VHOST).struct.unnest()
-    return df.with_columns(df[name].scatter(at, hosted[name]) for name in hosted.columns)
+    listed = lines.str.contains(_LIST)
+    for rows, pattern in ((missed & ~listed, _FIELDS_VHOST), (missed & listed, _FIELDS_XFF)):
+        if not rows.any():
+            continue
+        at = rows.arg_true()
+        got = lines.gather(at).str.extract_groups(pattern).struct.unnest()
+        if pattern is _FIELDS_XFF:
+            got = got.with_columns(pl.col("xff").str.split(", ").list.first().alias("client"))
+        df = df.with_columns(df[name].scatter(at, got[name]) for name in got.columns)
+    return df
 
 
 def _times(stamp: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -259,10 +273,10 @@ def _attributes(df: pl.DataFrame) -> pl.Series:
 
     Most lines carry a method, path and protocol, a status and a user agent, no ident, and
     quotes only where JSON allows them unescaped; a byte count and a referer may be there or
-    be ``-`` (half the lines of a real log have no referer), a virtual host there or not.
-    Those are written with one template whose three optional keys are the only pieces decided
-    per line, several times cheaper than deciding each key; the rest key by key
-    (``_by_key``).
+    be ``-`` (half the lines of a real log have no referer), a virtual host or a list of
+    clients there or not. Those are written with one template whose four optional keys are
+    the only pieces decided per line, several times cheaper than deciding each key; the rest
+    key by key (``_by_key``).
     """
     words = pl.col("request").str.splitn(" ", 4)
     three = words.struct.field("field_2").is_not_null() & words.struct.field("field_3").is_null()
@@ -295,6 +309,9 @@ def _attributes(df: pl.DataFrame) -> pl.Series:
                 pl.col("agent"),
                 pl.when(pl.col("vhost").is_not_null())
                 .then(pl.concat_str([pl.lit('", "vhost": "'), pl.col("vhost")]))
+                .otherwise(pl.lit("")),
+                pl.when(pl.col("xff").is_not_null())
+                .then(pl.concat_str([pl.lit('", "xff": "'), pl.col("xff")]))
                 .otherwise(pl.lit("")),
                 pl.lit('"}'),
             ]
@@ -339,6 +356,7 @@ def _by_key(df: pl.DataFrame) -> pl.Series:
             pl.col("agent"),
         ),
         piece("vhost", pl.col("vhost").is_not_null(), pl.col("vhost")),
+        piece("xff", pl.col("xff").is_not_null(), pl.col("xff")),
     ]  # fmt: skip
     body = pl.concat_str(pieces, separator=", ", ignore_nulls=True)
     return df.select(pl.concat_str([pl.lit("{"), body, pl.lit("}")]).alias("a"))["a"]
