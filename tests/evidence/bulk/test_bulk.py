@@ -219,18 +219,26 @@ CLIENT_LISTS = [
 ]
 
 
-@pytest.mark.parametrize("batch_lines", [1, 4, 1000])
-def test_client_lists_match_the_per_line_reader(tmp_path: Path, batch_lines: int) -> None:
+def _first_fields(tmp_path: Path, lines: list[bytes], batch_lines: int) -> tuple[list, dict]:
+    """Both paths read ``lines`` alike; which are of the strict shape, and the vectorised
+    path's rows for those."""
     from slipcatch.evidence.bulk._weblog import _STRICT
 
     path = tmp_path / "access.log"
-    path.write_bytes(b"\n".join(CLIENT_LISTS) + b"\n")
+    path.write_bytes(b"\n".join(lines) + b"\n")
     _both([path], ReadOptions(), batch_lines)
-    data = pa.array(CLIENT_LISTS, pa.large_binary())
+    data = pa.array(lines, pa.large_binary())
     strict = pc.match_substring_regex(data.view(pa.large_string()), _STRICT).to_pylist()
-    assert strict == [True, True, True, True, False, False, False, False, False]
-    rows = _fast_rows(_ctx(), data.filter(pa.array(strict)), pa.array([1, 2, 3, 4], pa.int64()))
+    numbers = [k + 1 for k, hit in enumerate(strict) if hit]
+    rows = _fast_rows(_ctx(), data.filter(pa.array(strict)), pa.array(numbers, pa.int64()))
     assert rows is not None
+    return strict, rows
+
+
+@pytest.mark.parametrize("batch_lines", [1, 4, 1000])
+def test_client_lists_match_the_per_line_reader(tmp_path: Path, batch_lines: int) -> None:
+    strict, rows = _first_fields(tmp_path, CLIENT_LISTS, batch_lines)
+    assert strict == [True, True, True, True, False, False, False, False, False]
     assert rows["taken"].to_pylist() == [True, True, False, False]  # first item no address
     assert rows["src_ip"].to_pylist() == ["203.0.113.8", "2001:db8::5"]
     assert [json.loads(a)["xff"] for a in rows["attributes"].to_pylist()] == [
@@ -240,20 +248,17 @@ def test_client_lists_match_the_per_line_reader(tmp_path: Path, batch_lines: int
 
 @pytest.mark.parametrize("batch_lines", [1, 4, 1000])
 def test_virtual_hosts_match_the_per_line_reader(tmp_path: Path, batch_lines: int) -> None:
-    path = tmp_path / "other_vhosts_access.log"
-    path.write_bytes(b"\n".join(VHOSTS) + b"\n")
-    _both([path], ReadOptions(), batch_lines)
-    data = pa.array(VHOSTS, pa.large_binary())
-    rows = _fast_rows(_ctx(), data, pa.array(np.arange(1, len(VHOSTS) + 1), pa.int64()))
-    assert rows is not None  # (every line is given; the strict check is not applied here)
+    strict, rows = _first_fields(tmp_path, VHOSTS, batch_lines)
+    assert strict == [True] * 8 + [False, True]  # five fields before the stamp: not strict
     # virtual hosts taken ("198.51.100.1:80" is no address to either reader: a host name);
     # an address first (a client list) and bad clients left to the per-line reader
-    assert rows["taken"].to_pylist()[:8] == [True, True, True, False, False, True, False,
-                                             False]
+    assert rows["taken"].to_pylist() == [True, True, True, False, False, True, False, False,
+                                         True]
     assert json.loads(rows["attributes"].to_pylist()[1]) == {
         "method": "GET", "path": "/", "protocol": "HTTP/1.1", "status": "200",
         "user_agent": "u", "vhost": "www.example.org"}
     assert rows["src_ip"].to_pylist()[1] == "2001:db8::5"
+    assert json.loads(rows["attributes"].to_pylist()[-1])["vhost"] == "h!#+-Z]~"
 
 
 #: Referer and agent after runs of spaces: the per-line reader's ``\s+`` takes the pair (a fuzz
