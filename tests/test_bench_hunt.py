@@ -266,17 +266,23 @@ def test_floor_measures_the_ids_the_reader_makes(
 
 
 def test_floor_ids_are_model_event_ids() -> None:
-    """The ids the floor script computes are ``model.event_id`` of the record's digest,
-    worked out here for one record by the model's own function."""
+    """The ids the floor script measures (the bulk reader's ``id_keys`` and ``event_ids``, and
+    its DuckDB way) are ``model.event_id`` of the record's digest, worked out here for one
+    record by the model's own function."""
     from datetime import UTC, datetime
     from hashlib import sha256
 
+    import polars as pl
+
+    from slipcatch.evidence.bulk._weblog import event_ids, id_keys
     from slipcatch.model import event_id
 
     floor = _load("floor.py")
     raw = b'192.0.2.7 - bob [13/Jan/2024:01:00:00 +0100] "GET / HTTP/1.1" 200 12 "-" "ua"'
     key = b"web\x1f2024-01-13T00:00:00+00:00\x1f192.0.2.7\x1fbob\x1f"
+    when = pl.Series([datetime(2024, 1, 13, tzinfo=UTC)]).cast(pl.Datetime("us", "UTC"))
+    assert id_keys(when, pl.Series(["192.0.2.7"]), pl.Series(["bob"])) == [key]
     want = event_id("web", datetime(2024, 1, 13, tzinfo=UTC), "192.0.2.7", "bob",
                     sha256(raw).hexdigest())
-    assert floor.ids_hashlib([key], [raw]) == [want]
+    assert event_ids([key], [raw]) == [want]
     assert floor.ids_duckdb([key], [raw]) == [want]

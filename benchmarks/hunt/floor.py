@@ -10,9 +10,9 @@ every thread of the process; best of ``--repeat``) of:
 
 * ``anchor``: the polars anchor's work (``anchors.run_polars``: parse, address to integer,
   time with its zone, as-of join on the prefix table, order restored), imports excluded;
-* ``event ids, hashlib``: the two SHA-256 of ``model.event_id`` per record as the bulk reader
-  computes them (the record's digest, then the id over channel, time, address, persona and
-  digest), from the parsed events' columns;
+* ``event ids, hashlib``: the two SHA-256 of ``model.event_id`` per record, by the bulk
+  reader's own ``event_ids`` (the record's digest, then the id over channel, time, address,
+  persona and digest), from the parsed events' columns;
 * ``event ids, DuckDB``: the same two hashes by DuckDB's vectorised ``sha256()`` in one query;
 * ``strict-shape check``: the RE2 match that sends a line down the vectorised path (and every
   other line, escaped quotes included, to the per-line reader, so rejections and odd lines read
@@ -40,7 +40,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from hashlib import sha256
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -78,36 +77,18 @@ def best_cpu(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def id_inputs(batch: Any, data: bytes) -> tuple[list[bytes], list[bytes]]:
     """For each event of ``batch`` (from ``parse_block`` of ``data``): the key that precedes
-    the record's digest in ``model.event_id`` (channel, ISO time, address, persona, each
-    followed by the unit separator) and the record's own bytes (its line)."""
+    the record's digest in ``model.event_id`` (the reader's ``id_keys``) and the record's own
+    bytes (its line)."""
     import polars as pl
+
+    from slipcatch.evidence.bulk._weblog import id_keys
 
     lines = data.split(b"\n")
     numbers = [int(loc.split()[1]) for loc in batch.column("locator").to_pylist()]
     raws = [lines[n - 1].rstrip(b"\r") for n in numbers]
-    frame = pl.from_arrow(batch.select(["channel", "time", "src_ip", "persona"]))
+    frame = pl.from_arrow(batch.select(["time", "src_ip", "persona"]))
     assert isinstance(frame, pl.DataFrame)
-    prefixes = frame.select(
-        pl.concat_str(
-            [
-                pl.col("channel"),
-                pl.col("time").dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-                pl.col("src_ip"),
-                pl.col("persona"),
-                pl.lit(""),
-            ],
-            separator="\x1f",
-        ).cast(pl.Binary)
-    ).to_series().to_list()
-    return prefixes, raws
-
-
-def ids_hashlib(prefixes: list[bytes], raws: list[bytes]) -> list[str]:
-    """``model.event_id`` of each record, two hashlib SHA-256 a record (the bulk reader's way)."""
-    return [
-        "ev--" + sha256(p + sha256(r).hexdigest().encode() + b"\x1f").hexdigest()[:16]
-        for p, r in zip(prefixes, raws, strict=True)
-    ]
+    return id_keys(frame["time"], frame["src_ip"], frame["persona"]), raws
 
 
 def ids_duckdb(prefixes: list[bytes], raws: list[bytes]) -> list[str]:
@@ -161,7 +142,7 @@ def run(log: Path, lines: int, repeat: int, workdir: Path) -> dict[str, Any]:
     from slipcatch.evidence import ReadOptions
     from slipcatch.evidence.bulk import ChunkContext
     from slipcatch.evidence.bulk._columnar import parse_block
-    from slipcatch.evidence.bulk._weblog import _STRICT
+    from slipcatch.evidence.bulk._weblog import _STRICT, event_ids
 
     hunt_run = _sibling("run")
     anchors = _sibling("anchors")
@@ -187,7 +168,7 @@ def run(log: Path, lines: int, repeat: int, workdir: Path) -> dict[str, Any]:
     arr = pa.array(body.split(b"\n"), pa.large_binary()).view(pa.large_string())
     strict, matched = best_cpu(lambda: pc.match_substring_regex(arr, _STRICT), repeat)
     keys, raws = id_inputs(batch, body)
-    hashed, by_hashlib = best_cpu(lambda: ids_hashlib(keys, raws), repeat)
+    hashed, by_hashlib = best_cpu(lambda: event_ids(keys, raws), repeat)
     vectorised, by_duckdb = best_cpu(lambda: ids_duckdb(keys, raws), repeat)
     expected = batch.column("id").to_pylist()
     problems = []

@@ -126,15 +126,16 @@ def _split(lines: pl.Series) -> pl.DataFrame:
     missed = df["stamp"].is_null()
     if not missed.any():
         return df
-    listed = lines.str.contains(_LIST)
-    for rows, pattern in ((missed & ~listed, _FIELDS_VHOST), (missed & listed, _FIELDS_XFF)):
+    at = missed.arg_true()
+    rest = lines.gather(at)
+    listed = rest.str.contains(_LIST)
+    for rows, pattern in ((~listed, _FIELDS_VHOST), (listed, _FIELDS_XFF)):
         if not rows.any():
             continue
-        at = rows.arg_true()
-        got = lines.gather(at).str.extract_groups(pattern).struct.unnest()
+        got = rest.filter(rows).str.extract_groups(pattern).struct.unnest()
         if pattern is _FIELDS_XFF:
             got = got.with_columns(pl.col("xff").str.split(", ").list.first().alias("client"))
-        df = df.with_columns(df[name].scatter(at, got[name]) for name in got.columns)
+        df = df.with_columns(df[name].scatter(at.filter(rows), got[name]) for name in got.columns)
     return df
 
 
@@ -206,20 +207,8 @@ def _fast_rows(ctx: ChunkContext, data: pa.Array, nums: pa.Array) -> dict | None
         persona = users.replace_strict(personas, return_dtype=pl.String)
     seconds = utc[taken]
     when = pl.Series("t", seconds * 1_000_000).cast(pl.Datetime("us", "UTC"))
-    iso = when.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
     attrs = _attributes(df)
-    # model.event_id: sha256 of "web", the ISO time, address, persona and the line's own
-    # sha256, each followed by \x1f; the key is built column-wise, the two hashes in tight loops
-    # (hashlib beats DuckDB's vectorised sha256 here, measured).
-    prefixes = pl.DataFrame({"t": iso, "a": df["ip"], "p": persona}).select(
-        pl.concat_str(
-            [pl.lit("web"), pl.col("t"), pl.col("a"), pl.col("p"), pl.lit("")], separator="\x1f"
-        ).cast(pl.Binary)
-    )
-    ids = [
-        "ev--" + sha256(prefix + sha256(raw).hexdigest().encode() + b"\x1f").hexdigest()[:16]
-        for prefix, raw in zip(prefixes.to_series().to_list(), used_lines.to_pylist(), strict=True)
-    ]
+    ids = event_ids(id_keys(when, df["ip"], persona), used_lines.to_pylist())
     return {
         "taken": pa.array(taken),
         "id": ids,
@@ -229,6 +218,30 @@ def _fast_rows(ctx: ChunkContext, data: pa.Array, nums: pa.Array) -> dict | None
         "number": nums.filter(pa.array(taken)),
         "attributes": attrs.to_arrow(),
     }
+
+
+def id_keys(when: pl.Series, ip: pl.Series, persona: pl.Series) -> list[bytes]:
+    """What precedes the record's digest in ``model.event_id`` of each access-log event: the
+    channel, the ISO time (UTC), the address and the persona, each followed by \\x1f; built
+    column-wise."""
+    frame = pl.DataFrame({"t": when.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"), "a": ip,
+                          "p": persona})
+    return frame.select(
+        pl.concat_str(
+            [pl.lit(weblog.CHANNEL), pl.col("t"), pl.col("a"), pl.col("p"), pl.lit("")],
+            separator="\x1f",
+        ).cast(pl.Binary)
+    ).to_series().to_list()
+
+
+def event_ids(keys: list[bytes], records: list[bytes]) -> list[str]:
+    """``model.event_id`` of each record (its line) given its ``id_keys``: two SHA-256 a
+    record in a tight loop (hashlib beats DuckDB's vectorised ``sha256()`` here, measured:
+    benchmarks/hunt/floor.py)."""
+    return [
+        "ev--" + sha256(key + sha256(raw).hexdigest().encode() + b"\x1f").hexdigest()[:16]
+        for key, raw in zip(keys, records, strict=True)
+    ]
 
 
 def _hosts(vhost: pl.Series) -> np.ndarray:
@@ -284,35 +297,30 @@ def _attributes(df: pl.DataFrame) -> pl.Series:
     plain = ~pl.col("bytes").str.contains('"', literal=True) & ~pl.col("status").str.contains(
         '"', literal=True
     )
-    has_bytes = pl.col("bytes") != "-"
-    has_referer = pl.col("referer").is_not_null() & (pl.col("referer") != "-")
+    def optional(cond: pl.Expr, *parts: pl.Expr) -> pl.Expr:
+        return pl.when(cond).then(pl.concat_str(list(parts))).otherwise(pl.lit(""))
+
     out = df.select(
         pl.all_horizontal(*present, three, pl.col("ident") == "-", plain).alias("c"),
         pl.concat_str(
             [
                 pl.lit("{"),
-                pl.when(has_bytes)
-                .then(pl.concat_str([pl.lit('"bytes": "'), pl.col("bytes"), pl.lit('", ')]))
-                .otherwise(pl.lit("")),
+                optional(pl.col("bytes") != "-",
+                         pl.lit('"bytes": "'), pl.col("bytes"), pl.lit('", ')),
                 pl.lit('"method": "'),
                 words.struct.field("field_0"),
                 pl.lit('", "path": "'),
                 words.struct.field("field_1"),
                 pl.lit('", "protocol": "'),
                 words.struct.field("field_2"),
-                pl.when(has_referer)
-                .then(pl.concat_str([pl.lit('", "referer": "'), pl.col("referer")]))
-                .otherwise(pl.lit("")),
+                optional(pl.col("referer").is_not_null() & (pl.col("referer") != "-"),
+                         pl.lit('", "referer": "'), pl.col("referer")),
                 pl.lit('", "status": "'),
                 pl.col("status"),
                 pl.lit('", "user_agent": "'),
                 pl.col("agent"),
-                pl.when(pl.col("vhost").is_not_null())
-                .then(pl.concat_str([pl.lit('", "vhost": "'), pl.col("vhost")]))
-                .otherwise(pl.lit("")),
-                pl.when(pl.col("xff").is_not_null())
-                .then(pl.concat_str([pl.lit('", "xff": "'), pl.col("xff")]))
-                .otherwise(pl.lit("")),
+                optional(pl.col("vhost").is_not_null(), pl.lit('", "vhost": "'), pl.col("vhost")),
+                optional(pl.col("xff").is_not_null(), pl.lit('", "xff": "'), pl.col("xff")),
                 pl.lit('"}'),
             ]
         ).alias("a"),
