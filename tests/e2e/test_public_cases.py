@@ -405,11 +405,10 @@ def test_olympic_destroyer_proven_forgery_refutes_the_staged_actor(tmp_path: Pat
     assert "Proven staging: The Rich header of the wiper was planted" in report
 
 
-def test_apt1_thousand_logins_from_one_isp_range_saturate(tmp_path: Path) -> None:
-    """Mandiant, APT1 (2013): logins to hop points from four Shanghai ISP blocks, in Shanghai
-    office hours. About a thousand logins from hundreds of addresses of one low-exclusivity
-    range (0.1, the analyst's registry; 116.224.0.0/12 stands in for the blocks) are one pool of
-    one access network, not a thousand independent slips: at most "very likely", a few lines."""
+def _apt1_case(tmp_path: Path, exclusivity: float) -> tuple[Path, Path]:
+    """(logins table, actor registry) of the APT1 case: about a thousand logins to hop points
+    from one Shanghai ISP range (116.224.0.0/12 stands in for the four blocks), in Shanghai
+    office hours, the range registered at ``exclusivity``."""
     rng = random.Random(2013)
     rows: list[datetime] = []
     for day in _office_days(date(2012, 9, 3), 100, saturdays=False):
@@ -441,9 +440,18 @@ def test_apt1_thousand_logins_from_one_isp_range_saturate(tmp_path: Path) -> Non
         "      - cidr: 116.224.0.0/12\n"
         "        country: CN\n"
         "        valid_from: 2012-01-01\n"
-        "        exclusivity: 0.1\n"
+        f"        exclusivity: {exclusivity}\n"
         '        sources: ["stand-in for the Shanghai ISP blocks (China Unicom)"]\n'
     )
+    return table, registry
+
+
+def test_apt1_thousand_logins_from_one_isp_range_saturate(tmp_path: Path) -> None:
+    """Mandiant, APT1 (2013): logins to hop points from four Shanghai ISP blocks, in Shanghai
+    office hours. About a thousand logins from hundreds of addresses of one low-exclusivity
+    range (0.1, the analyst's registry) are one pool of one access network, not a thousand
+    independent slips: at most "very likely", a few lines."""
+    table, registry = _apt1_case(tmp_path, 0.1)
     doc = _run(tmp_path, [table], "--intel", str(registry))
     p = _persona(doc, "uglygorilla")
     v = p["assessment"]["verdict"]
@@ -454,3 +462,56 @@ def test_apt1_thousand_logins_from_one_isp_range_saturate(tmp_path: Path) -> Non
     assert pool["summary"].startswith("dependent pool of ")
     assert len(pool["event_ids"]) == 1000
     assert pool["likelihoods"][_hypothesis(p, "actor")] < 2.5
+
+
+def test_apt1_logins_from_blocks_the_analyst_declares_one_office_pool(tmp_path: Path) -> None:
+    """The same logins with the blocks registered as the unit's own (exclusivity 0.9): each
+    login from a new address is a separate mistake and the verdict runs to the ceiling. The
+    analyst knows better (Mandiant traced the logins to one building's network) and declares
+    the blocks one pool in the evidence file: one line for the thousand logins, the
+    verdict below "almost certain"."""
+    table, registry = _apt1_case(tmp_path, 0.9)
+    plain = _persona(_run(tmp_path / "plain", [table], "--intel", str(registry)), "uglygorilla")
+    assert plain["assessment"]["verdict"]["likelihood"] == "almost certain"
+    # 835 episodes (docs/model.md, example 19): 23 lines and one grouped line of 812
+    episodes = _lines(plain, "actor-range-episode")
+    assert len(episodes) == 24
+    assert sum(e["summary"].startswith("812 further episodes") for e in episodes) == 1
+    evidence = tmp_path / "evidence.yaml"
+    evidence.write_text(
+        "pools:\n"
+        "  - id: unit-61398-building\n"
+        "    summary: The unit's building on Datong Road behind its provider's blocks\n"
+        "    networks: [116.224.0.0/12]\n"
+        "    justification: >-\n"
+        "      Mandiant (2013) traced the logins to the network of one building in Pudong\n"
+    )
+    doc = _run(
+        tmp_path / "pooled", [table], "--intel", str(registry), "--evidence-file", str(evidence)
+    )
+    p = _persona(doc, "uglygorilla")
+    v = p["assessment"]["verdict"]
+    # 0.961386 (moderate confidence) -> 0.948626, "very likely", low confidence
+    assert plain["assessment"]["verdict"]["probability"] == 0.961386
+    assert (v["probability"], v["likelihood"], v["confidence"]) == (0.948626, "very likely", "low")
+    [pool] = _lines(p, "actor-range-episode")
+    assert pool["summary"].startswith("dependent pool of ")
+    assert "the analyst's pool 'unit-61398-building' (116.224.0.0/12)" in pool["summary"]
+    assert "Mandiant (2013) traced the logins" in pool["summary"]
+    assert len(pool["event_ids"]) == 1000
+    report = (tmp_path / "pooled" / "out" / "report.md").read_text(encoding="utf-8")
+    assert "the analyst's pool 'unit-61398-building'" in report
+
+
+def test_a_bad_declared_pool_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    table, registry = _apt1_case(tmp_path, 0.9)
+    evidence = tmp_path / "evidence.yaml"
+    evidence.write_text(
+        "pools:\n  - id: p\n    summary: s\n    networks: [116.224.0.0/33]\n"
+        "    justification: j\n"
+    )
+    args = [str(table), "--intel", str(registry), "--evidence-file", str(evidence)]
+    assert main(["analyze", *args, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "not an address or CIDR: '116.224.0.0/33'" in err and "pools[0] 'p'" in err
+    assert "Traceback" not in err

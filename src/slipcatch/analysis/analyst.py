@@ -22,22 +22,35 @@ weaker sources are in docs/model.md, "analyst evidence"::
         refutes: actor:dprk-rgb                 # optional with staging_proven: every actor
         justification: Kaspersky matched the header against the real linker's output
 
+    pools:                                      # dependent pools the analyst knows of
+      - id: shanghai-office-nat
+        summary: One office's NAT and DHCP pool behind four ISP blocks
+        networks: [58.246.0.0/15, 112.64.0.0/15]
+        valid_from: 2012-01-01                  # optional, as valid_to (exclusive)
+        justification: the provider's subscriber records name one customer
+
 A refuting item states no ratios: its treatment (``REFUTE_RATIO`` by grade, and for proven
 staging the changed reading of the staged exposures) is in docs/model.md, "refuting evidence".
+A declared pool states no ratios either: the episodes from its addresses count as one dependent
+pool (docs/model.md, "actor-range episode").
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from slipcatch.errors import UsageError
+from slipcatch.intel.sources.timeparse import parse_time
 
 from .hypotheses import ANALYST_PRIOR, Priors
 
@@ -48,6 +61,7 @@ __all__ = [
     "SOURCE_WEIGHT",
     "AnalystEvidence",
     "AnalystItem",
+    "DeclaredPool",
     "load_evidence_file",
     "parse_evidence",
     "reliability_weight",
@@ -79,7 +93,10 @@ CREDIBILITY_WEIGHT: Mapping[str, float] = {
 }
 _CODE = re.compile(r"^[A-F][1-6]$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_TOP_KEYS = frozenset({"priors", "hypotheses", "evidence", "version"})
+_TOP_KEYS = frozenset({"priors", "hypotheses", "evidence", "pools", "version"})
+_POOL_KEYS = frozenset(
+    {"id", "summary", "networks", "personas", "valid_from", "valid_to", "justification"}
+)
 _ITEM_KEYS = frozenset(
     {
         "id",
@@ -129,6 +146,50 @@ class AnalystItem:
 
 
 @dataclass(frozen=True)
+class DeclaredPool:
+    """Addresses the analyst knows to be one source (one NAT, one DHCP pool, one host's /29):
+    the episodes of an actor from them form one dependent pool (``episodes.pool_episodes``)."""
+
+    key: str
+    summary: str
+    networks: tuple[str, ...]  # normalised CIDRs, in the file's order
+    justification: str
+    personas: tuple[str, ...] = ()  # empty: every persona
+    valid_from: datetime | None = None  # None: unbounded
+    valid_to: datetime | None = None  # exclusive; None: unbounded
+
+    def applies_to(self, persona: str) -> bool:
+        return not self.personas or persona in self.personas
+
+    @cached_property
+    def _index(self) -> dict[tuple[int, int], frozenset[int]]:
+        # (IP version, prefix length) -> the networks' first addresses as integers: a lookup
+        # costs one set probe per prefix length the pool uses, however many networks it has.
+        index: dict[tuple[int, int], set[int]] = {}
+        for text in self.networks:
+            net = ipaddress.ip_network(text)
+            index.setdefault((net.version, net.prefixlen), set()).add(int(net.network_address))
+        return {key: frozenset(values) for key, values in index.items()}
+
+    def covers(self, ip: str, when: datetime) -> bool:
+        """True when ``ip`` lies in one of the networks and ``when`` in the validity."""
+        if (self.valid_from is not None and when < self.valid_from) or (
+            self.valid_to is not None and when >= self.valid_to
+        ):
+            return False
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        value, width = int(addr), addr.max_prefixlen
+        for (version, length), starts in self._index.items():
+            shift = width - length
+            if version == addr.version and (value >> shift << shift) in starts:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
 class AnalystEvidence:
     """A parsed, validated evidence file."""
 
@@ -136,6 +197,7 @@ class AnalystEvidence:
     items: tuple[AnalystItem, ...] = ()
     hypotheses: tuple[tuple[str, str], ...] = ()  # (key, statement)
     priors: Priors | None = None  # None: the file states no priors
+    pools: tuple[DeclaredPool, ...] = field(default=())
 
 
 def reliability_weight(code: str) -> float:
@@ -224,6 +286,97 @@ def _effect(
     return effect, refutes, " ".join(justification.split())
 
 
+def _personas(
+    entry: Mapping[str, Any], source: str, where: str, persona_names: Sequence[str] | None
+) -> tuple[str, ...]:
+    """The ``personas`` an item or pool is limited to (empty: every persona).
+
+    Raises:
+        UsageError: not a list of names, or (``persona_names`` given) a name not among them.
+    """
+    personas = entry.get("personas") or []
+    if isinstance(personas, str):
+        personas = [personas]
+    if not isinstance(personas, list) or not all(isinstance(p, str) for p in personas):
+        raise UsageError("'personas' must be a list of persona names", source, where)
+    if persona_names is not None:
+        missing = sorted(set(personas) - set(persona_names))
+        if missing:
+            raise UsageError(f"unknown persona(s): {', '.join(missing)}", source, where)
+    return tuple(sorted(set(personas)))
+
+
+def _pools(raw: Any, source: str, persona_names: Sequence[str] | None) -> list[DeclaredPool]:
+    """The ``pools`` of an evidence file.
+
+    Raises:
+        UsageError: naming the pool: an unknown key, a bad or duplicate id, a missing summary
+            or justification, a network that is not an address or CIDR, a bad date, or
+            ``valid_from`` not before ``valid_to``.
+    """
+    if not isinstance(raw, list):
+        raise UsageError("'pools' must be a list", source)
+    pools: list[DeclaredPool] = []
+    for k, entry in enumerate(raw):
+        where = f"pools[{k}]"
+        if not isinstance(entry, dict):
+            raise UsageError("a pool is a mapping", source, where)
+        key = entry.get("id")
+        if isinstance(key, str):
+            where += f" '{key}'"
+        extra = sorted(str(x) for x in entry if x not in _POOL_KEYS)
+        if extra:
+            raise UsageError(f"unknown key(s): {', '.join(extra)}", source, where)
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise UsageError(f"bad or missing id {key!r}", source, where)
+        if any(pool.key == key for pool in pools):
+            raise UsageError(f"duplicate pool id {key!r}", source, where)
+        summary = entry.get("summary")
+        if not isinstance(summary, str) or not summary.strip():
+            raise UsageError("missing summary", source, where)
+        raw_n = entry.get("networks")
+        texts = [raw_n] if isinstance(raw_n, str) else raw_n
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            raise UsageError(
+                "'networks' lists addresses or CIDRs (e.g. 203.0.113.0/24)", source, where
+            )
+        networks: list[str] = []
+        for text in texts:
+            try:
+                net = ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                raise UsageError(f"not an address or CIDR: {text!r}", source, where) from None
+            if str(net) not in networks:
+                networks.append(str(net))
+        bounds = []
+        for name in ("valid_from", "valid_to"):
+            try:
+                bounds.append(parse_time(entry.get(name)))
+            except (ValueError, OverflowError):
+                raise UsageError(f"'{name}' is not a date or time", source, where) from None
+        if bounds[0] is not None and bounds[1] is not None and bounds[0] >= bounds[1]:
+            raise UsageError("'valid_from' is not before 'valid_to'", source, where)
+        justification = entry.get("justification")
+        if not isinstance(justification, str) or not justification.strip():
+            raise UsageError(
+                "a pool needs a 'justification' (why these addresses are one source)",
+                source,
+                where,
+            )
+        pools.append(
+            DeclaredPool(
+                key=key,
+                summary=" ".join(summary.split()),
+                networks=tuple(networks),
+                justification=" ".join(justification.split()),
+                personas=_personas(entry, source, where, persona_names),
+                valid_from=bounds[0],
+                valid_to=bounds[1],
+            )
+        )
+    return pools
+
+
 # Long by design (C901, PLR0915): one check per field of the analyst file, in file order,
 # each with its own message.
 def parse_evidence(  # noqa: C901, PLR0915
@@ -247,7 +400,8 @@ def parse_evidence(  # noqa: C901, PLR0915
         data = {}
     if not isinstance(data, dict):
         raise UsageError(
-            "an evidence file is a mapping with 'evidence' (and optionally 'hypotheses', 'priors')",
+            "an evidence file is a mapping with 'evidence' (and optionally 'hypotheses', "
+            "'priors', 'pools')",
             source,
         )
     extra = sorted(str(k) for k in data if k not in _TOP_KEYS)
@@ -364,29 +518,25 @@ def parse_evidence(  # noqa: C901, PLR0915
                 )
             _check_hypothesis(hyp, source, where, known_actors, analyst_keys)
             ratios.append((hyp, ratio))
-        personas = entry.get("personas") or []
-        if isinstance(personas, str):
-            personas = [personas]
-        if not isinstance(personas, list) or not all(isinstance(p, str) for p in personas):
-            raise UsageError("'personas' must be a list of persona names", source, where)
-        if persona_names is not None:
-            missing = sorted(set(personas) - set(persona_names))
-            if missing:
-                raise UsageError(f"unknown persona(s): {', '.join(missing)}", source, where)
         items.append(
             AnalystItem(
                 key=key,
                 summary=" ".join(summary.split()),
                 reliability=code_text,
                 likelihoods=tuple(ratios),
-                personas=tuple(sorted(set(personas))),
+                personas=_personas(entry, source, where, persona_names),
                 effect=effect,
                 refutes=refutes,
                 justification=justification,
             )
         )
+    pools = _pools(data["pools"], source, persona_names) if data.get("pools") is not None else []
     return AnalystEvidence(
-        source=source, items=tuple(items), hypotheses=tuple(hypotheses), priors=priors
+        source=source,
+        items=tuple(items),
+        hypotheses=tuple(hypotheses),
+        priors=priors,
+        pools=tuple(pools),
     )
 
 

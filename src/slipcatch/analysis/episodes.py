@@ -17,6 +17,7 @@ from datetime import datetime
 
 from slipcatch.model import COVER, Category, Observation, OriginTrust, Persona, Slip, utc
 
+from .analyst import DeclaredPool
 from .reading import TRUST_WEIGHT, event_trust, open_listings
 from .slips import network_of, works_under_cover
 
@@ -119,6 +120,8 @@ class Episode:
     repeat: tuple[str, ...] = ()
     # The dependent pool it belongs to (``pool_episodes``), None when it stands alone.
     pool: str | None = None
+    # The key of the analyst-declared pool (``analyst.DeclaredPool``) that pool holds, if any.
+    declared: str | None = None
 
     @property
     def first(self) -> datetime:
@@ -288,9 +291,13 @@ def build_episode(
 
 
 def actor_episodes(
-    persona: Persona, observations: Sequence[Observation], slips: Sequence[Slip]
+    persona: Persona,
+    observations: Sequence[Observation],
+    slips: Sequence[Slip],
+    declared: Sequence[DeclaredPool] = (),
 ) -> tuple[Episode, ...]:
-    """The episodes of events from actors' spaces: by actor id, each actor's in time order."""
+    """The episodes of events from actors' spaces: by actor id, each actor's in time order;
+    ``declared`` are the analyst's pools that apply to the persona (``pool_episodes``)."""
     slip_of = {eid: slip for slip in slips for eid in slip.event_ids}
     run_of = exposure_runs(persona, observations)
     by_actor: dict[str, list[Observation]] = {}
@@ -308,7 +315,7 @@ def actor_episodes(
             repeat = sorted(addresses) if addresses <= counted else []
             counted |= addresses
             out.append(build_episode(actor, members, slip_of, persona, repeat))
-    return tuple(pool_episodes(out))
+    return tuple(pool_episodes(out, declared))
 
 
 def pool_effective_count(n: int) -> float:
@@ -327,15 +334,45 @@ def _access_network(ep: Episode) -> str | None:
     return f"AS{obs.address.asn}" if obs.address.asn is not None else None
 
 
-def pool_episodes(episodes: Sequence[Episode]) -> list[Episode]:
+def _declared_pool(ep: Episode, declared: Sequence[DeclaredPool]) -> DeclaredPool | None:
+    """The first declared pool (in the file's order) holding one of the episode's events."""
+    for pool in declared:
+        if any(pool.covers(o.address.ip, utc(o.event.time)) for o in ep.observations):
+            return pool
+    return None
+
+
+def pool_episodes(
+    episodes: Sequence[Episode], declared: Sequence[DeclaredPool] = ()
+) -> list[Episode]:
     """``episodes`` (by actor, each actor's in time order) with ``Episode.pool`` set for those
-    that belong to a dependent pool of two or more (see ``POOL_EXCLUSIVITY``)."""
-    low = [k for k, ep in enumerate(episodes) if ep.exclusivity < POOL_EXCLUSIVITY]
+    that belong to a dependent pool of two or more (see ``POOL_EXCLUSIVITY``).
+
+    An analyst-declared pool (``declared``) joins an actor's episodes with an event in its
+    networks during its validity, whatever their exclusivity and however far apart in time: the
+    analyst knows the addresses to be one source. Such a pool's label names it."""
+    of_declared = (
+        {k: _declared_pool(ep, declared) for k, ep in enumerate(episodes)} if declared else {}
+    )
+    low = [
+        k
+        for k, ep in enumerate(episodes)
+        if ep.exclusivity < POOL_EXCLUSIVITY or of_declared.get(k) is not None
+    ]
     parent = list(range(len(episodes)))
     by_net: dict[tuple[str, str], int] = {}
     by_access: dict[tuple[str, str], tuple[datetime, int]] = {}
+    by_declared: dict[tuple[str, str], int] = {}
     for k in low:
         ep = episodes[k]
+        mine = of_declared.get(k)
+        if mine is not None:
+            if (ep.actor, mine.key) in by_declared:
+                _union(parent, k, by_declared[(ep.actor, mine.key)])
+            by_declared[(ep.actor, mine.key)] = k
+        if ep.exclusivity >= POOL_EXCLUSIVITY:
+            # In a declared pool only: an exclusive range's episodes join no pool of their own.
+            continue
         for net in sorted({network_of(o.address.ip) for o in ep.observations}):
             if (ep.actor, net) in by_net:
                 _union(parent, k, by_net[(ep.actor, net)])
@@ -354,8 +391,15 @@ def pool_episodes(episodes: Sequence[Episode]) -> list[Episode]:
         if len(ks) < 2:
             continue
         first = episodes[min(ks)]
-        where = _access_network(first) or network_of(first.observations[0].address.ip)
+        named = next((pool for pool in (of_declared.get(k) for k in sorted(ks)) if pool), None)
+        if named is not None:
+            shown = ", ".join(named.networks[:3]) + (" …" if len(named.networks) > 3 else "")
+            where = f"the analyst's pool '{named.key}' ({shown})"
+        else:
+            where = _access_network(first) or network_of(first.observations[0].address.ip)
         label = f"{where} from {first.first:%Y-%m-%d %H:%M}"
         for k in ks:
-            out[k] = replace(episodes[k], pool=label)
+            out[k] = replace(
+                episodes[k], pool=label, declared=named.key if named is not None else None
+            )
     return out

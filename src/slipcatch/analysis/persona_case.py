@@ -79,7 +79,12 @@ def persona_case(
         observations=tuple(observations),
         slips=slips,
         specs=specs,
-        episodes=actor_episodes(persona, observations, slips),
+        episodes=actor_episodes(
+            persona,
+            observations,
+            slips,
+            [p for p in analyst.pools if p.applies_to(name)] if analyst is not None else (),
+        ),
         actors=actors,
         analyst=analyst,
         extra=tuple(extra),

@@ -4,16 +4,19 @@ count as one item whose weight grows as 1 + ln n (docs/model.md, example 19)."""
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import pytest
 
 from slipcatch.analysis import assess
+from slipcatch.analysis.analyst import parse_evidence
 from slipcatch.analysis.episodes import pool_effective_count
 from slipcatch.analysis.rules.actor_range import actor_range_lines, range_ratio
 from slipcatch.analysis.rules.slip_pattern import slip_pattern_lines
 from slipcatch.calibration.scenarios import ACTOR
+from slipcatch.errors import UsageError
 
-from ..builders import kp
+from ..builders import P, kp
 from .cases import case_of, hyp
 
 HOUR = 3600.0
@@ -105,3 +108,128 @@ def test_a_large_persona_keeps_a_bounded_number_of_episode_lines():
     assert group.likelihoods[hyp(case, "actor")] == pytest.approx(6.0**17, rel=1e-6)
     [pa] = assess(logins(40, 1.0), [ACTOR])
     assert len(pa.evidence) < 30
+
+
+def test_hundreds_of_exclusive_episodes_do_not_overflow_the_grouped_line():
+    # 500 episodes at exclusivity 1 (6 : 1 each): the 477 grouped ones multiply to 6 ** 477,
+    # about e^855, past the largest float; the line holds the product at its bound.
+    from slipcatch.analysis.rules.actor_range import GROUP_RATIO_BOUND
+
+    case = case_of(logins(500, 1.0))
+    group = next(line for line in actor_range_lines(case) if "further episodes" in line.summary)
+    assert group.summary.startswith("477 further episodes")
+    assert group.likelihoods[hyp(case, "actor")] == GROUP_RATIO_BOUND == 1e100
+    assert "1e+100, the product held at its bound" in group.summary
+    [pa] = assess(logins(500, 1.0), [ACTOR])
+    assert (pa.verdict.actor, pa.verdict.probability) == (ACTOR.id, 0.960518)
+
+
+# Analyst-declared pools (issue 19, "or an analyst-declared pool"): addresses the analyst knows
+# to be one source pool whatever their exclusivity and however far apart in time.
+
+
+def _pools(*pools, personas=(P,)):
+    return parse_evidence({"pools": list(pools)}, "ev.yaml", [ACTOR.id], list(personas))
+
+
+def _pool(**extra):
+    pool = {
+        "id": "one-nat",
+        "summary": "one building's NAT",
+        "networks": ["175.45.176.0/22"],
+        "justification": "the provider's records name one subscriber",
+    }
+    pool.update(extra)
+    return pool
+
+
+def test_a_declared_pool_joins_the_episodes_of_an_exclusive_range():
+    case = case_of(logins(20, 1.0), analyst=_pools(_pool()))
+    assert {ep.declared for ep in case.episodes} == {"one-nat"}
+    [line] = actor_range_lines(case)
+    # 20 episodes from new addresses at 6 : 1 count as 1 + ln 20 = 3.995732 of them:
+    # 6 ** 3.995732 = e ** 7.159390 = 1286.13 (20 separate lines: 6 ** 20 = 3.66e15)
+    assert line.likelihoods[hyp(case, "actor")] == pytest.approx(
+        6.0 ** (1 + math.log(20)), abs=1e-6
+    )
+    assert line.likelihoods[hyp(case, "actor")] == pytest.approx(1286.13, abs=0.01)
+    assert line.summary.startswith("dependent pool of 20 episodes (20 events from 20 addresses)")
+    assert "in the analyst's pool 'one-nat' (175.45.176.0/22) from 2014-11-24 00:00" in line.summary
+    assert (
+        "the analyst declared these addresses one source (one building's NAT: the provider's "
+        "records name one subscriber), not 20" in line.summary
+    )
+    [pattern] = slip_pattern_lines(case)
+    assert "how 20 episode(s)" in pattern.summary
+
+
+def test_a_declared_pool_holds_only_its_networks_and_its_time():
+    # logins() spreads its addresses over 175.45.176-179: the /24 of 176 holds k = 0, 4, 8, ...
+    only_176 = case_of(logins(20, 1.0), analyst=_pools(_pool(networks="175.45.176.0/24")))
+    pooled = [ep for ep in only_176.episodes if ep.pool]
+    assert len(pooled) == 5 and {ep.observations[0].address.ip for ep in pooled} == {
+        f"175.45.176.{1 + k // 4 % 250}" for k in range(0, 20, 4)
+    }
+    assert len(actor_range_lines(only_176)) == 1 + 15
+    # valid_to is exclusive: logins every 13 h from 2014-11-24 00:00; before 2014-11-27 00:00
+    # (72 h) fall k = 0..5
+    early = case_of(logins(20, 1.0), analyst=_pools(_pool(valid_to="2014-11-27")))
+    assert sum(1 for ep in early.episodes if ep.pool) == 6
+    late = case_of(logins(20, 1.0), analyst=_pools(_pool(valid_from="2014-11-27")))
+    assert sum(1 for ep in late.episodes if ep.pool) == 14
+
+
+def test_a_declared_pool_applies_to_its_personas_only():
+    other = _pools(_pool(personas=["someone else"]), personas=(P, "someone else"))
+    case = case_of(logins(20, 1.0), analyst=other)
+    assert not any(ep.pool for ep in case.episodes)
+    assert len(actor_range_lines(case)) == 20
+
+
+def test_a_declared_pool_and_a_shared_range_pool_are_one_group():
+    # low-exclusivity episodes already pool by /24 and access network; the declared pool names
+    # the group
+    case = case_of(logins(10, 0.2), analyst=_pools(_pool()))
+    [line] = actor_range_lines(case)
+    assert "the analyst's pool 'one-nat'" in line.summary
+    assert line.likelihoods[hyp(case, "actor")] == pytest.approx(
+        range_ratio(0.2) ** (1 + math.log(10)), abs=1e-6
+    )
+
+
+def test_declared_pools_cover_ipv6_and_only_their_version():
+    [pool] = _pools(_pool(networks=["2001:db8:40::/44", "198.51.100.7"])).pools
+    assert pool.networks == ("2001:db8:40::/44", "198.51.100.7/32")
+    t = datetime(2020, 1, 1, tzinfo=UTC)
+    assert pool.covers("2001:db8:4f:ffff::1", t)
+    assert not pool.covers("2001:db8:50::1", t)
+    assert pool.covers("198.51.100.7", t) and not pool.covers("198.51.100.8", t)
+    assert not pool.covers("::ffff:198.51.100.7", t) and not pool.covers("not an address", t)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"networks": ["175.45.176.0/33"]}, "not an address or CIDR: '175.45.176.0/33'"),
+        ({"networks": []}, "'networks' lists addresses or CIDRs"),
+        ({"networks": [7]}, "'networks' lists addresses or CIDRs"),
+        ({"justification": " "}, "a pool needs a 'justification'"),
+        ({"summary": None}, "missing summary"),
+        ({"id": "a b"}, "bad or missing id 'a b'"),
+        ({"likelihoods": {"actor": 3}}, "unknown key(s): likelihoods"),
+        ({"valid_from": "2015-01-01", "valid_to": "2014-01-01"}, "'valid_from' is not before"),
+        ({"valid_to": "yesterday"}, "'valid_to' is not a date or time"),
+        ({"personas": ["nobody"]}, "unknown persona(s): nobody"),
+    ],
+)
+def test_a_bad_pool_is_a_usage_error_naming_it(change, message):
+    with pytest.raises(UsageError) as err:
+        _pools(_pool(**change))
+    assert message in str(err.value) and "pools[0]" in str(err.value)
+
+
+def test_pools_must_be_a_list_of_distinct_ids():
+    with pytest.raises(UsageError, match="'pools' must be a list"):
+        parse_evidence({"pools": {"id": "x"}}, "ev.yaml", [ACTOR.id], [P])
+    with pytest.raises(UsageError, match="duplicate pool id 'one-nat'"):
+        _pools(_pool(), _pool())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from slipcatch.model import EvidenceLine, stable_id
 
+from ..analyst import DeclaredPool
 from ..episodes import Episode, pool_effective_count
 from ..hypotheses import hypothesis_id
 from ..persona_case import PersonaCase
@@ -20,6 +21,7 @@ from ._lines import episode_line_id, reliability, rounded, span, trust_text
 from .slip_pattern import SLIP_PATTERNS, episode_ratio
 
 __all__ = [
+    "GROUP_RATIO_BOUND",
     "MAX_EPISODE_LINES",
     "RULE_ACTOR_RANGE",
     "R_EPISODE",
@@ -40,6 +42,11 @@ R_EPISODE = 6.0
 #: one grouped line (their ratios multiply, as separate lines would), so that a large persona
 #: keeps a bounded number of lines and every line can be tested as a linchpin.
 MAX_EPISODE_LINES = 24
+#: The grouped line's product is held here: hundreds of episodes of an exclusive range multiply
+#: past what a float holds (6 ** 400 > 1e308). No hypothesis ends more than ``TOTAL_CAP`` (100)
+#: below the best, so beyond 1e100 the product changes no assessment that capped lines and
+#: analyst items can produce.
+GROUP_RATIO_BOUND = 1e100
 
 
 def range_ratio(exclusivity: float) -> float:
@@ -109,8 +116,9 @@ def pool_scores(scores: list[EpisodeScore]) -> tuple[list[EpisodeScore], list[Po
     return alone, out
 
 
-def pool_summary(score: PoolScore, name: str) -> str:
-    """The pool line's text; ``name`` is the actor's registry name."""
+def pool_summary(score: PoolScore, name: str, declared: DeclaredPool | None = None) -> str:
+    """The pool line's text; ``name`` is the actor's registry name, ``declared`` the analyst's
+    pool the line holds (None: a pool of a shared range, found by the model)."""
     eps = [sc.episode for sc in score.scores]
     events = sum(len(ep.observations) for ep in eps)
     addresses = {o.address.ip for ep in eps for o in ep.observations}
@@ -121,12 +129,18 @@ def pool_summary(score: PoolScore, name: str) -> str:
         if listed
         else ""
     )
+    why = (
+        f"the analyst declared these addresses one source ({declared.summary}: "
+        f"{declared.justification}), not {len(eps)}"
+        if declared is not None
+        else f"addresses of one pool of a shared range are one source, not {len(eps)}"
+    )
     return (
         f"dependent pool of {len(eps)} episodes ({events} events from {len(addresses)} "
         f"addresses) in {score.pool}, range of {name} with exclusivity {exclusivity:.2f}"
         f"{listing}, "
-        f"{span(eps[0].first, eps[-1].last)} UTC: addresses of one pool of a shared range are "
-        f"one source, not {len(eps)}; {score.counted} episode(s) with a new address count as "
+        f"{span(eps[0].first, eps[-1].last)} UTC: {why}; {score.counted} episode(s) with a new "
+        "address count as "
         f"1 + ln {score.counted} = {score.effective:.2f} independent ones; actor or false flag "
         f": unknown {score.ratio:.2f}"
     )
@@ -188,7 +202,10 @@ def actor_range_lines(case: PersonaCase) -> list[EvidenceLine]:
             continue
         rest = scores[MAX_EPISODE_LINES - 1 :]
         grouped.update(id(sc) for sc in rest)
-        ratio = math.exp(math.fsum(math.log(sc.ratio) for sc in rest))
+        log_product = math.fsum(math.log(sc.ratio) for sc in rest)
+        held = log_product > math.log(GROUP_RATIO_BOUND)
+        ratio = GROUP_RATIO_BOUND if held else math.exp(log_product)
+        shown = f"{ratio:.3g}, the product held at its bound" if held else f"{ratio:.2f}"
         likelihoods = dict.fromkeys(case.spec_ids, 1.0)
         likelihoods[hypothesis_id(case.persona.id, "actor", actor)] = ratio
         likelihoods[hypothesis_id(case.persona.id, "false_flag", actor)] = ratio
@@ -201,7 +218,7 @@ def actor_range_lines(case: PersonaCase) -> list[EvidenceLine]:
                     f"{len(rest)} further episodes from the range of {actor} grouped into one "
                     f"line (more than {MAX_EPISODE_LINES} episodes), "
                     f"{span(rest[0].episode.first, rest[-1].episode.last)} UTC: their ratios "
-                    f"multiply as separate lines would; actor or false flag : unknown {ratio:.2f}"
+                    f"multiply as separate lines would; actor or false flag : unknown {shown}"
                 ),
                 likelihoods=rounded(likelihoods),
                 reliability=reliability(strongest.trust, strongest.exclusivity),
@@ -211,6 +228,7 @@ def actor_range_lines(case: PersonaCase) -> list[EvidenceLine]:
             )
         )
     alone = [sc for sc in alone if id(sc) not in grouped]
+    declared = {d.key: d for d in case.analyst.pools} if case.analyst is not None else {}
     for pool in pools:
         likelihoods = dict.fromkeys(case.spec_ids, 1.0)
         likelihoods[hypothesis_id(case.persona.id, "actor", pool.actor)] = pool.ratio
@@ -221,7 +239,11 @@ def actor_range_lines(case: PersonaCase) -> list[EvidenceLine]:
             EvidenceLine(
                 id=stable_id("line", case.persona.id, "actor-range-pool", pool.actor, pool.pool),
                 kind="actor-range-episode",
-                summary=pool_summary(pool, known.name if known is not None else pool.actor),
+                summary=pool_summary(
+                    pool,
+                    known.name if known is not None else pool.actor,
+                    declared.get(pool.scores[0].episode.declared or ""),
+                ),
                 likelihoods=rounded(likelihoods),
                 reliability=reliability(strongest.trust, strongest.exclusivity),
                 rule=RULE_ACTOR_RANGE,
