@@ -3,10 +3,13 @@ count as one item whose weight grows as 1 + ln n (docs/model.md, example 19)."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slipcatch.analysis import assess
 from slipcatch.analysis.analyst import parse_evidence
@@ -233,3 +236,64 @@ def test_pools_must_be_a_list_of_distinct_ids():
         parse_evidence({"pools": {"id": "x"}}, "ev.yaml", [ACTOR.id], [P])
     with pytest.raises(UsageError, match="duplicate pool id 'one-nat'"):
         _pools(_pool(), _pool())
+
+
+_v4 = st.builds(
+    lambda a, n: ipaddress.ip_network((a, n), strict=False),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 32),
+)
+_v6 = st.builds(
+    lambda a, n: ipaddress.ip_network((a, n), strict=False),
+    st.integers(0, 2**128 - 1),
+    st.integers(0, 128),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(_v4, _v6), min_size=1, max_size=6),
+    st.lists(
+        st.one_of(
+            st.integers(0, 2**32 - 1).map(ipaddress.IPv4Address),
+            st.integers(0, 2**128 - 1).map(ipaddress.IPv6Address),
+        ),
+        max_size=10,
+    ),
+    st.data(),
+)
+def test_covers_is_membership_of_any_network(networks, addresses, data):
+    # addresses inside the networks too, not only random ones (which rarely fall inside)
+    for net in networks:
+        offset = data.draw(st.integers(0, net.num_addresses - 1))
+        addresses.append(net.network_address + offset)
+    [pool] = _pools(_pool(networks=[str(n) for n in networks])).pools
+    t = datetime(2020, 1, 1, tzinfo=UTC)
+    for addr in addresses:
+        assert pool.covers(str(addr), t) == any(addr in net for net in networks)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["id", "summary", "networks", "personas", "valid_from", "valid_to", "justification"]
+        ),
+        _json | st.sampled_from(["175.45.176.0/22", "2014-11-27", "x", [P]]),
+    )
+)
+def test_any_pool_entry_parses_or_is_a_usage_error(entry):
+    try:
+        evidence = _pools(entry)
+    except UsageError as err:
+        assert "pools[0]" in str(err)
+    else:
+        [pool] = evidence.pools
+        assert pool.networks and pool.justification and pool.summary
