@@ -108,3 +108,19 @@ def test_unbounded_ratio_is_shown_as_infinity() -> None:
     )
     a = replace(a, personas=(a.personas[0], replace(gop, evidence=(line,))))
     assert "| D4 | R5 country | ∞ | H2 false flag |" in render_markdown(a)
+
+
+def test_ratios_read_as_numbers_at_every_size():
+    from slipcatch.report._format import ratio
+
+    assert [ratio(x) for x in (0.5, 4.8, 999.4, 1286.13, 3.66e8, 1e9, 3.656e15, 1e100)] == [
+        "0.5",
+        "4.8",
+        "999",
+        "1,286",
+        "366,000,000",
+        "1e+09",
+        "3.66e+15",
+        "1e+100",
+    ]
+    assert (ratio(None), ratio(float("inf"))) == ("n/a", "∞")

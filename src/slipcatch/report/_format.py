@@ -86,12 +86,14 @@ def decimal(x: float | None) -> str:
 
 
 def ratio(x: float | None) -> str:
-    """A likelihood ratio: ``∞`` when unbounded, three significant digits otherwise."""
+    """A likelihood ratio: ``∞`` when unbounded, three significant digits otherwise; whole
+    with thousands separators from 1,000 to below a billion, powers of ten beyond
+    (``3.66e+15``: a grouped line of hundreds of episodes would print a hundred digits)."""
     if x is None:
         return "n/a"
     if math.isinf(x):
         return "∞"
-    if x >= 1000:
+    if 1000 <= x < 1e9:
         return f"{x:,.0f}"
     return f"{x:.3g}"
 
