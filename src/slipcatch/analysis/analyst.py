@@ -276,14 +276,56 @@ def _effect(
             )
     for name in refutes:
         _check_hypothesis(name, source, where, known_actors, analyst_keys)
-    justification = entry.get("justification")
-    if not isinstance(justification, str) or not justification.strip():
-        raise UsageError(
-            "a refuting item needs a 'justification' (what was proven, by whom, how)",
-            source,
-            where,
-        )
-    return effect, refutes, " ".join(justification.split())
+    justification = _text(
+        entry,
+        "justification",
+        "a refuting item needs a 'justification' (what was proven, by whom, how)",
+        source,
+        where,
+    )
+    return effect, refutes, justification
+
+
+def _text(entry: Mapping[str, Any], name: str, missing: str, source: str, where: str) -> str:
+    """The entry's non-empty text ``name``, its whitespace runs made single spaces.
+
+    Raises:
+        UsageError: ``missing``, when it is absent, empty or not a text.
+    """
+    value = entry.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(missing, source, where)
+    return " ".join(value.split())
+
+
+def _head(
+    entry: Any,
+    source: str,
+    where: str,
+    names: tuple[str, str],
+    allowed: frozenset[str],
+    taken: set[str],
+) -> tuple[str, str, str]:
+    """(id, where, summary) of one entry of a list (an evidence item, a pool), checked alike:
+    a mapping of ``allowed`` keys with a new, well-formed id and a summary; ``where`` gains
+    the id. ``names``: the entry in a sentence and before "id" ("a pool", "pool").
+
+    Raises:
+        UsageError: naming the entry.
+    """
+    if not isinstance(entry, dict):
+        raise UsageError(f"{names[0]} is a mapping", source, where)
+    key = entry.get("id")
+    if isinstance(key, str):
+        where += f" '{key}'"
+    extra = sorted(str(x) for x in entry if x not in allowed)
+    if extra:
+        raise UsageError(f"unknown key(s): {', '.join(extra)}", source, where)
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise UsageError(f"bad or missing id {key!r}", source, where)
+    if key in taken:
+        raise UsageError(f"duplicate {names[1]} id {key!r}", source, where)
+    return key, where, _text(entry, "summary", "missing summary", source, where)
 
 
 def _personas(
@@ -318,22 +360,9 @@ def _pools(raw: Any, source: str, persona_names: Sequence[str] | None) -> list[D
         raise UsageError("'pools' must be a list", source)
     pools: list[DeclaredPool] = []
     for k, entry in enumerate(raw):
-        where = f"pools[{k}]"
-        if not isinstance(entry, dict):
-            raise UsageError("a pool is a mapping", source, where)
-        key = entry.get("id")
-        if isinstance(key, str):
-            where += f" '{key}'"
-        extra = sorted(str(x) for x in entry if x not in _POOL_KEYS)
-        if extra:
-            raise UsageError(f"unknown key(s): {', '.join(extra)}", source, where)
-        if not isinstance(key, str) or not _KEY.match(key):
-            raise UsageError(f"bad or missing id {key!r}", source, where)
-        if any(pool.key == key for pool in pools):
-            raise UsageError(f"duplicate pool id {key!r}", source, where)
-        summary = entry.get("summary")
-        if not isinstance(summary, str) or not summary.strip():
-            raise UsageError("missing summary", source, where)
+        key, where, summary = _head(
+            entry, source, f"pools[{k}]", ("a pool", "pool"), _POOL_KEYS, {p.key for p in pools}
+        )
         raw_n = entry.get("networks")
         texts = [raw_n] if isinstance(raw_n, str) else raw_n
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
@@ -356,19 +385,19 @@ def _pools(raw: Any, source: str, persona_names: Sequence[str] | None) -> list[D
                 raise UsageError(f"'{name}' is not a date or time", source, where) from None
         if bounds[0] is not None and bounds[1] is not None and bounds[0] >= bounds[1]:
             raise UsageError("'valid_from' is not before 'valid_to'", source, where)
-        justification = entry.get("justification")
-        if not isinstance(justification, str) or not justification.strip():
-            raise UsageError(
-                "a pool needs a 'justification' (why these addresses are one source)",
-                source,
-                where,
-            )
+        justification = _text(
+            entry,
+            "justification",
+            "a pool needs a 'justification' (why these addresses are one source)",
+            source,
+            where,
+        )
         pools.append(
             DeclaredPool(
                 key=key,
-                summary=" ".join(summary.split()),
+                summary=summary,
                 networks=tuple(networks),
-                justification=" ".join(justification.split()),
+                justification=justification,
                 personas=_personas(entry, source, where, persona_names),
                 valid_from=bounds[0],
                 valid_to=bounds[1],
@@ -470,22 +499,14 @@ def parse_evidence(  # noqa: C901, PLR0915
         raise UsageError("'evidence' must be a list", source)
     known_actors = set(actor_ids)
     for k, entry in enumerate(raw_e):
-        where = f"evidence[{k}]"
-        if not isinstance(entry, dict):
-            raise UsageError("an evidence item is a mapping", source, where)
-        key = entry.get("id")
-        if isinstance(key, str):
-            where += f" '{key}'"
-        extra = sorted(str(x) for x in entry if x not in _ITEM_KEYS)
-        if extra:
-            raise UsageError(f"unknown key(s): {', '.join(extra)}", source, where)
-        if not isinstance(key, str) or not _KEY.match(key):
-            raise UsageError(f"bad or missing id {key!r}", source, where)
-        if any(item.key == key for item in items):
-            raise UsageError(f"duplicate evidence id {key!r}", source, where)
-        summary = entry.get("summary")
-        if not isinstance(summary, str) or not summary.strip():
-            raise UsageError("missing summary", source, where)
+        key, where, summary = _head(
+            entry,
+            source,
+            f"evidence[{k}]",
+            ("an evidence item", "evidence"),
+            _ITEM_KEYS,
+            {item.key for item in items},
+        )
         code = entry.get("reliability")
         code_text = str(code).strip().upper() if isinstance(code, str) else ""
         if not _CODE.match(code_text):
@@ -521,7 +542,7 @@ def parse_evidence(  # noqa: C901, PLR0915
         items.append(
             AnalystItem(
                 key=key,
-                summary=" ".join(summary.split()),
+                summary=summary,
                 reliability=code_text,
                 likelihoods=tuple(ratios),
                 personas=_personas(entry, source, where, persona_names),
