@@ -347,3 +347,29 @@ def test_harness_actor_knows_what_the_shipped_registry_knows():
         shipped.timezones,
         shipped.operating_countries,
     )
+
+
+def test_brier_decomposition_by_band_on_hand_made_pairs():
+    pairs = [(0.9, 1), (0.85, 0), (0.6, 0), (0.7, 1), (0.1, 0)]
+    # bands: very likely {0.9: 1, 0.85: 0} mean 0.875, observed 0.5; likely {0.6: 0, 0.7: 1}
+    # mean 0.65, observed 0.5; very unlikely {0.1: 0}. Observed overall 0.4.
+    # reliability (2 x 0.375^2 + 2 x 0.15^2 + 0.1^2) / 5 = 0.33625 / 5 = 0.06725
+    # resolution (2 x 0.1^2 + 2 x 0.1^2 + 0.4^2) / 5 = 0.2 / 5 = 0.04; uncertainty 0.4 x 0.6
+    assert calibration.decompose(pairs) == (0.06725, 0.04, 0.24)
+    assert calibration.decompose([]) == (0.0, 0.0, 0.0)
+    # forecasts equal to their band's frequency leave nothing to recalibrate
+    assert calibration.decompose([(0.5, 1), (0.5, 0)]) == (0.0, 0.0, 0.25)
+
+
+def test_the_report_carries_the_decomposition(capsys):
+    report = calibration.run(40, 5)
+    rel, res, unc = report.decomposition
+    assert 0 <= rel <= 1 and 0 <= res <= unc <= 0.25
+    assert f"reliability {rel:.4f} (the most a recalibration could remove)" in calibration.render(
+        report
+    )
+    assert report.as_dict()["brier_decomposition"] == {
+        "reliability": rel,
+        "resolution": res,
+        "uncertainty": unc,
+    }

@@ -32,6 +32,9 @@ def render(report: Report) -> str:
         f"{_interval(report.brier, report.brier_se)})",
         f"Brier score (all cases, no hypothesis = 0): {report.brier_all:.4f} (standard error "
         f"{report.brier_all_se:.4f})",
+        "Brier decomposition by ICD 203 band (scored forecasts): reliability "
+        f"{report.decomposition[0]:.4f} (the most a recalibration could remove), resolution "
+        f"{report.decomposition[1]:.4f}, uncertainty {report.decomposition[2]:.4f}",
         f"high confidence: {report.high} cases, {report.high_wrong} wrong "
         f"({report.high_error:.1%}; target <= {HIGH_ERROR_TARGET:.0%})",
         "",

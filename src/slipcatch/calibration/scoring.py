@@ -26,6 +26,7 @@ __all__ = [
     "Outcome",
     "Progress",
     "Report",
+    "decompose",
     "parse_seeds",
     "run",
     "run_seeds",
@@ -98,6 +99,9 @@ class Report:
     brier_all_se: float = 0.0
     # a pooled run (``run_seeds``): the seeds whose cases it holds (``cases`` counts them all)
     seeds: tuple[int, ...] = ()
+    # Murphy's decomposition of the scored forecasts' Brier score by ICD 203 band
+    # (``decompose``): reliability, resolution, uncertainty
+    decomposition: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @property
     def high_error(self) -> float:
@@ -135,6 +139,9 @@ class Report:
                 dict(zip(("variant", "n", "mean_forecast", "observed", "brier"), v, strict=True))
                 for v in self.by_variant
             ],
+            "brier_decomposition": dict(
+                zip(("reliability", "resolution", "uncertainty"), self.decomposition, strict=True)
+            ),
             "analyst_evidence": self.analyst_evidence,
             "by_analyst_evidence": [
                 dict(
@@ -159,6 +166,35 @@ def standard_error(values: Sequence[float]) -> float:
         return 0.0
     mean = math.fsum(values) / n
     return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1) / n)
+
+
+def decompose(pairs: Sequence[tuple[float, int]]) -> tuple[float, float, float]:
+    """Murphy's decomposition of the Brier score of (forecast, outcome) ``pairs``, the forecasts
+    grouped by ICD 203 band: (reliability, resolution, uncertainty), with
+    reliability ``sum n_k (mean forecast_k - observed_k)^2 / N``, resolution
+    ``sum n_k (observed_k - observed)^2 / N`` and uncertainty ``observed (1 - observed)``.
+
+    Brier = reliability - resolution + uncertainty + the forecasts' spread within bands.
+    Reliability is the most any recalibration of the forecasts band by band could remove;
+    resolution is how far the bands' outcomes differ, which only more information raises.
+    (0, 0, 0) for no pairs.
+    """
+    n = len(pairs)
+    if not n:
+        return (0.0, 0.0, 0.0)
+    observed = math.fsum(y for _, y in pairs) / n
+    bands: dict[int, list[tuple[float, int]]] = {}
+    for p, y in pairs:
+        bands.setdefault(_band_index(p), []).append((p, y))
+    parts_rel, parts_res = [], []
+    for group in bands.values():
+        mean_p = math.fsum(p for p, _ in group) / len(group)
+        seen = math.fsum(y for _, y in group) / len(group)
+        parts_rel.append(len(group) * (mean_p - seen) ** 2)
+        parts_res.append(len(group) * (seen - observed) ** 2)
+    reliability = math.fsum(parts_rel) / n
+    resolution = math.fsum(parts_res) / n
+    return (round(reliability, 6), round(resolution, 6), round(observed * (1 - observed), 6))
 
 
 def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = True) -> Report:
@@ -251,6 +287,9 @@ def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = T
         by_variant=by_variant,
         by_analyst=by_analyst,
         analyst_evidence=analyst_evidence,
+        decomposition=decompose(
+            [(o.forecast, o.outcome) for o in scored if o.forecast is not None]
+        ),
     )
 
 
