@@ -41,7 +41,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -197,7 +197,7 @@ class AnalystEvidence:
     items: tuple[AnalystItem, ...] = ()
     hypotheses: tuple[tuple[str, str], ...] = ()  # (key, statement)
     priors: Priors | None = None  # None: the file states no priors
-    pools: tuple[DeclaredPool, ...] = field(default=())
+    pools: tuple[DeclaredPool, ...] = ()  # the dependent pools the analyst declares
 
 
 def reliability_weight(code: str) -> float:

@@ -354,7 +354,8 @@ def pool_episodes(
     of_declared = (
         {k: _declared_pool(ep, declared) for k, ep in enumerate(episodes)} if declared else {}
     )
-    low = [
+    # Episodes that may pool: from a shared range, or in a declared pool.
+    candidates = [
         k
         for k, ep in enumerate(episodes)
         if ep.exclusivity < POOL_EXCLUSIVITY or of_declared.get(k) is not None
@@ -363,7 +364,7 @@ def pool_episodes(
     by_net: dict[tuple[str, str], int] = {}
     by_access: dict[tuple[str, str], tuple[datetime, int]] = {}
     by_declared: dict[tuple[str, str], int] = {}
-    for k in low:
+    for k in candidates:
         ep = episodes[k]
         mine = of_declared.get(k)
         if mine is not None:
@@ -384,7 +385,7 @@ def pool_episodes(
                 _union(parent, k, seen[1])
             by_access[(ep.actor, access)] = (ep.last, k)
     members: dict[int, list[int]] = {}
-    for k in low:
+    for k in candidates:
         members.setdefault(_find(parent, k), []).append(k)
     out = list(episodes)
     for ks in members.values():
