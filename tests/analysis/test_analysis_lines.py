@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -802,3 +803,30 @@ def test_internet_user_offsets_are_whole_quarter_hours():
     # whole bins, which is exact only for offsets in whole quarter hours
     assert all(offset % 15 == 0 for offset in pol.INTERNET_USERS_BY_OFFSET)
     assert sum(pol.INTERNET_USERS_BY_OFFSET.values()) == 4880
+
+
+def test_an_operator_keeps_the_local_clock_across_pyongyangs_change_of_offset():
+    # Weekday office hours (8 events a day, 09:00-17:00 at UTC+9) from 24 November 2014 for
+    # 300 days, across 15 August 2015, when Pyongyang moved from UTC+9 to UTC+8:30. An operator
+    # in Pyongyang keeps the local clock, so its UTC times move 30 minutes later after the
+    # change; one that keeps the same UTC times from then on keeps Seoul's or Tokyo's clock.
+    change = datetime(2015, 8, 14, 15, 0, tzinfo=UTC)
+    rng = random.Random(3)
+    local, kept = [], []
+    for day in range(300):
+        if day % 7 in (5, 6):
+            continue
+        for _ in range(8):
+            s = day * 86400 + rng.uniform(0, 8 * 3600)
+            shift = 1800 if at(s) >= change else 0
+            local.append(tor(s + shift))
+            kept.append(tor(s))
+    local.append(kp(10 * 86400 + 600))
+    kept.append(kp(10 * 86400 + 600))
+    [follows] = lines_of(local, "pattern-of-life")
+    [keeps] = lines_of(kept, "pattern-of-life")
+    # the actor's line at its ceiling (10) and at its floor (1/10): 1,116 active hours, 200 of
+    # the 1,720 events after the change, tell an office day that moved with Pyongyang's clock
+    # from one that did not
+    assert ratios(follows)[0] == 10.0 and ratios(keeps)[0] == 0.1
+    assert "Asia/Pyongyang" in follows.summary
