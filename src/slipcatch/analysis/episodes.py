@@ -334,6 +334,15 @@ def _access_network(ep: Episode) -> str | None:
     return f"AS{obs.address.asn}" if obs.address.asn is not None else None
 
 
+def _networks_text(networks: Sequence[str]) -> str:
+    """The distinct networks of a pool in order of first use: "A", "A and B", "A, B and C",
+    past four "A, B, C, D and 3 more"."""
+    seen = list(dict.fromkeys(networks))
+    if len(seen) > 4:
+        return f"{', '.join(seen[:4])} and {len(seen) - 4} more"
+    return seen[0] if len(seen) == 1 else f"{', '.join(seen[:-1])} and {seen[-1]}"
+
+
 def _declared_pool(ep: Episode, declared: Sequence[DeclaredPool]) -> DeclaredPool | None:
     """The first declared pool (in the file's order) holding one of the episode's events."""
     for pool in declared:
@@ -397,7 +406,13 @@ def pool_episodes(
             shown = ", ".join(named.networks[:3]) + (" …" if len(named.networks) > 3 else "")
             where = f"the analyst's pool '{named.key}' ({shown})"
         else:
-            where = _access_network(first) or network_of(first.observations[0].address.ip)
+            where = _networks_text(
+                [
+                    _access_network(episodes[k])
+                    or network_of(episodes[k].observations[0].address.ip)
+                    for k in sorted(ks)
+                ]
+            )
         label = f"{where} from {first.first:%Y-%m-%d %H:%M}"
         for k in ks:
             out[k] = replace(

@@ -297,3 +297,35 @@ def test_any_pool_entry_parses_or_is_a_usage_error(entry):
     else:
         [pool] = evidence.pools
         assert pool.networks and pool.justification and pool.summary
+
+
+def test_a_pool_over_several_ranges_names_them_all():
+    from slipcatch.calibration.scenarios import observation
+    from slipcatch.model import Category
+
+    from ..builders import at
+
+    blocks = ["58.246.0.0/15", "112.64.0.0/15", "139.226.0.0/15"]
+    obs = []
+    for k in range(3):
+        # an episode (two logins 5 minutes apart) from block k and block k + 1: each episode
+        # shares a /24 with the next, so the three are one pool over three ranges
+        for j, block in enumerate((blocks[k], blocks[(k + 1) % 3])):
+            obs.append(
+                observation(
+                    at(k * 13 * HOUR + j * 300),
+                    block.split("/")[0].rsplit(".", 2)[0] + f".1.{10 + j}",
+                    P,
+                    category=Category.ACTOR,
+                    channel="rdp",
+                    actor=ACTOR.id,
+                    exclusivity=0.1,
+                    prefix=block,
+                    country="CN",
+                )
+            )
+    [line] = actor_range_lines(case_of(obs))
+    assert line.summary.startswith(
+        "dependent pool of 3 episodes (6 events from 6 addresses) in 58.246.0.0/15, "
+        "112.64.0.0/15 and 139.226.0.0/15 from 2014-11-24 00:00"
+    )
