@@ -329,3 +329,32 @@ def test_a_pool_over_several_ranges_names_them_all():
         "dependent pool of 3 episodes (6 events from 6 addresses) in 58.246.0.0/15, "
         "112.64.0.0/15 and 139.226.0.0/15 from 2014-11-24 00:00"
     )
+
+
+def test_a_pool_of_public_postings_counts_as_one_plus_ln_n_chances_on_the_channel_line():
+    from slipcatch.analysis.rules.channels import exposure_channel_lines
+
+    from ..builders import tor
+
+    def postings(exclusivity: float) -> list:
+        # ten postings from new addresses of the range, 13 h apart, each between two covered
+        # web sittings in other hours: half the persona's sittings are public (q = 0.5)
+        obs = []
+        for k in range(10):
+            obs.append(tor(k * 13 * HOUR - 2 * HOUR, 1))
+            ip = f"175.45.177.{10 + k}"
+            obs.append(kp(k * 13 * HOUR, ip, exclusivity=exclusivity, channel="posting"))
+        return obs
+
+    pooled = case_of(postings(0.2))
+    assert {ep.pool for ep in pooled.episodes} != {None}
+    [line] = exposure_channel_lines(pooled)
+    # k = 1 + ln 10 = 3.302585; 0.5^k = 0.101350; actor : false flag = 0.101350 / (0.5 +
+    # 0.101350 / 2) = 0.184046, so the false flag 5.433410 (ten mistakes: 0.5^10, at the cap)
+    assert line.likelihoods[hyp(pooled, "false_flag")] == pytest.approx(5.43341, abs=1e-6)
+    assert "all 10 exposure episode(s) (3.30 independent ones" in line.summary
+    assert "0.50^3.30 for an operator's mistakes" in line.summary
+    # the same postings from an exclusive range are ten separate mistakes: 0.5^10, at the cap
+    [alone] = exposure_channel_lines(case_of(postings(1.0)))
+    assert alone.likelihoods[hyp(pooled, "false_flag")] == 10.0
+    assert "all 10 exposure episode(s) from the range" in alone.summary

@@ -7,12 +7,13 @@ A framer needs its staging found, so it may plan to be seen only where investiga
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slipcatch.model import EvidenceLine, Observation, utc
 
-from ..episodes import PUBLIC_CHANNELS, Episode, channel_name
+from ..episodes import PUBLIC_CHANNELS, Episode, channel_name, pool_effective_count
 from ..hypotheses import LINE_CAP
 from ..persona_case import PersonaCase
 from ..reading import TRUST_WEIGHT
@@ -25,6 +26,7 @@ __all__ = [
     "channel_plan_factor",
     "channel_scores",
     "channel_summary",
+    "effective_episodes",
     "exposure_channel_lines",
     "public_share",
 ]
@@ -51,11 +53,21 @@ def public_share(observations: Sequence[Observation]) -> float:
     return sum(1 for public, _ in sittings if public) / len(sittings)
 
 
-def channel_plan_factor(episodes: int, all_public: bool, share: float) -> float:
+def effective_episodes(episodes: Sequence[Episode]) -> float:
+    """How many independent chances to slip ``episodes`` are: one each for an episode that
+    stands alone, ``pool_effective_count(n)`` for the n episodes of a dependent pool (one
+    habit of one source, not n mistakes)."""
+    pools = Counter(ep.pool for ep in episodes if ep.pool is not None)
+    alone = sum(1 for ep in episodes if ep.pool is None)
+    return alone + math.fsum(pool_effective_count(n) for n in pools.values())
+
+
+def channel_plan_factor(episodes: float, all_public: bool, share: float) -> float:
     """actor : false flag from where an actor's ``episodes`` exposures fell.
 
     An operator's mistakes fall on its channels in proportion to its sittings there, so all k
-    of them land on public channels with probability ``q ** k`` (``q``: ``share``). A framer
+    of them (``effective_episodes``) land on public channels with probability ``q ** k``
+    (``q``: ``share``). A framer
     confines its staging to public statements with probability ``STAGING_PLAN_SHARE`` (π) and
     otherwise spreads it as a mistake would: ``π + (1 - π) q ** k``. All public: the ratio is
     ``q ** k / (π + (1 - π) q ** k)`` (at most 1); not all public: ``1 / (1 - π)``.
@@ -73,6 +85,7 @@ def channel_plan_factor(episodes: int, all_public: bool, share: float) -> float:
 class ChannelScore:
     actor: str
     episodes: tuple[Episode, ...]
+    effective: float  # ``effective_episodes``: k of the line
     public: int  # episodes on public-statement channels only
     share: float  # ``public_share`` of the persona
     strongest: Episode  # the strongest episode that decides the line
@@ -104,20 +117,29 @@ def channel_scores(case: PersonaCase) -> list[ChannelScore]:
         deciding = [ep for ep in group if (ep.channel == "public") == all_public]
         strongest = max(deciding, key=lambda ep: (TRUST_WEIGHT[ep.trust], ep.weight))
         trust = TRUST_WEIGHT[strongest.trust]
-        ratio = channel_plan_factor(len(group), all_public, share) ** trust
+        effective = effective_episodes(group)
+        ratio = channel_plan_factor(effective, all_public, share) ** trust
         ratio = min(LINE_CAP, max(1.0 / LINE_CAP, ratio))
         if not math.isclose(ratio, 1.0):
-            out.append(ChannelScore(actor, tuple(group), public, share, strongest, ratio))
+            out.append(
+                ChannelScore(actor, tuple(group), effective, public, share, strongest, ratio)
+            )
     return out
 
 
 def channel_summary(score: ChannelScore) -> str:
     k, actor, share = len(score.episodes), score.actor, score.share
+    power = f"{score.effective:g}" if score.effective == k else f"{score.effective:.2f}"
+    pooled = (
+        ""
+        if score.effective == k
+        else f" ({power} independent ones: a dependent pool's n episodes count as 1 + ln n)"
+    )
     if score.all_public:
         what = (
-            f"all {k} exposure episode(s) from the range of {actor} fell on public-"
+            f"all {k} exposure episode(s){pooled} from the range of {actor} fell on public-"
             f"statement channels, where {share:.0%} of the persona's sittings were: "
-            f"{share:.2f}^{k} for an operator's mistakes, {STAGING_PLAN_SHARE:.0%} "
+            f"{share:.2f}^{power} for an operator's mistakes, {STAGING_PLAN_SHARE:.0%} "
             "or more for a framer who plans to be seen"
         )
     else:
