@@ -183,18 +183,22 @@ def decompose(pairs: Sequence[tuple[float, int]]) -> tuple[float, float, float]:
     if not n:
         return (0.0, 0.0, 0.0)
     observed = math.fsum(y for _, y in pairs) / n
+    stats = _band_stats(pairs).values()
+    reliability = math.fsum(k * (mean_p - seen) ** 2 for k, mean_p, seen in stats) / n
+    resolution = math.fsum(k * (seen - observed) ** 2 for k, _, seen in stats) / n
+    return (round(reliability, 6), round(resolution, 6), round(observed * (1 - observed), 6))
+
+
+def _band_stats(pairs: Sequence[tuple[float, int]]) -> dict[int, tuple[int, float, float]]:
+    """ICD 203 band index -> (forecasts, mean forecast, observed frequency) of the (forecast,
+    outcome) ``pairs`` in it; bands without any are absent."""
     bands: dict[int, list[tuple[float, int]]] = {}
     for p, y in pairs:
         bands.setdefault(_band_index(p), []).append((p, y))
-    parts_rel, parts_res = [], []
-    for group in bands.values():
-        mean_p = math.fsum(p for p, _ in group) / len(group)
-        seen = math.fsum(y for _, y in group) / len(group)
-        parts_rel.append(len(group) * (mean_p - seen) ** 2)
-        parts_res.append(len(group) * (seen - observed) ** 2)
-    reliability = math.fsum(parts_rel) / n
-    resolution = math.fsum(parts_res) / n
-    return (round(reliability, 6), round(resolution, 6), round(observed * (1 - observed), 6))
+    return {
+        k: (len(g), math.fsum(p for p, _ in g) / len(g), math.fsum(y for _, y in g) / len(g))
+        for k, g in bands.items()
+    }
 
 
 def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = True) -> Report:
@@ -206,15 +210,14 @@ def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = T
     brier = math.fsum(sq) / len(sq) if sq else 0.0
     sq_all = [((o.forecast or 0.0) - o.outcome) ** 2 for o in outcomes]
     brier_all = math.fsum(sq_all) / len(sq_all) if sq_all else 0.0
+    pairs = [(o.forecast, o.outcome) for o in scored if o.forecast is not None]
+    stats = _band_stats(pairs)
     bands = []
     for k, (term, _lo, _hi) in enumerate(ICD203_BANDS):
-        inside = [o for o in scored if o.forecast is not None and _band_index(o.forecast) == k]
-        n = len(inside)
-        if not n:
+        if k not in stats:
             bands.append((term, 0, 0.0, 0.0, "empty"))
             continue
-        mean_p = math.fsum(o.forecast or 0.0 for o in inside) / n
-        observed = sum(o.outcome for o in inside) / n
+        n, mean_p, observed = stats[k]
         where = _band_index(observed)
         if n < MIN_BAND_CASES:
             judgement = "too few to judge"
@@ -287,9 +290,7 @@ def score(outcomes: Sequence[Outcome], seed: int = 0, analyst_evidence: bool = T
         by_variant=by_variant,
         by_analyst=by_analyst,
         analyst_evidence=analyst_evidence,
-        decomposition=decompose(
-            [(o.forecast, o.outcome) for o in scored if o.forecast is not None]
-        ),
+        decomposition=decompose(pairs),
     )
 
 

@@ -129,12 +129,10 @@ def channel_scores(case: PersonaCase) -> list[ChannelScore]:
 
 def channel_summary(score: ChannelScore) -> str:
     k, actor, share = len(score.episodes), score.actor, score.share
-    power = f"{score.effective:g}" if score.effective == k else f"{score.effective:.2f}"
-    pooled = (
-        ""
-        if score.effective == k
-        else f" ({power} independent ones: a dependent pool's n episodes count as 1 + ln n)"
-    )
+    power, pooled = str(k), ""
+    if score.effective != k:
+        power = f"{score.effective:.2f}"
+        pooled = f" ({power} independent ones: a dependent pool's n episodes count as 1 + ln n)"
     if score.all_public:
         what = (
             f"all {k} exposure episode(s){pooled} from the range of {actor} fell on public-"
